@@ -1,0 +1,25 @@
+/** A recursively read-only view of `T`. */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * Freezes `value` and everything reachable from it, in place, and returns it. Cycles are safe.
+ * Use on copies you own: freezing a caller's object would change their program.
+ */
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
+  const pending: unknown[] = [value];
+  const seen = new Set<unknown>();
+  while (pending.length > 0) {
+    const current = pending.pop();
+    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
+    seen.add(current);
+    Object.freeze(current);
+    for (const key of Reflect.ownKeys(current)) {
+      pending.push((current as Record<PropertyKey, unknown>)[key]);
+    }
+  }
+  return value as DeepReadonly<T>;
+}

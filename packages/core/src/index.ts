@@ -1,0 +1,56 @@
+export type { Action } from './action.js';
+export { assertAction, validateAction } from './action.js';
+export { canonicalJson, hashCanonical, MAX_CANONICAL_DEPTH, sha256 } from './canonical-json.js';
+export type { DeepReadonly } from './deep-freeze.js';
+export { deepFreeze } from './deep-freeze.js';
+export type { ApeErrorCode, ApeErrorDetails } from './errors.js';
+export {
+  ActionError,
+  ApeError,
+  ArgumentsError,
+  AuditError,
+  AuthorityExpiredError,
+  CanonicalJsonError,
+  EscalationDeniedError,
+  EscalationRequiredError,
+  IntentError,
+  PlanError,
+  PolicyDenyError,
+  PolicyError,
+  ProvenanceError,
+  RuntimeStateError,
+  TenantIsolationError,
+  UnauthorizedActionError,
+} from './errors.js';
+export type { Intent, ValidatedIntent } from './intent.js';
+export { createIntent, validateIntent } from './intent.js';
+export type { Labeled } from './labeled.js';
+export { createLabeled, isLabeled, labelOf, sourcesOf, unwrapLabeled } from './labeled.js';
+export { combineLabels, isAtLeast, isProvenanceLabel, PROVENANCE_LABELS, trustRank } from './labels.js';
+export type { Plan, PlanStep, ValidatedPlan } from './plan.js';
+export { createPlan, validatePlan } from './plan.js';
+export type { AuditSink } from './ports/audit-sink.js';
+export type { Authority } from './ports/authority.js';
+export type { Clock } from './ports/clock.js';
+export { systemClock } from './ports/clock.js';
+export type { EscalationHandler, EscalationRequest, EscalationResult } from './ports/escalation-handler.js';
+export type { PolicyEvaluator } from './ports/policy-evaluator.js';
+export type { TokenRecord, TokenStore } from './ports/token-store.js';
+export type { RuntimeEvent, RuntimeState } from './state-machine.js';
+export { nextState, RUNTIME_EVENTS, RUNTIME_STATES, TRANSITIONS, transition } from './state-machine.js';
+export type {
+  ActionRequest,
+  AuditEvent,
+  AuditEventType,
+  AuthorityToken,
+  Decision,
+  IntentScope,
+  PolicyDecision,
+  ProvenanceLabel,
+  RevocationReason,
+  SessionContext,
+  TokenBinding,
+} from './types.js';
+export { AUDIT_EVENT_TYPES, TOKEN_BINDING_FIELDS } from './types.js';
+export type { ValidationIssue, ValidationResult } from './validation.js';
+export { formatIssues, schemas } from './validation.js';

@@ -1,0 +1,112 @@
+import { CanonicalJsonError } from './errors.js';
+import { combineLabels, isProvenanceLabel } from './labels.js';
+import type { ProvenanceLabel } from './types.js';
+
+const LABELED_BRAND = Symbol.for('ape.labeled');
+
+/**
+ * A value together with the trust label of the data it came from and where that data came from.
+ * Create them with `@ape/provenance` (`tainted`, `map`, `join`, the `labeled` template tag); the
+ * runtime recognises them anywhere inside a call's arguments.
+ */
+export interface Labeled<T = unknown> {
+  readonly value: T;
+  readonly label: ProvenanceLabel;
+  /** Where the data came from (URLs, file names, tool ids), deduplicated, in first-seen order. */
+  readonly sources: readonly string[];
+  readonly [LABELED_BRAND]: true;
+}
+
+/**
+ * Creates a frozen labelled value. An unknown label becomes `EXTERNAL_UNTRUSTED` (fail closed).
+ * The value itself is not copied or frozen.
+ */
+export function createLabeled<T>(value: T, label: unknown, sources: readonly string[] = []): Labeled<T> {
+  const unique = [...new Set(sources.filter((source) => typeof source === 'string'))];
+  const result = {
+    value,
+    label: isProvenanceLabel(label) ? label : 'EXTERNAL_UNTRUSTED',
+    sources: Object.freeze(unique),
+  } as Labeled<T>;
+  Object.defineProperty(result, LABELED_BRAND, { value: true, enumerable: false });
+  return Object.freeze(result);
+}
+
+/** True when `value` is a labelled value (across package copies). */
+export function isLabeled(value: unknown): value is Labeled {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[LABELED_BRAND] === true
+  );
+}
+
+const MAX_WALK_DEPTH = 256;
+
+/**
+ * The effective label of a call's arguments: the least trusted of every labelled value found inside
+ * them (objects and arrays are walked), and of `plainLabel` if any plain (unlabelled) leaf or an
+ * empty argument object is present. `plainLabel` is the label the caller declares for the call;
+ * omitted, it is `EXTERNAL_UNTRUSTED`.
+ */
+export function labelOf(args: unknown, plainLabel: ProvenanceLabel = 'EXTERNAL_UNTRUSTED'): ProvenanceLabel {
+  const labels: unknown[] = [];
+  let sawPlain = false;
+  const pending: { value: unknown; depth: number }[] = [{ value: args, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (depth > MAX_WALK_DEPTH) return 'EXTERNAL_UNTRUSTED';
+    if (isLabeled(value)) {
+      labels.push(value.label);
+    } else if (typeof value === 'object' && value !== null) {
+      const children = Array.isArray(value) ? value : Object.values(value);
+      if (children.length === 0 && depth === 0) sawPlain = true;
+      for (const child of children) pending.push({ value: child, depth: depth + 1 });
+    } else {
+      sawPlain = true;
+    }
+  }
+  if (sawPlain) labels.push(plainLabel);
+  return combineLabels(...labels);
+}
+
+/** Every source named by labelled values inside `args`, deduplicated, in first-seen order. */
+export function sourcesOf(args: unknown): readonly string[] {
+  const sources = new Set<string>();
+  const pending: unknown[] = [args];
+  let steps = 0;
+  while (pending.length > 0 && steps++ < 100_000) {
+    const value = pending.shift();
+    if (isLabeled(value)) {
+      for (const source of value.sources) sources.add(source);
+    } else if (typeof value === 'object' && value !== null) {
+      pending.push(...(Array.isArray(value) ? value : Object.values(value)));
+    }
+  }
+  return [...sources];
+}
+
+/**
+ * A deep copy of `value` with every labelled value replaced by its plain value (recursively), so
+ * tools and the policy see ordinary JSON. Throws {@link CanonicalJsonError} past
+ * 256 levels of nesting.
+ */
+export function unwrapLabeled<T = unknown>(value: unknown): T {
+  return unwrap(value, 0) as T;
+}
+
+function unwrap(value: unknown, depth: number): unknown {
+  if (depth > MAX_WALK_DEPTH) {
+    throw new CanonicalJsonError(`Arguments nested deeper than ${MAX_WALK_DEPTH} levels.`, { depth });
+  }
+  if (isLabeled(value)) return unwrap(value.value, depth + 1);
+  if (Array.isArray(value)) return value.map((item) => unwrap(item, depth + 1));
+  if (typeof value === 'object' && value !== null) {
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype !== Object.prototype && prototype !== null) return value;
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      Object.defineProperty(copy, key, { value: unwrap(item, depth + 1), enumerable: true, writable: true, configurable: true });
+    }
+    return copy;
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+import type { ActionRequest, PolicyDecision } from '../types.js';
+
+/**
+ * A compiled policy, as the runtime sees it. Implemented by `@ape/policy`.
+ *
+ * Contract:
+ * - Called by the runtime on plan approval (once per step) and by the gate on every call.
+ * - `evaluate` is deterministic: the same request gives the same decision. It must never throw and
+ *   never return ALLOW because something failed: an internal error is a DENY carrying `code`. The
+ *   runtime still treats a throw as DENY (fail closed).
+ * - `evaluate` is synchronous and cheap: everything is precomputed when the policy is compiled.
+ */
+export interface PolicyEvaluator {
+  /** sha256 of the policy's canonical form; every decision carries it. */
+  readonly digest: string;
+  /** Decides one request. */
+  evaluate(request: ActionRequest): PolicyDecision;
+  /**
+   * Whether some call of `action` by `tenant` could be ALLOW or ESCALATE (with suitable arguments,
+   * provenance and session). Used to approve plan steps that do not fix their arguments and to list
+   * tools. A `false` answer is final; `true` promises nothing about a given call.
+   */
+  mayPermit(tenant: string, action: string): boolean;
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// Fails when a package imports a sibling it does not declare, reaches into another package's files,
+// or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
+// provenance · audit · escalation ← reference-agent · mcp ← cli ← bench.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+
+const LAYERS = {
+  core: 0,
+  policy: 1,
+  authority: 1,
+  provenance: 1,
+  audit: 1,
+  escalation: 1,
+  'reference-agent': 2,
+  mcp: 2,
+  cli: 3,
+  bench: 4,
+};
+
+const root = resolve(import.meta.dirname, '..');
+const packagesDir = join(root, 'packages');
+const problems = [];
+
+function sourceFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) {
+      if (name !== 'node_modules' && name !== 'dist') out.push(...sourceFiles(full));
+    } else if (/\.(c|m)?[jt]sx?$/.test(name)) {
+      out.push(full);
+    }
+  }
+  return out;
+}
+
+const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g;
+
+for (const name of readdirSync(packagesDir)) {
+  const dir = join(packagesDir, name);
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  } catch {
+    continue;
+  }
+  const short = manifest.name.replace(/^@ape\//, '');
+  if (!(short in LAYERS)) {
+    problems.push(`${manifest.name}: not assigned to a layer in scripts/check-boundaries.mjs`);
+    continue;
+  }
+  const runtime = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies };
+  const declared = { ...runtime, ...manifest.devDependencies };
+  for (const [dep, range] of Object.entries(runtime)) {
+    if (!dep.startsWith('@ape/')) continue;
+    const target = dep.slice(5);
+    if (!(target in LAYERS)) problems.push(`${manifest.name}: depends on unknown workspace package ${dep}`);
+    else if (LAYERS[target] >= LAYERS[short]) {
+      problems.push(`${manifest.name} (layer ${LAYERS[short]}) depends on ${dep} (layer ${LAYERS[target]}): arrows must point down`);
+    }
+    if (range !== 'workspace:^') problems.push(`${manifest.name}: runtime dependency ${dep} must use "workspace:^"`);
+  }
+  for (const [dep, range] of Object.entries(manifest.devDependencies ?? {})) {
+    if (dep.startsWith('@ape/') && range !== 'workspace:*') {
+      problems.push(`${manifest.name}: dev dependency ${dep} must use "workspace:*"`);
+    }
+    if (dep.startsWith('@ape/') && LAYERS[dep.slice(5)] > LAYERS[short]) {
+      problems.push(`${manifest.name} has a dev dependency on higher-layer ${dep}`);
+    }
+  }
+  const srcDir = join(dir, 'src');
+  let files = [];
+  try {
+    files = sourceFiles(srcDir);
+  } catch {
+    continue;
+  }
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const isTest = /\.test\.[cm]?[jt]sx?$/.test(file) || file.includes(`${sep}__fixtures__${sep}`);
+    for (const match of text.matchAll(importPattern)) {
+      const specifier = match[2];
+      const where = relative(root, file);
+      if (specifier.startsWith('.')) {
+        const target = resolve(file, '..', specifier);
+        if (!target.startsWith(dir + sep)) problems.push(`${where}: relative import "${specifier}" leaves the package`);
+        continue;
+      }
+      if (specifier.startsWith('node:')) continue;
+      const parts = specifier.split('/');
+      const packageName = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+      if (packageName === manifest.name) {
+        problems.push(`${where}: imports its own package by name ("${specifier}")`);
+        continue;
+      }
+      const allowed = isTest ? declared : runtime;
+      if (!(packageName in allowed)) {
+        problems.push(`${where}: imports "${specifier}" but ${manifest.name} does not declare ${packageName}${isTest ? '' : ' as a runtime dependency'}`);
+      }
+      if (packageName.startsWith('@ape/')) {
+        const sub = parts.slice(2).join('/');
+        if (sub !== '' && !['testing'].includes(sub) && !sub.startsWith('schema')) {
+          problems.push(`${where}: reaches into ${packageName} internals ("${specifier}")`);
+        }
+      }
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`Package boundary check failed (${problems.length}):`);
+  for (const problem of problems) console.error(`  - ${problem}`);
+  process.exit(1);
+}
+console.log('Package boundaries: ok');

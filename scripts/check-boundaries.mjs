@@ -21,6 +21,14 @@ const LAYERS = {
 const root = resolve(import.meta.dirname, '..');
 const packagesDir = join(root, 'packages');
 const problems = [];
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const exportsOf = new Map();
+for (const name of readdirSync(packagesDir)) {
+  try {
+    const m = JSON.parse(readFileSync(join(packagesDir, name, 'package.json'), 'utf8'));
+    exportsOf.set(m.name, Object.keys(m.exports ?? {}));
+  } catch {}
+}
 
 function sourceFiles(dir) {
   const out = [];
@@ -51,7 +59,8 @@ for (const name of readdirSync(packagesDir)) {
     continue;
   }
   const runtime = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies };
-  const declared = { ...runtime, ...manifest.devDependencies };
+  // Tests may also use the workspace's shared dev tools (vitest, fast-check) declared at the root.
+  const declared = { ...runtime, ...manifest.devDependencies, ...rootManifest.devDependencies };
   for (const [dep, range] of Object.entries(runtime)) {
     if (!dep.startsWith('@ape/')) continue;
     const target = dep.slice(5);
@@ -100,7 +109,10 @@ for (const name of readdirSync(packagesDir)) {
       }
       if (packageName.startsWith('@ape/')) {
         const sub = parts.slice(2).join('/');
-        if (sub !== '' && !['testing'].includes(sub) && !sub.startsWith('schema')) {
+        const exported = (exportsOf.get(packageName) ?? []).some(
+          (key) => key === `./${sub}` || (key.includes('*') && new RegExp(`^${key.replace(/[.]/g, '\\.').replace('*', '.*')}$`).test(`./${sub}`)),
+        );
+        if (sub !== '' && !exported) {
           problems.push(`${where}: reaches into ${packageName} internals ("${specifier}")`);
         }
       }

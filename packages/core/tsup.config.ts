@@ -1,4 +1,7 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
-export default defineConfig(baseConfig());
+export default defineConfig({
+  ...baseConfig({ index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' }),
+  external: ['vitest'],
+});

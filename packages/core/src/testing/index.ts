@@ -1,0 +1,6 @@
+/**
+ * Test helpers for APE integrators: fakes of the core ports and contract suites that every
+ * implementation of a port (ours or yours) must pass. Import from `@ape/core/testing`; the contract
+ * suites need `vitest`.
+ */
+export { FakeClock } from './fake-clock.js';

@@ -1,3 +1,3 @@
-import { baseVitestConfig } from '../../vitest.base';
+import { baseVitestConfig } from '../../vitest.base.ts';
 
 export default baseVitestConfig();

@@ -24,6 +24,7 @@ export function validateAction(input: unknown): ValidationResult<Action> {
  */
 export function assertAction(input: unknown): Action {
   const result = validateAction(input);
-  if (!result.ok) throw new ActionError(`Invalid action: ${formatIssues(result.errors)}.`, { errors: result.errors });
+  if (!result.ok)
+    throw new ActionError(`Invalid action: ${formatIssues(result.errors)}.`, { errors: result.errors });
   return result.value;
 }

@@ -38,7 +38,12 @@ export class ApeError extends Error {
   readonly details: ApeErrorDetails;
   declare readonly [APE_ERROR_BRAND]: true;
 
-  constructor(code: ApeErrorCode, message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: ApeErrorCode,
+    message: string,
+    details: ApeErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;

@@ -1,7 +1,13 @@
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
 import { ApeError, IntentError } from './errors.js';
-import { coreValidators, formatIssues, toIssues, type ValidationIssue, type ValidationResult } from './validation.js';
+import {
+  coreValidators,
+  formatIssues,
+  toIssues,
+  type ValidationIssue,
+  type ValidationResult,
+} from './validation.js';
 
 /** An intent as written by the host or the user: what one agent session may do. */
 export interface Intent {

@@ -104,7 +104,12 @@ function unwrap(value: unknown, depth: number): unknown {
     if (prototype !== Object.prototype && prototype !== null) return value;
     const copy: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(copy, key, { value: unwrap(item, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(copy, key, {
+        value: unwrap(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return copy;
   }

@@ -2,7 +2,13 @@ import { canonicalJson, sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
 import { ApeError, PlanError } from './errors.js';
 import type { ValidatedIntent } from './intent.js';
-import { coreValidators, formatIssues, toIssues, type ValidationIssue, type ValidationResult } from './validation.js';
+import {
+  coreValidators,
+  formatIssues,
+  toIssues,
+  type ValidationIssue,
+  type ValidationResult,
+} from './validation.js';
 
 /** One step of a plan. When `args` is present the step may run only with exactly those arguments. */
 export interface PlanStep {
@@ -51,7 +57,10 @@ export function validatePlan(input: unknown, intent?: ValidatedIntent): Validati
       if (forbidden.has(step.action_id)) {
         errors.push({ path, message: `step ${index}: "${step.action_id}" is forbidden by the intent` });
       } else if (!allowed.has(step.action_id)) {
-        errors.push({ path, message: `step ${index}: "${step.action_id}" is not in the intent's allowed_actions` });
+        errors.push({
+          path,
+          message: `step ${index}: "${step.action_id}" is not in the intent's allowed_actions`,
+        });
       }
     });
     if (errors.length > 0) return { ok: false, errors };

@@ -20,7 +20,11 @@ export const schemas = Object.freeze({ intent: intentSchema, plan: planSchema, a
 let compiled: { intent: ValidateFunction; plan: ValidateFunction; action: ValidateFunction } | undefined;
 
 /** @internal The compiled core validators, built once on first use. */
-export function coreValidators(): { intent: ValidateFunction; plan: ValidateFunction; action: ValidateFunction } {
+export function coreValidators(): {
+  intent: ValidateFunction;
+  plan: ValidateFunction;
+  action: ValidateFunction;
+} {
   if (compiled === undefined) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
     ajv.addSchema(intentSchema);
@@ -46,7 +50,11 @@ export function pointerToPath(pointer: string): string {
   let path = '$';
   for (const raw of pointer.slice(1).split('/')) {
     const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    path += /^\d+$/.test(segment) ? `[${segment}]` : /^[A-Za-z_$][\w$]*$/.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`;
+    path += /^\d+$/.test(segment)
+      ? `[${segment}]`
+      : /^[A-Za-z_$][\w$]*$/.test(segment)
+        ? `.${segment}`
+        : `[${JSON.stringify(segment)}]`;
   }
   return path;
 }

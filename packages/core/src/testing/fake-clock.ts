@@ -15,13 +15,15 @@ export class FakeClock implements Clock {
 
   /** Moves time forward by `ms` milliseconds (never backwards). */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError('FakeClock.advance takes a non-negative number of ms');
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError('FakeClock.advance takes a non-negative number of ms');
     this.#now += ms;
   }
 
   /** Sets the time; refuses to go backwards, as the Clock contract requires. */
   set(ms: number): void {
-    if (!Number.isFinite(ms) || ms < this.#now) throw new RangeError('FakeClock.set cannot move time backwards');
+    if (!Number.isFinite(ms) || ms < this.#now)
+      throw new RangeError('FakeClock.set cannot move time backwards');
     this.#now = ms;
   }
 }

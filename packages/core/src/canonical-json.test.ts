@@ -1,0 +1,114 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, hashCanonical, MAX_CANONICAL_DEPTH, sha256 } from './canonical-json.js';
+import { ApeError } from './errors.js';
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    return ApeError.isInstance(error) ? error.code : 'NOT_AN_APE_ERROR';
+  }
+  return undefined;
+}
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+  });
+
+  it('sorts keys by UTF-16 code units, not locale', () => {
+    expect(canonicalJson({ b: 1, B: 2, é: 3, a: 4, '10': 5, '9': 6 })).toBe(
+      '{"10":5,"9":6,"B":2,"a":4,"b":1,"é":3}',
+    );
+  });
+
+  it('prints numbers as ECMAScript does and -0 as 0', () => {
+    expect(canonicalJson([1, 1.5, -0, 1e21, 1e-7, 0.1])).toBe('[1,1.5,0,1e+21,1e-7,0.1]');
+  });
+
+  it('escapes strings, including lone surrogates, deterministically', () => {
+    expect(canonicalJson('a"b\\c\n\u0000\ud800')).toBe('"a\\"b\\\\c\\n\\u0000\\ud800"');
+  });
+
+  it('omits object properties whose value is undefined', () => {
+    expect(canonicalJson({ a: undefined, b: 1 })).toBe('{"b":1}');
+  });
+
+  it('accepts objects without a prototype and keeps a "__proto__" key as data', () => {
+    const bare = Object.create(null) as Record<string, unknown>;
+    bare['x'] = 1;
+    expect(canonicalJson(bare)).toBe('{"x":1}');
+    expect(canonicalJson(JSON.parse('{"__proto__":{"polluted":true}}'))).toBe(
+      '{"__proto__":{"polluted":true}}',
+    );
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a function', () => 1],
+    ['a BigInt', 10n],
+    ['a symbol', Symbol('s')],
+    ['undefined at the top', undefined],
+    ['undefined in an array', [1, undefined]],
+    ['a Date', new Date(0)],
+    ['a Map', new Map()],
+    ['a class instance', new (class Point {})()],
+    ['a sparse array', Object.assign(new Array(3), { 0: 1, 2: 3 })],
+    ['a symbol-keyed property', { [Symbol('k')]: 1 }],
+  ])('rejects %s with NON_JSON_VALUE', (_name, value) => {
+    expect(codeOf(() => canonicalJson(value))).toBe('NON_JSON_VALUE');
+  });
+
+  it('rejects cycles naming the path', () => {
+    const cyclic: Record<string, unknown> = { a: { b: {} } };
+    (cyclic['a'] as Record<string, Record<string, unknown>>)['b']!['c'] = cyclic;
+    expect(() => canonicalJson(cyclic)).toThrow(/\$\.a\.b\.c: a cycle/);
+  });
+
+  it('accepts a repeated (non-cyclic) reference', () => {
+    const shared = { x: 1 };
+    expect(canonicalJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
+  });
+
+  it('refuses nesting deeper than the limit instead of overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let index = 0; index < MAX_CANONICAL_DEPTH + 1; index++) deep = [deep];
+    expect(codeOf(() => canonicalJson(deep))).toBe('NON_JSON_VALUE');
+    let bomb: unknown = 1;
+    for (let index = 0; index < 100_000; index++) bomb = { a: bomb };
+    expect(codeOf(() => canonicalJson(bomb))).toBe('NON_JSON_VALUE');
+  });
+
+  it('round-trips through JSON.parse to the same text (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalJson(value);
+        expect(canonicalJson(JSON.parse(text))).toBe(text);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives the same hash whatever the key order (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (record) => {
+        const reversed = Object.fromEntries(Object.entries(record).reverse());
+        expect(hashCanonical(reversed)).toBe(hashCanonical(record));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('sha256', () => {
+  it('hashes UTF-8 text to lower-case hex', () => {
+    expect(sha256('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(sha256('é')).toBe(sha256('\u00e9'));
+    expect(hashCanonical({ a: 1 })).toBe(sha256('{"a":1}'));
+  });
+});

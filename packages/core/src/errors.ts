@@ -55,7 +55,10 @@ export class ApeError extends Error {
    * True when `value` is an APE error of this class: on `ApeError` any APE error, on a subclass one
    * whose `code` is that subclass's code. Works across package copies and realms.
    */
-  static isInstance<T extends typeof ApeError>(this: T, value: unknown): value is InstanceType<T> {
+  static isInstance<T extends ApeError>(
+    this: { readonly CODE: ApeErrorCode | undefined; readonly prototype: T },
+    value: unknown,
+  ): value is T {
     if (typeof value !== 'object' || value === null) return false;
     if ((value as { [APE_ERROR_BRAND]?: unknown })[APE_ERROR_BRAND] !== true) return false;
     return this.CODE === undefined || (value as { code?: unknown }).code === this.CODE;

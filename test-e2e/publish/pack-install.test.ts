@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * Publishability, tested rather than assumed: every package with an `exports` map is packed with
+ * `pnpm pack` (which rewrites `workspace:` ranges as publishing does), the tarballs are installed with
+ * npm into a scratch project outside the workspace, and each package is imported from ESM and CJS.
+ */
+const root = resolve(import.meta.dirname, '..', '..');
+
+interface Manifest {
+  name: string;
+  private?: boolean;
+  exports?: Record<string, unknown>;
+}
+
+const packages = readdirSync(join(root, 'packages'))
+  .map((dir) => ({
+    dir: join(root, 'packages', dir),
+    manifest: readJson(join(root, 'packages', dir, 'package.json')),
+  }))
+  .filter(({ manifest }) => manifest.exports !== undefined && manifest.private !== true);
+
+function readJson(path: string): Manifest {
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+function pnpm(args: string[], cwd: string): string {
+  const [command, prefix] = process.env['npm_execpath']?.includes('pnpm')
+    ? [process.execPath, [process.env['npm_execpath']]]
+    : ['pnpm', []];
+  return execFileSync(command, [...prefix, ...args], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+let scratch: string;
+
+beforeAll(() => {
+  scratch = mkdtempSync(join(tmpdir(), 'ape-pack-'));
+  const tarballs = join(scratch, 'tarballs');
+  mkdirSync(tarballs);
+  const dependencies: Record<string, string> = {};
+  for (const { dir, manifest } of packages) {
+    pnpm(['pack', '--pack-destination', tarballs], dir);
+    const base = manifest.name.replace('@', '').replace('/', '-');
+    const file = readdirSync(tarballs).find((name) => name.startsWith(`${base}-`) && name.endsWith('.tgz'));
+    if (file === undefined) throw new Error(`pnpm pack produced no tarball for ${manifest.name}`);
+    dependencies[manifest.name] = `file:${join(tarballs, file)}`;
+  }
+  const project = join(scratch, 'project');
+  mkdirSync(project);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, dependencies, overrides: dependencies }, null, 2),
+  );
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: project,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}, 300_000);
+
+afterAll(() => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('published packages', () => {
+  it('finds the packages to check', () => {
+    expect(packages.map((entry) => entry.manifest.name)).toContain('@ape/core');
+  });
+
+  it.each(packages.map((entry) => entry.manifest.name))(
+    '%s installs from its tarball and imports from ESM and CJS',
+    (name) => {
+      const project = join(scratch, 'project');
+      const esm = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()));`,
+        ],
+        { cwd: project, encoding: 'utf8' },
+      );
+      const cjs = execFileSync(
+        process.execPath,
+        [
+          '-e',
+          `const m = require(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()));`,
+        ],
+        { cwd: project, encoding: 'utf8' },
+      );
+      const esmNames = JSON.parse(esm) as string[];
+      const cjsNames = (JSON.parse(cjs) as string[]).filter(
+        (key) => key !== 'default' && key !== '__esModule',
+      );
+      expect(esmNames.length).toBeGreaterThan(0);
+      expect(esmNames.filter((key) => key !== 'default')).toEqual(cjsNames);
+    },
+  );
+
+  it('ships the core JSON Schemas as files', () => {
+    const project = join(scratch, 'project');
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `console.log(require('@ape/core/schemas/intent.json').$id, require('@ape/core/schemas/plan.json').$id, require('@ape/core/schemas/action.json').$id)`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(out.trim()).toBe('urn:ape:schema:intent:v1 urn:ape:schema:plan:v1 urn:ape:schema:action:v1');
+  });
+
+  it('loads @ape/core/testing from both module systems', () => {
+    const project = join(scratch, 'project');
+    const cjs = execFileSync(
+      process.execPath,
+      ['-e', `console.log(typeof require('@ape/core/testing').FakeClock)`],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
+    expect(cjs.trim()).toBe('function');
+  });
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails when a package imports a sibling it does not declare, reaches into another package's files,
 // or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
-// provenance · audit · escalation ← reference-agent · mcp ← cli ← bench.
+// provenance · audit · escalation ← reference-agent · mcp · verify ← cli ← bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
@@ -14,6 +14,7 @@ const LAYERS = {
   escalation: 1,
   'reference-agent': 2,
   mcp: 2,
+  verify: 2,
   cli: 3,
   bench: 4,
 };
@@ -68,7 +69,7 @@ for (const name of readdirSync(packagesDir)) {
     else if (LAYERS[target] >= LAYERS[short]) {
       problems.push(`${manifest.name} (layer ${LAYERS[short]}) depends on ${dep} (layer ${LAYERS[target]}): arrows must point down`);
     }
-    if (range !== 'workspace:^') problems.push(`${manifest.name}: runtime dependency ${dep} must use "workspace:^"`);
+    if (range !== 'workspace:^' && manifest.private !== true) problems.push(`${manifest.name}: runtime dependency ${dep} must use "workspace:^"`);
   }
   for (const [dep, range] of Object.entries(manifest.devDependencies ?? {})) {
     if (dep.startsWith('@ape/') && range !== 'workspace:*') {

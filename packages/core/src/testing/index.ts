@@ -4,3 +4,10 @@
  * suites need `vitest`.
  */
 export { FakeClock } from './fake-clock.js';
+export { runTokenStoreContract } from './token-store-contract.js';
+export {
+  type EscalationContractAnswer,
+  type EscalationContractFactory,
+  type EscalationContractSubject,
+  runEscalationHandlerContract,
+} from './escalation-handler-contract.js';

@@ -1,0 +1,377 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ApeError,
+  type Authority,
+  AuthorityExpiredError,
+  type AuthorityToken,
+  type Clock,
+  type RevocationReason,
+  systemClock,
+  TenantIsolationError,
+  TOKEN_BINDING_FIELDS,
+  type TokenBinding,
+  type TokenRecord,
+  type TokenStore,
+  UnauthorizedActionError,
+} from '@ape/core';
+import { tokenFingerprint } from './fingerprint.js';
+import { InMemoryTokenStore } from './in-memory-token-store.js';
+
+/** Options of {@link AuthorityManager}. */
+export interface AuthorityManagerOptions {
+  /** The one tenant this manager issues tokens for. */
+  readonly tenant: string;
+  /** How long a token stays valid after issue, in milliseconds (default 60 000). */
+  readonly ttlMs?: number;
+  /** The time source for issue and expiry (default: the system clock). */
+  readonly clock?: Clock;
+  /** Where outstanding tokens are kept (default: a new {@link InMemoryTokenStore}). */
+  readonly store?: TokenStore;
+}
+
+/** The default token lifetime: 60 seconds. */
+export const DEFAULT_TOKEN_TTL_MS = 60_000;
+
+/** Expired records are purged from the store once every this many issues (amortised, bounded memory). */
+const PURGE_EVERY_ISSUES = 64;
+const TOKEN_ID_BYTES = 32;
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+type TokenStatus = 'outstanding' | 'consumed' | 'voided' | 'revoked' | 'expired';
+
+/** What the issuing manager remembers about one of its token objects; never reachable from the token. */
+interface TokenEntry {
+  readonly issuer: AuthorityManager;
+  readonly id: string;
+  readonly tenant: string;
+  readonly expiresAt: number;
+  status: TokenStatus;
+  revocationReason?: RevocationReason;
+}
+
+/**
+ * Every token object issued by any manager of this package copy, mapped to its secret. A copy, a
+ * `structuredClone`, a JSON round trip or a hand-built object is a different object and so is not
+ * found: recognition is by identity, not by field values.
+ */
+const REGISTRY = new WeakMap<object, TokenEntry>();
+
+/** The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret. */
+class IssuedToken implements AuthorityToken {
+  readonly fingerprint: string;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+
+  constructor(fingerprint: string, issuedAt: number, expiresAt: number) {
+    this.fingerprint = fingerprint;
+    this.issuedAt = issuedAt;
+    this.expiresAt = expiresAt;
+    Object.freeze(this);
+  }
+
+  toJSON(): { readonly token: 'redacted'; readonly fingerprint: string } {
+    return { token: 'redacted', fingerprint: this.fingerprint };
+  }
+
+  toString(): string {
+    return `AuthorityToken(${this.fingerprint}, redacted)`;
+  }
+
+  [INSPECT](): string {
+    return this.toString();
+  }
+}
+Object.freeze(IssuedToken.prototype);
+
+/**
+ * Issues, checks and revokes single-use authority tokens for one tenant; implements core's
+ * `Authority` port.
+ *
+ * - Token ids are 256 bits from `crypto.randomBytes`; the token object is frozen and carries only a
+ *   fingerprint. Only the very objects this manager issued are recognised.
+ * - `consume` takes the record out of the store first (atomic, so of concurrent callers exactly one
+ *   gets it), then checks expiry and every binding field. A token presented with a wrong binding is
+ *   therefore void afterwards: a mismatch is treated as an attack, not a typo.
+ * - Consumed, revoked and expired records leave the store; expired ones are purged every 64
+ *   issues.
+ */
+export class AuthorityManager implements Authority {
+  /** The tenant this manager serves. */
+  readonly tenant: string;
+  /** The token lifetime in milliseconds. */
+  readonly ttlMs: number;
+  readonly #clock: Clock;
+  readonly #store: TokenStore;
+  /** Outstanding entries by id, so revocations by session can be explained on a later consume. */
+  readonly #outstanding = new Map<string, TokenEntry>();
+  #issuesSincePurge = 0;
+
+  /** @throws ApeError (`INTERNAL`) when the tenant is empty or `ttlMs` is not a positive finite number. */
+  constructor(options: AuthorityManagerOptions) {
+    if (typeof options?.tenant !== 'string' || options.tenant.length === 0) {
+      throw new ApeError('INTERNAL', 'AuthorityManager: `tenant` must be a non-empty string.', {
+        field: 'tenant',
+      });
+    }
+    const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new ApeError('INTERNAL', 'AuthorityManager: `ttlMs` must be a positive number of milliseconds.', {
+        field: 'ttlMs',
+      });
+    }
+    this.tenant = options.tenant;
+    this.ttlMs = ttlMs;
+    this.#clock = options.clock ?? systemClock;
+    this.#store = options.store ?? new InMemoryTokenStore();
+  }
+
+  /**
+   * Issues a token bound to `binding`, valid for `ttlMs`.
+   * @throws TenantIsolationError (`TENANT_MISMATCH`) when `binding.tenant` is not this manager's tenant.
+   * @throws UnauthorizedActionError (`UNAUTHORIZED_ACTION`) when a binding field is missing or malformed (`details.field`).
+   */
+  async issue(binding: TokenBinding): Promise<AuthorityToken> {
+    const frozenBinding = checkBinding(binding);
+    if (frozenBinding.tenant !== this.tenant) {
+      throw new TenantIsolationError(
+        `Cannot issue a token for tenant "${frozenBinding.tenant}": this authority serves tenant "${this.tenant}".`,
+        { field: 'tenant' },
+      );
+    }
+    const now = this.#clock.now();
+    if (++this.#issuesSincePurge >= PURGE_EVERY_ISSUES) {
+      this.#issuesSincePurge = 0;
+      await this.purgeExpired();
+    }
+    const id = randomBytes(TOKEN_ID_BYTES).toString('hex');
+    const fingerprint = tokenFingerprint(id);
+    const expiresAt = now + this.ttlMs;
+    const record: TokenRecord = Object.freeze({
+      id,
+      fingerprint,
+      binding: frozenBinding,
+      issuedAt: now,
+      expiresAt,
+    });
+    await this.#store.put(record);
+    const token = new IssuedToken(fingerprint, now, expiresAt);
+    const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
+    REGISTRY.set(token, entry);
+    this.#outstanding.set(id, entry);
+    return token;
+  }
+
+  /**
+   * Consumes `token` for the call described by `binding`: succeeds once, then never again.
+   * @throws UnauthorizedActionError (`UNAUTHORIZED_ACTION`) for an unknown, copied, forged or foreign
+   *   token (`details.field: 'token'`), a token already used, revoked or voided, or a binding field that
+   *   differs (`details.field` names it).
+   * @throws TenantIsolationError (`TENANT_MISMATCH`) when the token or `binding` belongs to another
+   *   tenant; the token is revoked at its issuer.
+   * @throws AuthorityExpiredError (`AUTHORITY_EXPIRED`) when the token's lifetime is over.
+   */
+  async consume(token: AuthorityToken, binding: TokenBinding): Promise<void> {
+    const entry = this.#entryOf(token);
+    if (binding?.tenant !== this.tenant) {
+      await this.#revokeEntry(entry, 'tenant_mismatch');
+      throw new TenantIsolationError(
+        `Token ${token.fingerprint} was presented for another tenant; it is revoked.`,
+        { field: 'tenant', fingerprint: token.fingerprint },
+      );
+    }
+    const record = await this.#store.take(entry.id);
+    const now = this.#clock.now();
+    if (record === undefined) throw this.#notOutstanding(entry, token.fingerprint, now);
+    this.#outstanding.delete(entry.id);
+    if (now >= record.expiresAt) {
+      entry.status = 'expired';
+      throw new AuthorityExpiredError(
+        `Token ${record.fingerprint} expired at ${record.expiresAt} (now ${now}).`,
+        {
+          fingerprint: record.fingerprint,
+          expiresAt: record.expiresAt,
+        },
+      );
+    }
+    for (const field of TOKEN_BINDING_FIELDS) {
+      if (record.binding[field] !== binding[field]) {
+        entry.status = 'voided';
+        throw new UnauthorizedActionError(
+          `Token ${record.fingerprint} is not valid for this call: its ${field} binding does not match. The token is now void.`,
+          { field, fingerprint: record.fingerprint },
+        );
+      }
+    }
+    entry.status = 'consumed';
+  }
+
+  /** Revokes one token this manager issued; resolves to whether it was still outstanding. */
+  async revoke(token: AuthorityToken, reason: RevocationReason): Promise<boolean> {
+    const entry = typeof token === 'object' && token !== null ? REGISTRY.get(token) : undefined;
+    if (entry === undefined || entry.issuer !== this) return false;
+    return this.#revokeEntry(entry, reason);
+  }
+
+  /**
+   * Revokes every outstanding token of one session; resolves to how many.
+   * @throws TenantIsolationError (`TENANT_MISMATCH`) when `tenant` is not this manager's tenant.
+   */
+  async revokeSession(tenant: string, session: string, reason: RevocationReason): Promise<number> {
+    this.#assertOwnTenant(tenant);
+    return this.#markRevoked(await this.#store.removeWhere({ tenant, session }), reason);
+  }
+
+  /**
+   * Revokes every outstanding token of the tenant; resolves to how many.
+   * @throws TenantIsolationError (`TENANT_MISMATCH`) when `tenant` is not this manager's tenant.
+   */
+  async revokeTenant(tenant: string, reason: RevocationReason): Promise<number> {
+    this.#assertOwnTenant(tenant);
+    return this.#markRevoked(await this.#store.removeWhere({ tenant }), reason);
+  }
+
+  /** Drops expired records from the store now (also done automatically while issuing); resolves to how many. */
+  async purgeExpired(): Promise<number> {
+    const now = this.#clock.now();
+    for (const [id, entry] of this.#outstanding) {
+      if (entry.expiresAt <= now) {
+        entry.status = 'expired';
+        this.#outstanding.delete(id);
+      }
+    }
+    return this.#store.purgeExpired(now);
+  }
+
+  /** How many tokens the store holds (outstanding, plus expired ones not yet purged). */
+  async outstandingCount(): Promise<number> {
+    return this.#store.size();
+  }
+
+  #entryOf(token: AuthorityToken): TokenEntry {
+    const entry = typeof token === 'object' && token !== null ? REGISTRY.get(token) : undefined;
+    if (entry === undefined) {
+      throw new UnauthorizedActionError(
+        'The token was not issued by an authority: copies, clones, JSON round trips and hand-built tokens are refused.',
+        { field: 'token', reason: 'unknown_token' },
+      );
+    }
+    if (entry.issuer === this) return entry;
+    if (entry.tenant !== this.tenant) {
+      void entry.issuer.revoke(token, 'tenant_mismatch').catch(() => undefined);
+      throw new TenantIsolationError(
+        `Token ${token.fingerprint} belongs to another tenant; it is revoked at its issuer.`,
+        { field: 'tenant', fingerprint: token.fingerprint },
+      );
+    }
+    throw new UnauthorizedActionError(`Token ${token.fingerprint} was issued by another authority.`, {
+      field: 'token',
+      reason: 'foreign_authority',
+      fingerprint: token.fingerprint,
+    });
+  }
+
+  #notOutstanding(entry: TokenEntry, fingerprint: string, now: number): ApeError {
+    switch (entry.status) {
+      case 'consumed':
+        return new UnauthorizedActionError(`Token ${fingerprint} was already used; tokens are single-use.`, {
+          field: 'token',
+          reason: 'replay',
+          fingerprint,
+        });
+      case 'voided':
+        return new UnauthorizedActionError(
+          `Token ${fingerprint} is void: it was presented with a wrong binding.`,
+          {
+            field: 'token',
+            reason: 'voided',
+            fingerprint,
+          },
+        );
+      case 'revoked':
+        return new UnauthorizedActionError(
+          `Token ${fingerprint} was revoked (${entry.revocationReason ?? 'explicit'}).`,
+          {
+            field: 'token',
+            reason: 'revoked',
+            revocationReason: entry.revocationReason ?? 'explicit',
+            fingerprint,
+          },
+        );
+      case 'expired':
+      case 'outstanding':
+        if (now >= entry.expiresAt) {
+          entry.status = 'expired';
+          return new AuthorityExpiredError(
+            `Token ${fingerprint} expired at ${entry.expiresAt} (now ${now}).`,
+            {
+              fingerprint,
+              expiresAt: entry.expiresAt,
+            },
+          );
+        }
+        return new UnauthorizedActionError(`Token ${fingerprint} is not outstanding.`, {
+          field: 'token',
+          reason: 'not_outstanding',
+          fingerprint,
+        });
+    }
+  }
+
+  async #revokeEntry(entry: TokenEntry, reason: RevocationReason): Promise<boolean> {
+    const record = await this.#store.take(entry.id);
+    this.#outstanding.delete(entry.id);
+    if (record === undefined) return false;
+    entry.status = 'revoked';
+    entry.revocationReason = reason;
+    return true;
+  }
+
+  #markRevoked(records: readonly TokenRecord[], reason: RevocationReason): number {
+    for (const record of records) {
+      const entry = this.#outstanding.get(record.id);
+      if (entry === undefined) continue;
+      entry.status = 'revoked';
+      entry.revocationReason = reason;
+      this.#outstanding.delete(record.id);
+    }
+    return records.length;
+  }
+
+  #assertOwnTenant(tenant: string): void {
+    if (tenant !== this.tenant) {
+      throw new TenantIsolationError(`This authority serves tenant "${this.tenant}", not "${tenant}".`, {
+        field: 'tenant',
+      });
+    }
+  }
+}
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** A frozen copy of the binding with exactly its seven fields, each checked. */
+function checkBinding(binding: TokenBinding): TokenBinding {
+  if (typeof binding !== 'object' || binding === null) {
+    throw new UnauthorizedActionError('A token binding must be an object.', { field: 'binding' });
+  }
+  for (const field of TOKEN_BINDING_FIELDS) {
+    const value = binding[field];
+    const ok =
+      field === 'stepIndex'
+        ? Number.isSafeInteger(value) && (value as number) >= 0
+        : field === 'argsHash'
+          ? typeof value === 'string' && HASH_PATTERN.test(value)
+          : typeof value === 'string' && value.length > 0;
+    if (!ok) {
+      throw new UnauthorizedActionError(`Token binding field "${field}" is missing or malformed.`, { field });
+    }
+  }
+  return Object.freeze({
+    tenant: binding.tenant,
+    session: binding.session,
+    intentVersion: binding.intentVersion,
+    planHash: binding.planHash,
+    stepIndex: binding.stepIndex,
+    action: binding.action,
+    argsHash: binding.argsHash,
+  });
+}

@@ -1,0 +1,72 @@
+import type { TokenRecord, TokenStore } from '@ape/core';
+
+/**
+ * The default {@link TokenStore}: a `Map` in this process. `take` is atomic because it runs
+ * synchronously (no other caller can interleave between the read and the delete). An index by
+ * tenant and session keeps `removeWhere` proportional to the tokens it removes.
+ */
+export class InMemoryTokenStore implements TokenStore {
+  readonly #records = new Map<string, TokenRecord>();
+  readonly #bySession = new Map<string, Map<string, Set<string>>>();
+
+  put(record: TokenRecord): void {
+    this.#records.set(record.id, record);
+    let sessions = this.#bySession.get(record.binding.tenant);
+    if (sessions === undefined) {
+      sessions = new Map();
+      this.#bySession.set(record.binding.tenant, sessions);
+    }
+    let ids = sessions.get(record.binding.session);
+    if (ids === undefined) {
+      ids = new Set();
+      sessions.set(record.binding.session, ids);
+    }
+    ids.add(record.id);
+  }
+
+  take(id: string): TokenRecord | undefined {
+    const record = this.#records.get(id);
+    if (record === undefined) return undefined;
+    this.#delete(record);
+    return record;
+  }
+
+  removeWhere(filter: { readonly tenant: string; readonly session?: string }): readonly TokenRecord[] {
+    const sessions = this.#bySession.get(filter.tenant);
+    if (sessions === undefined) return [];
+    const idSets = filter.session === undefined ? [...sessions.values()] : [sessions.get(filter.session)];
+    const removed: TokenRecord[] = [];
+    for (const ids of idSets) {
+      for (const id of [...(ids ?? [])]) {
+        const record = this.take(id);
+        if (record !== undefined) removed.push(record);
+      }
+    }
+    return removed;
+  }
+
+  purgeExpired(now: number): number {
+    let purged = 0;
+    for (const record of [...this.#records.values()]) {
+      if (record.expiresAt <= now) {
+        this.#delete(record);
+        purged++;
+      }
+    }
+    return purged;
+  }
+
+  size(): number {
+    return this.#records.size;
+  }
+
+  #delete(record: TokenRecord): void {
+    this.#records.delete(record.id);
+    const sessions = this.#bySession.get(record.binding.tenant);
+    const ids = sessions?.get(record.binding.session);
+    if (sessions === undefined || ids === undefined) return;
+    ids.delete(record.id);
+    if (ids.size === 0) sessions.delete(record.binding.session);
+    if (sessions.size === 0) this.#bySession.delete(record.binding.tenant);
+  }
+}

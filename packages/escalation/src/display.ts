@@ -1,0 +1,134 @@
+import type { EscalationRequest } from '@ape/core';
+
+/**
+ * Characters that could change how a terminal shows text: C0 controls (newline, carriage return,
+ * ESC that starts ANSI sequences, ...), DEL, C1 controls (including the one-byte CSI `\u009b`),
+ * line and paragraph separators, and the bidirectional overrides and marks ("Trojan Source").
+ */
+const UNSAFE_CHARACTERS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the purpose.
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const NAMED_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\u001b': '\\x1b',
+});
+
+function escapeCharacter(character: string): string {
+  const named = NAMED_ESCAPES[character];
+  if (named !== undefined) return named;
+  const code = character.charCodeAt(0);
+  return code <= 0xff
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** The longest value shown for one argument. */
+const MAX_VALUE_LENGTH = 80;
+/** The most arguments listed one by one; the rest are counted. */
+const MAX_LISTED_ARGUMENTS = 20;
+/** The longest argument name shown. */
+const MAX_NAME_LENGTH = 40;
+/** The longest tenant, session, action, rule id or reason shown. */
+const MAX_FIELD_LENGTH = 200;
+
+/**
+ * Makes untrusted text safe to show on one terminal line: every character that could move the
+ * cursor, start an ANSI escape sequence, break the line or reorder the text is replaced by a
+ * visible escape (`\n`, `\x1b`, `\u202e`, ...), so injected text can neither fake nor hide part of a
+ * prompt; then the text is cut to `maxLength` characters, ending with `…` when cut.
+ * @internal
+ */
+export function displayText(text: string, maxLength: number): string {
+  const escaped = text.replace(UNSAFE_CHARACTERS, escapeCharacter);
+  if (escaped.length <= maxLength) return escaped;
+  return `${escaped.slice(0, Math.max(0, maxLength - 1))}…`;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `"${displayText(value, MAX_VALUE_LENGTH)}"`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[array of ${value.length}]`;
+  if (typeof value === 'object') {
+    const names = Object.keys(value);
+    const shown = names.slice(0, 5).map((name) => displayText(name, MAX_NAME_LENGTH));
+    return `{object: ${shown.join(', ')}${names.length > shown.length ? ', …' : ''}}`;
+  }
+  return `<${typeof value}>`;
+}
+
+/**
+ * One `name = value` line per argument (at most 20, then a count of the rest): names and string
+ * values escaped and cut, nested objects and arrays summarised, never expanded. Values are read once
+ * with guards, so a hostile object cannot break the summary.
+ * @internal
+ */
+export function summariseArguments(args: Readonly<Record<string, unknown>>): string[] {
+  let names: string[];
+  try {
+    names = Object.keys(args);
+  } catch {
+    return ['<unreadable arguments>'];
+  }
+  if (names.length === 0) return ['(none)'];
+  const lines: string[] = [];
+  for (const name of names.slice(0, MAX_LISTED_ARGUMENTS)) {
+    let shown: string;
+    try {
+      shown = describeValue(args[name]);
+    } catch {
+      shown = '<unreadable>';
+    }
+    lines.push(`${displayText(name, MAX_NAME_LENGTH)} = ${displayText(shown, MAX_VALUE_LENGTH + 2)}`);
+  }
+  if (names.length > MAX_LISTED_ARGUMENTS) lines.push(`… and ${names.length - MAX_LISTED_ARGUMENTS} more`);
+  return lines;
+}
+
+/**
+ * A one-line, escaped description of a request (`tenant/session step N: action(arg names)`), for
+ * lists in a host UI or a log line.
+ * @internal
+ */
+export function summariseRequest(request: EscalationRequest): string {
+  let names: string[];
+  try {
+    names = Object.keys(request.args);
+  } catch {
+    names = [];
+  }
+  const shownNames = names.slice(0, 5).map((name) => displayText(name, MAX_NAME_LENGTH));
+  const more = names.length > shownNames.length ? ', …' : '';
+  return (
+    `${displayText(String(request.tenant), MAX_FIELD_LENGTH)}/${displayText(String(request.session), MAX_FIELD_LENGTH)}` +
+    ` step ${displayText(String(request.stepIndex), 20)}: ${displayText(String(request.action), MAX_FIELD_LENGTH)}` +
+    `(${shownNames.join(', ')}${more})`
+  );
+}
+
+/**
+ * The block a terminal approver reads: tenant, session, step, action, arguments, provenance, rule
+ * ids and reason, every field escaped (see {@link displayText}), one field per line.
+ * @internal
+ */
+export function formatRequest(request: EscalationRequest): string {
+  const field = (value: unknown): string => displayText(String(value), MAX_FIELD_LENGTH);
+  const rules = Array.isArray(request.decision?.rules) ? request.decision.rules.map(field).join(', ') : '';
+  const lines = [
+    '',
+    '=== APE: approval required ===',
+    `tenant:     ${field(request.tenant)}`,
+    `session:    ${field(request.session)}`,
+    `step:       ${field(request.stepIndex)}`,
+    `action:     ${field(request.action)}`,
+    'args:',
+    ...summariseArguments(request.args).map((line) => `  ${line}`),
+    `provenance: ${field(request.provenance)}`,
+    `rules:      ${rules === '' ? '(none)' : rules}`,
+    `reason:     ${field(request.decision?.reason ?? '')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -36,6 +36,26 @@ export { systemClock } from './ports/clock.js';
 export type { EscalationHandler, EscalationRequest, EscalationResult } from './ports/escalation-handler.js';
 export type { PolicyEvaluator } from './ports/policy-evaluator.js';
 export type { TokenRecord, TokenStore } from './ports/token-store.js';
+export { createDenyAllEscalationHandler } from './runtime/deny-all-escalation-handler.js';
+export type { InMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
+export { createInMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
+export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
+export type {
+  AgentRuntime,
+  EnforcementMode,
+  Gate,
+  GateCallOptions,
+  ProvenanceOptions,
+  RuntimeConfig,
+  StepCallOptions,
+} from './runtime/runtime.js';
+export {
+  createRuntime,
+  DEFAULT_ESCALATION_TIMEOUT_MS,
+  ENFORCEMENT_MODES,
+} from './runtime/runtime.js';
+export type { Tool, ToolDefinition, ToolFunction, ToolLike } from './runtime/tool.js';
+export { defineTool, isTool } from './runtime/tool.js';
 export type { RuntimeEvent, RuntimeState } from './state-machine.js';
 export { nextState, RUNTIME_EVENTS, RUNTIME_STATES, TRANSITIONS, transition } from './state-machine.js';
 export type {

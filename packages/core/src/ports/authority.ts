@@ -15,6 +15,11 @@ import type { AuthorityToken, RevocationReason, TokenBinding } from '../types.js
  * - If any method throws unexpectedly, the runtime denies the step and the tool does not run.
  */
 export interface Authority {
+  /**
+   * The tenant this authority serves, when it serves exactly one. `createRuntime` refuses an
+   * authority whose tenant differs from the runtime's (`TenantIsolationError`).
+   */
+  readonly tenant?: string;
   issue(binding: TokenBinding): AuthorityToken | Promise<AuthorityToken>;
   consume(token: AuthorityToken, binding: TokenBinding): void | Promise<void>;
   /** Revokes one token; resolves to whether it was outstanding. */

@@ -11,3 +11,20 @@ export {
   type EscalationContractSubject,
   runEscalationHandlerContract,
 } from './escalation-handler-contract.js';
+export {
+  createFakeAuthority,
+  type FakeAuthority,
+  type FakeAuthorityOptions,
+  type RecordedRevocation,
+} from './fake-authority.js';
+export {
+  createRecordingAuditSink,
+  type RecordingAuditSink,
+  type RecordingAuditSinkOptions,
+} from './recording-audit-sink.js';
+export {
+  createScriptedEscalationHandler,
+  type ScriptedAnswer,
+  type ScriptedEscalationHandler,
+} from './scripted-escalation-handler.js';
+export { createStubPolicy, type StubPolicy, type StubPolicyOptions } from './stub-policy.js';

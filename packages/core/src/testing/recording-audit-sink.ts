@@ -1,0 +1,41 @@
+import type { AuditSink } from '../ports/audit-sink.js';
+import type { AuditEvent, AuditEventType } from '../types.js';
+
+/** Options of {@link createRecordingAuditSink}. */
+export interface RecordingAuditSinkOptions {
+  /** When it returns true for an event, `append` rejects instead of recording it (fail-closed tests). */
+  readonly failWhen?: (event: AuditEvent) => boolean;
+}
+
+/** An {@link AuditSink} test double that keeps every event and can be told to fail. */
+export interface RecordingAuditSink extends AuditSink {
+  readonly events: readonly AuditEvent[];
+  /** The types of the recorded events, in order. */
+  types(): readonly AuditEventType[];
+  /** The recorded events of one type. */
+  ofType(type: AuditEventType): readonly AuditEvent[];
+  /** Changes the failure rule from now on (`undefined` stops failing). */
+  failWhen(rule: ((event: AuditEvent) => boolean) | undefined): void;
+}
+
+/** Creates a recording audit sink (asynchronous `append`, like a real sink). */
+export function createRecordingAuditSink(options: RecordingAuditSinkOptions = {}): RecordingAuditSink {
+  const events: AuditEvent[] = [];
+  let rule = options.failWhen;
+  return {
+    get events(): readonly AuditEvent[] {
+      return events;
+    },
+    types: () => events.map((event) => event.type),
+    ofType: (type) => events.filter((event) => event.type === type),
+    failWhen(next) {
+      rule = next;
+    },
+    async append(event: AuditEvent): Promise<void> {
+      if (rule?.(event) === true) throw new Error(`recording audit sink: refusing ${event.type}`);
+      events.push(event);
+    },
+    async flush(): Promise<void> {},
+    async close(): Promise<void> {},
+  };
+}

@@ -1,0 +1,13 @@
+import { ApeError, type ApeErrorDetails } from '@ape/core';
+
+/**
+ * An audit log failed verification or could not be parsed (`AUDIT_INVALID`): thrown when reopening a
+ * tampered file and by {@link readAuditLog} on a broken chain. `details` carries `path`, `problem`,
+ * `firstBadSeq` and `firstBadLine` where known.
+ */
+export class AuditLogError extends ApeError {
+  static override readonly CODE = 'AUDIT_INVALID' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('AUDIT_INVALID', message, details, options);
+  }
+}

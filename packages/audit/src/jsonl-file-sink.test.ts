@@ -1,0 +1,253 @@
+import { existsSync } from 'node:fs';
+import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runAuditSinkContract } from '@ape/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionEvent, sessionEvents } from './__fixtures__/events.js';
+import { createJsonlFileAuditSink, type JsonlFileAuditSink } from './jsonl-file-sink.js';
+import { readAllAuditRecords } from './read.js';
+import { AUDIT_GENESIS_HASH } from './record.js';
+import { verifyAuditLog } from './verify.js';
+
+let directory = '';
+let counter = 0;
+const freshPath = () => join(directory, `log-${counter++}.jsonl`);
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), 'ape-audit-file-'));
+});
+
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+runAuditSinkContract('JsonlFileAuditSink', () => createJsonlFileAuditSink(freshPath()), {
+  read: async (sink: JsonlFileAuditSink) => readAllAuditRecords(sink.path),
+});
+
+runAuditSinkContract(
+  'JsonlFileAuditSink (not durable, group commit, tiny queue)',
+  () => createJsonlFileAuditSink(freshPath(), { durable: false, groupCommitMs: 1, maxPendingRecords: 3 }),
+  { read: async (sink: JsonlFileAuditSink) => readAllAuditRecords(sink.path) },
+);
+
+describe('createJsonlFileAuditSink', () => {
+  it('writes 10,000 records from concurrent async appends as one verifying chain', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path, { maxPendingRecords: 256 });
+    const writers = Array.from({ length: 8 }, async (_, writer) => {
+      for (let n = 0; n < 1250; n++) {
+        await sink.append(decisionEvent(n, { session: `session-${writer}`, data: { writer, n } }));
+      }
+    });
+    await Promise.all(writers);
+    await sink.close();
+    const result = await verifyAuditLog(path);
+    expect(result).toMatchObject({ ok: true, records: 10_000 });
+    const records = await readAllAuditRecords(path);
+    for (let writer = 0; writer < 8; writer++) {
+      const mine = records
+        .filter((record) => record.data['writer'] === writer)
+        .map((record) => record.data['n']);
+      expect(mine).toEqual(Array.from({ length: 1250 }, (_, n) => n));
+    }
+  });
+
+  it('applies back-pressure instead of dropping when the queue is full', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path, { maxPendingRecords: 2, groupCommitMs: 2 });
+    const appends = Array.from({ length: 50 }, (_, n) => sink.append(decisionEvent(n)));
+    await Promise.all(appends);
+    await sink.close();
+    const records = await readAllAuditRecords(path);
+    expect(records.map((record) => record.data['n'])).toEqual(Array.from({ length: 50 }, (_, n) => n));
+  });
+
+  it('has written a record to the file when its append resolves', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path);
+    await sink.append(decisionEvent(0));
+    expect((await readFile(path, 'utf8')).split('\n')).toHaveLength(2);
+    await sink.close();
+  });
+
+  it('creates the file readable by its owner only', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path);
+    await sink.close();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('continues the chain when an existing file is reopened', async () => {
+    const path = freshPath();
+    const first = await createJsonlFileAuditSink(path);
+    for (let n = 0; n < 5; n++) await first.append(decisionEvent(n));
+    await first.close();
+    const second = await createJsonlFileAuditSink(path);
+    expect(second.recovery).toEqual({ existed: true, records: 5, truncated: false, truncatedBytes: 0 });
+    expect(second.position.seq).toBe(5);
+    for (let n = 5; n < 8; n++) await second.append(decisionEvent(n));
+    await second.close();
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 8 });
+    expect((await readAllAuditRecords(path)).map((record) => record.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('starts a new file at the genesis hash and reports no recovery', async () => {
+    const sink = await createJsonlFileAuditSink(freshPath());
+    expect(sink.position).toEqual({ seq: 0, prev: AUDIT_GENESIS_HASH });
+    expect(sink.recovery).toEqual({ existed: false, records: 0, truncated: false, truncatedBytes: 0 });
+    await sink.close();
+  });
+
+  it('cuts a torn last line on reopen, reports it, and continues the chain', async () => {
+    const path = freshPath();
+    const first = await createJsonlFileAuditSink(path);
+    for (let n = 0; n < 4; n++) await first.append(decisionEvent(n));
+    await first.close();
+    const intact = (await stat(path)).size;
+    await appendFile(path, '{"data":{"n":4},"hash":"ab');
+    const second = await createJsonlFileAuditSink(path);
+    expect(second.recovery).toEqual({ existed: true, records: 4, truncated: true, truncatedBytes: 26 });
+    expect((await stat(path)).size).toBe(intact);
+    await second.append(decisionEvent(4));
+    await second.close();
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('refuses a tampered file with AUDIT_INVALID and leaves it untouched', async () => {
+    const path = freshPath();
+    const first = await createJsonlFileAuditSink(path);
+    for (let n = 0; n < 4; n++) await first.append(decisionEvent(n));
+    await first.close();
+    const tampered = (await readFile(path, 'utf8')).replace('"n":2', '"n":3');
+    await writeFile(path, tampered);
+    await expect(createJsonlFileAuditSink(path)).rejects.toMatchObject({
+      code: 'AUDIT_INVALID',
+      details: { problem: 'edited', firstBadSeq: 2, firstBadLine: 3 },
+    });
+    expect(await readFile(path, 'utf8')).toBe(tampered);
+  });
+
+  it('treats an existing empty file as a new chain', async () => {
+    const path = freshPath();
+    await writeFile(path, '');
+    const sink = await createJsonlFileAuditSink(path);
+    await sink.append(decisionEvent(0));
+    await sink.close();
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
+  });
+
+  it('recovers a file torn inside its first line to an empty chain', async () => {
+    const path = freshPath();
+    await writeFile(path, '{"data":');
+    const sink = await createJsonlFileAuditSink(path);
+    expect(sink.recovery).toMatchObject({ truncated: true, records: 0, truncatedBytes: 8 });
+    await sink.close();
+    expect((await stat(path)).size).toBe(0);
+  });
+
+  it('rejects an append after close with AUDIT_FAILURE, and close twice resolves', async () => {
+    const sink = await createJsonlFileAuditSink(freshPath());
+    await sink.close();
+    await expect(sink.close()).resolves.toBeUndefined();
+    await expect(sink.flush()).resolves.toBeUndefined();
+    await expect(sink.append(decisionEvent(0))).rejects.toMatchObject({ code: 'AUDIT_FAILURE' });
+  });
+
+  it('rejects an oversized record with AUDIT_FAILURE and keeps the chain intact', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path, { maxLineBytes: 600 });
+    await sink.append(decisionEvent(0));
+    await expect(sink.append(decisionEvent(1, { data: { blob: 'x'.repeat(1000) } }))).rejects.toMatchObject({
+      code: 'AUDIT_FAILURE',
+    });
+    await sink.append(decisionEvent(2));
+    await sink.close();
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
+  });
+
+  it('rejects a malformed event with AUDIT_FAILURE without failing the sink', async () => {
+    const sink = await createJsonlFileAuditSink(freshPath());
+    await expect(sink.append(decisionEvent(0, { session: '' }))).rejects.toMatchObject({
+      code: 'AUDIT_FAILURE',
+    });
+    expect(sink.failure).toBeUndefined();
+    await sink.append(decisionEvent(1));
+    await sink.close();
+  });
+
+  it.each([
+    ['groupCommitMs', { groupCommitMs: -1 }],
+    ['maxPendingRecords', { maxPendingRecords: 0 }],
+    ['maxLineBytes', { maxLineBytes: 1.5 }],
+  ])('refuses an invalid %s with AUDIT_FAILURE', async (field, options) => {
+    await expect(createJsonlFileAuditSink(freshPath(), options)).rejects.toMatchObject({
+      code: 'AUDIT_FAILURE',
+      details: { field },
+    });
+  });
+
+  it('fails with AUDIT_FAILURE when the file cannot be opened', async () => {
+    await expect(createJsonlFileAuditSink(join(directory, 'missing-dir', 'log.jsonl'))).rejects.toMatchObject(
+      {
+        code: 'AUDIT_FAILURE',
+      },
+    );
+  });
+
+  it('never records raw arguments or token ids, only fingerprints', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path);
+    for (const event of sessionEvents('tenant-a', 'session-1', ['fp-aaa111', 'fp-bbb222']))
+      await sink.append(event);
+    await sink.append(
+      decisionEvent(0, { type: 'token.issued', data: { fingerprint: 'fp-ccc', token_id: 'tok_raw_secret' } }),
+    );
+    await sink.close();
+    const text = await readFile(path, 'utf8');
+    expect(text).toContain('fp-aaa111');
+    expect(text).not.toContain('tok_raw_secret');
+    expect(text).not.toContain('/workspace/');
+  });
+
+  it('logs the argument fields the host opted in', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path, { logFields: ['path'] });
+    await sink.append(decisionEvent(0, { data: { args: { path: '/workspace/a', content: 'hunter2' } } }));
+    await sink.close();
+    const [record] = await readAllAuditRecords(path);
+    expect(record?.data['args']).toMatchObject({
+      argNames: ['content', 'path'],
+      fields: { path: '/workspace/a' },
+    });
+    expect(await readFile(path, 'utf8')).not.toContain('hunter2');
+  });
+});
+
+describe.runIf(existsSync('/dev/full'))('JsonlFileAuditSink write failures', () => {
+  it('rejects every pending append with AUDIT_FAILURE and stays failed (fail closed)', async () => {
+    const sink = await createJsonlFileAuditSink('/dev/full', { maxPendingRecords: 2 });
+    const appends = Array.from({ length: 5 }, (_, n) => sink.append(decisionEvent(n)));
+    const results = await Promise.allSettled(appends);
+    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(results.map((result) => (result.status === 'rejected' ? result.reason.code : 'ok'))).toEqual(
+      Array(5).fill('AUDIT_FAILURE'),
+    );
+    expect(sink.failure?.code).toBe('AUDIT_FAILURE');
+    await expect(sink.append(decisionEvent(6))).rejects.toMatchObject({ code: 'AUDIT_FAILURE' });
+    await expect(sink.flush()).rejects.toMatchObject({ code: 'AUDIT_FAILURE' });
+    await expect(sink.close()).rejects.toMatchObject({ code: 'AUDIT_FAILURE' });
+  });
+});
+
+describe('JsonlFileAuditSink on a file cut short outside the sink', () => {
+  it('verifies the prefix of a file truncated mid-line by another process', async () => {
+    const path = freshPath();
+    const sink = await createJsonlFileAuditSink(path);
+    for (let n = 0; n < 6; n++) await sink.append(decisionEvent(n));
+    await sink.close();
+    await truncate(path, (await stat(path)).size - 40);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, truncated: true, records: 5 });
+  });
+});

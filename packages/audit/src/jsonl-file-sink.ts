@@ -1,0 +1,365 @@
+import { constants } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { AuditLogError } from './errors.js';
+import { linesFromHandle } from './lines.js';
+import {
+  AUDIT_GENESIS_HASH,
+  type AuditChainPosition,
+  createAuditRecord,
+  MAX_AUDIT_LINE_BYTES,
+  serializeAuditRecord,
+} from './record.js';
+import type { RedactionOptions } from './redact.js';
+import { verifyLines } from './verify.js';
+
+/** Options of {@link createJsonlFileAuditSink}. */
+export interface JsonlFileAuditSinkOptions extends RedactionOptions {
+  /**
+   * Default `true`: each batch is fsynced before its appends resolve. `false`: appends resolve once
+   * the batch is written to the operating system; only `flush()`/`close()` fsync.
+   */
+  readonly durable?: boolean;
+  /** Milliseconds to wait for more records before writing a batch. Default 0 (write at once). */
+  readonly groupCommitMs?: number;
+  /** Records queued or being written before further appends wait for room. Default 1024. */
+  readonly maxPendingRecords?: number;
+  /** Largest line (UTF-8 bytes, without `\n`) written or read. Default {@link MAX_AUDIT_LINE_BYTES}. */
+  readonly maxLineBytes?: number;
+  /** Permissions of a newly created file. Default `0o600`. */
+  readonly mode?: number;
+}
+
+/** What opening the file found. */
+export interface AuditFileRecovery {
+  /** The file existed and held at least one byte. */
+  readonly existed: boolean;
+  /** Intact records found (the new records continue from this seq). */
+  readonly records: number;
+  /** A torn last line (left by a crash) was cut off. */
+  readonly truncated: boolean;
+  /** Bytes cut off (0 unless `truncated`). */
+  readonly truncatedBytes: number;
+}
+
+/** A hash-chained JSON Lines file sink. Create with {@link createJsonlFileAuditSink}. */
+export interface JsonlFileAuditSink extends AuditSink {
+  readonly path: string;
+  /** What opening the file found and repaired. */
+  readonly recovery: AuditFileRecovery;
+  /** The seq and prev of the next record. */
+  readonly position: AuditChainPosition;
+  /** The error that failed the sink, if one did; a failed sink refuses every further call. */
+  readonly failure: AuditError | undefined;
+  /**
+   * Queues `event` and resolves once its line is written (and fsynced when `durable`). Never drops:
+   * when `maxPendingRecords` are pending, it waits for room. Rejects with AuditError
+   * (`AUDIT_FAILURE`) after `close()`, once the sink failed, or for a malformed event.
+   */
+  append(event: AuditEvent): Promise<void>;
+}
+
+interface Pending {
+  readonly event: AuditEvent;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Queued {
+  readonly line: string;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Opens (creating it if needed) a JSON Lines audit file. An existing file is verified first: a torn
+ * last line is cut off (see `recovery`), and the chain resumes after the last intact record. One
+ * sink per file: concurrent writers, in or across processes, are not coordinated.
+ *
+ * @throws AuditLogError (`AUDIT_INVALID`) when the existing file fails verification (it is left untouched).
+ * @throws AuditError (`AUDIT_FAILURE`) when the options are invalid or the file cannot be opened.
+ */
+export async function createJsonlFileAuditSink(
+  path: string,
+  options: JsonlFileAuditSinkOptions = {},
+): Promise<JsonlFileAuditSink> {
+  const settings = checkOptions(options);
+  const existedBefore = await exists(path);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, settings.mode);
+  } catch (error) {
+    throw new AuditError(
+      `Cannot open audit log ${path}: ${String((error as Error).message)}.`,
+      { path },
+      { cause: error },
+    );
+  }
+  try {
+    const info = await handle.stat();
+    let recovery: AuditFileRecovery = { existed: false, records: 0, truncated: false, truncatedBytes: 0 };
+    let position: AuditChainPosition = { seq: 0, prev: AUDIT_GENESIS_HASH };
+    // Only a regular file holds a chain to resume; a device or pipe starts a fresh one.
+    if (info.isFile() && info.size > 0) {
+      const verification = await verifyLines(linesFromHandle(handle, settings.maxLineBytes));
+      if (!verification.ok) {
+        throw new AuditLogError(`Refusing to append to audit log ${path}: ${verification.message}`, {
+          path,
+          problem: verification.problem,
+          firstBadSeq: verification.firstBadSeq,
+          firstBadLine: verification.firstBadLine,
+        });
+      }
+      const truncatedBytes = info.size - verification.intactBytes;
+      if (truncatedBytes > 0) {
+        await handle.truncate(verification.intactBytes);
+        await handle.datasync();
+      }
+      recovery = {
+        existed: true,
+        records: verification.records,
+        truncated: truncatedBytes > 0,
+        truncatedBytes,
+      };
+      position = { seq: verification.records, prev: verification.lastHash };
+    }
+    if (!existedBefore) await syncDirectory(path);
+    return new FileSink(path, handle, settings, recovery, position);
+  } catch (error) {
+    await handle.close();
+    if (AuditLogError.isInstance(error) || AuditError.isInstance(error)) throw error;
+    throw new AuditError(
+      `Cannot open audit log ${path}: ${String((error as Error).message)}.`,
+      { path },
+      { cause: error },
+    );
+  }
+}
+
+interface Settings {
+  readonly durable: boolean;
+  readonly groupCommitMs: number;
+  readonly maxPendingRecords: number;
+  readonly maxLineBytes: number;
+  readonly mode: number;
+  readonly redaction: RedactionOptions;
+}
+
+function checkOptions(options: JsonlFileAuditSinkOptions): Settings {
+  const groupCommitMs = options.groupCommitMs ?? 0;
+  const maxPendingRecords = options.maxPendingRecords ?? 1024;
+  const maxLineBytes = options.maxLineBytes ?? MAX_AUDIT_LINE_BYTES;
+  if (!Number.isFinite(groupCommitMs) || groupCommitMs < 0) {
+    throw new AuditError('Option groupCommitMs must be a non-negative number of milliseconds.', {
+      field: 'groupCommitMs',
+    });
+  }
+  if (!Number.isSafeInteger(maxPendingRecords) || maxPendingRecords < 1) {
+    throw new AuditError('Option maxPendingRecords must be a positive integer.', {
+      field: 'maxPendingRecords',
+    });
+  }
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) {
+    throw new AuditError('Option maxLineBytes must be a positive integer.', { field: 'maxLineBytes' });
+  }
+  const redaction: RedactionOptions = {
+    ...(options.redact === undefined ? {} : { redact: options.redact }),
+    ...(options.logFields === undefined ? {} : { logFields: [...options.logFields] }),
+  };
+  return {
+    durable: options.durable ?? true,
+    groupCommitMs,
+    maxPendingRecords,
+    maxLineBytes,
+    mode: options.mode ?? 0o600,
+    redaction,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  // Makes the new file's directory entry durable. Some platforms (Windows) cannot open a directory:
+  // there the entry's durability is the file system's business and this step is skipped.
+  let directory: FileHandle | undefined;
+  try {
+    directory = await open(dirname(path), 'r');
+    await directory.sync();
+  } catch {
+    return;
+  } finally {
+    await directory?.close();
+  }
+}
+
+class FileSink implements JsonlFileAuditSink {
+  readonly path: string;
+  readonly recovery: AuditFileRecovery;
+  readonly #handle: FileHandle;
+  readonly #settings: Settings;
+  #position: AuditChainPosition;
+  #queue: Queued[] = [];
+  readonly #waiting: Pending[] = [];
+  #inFlight = 0;
+  #writer: Promise<void> | undefined;
+  #failure: AuditError | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    path: string,
+    handle: FileHandle,
+    settings: Settings,
+    recovery: AuditFileRecovery,
+    position: AuditChainPosition,
+  ) {
+    this.path = path;
+    this.#handle = handle;
+    this.#settings = settings;
+    this.recovery = Object.freeze({ ...recovery });
+    this.#position = position;
+  }
+
+  get position(): AuditChainPosition {
+    return this.#position;
+  }
+
+  get failure(): AuditError | undefined {
+    return this.#failure;
+  }
+
+  append(event: AuditEvent): Promise<void> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closing !== undefined) {
+      return Promise.reject(
+        new AuditError(`Audit log ${this.path} is closed; the event was not recorded.`, { path: this.path }),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = { event, resolve, reject };
+      if (this.#waiting.length > 0 || this.#pendingCount() >= this.#settings.maxPendingRecords) {
+        this.#waiting.push(pending);
+      } else {
+        this.#admit(pending);
+      }
+    });
+  }
+
+  async flush(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    await this.#drain();
+    await this.#sync();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    try {
+      await this.#drain();
+      await this.#sync();
+    } finally {
+      await this.#handle.close();
+    }
+  }
+
+  #pendingCount(): number {
+    return this.#queue.length + this.#inFlight;
+  }
+
+  #admit(pending: Pending): void {
+    try {
+      const record = createAuditRecord(pending.event, this.#position, this.#settings.redaction);
+      const line = serializeAuditRecord(record);
+      const bytes = Buffer.byteLength(line, 'utf8');
+      if (bytes > this.#settings.maxLineBytes) {
+        throw new AuditError(
+          `Audit record of ${bytes} bytes exceeds maxLineBytes (${this.#settings.maxLineBytes}); it was not recorded.`,
+          { bytes, maxLineBytes: this.#settings.maxLineBytes },
+        );
+      }
+      this.#position = { seq: record.seq + 1, prev: record.hash };
+      this.#queue.push({ line: `${line}\n`, resolve: pending.resolve, reject: pending.reject });
+      this.#writer ??= this.#write();
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  #admitWaiting(): void {
+    while (this.#waiting.length > 0 && this.#pendingCount() < this.#settings.maxPendingRecords) {
+      this.#admit(this.#waiting.shift()!);
+    }
+  }
+
+  async #write(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#failure === undefined) {
+        if (this.#settings.groupCommitMs > 0) await delay(this.#settings.groupCommitMs);
+        const batch = this.#queue;
+        this.#queue = [];
+        this.#inFlight = batch.length;
+        try {
+          await writeAll(this.#handle, Buffer.from(batch.map((item) => item.line).join(''), 'utf8'));
+          if (this.#settings.durable) await this.#handle.datasync();
+        } catch (error) {
+          this.#fail(error, batch);
+          return;
+        }
+        this.#inFlight = 0;
+        for (const item of batch) item.resolve();
+        this.#admitWaiting();
+      }
+    } finally {
+      this.#writer = undefined;
+    }
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#writer !== undefined) await this.#writer;
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  async #sync(): Promise<void> {
+    try {
+      await this.#handle.datasync();
+    } catch (error) {
+      this.#fail(error, []);
+      throw this.#failure;
+    }
+  }
+
+  #fail(error: unknown, batch: readonly Queued[]): void {
+    this.#failure ??= new AuditError(
+      `Writing audit log ${this.path} failed (${String((error as Error).message)}); the sink refuses further events.`,
+      { path: this.path },
+      { cause: error },
+    );
+    const failure = this.#failure;
+    this.#inFlight = 0;
+    for (const item of batch) item.reject(failure);
+    for (const item of this.#queue.splice(0)) item.reject(failure);
+    for (const item of this.#waiting.splice(0)) item.reject(failure);
+  }
+}
+
+async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,187 @@
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { canonicalJson, MAX_CANONICAL_DEPTH } from '@ape/core';
+import {
+  type AuditRecord,
+  hashAuditRecord,
+  MAX_AUDIT_LINE_BYTES,
+  serializeAuditRecord,
+  TIMESTAMP_PATTERN,
+} from './record.js';
+import { isPlainObject } from './redact.js';
+
+/** @internal One line of a log as read: its text (unless unreadable), size and whether `\n` ended it. */
+export interface RawLine {
+  /** The decoded line without its `\n`; `undefined` when it was too long or not UTF-8 (see `problem`). */
+  readonly text: string | undefined;
+  /** Bytes the line occupies in the file, including its `\n` when terminated. */
+  readonly bytes: number;
+  readonly terminated: boolean;
+  readonly problem?: string;
+}
+
+/** @internal A restartable sequence of lines (the verifier reads twice when it finds a problem). */
+export type LineSource = () => AsyncIterable<RawLine>;
+
+/** @internal The result of parsing one line. */
+export type ParsedLine =
+  | { readonly ok: true; readonly record: AuditRecord; readonly selfValid: boolean }
+  | { readonly ok: false; readonly reason: string };
+
+const RECORD_KEYS: ReadonlySet<string> = new Set([
+  'seq',
+  'ts',
+  'tenant',
+  'session',
+  'type',
+  'data',
+  'prev',
+  'hash',
+]);
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
+const NEWLINE = 0x0a;
+const CHUNK_BYTES = 65_536;
+
+/** @internal Lines of an in-memory log; every element counts as a terminated line, a final `''` is ignored. */
+export function linesFromArray(lines: readonly string[], maxLineBytes = MAX_AUDIT_LINE_BYTES): LineSource {
+  return async function* () {
+    const count = lines.length > 0 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+    for (let index = 0; index < count; index++) {
+      const text = lines[index] ?? '';
+      const bytes = Buffer.byteLength(text, 'utf8') + 1;
+      if (text.includes('\n'))
+        yield { text: undefined, bytes, terminated: true, problem: 'contains a newline' };
+      else if (bytes - 1 > maxLineBytes) yield tooLong(bytes, true, maxLineBytes);
+      else yield { text, bytes, terminated: true };
+    }
+  };
+}
+
+/** @internal Lines of a file, streamed. */
+export function linesFromFile(path: string, maxLineBytes = MAX_AUDIT_LINE_BYTES): LineSource {
+  return () => splitLines(createReadStream(path, { highWaterMark: CHUNK_BYTES }), maxLineBytes);
+}
+
+/** @internal Lines of an open file handle, read by position (the handle stays open). */
+export function linesFromHandle(handle: FileHandle, maxLineBytes = MAX_AUDIT_LINE_BYTES): LineSource {
+  return () => splitLines(readChunks(handle), maxLineBytes);
+}
+
+async function* readChunks(handle: FileHandle): AsyncIterable<Uint8Array> {
+  let position = 0;
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
+}
+
+/** @internal Splits bytes on `\n` only (never `\r`), bounding memory per line to `maxLineBytes`. */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  maxLineBytes: number,
+): AsyncIterable<RawLine> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let parts: Uint8Array[] = [];
+  let length = 0;
+  const finish = (terminated: boolean): RawLine => {
+    const bytes = length + (terminated ? 1 : 0);
+    if (length > maxLineBytes) return tooLong(bytes, terminated, maxLineBytes);
+    const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+    try {
+      return { text: decoder.decode(joined), bytes, terminated };
+    } catch {
+      return { text: undefined, bytes, terminated, problem: 'is not valid UTF-8' };
+    }
+  };
+  for await (const chunk of chunks) {
+    let start = 0;
+    for (;;) {
+      const end = chunk.indexOf(NEWLINE, start);
+      const piece = chunk.subarray(start, end === -1 ? chunk.length : end);
+      length += piece.length;
+      if (length <= maxLineBytes) parts.push(piece);
+      if (end === -1) break;
+      yield finish(true);
+      parts = [];
+      length = 0;
+      start = end + 1;
+    }
+  }
+  if (length > 0) yield finish(false);
+}
+
+function tooLong(bytes: number, terminated: boolean, maxLineBytes: number): RawLine {
+  return { text: undefined, bytes, terminated, problem: `is longer than ${maxLineBytes} bytes` };
+}
+
+/**
+ * @internal Parses one line into a record. `ok: false` when it is not a record at all (not JSON, wrong
+ * shape, a `__proto__` key); `selfValid: false` when it is a record whose line is not its canonical
+ * JSON or whose `hash` does not match its content.
+ */
+export function parseAuditLine(text: string): ParsedLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'is not JSON' };
+  }
+  const reason = shapeProblem(value);
+  if (reason !== undefined) return { ok: false, reason };
+  const record = value as AuditRecord;
+  let canonical: string;
+  try {
+    canonical = serializeAuditRecord(record);
+    canonicalJson(record.data);
+  } catch {
+    return { ok: false, reason: 'has data that cannot be serialised canonically' };
+  }
+  return { ok: true, record, selfValid: canonical === text && hashAuditRecord(record) === record.hash };
+}
+
+function shapeProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'is not a JSON object';
+  for (const key of Object.keys(value)) {
+    if (!RECORD_KEYS.has(key)) return `has an unknown field "${key}"`;
+  }
+  for (const key of RECORD_KEYS) {
+    if (!Object.hasOwn(value, key)) return `misses the field "${key}"`;
+  }
+  const { seq, ts, tenant, session, type, data, prev, hash } = value;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+    return 'has a "seq" that is not a natural number';
+  if (typeof ts !== 'string' || !TIMESTAMP_PATTERN.test(ts) || !isRealDate(ts)) return 'has a malformed "ts"';
+  for (const [field, text] of [
+    ['tenant', tenant],
+    ['session', session],
+    ['type', type],
+  ] as const) {
+    if (typeof text !== 'string' || text.length === 0)
+      return `has a "${field}" that is not a non-empty string`;
+  }
+  if (!isPlainObject(data)) return 'has a "data" that is not an object';
+  if (hasProtoKey(data, 0)) return 'has a "__proto__" key in "data"';
+  if (typeof prev !== 'string' || !HEX_DIGEST.test(prev))
+    return 'has a "prev" that is not 64 lower-case hex digits';
+  if (typeof hash !== 'string' || !HEX_DIGEST.test(hash))
+    return 'has a "hash" that is not 64 lower-case hex digits';
+  return undefined;
+}
+
+function isRealDate(ts: string): boolean {
+  const time = Date.parse(ts);
+  return Number.isFinite(time) && new Date(time).toISOString() === ts;
+}
+
+function hasProtoKey(value: unknown, depth: number): boolean {
+  if (depth > MAX_CANONICAL_DEPTH) return false;
+  if (Array.isArray(value)) return value.some((item) => hasProtoKey(item, depth + 1));
+  if (typeof value !== 'object' || value === null) return false;
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || hasProtoKey((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}

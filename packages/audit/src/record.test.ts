@@ -1,0 +1,113 @@
+import { AuditError, canonicalJson, sha256 } from '@ape/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decisionEvent } from './__fixtures__/events.js';
+import {
+  AUDIT_GENESIS_HASH,
+  createAuditChain,
+  createAuditRecord,
+  hashAuditRecord,
+  serializeAuditRecord,
+} from './record.js';
+
+describe('createAuditRecord', () => {
+  it('builds seq, ISO ts, prev and a hash over the canonical record without hash', () => {
+    const record = createAuditRecord(decisionEvent(0), { seq: 0, prev: AUDIT_GENESIS_HASH });
+    expect(record.seq).toBe(0);
+    expect(record.ts).toBe('2026-01-01T00:00:00.000Z');
+    expect(record.prev).toBe('0'.repeat(64));
+    const { hash, ...body } = record;
+    expect(hash).toBe(sha256(canonicalJson(body)));
+    expect(hashAuditRecord(body)).toBe(hash);
+  });
+
+  it('serialises the line as canonical JSON with sorted keys and no whitespace', () => {
+    const record = createAuditRecord(decisionEvent(1), { seq: 4, prev: 'f'.repeat(64) });
+    const line = serializeAuditRecord(record);
+    expect(line).toBe(canonicalJson(record));
+    expect(line.startsWith('{"data":{')).toBe(true);
+    expect(line).not.toContain('\n');
+  });
+
+  it('copies and deep-freezes the data so later mutation of the event changes nothing', () => {
+    const data = { nested: { value: 1 } };
+    const record = createAuditRecord(decisionEvent(0, { data }), { seq: 0, prev: AUDIT_GENESIS_HASH });
+    data.nested.value = 2;
+    expect(record.data).toEqual({ nested: { value: 1 } });
+    expect(Object.isFrozen(record.data['nested'])).toBe(true);
+  });
+
+  it.each([
+    ['an empty tenant', { tenant: '' }],
+    ['a missing session', { session: undefined as unknown as string }],
+    ['a non-finite time', { time: Number.NaN }],
+    ['a time past year 9999', { time: 8.64e15 }],
+    ['a negative-year time', { time: Date.UTC(-1, 0, 1) }],
+  ])('refuses an event with %s with AUDIT_FAILURE', (_name, overrides) => {
+    expect(() =>
+      createAuditRecord(decisionEvent(0, overrides), { seq: 0, prev: AUDIT_GENESIS_HASH }),
+    ).toThrow(expect.objectContaining({ code: 'AUDIT_FAILURE' }));
+  });
+
+  it('refuses non-JSON data with AUDIT_FAILURE naming the path', () => {
+    const event = decisionEvent(0, { data: { when: new Date(0) } });
+    let caught: unknown;
+    try {
+      createAuditRecord(event, { seq: 0, prev: AUDIT_GENESIS_HASH });
+    } catch (error) {
+      caught = error;
+    }
+    expect(AuditError.isInstance(caught)).toBe(true);
+    expect((caught as AuditError).message).toContain('data.when');
+  });
+
+  it('changes the hash when any field changes (property)', () => {
+    const base = createAuditRecord(decisionEvent(0), { seq: 0, prev: AUDIT_GENESIS_HASH });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('seq', 'ts', 'tenant', 'session', 'type', 'data', 'prev'),
+        fc.string({ minLength: 1 }),
+        (field, text) => {
+          const { hash: _hash, ...body } = base;
+          const changed = { ...body } as Record<string, unknown>;
+          changed[field] =
+            field === 'seq'
+              ? base.seq + text.length
+              : field === 'data'
+                ? { ...base.data, extra: text }
+                : `${String(body[field as keyof typeof body])}${text}`;
+          expect(hashAuditRecord(changed as typeof body)).not.toBe(base.hash);
+        },
+      ),
+    );
+  });
+});
+
+describe('createAuditChain', () => {
+  it('links each record to the previous one from the genesis hash', () => {
+    const chain = createAuditChain();
+    const records = [0, 1, 2].map((n) => chain.next(decisionEvent(n)));
+    expect(records.map((record) => record.seq)).toEqual([0, 1, 2]);
+    expect(records[0]?.prev).toBe(AUDIT_GENESIS_HASH);
+    expect(records[1]?.prev).toBe(records[0]?.hash);
+    expect(records[2]?.prev).toBe(records[1]?.hash);
+    expect(chain.position).toEqual({ seq: 3, prev: records[2]?.hash });
+  });
+
+  it('does not advance when an event is refused', () => {
+    const chain = createAuditChain();
+    chain.next(decisionEvent(0));
+    const before = chain.position;
+    expect(() => chain.next(decisionEvent(1, { tenant: '' }))).toThrow(
+      expect.objectContaining({ code: 'AUDIT_FAILURE' }),
+    );
+    expect(chain.position).toEqual(before);
+  });
+
+  it('resumes from a given position', () => {
+    const chain = createAuditChain({ seq: 7, prev: 'a'.repeat(64) });
+    const record = chain.next(decisionEvent(0));
+    expect(record.seq).toBe(7);
+    expect(record.prev).toBe('a'.repeat(64));
+  });
+});

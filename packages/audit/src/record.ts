@@ -1,0 +1,146 @@
+import { type AuditEvent, AuditError, canonicalJson, deepFreeze, sha256 } from '@ape/core';
+import { prepareEventData, type RedactionOptions } from './redact.js';
+
+/** One line of an audit log. See docs/audit.md for the normative format. */
+export interface AuditRecord {
+  /** Position in the file's chain: 0 for the first record, then +1 per record. */
+  readonly seq: number;
+  /** ISO-8601 UTC with milliseconds (`2026-01-01T00:00:00.000Z`), from the event's `time`. */
+  readonly ts: string;
+  readonly tenant: string;
+  readonly session: string;
+  /** The event type (`noun.verb`, see core `AUDIT_EVENT_TYPES`). */
+  readonly type: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** `hash` of the previous record in the file, {@link AUDIT_GENESIS_HASH} for the first. */
+  readonly prev: string;
+  /** Lower-case hex sha256 of the canonical JSON of this record without `hash`. */
+  readonly hash: string;
+}
+
+/** A record before its hash is computed: the exact input of {@link hashAuditRecord}. */
+export type AuditRecordBody = Omit<AuditRecord, 'hash'>;
+
+/** The `prev` of the first record of every file: 64 zeros. */
+export const AUDIT_GENESIS_HASH = '0'.repeat(64);
+
+/** Default cap on the UTF-8 size of one log line (without its `\n`), for writers and readers: 1 MiB. */
+export const MAX_AUDIT_LINE_BYTES = 1_048_576;
+
+/** The position of the next record in a chain. */
+export interface AuditChainPosition {
+  /** The `seq` the next record gets. */
+  readonly seq: number;
+  /** The `hash` of the last record, or {@link AUDIT_GENESIS_HASH} for an empty chain. */
+  readonly prev: string;
+}
+
+/** @internal Every `ts` an APE writer produces matches this; verifiers require it. */
+export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** sha256 (lower-case hex) of the canonical JSON of a record body. */
+export function hashAuditRecord(body: AuditRecordBody): string {
+  return sha256(
+    canonicalJson({
+      seq: body.seq,
+      ts: body.ts,
+      tenant: body.tenant,
+      session: body.session,
+      type: body.type,
+      data: body.data,
+      prev: body.prev,
+    }),
+  );
+}
+
+/** The canonical JSON line of a record, without the trailing `\n`. */
+export function serializeAuditRecord(record: AuditRecord): string {
+  return canonicalJson({
+    seq: record.seq,
+    ts: record.ts,
+    tenant: record.tenant,
+    session: record.session,
+    type: record.type,
+    data: record.data,
+    prev: record.prev,
+    hash: record.hash,
+  });
+}
+
+/**
+ * Builds the record for `event` at `position`: validates the event, applies the sink-side redaction
+ * (`options`, on by default), copies `data` and computes `hash`. Pure; the result is deep-frozen.
+ *
+ * @throws AuditError (`AUDIT_FAILURE`) when the event is malformed (empty tenant, bad time, non-JSON
+ * or `__proto__`-keyed data); a sink rejects the append, and the runtime fails closed.
+ */
+export function createAuditRecord(
+  event: AuditEvent,
+  position: AuditChainPosition,
+  options: RedactionOptions = {},
+): AuditRecord {
+  if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
+  requireText(event.tenant, 'tenant');
+  requireText(event.session, 'session');
+  requireText(event.type, 'type');
+  const ts = timestampOf(event.time);
+  const body: AuditRecordBody = {
+    seq: position.seq,
+    ts,
+    tenant: event.tenant,
+    session: event.session,
+    type: event.type,
+    data: deepFreeze(prepareEventData(event.data, options)) as Readonly<Record<string, unknown>>,
+    prev: position.prev,
+  };
+  return Object.freeze({ ...body, hash: hashAuditRecord(body) });
+}
+
+/** A running hash chain: turns events into consecutive records. One per file (or per memory log). */
+export interface AuditChain {
+  /** Where the next record goes. */
+  readonly position: AuditChainPosition;
+  /** Builds the next record and advances the chain; on a throw the chain does not move. */
+  next(event: AuditEvent): AuditRecord;
+}
+
+/**
+ * Creates a chain starting at `start` (default: seq 0 after the genesis hash), applying `options`
+ * redaction to every record. All sinks build records through this one implementation.
+ */
+export function createAuditChain(
+  start: AuditChainPosition = { seq: 0, prev: AUDIT_GENESIS_HASH },
+  options: RedactionOptions = {},
+): AuditChain {
+  let position: AuditChainPosition = { seq: start.seq, prev: start.prev };
+  const redaction: RedactionOptions = { ...options };
+  return {
+    get position() {
+      return position;
+    },
+    next(event) {
+      const record = createAuditRecord(event, position, redaction);
+      position = { seq: record.seq + 1, prev: record.hash };
+      return record;
+    },
+  };
+}
+
+function requireText(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new AuditError(`Audit event field "${field}" must be a non-empty string.`, { field });
+  }
+}
+
+const MAX_DATE_MS = 8.64e15;
+
+function timestampOf(time: unknown): string {
+  if (typeof time === 'number' && Number.isFinite(time) && Math.abs(time) <= MAX_DATE_MS) {
+    const ts = new Date(time).toISOString();
+    if (TIMESTAMP_PATTERN.test(ts)) return ts;
+  }
+  throw new AuditError(
+    `Audit event field "time" must be epoch milliseconds between years 0 and 9999, got ${String(time)}.`,
+    { field: 'time' },
+  );
+}

@@ -1,0 +1,117 @@
+import { AuditError, CanonicalJsonError, canonicalJson, hashCanonical } from '@ape/core';
+
+/** What a sink does to event data before recording it (defence in depth: the runtime redacts first). */
+export interface RedactionOptions {
+  /**
+   * Default `true`: `data.args` is replaced by {@link redactArgs} and properties named like secrets
+   * (`tokenId`, `token_id`, `secret`) are replaced by `"[redacted]"` at any depth. `false` records
+   * `data` exactly as received.
+   */
+  readonly redact?: boolean;
+  /** Argument names whose values are logged as they are (under `fields`); all others only by name. */
+  readonly logFields?: readonly string[];
+}
+
+/** The logged form of a call's arguments: a digest, the sorted names, and the opted-in values. */
+export interface RedactedArgs {
+  /** Lower-case hex sha256 of the canonical JSON of the arguments (core `hashCanonical`). */
+  readonly argsDigest: string;
+  /** The argument names, sorted; empty when the arguments are not an object. */
+  readonly argNames: readonly string[];
+  /** Values of the arguments named in `logFields`, present only when at least one was logged. */
+  readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** Replacement written instead of a property whose name marks it as a secret. */
+export const REDACTED_VALUE = '[redacted]';
+
+const SECRET_KEYS: ReadonlySet<string> = new Set(['tokenId', 'token_id', 'secret']);
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
+const REDACTED_KEYS: ReadonlySet<string> = new Set(['argsDigest', 'argNames', 'fields']);
+
+/**
+ * Turns a call's arguments into their loggable form: `{ argsDigest, argNames }`, plus `fields` with
+ * the values of the names listed in `logFields`. Hosts use it to log arguments the way the sinks do.
+ *
+ * @throws CanonicalJsonError (`NON_JSON_VALUE`) when `args` is not plain JSON.
+ */
+export function redactArgs(args: unknown, logFields: readonly string[] = []): RedactedArgs {
+  const argsDigest = hashCanonical(args);
+  if (!isPlainObject(args)) return { argsDigest, argNames: [] };
+  const argNames = Object.keys(args).sort();
+  let fields: Record<string, unknown> | undefined;
+  for (const name of logFields) {
+    if (name === '__proto__' || !Object.hasOwn(args, name)) continue;
+    fields ??= {};
+    fields[name] = args[name];
+  }
+  return fields === undefined ? { argsDigest, argNames } : { argsDigest, argNames, fields };
+}
+
+/**
+ * @internal A deep, plain-JSON copy of event data with the sink-side redaction applied.
+ * @throws AuditError (`AUDIT_FAILURE`) when the data is not plain JSON or holds a `__proto__` key.
+ */
+export function prepareEventData(data: unknown, options: RedactionOptions): Record<string, unknown> {
+  let text: string;
+  try {
+    text = canonicalJson(data);
+  } catch (error) {
+    const path = CanonicalJsonError.isInstance(error) ? String(error.details.path ?? '$') : '$';
+    throw new AuditError(
+      `Audit event data is not plain JSON at ${path.replace(/^\$/, 'data')}.`,
+      { path },
+      {
+        cause: error,
+      },
+    );
+  }
+  // A private copy: the caller may mutate its object after append, and the record must not change.
+  const copy: unknown = JSON.parse(text);
+  if (!isPlainObject(copy)) throw new AuditError('Audit event data must be a JSON object.', { path: 'data' });
+  rejectProtoKeys(copy, 'data');
+  if (options.redact === false) return copy;
+  if (Object.hasOwn(copy, 'args') && !isAlreadyRedacted(copy['args'])) {
+    copy['args'] = redactArgs(copy['args'], options.logFields);
+  }
+  replaceSecrets(copy);
+  return copy;
+}
+
+function isAlreadyRedacted(value: unknown): boolean {
+  if (!isPlainObject(value)) return false;
+  if (typeof value['argsDigest'] !== 'string' || !HEX_DIGEST.test(value['argsDigest'])) return false;
+  if (!Array.isArray(value['argNames'])) return false;
+  return Object.keys(value).every((key) => REDACTED_KEYS.has(key));
+}
+
+function rejectProtoKeys(value: unknown, path: string): void {
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) rejectProtoKeys(value[index], `${path}[${index}]`);
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') {
+        throw new AuditError(`Audit event data holds a "__proto__" key at ${path}; it is refused.`, { path });
+      }
+      rejectProtoKeys(value[key], `${path}.${key}`);
+    }
+  }
+}
+
+function replaceSecrets(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) replaceSecrets(item);
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      if (SECRET_KEYS.has(key)) value[key] = REDACTED_VALUE;
+      else replaceSecrets(value[key]);
+    }
+  }
+}
+
+/** @internal */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}

@@ -1,0 +1,261 @@
+import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
+import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from './lines.js';
+import { AuditLogError } from './errors.js';
+
+/**
+ * What {@link verifyAuditLog} found wrong. `'truncated'` is the only problem reported with
+ * `ok: true`: a torn last line left by a crash, recoverable by cutting it off.
+ */
+export type AuditProblem =
+  | 'edited'
+  | 'dropped'
+  | 'inserted'
+  | 'reordered'
+  | 'duplicated'
+  | 'bad-genesis'
+  | 'malformed'
+  | 'truncated';
+
+/** The outcome of verifying a log. See docs/audit.md, "Verification", for the exact rules. */
+export interface AuditVerification {
+  /** True when every complete line is a record and the chain is intact (a torn tail is allowed). */
+  readonly ok: boolean;
+  /** The number of leading records that verified. */
+  readonly records: number;
+  /** The `hash` of the last verified record; {@link AUDIT_GENESIS_HASH} when there is none. */
+  readonly lastHash: string;
+  /** Bytes of the verified prefix (for a line array: UTF-8 bytes plus one `\n` per line). */
+  readonly intactBytes: number;
+  /** With `ok: true`: the last line is torn (no `\n`, or not a record) and is not counted. */
+  readonly truncated?: boolean;
+  readonly problem?: AuditProblem;
+  /** The seq of the first record missing, altered, inserted or out of place (see docs/audit.md). */
+  readonly firstBadSeq?: number;
+  /** The 1-based line where the problem is. */
+  readonly firstBadLine?: number;
+  /** One sentence for humans. */
+  readonly message?: string;
+}
+
+/** Options of {@link verifyAuditLog}. */
+export interface VerifyAuditLogOptions {
+  /** Lines longer than this (UTF-8 bytes, without `\n`) are malformed. Default {@link MAX_AUDIT_LINE_BYTES}. */
+  readonly maxLineBytes?: number;
+}
+
+/**
+ * Verifies an audit log: a file path, or its lines (each element one line without `\n`; a final
+ * empty element is ignored). Detects edited, dropped, inserted, reordered and duplicated records, a
+ * bad chain start and malformed lines, and tells a torn last line (recoverable truncation, `ok: true,
+ * truncated: true`) from tampering. Streams files; memory does not grow with the file.
+ *
+ * @throws AuditLogError (`AUDIT_INVALID`) when the file cannot be read.
+ */
+export async function verifyAuditLog(
+  source: string | readonly string[],
+  options: VerifyAuditLogOptions = {},
+): Promise<AuditVerification> {
+  const maxLineBytes = options.maxLineBytes ?? MAX_AUDIT_LINE_BYTES;
+  if (typeof source !== 'string') return verifyLines(linesFromArray(source, maxLineBytes));
+  try {
+    return await verifyLines(linesFromFile(source, maxLineBytes));
+  } catch (error) {
+    throw readFailure(source, error);
+  }
+}
+
+/** @internal Wraps an I/O error of reading a log. */
+export function readFailure(path: string, error: unknown): AuditLogError {
+  if (AuditLogError.isInstance(error)) return error;
+  const code = (error as { code?: unknown }).code;
+  return new AuditLogError(
+    `Cannot read audit log ${path}: ${error instanceof Error ? error.message : String(error)}.`,
+    { path, ...(typeof code === 'string' ? { cause: code } : {}) },
+    { cause: error },
+  );
+}
+
+interface Anomaly {
+  readonly line: number;
+  readonly record?: AuditRecord;
+  readonly selfValid?: boolean;
+  readonly reason?: string;
+}
+
+/** @internal The verifier over any line source; {@link verifyAuditLog} and the file sink use it. */
+export async function verifyLines(source: LineSource): Promise<AuditVerification> {
+  let expectedSeq = 0;
+  let lastHash = AUDIT_GENESIS_HASH;
+  let previousPrev = AUDIT_GENESIS_HASH;
+  let intactBytes = 0;
+  let line = 0;
+  let malformed: Anomaly | undefined;
+  let torn: number | undefined;
+  for await (const raw of source()) {
+    line++;
+    if (malformed !== undefined) break;
+    if (!raw.terminated) {
+      torn = line;
+      break;
+    }
+    if (raw.text === undefined) {
+      malformed = { line, reason: raw.problem ?? 'is unreadable' };
+      continue;
+    }
+    const parsed = parseAuditLine(raw.text);
+    if (!parsed.ok) {
+      malformed = { line, reason: parsed.reason };
+      continue;
+    }
+    const { record, selfValid } = parsed;
+    if (selfValid && record.seq === expectedSeq && record.prev === lastHash) {
+      previousPrev = lastHash;
+      lastHash = record.hash;
+      expectedSeq++;
+      intactBytes += raw.bytes;
+      continue;
+    }
+    const state = { expectedSeq, lastHash, previousPrev, intactBytes };
+    return classify(source, { line, record, selfValid }, state);
+  }
+  const base = { ok: true, records: expectedSeq, lastHash, intactBytes };
+  if (malformed !== undefined && line > malformed.line) {
+    return {
+      ...base,
+      ok: false,
+      problem: 'malformed',
+      firstBadSeq: expectedSeq,
+      firstBadLine: malformed.line,
+      message: `Line ${malformed.line} (seq ${expectedSeq}) ${malformed.reason}; it is not the last line, so this is not a torn write.`,
+    };
+  }
+  const tornLine = torn ?? malformed?.line;
+  if (tornLine === undefined) return base;
+  const why = torn !== undefined ? 'has no terminating newline' : (malformed?.reason ?? 'is unreadable');
+  return {
+    ...base,
+    truncated: true,
+    problem: 'truncated',
+    firstBadLine: tornLine,
+    message: `The last line (${tornLine}) ${why}: a torn write, recoverable by truncating the file to ${intactBytes} bytes.`,
+  };
+}
+
+interface ChainState {
+  readonly expectedSeq: number;
+  readonly lastHash: string;
+  readonly previousPrev: string;
+  readonly intactBytes: number;
+}
+
+interface Surroundings {
+  duplicateElsewhere: boolean;
+  laterExpected: boolean;
+  linked: boolean;
+  next: { seq: number; prev: string; selfValid: boolean } | undefined;
+}
+
+async function survey(source: LineSource, anomaly: Required<Omit<Anomaly, 'reason'>>, state: ChainState) {
+  const found: Surroundings = {
+    duplicateElsewhere: false,
+    laterExpected: false,
+    linked: false,
+    next: undefined,
+  };
+  const bad = anomaly.record;
+  let line = 0;
+  for await (const raw of source()) {
+    line++;
+    if (line === anomaly.line || raw.text === undefined || !raw.terminated) continue;
+    const parsed = parseAuditLine(raw.text);
+    if (!parsed.ok) continue;
+    const { record, selfValid } = parsed;
+    if (line === anomaly.line + 1) found.next = { seq: record.seq, prev: record.prev, selfValid };
+    if (!selfValid) continue;
+    if (record.hash === bad.hash) found.duplicateElsewhere = true;
+    // A genuine record out of place still links into the chain: something names it as `prev`, or
+    // the record it names as `prev` comes after it.
+    if (record.prev === bad.hash || (line > anomaly.line && record.hash === bad.prev)) found.linked = true;
+    if (line > anomaly.line && record.seq === state.expectedSeq && record.prev === state.lastHash) {
+      found.laterExpected = true;
+    }
+  }
+  return found;
+}
+
+async function classify(
+  source: LineSource,
+  anomaly: Required<Omit<Anomaly, 'reason'>>,
+  state: ChainState,
+): Promise<AuditVerification> {
+  const { expectedSeq, lastHash, previousPrev } = state;
+  const record = anomaly.record;
+  const around = await survey(source, anomaly, state);
+  const fail = (problem: AuditProblem, firstBadSeq: number, firstBadLine: number, message: string) => ({
+    ok: false,
+    records: expectedSeq,
+    lastHash,
+    intactBytes: state.intactBytes,
+    problem,
+    firstBadSeq,
+    firstBadLine,
+    message: `Line ${firstBadLine} (seq ${firstBadSeq}): ${message}`,
+  });
+  const line = anomaly.line;
+  if (!anomaly.selfValid) {
+    const next = around.next;
+    if (next?.selfValid === true && next.seq === expectedSeq && next.prev === lastHash) {
+      return fail('inserted', expectedSeq, line, 'a record that is not part of the chain was inserted.');
+    }
+    return fail(
+      'edited',
+      expectedSeq,
+      line,
+      'the record does not match its hash (or is not canonical JSON).',
+    );
+  }
+  if (around.duplicateElsewhere) {
+    return fail('duplicated', record.seq, line, `record ${record.seq} appears more than once.`);
+  }
+  if (expectedSeq === 0 && record.seq === 0 && record.prev !== AUDIT_GENESIS_HASH) {
+    return fail('bad-genesis', 0, line, `the first record's prev is not the genesis value (64 zeros).`);
+  }
+  if (record.seq === expectedSeq) {
+    return fail(
+      'edited',
+      expectedSeq - 1,
+      line - 1,
+      'the record was changed and re-hashed: the next record does not link to it.',
+    );
+  }
+  if (around.laterExpected) {
+    return around.linked
+      ? fail(
+          'reordered',
+          expectedSeq,
+          line,
+          `record ${record.seq} appears where record ${expectedSeq} belongs.`,
+        )
+      : fail('inserted', expectedSeq, line, `a record claiming seq ${record.seq} was inserted.`);
+  }
+  if (record.seq === expectedSeq - 1 && record.prev === previousPrev) {
+    return fail('inserted', expectedSeq - 1, line - 1, `two different records claim seq ${record.seq}.`);
+  }
+  if (record.seq > expectedSeq) {
+    const missing = record.seq - expectedSeq;
+    return fail(
+      'dropped',
+      expectedSeq,
+      line,
+      `${missing} record${missing === 1 ? ' is' : 's are'} missing before seq ${record.seq}.`,
+    );
+  }
+  return around.linked
+    ? fail(
+        'reordered',
+        expectedSeq,
+        line,
+        `record ${record.seq} appears where record ${expectedSeq} belongs.`,
+      )
+    : fail('inserted', expectedSeq, line, `a record claiming seq ${record.seq} was inserted.`);
+}

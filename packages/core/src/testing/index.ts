@@ -12,6 +12,11 @@ export {
   runEscalationHandlerContract,
 } from './escalation-handler-contract.js';
 export {
+  type AuditSinkContractOptions,
+  type ObservedAuditEvent,
+  runAuditSinkContract,
+} from './audit-sink-contract.js';
+export {
   createFakeAuthority,
   type FakeAuthority,
   type FakeAuthorityOptions,

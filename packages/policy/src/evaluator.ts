@@ -1,0 +1,434 @@
+import type { ActionRequest, PolicyDecision } from '@ape/core';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
+import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import type {
+  CompiledPolicy,
+  ExplainRow,
+  PolicyFinding,
+  RuleEffect,
+  SimulationResult,
+  SimulationStep,
+} from './types.js';
+
+const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Bits of the provenance mask, one per label. */
+export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
+  SYSTEM_TRUSTED: 1,
+  USER_TRUSTED: 2,
+  EXTERNAL_UNTRUSTED: 4,
+});
+
+/** @internal A set of action patterns: exact ids in a `Set`, globs precompiled. */
+export class PatternSet {
+  private readonly exact = new Set<string>();
+  private readonly globs: RegExp[] = [];
+
+  constructor(patterns: readonly string[]) {
+    for (const pattern of patterns) {
+      if (isGlob(pattern)) this.globs.push(globToRegExp(pattern));
+      else this.exact.add(pattern);
+    }
+  }
+
+  has(action: string): boolean {
+    if (this.exact.has(action)) return true;
+    for (const glob of this.globs) if (glob.test(action)) return true;
+    return false;
+  }
+}
+
+/** @internal A rule ready for evaluation. */
+export interface CompiledRule {
+  readonly id: string;
+  readonly effect: RuleEffect;
+  readonly patterns: readonly string[];
+  /** 0 when the rule has no provenance condition. */
+  readonly provenanceMask: number;
+  readonly validate: ValidateFunction | undefined;
+  readonly reason: string | undefined;
+  /** How the rule came to be, for messages: `list` entries or `rule`s. */
+  readonly origin: 'list' | 'rule';
+  readonly conditions: string;
+  readonly tenant: string | null;
+  readonly line: number | undefined;
+}
+
+/** @internal A per-session call budget. */
+export interface CompiledLimit {
+  readonly id: string;
+  readonly patterns: readonly string[];
+  readonly set: PatternSet;
+  readonly maxCalls: number;
+  readonly reason: string | undefined;
+  readonly tenant: string | null;
+  readonly line: number | undefined;
+}
+
+/** @internal The actions that may follow one action. */
+export interface CompiledTransition {
+  readonly id: string;
+  readonly from: string;
+  readonly followers: PatternSet;
+  readonly followerPatterns: readonly string[];
+  readonly tenant: string | null;
+  readonly line: number | undefined;
+}
+
+/** @internal A tenant's restriction of the actions it may use. */
+export interface CompiledFilter {
+  readonly id: string;
+  readonly tenant: string;
+  readonly patterns: readonly string[];
+  readonly set: PatternSet;
+  readonly line: number | undefined;
+}
+
+/** @internal Everything that decides for one tenant (or for the base policy). */
+export interface RuleSet {
+  readonly tenant: string | null;
+  readonly rules: PatternIndex<CompiledRule>;
+  readonly limits: PatternIndex<CompiledLimit>;
+  readonly transitions: PatternIndex<CompiledTransition>;
+  readonly filter: CompiledFilter | undefined;
+}
+
+/** @internal What the compiler hands to the evaluator. */
+export interface PolicyParts {
+  readonly name: string;
+  readonly digest: string;
+  readonly warnings: readonly PolicyFinding[];
+  readonly base: RuleSet;
+  readonly tenants: ReadonlyMap<string, RuleSet>;
+  readonly explainRows: readonly ExplainRow[];
+}
+
+function provenanceBit(label: unknown): number {
+  // Anything unknown is treated as the least trusted label.
+  return label === 'SYSTEM_TRUSTED' ? 1 : label === 'USER_TRUSTED' ? 2 : 4;
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value);
+}
+
+interface Denial {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/**
+ * The compiled policy. Immutable once constructed (the only internal state is a bounded cache of
+ * glob lookups, which never changes a decision).
+ */
+class Policy implements CompiledPolicy {
+  readonly name: string;
+  readonly digest: string;
+  readonly warnings: readonly PolicyFinding[];
+  readonly tenants: readonly string[];
+  readonly #base: RuleSet;
+  readonly #tenantSets: ReadonlyMap<string, RuleSet>;
+  readonly #explainRows: readonly ExplainRow[];
+
+  constructor(parts: PolicyParts) {
+    this.name = parts.name;
+    this.digest = parts.digest;
+    this.warnings = Object.freeze([...parts.warnings]);
+    this.tenants = Object.freeze([...parts.tenants.keys()].sort());
+    this.#base = parts.base;
+    this.#tenantSets = parts.tenants;
+    this.#explainRows = Object.freeze([...parts.explainRows]);
+    Object.freeze(this);
+  }
+
+  evaluate(request: ActionRequest): PolicyDecision {
+    try {
+      return this.#decide(request, undefined);
+    } catch (error) {
+      return this.#failClosed(error);
+    }
+  }
+
+  simulate(request: ActionRequest): SimulationResult {
+    const trace: SimulationStep[] = [];
+    let decision: PolicyDecision;
+    try {
+      decision = this.#decide(request, trace);
+    } catch (error) {
+      decision = this.#failClosed(error);
+      trace.push({ rule: 'error', kind: 'default', applied: true, because: decision.reason });
+    }
+    const tenant = this.#tenantOf(request);
+    return Object.freeze({ ...decision, tenant, trace: Object.freeze(trace) });
+  }
+
+  explain(): readonly ExplainRow[] {
+    return this.#explainRows;
+  }
+
+  mayPermit(tenant: string, action: string): boolean {
+    if (typeof action !== 'string' || !ACTION_ID.test(action)) return false;
+    const set = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    if (set.filter !== undefined && !set.filter.set.has(action)) return false;
+    for (const limit of set.limits.lookup(action)) if (limit.maxCalls === 0) return false;
+    let permits = false;
+    for (const rule of set.rules.lookup(action)) {
+      const unconditional = rule.provenanceMask === 0 && rule.validate === undefined;
+      if (rule.effect === 'deny' && unconditional) return false;
+      if (rule.effect !== 'deny') permits = true;
+    }
+    return permits;
+  }
+
+  #tenantOf(request: ActionRequest): string | null {
+    const tenant = (request as { tenant?: unknown } | null)?.tenant;
+    return typeof tenant === 'string' && this.#tenantSets.has(tenant) ? tenant : null;
+  }
+
+  #failClosed(error: unknown): PolicyDecision {
+    const code =
+      typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+        ? (error as { code: string }).code
+        : 'INTERNAL';
+    const detail = error instanceof Error ? error.message : String(error);
+    return Object.freeze({
+      decision: 'DENY',
+      rules: Object.freeze(['error']),
+      reason: `Denied because the policy could not be evaluated: ${detail.replace(/[.\s]+$/, '')}.`,
+      policy: this.digest,
+      code,
+    });
+  }
+
+  #malformed(reason: string, trace: SimulationStep[] | undefined): PolicyDecision {
+    trace?.push({ rule: 'request', kind: 'default', applied: true, because: reason });
+    return Object.freeze({
+      decision: 'DENY',
+      rules: Object.freeze(['request']),
+      reason,
+      policy: this.digest,
+      code: 'ACTION_INVALID',
+    });
+  }
+
+  #decide(request: ActionRequest, trace: SimulationStep[] | undefined): PolicyDecision {
+    if (typeof request !== 'object' || request === null)
+      return this.#malformed('Denied: the request is not an object.', trace);
+    const action: unknown = request.action;
+    if (typeof action !== 'string' || !ACTION_ID.test(action)) {
+      return this.#malformed('Denied: the request has no valid action id.', trace);
+    }
+    const args: unknown = request.args;
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      return this.#malformed(`Denied: the arguments of ${quote(action)} are not an object.`, trace);
+    }
+    const tenant: unknown = request.tenant;
+    const set = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    let denials: Denial[] | undefined;
+
+    const intent = request.intent;
+    if (intent !== undefined) {
+      const forbidden: unknown = (intent as { forbidden_actions?: unknown }).forbidden_actions;
+      const allowed: unknown = (intent as { allowed_actions?: unknown }).allowed_actions;
+      if (!Array.isArray(forbidden) || !Array.isArray(allowed)) {
+        return this.#malformed('Denied: the request carries a malformed intent.', trace);
+      }
+      if (forbidden.includes(action)) {
+        const reason = `${quote(action)} is forbidden by intent.`;
+        denials = append(denials, { id: 'intent.forbidden_actions', reason });
+        trace?.push({ rule: 'intent.forbidden_actions', kind: 'intent', applied: true, because: reason });
+      }
+      if (!allowed.includes(action)) {
+        const reason = `${quote(action)} is outside intent (not in its allowed_actions).`;
+        denials = append(denials, { id: 'intent.allowed_actions', reason });
+        trace?.push({ rule: 'intent.allowed_actions', kind: 'intent', applied: true, because: reason });
+      } else {
+        trace?.push({
+          rule: 'intent.allowed_actions',
+          kind: 'intent',
+          applied: false,
+          because: `${quote(action)} is within intent.`,
+        });
+      }
+    }
+
+    const filter = set.filter;
+    if (filter !== undefined) {
+      const passes = filter.set.has(action);
+      if (!passes || trace !== undefined) {
+        const because = passes
+          ? `Tenant ${quote(filter.tenant)} may use ${quote(action)}.`
+          : `Tenant ${quote(filter.tenant)} may not use ${quote(action)} (${filter.id}).`;
+        if (!passes) denials = append(denials, { id: filter.id, reason: because });
+        trace?.push({ rule: filter.id, kind: 'tenant_filter', applied: !passes, because });
+      }
+    }
+
+    const session = request.session;
+    const previous: unknown = session?.previousAction;
+    if (typeof previous === 'string') {
+      for (const transition of set.transitions.lookup(previous)) {
+        const passes = transition.followers.has(action);
+        if (passes && trace === undefined) continue;
+        const because = passes
+          ? `${quote(action)} may follow ${quote(previous)} (${transition.id}).`
+          : `${quote(action)} may not follow ${quote(previous)} (${transition.id}).`;
+        if (!passes) denials = append(denials, { id: transition.id, reason: because });
+        trace?.push({ rule: transition.id, kind: 'transition', applied: !passes, because });
+      }
+    }
+
+    const limits = set.limits.lookup(action);
+    if (limits.length > 0) {
+      const calls: unknown = session?.calls;
+      for (const limit of limits) {
+        const used = countCalls(calls, limit.set);
+        const exceeded = !(used < limit.maxCalls);
+        if (!exceeded && trace === undefined) continue;
+        const because = exceeded
+          ? limit.reason === undefined
+            ? `The session has used ${Number.isFinite(used) ? used : 'an invalid number of'} of the ${limit.maxCalls} calls limit ${limit.id} allows for ${quote(action)}.`
+            : `Denied by limit ${limit.id}: ${sentence(limit.reason)}`
+          : `The session has used ${used} of the ${limit.maxCalls} calls limit ${limit.id} allows.`;
+        if (exceeded) denials = append(denials, { id: limit.id, reason: because });
+        trace?.push({ rule: limit.id, kind: 'limit', applied: exceeded, because });
+      }
+    }
+
+    let escalations: CompiledRule[] | undefined;
+    let allows: CompiledRule[] | undefined;
+    let unmet: CompiledRule[] | undefined;
+    const bit = provenanceBit(request.provenance);
+    for (const rule of set.rules.lookup(action)) {
+      let failure: string | undefined;
+      if (rule.provenanceMask !== 0 && (rule.provenanceMask & bit) === 0) {
+        failure = `provenance ${String(request.provenance)} is not among the labels it accepts`;
+      } else if (rule.validate !== undefined && rule.validate(args) !== true) {
+        failure =
+          trace === undefined ? 'arguments' : `arguments do not match: ${describeAjvError(rule.validate)}`;
+      }
+      if (failure === undefined) {
+        if (rule.effect === 'deny')
+          denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
+        else if (rule.effect === 'escalate') escalations = append(escalations, rule);
+        else allows = append(allows, rule);
+      } else if (rule.effect !== 'deny') {
+        unmet = append(unmet, rule);
+      }
+      if (trace !== undefined) {
+        trace.push({
+          rule: rule.id,
+          kind: rule.effect,
+          applied: failure === undefined,
+          because:
+            failure === undefined
+              ? `${rule.id} matches ${quote(action)} and its conditions hold (${rule.effect}).`
+              : `${rule.id} matches ${quote(action)} but its conditions fail: ${failure}.`,
+        });
+      }
+    }
+
+    let decision: PolicyDecision;
+    if (denials !== undefined) {
+      decision = {
+        decision: 'DENY',
+        rules: denialIds(denials),
+        reason: denials[0]!.reason,
+        policy: this.digest,
+      };
+    } else if (escalations !== undefined) {
+      const first = escalations[0]!;
+      decision = {
+        decision: 'ESCALATE',
+        rules: ruleIds(escalations),
+        reason:
+          first.reason === undefined
+            ? `${quote(action)} requires human approval (${first.id}).`
+            : `Human approval required by ${first.id}: ${sentence(first.reason)}`,
+        policy: this.digest,
+      };
+    } else if (allows !== undefined) {
+      const first = allows[0]!;
+      decision = {
+        decision: 'ALLOW',
+        rules: ruleIds(allows),
+        reason:
+          first.reason === undefined
+            ? `${quote(action)} is allowed by ${first.id}.`
+            : `Allowed by ${first.id}: ${sentence(first.reason)}`,
+        policy: this.digest,
+      };
+    } else {
+      const reason =
+        unmet === undefined
+          ? `No rule allows ${quote(action)}; denied by default.`
+          : `No rule allows ${quote(action)} for this call (conditions of ${ruleIds(unmet).join(', ')} not met); denied by default.`;
+      trace?.push({ rule: 'default', kind: 'default', applied: true, because: reason });
+      decision = { decision: 'DENY', rules: DEFAULT_RULES, reason, policy: this.digest };
+    }
+    return Object.freeze(decision);
+  }
+}
+
+const DEFAULT_RULES: readonly string[] = Object.freeze(['default']);
+
+function append<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined) return [item];
+  list.push(item);
+  return list;
+}
+
+function denialIds(denials: readonly Denial[]): readonly string[] {
+  const ids: string[] = [];
+  for (const denial of denials) ids.push(denial.id);
+  return Object.freeze(ids);
+}
+
+function ruleIds(rules: readonly CompiledRule[]): readonly string[] {
+  const ids: string[] = [];
+  for (const rule of rules) ids.push(rule.id);
+  return Object.freeze(ids);
+}
+
+function denyReason(rule: CompiledRule, action: string): string {
+  if (rule.reason !== undefined) return `Denied by ${rule.id}: ${sentence(rule.reason)}`;
+  return rule.origin === 'list'
+    ? `${quote(action)} is forbidden by ${rule.id}.`
+    : `${quote(action)} is denied by rule ${rule.id}.`;
+}
+
+function describeAjvError(validate: ValidateFunction): string {
+  const error = validate.errors?.[0];
+  if (error === undefined) return 'the schema rejected them';
+  const where = error.instancePath === '' ? 'args' : `args${error.instancePath.replace(/\//g, '.')}`;
+  if (error.keyword === 'required') {
+    return `${where} is missing ${quote(String((error.params as { missingProperty?: unknown }).missingProperty))}`;
+  }
+  if (error.keyword === PATH_KEYWORD) return `${where} is not a path within the allowed roots`;
+  if (error.keyword === URL_KEYWORD) return `${where} is not a URL with an allowed scheme and host`;
+  return `${where} ${error.message ?? `fails ${error.keyword}`}`;
+}
+
+/** Calls already made of actions in `set`; an invalid count counts as infinitely many (fail closed). */
+function countCalls(calls: unknown, set: PatternSet): number {
+  if (calls === undefined) return 0;
+  if (typeof calls !== 'object' || calls === null) return Number.POSITIVE_INFINITY;
+  let total = 0;
+  for (const key in calls) {
+    if (!Object.hasOwn(calls, key) || !set.has(key)) continue;
+    const count: unknown = (calls as Record<string, unknown>)[key];
+    if (typeof count !== 'number' || !Number.isFinite(count) || count < 0) return Number.POSITIVE_INFINITY;
+    total += count;
+  }
+  return total;
+}
+
+/** @internal Builds the immutable compiled policy. */
+export function createCompiledPolicy(parts: PolicyParts): CompiledPolicy {
+  return new Policy(parts);
+}

@@ -1,0 +1,26 @@
+/**
+ * @ape/policy — the APE policy language v1: hardened YAML/JSON loading, a compiled default-deny
+ * evaluator, conditions on arguments (JSON Schema with path and URL keywords) and provenance,
+ * explain and simulate.
+ */
+export { formatFinding } from './findings.js';
+export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
+export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+export { DEFAULT_POLICY_LIMITS } from './limits.js';
+export { compilePolicy, loadPolicy, validatePolicy } from './load.js';
+export { MAX_PATTERN_LENGTH } from './regex-safety.js';
+export { policySchema } from './schema.js';
+export type {
+  CompiledPolicy,
+  ExplainKind,
+  ExplainRow,
+  FindingSeverity,
+  PolicyFinding,
+  PolicyLimits,
+  PolicyLoadOptions,
+  PolicySource,
+  PolicyValidation,
+  RuleEffect,
+  SimulationResult,
+  SimulationStep,
+} from './types.js';

@@ -1,0 +1,358 @@
+import { Alias, Composer, isMap, isScalar, isSeq, LineCounter, type Node, Parser, type Document } from 'yaml';
+import type { CST } from 'yaml';
+
+type Token = CST.Token;
+import { childPath } from './findings.js';
+import type { SourceMap } from './limits.js';
+import type { PolicyFinding, PolicyLimits } from './types.js';
+
+/** @internal Keys that could reach an object prototype; rejected everywhere in a policy. */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Tags of the YAML 1.2 core schema; any other tag is rejected. */
+const CORE_TAGS = new Set(['!!str', '!!int', '!!float', '!!bool', '!!null', '!!map', '!!seq']);
+
+/** @internal The result of reading policy text. */
+export type ReadResult =
+  | { readonly ok: true; readonly value: unknown; readonly sourceMap: SourceMap }
+  | { readonly ok: false; readonly findings: readonly PolicyFinding[] };
+
+interface ReadContext {
+  readonly file: string | undefined;
+  readonly limits: PolicyLimits;
+  readonly lineCounter: LineCounter;
+  readonly findings: PolicyFinding[];
+}
+
+/**
+ * @internal Reads YAML or JSON policy text into plain JSON whose objects have no prototype.
+ *
+ * Order matters for safety: size first, then a scan of the parser's token tree (built without
+ * recursion) for depth, keys per mapping, aliases, tags, directives and documents, and only then
+ * the composer (which recurses) and the conversion.
+ */
+export function readPolicyText(
+  text: string,
+  format: 'yaml' | 'json',
+  file: string | undefined,
+  limits: PolicyLimits,
+): ReadResult {
+  const findings: PolicyFinding[] = [];
+  const base = file === undefined ? {} : { file };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxBytes) {
+    return {
+      ok: false,
+      findings: [
+        {
+          severity: 'error',
+          code: 'LIMIT_SIZE',
+          message: `the policy is ${bytes} bytes, over the limit of ${limits.maxBytes}`,
+          ...base,
+          path: '$',
+        },
+      ],
+    };
+  }
+  const lineCounter = new LineCounter();
+  const context: ReadContext = { file, limits, lineCounter, findings };
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  scanTokens(tokens, format, context);
+  if (findings.length > 0) return { ok: false, findings };
+
+  const composer = new Composer({
+    version: '1.2',
+    schema: 'core',
+    customTags: [],
+    merge: false,
+    uniqueKeys: true,
+    strict: true,
+    prettyErrors: false,
+  });
+  const documents = Array.from(composer.compose(tokens, true, text.length));
+  const document = documents[0];
+  if (documents.length !== 1 || document === undefined) {
+    addFinding(context, 'MULTI_DOCUMENT', 'a policy file must hold exactly one YAML document', 0, '$');
+    return { ok: false, findings };
+  }
+  for (const error of document.errors) {
+    const code = error.code === 'DUPLICATE_KEY' ? 'DUPLICATE_KEY' : 'YAML_SYNTAX';
+    addFinding(context, code, firstLine(error.message), error.pos[0], undefined);
+  }
+  for (const warning of document.warnings) {
+    const code = warning.code === 'TAG_RESOLVE_FAILED' ? 'TAG' : 'YAML_SYNTAX';
+    addFinding(context, code, firstLine(warning.message), warning.pos[0], undefined);
+  }
+  if (findings.length > 0) return { ok: false, findings };
+
+  const offsets = new Map<string, number>();
+  const converter = new Converter(document, context, offsets);
+  const value = converter.convert(document.contents, '$', 0);
+  if (findings.length > 0) return { ok: false, findings };
+  return {
+    ok: true,
+    value,
+    sourceMap: {
+      locate(path) {
+        const offset = offsets.get(path);
+        if (offset === undefined) return undefined;
+        const position = lineCounter.linePos(offset);
+        return { line: position.line, column: position.col };
+      },
+    },
+  };
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function addFinding(
+  context: ReadContext,
+  code: string,
+  message: string,
+  offset: number,
+  path: string | undefined,
+): void {
+  const position = context.lineCounter.linePos(offset);
+  context.findings.push({
+    severity: 'error',
+    code,
+    message,
+    ...(context.file === undefined ? {} : { file: context.file }),
+    line: position.line,
+    column: position.col,
+    ...(path === undefined ? {} : { path }),
+  });
+}
+
+interface PendingToken {
+  readonly token: Token;
+  readonly depth: number;
+}
+
+/** Walks the token tree with an explicit stack: no recursion, whatever the input's nesting. */
+function scanTokens(tokens: readonly Token[], format: 'yaml' | 'json', context: ReadContext): void {
+  const { limits } = context;
+  let documents = 0;
+  let aliases = 0;
+  let depthReported = false;
+  const pending: PendingToken[] = [];
+  for (const token of tokens) {
+    if (token.type === 'document') {
+      documents += 1;
+      if (documents === 2) {
+        addFinding(
+          context,
+          'MULTI_DOCUMENT',
+          'a policy file must hold exactly one YAML document',
+          token.offset,
+          '$',
+        );
+      }
+      checkProps(token.start, context);
+      if (token.value !== undefined) {
+        if (format === 'json' && documents === 1 && !isJsonRoot(token.value)) {
+          addFinding(context, 'SCHEMA', 'a JSON policy must be one object', token.value.offset, '$');
+        }
+        pending.push({ token: token.value, depth: 0 });
+      }
+    } else if (token.type === 'directive') {
+      if (!/^%YAML\s+1\.2\s*$/.test(token.source)) {
+        addFinding(
+          context,
+          'DIRECTIVE',
+          `the directive "${token.source.trim()}" is not accepted`,
+          token.offset,
+          '$',
+        );
+      }
+    }
+  }
+  while (pending.length > 0) {
+    const { token, depth } = pending.pop()!;
+    switch (token.type) {
+      case 'alias':
+        aliases += 1;
+        if (aliases === limits.maxAliases + 1) {
+          addFinding(
+            context,
+            'LIMIT_ALIASES',
+            `more than ${limits.maxAliases} aliases (the limit protects against alias bombs)`,
+            token.offset,
+            undefined,
+          );
+        }
+        break;
+      case 'block-scalar':
+        checkProps(token.props, context);
+        break;
+      case 'block-map':
+      case 'block-seq':
+      case 'flow-collection': {
+        if (depth + 1 > limits.maxDepth) {
+          if (!depthReported) {
+            depthReported = true;
+            addFinding(
+              context,
+              'LIMIT_DEPTH',
+              `nesting deeper than ${limits.maxDepth} levels`,
+              token.offset,
+              undefined,
+            );
+          }
+          break;
+        }
+        const items = token.items;
+        if (items.length > limits.maxKeysPerMapping) {
+          addFinding(
+            context,
+            'LIMIT_KEYS',
+            `a collection with ${items.length} entries, over the limit of ${limits.maxKeysPerMapping}`,
+            token.offset,
+            undefined,
+          );
+          break;
+        }
+        for (const item of items) {
+          checkProps(item.start, context);
+          if (item.sep !== undefined) checkProps(item.sep, context);
+          if (item.key !== undefined && item.key !== null)
+            pending.push({ token: item.key, depth: depth + 1 });
+          if (item.value !== undefined) pending.push({ token: item.value, depth: depth + 1 });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+function isJsonRoot(token: Token): boolean {
+  return token.type === 'flow-collection' && token.start.source === '{';
+}
+
+function checkProps(props: readonly Token[], context: ReadContext): void {
+  for (const prop of props) {
+    if (prop.type === 'tag' && !CORE_TAGS.has(prop.source)) {
+      addFinding(
+        context,
+        'TAG',
+        `the tag ${prop.source} is not accepted (YAML 1.2 core schema only)`,
+        prop.offset,
+        undefined,
+      );
+    }
+  }
+}
+
+/** Converts the composed YAML nodes to plain JSON with prototype-free objects, recording positions. */
+class Converter {
+  private nodes = 0;
+  private nodesReported = false;
+
+  constructor(
+    private readonly document: Document.Parsed,
+    private readonly context: ReadContext,
+    private readonly offsets: Map<string, number>,
+  ) {}
+
+  convert(node: unknown, path: string, depth: number): unknown {
+    if (node === null || node === undefined) return null;
+    this.nodes += 1;
+    if (this.nodes > this.context.limits.maxNodes) {
+      if (!this.nodesReported) {
+        this.nodesReported = true;
+        addFinding(
+          this.context,
+          'LIMIT_NODES',
+          `more than ${this.context.limits.maxNodes} values after alias expansion`,
+          offsetOf(node),
+          path,
+        );
+      }
+      return null;
+    }
+    if (depth > this.context.limits.maxDepth) {
+      addFinding(
+        this.context,
+        'LIMIT_DEPTH',
+        `nesting deeper than ${this.context.limits.maxDepth} levels`,
+        offsetOf(node),
+        path,
+      );
+      return null;
+    }
+    this.offsets.set(path, offsetOf(node));
+    if (node instanceof Alias) {
+      const target = node.resolve(this.document);
+      if (target === undefined) {
+        addFinding(this.context, 'YAML_SYNTAX', `unresolved alias *${node.source}`, offsetOf(node), path);
+        return null;
+      }
+      return this.convert(target, path, depth);
+    }
+    if (isScalar(node)) {
+      const value = node.value;
+      if (typeof value === 'number' && !Number.isFinite(value)) {
+        addFinding(this.context, 'SCHEMA', 'numbers must be finite', offsetOf(node), path);
+        return null;
+      }
+      if (
+        value === null ||
+        typeof value === 'string' ||
+        typeof value === 'number' ||
+        typeof value === 'boolean'
+      ) {
+        return value;
+      }
+      addFinding(this.context, 'SCHEMA', 'unsupported scalar value', offsetOf(node), path);
+      return null;
+    }
+    if (isSeq(node)) {
+      const out: unknown[] = [];
+      node.items.forEach((item, index) => {
+        out.push(this.convert(item, childPath(path, index), depth + 1));
+      });
+      return out;
+    }
+    if (isMap(node)) {
+      const out: Record<string, unknown> = Object.create(null);
+      for (const pair of node.items) {
+        const key = this.keyOf(pair.key, path);
+        if (key === undefined) continue;
+        const itemPath = childPath(path, key);
+        this.offsets.set(`${itemPath}#key`, offsetOf(pair.key));
+        if (FORBIDDEN_KEYS.has(key)) {
+          addFinding(this.context, 'UNKNOWN_KEY', `unknown key "${key}"`, offsetOf(pair.key), itemPath);
+          continue;
+        }
+        Object.defineProperty(out, key, {
+          value: this.convert(pair.value, itemPath, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    addFinding(this.context, 'SCHEMA', 'unsupported YAML node', offsetOf(node), path);
+    return null;
+  }
+
+  private keyOf(key: unknown, path: string): string | undefined {
+    if (isScalar(key)) {
+      if (typeof key.value === 'string') return key.value;
+      if (typeof key.value === 'number' && Number.isFinite(key.value)) return String(key.value);
+    }
+    addFinding(this.context, 'SCHEMA', 'mapping keys must be strings', offsetOf(key), path);
+    return undefined;
+  }
+}
+
+function offsetOf(node: unknown): number {
+  const range = (node as Partial<Node> | null)?.range;
+  return Array.isArray(range) ? range[0] : 0;
+}

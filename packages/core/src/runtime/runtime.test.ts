@@ -660,6 +660,29 @@ describe('escalation', () => {
     expect(context.tool).not.toHaveBeenCalled();
   });
 
+  it('refuses every other operation but terminate while an escalation is pending', async () => {
+    const context = setup({ script: ['hang'] });
+    await ready(context, [emailStep]);
+    const pending = context.runtime.executeStep(0, context.tool, {
+      args: emailStep.args,
+      provenance: 'USER_TRUSTED',
+    });
+    await vi.waitFor(() => expect(context.escalation.requests).toHaveLength(1));
+    for (const attempt of [
+      context.runtime.reloadPolicy(createStubPolicy()),
+      context.runtime.executeStep(0, context.tool, { args: emailStep.args }),
+      context.runtime.authorize(0, { args: emailStep.args }),
+      context.runtime.submitPlan([emailStep], { provenance: 'USER_TRUSTED' }),
+      context.runtime.updateIntent(intent, { provenance: 'USER_TRUSTED' }),
+    ]) {
+      expect((await rejection(attempt)).code).toBe('RUNTIME_STATE');
+    }
+    expect(context.runtime.state).toBe('ESCALATION_REQUIRED');
+    await context.runtime.terminate();
+    expect((await rejection(pending)).code).toBe('ESCALATION_DENIED');
+    expect(context.tool).not.toHaveBeenCalled();
+  });
+
   it('stops waiting when the session is terminated during an escalation', async () => {
     const context = setup({ script: ['hang'] });
     await ready(context, [emailStep]);

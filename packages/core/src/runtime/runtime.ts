@@ -175,7 +175,7 @@ export interface AgentRuntime {
   authorize(index: number, options?: StepCallOptions): Promise<AuthorityToken>;
   /**
    * Swaps the policy. Revokes every token of the session (reason `policy_reloaded`); later calls are
-   * decided by the new policy. @throws RuntimeStateError after termination.
+   * decided by the new policy. @throws RuntimeStateError after termination or while an escalation is pending.
    */
   reloadPolicy(policy: PolicyEvaluator): Promise<void>;
   /**
@@ -510,6 +510,12 @@ class SessionRuntime implements AgentRuntime {
 
   async reloadPolicy(policy: PolicyEvaluator): Promise<void> {
     if (this.#state === 'TERMINATED') throw this.#terminatedError('reloadPolicy');
+    if (this.#state === 'ESCALATION_REQUIRED') {
+      throw new RuntimeStateError(
+        'reloadPolicy is not allowed while an escalation is pending: wait for the answer or terminate the session.',
+        { state: this.#state, operation: 'reloadPolicy' },
+      );
+    }
     if (typeof policy?.evaluate !== 'function' || typeof policy.mayPermit !== 'function') {
       throw configError('policy', 'reloadPolicy needs a PolicyEvaluator (evaluate, mayPermit, digest).');
     }

@@ -1,0 +1,125 @@
+import { createJsonlFileAuditSink } from '@ape/audit';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempDirectory, run } from '../__fixtures__/test-io.js';
+import { parseCount } from './audit.js';
+
+let temp: ReturnType<typeof createTempDirectory>;
+let log: string;
+
+beforeEach(async () => {
+  temp = createTempDirectory();
+  log = join(temp.path, 'audit.jsonl');
+  const sink = await createJsonlFileAuditSink(log);
+  for (let index = 0; index < 6; index++) {
+    await sink.append({
+      type: index % 3 === 0 ? 'session.created' : 'decision.made',
+      tenant: index < 3 ? 'acme' : 'globex',
+      session: `s${index < 3 ? 1 : 2}`,
+      time: Date.UTC(2026, 0, 1, 0, 0, index),
+      data: { index },
+    });
+  }
+  await sink.close();
+});
+afterEach(() => temp.remove());
+
+function audit(...args: string[]) {
+  return run(['audit', ...args], { cwd: temp.path });
+}
+
+function tamper(): void {
+  const lines = readFileSync(log, 'utf8').split('\n');
+  lines[2] = (lines[2] ?? '').replace('"index":2', '"index":7');
+  writeFileSync(log, lines.join('\n'));
+}
+
+describe('ape audit verify', () => {
+  it('exits 0 for an intact log and counts its records', async () => {
+    const result = await audit('verify', 'audit.jsonl');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('intact audit.jsonl: 6 records');
+  });
+
+  it('exits 1 on tampering, naming the first bad record by seq and line', async () => {
+    tamper();
+    const result = await audit('verify', 'audit.jsonl');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('TAMPERED audit.jsonl: first bad record at seq 2, line 3');
+  });
+
+  it('reports the verification as JSON', async () => {
+    tamper();
+    const result = await audit('verify', 'audit.jsonl', '--json');
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      file: 'audit.jsonl',
+      ok: false,
+      records: 2,
+      firstBadSeq: 2,
+      firstBadLine: 3,
+      problem: 'edited',
+    });
+  });
+
+  it('mentions a torn last line but still exits 0', async () => {
+    writeFileSync(log, `${readFileSync(log, 'utf8')}{"seq":6,"ts`);
+    const result = await audit('verify', 'audit.jsonl');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/note: .*torn write/);
+  });
+
+  it('exits 2 with one line for a missing log', async () => {
+    const result = await audit('verify', 'none.jsonl');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^ape: Cannot read audit log .*none\.jsonl/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('ape audit show', () => {
+  it('prints every record as a table', async () => {
+    const result = await audit('show', 'audit.jsonl');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^SEQ\s+TIME\s+TENANT\s+SESSION\s+TYPE\s+DATA$/);
+    expect(lines).toHaveLength(7);
+  });
+
+  it('filters by tenant, session and type', async () => {
+    const byTenant = JSON.parse((await audit('show', 'audit.jsonl', '--tenant', 'globex', '--json')).stdout);
+    expect(byTenant.records.map((record: { seq: number }) => record.seq)).toEqual([3, 4, 5]);
+    const bySession = JSON.parse((await audit('show', 'audit.jsonl', '--session', 's1', '--json')).stdout);
+    expect(bySession.records.map((record: { seq: number }) => record.seq)).toEqual([0, 1, 2]);
+    const byType = JSON.parse(
+      (await audit('show', 'audit.jsonl', '--type', 'session.created', '--json')).stdout,
+    );
+    expect(byType.records.map((record: { seq: number }) => record.seq)).toEqual([0, 3]);
+  });
+
+  it('exits 1 and prints no record when the log was tampered with', async () => {
+    tamper();
+    const result = await audit('show', 'audit.jsonl');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^ape: .*failed verification/);
+  });
+});
+
+describe('ape audit tail', () => {
+  it('prints the last ten records by default, or -n of them', async () => {
+    const all = JSON.parse((await audit('tail', 'audit.jsonl', '--json')).stdout);
+    expect(all.records).toHaveLength(6);
+    const two = JSON.parse((await audit('tail', 'audit.jsonl', '-n', '2', '--json')).stdout);
+    expect(two.records.map((record: { seq: number }) => record.seq)).toEqual([4, 5]);
+    const none = await audit('tail', 'audit.jsonl', '-n', '0');
+    expect(none.stdout).toBe('(no records)\n');
+  });
+
+  it('exits 2 for a count that is not a non-negative integer', async () => {
+    const result = await audit('tail', 'audit.jsonl', '-n', '-3');
+    expect(result.code).toBe(2);
+    expect(() => parseCount('1.5')).toThrow('non-negative integer');
+  });
+});

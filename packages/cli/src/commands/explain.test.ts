@@ -1,0 +1,79 @@
+import type { ExplainRow } from '@ape/policy';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempDirectory, run } from '../__fixtures__/test-io.js';
+import { sortRows } from './explain.js';
+
+let temp: ReturnType<typeof createTempDirectory>;
+beforeEach(() => {
+  temp = createTempDirectory();
+  writeFileSync(
+    join(temp.path, 'policy.yaml'),
+    `version: 1
+name: table
+allowed_actions: [list_dir]
+forbidden_actions: [delete_file]
+escalation_required: [deploy]
+tenants:
+  acme:
+    forbidden_actions: [deploy]
+`,
+  );
+});
+afterEach(() => temp.remove());
+
+describe('ape explain', () => {
+  it('prints a table with effect, actions, conditions and rule id, denials first', async () => {
+    const result = await run(['explain', 'policy.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    const header = lines.findIndex((line) => line.startsWith('EFFECT'));
+    expect(lines[header]).toMatch(/^EFFECT\s+ACTIONS\s+CONDITIONS\s+RULE\s+TENANT$/);
+    expect(lines[header + 1]).toMatch(/^DENY\s+delete_file\s+always\s+forbidden_actions\[0\]\s+\(all\)$/);
+    expect(result.stdout).toMatch(/DENY\s+deploy\s+always\s+\S+\s+acme/);
+    expect(result.stdout).toMatch(/ESCALATE\s+deploy\s+always\s+escalation_required\[0\]/);
+    expect(result.stdout).toMatch(/ALLOW\s+list_dir\s+always\s+allowed_actions\[0\]/);
+    expect(result.stdout).toContain('default deny');
+  });
+
+  it('prints the name, digest, tenants and rows with --json', async () => {
+    const result = await run(['explain', 'policy.yaml', '--json'], { cwd: temp.path });
+    const report = JSON.parse(result.stdout);
+    expect(report.name).toBe('table');
+    expect(report.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.tenants).toEqual(['acme']);
+    expect(report.rows[0]).toMatchObject({
+      effect: 'deny',
+      action: 'delete_file',
+      rule: 'forbidden_actions[0]',
+    });
+  });
+
+  it('exits 2 for a missing policy file', async () => {
+    const result = await run(['explain', 'none.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('sortRows', () => {
+  it('orders deny, escalate, allow, then limits and transitions, keeping file order within a kind', () => {
+    const row = (effect: ExplainRow['effect'], rule: string): ExplainRow => ({
+      tenant: null,
+      action: 'a',
+      effect,
+      conditions: 'always',
+      rule,
+    });
+    const sorted = sortRows([
+      row('allow', 'a1'),
+      row('limit', 'l1'),
+      row('deny', 'd1'),
+      row('allow', 'a2'),
+      row('escalate', 'e1'),
+      row('transition', 't1'),
+      row('deny', 'd2'),
+    ]);
+    expect(sorted.map((entry) => entry.rule)).toEqual(['d1', 'd2', 'e1', 'a1', 'a2', 'l1', 't1']);
+  });
+});

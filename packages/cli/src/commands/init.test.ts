@@ -1,0 +1,56 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempDirectory, run } from '../__fixtures__/test-io.js';
+import { POLICY_SCHEMA_URL, STARTER_POLICY, STARTER_POLICY_FILE } from '../starter-policy.js';
+
+let temp: ReturnType<typeof createTempDirectory>;
+beforeEach(() => {
+  temp = createTempDirectory();
+});
+afterEach(() => temp.remove());
+
+describe('ape init', () => {
+  it('writes the starter policy with its $schema line into the working directory', async () => {
+    const result = await run(['init'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    const text = readFileSync(join(temp.path, STARTER_POLICY_FILE), 'utf8');
+    expect(text).toBe(STARTER_POLICY);
+    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=${POLICY_SCHEMA_URL}`);
+    expect(result.stdout).toContain(`wrote ${STARTER_POLICY_FILE}`);
+  });
+
+  it('creates the --dir directory when it is missing', async () => {
+    const result = await run(['init', '--dir', 'config/ape', '--json'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    const file = join(temp.path, 'config', 'ape', STARTER_POLICY_FILE);
+    expect(existsSync(file)).toBe(true);
+    expect(JSON.parse(result.stdout)).toEqual({ file, written: true });
+  });
+
+  it('refuses to overwrite an existing file (exit 2) and leaves it untouched', async () => {
+    const file = join(temp.path, STARTER_POLICY_FILE);
+    writeFileSync(file, 'mine');
+    const result = await run(['init'], { cwd: temp.path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^ape: .*already exists; use --force/);
+    expect(readFileSync(file, 'utf8')).toBe('mine');
+  });
+
+  it('overwrites with --force', async () => {
+    const file = join(temp.path, STARTER_POLICY_FILE);
+    writeFileSync(file, 'mine');
+    const result = await run(['init', '--force'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(STARTER_POLICY);
+  });
+
+  it('writes a policy that validates with no finding at all', async () => {
+    await run(['init'], { cwd: temp.path });
+    const result = await run(['validate', STARTER_POLICY_FILE, '--json'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { ok: boolean; files: { findings: unknown[] }[] };
+    expect(report.ok).toBe(true);
+    expect(report.files[0]?.findings).toEqual([]);
+  });
+});

@@ -1,0 +1,209 @@
+import type { ActionRequest, IntentScope, PolicyDecision, ProvenanceLabel } from '@ape/core';
+import { createIntent, IntentError } from '@ape/core';
+import type { CompiledPolicy } from '@ape/policy';
+import { parseLabel, ProvenanceError } from '@ape/provenance';
+import type { Command } from 'commander';
+import { CommandFailure } from '../command-failure.js';
+import { type CommonOptions, withCommonOptions } from '../common-options.js';
+import type { CommandContext } from '../context.js';
+import { isJsonObject, parseJson, parseJsonObject, readInputFile } from '../json-input.js';
+import { loadPolicyArgument } from '../policy-input.js';
+import type { Style } from '../style.js';
+
+/** @internal Options of `ape simulate`. */
+export interface SimulateOptions extends CommonOptions {
+  readonly args: string;
+  readonly provenance: string;
+  readonly tenant: string;
+  readonly intent?: string;
+  readonly previousAction?: string;
+  readonly batch?: string;
+}
+
+/** @internal The `--json` output of `ape simulate`: exactly these four keys. */
+export interface SimulateJson {
+  readonly decision: PolicyDecision['decision'];
+  readonly rules: readonly string[];
+  readonly reason: string;
+  readonly policy: string;
+}
+
+/** @internal The session id simulated requests carry when `--previous-action` is given. */
+export const SIMULATED_SESSION_ID = 'ape-simulate';
+
+/** @internal The scope given to an `--intent` file that has none. */
+export const SIMULATED_INTENT_SCOPE = 'ape simulate';
+
+const BATCH_KEYS: ReadonlySet<string> = new Set(['action', 'args', 'provenance', 'tenant']);
+
+/** @internal Every flag that shapes a request, already checked. */
+interface RequestDefaults {
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly provenance: ProvenanceLabel;
+  readonly tenant: string;
+  readonly intent?: IntentScope;
+  readonly previousAction?: string;
+}
+
+/** @internal `ape simulate <policy> <action>`: the decision for one call, or many with `--batch`. */
+export function registerSimulateCommand(program: Command, context: CommandContext): void {
+  withCommonOptions(
+    program
+      .command('simulate')
+      .description('print the decision (ALLOW, DENY or ESCALATE) a policy makes for a call')
+      .argument('<policy>', 'the policy file')
+      .argument('[action]', 'the action id of the call (omit with --batch)')
+      .option('--args <json>', 'the call arguments, a JSON object', '{}')
+      .option('--provenance <label>', 'SYSTEM_TRUSTED, USER_TRUSTED or EXTERNAL_UNTRUSTED', 'USER_TRUSTED')
+      .option('--tenant <id>', 'the tenant making the call', 'default')
+      .option('--intent <file>', 'a JSON intent the decision is narrowed to')
+      .option('--previous-action <action>', 'the action of the previous step (for tool_transitions)')
+      .option('--batch <file>', 'a JSON Lines file of requests, one result a line'),
+  ).action((policyFile: string, action: string | undefined, options: SimulateOptions) => {
+    if (options.batch === undefined && action === undefined) {
+      throw new CommandFailure('missing the action to simulate (or give --batch <file.jsonl>)');
+    }
+    if (options.batch !== undefined && action !== undefined) {
+      throw new CommandFailure('give either an action or --batch, not both');
+    }
+    const defaults = requestDefaults(context, options);
+    if (options.batch !== undefined) {
+      const requests = readBatch(context, options.batch, defaults);
+      const policy = loadPolicyArgument(context, policyFile);
+      runBatch(context, policy, requests, options);
+      return;
+    }
+    const request = buildRequest(action ?? '', defaults);
+    const policy = loadPolicyArgument(context, policyFile);
+    const decision = toJson(policy.simulate(request));
+    if (options.json === true) {
+      context.printJson(decision);
+      return;
+    }
+    const style = context.style(options);
+    context.print(
+      colourDecision(decision.decision, style),
+      `reason: ${decision.reason}`,
+      `rules: ${decision.rules.length === 0 ? '(none: default deny)' : decision.rules.join(', ')}`,
+      style.dim(`policy: ${policy.name} ${decision.policy}`),
+    );
+  });
+}
+
+function requestDefaults(context: CommandContext, options: SimulateOptions): RequestDefaults {
+  const args = parseJsonObject(options.args, '--args');
+  const provenance = label(options.provenance, '--provenance');
+  const intent = options.intent === undefined ? undefined : readIntent(context, options.intent);
+  return {
+    args,
+    provenance,
+    tenant: options.tenant,
+    ...(intent === undefined ? {} : { intent }),
+    ...(options.previousAction === undefined ? {} : { previousAction: options.previousAction }),
+  };
+}
+
+function label(text: string, where: string): ProvenanceLabel {
+  try {
+    return parseLabel(text);
+  } catch (error) {
+    if (ProvenanceError.isInstance(error)) throw new CommandFailure(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+function readIntent(context: CommandContext, given: string): IntentScope {
+  const value = parseJson(readInputFile(context.resolvePath(given), given), `intent file ${given}`);
+  if (!isJsonObject(value)) throw new CommandFailure(`intent file ${given} must hold a JSON object`);
+  const input = value['scope'] === undefined ? { ...value, scope: SIMULATED_INTENT_SCOPE } : value;
+  try {
+    const intent = createIntent(input).value;
+    return { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions };
+  } catch (error) {
+    if (IntentError.isInstance(error)) throw new CommandFailure(`intent file ${given}: ${error.message}`);
+    throw error;
+  }
+}
+
+function buildRequest(action: string, defaults: RequestDefaults): ActionRequest {
+  return {
+    tenant: defaults.tenant,
+    action,
+    args: defaults.args,
+    provenance: defaults.provenance,
+    ...(defaults.intent === undefined ? {} : { intent: defaults.intent }),
+    ...(defaults.previousAction === undefined
+      ? {}
+      : { session: { id: SIMULATED_SESSION_ID, previousAction: defaults.previousAction } }),
+  };
+}
+
+/** @internal Parses every line first, so a malformed line stops the batch before any output. */
+function readBatch(context: CommandContext, given: string, defaults: RequestDefaults): ActionRequest[] {
+  const text = readInputFile(context.resolvePath(given), given);
+  const requests: ActionRequest[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '') return;
+    const where = `${given}, line ${index + 1}`;
+    const value = parseJson(line, `${where}: the request`);
+    if (!isJsonObject(value)) throw new CommandFailure(`${where}: a request must be a JSON object`);
+    for (const key of Object.keys(value)) {
+      if (!BATCH_KEYS.has(key)) {
+        throw new CommandFailure(
+          `${where}: unknown key "${key}" (allowed: action, args, provenance, tenant)`,
+        );
+      }
+    }
+    const { action, args, provenance, tenant } = value;
+    if (typeof action !== 'string' || action === '') {
+      throw new CommandFailure(`${where}: "action" must be a non-empty string`);
+    }
+    if (args !== undefined && !isJsonObject(args))
+      throw new CommandFailure(`${where}: "args" must be a JSON object`);
+    if (tenant !== undefined && typeof tenant !== 'string') {
+      throw new CommandFailure(`${where}: "tenant" must be a string`);
+    }
+    requests.push(
+      buildRequest(action, {
+        ...defaults,
+        ...(args === undefined ? {} : { args }),
+        ...(provenance === undefined ? {} : { provenance: label(String(provenance), where) }),
+        ...(tenant === undefined ? {} : { tenant }),
+      }),
+    );
+  });
+  return requests;
+}
+
+function runBatch(
+  context: CommandContext,
+  policy: CompiledPolicy,
+  requests: readonly ActionRequest[],
+  options: SimulateOptions,
+): void {
+  const style = context.style(options);
+  const lines = requests.map((request) => {
+    const decision = toJson(policy.simulate(request));
+    if (options.json === true) return JSON.stringify(decision);
+    const rules = decision.rules.length === 0 ? '(default deny)' : decision.rules.join(',');
+    return `${colourDecision(decision.decision, style)} ${request.action} ${rules}`;
+  });
+  if (lines.length > 0) context.print(...lines);
+}
+
+function toJson(decision: PolicyDecision): SimulateJson {
+  return {
+    decision: decision.decision,
+    rules: [...decision.rules],
+    reason: decision.reason,
+    policy: decision.policy,
+  };
+}
+
+/** @internal The decision word, coloured by meaning. */
+export function colourDecision(decision: PolicyDecision['decision'], style: Style): string {
+  if (decision === 'ALLOW') return style.green(decision);
+  if (decision === 'ESCALATE') return style.yellow(decision);
+  return style.red(decision);
+}

@@ -1,0 +1,82 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTempDirectory, run } from '../__fixtures__/test-io.js';
+
+let temp: ReturnType<typeof createTempDirectory>;
+beforeEach(() => {
+  temp = createTempDirectory();
+  writeFileSync(join(temp.path, 'good.yaml'), 'version: 1\nallowed_actions: [read_file]\n');
+  writeFileSync(join(temp.path, 'bad.yaml'), 'version: 1\nallowed_actions: [read_file]\nbogus: true\n');
+  writeFileSync(
+    join(temp.path, 'conflict.yaml'),
+    'version: 1\nallowed_actions: [read_file]\nforbidden_actions: [read_file]\n',
+  );
+});
+afterEach(() => temp.remove());
+
+describe('ape validate', () => {
+  it('exits 0 and says valid for a valid policy', async () => {
+    const result = await run(['validate', 'good.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('valid good.yaml\n');
+    expect(result.stderr).toBe('');
+  });
+
+  it('prints each finding as file:line:col: severity code message, and exits 1', async () => {
+    const result = await run(['validate', 'bad.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')[0]).toMatch(/^bad\.yaml:3:1: error UNKNOWN_KEY /);
+  });
+
+  it('names the rule ids of a lint finding', async () => {
+    const result = await run(['validate', 'conflict.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/error LINT_CONFLICT .*\[allowed_actions\[0\], forbidden_actions\[0\]\]/);
+  });
+
+  it('answers to its seed name, validate-policy', async () => {
+    expect((await run(['validate-policy', 'good.yaml'], { cwd: temp.path })).code).toBe(0);
+  });
+
+  it('checks several files and reports them all in --json', async () => {
+    const result = await run(['validate', 'good.yaml', 'bad.yaml', '--json'], { cwd: temp.path });
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(false);
+    expect(report.files.map((file: { file: string; ok: boolean }) => [file.file, file.ok])).toEqual([
+      ['good.yaml', true],
+      ['bad.yaml', false],
+    ]);
+    expect(report.files[0].digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.files[1].digest).toBeUndefined();
+    expect(report.files[1].findings[0]).toMatchObject({
+      severity: 'error',
+      code: 'UNKNOWN_KEY',
+      file: 'bad.yaml',
+    });
+  });
+
+  it('exits 2 with one line on stderr for a missing file', async () => {
+    const result = await run(['validate', 'missing.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^ape: missing\.yaml: cannot read the policy file.*\n$/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('still reports FILE_UNREADABLE in --json, with exit 2', async () => {
+    const result = await run(['validate', 'missing.yaml', '--json'], { cwd: temp.path });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).files[0].findings[0].code).toBe('FILE_UNREADABLE');
+  });
+
+  it('exits 0 when there are warnings only', async () => {
+    writeFileSync(join(temp.path, 'warn.yaml'), 'version: 1\nallowed_actions: [read_file, read_file]\n');
+    const result = await run(['validate', 'warn.yaml', '--json'], { cwd: temp.path });
+    const report = JSON.parse(result.stdout);
+    const severities = report.files[0].findings.map((finding: { severity: string }) => finding.severity);
+    expect(severities.length).toBeGreaterThan(0);
+    expect(severities).not.toContain('error');
+    expect(result.code).toBe(0);
+  });
+});

@@ -140,9 +140,11 @@ describe('AuthorityManager issue and consume', () => {
   });
 
   it('refuses an empty tenant or a non-positive TTL at construction', () => {
-    expect(() => new AuthorityManager({ tenant: '' })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => new AuthorityManager({ tenant: '' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
     expect(() => new AuthorityManager({ tenant: 'acme', ttlMs: 0 })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
   });
 });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
-  ApeError,
+  type ApeError,
+  ConfigurationError,
   type Authority,
   AuthorityExpiredError,
   type AuthorityToken,
@@ -106,16 +107,16 @@ export class AuthorityManager implements Authority {
   readonly #outstanding = new Map<string, TokenEntry>();
   #issuesSincePurge = 0;
 
-  /** @throws ApeError (`INTERNAL`) when the tenant is empty or `ttlMs` is not a positive finite number. */
+  /** @throws ConfigurationError (`CONFIG_INVALID`) when the tenant is empty or `ttlMs` is not a positive finite number. */
   constructor(options: AuthorityManagerOptions) {
     if (typeof options?.tenant !== 'string' || options.tenant.length === 0) {
-      throw new ApeError('INTERNAL', 'AuthorityManager: `tenant` must be a non-empty string.', {
+      throw new ConfigurationError('AuthorityManager: `tenant` must be a non-empty string.', {
         field: 'tenant',
       });
     }
     const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
-      throw new ApeError('INTERNAL', 'AuthorityManager: `ttlMs` must be a positive number of milliseconds.', {
+      throw new ConfigurationError('AuthorityManager: `ttlMs` must be a positive number of milliseconds.', {
         field: 'ttlMs',
       });
     }

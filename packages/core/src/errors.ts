@@ -21,6 +21,7 @@ export type ApeErrorCode =
   | 'AUDIT_FAILURE'
   | 'AUDIT_INVALID'
   | 'NON_JSON_VALUE'
+  | 'CONFIG_INVALID'
   | 'INTERNAL';
 
 /** Structured, JSON-safe context attached to an error: step index, field path, file, line, ... */
@@ -190,5 +191,13 @@ export class CanonicalJsonError extends ApeError {
   static override readonly CODE = 'NON_JSON_VALUE' as const;
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('NON_JSON_VALUE', message, details, options);
+  }
+}
+
+/** A host passed malformed options to an APE constructor or factory (`CONFIG_INVALID`); `details.field` names the option. */
+export class ConfigurationError extends ApeError {
+  static override readonly CODE = 'CONFIG_INVALID' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, details, options);
   }
 }

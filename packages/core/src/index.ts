@@ -11,6 +11,7 @@ export {
   AuditError,
   AuthorityExpiredError,
   CanonicalJsonError,
+  ConfigurationError,
   EscalationDeniedError,
   EscalationRequiredError,
   IntentError,

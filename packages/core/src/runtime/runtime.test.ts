@@ -1077,14 +1077,14 @@ describe('configuration', () => {
   ] as const) {
     it(`refuses a malformed ${field}`, () => {
       expect(() => createRuntime({ ...base(), [field]: value } as unknown as RuntimeConfig)).toThrow(
-        expect.objectContaining({ code: 'INTERNAL', details: { field } }),
+        expect.objectContaining({ code: 'CONFIG_INVALID', details: { field } }),
       );
     });
   }
 
   it('refuses mode and enforcementMode that disagree', () => {
     expect(() => createRuntime({ ...base(), mode: 'enforce', enforcementMode: 'observe' })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
+      expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
   });
 

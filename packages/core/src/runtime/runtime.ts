@@ -6,6 +6,7 @@ import {
   ApeError,
   ArgumentsError,
   AuditError,
+  ConfigurationError,
   EscalationDeniedError,
   PlanError,
   PolicyDenyError,
@@ -187,7 +188,7 @@ export interface AgentRuntime {
 
 /**
  * Creates the runtime of one agent session bound to one tenant.
- * @throws ApeError (`INTERNAL`) for a malformed configuration, naming `details.field`.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for a malformed configuration, naming `details.field`.
  * @throws TenantIsolationError (`TENANT_MISMATCH`) when `authority.tenant` is another tenant.
  */
 export function createRuntime(config: RuntimeConfig): AgentRuntime {
@@ -217,7 +218,7 @@ interface Authorization {
 }
 
 function configError(field: string, message: string): ApeError {
-  return new ApeError('INTERNAL', `createRuntime: ${message}`, { field });
+  return new ConfigurationError(`createRuntime: ${message}`, { field });
 }
 
 function describeError(error: unknown): Record<string, unknown> {

@@ -210,14 +210,7 @@ export function compileDocument(
     return { findings: sink.findings };
   }
 
-  const ajv = new Ajv2020({
-    strict: true,
-    allErrors: false,
-    allowUnionTypes: true,
-    validateFormats: true,
-    unicodeRegExp: true,
-  });
-  addApeKeywords(ajv);
+  let ajv: Ajv2020 | undefined;
   const validators = new Map<RuleDescriptor, ValidateFunction>();
   for (const layer of layers) {
     for (const rule of layer.rules) {
@@ -230,6 +223,8 @@ export function compileDocument(
       }
       if (unsafe.length > 0) continue;
       try {
+        // One ajv instance per policy, created only when some rule has an argument condition.
+        ajv ??= createArgumentsAjv();
         validators.set(rule, ajv.compile(args));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -351,6 +346,18 @@ export function compileDocument(
     explainRows,
   });
   return { findings: sink.findings, policy };
+}
+
+function createArgumentsAjv(): Ajv2020 {
+  const ajv = new Ajv2020({
+    strict: true,
+    allErrors: false,
+    allowUnionTypes: true,
+    validateFormats: true,
+    unicodeRegExp: true,
+  });
+  addApeKeywords(ajv);
+  return ajv;
 }
 
 function byId(left: { readonly id: string }, right: { readonly id: string }): number {

@@ -180,7 +180,8 @@ class Policy implements CompiledPolicy {
     for (const rule of set.rules.lookup(action)) {
       const unconditional = rule.provenanceMask === 0 && rule.validate === undefined;
       if (rule.effect === 'deny' && unconditional) return false;
-      if (rule.effect !== 'deny') permits = true;
+      // Tenant overlays only narrow: their escalations never make an action reachable.
+      if (rule.effect !== 'deny' && rule.tenant === null) permits = true;
     }
     return permits;
   }
@@ -303,6 +304,7 @@ class Policy implements CompiledPolicy {
     let escalations: CompiledRule[] | undefined;
     let allows: CompiledRule[] | undefined;
     let unmet: CompiledRule[] | undefined;
+    let baseEscalates = false;
     const bit = provenanceBit(request.provenance);
     for (const rule of set.rules.lookup(action)) {
       let failure: string | undefined;
@@ -315,8 +317,10 @@ class Policy implements CompiledPolicy {
       if (failure === undefined) {
         if (rule.effect === 'deny')
           denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
-        else if (rule.effect === 'escalate') escalations = append(escalations, rule);
-        else allows = append(allows, rule);
+        else if (rule.effect === 'escalate') {
+          escalations = append(escalations, rule);
+          if (rule.tenant === null) baseEscalates = true;
+        } else allows = append(allows, rule);
       } else if (rule.effect !== 'deny') {
         unmet = append(unmet, rule);
       }
@@ -341,7 +345,8 @@ class Policy implements CompiledPolicy {
         reason: denials[0]!.reason,
         policy: this.digest,
       };
-    } else if (escalations !== undefined) {
+    } else if (escalations !== undefined && (baseEscalates || allows !== undefined)) {
+      // A tenant's escalation only applies to what the base policy would allow or escalate.
       const first = escalations[0]!;
       decision = {
         decision: 'ESCALATE',

@@ -1,4 +1,15 @@
-import { Alias, Composer, isMap, isScalar, isSeq, LineCounter, type Node, Parser, type Document } from 'yaml';
+import {
+  Alias,
+  Composer,
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Parser,
+  visit,
+} from 'yaml';
 import type { CST } from 'yaml';
 
 type Token = CST.Token;
@@ -56,6 +67,18 @@ export function readPolicyText(
   }
   const lineCounter = new LineCounter();
   const context: ReadContext = { file, limits, lineCounter, findings };
+  const tooDeep = findExcessiveNesting(text, limits.maxDepth);
+  if (tooDeep !== -1) {
+    for (
+      let index = text.indexOf('\n');
+      index !== -1 && index < tooDeep;
+      index = text.indexOf('\n', index + 1)
+    ) {
+      lineCounter.addNewLine(index + 1);
+    }
+    addFinding(context, 'LIMIT_DEPTH', `nesting deeper than ${limits.maxDepth} levels`, tooDeep, undefined);
+    return { ok: false, findings };
+  }
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
   scanTokens(tokens, format, context);
   if (findings.length > 0) return { ok: false, findings };
@@ -101,6 +124,88 @@ export function readPolicyText(
       },
     },
   };
+}
+
+/**
+ * A linear scan of the raw text, run before the YAML parser, that finds nesting the parser would
+ * spend a long time on: flow collections (`[[[[…`, exact inside flow context, where quoted scalars
+ * and comments are skipped) and compact nested sequences (`- - - …`). Returns the offset where the
+ * nesting passes `maxDepth`, or -1. Deep block indentation is left to the token scan.
+ */
+function findExcessiveNesting(text: string, maxDepth: number): number {
+  let depth = 0;
+  let lineStart = true;
+  let compact = 0;
+  let previous = '';
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index]!;
+    if (character === '\n') {
+      lineStart = true;
+      compact = 0;
+      previous = '';
+      continue;
+    }
+    if (depth > 0) {
+      if (character === '"') {
+        index += 1;
+        while (index < text.length && text[index] !== '"') index += text[index] === '\\' ? 2 : 1;
+        continue;
+      }
+      if (character === "'") {
+        index += 1;
+        while (index < text.length && !(text[index] === "'" && text[index + 1] !== "'"))
+          index += text[index] === "'" ? 2 : 1;
+        continue;
+      }
+      if (character === '#' && (previous === ' ' || previous === '\t' || previous === '')) {
+        while (index + 1 < text.length && text[index + 1] !== '\n') index += 1;
+        continue;
+      }
+      if (character === '[' || character === '{') {
+        depth += 1;
+        if (depth > maxDepth) return index;
+      } else if (character === ']' || character === '}') {
+        depth -= 1;
+      }
+      previous = character;
+      continue;
+    }
+    if (character === ' ' || character === '\t') {
+      previous = character;
+      continue;
+    }
+    const valueStart = lineStart || previous === ' ' || previous === '\t';
+    const indicator = valueStart && (character === '-' || character === '?' || character === ':');
+    if (indicator && (text[index + 1] === ' ' || text[index + 1] === '\t')) {
+      if (lineStart && character !== ':') {
+        compact += 1;
+        if (compact > maxDepth) return index;
+      }
+      previous = ' ';
+      index += 1;
+      continue;
+    }
+    if (
+      (character === '[' || character === '{') &&
+      (lineStart || /[ \t]/.test(previous)) &&
+      isValueStart(text, index)
+    ) {
+      depth = 1;
+      if (depth + compact > maxDepth) return index;
+    }
+    lineStart = false;
+    previous = character;
+  }
+  return -1;
+}
+
+/** Whether the bracket at `index` opens a flow collection (start of line or after `:`, `-`, `?`). */
+function isValueStart(text: string, index: number): boolean {
+  let cursor = index - 1;
+  while (cursor >= 0 && (text[cursor] === ' ' || text[cursor] === '\t')) cursor -= 1;
+  if (cursor < 0 || text[cursor] === '\n') return true;
+  const before = text[cursor];
+  return before === ':' || before === '-' || before === '?' || before === ',';
 }
 
 function firstLine(message: string): string {
@@ -253,11 +358,33 @@ class Converter {
   private nodes = 0;
   private nodesReported = false;
 
+  /** Anchored nodes by name, so aliases resolve in O(1) (redefined anchors are refused). */
+  private readonly anchors = new Map<string, unknown>();
+  /** Anchored nodes being converted, to refuse an alias that points at its own ancestor. */
+  private readonly active = new Set<unknown>();
+
   constructor(
-    private readonly document: Document.Parsed,
+    document: Document.Parsed,
     private readonly context: ReadContext,
     private readonly offsets: Map<string, number>,
-  ) {}
+  ) {
+    visit(document, {
+      Node: (_key, node) => {
+        const anchor = (node as { anchor?: unknown }).anchor;
+        if (typeof anchor !== 'string') return;
+        if (this.anchors.has(anchor)) {
+          addFinding(
+            context,
+            'YAML_SYNTAX',
+            `the anchor &${anchor} is defined twice`,
+            offsetOf(node),
+            undefined,
+          );
+        }
+        this.anchors.set(anchor, node);
+      },
+    });
+  }
 
   convert(node: unknown, path: string, depth: number): unknown {
     if (node === null || node === undefined) return null;
@@ -287,9 +414,19 @@ class Converter {
     }
     this.offsets.set(path, offsetOf(node));
     if (node instanceof Alias) {
-      const target = node.resolve(this.document);
+      const target = this.anchors.get(node.source);
       if (target === undefined) {
         addFinding(this.context, 'YAML_SYNTAX', `unresolved alias *${node.source}`, offsetOf(node), path);
+        return null;
+      }
+      if (this.active.has(target)) {
+        addFinding(
+          this.context,
+          'YAML_SYNTAX',
+          `the alias *${node.source} refers to its own ancestor`,
+          offsetOf(node),
+          path,
+        );
         return null;
       }
       return this.convert(target, path, depth);
@@ -311,6 +448,17 @@ class Converter {
       addFinding(this.context, 'SCHEMA', 'unsupported scalar value', offsetOf(node), path);
       return null;
     }
+    if (isSeq(node) || isMap(node)) {
+      this.active.add(node);
+      const value = this.convertCollection(node, path, depth);
+      this.active.delete(node);
+      return value;
+    }
+    addFinding(this.context, 'SCHEMA', 'unsupported YAML node', offsetOf(node), path);
+    return null;
+  }
+
+  private convertCollection(node: unknown, path: string, depth: number): unknown {
     if (isSeq(node)) {
       const out: unknown[] = [];
       node.items.forEach((item, index) => {

@@ -4,6 +4,7 @@
 // provenance · audit · escalation ← reference-agent · mcp · verify ← cli ← bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
 
 const LAYERS = {
   core: 0,
@@ -44,7 +45,10 @@ function sourceFiles(dir) {
   return out;
 }
 
-const importPattern = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(['"])([^'"]+)\1/g;
+/** Module specifiers of every import, export-from, dynamic import and require, as TypeScript's scanner sees them. */
+function importsOf(text) {
+  return ts.preProcessFile(text, true, true).importedFiles.map((file) => file.fileName);
+}
 
 for (const name of readdirSync(packagesDir)) {
   const dir = join(packagesDir, name);
@@ -89,8 +93,7 @@ for (const name of readdirSync(packagesDir)) {
   for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const isTest = /\.test\.[cm]?[jt]sx?$/.test(file) || file.includes(`${sep}__fixtures__${sep}`);
-    for (const match of text.matchAll(importPattern)) {
-      const specifier = match[2];
+    for (const specifier of importsOf(text)) {
       const where = relative(root, file);
       if (specifier.startsWith('.')) {
         const target = resolve(file, '..', specifier);

@@ -256,6 +256,36 @@ describe('createReferenceAgent', () => {
     expect(result.steps[0]?.error?.message).toMatch(/outside \/workspace/);
   });
 
+  it('reports arguments the runtime cannot read as a failed step, not as a crash of the run', async () => {
+    let deep: Record<string, unknown> = { leaf: 1 };
+    for (let level = 0; level < 300; level++) deep = { deep };
+    const planner: Planner = {
+      plan: () => ({
+        intent: { allowed_actions: ['list_directory'], forbidden_actions: [], scope: 'deep arguments' },
+        plan: {
+          steps: [
+            { action_id: 'list_directory', args: { path: '/workspace' } },
+            {
+              action_id: 'list_directory',
+              args: { path: '/workspace', extra: deep },
+              inputs: { note: { step: 0, field: 'path' } },
+            },
+          ],
+        },
+      }),
+    };
+    const { agent, spies } = setup({ policy: 'workspace_files.yaml', planner });
+    const result = await agent.run('list twice');
+    expect(result.status).toBe('failed');
+    expect(result.steps[1]).toMatchObject({
+      outcome: 'failed',
+      args: {},
+      provenance: 'EXTERNAL_UNTRUSTED',
+      error: { code: 'ARGS_INVALID' },
+    });
+    expect(spies.list_directory.run).toHaveBeenCalledOnce();
+  });
+
   it('leaves the session open when terminateWhenDone is false', async () => {
     const { runtime, spies } = setup({ policy: 'workspace_files.yaml' });
     const agent = createReferenceAgent({

@@ -191,12 +191,19 @@ async function runStep(
   }
 }
 
-/** The plain arguments, and their label and sources exactly as the runtime computes them. */
+/**
+ * The plain arguments, and their label and sources exactly as the runtime computes them. Arguments
+ * the runtime could not read either (nested too deep) are reported as empty and untrusted.
+ */
 function describeArgs(
   args: Readonly<Record<string, unknown>>,
   label: ProvenanceLabel,
 ): Pick<StepRecord, 'args' | 'provenance' | 'sources'> {
-  return { args: unwrap(args), provenance: labelOf(args, label), sources: sourcesOf(args) };
+  try {
+    return { args: unwrap(args), provenance: labelOf(args, label), sources: sourcesOf(args) };
+  } catch {
+    return { args: {}, provenance: 'EXTERNAL_UNTRUSTED', sources: [] };
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
 import { ArgumentsError } from '@ape/core';
 
 /** The path every workspace is presented under, to the model, to the policy and in the audit log. */
@@ -65,7 +65,7 @@ function realPathOfNearest(path: string): string {
     } catch {
       const parent = dirname(existing);
       if (parent === existing) return path;
-      missing.push(existing.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+      missing.push(basename(existing));
       existing = parent;
     }
   }

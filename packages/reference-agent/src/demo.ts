@@ -426,7 +426,7 @@ const SCENARIOS: readonly Scenario[] = [
       return {
         ok: deniedByProvenance && emailRefused && kept && sent === 0,
         outcome: `delete ${deleteStep?.error?.code ?? deleteStep?.outcome ?? 'not attempted'}, e-mail to ${ATTACKER_ADDRESS} ${emailStep?.error?.code ?? emailStep?.outcome ?? 'not attempted'}`,
-        detail: `rules ${[...(deleteStep?.error?.rules ?? []), ...(emailStep?.error?.rules ?? [])].join(', ') || 'none'}; /workspace/notes.txt ${kept ? 'still exists' : 'was deleted'}; ${sent} e-mail(s) sent`,
+        detail: `rules ${[...(deleteStep?.error?.rules ?? []), ...(emailStep?.error?.rules ?? [])].join(', ') || 'none'}; /workspace/notes.txt ${kept ? 'still exists' : 'was deleted'}; ${sent === 0 ? 'no e-mail sent' : `${sent} e-mail(s) sent`}`,
       };
     },
   },
@@ -452,7 +452,7 @@ const SCENARIOS: readonly Scenario[] = [
       return {
         ok: refusal?.code === 'UNAUTHORIZED_ACTION' && runs() === 1,
         outcome: `replay ${refusal?.code ?? 'accepted'}`,
-        detail: `the tool ran ${runs()} time(s); ${refusal?.message ?? 'no refusal'}`,
+        detail: `the tool ${times(runs())}; ${refusal?.message ?? 'no refusal'}`,
       };
     },
   },
@@ -482,7 +482,7 @@ const SCENARIOS: readonly Scenario[] = [
       return {
         ok: refusal?.code === 'TENANT_MISMATCH' && runs === 0,
         outcome: `cross-tenant use ${refusal?.code ?? 'accepted'}`,
-        detail: `the tool ran ${runs} time(s); ${refusal?.message ?? 'no refusal'}`,
+        detail: `the tool ${times(runs)}; ${refusal?.message ?? 'no refusal'}`,
       };
     },
   },
@@ -548,6 +548,10 @@ async function lowLevelSession(
     { provenance: 'USER_TRUSTED' },
   );
   return { runtime, tool, runs: () => count };
+}
+
+function times(count: number): string {
+  return count === 0 ? 'never ran' : count === 1 ? 'ran once' : `ran ${count} times`;
 }
 
 /** Runs `operation` and returns the APE error it threw, or `undefined` when it succeeded. */

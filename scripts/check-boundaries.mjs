@@ -63,7 +63,11 @@ for (const name of readdirSync(packagesDir)) {
     problems.push(`${manifest.name}: not assigned to a layer in scripts/check-boundaries.mjs`);
     continue;
   }
-  const runtime = { ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies };
+  const runtime = {
+    ...manifest.dependencies,
+    ...manifest.peerDependencies,
+    ...manifest.optionalDependencies,
+  };
   // Tests may also use the workspace's shared dev tools (vitest, fast-check) declared at the root.
   const declared = { ...runtime, ...manifest.devDependencies, ...rootManifest.devDependencies };
   for (const [dep, range] of Object.entries(runtime)) {
@@ -71,9 +75,12 @@ for (const name of readdirSync(packagesDir)) {
     const target = dep.slice(5);
     if (!(target in LAYERS)) problems.push(`${manifest.name}: depends on unknown workspace package ${dep}`);
     else if (LAYERS[target] >= LAYERS[short]) {
-      problems.push(`${manifest.name} (layer ${LAYERS[short]}) depends on ${dep} (layer ${LAYERS[target]}): arrows must point down`);
+      problems.push(
+        `${manifest.name} (layer ${LAYERS[short]}) depends on ${dep} (layer ${LAYERS[target]}): arrows must point down`,
+      );
     }
-    if (range !== 'workspace:^' && manifest.private !== true) problems.push(`${manifest.name}: runtime dependency ${dep} must use "workspace:^"`);
+    if (range !== 'workspace:^' && manifest.private !== true)
+      problems.push(`${manifest.name}: runtime dependency ${dep} must use "workspace:^"`);
   }
   for (const [dep, range] of Object.entries(manifest.devDependencies ?? {})) {
     if (dep.startsWith('@ape/') && range !== 'workspace:*') {
@@ -97,7 +104,8 @@ for (const name of readdirSync(packagesDir)) {
       const where = relative(root, file);
       if (specifier.startsWith('.')) {
         const target = resolve(file, '..', specifier);
-        if (!target.startsWith(dir + sep)) problems.push(`${where}: relative import "${specifier}" leaves the package`);
+        if (!target.startsWith(dir + sep))
+          problems.push(`${where}: relative import "${specifier}" leaves the package`);
         continue;
       }
       if (specifier.startsWith('node:')) continue;
@@ -109,12 +117,17 @@ for (const name of readdirSync(packagesDir)) {
       }
       const allowed = isTest ? declared : runtime;
       if (!(packageName in allowed)) {
-        problems.push(`${where}: imports "${specifier}" but ${manifest.name} does not declare ${packageName}${isTest ? '' : ' as a runtime dependency'}`);
+        problems.push(
+          `${where}: imports "${specifier}" but ${manifest.name} does not declare ${packageName}${isTest ? '' : ' as a runtime dependency'}`,
+        );
       }
       if (packageName.startsWith('@ape/')) {
         const sub = parts.slice(2).join('/');
         const exported = (exportsOf.get(packageName) ?? []).some(
-          (key) => key === `./${sub}` || (key.includes('*') && new RegExp(`^${key.replace(/[.]/g, '\\.').replace('*', '.*')}$`).test(`./${sub}`)),
+          (key) =>
+            key === `./${sub}` ||
+            (key.includes('*') &&
+              new RegExp(`^${key.replace(/[.]/g, '\\.').replace('*', '.*')}$`).test(`./${sub}`)),
         );
         if (sub !== '' && !exported) {
           problems.push(`${where}: reaches into ${packageName} internals ("${specifier}")`);

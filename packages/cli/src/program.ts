@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
 import { registerAuditCommand } from './commands/audit.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerSimulateCommand } from './commands/simulate.js';
@@ -16,6 +17,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerExplainCommand,
   registerAuditCommand,
   registerInitCommand,
+  registerDemoCommand,
 ];
 
 /**

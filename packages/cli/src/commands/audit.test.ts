@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDirectory, run } from '../__fixtures__/test-io.js';
-import { parseCount } from './audit.js';
+import { parseCount, summarise } from './audit.js';
 
 let temp: ReturnType<typeof createTempDirectory>;
 let log: string;
@@ -121,5 +121,25 @@ describe('ape audit tail', () => {
     const result = await audit('tail', 'audit.jsonl', '-n', '-3');
     expect(result.code).toBe(2);
     expect(() => parseCount('1.5')).toThrow('non-negative integer');
+  });
+});
+
+describe('summarise', () => {
+  it('puts the telling keys first as key=value pairs', () => {
+    expect(
+      summarise({
+        argsDigest: 'abc',
+        rules: ['r1', 'r2'],
+        decision: 'DENY',
+        action: 'delete_file',
+        stepIndex: 1,
+      }),
+    ).toBe('stepIndex=1 action=delete_file decision=DENY rules=[r1,r2] argsDigest=abc');
+  });
+
+  it('stays on one line, cut to a readable length', () => {
+    const text = summarise({ reason: `a\nb ${'x'.repeat(500)}` });
+    expect(text).not.toContain('\n');
+    expect(text.length).toBeLessThanOrEqual(160);
   });
 });

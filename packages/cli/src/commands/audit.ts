@@ -37,7 +37,21 @@ interface TailOptions extends CommonOptions {
 /** @internal How many records `ape audit tail` prints by default. */
 export const DEFAULT_TAIL_COUNT = 10;
 
-const DATA_SUMMARY_LENGTH = 120;
+const DATA_SUMMARY_LENGTH = 160;
+
+/** Keys shown first in the human summary of a record, in this order. */
+const SUMMARY_KEYS: readonly string[] = [
+  'stepIndex',
+  'action',
+  'decision',
+  'rules',
+  'approver',
+  'reason',
+  'ok',
+  'from',
+  'to',
+  'provenance',
+];
 
 /** @internal `ape audit verify|show|tail <log>`: read-only tools for JSON Lines audit logs. */
 export function registerAuditCommand(program: Command, context: CommandContext): void {
@@ -166,7 +180,20 @@ function printRecords(
   context.print(style.bold(lines[0] ?? ''), ...lines.slice(1));
 }
 
-function summarise(data: Readonly<Record<string, unknown>>): string {
-  const text = oneLine(JSON.stringify(data));
+/** @internal A one-line `key=value` summary of a record's data, the most telling keys first. */
+export function summarise(data: Readonly<Record<string, unknown>>): string {
+  const keys = Object.keys(data).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const text = oneLine(keys.map((key) => `${key}=${formatValue(data[key])}`).join(' '));
   return text.length > DATA_SUMMARY_LENGTH ? `${text.slice(0, DATA_SUMMARY_LENGTH - 1)}…` : text;
+}
+
+function rank(key: string): number {
+  const index = SUMMARY_KEYS.indexOf(key);
+  return index === -1 ? SUMMARY_KEYS.length : index;
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return `[${value.join(',')}]`;
+  return JSON.stringify(value) ?? String(value);
 }

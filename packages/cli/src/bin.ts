@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { runCli } from './run-cli.js';
 
-// A closed pipe (`ape audit show log | head`) is not an error worth a stack trace.
+// A closed pipe (`ape audit show log | head`) ends the command quietly; any other failure to write
+// the output (a full disk) is one line and exit 2, never a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
+  process.stderr.write(`ape: cannot write the output: ${error.message}\n`);
+  process.exit(2);
 });
 
 runCli(process.argv.slice(2), {

@@ -43,24 +43,28 @@ const MAX_WALK_DEPTH = 256;
 
 /**
  * The effective label of a call's arguments: the least trusted of every labelled value found inside
- * them (objects and arrays are walked), and of `plainLabel` if any plain (unlabelled) leaf or an
- * empty argument object is present. `plainLabel` is the label the caller declares for the call;
- * omitted, it is `EXTERNAL_UNTRUSTED`.
+ * them (objects and arrays are walked, and so are the values inside labelled values, so wrapping an
+ * untrusted value in a trusted label never raises its trust), and of `plainLabel` if any plain
+ * (unlabelled) leaf outside every labelled value, or an empty argument object, is present.
+ * `plainLabel` is the label the caller declares for the call; omitted, it is `EXTERNAL_UNTRUSTED`.
  */
 export function labelOf(args: unknown, plainLabel: ProvenanceLabel = 'EXTERNAL_UNTRUSTED'): ProvenanceLabel {
   const labels: unknown[] = [];
   let sawPlain = false;
-  const pending: { value: unknown; depth: number }[] = [{ value: args, depth: 0 }];
+  const pending: { value: unknown; depth: number; covered: boolean }[] = [
+    { value: args, depth: 0, covered: false },
+  ];
   while (pending.length > 0) {
-    const { value, depth } = pending.pop()!;
+    const { value, depth, covered } = pending.pop()!;
     if (depth > MAX_WALK_DEPTH) return 'EXTERNAL_UNTRUSTED';
     if (isLabeled(value)) {
       labels.push(value.label);
+      pending.push({ value: value.value, depth: depth + 1, covered: true });
     } else if (typeof value === 'object' && value !== null) {
       const children = Array.isArray(value) ? value : Object.values(value);
       if (children.length === 0 && depth === 0) sawPlain = true;
-      for (const child of children) pending.push({ value: child, depth: depth + 1 });
-    } else {
+      for (const child of children) pending.push({ value: child, depth: depth + 1, covered });
+    } else if (!covered) {
       sawPlain = true;
     }
   }
@@ -77,6 +81,7 @@ export function sourcesOf(args: unknown): readonly string[] {
     const value = pending.shift();
     if (isLabeled(value)) {
       for (const source of value.sources) sources.add(source);
+      pending.push(value.value);
     } else if (typeof value === 'object' && value !== null) {
       pending.push(...(Array.isArray(value) ? value : Object.values(value)));
     }

@@ -40,6 +40,15 @@ describe('labelled values', () => {
     expect(labelOf({ only: user }, 'SYSTEM_TRUSTED')).toBe('USER_TRUSTED');
   });
 
+  it('looks inside labelled values: a trusted wrapper never hides an untrusted value', () => {
+    const laundered = createLabeled({ inner: web }, 'SYSTEM_TRUSTED', ['host']);
+    expect(labelOf({ body: laundered }, 'SYSTEM_TRUSTED')).toBe('EXTERNAL_UNTRUSTED');
+    expect(labelOf({ body: createLabeled({ text: 'plain inside' }, 'USER_TRUSTED') }, 'SYSTEM_TRUSTED')).toBe(
+      'USER_TRUSTED',
+    );
+    expect(sourcesOf({ body: laundered })).toEqual(['host', 'https://evil.example/page']);
+  });
+
   it('unwraps labelled values into plain JSON without touching the input', () => {
     const args = {
       path: user,

@@ -57,7 +57,17 @@ beforeAll(() => {
   mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
-    JSON.stringify({ name: 'scratch', private: true, dependencies, overrides: dependencies }, null, 2),
+    // vitest is the optional peer that @ape/core/testing's contract suites need.
+    JSON.stringify(
+      {
+        name: 'scratch',
+        private: true,
+        dependencies: { ...dependencies, vitest: '4.1.12' },
+        overrides: dependencies,
+      },
+      null,
+      2,
+    ),
   );
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd: project,
@@ -117,16 +127,17 @@ describe('published packages', () => {
     expect(out.trim()).toBe('urn:ape:schema:intent:v1 urn:ape:schema:plan:v1 urn:ape:schema:action:v1');
   });
 
-  it('loads @ape/core/testing from both module systems', () => {
+  it('loads @ape/core/testing as ESM (vitest, which its contract suites use, cannot be required)', () => {
     const project = join(scratch, 'project');
-    const cjs = execFileSync(
+    const esm = execFileSync(
       process.execPath,
-      ['-e', `console.log(typeof require('@ape/core/testing').FakeClock)`],
-      {
-        cwd: project,
-        encoding: 'utf8',
-      },
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@ape/core/testing'); console.log(typeof m.FakeClock);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
     );
-    expect(cjs.trim()).toBe('function');
+    expect(esm.trim()).toBe('function');
   });
 });

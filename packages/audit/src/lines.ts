@@ -1,13 +1,9 @@
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { canonicalJson, MAX_CANONICAL_DEPTH } from '@ape/core';
-import {
-  type AuditRecord,
-  hashAuditRecord,
-  MAX_AUDIT_LINE_BYTES,
-  serializeAuditRecord,
-  TIMESTAMP_PATTERN,
-} from './record.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import recordSchema from '../schema/audit-record.json';
+import { type AuditRecord, hashAuditRecord, MAX_AUDIT_LINE_BYTES, serializeAuditRecord } from './record.js';
 import { isPlainObject } from './redact.js';
 
 /** @internal One line of a log as read: its text (unless unreadable), size and whether `\n` ended it. */
@@ -28,17 +24,6 @@ export type ParsedLine =
   | { readonly ok: true; readonly record: AuditRecord; readonly selfValid: boolean }
   | { readonly ok: false; readonly reason: string };
 
-const RECORD_KEYS: ReadonlySet<string> = new Set([
-  'seq',
-  'ts',
-  'tenant',
-  'session',
-  'type',
-  'data',
-  'prev',
-  'hash',
-]);
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
 const NEWLINE = 0x0a;
 const CHUNK_BYTES = 65_536;
 
@@ -142,32 +127,31 @@ export function parseAuditLine(text: string): ParsedLine {
   return { ok: true, record, selfValid: canonical === text && hashAuditRecord(record) === record.hash };
 }
 
+let validateRecord: ValidateFunction | undefined;
+
+/** The record schema (`@ape/audit/schema/audit-record.json`), compiled once on first use. */
+function recordValidator(): ValidateFunction {
+  validateRecord ??= new Ajv2020({ allErrors: false, strict: true }).compile(recordSchema);
+  return validateRecord;
+}
+
 function shapeProblem(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'is not a JSON object';
-  for (const key of Object.keys(value)) {
-    if (!RECORD_KEYS.has(key)) return `has an unknown field "${key}"`;
+  const validate = recordValidator();
+  if (!validate(value)) {
+    const error = validate.errors?.[0];
+    if (error?.keyword === 'additionalProperties') {
+      return `has an unknown field "${String((error.params as { additionalProperty?: unknown }).additionalProperty)}"`;
+    }
+    if (error?.keyword === 'required') {
+      return `misses the field "${String((error.params as { missingProperty?: unknown }).missingProperty)}"`;
+    }
+    const field = error?.instancePath.slice(1) || 'record';
+    return `has a "${field}" that does not fit the record schema (${error?.message ?? 'invalid'})`;
   }
-  for (const key of RECORD_KEYS) {
-    if (!Object.hasOwn(value, key)) return `misses the field "${key}"`;
-  }
-  const { seq, ts, tenant, session, type, data, prev, hash } = value;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
-    return 'has a "seq" that is not a natural number';
-  if (typeof ts !== 'string' || !TIMESTAMP_PATTERN.test(ts) || !isRealDate(ts)) return 'has a malformed "ts"';
-  for (const [field, text] of [
-    ['tenant', tenant],
-    ['session', session],
-    ['type', type],
-  ] as const) {
-    if (typeof text !== 'string' || text.length === 0)
-      return `has a "${field}" that is not a non-empty string`;
-  }
-  if (!isPlainObject(data)) return 'has a "data" that is not an object';
+  const { ts, data } = value as { ts: string; data: unknown };
+  if (!isRealDate(ts)) return 'has a malformed "ts"';
   if (hasProtoKey(data, 0)) return 'has a "__proto__" key in "data"';
-  if (typeof prev !== 'string' || !HEX_DIGEST.test(prev))
-    return 'has a "prev" that is not 64 lower-case hex digits';
-  if (typeof hash !== 'string' || !HEX_DIGEST.test(hash))
-    return 'has a "hash" that is not 64 lower-case hex digits';
   return undefined;
 }
 

@@ -111,3 +111,19 @@ describe('createAuditChain', () => {
     expect(record.prev).toBe('a'.repeat(64));
   });
 });
+
+describe('the published record schema', () => {
+  it('accepts every record the sinks write and refuses one with an extra field', async () => {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const schema = (await import('../schema/audit-record.json')).default;
+    const validate = new Ajv2020({ strict: true }).compile(schema);
+    const chain = createAuditChain();
+    for (let index = 0; index < 20; index++) {
+      const record = chain.next(decisionEvent(index));
+      expect(validate(JSON.parse(serializeAuditRecord(record)))).toBe(true);
+    }
+    expect(
+      validate({ ...createAuditRecord(decisionEvent(0), { seq: 0, prev: AUDIT_GENESIS_HASH }), extra: 1 }),
+    ).toBe(false);
+  });
+});

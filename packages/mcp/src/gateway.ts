@@ -1,0 +1,628 @@
+import { AuthorityManager } from '@ape/authority';
+import {
+  type AgentRuntime,
+  ApeError,
+  type AuditSink,
+  type Clock,
+  ConfigurationError,
+  createDenyAllEscalationHandler,
+  createRuntime,
+  type EscalationHandler,
+  type EscalationRequest,
+  type EscalationResult,
+  isProvenanceLabel,
+  type PolicyEvaluator,
+  type ProvenanceLabel,
+} from '@ape/core';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type CallToolResult,
+  CallToolRequestSchema,
+  CallToolResultSchema,
+  type ClientCapabilities,
+  ElicitResultSchema,
+  ErrorCode,
+  type Implementation,
+  ListToolsRequestSchema,
+  ListToolsResultSchema,
+  McpError,
+  type Notification,
+  ResultSchema,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import {
+  DECISION_META_KEY,
+  effectiveProvenance,
+  forwardedMeta,
+  PROVENANCE_META_KEY,
+} from './provenance-meta.js';
+import { pinOf } from './tool-pins.js';
+
+/** How long the gateway waits for the downstream server's answer to one request by default: 60 s. */
+export const DEFAULT_MCP_REQUEST_TIMEOUT_MS = 60_000;
+
+const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
+const LIST_CHANGED = 'notifications/tools/list_changed';
+const ELICITATION_APPROVER = 'mcp-elicitation';
+
+/** What {@link createMcpGateway} takes. */
+export interface McpGatewayOptions {
+  /** The compiled policy (`loadPolicy` from `@ape/policy`). Decides `tools/list` (`mayPermit`) and every `tools/call`. */
+  readonly policy: PolicyEvaluator;
+  /** The transport to the MCP client (for example `StdioServerTransport`). Not started yet. */
+  readonly transportUp: Transport;
+  /** The transport to the downstream MCP server (for example `StdioClientTransport`). Not started yet. */
+  readonly transportDown: Transport;
+  /** The tenant every call belongs to; default `"default"`. */
+  readonly tenant?: string;
+  /** Where the runtime's events go; default: an in-memory sink. The gateway flushes it when it closes. */
+  readonly audit?: AuditSink;
+  /**
+   * Who approves an escalated call when the client cannot be asked through elicitation (or
+   * `elicitation` is false); default: deny every escalation.
+   */
+  readonly escalation?: EscalationHandler;
+  /** Ask the human through MCP elicitation when the client supports it; default `true`. */
+  readonly elicitation?: boolean;
+  /**
+   * The label of a call's arguments when the client does not declare one, and the most trusted label
+   * a client can declare; default `USER_TRUSTED`.
+   */
+  readonly defaultProvenance?: ProvenanceLabel;
+  /**
+   * Tool pins approved by the operator, by tool name ({@link McpGateway.pins} of an earlier run). When
+   * given, a tool is served only if its current definition has exactly this pin; when absent, every
+   * tool is pinned as the server lists it at start.
+   */
+  readonly approvedTools?: Readonly<Record<string, string>>;
+  /** Time for the runtime and the authority; default: the system clock. */
+  readonly clock?: Clock;
+  /** How long an escalation may wait for an answer, in ms; default: the runtime's (5 minutes). */
+  readonly escalationTimeoutMs?: number;
+  /** How long to wait for one downstream answer, in ms; default {@link DEFAULT_MCP_REQUEST_TIMEOUT_MS}. */
+  readonly requestTimeoutMs?: number;
+  /** Argument names written to the audit log in clear (all others appear as a digest only). */
+  readonly auditArgs?: readonly string[];
+  /** How the gateway introduces itself to the downstream server. */
+  readonly clientInfo?: Implementation;
+  /** Capabilities declared to the downstream server (roots, sampling, elicitation); default none. */
+  readonly downstreamCapabilities?: ClientCapabilities;
+  /** Request methods refused with "method not found" instead of being forwarded (for example `resources/read`). */
+  readonly refuseMethods?: readonly string[];
+}
+
+/** Why a gateway closed. */
+export type McpGatewayCloseReason = 'downstream' | 'upstream' | 'closed';
+
+/** One tool as the gateway sees it. */
+export interface McpGatewayTool {
+  readonly name: string;
+  /** The pin approved at start (or by `approveTool`), if any. */
+  readonly pin: string | undefined;
+  /** Whether the policy may ever permit it (`mayPermit`); only such tools are listed. */
+  readonly permitted: boolean;
+  /** Whether the server's current definition still has the approved pin. */
+  readonly unchanged: boolean;
+}
+
+/** A running gateway. Create with {@link createMcpGateway}. */
+export interface McpGateway {
+  readonly tenant: string;
+  /** The downstream server's name and version. */
+  readonly serverInfo: Implementation | undefined;
+  /** The id of the current APE session (a new one starts after a denied escalation ends the previous one). */
+  readonly sessionId: string | undefined;
+  /** The head of the plan hash chain: the hash of the last approved call's plan, or `undefined` before the first. */
+  readonly planHash: string | undefined;
+  /** How many calls have been approved in this gateway's lifetime. */
+  readonly approvedCalls: number;
+  /** The approved pins, by tool name (save them to pass as `approvedTools` next time). */
+  readonly pins: Readonly<Record<string, string>>;
+  /** Every tool the downstream server listed, with its state. */
+  tools(): readonly McpGatewayTool[];
+  /**
+   * The operator re-approves `name` as the server defines it now: its current pin replaces the old
+   * one. Resolves to `false` when the server does not list the tool.
+   */
+  approveTool(name: string): Promise<boolean>;
+  /** Resolves once the gateway has closed, with the reason. */
+  readonly closed: Promise<McpGatewayCloseReason>;
+  /** Closes both sides, ends the APE session and flushes the audit sink. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface ToolState {
+  tool: Tool;
+  current: string | undefined;
+  pin: string | undefined;
+  permitted: boolean;
+}
+
+interface Refusal {
+  readonly reason: string;
+  readonly rules: readonly string[];
+  readonly code?: string;
+}
+
+/**
+ * Puts an APE policy between an MCP client (`transportUp`) and an MCP server (`transportDown`):
+ * connects to the server, pins its tools, then serves the client. `tools/list` shows only tools
+ * the policy may ever permit and whose definition is unchanged; each `tools/call` is authorised by
+ * the APE runtime with its real arguments (one plan step, one token, audited) or answered with an
+ * `isError` result naming the reason and rules. Everything else is forwarded. See docs/mcp.md.
+ * @throws ConfigurationError (`CONFIG_INVALID`) for malformed options.
+ * @throws ApeError (`INTERNAL`) when the downstream server cannot be reached or listed.
+ */
+export async function createMcpGateway(options: McpGatewayOptions): Promise<McpGateway> {
+  const gateway = new GatewayImplementation(options);
+  await gateway.start();
+  return gateway;
+}
+
+function configError(field: string, message: string): ConfigurationError {
+  return new ConfigurationError(`createMcpGateway: ${message}`, { field });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function refusalResult(tool: string, refusal: Refusal): CallToolResult {
+  const rules = refusal.rules.length === 0 ? '' : ` (rules: ${refusal.rules.join(', ')})`;
+  return {
+    content: [{ type: 'text', text: `APE refused "${tool}": ${refusal.reason}${rules}` }],
+    isError: true,
+    _meta: {
+      [DECISION_META_KEY]: {
+        decision: 'DENY',
+        rules: [...refusal.rules],
+        reason: refusal.reason,
+        ...(refusal.code === undefined ? {} : { code: refusal.code }),
+      },
+    },
+  };
+}
+
+function refusalOf(error: unknown): Refusal {
+  if (ApeError.isInstance(error)) {
+    const rules = error.details['rules'];
+    const reason = error.details['reason'];
+    return {
+      reason: typeof reason === 'string' && error.code !== 'ESCALATION_DENIED' ? reason : error.message,
+      rules: Array.isArray(rules) ? rules.filter((rule): rule is string => typeof rule === 'string') : [],
+      code: error.code,
+    };
+  }
+  return { reason: `the call failed (${messageOf(error)}); failing closed.`, rules: [], code: 'INTERNAL' };
+}
+
+class GatewayImplementation implements McpGateway {
+  readonly tenant: string;
+  readonly closed: Promise<McpGatewayCloseReason>;
+  readonly #options: McpGatewayOptions;
+  readonly #policy: PolicyEvaluator;
+  readonly #client: Client;
+  #server: Server | undefined;
+  readonly #tools = new Map<string, ToolState>();
+  readonly #defaultProvenance: ProvenanceLabel;
+  readonly #requestTimeoutMs: number;
+  readonly #refused: ReadonlySet<string>;
+  #runtime: AgentRuntime | undefined;
+  #planHash: string | undefined;
+  #approvedCalls = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing: Promise<void> | undefined;
+  #resolveClosed: (reason: McpGatewayCloseReason) => void = () => undefined;
+
+  constructor(options: McpGatewayOptions) {
+    if (typeof options !== 'object' || options === null)
+      throw configError('options', 'options are required.');
+    const policy = options.policy;
+    if (typeof policy?.evaluate !== 'function' || typeof policy.mayPermit !== 'function') {
+      throw configError('policy', '`policy` must be a compiled policy (loadPolicy from @ape/policy).');
+    }
+    for (const field of ['transportUp', 'transportDown'] as const) {
+      const transport = options[field];
+      if (typeof transport?.start !== 'function' || typeof transport.send !== 'function') {
+        throw configError(field, `\`${field}\` must be an MCP transport.`);
+      }
+    }
+    const tenant = options.tenant ?? 'default';
+    if (typeof tenant !== 'string' || tenant.length === 0) {
+      throw configError('tenant', '`tenant` must be a non-empty string.');
+    }
+    const provenance = options.defaultProvenance ?? 'USER_TRUSTED';
+    if (!isProvenanceLabel(provenance)) {
+      throw configError('defaultProvenance', '`defaultProvenance` must be a provenance label.');
+    }
+    const timeout = options.requestTimeoutMs ?? DEFAULT_MCP_REQUEST_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw configError('requestTimeoutMs', '`requestTimeoutMs` must be a positive number of milliseconds.');
+    }
+    this.tenant = tenant;
+    this.#options = options;
+    this.#policy = policy;
+    this.#defaultProvenance = provenance;
+    this.#requestTimeoutMs = timeout;
+    this.#refused = new Set(options.refuseMethods ?? []);
+    this.#client = new Client(options.clientInfo ?? { name: 'ape-mcp-gateway', version: '1.0.0' }, {
+      capabilities: options.downstreamCapabilities ?? {},
+    });
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  get serverInfo(): Implementation | undefined {
+    return this.#client.getServerVersion();
+  }
+
+  get sessionId(): string | undefined {
+    return this.#runtime?.sessionId;
+  }
+
+  get planHash(): string | undefined {
+    return this.#planHash;
+  }
+
+  get approvedCalls(): number {
+    return this.#approvedCalls;
+  }
+
+  get pins(): Readonly<Record<string, string>> {
+    const pins: Record<string, string> = {};
+    for (const [name, state] of this.#tools) if (state.pin !== undefined) pins[name] = state.pin;
+    return Object.freeze(pins);
+  }
+
+  tools(): readonly McpGatewayTool[] {
+    return [...this.#tools.values()].map((state) =>
+      Object.freeze({
+        name: state.tool.name,
+        pin: state.pin,
+        permitted: state.permitted,
+        unchanged: state.pin !== undefined && state.pin === state.current,
+      }),
+    );
+  }
+
+  async approveTool(name: string): Promise<boolean> {
+    await this.#refreshTools();
+    const state = this.#tools.get(name);
+    if (state === undefined || state.current === undefined) return false;
+    state.pin = state.current;
+    return true;
+  }
+
+  async start(): Promise<void> {
+    const client = this.#client;
+    client.onclose = () => void this.#shutdown('downstream');
+    try {
+      await client.connect(this.#options.transportDown, { timeout: this.#requestTimeoutMs });
+      await this.#refreshTools();
+    } catch (error) {
+      await this.#shutdown('downstream');
+      throw new ApeError(
+        'INTERNAL',
+        `createMcpGateway: cannot start the downstream MCP server: ${messageOf(error)}`,
+        { field: 'transportDown' },
+        { cause: error },
+      );
+    }
+    const approved = this.#options.approvedTools;
+    for (const state of this.#tools.values()) {
+      state.pin = approved === undefined ? state.current : approved[state.tool.name];
+    }
+    const instructions = client.getInstructions();
+    const server = new Server(client.getServerVersion() ?? { name: 'mcp-server', version: '0.0.0' }, {
+      capabilities: this.#upstreamCapabilities(client.getServerCapabilities() ?? {}),
+      ...(instructions === undefined ? {} : { instructions }),
+    });
+    this.#server = server;
+    server.setRequestHandler(ListToolsRequestSchema, async () => this.#listTools());
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
+      this.#enqueue(() => this.#callTool(request.params, extra.signal, extra.sendNotification)),
+    );
+    server.fallbackRequestHandler = async (request, extra) => {
+      if (this.#refused.has(request.method)) {
+        throw new McpError(ErrorCode.MethodNotFound, `${request.method} is refused by the APE gateway.`);
+      }
+      const result = await client.request({ method: request.method, params: request.params }, ResultSchema, {
+        signal: extra.signal,
+        timeout: this.#requestTimeoutMs,
+      });
+      return labelResult(result);
+    };
+    server.fallbackNotificationHandler = async (notification) => {
+      await client.notification(notification as Notification).catch(() => undefined);
+    };
+    client.fallbackNotificationHandler = async (notification) => {
+      if (notification.method === LIST_CHANGED)
+        await this.#enqueue(() => this.#refreshTools()).catch(() => undefined);
+      await server.notification(notification as Notification).catch(() => undefined);
+    };
+    client.fallbackRequestHandler = async (request, extra) =>
+      server.request({ method: request.method, params: request.params }, ResultSchema, {
+        signal: extra.signal,
+        timeout: this.#requestTimeoutMs,
+      });
+    server.onclose = () => void this.#shutdown('upstream');
+    if (this.#closing !== undefined)
+      throw new ApeError('INTERNAL', 'createMcpGateway: the downstream server closed during start.');
+    await server.connect(this.#options.transportUp);
+  }
+
+  close(): Promise<void> {
+    return this.#shutdown('closed');
+  }
+
+  #upstreamCapabilities(downstream: ServerCapabilities): ServerCapabilities {
+    return {
+      tools: { listChanged: true },
+      ...(downstream.resources === undefined ? {} : { resources: downstream.resources }),
+      ...(downstream.prompts === undefined ? {} : { prompts: downstream.prompts }),
+      ...(downstream.logging === undefined ? {} : { logging: downstream.logging }),
+      ...(downstream.completions === undefined ? {} : { completions: downstream.completions }),
+    };
+  }
+
+  /** Calls run one at a time: the runtime executes one plan step at a time, in order. */
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(task, task);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #refreshTools(): Promise<void> {
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.#client.request(
+        { method: 'tools/list', params: cursor === undefined ? {} : { cursor } },
+        ListToolsResultSchema,
+        { timeout: this.#requestTimeoutMs },
+      );
+      for (const tool of page.tools) {
+        seen.add(tool.name);
+        const state = this.#tools.get(tool.name);
+        if (state === undefined) {
+          this.#tools.set(tool.name, {
+            tool,
+            current: pinOf(tool),
+            pin: undefined,
+            permitted: ACTION_ID.test(tool.name) && this.#mayPermit(tool.name),
+          });
+        } else {
+          state.tool = tool;
+          state.current = pinOf(tool);
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    for (const [name, state] of this.#tools) if (!seen.has(name)) state.current = undefined;
+  }
+
+  #mayPermit(action: string): boolean {
+    try {
+      return this.#policy.mayPermit(this.tenant, action) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #listTools(): Promise<{ tools: Tool[] }> {
+    await this.#enqueue(() => this.#refreshTools());
+    const tools: Tool[] = [];
+    for (const state of this.#tools.values()) {
+      if (state.permitted && state.pin !== undefined && state.pin === state.current) tools.push(state.tool);
+    }
+    return { tools };
+  }
+
+  async #callTool(
+    params: { name: string; arguments?: Record<string, unknown> | undefined; _meta?: unknown },
+    signal: AbortSignal,
+    sendNotification: (notification: Notification) => Promise<void>,
+  ): Promise<CallToolResult> {
+    const name = params.name;
+    const state = this.#tools.get(name);
+    if (state === undefined || state.current === undefined) {
+      return refusalResult(name, {
+        reason: 'the server does not offer this tool.',
+        rules: [],
+        code: 'UNKNOWN_TOOL',
+      });
+    }
+    if (state.pin === undefined || state.pin !== state.current) {
+      return refusalResult(name, {
+        reason:
+          state.pin === undefined
+            ? 'the tool was not approved when the gateway started; the operator must approve it.'
+            : "the tool's description or schema changed since it was approved; the operator must re-approve it.",
+        rules: [],
+        code: 'TOOL_CHANGED',
+      });
+    }
+    if (!ACTION_ID.test(name)) {
+      return refusalResult(name, {
+        reason: 'the tool name is not a valid APE action id.',
+        rules: [],
+        code: 'ACTION_INVALID',
+      });
+    }
+    if (signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'The request was cancelled.');
+    const args = params.arguments ?? {};
+    const provenance = effectiveProvenance(params._meta, this.#defaultProvenance);
+    let runtime: AgentRuntime;
+    try {
+      runtime = await this.#session();
+      await runtime.submitPlan(
+        {
+          steps: [
+            {
+              action_id: name,
+              args,
+              description: `MCP tools/call ${this.#approvedCalls + 1} after ${this.#planHash ?? 'genesis'}`,
+            },
+          ],
+        },
+        { provenance: provenance === 'EXTERNAL_UNTRUSTED' ? 'USER_TRUSTED' : provenance },
+      );
+    } catch (error) {
+      return refusalResult(name, refusalOf(error));
+    }
+    const chainHead = runtime.planHash;
+    const meta = forwardedMeta(params._meta);
+    const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    const forward = async (): Promise<CallToolResult> =>
+      this.#client.request(
+        {
+          method: 'tools/call',
+          params: { name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) },
+        },
+        CallToolResultSchema,
+        {
+          signal,
+          timeout: this.#requestTimeoutMs,
+          ...(typeof progressToken === 'string' || typeof progressToken === 'number'
+            ? {
+                resetTimeoutOnProgress: true,
+                onprogress: (progress) => {
+                  void sendNotification({
+                    method: 'notifications/progress',
+                    params: { ...progress, progressToken },
+                  }).catch(() => undefined);
+                },
+              }
+            : {}),
+        },
+      ) as Promise<CallToolResult>;
+    try {
+      const result = await runtime.executeStep(0, forward, { args, provenance });
+      this.#planHash = chainHead;
+      this.#approvedCalls++;
+      return labelResult(result.value);
+    } catch (error) {
+      if (runtime.state === 'TERMINATED') this.#runtime = undefined;
+      if (error instanceof McpError) throw error;
+      return refusalResult(name, refusalOf(error));
+    }
+  }
+
+  /** The current APE session, started on first use and again after a denied escalation ended one. */
+  async #session(): Promise<AgentRuntime> {
+    if (this.#runtime !== undefined && this.#runtime.state !== 'TERMINATED') return this.#runtime;
+    const options = this.#options;
+    const runtime = createRuntime({
+      tenant: this.tenant,
+      policy: this.#policy,
+      authority: new AuthorityManager({
+        tenant: this.tenant,
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+      }),
+      escalation: this.#escalationHandler(),
+      defaultProvenance: this.#defaultProvenance,
+      ...(options.audit === undefined ? {} : { audit: options.audit }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.escalationTimeoutMs === undefined
+        ? {}
+        : { escalationTimeoutMs: options.escalationTimeoutMs }),
+      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
+    });
+    const actions = [...this.#tools.keys()].filter((name) => ACTION_ID.test(name));
+    const server = this.#client.getServerVersion()?.name ?? 'an MCP server';
+    await runtime.setIntent(
+      {
+        allowed_actions: actions,
+        forbidden_actions: [],
+        scope: `Tool calls of an MCP client to ${server}, through the APE gateway.`,
+      },
+      { provenance: 'SYSTEM_TRUSTED' },
+    );
+    this.#runtime = runtime;
+    return runtime;
+  }
+
+  #escalationHandler(): EscalationHandler {
+    const fallback = this.#options.escalation ?? createDenyAllEscalationHandler();
+    const useElicitation = this.#options.elicitation !== false;
+    return {
+      requestApproval: async (request, signal) => {
+        const server = this.#server;
+        if (useElicitation && server?.getClientCapabilities()?.elicitation !== undefined) {
+          return elicitApproval(server, request, signal, this.#requestTimeoutMs);
+        }
+        return fallback.requestApproval(request, signal);
+      },
+    };
+  }
+
+  #shutdown(reason: McpGatewayCloseReason): Promise<void> {
+    this.#closing ??= (async () => {
+      const runtime = this.#runtime;
+      if (runtime !== undefined)
+        await runtime.terminate(`the MCP gateway closed (${reason})`).catch(() => undefined);
+      else await this.#options.audit?.flush().catch(() => undefined);
+      await this.#client.close().catch(() => undefined);
+      await this.#server?.close().catch(() => undefined);
+      this.#resolveClosed(reason);
+    })();
+    return this.#closing;
+  }
+}
+
+function labelResult<T extends { _meta?: Record<string, unknown> | undefined }>(result: T): T {
+  return { ...result, _meta: { ...result._meta, [PROVENANCE_META_KEY]: 'EXTERNAL_UNTRUSTED' } };
+}
+
+const APPROVAL_SCHEMA = Object.freeze({
+  type: 'object' as const,
+  properties: {
+    approve: {
+      type: 'boolean' as const,
+      title: 'Approve this call',
+      description: 'Let this one tool call run with exactly the arguments shown.',
+      default: false,
+    },
+  },
+  required: ['approve'],
+});
+
+const MAX_SHOWN_ARGS = 2_000;
+
+/**
+ * Asks the human through `elicitation/create`. Only an `accept` whose content says `approve: true`
+ * approves; a decline, a cancel, anything malformed or an error is a denial.
+ */
+async function elicitApproval(
+  server: Server,
+  request: EscalationRequest,
+  signal: AbortSignal,
+  timeout: number,
+): Promise<EscalationResult> {
+  let shown = JSON.stringify(request.args);
+  if (shown.length > MAX_SHOWN_ARGS) shown = `${shown.slice(0, MAX_SHOWN_ARGS)}…`;
+  const rules = request.decision.rules.length === 0 ? '' : ` (rules: ${request.decision.rules.join(', ')})`;
+  const answer = await server.request(
+    {
+      method: 'elicitation/create',
+      params: {
+        mode: 'form',
+        message: `APE asks for your approval before "${request.action}" runs: ${request.decision.reason}${rules}\nArguments: ${shown}`,
+        requestedSchema: APPROVAL_SCHEMA,
+      },
+    },
+    ElicitResultSchema,
+    { signal, timeout },
+  );
+  const approved = answer.action === 'accept' && answer.content?.['approve'] === true;
+  return {
+    approved,
+    approver: ELICITATION_APPROVER,
+    provenance: 'USER_TRUSTED',
+    reason: approved ? 'approved by the user through the MCP client' : `the user answered "${answer.action}"`,
+  };
+}

@@ -1,0 +1,39 @@
+import { isProvenanceLabel, type ProvenanceLabel, trustRank } from '@ape/core';
+
+/**
+ * The `_meta` key that carries provenance. On a `tools/call` request the client may set
+ * `params._meta["ape/provenance"]` to the least trusted label of the data in the arguments; on every
+ * result the gateway forwards it is set to `"EXTERNAL_UNTRUSTED"`.
+ */
+export const PROVENANCE_META_KEY = 'ape/provenance';
+
+/**
+ * The `_meta` key of a refused `tools/call` result: `{ decision, rules, reason, code? }`, so a client
+ * can tell an APE refusal from a tool's own error without parsing text.
+ */
+export const DECISION_META_KEY = 'ape/decision';
+
+/**
+ * @internal The label a call's arguments are judged with: the client's declared label, but never
+ * more trusted than `ceiling` (a client can lower trust, not raise it). A declared value that is not
+ * a label counts as EXTERNAL_UNTRUSTED.
+ */
+export function effectiveProvenance(meta: unknown, ceiling: ProvenanceLabel): ProvenanceLabel {
+  if (typeof meta !== 'object' || meta === null || !Object.hasOwn(meta, PROVENANCE_META_KEY)) return ceiling;
+  const declared: unknown = (meta as Record<string, unknown>)[PROVENANCE_META_KEY];
+  const label: ProvenanceLabel = isProvenanceLabel(declared) ? declared : 'EXTERNAL_UNTRUSTED';
+  return trustRank(label) < trustRank(ceiling) ? label : ceiling;
+}
+
+/** @internal `_meta` without the APE provenance key, or `undefined` when nothing else is left. */
+export function forwardedMeta(meta: unknown): Record<string, unknown> | undefined {
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const copy: Record<string, unknown> = {};
+  let any = false;
+  for (const [key, value] of Object.entries(meta)) {
+    if (key === PROVENANCE_META_KEY || key === 'progressToken') continue;
+    copy[key] = value;
+    any = true;
+  }
+  return any ? copy : undefined;
+}

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerAttackCommand } from './commands/attack.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExplainCommand } from './commands/explain.js';
@@ -18,6 +19,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerAuditCommand,
   registerInitCommand,
   registerDemoCommand,
+  registerAttackCommand,
 ];
 
 /**

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { type CommonOptions, withCommonOptions } from '../common-options.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { loadPolicyArgument } from '../policy-input.js';
+import { formatTable } from '../text.js';
+
+interface AttackOptions extends CommonOptions {
+  readonly policy?: string;
+}
+
+/**
+ * @internal `ape attack [--policy <file>]`: runs the attack battery against a real runtime and
+ * reports each scenario BLOCKED or SUCCEEDED with the check that stopped it. Exit 1 when any
+ * attack succeeded.
+ */
+export function registerAttackCommand(program: Command, context: CommandContext): void {
+  withCommonOptions(
+    program
+      .command('attack')
+      .description('run the attack battery against a real runtime; exit 1 if any attack succeeds')
+      .option(
+        '--policy <file>',
+        'run every scenario against this policy (default: the example policies, each scenario against the one it targets)',
+      ),
+  ).action(async (options: AttackOptions) => {
+    // Loaded on demand: the other commands do not pay for the battery.
+    const { runAttacks, shippedEnvironment, singlePolicyEnvironment } = await import('../attack/battery.js');
+    const { ATTACK_SCENARIOS } = await import('../attack/scenarios/index.js');
+    const environment =
+      options.policy === undefined
+        ? shippedEnvironment()
+        : singlePolicyEnvironment(loadPolicyArgument(context, options.policy), options.policy);
+    const report = await runAttacks(ATTACK_SCENARIOS, environment, options.policy ?? 'shipped');
+    if (!report.ok) context.fail(EXIT_CODES.FINDING);
+    if (options.json === true) {
+      context.printJson(report);
+      return;
+    }
+    const style = context.style(options);
+    const rows = report.scenarios.map((result) => [
+      result.verdict,
+      result.id,
+      result.policy,
+      result.verdict === 'BLOCKED' ? result.mechanism : result.detail,
+    ]);
+    const lines = formatTable(rows);
+    report.scenarios.forEach((result, index) => {
+      const line = lines[index] ?? '';
+      context.print(result.verdict === 'BLOCKED' ? line : style.red(line));
+    });
+    const summary = `${report.total} attacks: ${report.blocked} blocked, ${report.succeeded} succeeded`;
+    context.print('', report.ok ? style.green(summary) : style.red(style.bold(summary)));
+  });
+}

@@ -5,6 +5,7 @@ import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerMcpCommand } from './commands/mcp.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerValidateCommand } from './commands/validate.js';
 import type { CommandContext } from './context.js';
@@ -20,6 +21,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerInitCommand,
   registerDemoCommand,
   registerAttackCommand,
+  registerMcpCommand,
 ];
 
 /**

@@ -21,7 +21,7 @@ export { DECISION_META_KEY, PROVENANCE_META_KEY } from './provenance-meta.js';
 export type { McpProxyOptions } from './proxy.js';
 export { runMcpProxy } from './proxy.js';
 export type { DraftedTool, DraftEffect, DraftPolicy, DraftPolicyOptions, McpServerScan } from './scan.js';
-export { classifyTool, draftPolicy, scanMcpServer } from './scan.js';
+export { classifyTool, draftPolicy, scanMcpServer, scanMcpServerCommand } from './scan.js';
 export type { McpServerCommand } from './server-config.js';
 export { readMcpServerConfig } from './server-config.js';
 export type { PinnableTool } from './tool-pins.js';

@@ -1,8 +1,10 @@
 import { ApeError } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type Implementation, ListToolsResultSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
+import type { McpServerCommand } from './server-config.js';
 
 /** What {@link scanMcpServer} found. */
 export interface McpServerScan {
@@ -143,6 +145,26 @@ export async function scanMcpServer(
   } finally {
     await client.close().catch(() => undefined);
   }
+}
+
+/**
+ * Starts `server` over stdio (its stderr discarded), scans it like {@link scanMcpServer} and stops it.
+ * @throws ApeError (`INTERNAL`) when the server cannot be started or listed.
+ */
+export function scanMcpServerCommand(
+  server: McpServerCommand,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<McpServerScan> {
+  return scanMcpServer(
+    new StdioClientTransport({
+      command: server.command,
+      args: [...server.args],
+      env: { ...getDefaultEnvironment(), ...server.env },
+      stderr: 'ignore',
+      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+    }),
+    options,
+  );
 }
 
 /**

@@ -1,0 +1,123 @@
+import { writeFileSync } from 'node:fs';
+import {
+  type McpServerCommand,
+  draftPolicy,
+  readMcpServerConfig,
+  runMcpProxy,
+  scanMcpServerCommand,
+} from '@ape/mcp';
+import type { Command } from 'commander';
+import { CommandFailure } from '../command-failure.js';
+import { type CommonOptions, withCommonOptions } from '../common-options.js';
+import type { CommandContext } from '../context.js';
+
+interface ServerOptions {
+  readonly config?: string;
+  readonly server?: string;
+}
+
+interface ProxyOptions extends ServerOptions {
+  readonly policy: string;
+  readonly tenant?: string;
+  readonly audit?: string;
+}
+
+interface ScanOptions extends ServerOptions, CommonOptions {
+  readonly output?: string;
+}
+
+/** The server to start: `--config <file> --server <name>`, or the command after `--`. */
+function serverCommand(
+  context: CommandContext,
+  words: readonly string[],
+  options: ServerOptions,
+): McpServerCommand {
+  if (options.config !== undefined || options.server !== undefined) {
+    if (options.config === undefined || options.server === undefined) {
+      throw new CommandFailure('--config and --server go together');
+    }
+    if (words.length > 0)
+      throw new CommandFailure('give either --config/--server or a command after --, not both');
+    return readMcpServerConfig(context.resolvePath(options.config), options.server);
+  }
+  const [command, ...args] = words;
+  if (command === undefined) {
+    throw new CommandFailure(
+      'no server to start: give its command after -- (or --config <mcp.json> --server <name>)',
+    );
+  }
+  return { command, args, cwd: context.cwd };
+}
+
+/**
+ * @internal `ape mcp proxy` (a policy-enforcing MCP gateway over stdio) and `ape mcp scan` (a draft
+ * policy from a server's tools). See docs/mcp.md.
+ */
+export function registerMcpCommand(program: Command, context: CommandContext): void {
+  const mcp = program.command('mcp').description('put APE in front of an MCP server: proxy, scan');
+
+  mcp
+    .command('proxy')
+    .description('serve MCP on stdio and enforce a policy on every tools/call of the server started after --')
+    .requiredOption('--policy <file>', 'the policy (YAML, or JSON with a .json extension)')
+    .option('--tenant <id>', 'the tenant every call belongs to', 'default')
+    .option('--audit <log>', 'append a hash-chained JSON Lines audit log to this file')
+    .option('--config <mcp.json>', 'read the server from an { "mcpServers": ... } file')
+    .option('--server <name>', 'the server to start from --config')
+    .argument('[command...]', 'the server command and its arguments, after --')
+    .action(async (words: string[], options: ProxyOptions) => {
+      const server = serverCommand(context, words, options);
+      await runMcpProxy({
+        policy: context.resolvePath(options.policy),
+        server,
+        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+        ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
+      });
+      // The client closed its side or the server exited: nothing is left to read.
+      process.stdin.destroy();
+    });
+
+  withCommonOptions(
+    mcp
+      .command('scan')
+      .description(
+        'draft a starter policy from the tools of the server started after -- (a draft for a human)',
+      )
+      .option('--output <file>', 'write the policy to this file instead of stdout')
+      .option('--config <mcp.json>', 'read the server from an { "mcpServers": ... } file')
+      .option('--server <name>', 'the server to start from --config')
+      .argument('[command...]', 'the server command and its arguments, after --'),
+  ).action(async (words: string[], options: ScanOptions) => {
+    const server = serverCommand(context, words, options);
+    const scan = await scanMcpServerCommand(server);
+    const draft = draftPolicy(scan);
+    if (options.output !== undefined) {
+      const file = context.resolvePath(options.output);
+      try {
+        writeFileSync(file, draft.text, 'utf8');
+      } catch (error) {
+        throw new CommandFailure(
+          `cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    }
+    if (options.json === true) {
+      context.printJson({
+        server: scan.serverInfo ?? null,
+        tools: draft.tools,
+        ...(options.output === undefined ? { policy: draft.text } : { file: options.output }),
+      });
+      return;
+    }
+    if (options.output === undefined) {
+      context.io.stdout.write(draft.text);
+      return;
+    }
+    const style = context.style(options);
+    for (const tool of draft.tools) context.print(`${tool.effect.padEnd(8)} ${tool.name}  (${tool.why})`);
+    context.print(
+      `${style.green('wrote')} ${options.output} (a draft: review it)`,
+      `next: ape validate ${options.output}`,
+    );
+  });
+}

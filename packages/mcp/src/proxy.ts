@@ -2,10 +2,10 @@ import type { Readable, Writable } from 'node:stream';
 import { createJsonlFileAuditSink } from '@ape/audit';
 import type { AuditSink, EscalationHandler, PolicyEvaluator, ProvenanceLabel } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpGateway, type McpGateway, type McpGatewayCloseReason } from './gateway.js';
-import type { McpServerCommand } from './server-config.js';
+import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
 /** What {@link runMcpProxy} takes. */
 export interface McpProxyOptions {
@@ -44,7 +44,7 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
   const transportDown = new StdioClientTransport({
     command: options.server.command,
     args: [...options.server.args],
-    env: { ...getDefaultEnvironment(), ...options.server.env },
+    env: serverEnvironment(options.server),
     stderr: options.serverStderr ?? 'inherit',
     ...(options.server.cwd === undefined ? {} : { cwd: options.server.cwd }),
   });

@@ -1,10 +1,10 @@
 import { ApeError } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { type Implementation, ListToolsResultSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
-import type { McpServerCommand } from './server-config.js';
+import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
 /** What {@link scanMcpServer} found. */
 export interface McpServerScan {
@@ -148,7 +148,7 @@ export async function scanMcpServer(
 }
 
 /**
- * Starts `server` over stdio (its stderr discarded), scans it like {@link scanMcpServer} and stops it.
+ * Starts `server` over stdio (its stderr discarded, this process's environment plus `server.env`), scans it like {@link scanMcpServer} and stops it.
  * @throws ApeError (`INTERNAL`) when the server cannot be started or listed.
  */
 export function scanMcpServerCommand(
@@ -159,7 +159,7 @@ export function scanMcpServerCommand(
     new StdioClientTransport({
       command: server.command,
       args: [...server.args],
-      env: { ...getDefaultEnvironment(), ...server.env },
+      env: serverEnvironment(server),
       stderr: 'ignore',
       ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
     }),

@@ -6,7 +6,7 @@ import { ConfigurationError } from '@ape/core';
 export interface McpServerCommand {
   readonly command: string;
   readonly args: readonly string[];
-  /** Extra environment variables for the server (added to the SDK's safe default environment). */
+  /** Extra environment variables for the server, on top of the environment of the process that starts it. */
   readonly env?: Readonly<Record<string, string>>;
   readonly cwd?: string;
 }
@@ -88,4 +88,14 @@ export function readMcpServerConfig(file: string, name: string): McpServerComman
     ...(env === undefined ? {} : { env: stringRecord(env, file, `${field}.env`) }),
     ...(cwd === undefined ? {} : { cwd: resolve(dirname(file), cwd) }),
   };
+}
+
+/**
+ * @internal The environment a server is started with: this process's (the MCP client that launched
+ * the proxy already chose it) plus `server.env`.
+ */
+export function serverEnvironment(server: McpServerCommand): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return { ...env, ...server.env };
 }

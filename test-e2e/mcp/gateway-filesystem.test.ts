@@ -307,6 +307,29 @@ describe('the library gateway over the real filesystem server', () => {
   });
 });
 
+describe('ape mcp flags', () => {
+  it.each([
+    [['mcp', 'proxy', '--policy', 'p.yaml'], /no server to start/],
+    [['mcp', 'scan', '--config', 'mcp.json'], /--config and --server go together/],
+    [
+      ['mcp', 'proxy', '--policy', 'p.yaml', '--config', 'missing.json', '--server', 'files'],
+      /missing\.json: \$: cannot read/,
+    ],
+    [['mcp', 'proxy', '--', 'node'], /--policy/],
+  ])('ape %j fails with one line and exit 2', (args, message) => {
+    const run = spawnSync(process.execPath, [apeBin, ...args], {
+      cwd: base,
+      env: childEnv(),
+      encoding: 'utf8',
+      timeout: 20_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+  });
+});
+
 describe('ape mcp scan', () => {
   it('drafts a policy from the filesystem server that ape validate accepts', () => {
     const draft = join(base, 'draft.yaml');

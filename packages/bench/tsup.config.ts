@@ -1,4 +1,11 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
-export default defineConfig(baseConfig());
+// A private runner, not a library: two ESM scripts (run, profile), no declarations. The peers stay external
+// (cedar-wasm loads its .wasm file relative to its own module).
+export default defineConfig({
+  ...baseConfig({ run: 'src/run.ts', profile: 'src/profile.ts' }),
+  format: ['esm'],
+  dts: false,
+  external: ['@cedar-policy/cedar-wasm', 'casbin', 'tinybench'],
+});

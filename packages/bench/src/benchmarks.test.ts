@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { runBenchmarks } from './benchmarks.js';
+import type { BenchReport, Row } from './report.js';
+
+const STATUSES = ['measured', 'skipped', 'unavailable', 'failed'];
+
+function expectFinite(value: unknown): void {
+  expect(typeof value).toBe('number');
+  expect(Number.isFinite(value)).toBe(true);
+}
+
+function expectWellFormedRow(row: Row): void {
+  expect(typeof row.id).toBe('string');
+  expect(['ape', 'cedar', 'casbin', 'node']).toContain(row.engine);
+  expect(row.label.length).toBeGreaterThan(0);
+  expect(STATUSES).toContain(row.status);
+  if (row.status !== 'measured') expect(row.note?.length ?? 0).toBeGreaterThan(0);
+  if (row.stats !== undefined) {
+    for (const key of ['meanUs', 'p50Us', 'p99Us', 'opsPerSecond', 'samples', 'batch'] as const) {
+      expectFinite(row.stats[key]);
+    }
+    expect(row.stats.samples).toBeGreaterThanOrEqual(1);
+    expect(row.stats.batch).toBeGreaterThanOrEqual(1);
+  }
+  for (const ratio of Object.values(row.speedup ?? {})) expectFinite(ratio);
+}
+
+describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
+  it('runs every case of issue 9 once and returns a well-formed JSON report', async () => {
+    const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
+
+    expect(report.schemaVersion).toBe(1);
+    expect(report.mode).toBe('quick');
+    expect(Number.isNaN(Date.parse(report.date))).toBe(false);
+    expectFinite(report.durationMs);
+    expect(report.machine.cpus.count).toBeGreaterThan(0);
+    expect(report.machine.cpus.model.length).toBeGreaterThan(0);
+    expectFinite(report.machine.memoryBytes);
+    expect(report.machine.node).toBe(process.version);
+    expect(Object.keys(report.machine.os).sort()).toEqual(['arch', 'platform', 'release']);
+    expect(report.versions['@cedar-policy/cedar-wasm']).toBe('4.13.0');
+
+    expect(report.cases.map((result) => result.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const result of report.cases) {
+      expect(result.rows.length).toBeGreaterThan(0);
+      for (const row of result.rows) expectWellFormedRow(row);
+    }
+    for (const number of [1, 2, 3, 4]) {
+      const engines = new Set(
+        report.cases.find((result) => result.number === number)?.rows.map((row) => row.engine),
+      );
+      expect([...engines].sort()).toEqual(['ape', 'casbin', 'cedar']);
+    }
+    const measuredApe = report.cases
+      .filter((result) => result.number !== undefined && result.number <= 3)
+      .flatMap((result) => result.rows)
+      .filter((row) => row.engine === 'ape' && row.status === 'measured');
+    for (const row of measuredApe) expect(Object.keys(row.speedup ?? {}).sort()).toEqual(['casbin', 'cedar']);
+
+    expect(report.targets.length).toBeGreaterThanOrEqual(12);
+    for (const target of report.targets) {
+      expect(target.goal.length).toBeGreaterThan(0);
+      expect(target.measured.length).toBeGreaterThan(0);
+      expect([true, false, null]).toContain(target.met);
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { statsOf } from '../harness.js';
+import { measuredRow, type Row } from '../report.js';
+import { targetAtMost } from '../targets.js';
+import type { BenchCase } from './context.js';
+import { caseResult } from './shared.js';
+
+/** Process launches per row in a full run. */
+const RUNS = 20;
+
+/** The directory holding `policies/example_policy.yaml`, searched upwards from this module. */
+function repositoryRoot(): string | undefined {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(directory, 'policies', 'example_policy.yaml'))) return directory;
+    const parent = dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+/** The `ape` binary of the installed @ape/cli, if it is built. */
+function cliBinary(): string | undefined {
+  try {
+    const manifestPath = createRequire(import.meta.url).resolve('@ape/cli/package.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.['ape'];
+    if (bin === undefined) return undefined;
+    const path = resolve(dirname(manifestPath), bin);
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wall time of whole processes, in microseconds, launched one after another. */
+function timeProcesses(args: readonly string[], runs: number): { samples: number[]; failure?: string } {
+  const samples: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const started = process.hrtime.bigint();
+    const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const elapsed = Number(process.hrtime.bigint() - started) / 1000;
+    if (child.status !== 0) {
+      const output = `${child.stderr}${child.stdout}`.trim().split('\n')[0] ?? '';
+      return { samples, failure: `exit ${String(child.status ?? child.signal)}: ${output}` };
+    }
+    samples.push(elapsed);
+  }
+  return { samples };
+}
+
+/** Case 8: `ape simulate` on the example policy, as a whole process, against an empty Node.js process. */
+export const cliColdStartCase: BenchCase = {
+  id: 'cli-cold-start',
+  number: 8,
+  title: 'CLI cold start: ape simulate on the example policy, whole process (median of runs)',
+  async run({ settings }) {
+    const runs = settings.quick ? 1 : RUNS;
+    const root = repositoryRoot();
+    const binary = cliBinary();
+    const policy = root === undefined ? undefined : join(root, 'policies', 'example_policy.yaml');
+    const rows: Row[] = [];
+    const label = 'ape simulate policies/example_policy.yaml read_file';
+    if (binary === undefined || policy === undefined) {
+      rows.push({
+        id: 'cli:simulate',
+        engine: 'ape',
+        label,
+        group: 'cli',
+        status: 'unavailable',
+        note:
+          binary === undefined
+            ? 'the ape binary (@ape/cli dist/bin.js) is not built'
+            : 'policies/example_policy.yaml was not found',
+      });
+    } else {
+      const timed = timeProcesses([binary, 'simulate', policy, 'read_file'], runs);
+      rows.push(
+        timed.failure === undefined
+          ? measuredRow({
+              id: 'cli:simulate',
+              engine: 'ape',
+              label,
+              group: 'cli',
+              stats: statsOf(timed.samples),
+            })
+          : { id: 'cli:simulate', engine: 'ape', label, group: 'cli', status: 'failed', note: timed.failure },
+      );
+    }
+    const baseline = timeProcesses(['-e', ''], runs);
+    rows.push(
+      baseline.failure === undefined
+        ? measuredRow({
+            id: 'cli:node-baseline',
+            engine: 'node',
+            label: 'node -e "" (the floor: Node.js start-up alone)',
+            group: 'node',
+            stats: statsOf(baseline.samples),
+          })
+        : {
+            id: 'cli:node-baseline',
+            engine: 'node',
+            label: 'node -e ""',
+            group: 'node',
+            status: 'failed',
+            note: baseline.failure,
+          },
+    );
+    return caseResult(
+      cliColdStartCase,
+      rows,
+      [targetAtMost('case8-cli', 'case 8: CLI cold start (median)', rows[0], 200_000, 'p50Us')],
+      [`${runs} launch${runs === 1 ? '' : 'es'} per row, one after another; the median is the p50 column.`],
+    );
+  },
+};

@@ -1,0 +1,178 @@
+import { MemoryAuditSink } from '@ape/audit';
+import { AuthorityManager } from '@ape/authority';
+import {
+  type AgentRuntime,
+  type AuditEvent,
+  type AuditSink,
+  createInMemoryAuditSink,
+  hashCanonical,
+  type TokenBinding,
+} from '@ape/core';
+import { compilePolicy } from '@ape/policy';
+import { measureAsync, measureSync, type Settings } from '../harness.js';
+import { measuredRow, type Row, type Stats } from '../report.js';
+import { targetAtMost } from '../targets.js';
+import { threeListDocument } from '../workloads.js';
+import type { BenchCase } from './context.js';
+import { openSession, runNextStep, STEP_ACTION, STEP_ARGS, TENANT } from './session.js';
+import { caseResult } from './shared.js';
+
+/** Steps per session: a new session (not timed) starts when one runs out. */
+const PLAN_STEPS = 1000;
+
+/** Records the events of one real step, to replay them into a sink alone. */
+class RecordingSink implements AuditSink {
+  readonly events: AuditEvent[] = [];
+  append(event: AuditEvent): Promise<void> {
+    this.events.push(event);
+    return Promise.resolve();
+  }
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Measures `executeStep` over a stream of sessions, each with a fresh sink from `createSink`. */
+async function measureSteps(name: string, settings: Settings, createSink: () => AuditSink): Promise<Stats> {
+  const policy = compilePolicy(threeListDocument());
+  const authority = new AuthorityManager({ tenant: TENANT });
+  const steps = settings.quick ? 2 : PLAN_STEPS;
+  let runtime: AgentRuntime = await openSession({ policy, authority, audit: createSink() }, steps);
+  return measureAsync(name, () => runNextStep(runtime), settings, {
+    hooks: {
+      async beforeEach() {
+        if (runtime.nextStepIndex < steps) return;
+        await runtime.terminate();
+        runtime = await openSession({ policy, authority, audit: createSink() }, steps);
+      },
+    },
+  });
+}
+
+/** The events one gated step appends (decision, token issued, token consumed, tool executed). */
+async function eventsOfOneStep(): Promise<readonly AuditEvent[]> {
+  const recorder = new RecordingSink();
+  const runtime = await openSession(
+    {
+      policy: compilePolicy(threeListDocument()),
+      authority: new AuthorityManager({ tenant: TENANT }),
+      audit: recorder,
+    },
+    1,
+  );
+  const before = recorder.events.length;
+  await runNextStep(runtime);
+  return recorder.events.slice(before);
+}
+
+/** Case 5: the full gated step, and what each layer of it costs on its own. */
+export const gatedStepCase: BenchCase = {
+  id: 'gated-step',
+  number: 5,
+  title: 'Full gated step (executeStep, no-op tool, audit to memory) and the cost of each layer',
+  async run({ settings }) {
+    const stepEvents = await eventsOfOneStep();
+    const policy = compilePolicy(threeListDocument());
+    const gateRequest = Object.freeze({
+      tenant: TENANT,
+      action: STEP_ACTION,
+      args: STEP_ARGS,
+      provenance: 'USER_TRUSTED' as const,
+      session: Object.freeze({
+        id: 'session',
+        previousAction: STEP_ACTION,
+        calls: Object.freeze({ [STEP_ACTION]: 3 }),
+      }),
+      intent: Object.freeze({ allowed_actions: [STEP_ACTION], forbidden_actions: [] }),
+    });
+    const authority = new AuthorityManager({ tenant: TENANT });
+    const binding: TokenBinding = Object.freeze({
+      tenant: TENANT,
+      session: 'session',
+      intentVersion: 'a'.repeat(64),
+      planHash: 'b'.repeat(64),
+      stepIndex: 0,
+      action: STEP_ACTION,
+      argsHash: hashCanonical(STEP_ARGS),
+    });
+    let sink = new MemoryAuditSink();
+    let appended = 0;
+
+    const rows: Row[] = [
+      measuredRow({
+        id: 'step:memory-audit',
+        engine: 'ape',
+        label: 'executeStep, MemoryAuditSink (hash-chained)',
+        group: 'step',
+        stats: await measureSteps('step-memory', settings, () => new MemoryAuditSink()),
+        extra: { auditRecordsPerStep: stepEvents.length },
+      }),
+      measuredRow({
+        id: 'step:plain-memory',
+        engine: 'ape',
+        label: 'executeStep, core in-memory sink (no hash chain)',
+        group: 'step-plain',
+        stats: await measureSteps('step-plain', settings, () => createInMemoryAuditSink()),
+      }),
+      measuredRow({
+        id: 'layer:policy',
+        engine: 'ape',
+        label: 'layer: policy.evaluate (request as the gate builds it)',
+        group: 'layer-policy',
+        stats: await measureSync('policy', () => policy.evaluate(gateRequest), settings, { batch: 1000 }),
+      }),
+      measuredRow({
+        id: 'layer:args-hash',
+        engine: 'ape',
+        label: 'layer: hashCanonical(args) (token binding)',
+        group: 'layer-hash',
+        stats: await measureSync('hash', () => hashCanonical(STEP_ARGS), settings, { batch: 100 }),
+      }),
+      measuredRow({
+        id: 'layer:token',
+        engine: 'ape',
+        label: 'layer: token issue + consume',
+        group: 'layer-token',
+        stats: await measureAsync(
+          'token',
+          async () => authority.consume(await authority.issue(binding), binding),
+          settings,
+        ),
+      }),
+      measuredRow({
+        id: 'layer:audit',
+        engine: 'ape',
+        label: `layer: MemoryAuditSink.append × ${stepEvents.length} (one step's records)`,
+        group: 'layer-audit',
+        stats: await measureAsync(
+          'audit',
+          async () => {
+            for (const event of stepEvents) await sink.append(event);
+          },
+          settings,
+          {
+            hooks: {
+              beforeEach() {
+                // A fresh sink now and then keeps memory flat; it is not timed.
+                if (++appended % 10_000 === 0) sink = new MemoryAuditSink();
+              },
+            },
+          },
+        ),
+      }),
+    ];
+    return caseResult(
+      gatedStepCase,
+      rows,
+      [targetAtMost('case5-step', 'case 5: full gated step, MemoryAuditSink (p50)', rows[0], 10, 'p50Us')],
+      [
+        `A step appends ${stepEvents.length} audit records (${stepEvents.map((event) => event.type).join(', ')}).`,
+        'Step rows time every call (no batching), so p50/p99 are per step. Sessions of 1,000 steps; opening the next session is not timed.',
+        'Layer rows are measured alone; their sum differs from the step (the step also validates state, copies and freezes args, builds the binding and awaits each layer).',
+      ],
+    );
+  },
+};

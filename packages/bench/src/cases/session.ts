@@ -1,0 +1,59 @@
+import {
+  type AgentRuntime,
+  type AuditSink,
+  type Authority,
+  createRuntime,
+  defineTool,
+  type PolicyEvaluator,
+  type Tool,
+} from '@ape/core';
+
+/** The tenant every benchmark session belongs to. */
+export const TENANT = 'bench';
+
+/** The action, arguments and no-op tool of every gated step. */
+export const STEP_ACTION = 'read_file';
+export const STEP_ARGS = Object.freeze({ path: '/workspace/notes.txt' });
+export const STEP_OPTIONS = Object.freeze({ args: STEP_ARGS, provenance: 'USER_TRUSTED' as const });
+
+/** A tool that does nothing, so a step measures APE alone. */
+export const noopTool: Tool<null> = defineTool({
+  id: STEP_ACTION,
+  outputLabel: 'SYSTEM_TRUSTED',
+  run: () => null,
+});
+
+/** What a session needs besides its policy. */
+export interface SessionParts {
+  readonly policy: PolicyEvaluator;
+  readonly authority: Authority;
+  readonly audit?: AuditSink;
+}
+
+/**
+ * A session ready to run `steps` gated steps: intent set, plan of `steps` identical `read_file`
+ * steps (with fixed arguments) approved.
+ */
+export async function openSession(parts: SessionParts, steps: number): Promise<AgentRuntime> {
+  const runtime = createRuntime({
+    tenant: TENANT,
+    policy: parts.policy,
+    authority: parts.authority,
+    ...(parts.audit === undefined ? {} : { audit: parts.audit }),
+  });
+  await runtime.setIntent(
+    { allowed_actions: [STEP_ACTION], forbidden_actions: [], scope: 'benchmark' },
+    { provenance: 'USER_TRUSTED' },
+  );
+  const step = { action_id: STEP_ACTION, args: STEP_ARGS };
+  await runtime.submitPlan(
+    { steps: Array.from({ length: steps }, () => step) },
+    { provenance: 'USER_TRUSTED' },
+  );
+  return runtime;
+}
+
+/** Runs the session's next step with the no-op tool. */
+export function runNextStep(runtime: AgentRuntime): Promise<unknown> {
+  return runtime.executeStep(runtime.nextStepIndex, noopTool, STEP_OPTIONS);
+}

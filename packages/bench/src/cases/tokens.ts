@@ -1,0 +1,113 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { AuthorityManager } from '@ape/authority';
+import { type AuthorityToken, hashCanonical, type TokenBinding } from '@ape/core';
+import { measureAsync } from '../harness.js';
+import { measuredRow, type Row } from '../report.js';
+import type { BenchCase } from './context.js';
+import { STEP_ACTION, STEP_ARGS, TENANT } from './session.js';
+import { caseResult } from './shared.js';
+
+/** Outstanding tokens whose memory is measured. */
+const OUTSTANDING = 10_000;
+
+function binding(stepIndex: number): TokenBinding {
+  return Object.freeze({
+    tenant: TENANT,
+    session: 'session',
+    intentVersion: 'a'.repeat(64),
+    planHash: 'b'.repeat(64),
+    stepIndex,
+    action: STEP_ACTION,
+    argsHash: hashCanonical(STEP_ARGS),
+  });
+}
+
+/** A full garbage collection, or `undefined` when the runtime refuses to expose one. */
+function garbageCollector(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as unknown;
+    return typeof collect === 'function' ? (collect as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Heap bytes held by `count` outstanding tokens (tokens, store records, registry entries). */
+async function memoryOfOutstandingTokens(count: number): Promise<number | undefined> {
+  const collect = garbageCollector();
+  if (collect === undefined) return undefined;
+  const authority = new AuthorityManager({ tenant: TENANT, ttlMs: 3_600_000 });
+  const bindings = Array.from({ length: count }, (_, index) => binding(index));
+  const tokens: AuthorityToken[] = [];
+  collect();
+  collect();
+  const before = process.memoryUsage().heapUsed;
+  for (const item of bindings) tokens.push(await authority.issue(item));
+  collect();
+  collect();
+  const after = process.memoryUsage().heapUsed;
+  if ((await authority.outstandingCount()) !== count || tokens.length !== count) {
+    throw new Error('the authority does not hold every issued token');
+  }
+  return after - before;
+}
+
+/** Case 7: one token issued and consumed, and the memory of 10,000 outstanding tokens. */
+export const tokensCase: BenchCase = {
+  id: 'tokens',
+  number: 7,
+  title: 'Authority tokens: issue + consume, and memory of outstanding tokens',
+  async run({ settings }) {
+    const authority = new AuthorityManager({ tenant: TENANT });
+    const bound = binding(0);
+    const stats = await measureAsync(
+      'token',
+      async () => authority.consume(await authority.issue(bound), bound),
+      settings,
+    );
+    const count = settings.quick ? 100 : OUTSTANDING;
+    const bytes = await memoryOfOutstandingTokens(count);
+    const rows: Row[] = [
+      measuredRow({
+        id: 'token:issue-consume',
+        engine: 'ape',
+        label: 'AuthorityManager issue + consume',
+        group: 'token',
+        stats,
+      }),
+      bytes === undefined
+        ? {
+            id: 'token:memory',
+            engine: 'ape',
+            label: `heap of ${count.toLocaleString('en-US')} outstanding tokens`,
+            group: 'token-memory',
+            status: 'unavailable',
+            note: 'the garbage collector could not be exposed',
+          }
+        : {
+            id: 'token:memory',
+            engine: 'ape',
+            label: `heap of ${count.toLocaleString('en-US')} outstanding tokens`,
+            group: 'token-memory',
+            status: 'measured',
+            extra: {
+              tokens: count,
+              heapBytes: bytes,
+              bytesPerToken: Math.round(bytes / count),
+              megabytesPer10000: Number((((bytes / count) * 10_000) / 2 ** 20).toFixed(2)),
+            },
+            note: `${(((bytes / count) * 10_000) / 2 ** 20).toFixed(2)} MiB per 10,000 tokens (${Math.round(bytes / count)} bytes each)`,
+          },
+    ];
+    return caseResult(
+      tokensCase,
+      rows,
+      [],
+      [
+        'Memory: heapUsed after two full collections, before and after issuing; bindings are built beforehand and not counted.',
+      ],
+    );
+  },
+};

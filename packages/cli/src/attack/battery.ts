@@ -169,8 +169,9 @@ type Settled =
 async function settle(scenario: AttackScenario, context: AttackContext): Promise<Settled> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const hung = new Promise<Settled>((resolve) => {
+    // Kept referenced on purpose: handlers and the runtime unref their own timers, so without this
+    // one a process whose only pending work is an escalation timeout would exit mid-battery.
     timer = setTimeout(() => resolve({ kind: 'hung' }), SCENARIO_TIMEOUT_MS);
-    timer.unref?.();
   });
   try {
     return await Promise.race([

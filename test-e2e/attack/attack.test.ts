@@ -1,0 +1,70 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ape, createScratch, expectNoStackTrace } from '../cli/run-ape.js';
+
+/**
+ * `ape attack` as a user runs it: the built binary, as a subprocess, against the policies it ships
+ * with (embedded, so it runs from any directory) and against a policy file.
+ */
+let scratch: ReturnType<typeof createScratch>;
+beforeAll(() => {
+  scratch = createScratch();
+});
+afterAll(() => scratch.remove());
+
+interface Scenario {
+  readonly id: string;
+  readonly verdict: 'BLOCKED' | 'SUCCEEDED';
+  readonly mechanism: string;
+}
+
+describe('ape attack (built binary)', () => {
+  it('runs at least 40 scenarios from any directory; the only success is the known tool_id bug in @ape/core', () => {
+    const result = ape(['attack', '--json'], { cwd: scratch.path });
+    expectNoStackTrace(result);
+    const report = JSON.parse(result.stdout) as { total: number; scenarios: Scenario[] };
+    expect(report.total).toBeGreaterThanOrEqual(40);
+    const succeeded = report.scenarios
+      .filter((scenario) => scenario.verdict === 'SUCCEEDED')
+      .map((scenario) => scenario.id);
+    // Exit 1 while any attack succeeds; see packages/cli/src/attack/battery.test.ts (KNOWN_RUNTIME_BUGS).
+    expect(succeeded).toEqual(['confused-deputy.tool-id-alias']);
+    expect(result.code).toBe(1);
+    for (const scenario of report.scenarios.filter((item) => item.verdict === 'BLOCKED')) {
+      expect(scenario.mechanism).toMatch(/^[a-z-]+(:|$)/);
+    }
+  });
+
+  it('reports SUCCEEDED attacks against a weakened workspace policy (raw regex instead of x-ape-path)', () => {
+    const weak = join(scratch.path, 'weak-workspace.yaml');
+    writeFileSync(
+      weak,
+      [
+        'version: 1',
+        'rules:',
+        '  - id: read-inside-workspace-regex',
+        '    actions: [read_file, list_directory]',
+        '    effect: allow',
+        '    when: { args: { type: object, required: [path], properties: { path: { type: string, pattern: "^/workspace/" } } } }',
+        '',
+      ].join('\n'),
+    );
+    const result = ape(['attack', '--policy', weak]);
+    expect(result.code).toBe(1);
+    expectNoStackTrace(result);
+    expect(result.stdout).toMatch(/^SUCCEEDED\s+instruction-smuggling\.path-traversal\s/m);
+    expect(result.stdout).toMatch(/^SUCCEEDED\s+instruction-smuggling\.nul-byte\s/m);
+    expect(result.stdout).toMatch(/^\d+ attacks: \d+ blocked, \d+ succeeded$/m);
+  });
+
+  it('refuses an invalid --policy with one line and exit 1', () => {
+    const bad = join(scratch.path, 'bad.yaml');
+    writeFileSync(bad, 'version: 1\nallowed_actions: [read_file]\nallowed_actions: [delete_file]\n');
+    const result = ape(['attack', '--policy', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^ape: invalid policy: .*DUPLICATE_KEY/);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expectNoStackTrace(result);
+  });
+});

@@ -20,7 +20,7 @@ interface Scenario {
 }
 
 describe('ape attack (built binary)', () => {
-  it('runs at least 40 scenarios from any directory; the only success is the known tool_id bug in @ape/core', () => {
+  it('runs at least 40 scenarios from any directory and blocks every one (exit 0)', () => {
     const result = ape(['attack', '--json'], { cwd: scratch.path });
     expectNoStackTrace(result);
     const report = JSON.parse(result.stdout) as { total: number; scenarios: Scenario[] };
@@ -28,9 +28,8 @@ describe('ape attack (built binary)', () => {
     const succeeded = report.scenarios
       .filter((scenario) => scenario.verdict === 'SUCCEEDED')
       .map((scenario) => scenario.id);
-    // Exit 1 while any attack succeeds; see packages/cli/src/attack/battery.test.ts (KNOWN_RUNTIME_BUGS).
-    expect(succeeded).toEqual(['confused-deputy.tool-id-alias']);
-    expect(result.code).toBe(1);
+    expect(succeeded).toEqual([]);
+    expect(result.code).toBe(0);
     for (const scenario of report.scenarios.filter((item) => item.verdict === 'BLOCKED')) {
       expect(scenario.mechanism).toMatch(/^[a-z-]+(:|$)/);
     }

@@ -7,15 +7,11 @@ import { SHIPPED_POLICY_NAMES, SHIPPED_POLICY_TEXTS, type ShippedPolicyName } fr
 import { ATTACK_FAMILIES, type AttackReport, type AttackResult } from './types.js';
 
 /**
- * Scenarios that SUCCEED against the shipped runtime today: real bugs outside @ape/cli, reported
- * rather than hidden. Each entry must disappear once the bug is fixed (the test then fails).
- *
- * - `confused-deputy.tool-id-alias`: a plan step `{ action_id: 'read_file', tool_id: 'delete_file' }`
- *   is decided (intent and policy) as `read_file`, and the gate then runs a `defineTool` tool whose
- *   id is `delete_file`, even though the intent forbids `delete_file`. The policy never sees
- *   `tool_id`; @ape/core must evaluate (or refuse) the tool id a step names.
+ * Scenarios that SUCCEED against the shipped runtime: real bugs outside @ape/cli, reported rather
+ * than hidden. Empty: the last one (`confused-deputy.tool-id-alias`, a plan step whose `tool_id`
+ * aliased a forbidden tool) was fixed in @ape/core's gate.
  */
-const KNOWN_RUNTIME_BUGS: readonly string[] = ['confused-deputy.tool-id-alias'];
+const KNOWN_RUNTIME_BUGS: readonly string[] = [];
 
 function byId(report: AttackReport): ReadonlyMap<string, AttackResult> {
   return new Map(report.scenarios.map((result) => [result.id, result]));
@@ -69,7 +65,7 @@ describe('the attack battery', () => {
     for (const scenario of ATTACK_SCENARIOS) expect(scenario.id.startsWith(`${scenario.family}.`)).toBe(true);
   });
 
-  it('blocks every scenario on the shipped policies except the known runtime bugs, naming a mechanism', () => {
+  it('blocks every scenario on the shipped policies, naming a mechanism', () => {
     expect(succeeded(shipped)).toEqual(KNOWN_RUNTIME_BUGS);
     for (const result of shipped.scenarios) {
       if (result.verdict === 'BLOCKED') {
@@ -77,7 +73,7 @@ describe('the attack battery', () => {
         expect(result.mechanism, result.id).not.toMatch(/^error:/);
       }
     }
-    expect(shipped.ok).toBe(false);
+    expect(shipped.ok).toBe(true);
     expect(shipped.total).toBe(ATTACK_SCENARIOS.length);
     expect(shipped.blocked + shipped.succeeded).toBe(shipped.total);
   });

@@ -444,6 +444,22 @@ describe('arguments', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
+  it('refuses a step whose tool_id aliases a forbidden tool (confused deputy)', async () => {
+    const context = setup();
+    await ready(context, [{ ...readStep, tool_id: 'delete_file' }]);
+    const run = vi.fn();
+    const error = await rejection(
+      context.runtime.executeStep(0, defineTool({ id: 'delete_file', run }), { args: readStep.args }),
+    );
+    expect(error.code).toBe('ACTION_INVALID');
+    expect(run).not.toHaveBeenCalled();
+    const mismatch = await rejection(
+      context.runtime.executeStep(0, defineTool({ id: 'read_file', run }), { args: readStep.args }),
+    );
+    expect(mismatch.code).toBe('ACTION_INVALID');
+    expect(run).not.toHaveBeenCalled();
+  });
+
   it('refuses something that is not a tool', async () => {
     const context = setup();
     await ready(context);

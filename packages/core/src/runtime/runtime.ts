@@ -1170,14 +1170,14 @@ function resolveTool<Output>(
   if (typeof tool === 'function')
     return { run: tool, outputLabel: 'EXTERNAL_UNTRUSTED', checkArgs: undefined };
   if (isTool(tool)) {
-    const expected = step.tool_id ?? step.action_id;
-    if (tool.id !== expected) {
-      throw new ActionError(`Step ${index} expects tool "${expected}", not "${tool.id}".`, {
-        step: index,
-        field: 'tool',
-        expected,
-        actual: tool.id,
-      });
+    // A Tool's id is the action it performs, and only the action id was decided by intent and
+    // policy: a step may not name one action and run another (`tool_id` cannot alias a tool).
+    const expected = step.action_id;
+    if (tool.id !== expected || (step.tool_id !== undefined && step.tool_id !== tool.id)) {
+      throw new ActionError(
+        `Step ${index} was authorised for action "${expected}"${step.tool_id === undefined ? '' : ` (tool_id "${step.tool_id}")`}; it cannot run tool "${tool.id}".`,
+        { step: index, field: 'tool', expected, actual: tool.id },
+      );
     }
     const typed = tool as ToolLike<Output> & { run: ResolvedTool<Output>['run'] };
     return { run: typed.run, outputLabel: tool.outputLabel, checkArgs: tool.checkArgs };

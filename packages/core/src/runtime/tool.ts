@@ -13,7 +13,10 @@ export type ToolFunction<Output = unknown> = (
 
 /** What {@link defineTool} takes. */
 export interface ToolDefinition<Output = unknown> {
-  /** The tool id. The gate refuses to run it for a step whose `tool_id ?? action_id` differs. */
+  /**
+   * The tool id: the action it performs. The gate runs it only for a step whose `action_id` equals it
+   * (and whose `tool_id`, when given, equals it too).
+   */
   readonly id: string;
   /** A JSON Schema (draft 2020-12) for the arguments, compiled once; args that do not fit are refused. */
   readonly argsSchema?: Readonly<Record<string, unknown>> | boolean;

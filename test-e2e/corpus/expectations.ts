@@ -33,8 +33,8 @@ export const POLICY_EXPECTATIONS: Readonly<Record<string, PolicyExpectation>> = 
   'huge-number-version.yaml': { code: 'SCHEMA', mentions: 'finite' },
   'huge-number-limit.yaml': { code: 'SCHEMA', mentions: 'max_calls' },
   'huge-integer-limit.yaml': { code: 'SCHEMA', mentions: 'max_calls' },
-  // The bytes are decoded as U+FFFD, which no identifier may contain.
-  'invalid-utf8.yaml': { code: 'SCHEMA', mentions: 'name' },
+  // Bytes that are not UTF-8 are refused before parsing, never replaced by U+FFFD.
+  'invalid-utf8.yaml': { code: 'ENCODING', mentions: 'UTF-8' },
 };
 
 /** Intent files (`intents/`): `createIntent` throws INTENT_INVALID; `ape simulate --intent` exits 2. */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PolicyError } from '@ape/core';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, loadPolicy, validatePolicy } from './index.js';
@@ -326,5 +329,26 @@ describe('compilePolicy with hostile objects', () => {
     const metadata: Record<string, unknown> = {};
     metadata['self'] = metadata;
     expect(() => compilePolicy({ metadata })).toThrow(expect.objectContaining({ code: 'POLICY_INVALID' }));
+  });
+});
+
+describe('file encoding', () => {
+  it('refuses a policy file that is not valid UTF-8 with ENCODING instead of decoding U+FFFD', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ape-policy-utf8-'));
+    try {
+      const file = join(directory, 'bad.yaml');
+      writeFileSync(
+        file,
+        Buffer.concat([Buffer.from('version: 1\nname: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+      );
+      const result = validatePolicy(file);
+      expect(result.ok).toBe(false);
+      expect(result.findings[0]).toMatchObject({ code: 'ENCODING', file });
+      const bom = join(directory, 'bom.yaml');
+      writeFileSync(bom, `\uFEFFversion: 1\nname: bom\nallowed_actions: [read_file]\n`);
+      expect(validatePolicy(bom).ok).toBe(true);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
+
+/** Policy files must be UTF-8: bytes that are not are refused, never replaced by U+FFFD. `ignoreBOM: false` strips a BOM. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 import { basename, extname } from 'node:path';
 import { type CompileOutcome, compileDocument } from './compile.js';
 import { hasErrors, policyError } from './findings.js';
@@ -56,7 +59,24 @@ function readSource(
         ],
       };
     }
-    return { text: readFileSync(source, 'utf8'), file: source };
+    const bytes = readFileSync(source);
+    let text: string;
+    try {
+      text = STRICT_UTF8.decode(bytes);
+    } catch {
+      return {
+        findings: [
+          {
+            severity: 'error',
+            code: 'ENCODING',
+            message: 'the policy file is not valid UTF-8',
+            file: source,
+            path: '$',
+          },
+        ],
+      };
+    }
+    return { text, file: source };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {

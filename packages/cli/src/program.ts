@@ -3,11 +3,13 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerAttackCommand } from './commands/attack.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDiffCommand } from './commands/diff.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerValidateCommand } from './commands/validate.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import type { CommandContext } from './context.js';
 
 /** @internal Registers one command (and its subcommands) on the program. */
@@ -22,6 +24,8 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerDemoCommand,
   registerAttackCommand,
   registerMcpCommand,
+  registerVerifyCommand,
+  registerDiffCommand,
 ];
 
 /**

@@ -1,0 +1,65 @@
+import { diffPolicies, type PolicyDiff, type PolicyDifference } from '@ape/verify';
+import type { Command } from 'commander';
+import { type CommonOptions, withCommonOptions } from '../common-options.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import type { Style } from '../style.js';
+import { colourDecision } from './simulate.js';
+import { loadVerifiableArgument } from './verify.js';
+
+/**
+ * @internal `ape diff <old> <new>`: the calls one policy decides more permissively than the other,
+ * one witness per action; exit 0 when equivalent, 1 when different.
+ */
+export function registerDiffCommand(program: Command, context: CommandContext): void {
+  withCommonOptions(
+    program
+      .command('diff')
+      .description(
+        'compare two policies semantically; exit 1 with a witness call per action when they differ',
+      )
+      .argument('<old>', 'the old policy file')
+      .argument('<new>', 'the new policy file'),
+  ).action(async (oldFile: string, newFile: string, options: CommonOptions) => {
+    const before = loadVerifiableArgument(context, oldFile);
+    const after = loadVerifiableArgument(context, newFile);
+    const diff = await diffPolicies(before, after);
+    if (!diff.equivalent) context.fail(EXIT_CODES.FINDING);
+    if (options.json === true) {
+      context.printJson(diff);
+      return;
+    }
+    printHuman(context, oldFile, newFile, diff, context.style(options));
+  });
+}
+
+function printDifference(context: CommandContext, difference: PolicyDifference, style: Style): void {
+  const { witness, decisions } = difference;
+  const note = difference.confirmed ? '' : style.dim(' (not confirmed: an over-approximated condition)');
+  context.print(
+    `  ${difference.action}: old ${colourDecision(decisions.a, style)}, new ${colourDecision(decisions.b, style)}${note}`,
+    `      witness: ${JSON.stringify(witness)}`,
+  );
+}
+
+function printHuman(
+  context: CommandContext,
+  oldFile: string,
+  newFile: string,
+  diff: PolicyDiff,
+  style: Style,
+): void {
+  if (diff.equivalent) {
+    context.print(`${style.green('equivalent')} ${oldFile} ${newFile}: every call gets the same decision`);
+    return;
+  }
+  if (diff.onlyB.length > 0) {
+    context.print(`${style.red('more permissive')} in ${newFile}:`);
+    for (const difference of diff.onlyB) printDifference(context, difference, style);
+  }
+  if (diff.onlyA.length > 0) {
+    context.print(`${style.yellow('less permissive')} in ${newFile}:`);
+    for (const difference of diff.onlyA) printDifference(context, difference, style);
+  }
+  context.print(`${style.red('different')} ${diff.onlyB.length + diff.onlyA.length} action(s) differ`);
+}

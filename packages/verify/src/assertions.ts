@@ -1,0 +1,115 @@
+import { PolicyError, PROVENANCE_LABELS, type ProvenanceLabel } from '@ape/core';
+import { readFileSync } from 'node:fs';
+import { lineOfPath, MAX_YAML_BYTES, parseYamlSafely } from './yaml-input.js';
+
+/** A `never_allow_with` entry: no call of `action` whose effective label is in `provenance` is ALLOWed. */
+export interface NeverAllowWith {
+  readonly action: string;
+  readonly provenance: readonly ProvenanceLabel[];
+}
+
+/**
+ * Security requirements kept next to a policy and proved against it:
+ * - `always_deny`: every call of these actions (ids or globs) is DENY, for every tenant;
+ * - `never_allow_with`: no call of `action` with one of the labels is ALLOW (ESCALATE and DENY pass);
+ * - `must_escalate`: no call of these actions is ALLOW (a human decides, or the call is denied).
+ */
+export interface PolicyAssertions {
+  readonly always_deny: readonly string[];
+  readonly never_allow_with: readonly NeverAllowWith[];
+  readonly must_escalate: readonly string[];
+}
+
+const ACTION_PATTERN = /^(?!.*\*\*\*)[A-Za-z0-9_*][A-Za-z0-9_.:*-]{0,127}$/;
+const KEYS = new Set(['always_deny', 'never_allow_with', 'must_escalate', 'description']);
+
+/**
+ * Validates assertions given as a value (as parsed from YAML or JSON).
+ *
+ * @throws PolicyError (`POLICY_INVALID`) naming the file, line (when known) and path of the first
+ * problem: an unknown key, a bad action pattern or an unknown provenance label.
+ */
+export function parseAssertions(value: unknown, file = 'assertions', text?: string): PolicyAssertions {
+  const fail = (path: readonly (string | number)[], message: string): never => {
+    const line = text === undefined ? undefined : lineOfPath(text, path);
+    const where = `$${path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('')}`;
+    throw new PolicyError(`${file}${line === undefined ? '' : `:${line}`}: ${where}: ${message}`, {
+      file,
+      path: where,
+      ...(line === undefined ? {} : { line }),
+    });
+  };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail([], 'the assertions must be a mapping with always_deny, never_allow_with or must_escalate');
+  }
+  const record = value as Readonly<Record<string, unknown>>;
+  for (const key of Object.keys(record)) if (!KEYS.has(key)) fail([key], `unknown key "${key}"`);
+  const patterns = (key: string): string[] => {
+    const list = record[key] ?? [];
+    if (!Array.isArray(list)) return fail([key], 'must be a list of action ids or globs');
+    list.forEach((item, index) => {
+      if (typeof item !== 'string' || !ACTION_PATTERN.test(item))
+        fail([key, index], 'not an action id or glob');
+    });
+    return [...(list as string[])];
+  };
+  const always = patterns('always_deny');
+  const must = patterns('must_escalate');
+  const rawNever = record['never_allow_with'] ?? [];
+  if (!Array.isArray(rawNever)) return fail(['never_allow_with'], 'must be a list of { action, provenance }');
+  const never = rawNever.map((entry: unknown, index): NeverAllowWith => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      return fail(['never_allow_with', index], 'must be a mapping { action, provenance }');
+    }
+    const item = entry as Readonly<Record<string, unknown>>;
+    for (const key of Object.keys(item)) {
+      if (key !== 'action' && key !== 'provenance')
+        fail(['never_allow_with', index, key], `unknown key "${key}"`);
+    }
+    const action = item['action'];
+    if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) {
+      fail(['never_allow_with', index, 'action'], 'not an action id or glob');
+    }
+    const raw = item['provenance'];
+    const labels = typeof raw === 'string' ? [raw] : raw;
+    if (!Array.isArray(labels) || labels.length === 0) {
+      return fail(
+        ['never_allow_with', index, 'provenance'],
+        `must be a label or a list of labels (${PROVENANCE_LABELS.join(', ')})`,
+      );
+    }
+    labels.forEach((label, labelIndex) => {
+      if (!(PROVENANCE_LABELS as readonly unknown[]).includes(label)) {
+        fail(
+          ['never_allow_with', index, 'provenance', ...(typeof raw === 'string' ? [] : [labelIndex])],
+          `unknown provenance label ${JSON.stringify(label)}`,
+        );
+      }
+    });
+    return { action: action as string, provenance: labels as ProvenanceLabel[] };
+  });
+  return Object.freeze({ always_deny: always, never_allow_with: never, must_escalate: must });
+}
+
+/**
+ * Reads an assertions file (YAML, or JSON). Parsed with the same guards as policies: size cap,
+ * one document, no aliases, no custom tags, unique keys, no prototype keys.
+ *
+ * @throws PolicyError (`POLICY_INVALID`) with `details.file`; an unreadable file too (with
+ * `details.unreadable: true`).
+ */
+export function loadAssertions(file: string): PolicyAssertions {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new PolicyError(
+      `${file}: cannot read the assertions file: ${error instanceof Error ? error.message : String(error)}`,
+      { file, unreadable: true },
+    );
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES) {
+    throw new PolicyError(`${file}: larger than ${MAX_YAML_BYTES} bytes`, { file });
+  }
+  return parseAssertions(parseYamlSafely(text, file), file, text);
+}

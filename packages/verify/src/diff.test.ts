@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { diffPolicies } from './diff.js';
+import { verifiablePolicyFromDocument } from './load.js';
+
+function policy(document: Record<string, unknown>) {
+  return verifiablePolicyFromDocument({ version: 1, name: 'diff', ...document });
+}
+
+describe('diffPolicies', () => {
+  it('finds two policies equivalent when only the order and spelling of their rules differ', async () => {
+    const a = policy({ allowed_actions: ['read', 'list'], forbidden_actions: ['delete'] });
+    const b = policy({
+      forbidden_actions: ['delete'],
+      rules: [{ id: 'reads', actions: ['list', 'read'], effect: 'allow' }],
+    });
+    const diff = await diffPolicies(a, b);
+    expect(diff).toMatchObject({ equivalent: true, onlyA: [], onlyB: [] });
+  });
+
+  it('reports an action the new policy allows, with a witness both evaluators confirm', async () => {
+    const diff = await diffPolicies(
+      policy({ allowed_actions: ['read'] }),
+      policy({ allowed_actions: ['read', 'write'] }),
+    );
+    expect(diff.equivalent).toBe(false);
+    expect(diff.onlyA).toEqual([]);
+    expect(diff.onlyB).toHaveLength(1);
+    expect(diff.onlyB[0]).toMatchObject({
+      action: 'write',
+      decisions: { a: 'DENY', b: 'ALLOW' },
+      confirmed: true,
+    });
+    expect(diff.onlyB[0]?.witness.action).toBe('write');
+  });
+
+  it('reports an action the new policy sends to a human instead of allowing, on the old side', async () => {
+    const diff = await diffPolicies(
+      policy({ allowed_actions: ['deploy'] }),
+      policy({ escalation_required: ['deploy'] }),
+    );
+    expect(diff.onlyA).toEqual([
+      expect.objectContaining({
+        action: 'deploy',
+        decisions: { a: 'ALLOW', b: 'ESCALATE' },
+        confirmed: true,
+      }),
+    ]);
+    expect(diff.onlyB).toEqual([]);
+  });
+
+  it('pins the provenance label that makes the difference', async () => {
+    const trusted = {
+      id: 'send',
+      actions: ['send_email'],
+      effect: 'allow',
+      when: { provenance: ['SYSTEM_TRUSTED', 'USER_TRUSTED'] },
+    };
+    const everyone = { id: 'send', actions: ['send_email'], effect: 'allow' };
+    const diff = await diffPolicies(policy({ rules: [trusted] }), policy({ rules: [everyone] }));
+    expect(diff.onlyB).toHaveLength(1);
+    expect(diff.onlyB[0]?.witness).toMatchObject({ action: 'send_email', provenance: 'EXTERNAL_UNTRUSTED' });
+  });
+
+  it('pins the argument value that makes the difference', async () => {
+    const rule = (environments: string[]) => ({
+      id: 'deploy',
+      actions: ['deploy'],
+      effect: 'allow',
+      when: { args: { type: 'object', required: ['env'], properties: { env: { enum: environments } } } },
+    });
+    const diff = await diffPolicies(
+      policy({ rules: [rule(['staging'])] }),
+      policy({ rules: [rule(['staging', 'production'])] }),
+    );
+    expect(diff.onlyB).toHaveLength(1);
+    expect(diff.onlyB[0]?.witness.args).toEqual({ env: 'production' });
+    expect(diff.onlyA).toEqual([]);
+  });
+
+  it('groups a glob widening under the unknown actions it lets through', async () => {
+    const diff = await diffPolicies(
+      policy({ allowed_actions: ['fs.read'] }),
+      policy({ allowed_actions: ['fs.*'] }),
+    );
+    expect(diff.onlyB).toHaveLength(1);
+    expect(diff.onlyB[0]?.action).toMatch(/^fs\./);
+    expect(diff.onlyB[0]?.action).not.toBe('fs.read');
+    expect(diff.onlyB[0]?.decisions).toEqual({ a: 'DENY', b: 'ALLOW' });
+  });
+
+  it('finds the call a new session budget denies', async () => {
+    const diff = await diffPolicies(
+      policy({ allowed_actions: ['search'] }),
+      policy({ allowed_actions: ['search'], limits: [{ actions: ['search'], max_calls: 3 }] }),
+    );
+    expect(diff.onlyA).toHaveLength(1);
+    expect(diff.onlyA[0]?.witness.session?.calls?.['search']).toBeGreaterThanOrEqual(3);
+    expect(diff.onlyA[0]?.decisions).toEqual({ a: 'ALLOW', b: 'DENY' });
+  });
+});

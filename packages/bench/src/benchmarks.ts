@@ -14,7 +14,7 @@ export interface RunOptions {
   readonly quick: boolean;
   /** Run scaling points in child processes (needs the built dist/run.js). Default: `!quick`. */
   readonly isolate?: boolean;
-  /** Seconds the whole run may take; long optional work is cut short to fit. Default 240. */
+  /** Seconds the whole run may take; long optional work is cut short to fit. Default 220. */
   readonly budgetSeconds?: number;
   /** Only the cases with these ids (default: all). */
   readonly only?: readonly string[];
@@ -22,7 +22,7 @@ export interface RunOptions {
 }
 
 /** Default run budget: leaves room for the build within the five minutes of `pnpm bench`. */
-export const DEFAULT_BUDGET_SECONDS = 240;
+export const DEFAULT_BUDGET_SECONDS = 220;
 
 /** The version of an installed package, found the way Node.js looks for it (some peers export no package.json). */
 function packageVersion(name: string): string {

@@ -47,8 +47,9 @@ function timeProcesses(args: readonly string[], runs: number): { samples: number
     const child = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     const elapsed = Number(process.hrtime.bigint() - started) / 1000;
     if (child.status !== 0) {
-      const output = `${child.stderr}${child.stdout}`.trim().split('\n')[0] ?? '';
-      return { samples, failure: `exit ${String(child.status ?? child.signal)}: ${output}` };
+      const lines = `${child.stderr}\n${child.stdout}`.trim().split('\n');
+      const reason = lines.find((line) => /error|cannot/i.test(line)) ?? lines[0] ?? '';
+      return { samples, failure: `exit ${String(child.status ?? child.signal)}: ${reason.trim()}` };
     }
     samples.push(elapsed);
   }

@@ -52,7 +52,7 @@ async function measureSteps(name: string, settings: Settings, createSink: () => 
   });
 }
 
-/** The events one gated step appends (decision, token issued, token consumed, tool executed). */
+/** The events a gated step appends once the session is executing (the second step of a session). */
 async function eventsOfOneStep(): Promise<readonly AuditEvent[]> {
   const recorder = new RecordingSink();
   const runtime = await openSession(
@@ -61,8 +61,9 @@ async function eventsOfOneStep(): Promise<readonly AuditEvent[]> {
       authority: new AuthorityManager({ tenant: TENANT }),
       audit: recorder,
     },
-    1,
+    2,
   );
+  await runNextStep(runtime);
   const before = recorder.events.length;
   await runNextStep(runtime);
   return recorder.events.slice(before);
@@ -169,7 +170,7 @@ export const gatedStepCase: BenchCase = {
       rows,
       [targetAtMost('case5-step', 'case 5: full gated step, MemoryAuditSink (p50)', rows[0], 10, 'p50Us')],
       [
-        `A step appends ${stepEvents.length} audit records (${stepEvents.map((event) => event.type).join(', ')}).`,
+        `A step appends ${stepEvents.length} audit records (${stepEvents.map((event) => event.type).join(', ')}); the first step of a session also records state.changed.`,
         'Step rows time every call (no batching), so p50/p99 are per step. Sessions of 1,000 steps; opening the next session is not timed.',
         'Layer rows are measured alone; their sum differs from the step (the step also validates state, copies and freezes args, builds the binding and awaits each layer).',
       ],

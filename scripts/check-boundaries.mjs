@@ -115,7 +115,8 @@ for (const name of readdirSync(packagesDir)) {
         problems.push(`${where}: imports its own package by name ("${specifier}")`);
         continue;
       }
-      const allowed = isTest ? declared : runtime;
+      // A private package (the benchmarks) is never installed by users: its dev dependencies are enough.
+      const allowed = isTest || manifest.private === true ? declared : runtime;
       if (!(packageName in allowed)) {
         problems.push(
           `${where}: imports "${specifier}" but ${manifest.name} does not declare ${packageName}${isTest ? '' : ' as a runtime dependency'}`,

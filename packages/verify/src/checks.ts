@@ -77,7 +77,7 @@ export interface VerificationReport {
 export interface VerifyOptions {
   /** User assertions to prove (see {@link loadAssertions}). */
   readonly assertions?: PolicyAssertions;
-  /** Number of concrete requests cross-checked between the encoding and the compiled policy (default 24). */
+  /** Number of concrete requests cross-checked between the encoding and the compiled policy (default 12). */
   readonly maxSamples?: number;
   /** Solver timeout per query in milliseconds (default 20000). */
   readonly timeoutMs?: number;
@@ -225,7 +225,7 @@ export async function verifyPolicy(
   try {
     const checker = new Checker(model, policy, encoding, session);
     await tokenInvariant(checker);
-    await encodingSamples(checker, options.maxSamples ?? 24);
+    await encodingSamples(checker, options.maxSamples ?? 12);
     await deadRules(checker);
     await tenantOverlays(checker);
     if (options.assertions !== undefined) await assertions(checker, options.assertions);

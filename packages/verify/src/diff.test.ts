@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffPolicies } from './diff.js';
-import { verifiablePolicyFromDocument } from './load.js';
+import { loadVerifiablePolicy, verifiablePolicyFromDocument } from './load.js';
 
 function policy(document: Record<string, unknown>) {
   return verifiablePolicyFromDocument({ version: 1, name: 'diff', ...document });
@@ -15,6 +16,13 @@ describe('diffPolicies', () => {
     });
     const diff = await diffPolicies(a, b);
     expect(diff).toMatchObject({ equivalent: true, onlyA: [], onlyB: [] });
+  });
+
+  it('finds a shipped policy with limits and URL conditions equivalent to itself', async () => {
+    const shipped = loadVerifiablePolicy(
+      join(import.meta.dirname, '..', '..', '..', 'policies', 'read_only.yaml'),
+    );
+    expect((await diffPolicies(shipped, shipped)).equivalent).toBe(true);
   });
 
   it('reports an action the new policy allows, with a witness both evaluators confirm', async () => {

@@ -515,13 +515,22 @@ export function encodePolicies(
   const limitCounters = new Map<string, readonly string[]>();
   const atoms = new Map<string, Atom>();
   const body: string[] = [];
+  // The calls a limit counts depend only on its action patterns: limits with the same patterns (in
+  // one policy or across the two of a diff) share one counter.
+  const counterByPatterns = new Map<string, string>();
   for (const { prefix, model } of policies) {
-    const counters = model.limits.map((_, index) => `${prefix}used${index}`);
+    const counters = model.limits.map((limit) => {
+      const key = canonicalJson([...new Set(limit.actions)].sort());
+      let counter = counterByPatterns.get(key);
+      if (counter === undefined) {
+        counter = `used${counterByPatterns.size}`;
+        counterByPatterns.set(key, counter);
+        lines.push(`(declare-const ${counter} Int)`, `(assert (>= ${counter} 0))`);
+        requestTerms.push(counter);
+      }
+      return counter;
+    });
     limitCounters.set(prefix, counters);
-    for (const counter of counters) {
-      lines.push(`(declare-const ${counter} Int)`, `(assert (>= ${counter} 0))`);
-      requestTerms.push(counter);
-    }
     body.push(...encodePolicy(prefix, model, argumentsByName, atoms, approximations, counters));
   }
   if (atoms.size > 0) lines.push('; approximated conditions: lower => atom => upper');
@@ -543,7 +552,7 @@ export function encodePolicies(
     ),
     noSession: and(
       not(HAS_PREVIOUS),
-      ...[...limitCounters.values()].flat().map((counter) => `(= ${counter} 0)`),
+      ...[...counterByPatterns.values()].map((counter) => `(= ${counter} 0)`),
     ),
   };
 }
@@ -562,7 +571,10 @@ function encodePolicy(
   };
   model.rules.forEach((rule: ModelRule, index) => {
     const encoder = new SchemaEncoder(argumentsByName, atoms, (condition, treatment) => {
-      approximations.push({ policy: model.name, rule: rule.id, condition, treatment });
+      const known = approximations.some(
+        (entry) => entry.policy === model.name && entry.rule === rule.id && entry.condition === condition,
+      );
+      if (!known) approximations.push({ policy: model.name, rule: rule.id, condition, treatment });
     });
     const args = rule.args === null ? 'true' : encoder.top(rule.args, 'args');
     const provenance =

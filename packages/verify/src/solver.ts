@@ -123,20 +123,101 @@ function termSort(term: string): string {
   return 'Bool';
 }
 
+/** Splits SMT-LIB text into its top-level commands, verbatim (strings and comments respected). */
+function splitCommands(script: string): string[] {
+  const commands: string[] = [];
+  let depth = 0;
+  let start = -1;
+  for (let index = 0; index < script.length; index++) {
+    const character = script[index]!;
+    if (character === ';' && depth >= 0) {
+      while (index < script.length && script[index] !== '\n') index += 1;
+    } else if (character === '"') {
+      index += 1;
+      while (index < script.length && !(script[index] === '"' && script[index + 1] !== '"')) {
+        index += script[index] === '"' ? 2 : 1;
+      }
+    } else if (character === '|') {
+      index = script.indexOf('|', index + 1);
+      if (index === -1) break;
+    } else if (character === '(') {
+      if (depth === 0) start = index;
+      depth += 1;
+    } else if (character === ')') {
+      depth -= 1;
+      if (depth === 0) commands.push(script.slice(start, index + 1));
+    }
+  }
+  return commands;
+}
+
 /**
- * @internal Runs a whole SMT-LIB 2 script (with its own `check-sat` commands) in a fresh context
- * and returns the solver's output; used to check exported files. One call per context (see
- * {@link openSession} for why calls are never chained on one context).
+ * Runs an SMT-LIB 2 script with the bundled Z3 and returns what a solver would print: one line per
+ * `check-sat` (`sat`, `unsat` or `unknown`), per `echo`, and the model for `get-model`.
+ * Declarations, definitions and assertions are parsed by Z3 itself (`Z3_solver_from_string`);
+ * `push`/`pop` scopes are kept here, and each `check-sat` runs on a fresh solver (see
+ * {@link openSession} for why text is never handed to z3-solver's asynchronous calls).
+ *
+ * @throws ApeError (`INTERNAL`) when Z3 rejects a command.
  */
 export async function runSmtScript(script: string): Promise<string> {
-  const api = await loadZ3();
-  const { Z3 } = api;
-  const config = Z3.mk_config();
-  const context = Z3.mk_context(config);
-  Z3.del_config(config);
-  try {
-    return await serialised(() => Z3.eval_smtlib2_string(context, script));
-  } finally {
-    Z3.del_context(context);
+  const context = await sharedContext();
+  const scopes: string[][] = [[]];
+  const output: string[] = [];
+  let lastModel: string | undefined;
+  for (const command of splitCommands(script)) {
+    const head = /^\(\s*([^\s()]+)/.exec(command)?.[1] ?? '';
+    const current = scopes[scopes.length - 1]!;
+    switch (head) {
+      case 'push': {
+        const count = Number(/\d+/.exec(command.slice(5))?.[0] ?? '1');
+        for (let index = 0; index < count; index++) scopes.push([]);
+        break;
+      }
+      case 'pop': {
+        const count = Number(/\d+/.exec(command.slice(4))?.[0] ?? '1');
+        for (let index = 0; index < count && scopes.length > 1; index++) scopes.pop();
+        break;
+      }
+      case 'echo': {
+        const [, text] = readSExpressions(command)[0] as readonly SExpression[];
+        output.push(
+          typeof text === 'object' && text !== null && !Array.isArray(text)
+            ? (text as { string: string }).string
+            : '',
+        );
+        break;
+      }
+      case 'check-sat': {
+        const solver = new context.Solver();
+        try {
+          try {
+            solver.fromString(scopes.flat().join('\n'));
+          } catch (error) {
+            throw new ApeError(
+              'INTERNAL',
+              `Z3 rejected the script: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+          const answer = await serialised(() => solver.check());
+          output.push(answer);
+          lastModel = answer === 'sat' ? solver.model().sexpr() : undefined;
+        } finally {
+          solver.release();
+        }
+        break;
+      }
+      case 'get-model':
+        output.push(lastModel ?? '(error "no model")');
+        break;
+      case 'set-logic':
+      case 'set-option':
+      case 'set-info':
+      case 'exit':
+        break;
+      default:
+        current.push(command);
+    }
   }
+  return `${output.join('\n')}\n`;
 }

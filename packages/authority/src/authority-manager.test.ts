@@ -234,6 +234,45 @@ describe('AuthorityManager expiry', () => {
     expect(await authority.outstandingCount()).toBeLessThan(100);
   });
 
+  it('purges only what expired when tokens with different lifetimes share a store', async () => {
+    const clock = new FakeClock();
+    const store = new InMemoryTokenStore();
+    const long = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 10_000 });
+    const short = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 100 });
+    const kept = await long.issue(binding);
+    await short.issue({ ...binding, stepIndex: 1 });
+    clock.advance(50);
+    expect(await short.purgeExpired()).toBe(0);
+    clock.advance(100);
+    expect(await short.purgeExpired()).toBe(1);
+    expect(await store.size()).toBe(1);
+    await long.consume(kept, binding);
+    expect(await store.size()).toBe(0);
+  });
+
+  it('draws every token id fresh from the CSPRNG pool: 256-bit hex, never repeated across refills', async () => {
+    const ids: string[] = [];
+    const inner = new InMemoryTokenStore();
+    const store: TokenStore = {
+      put: (record) => {
+        ids.push(record.id);
+        return inner.put(record);
+      },
+      take: (id) => inner.take(id),
+      removeWhere: (filter) => inner.removeWhere(filter),
+      purgeExpired: (now) => inner.purgeExpired(now),
+      size: () => inner.size(),
+    };
+    const { authority } = setup({ store });
+    for (let index = 0; index < 400; index++) await authority.issue({ ...binding, stepIndex: index });
+    expect(ids).toHaveLength(400);
+    expect(new Set(ids).size).toBe(400);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      expect(id).not.toBe('0'.repeat(64));
+    }
+  });
+
   it('drops consumed tokens from the store', async () => {
     const { authority } = setup();
     const token = await authority.issue(binding);

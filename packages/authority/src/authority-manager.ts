@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import {
   type ApeError,
   ConfigurationError,
@@ -36,6 +36,8 @@ export const DEFAULT_TOKEN_TTL_MS = 60_000;
 /** Expired records are purged from the store once every this many issues (amortised, bounded memory). */
 const PURGE_EVERY_ISSUES = 64;
 const TOKEN_ID_BYTES = 32;
+/** Random bytes drawn from the CSPRNG at once and handed out 32 at a time (128 token ids). */
+const RANDOM_POOL_BYTES = 4096;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 type TokenStatus = 'outstanding' | 'consumed' | 'voided' | 'revoked' | 'expired';
@@ -56,6 +58,27 @@ interface TokenEntry {
  * found: recognition is by identity, not by field values.
  */
 const REGISTRY = new WeakMap<object, TokenEntry>();
+
+/** Pooled CSPRNG output: bytes before `randomPoolOffset` were handed out (and zeroed) and are never reused. */
+const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
+let randomPoolOffset = RANDOM_POOL_BYTES;
+
+/**
+ * A fresh 256-bit token id (64 hex characters) from `crypto.randomFillSync`, drawn from a pool so the
+ * CSPRNG is called once per 128 ids. Each slice is read once and zeroed; the pool is refilled when
+ * exhausted, so no byte is ever used twice.
+ */
+function nextTokenId(): string {
+  if (randomPoolOffset + TOKEN_ID_BYTES > RANDOM_POOL_BYTES) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const start = randomPoolOffset;
+  randomPoolOffset = start + TOKEN_ID_BYTES;
+  const id = randomPool.toString('hex', start, randomPoolOffset);
+  randomPool.fill(0, start, randomPoolOffset);
+  return id;
+}
 
 /** The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret. */
 class IssuedToken implements AuthorityToken {
@@ -88,7 +111,8 @@ Object.freeze(IssuedToken.prototype);
  * Issues, checks and revokes single-use authority tokens for one tenant; implements core's
  * `Authority` port.
  *
- * - Token ids are 256 bits from `crypto.randomBytes`; the token object is frozen and carries only a
+ * - Token ids are 256 bits from the CSPRNG (`crypto.randomFillSync`, pooled: each byte is used once);
+ *   the token object is frozen and carries only a
  *   fingerprint. Only the very objects this manager issued are recognised.
  * - `consume` takes the record out of the store first (atomic, so of concurrent callers exactly one
  *   gets it), then checks expiry and every binding field. A token presented with a wrong binding is
@@ -106,6 +130,8 @@ export class AuthorityManager implements Authority {
   /** Outstanding entries by id, so revocations by session can be explained on a later consume. */
   readonly #outstanding = new Map<string, TokenEntry>();
   #issuesSincePurge = 0;
+  /** A lower bound of the earliest `expiresAt` in `#outstanding`: no entry can have expired before it. */
+  #earliestExpiry = Number.POSITIVE_INFINITY;
 
   /** @throws ConfigurationError (`CONFIG_INVALID`) when the tenant is empty or `ttlMs` is not a positive finite number. */
   constructor(options: AuthorityManagerOptions) {
@@ -144,7 +170,7 @@ export class AuthorityManager implements Authority {
       this.#issuesSincePurge = 0;
       await this.purgeExpired();
     }
-    const id = randomBytes(TOKEN_ID_BYTES).toString('hex');
+    const id = nextTokenId();
     const fingerprint = tokenFingerprint(id);
     const expiresAt = now + this.ttlMs;
     const record: TokenRecord = Object.freeze({
@@ -159,6 +185,7 @@ export class AuthorityManager implements Authority {
     const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
     REGISTRY.set(token, entry);
     this.#outstanding.set(id, entry);
+    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
     return token;
   }
 
@@ -231,14 +258,25 @@ export class AuthorityManager implements Authority {
     return this.#markRevoked(await this.#store.removeWhere({ tenant }), reason);
   }
 
-  /** Drops expired records from the store now (also done automatically while issuing); resolves to how many. */
+  /**
+   * Drops expired records from the store now (also done automatically while issuing); resolves to how
+   * many. The outstanding entries are scanned only once the earliest expiry may have passed.
+   */
   async purgeExpired(): Promise<number> {
     const now = this.#clock.now();
-    for (const [id, entry] of this.#outstanding) {
-      if (entry.expiresAt <= now) {
-        entry.status = 'expired';
-        this.#outstanding.delete(id);
+    if (this.#outstanding.size === 0) {
+      this.#earliestExpiry = Number.POSITIVE_INFINITY;
+    } else if (this.#earliestExpiry <= now) {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const [id, entry] of this.#outstanding) {
+        if (entry.expiresAt <= now) {
+          entry.status = 'expired';
+          this.#outstanding.delete(id);
+        } else if (entry.expiresAt < earliest) {
+          earliest = entry.expiresAt;
+        }
       }
+      this.#earliestExpiry = earliest;
     }
     return this.#store.purgeExpired(now);
   }

@@ -3,14 +3,18 @@ import type { TokenRecord, TokenStore } from '@ape/core';
 /**
  * The default {@link TokenStore}: a `Map` in this process. `take` is atomic because it runs
  * synchronously (no other caller can interleave between the read and the delete). An index by
- * tenant and session keeps `removeWhere` proportional to the tokens it removes.
+ * tenant and session keeps `removeWhere` proportional to the tokens it removes, and a lower bound of
+ * the earliest expiry lets `purgeExpired` return at once while nothing can have expired.
  */
 export class InMemoryTokenStore implements TokenStore {
   readonly #records = new Map<string, TokenRecord>();
   readonly #bySession = new Map<string, Map<string, Set<string>>>();
+  /** No record expires before this (a lower bound: removals do not raise it, a purge scan does). */
+  #earliestExpiry = Number.POSITIVE_INFINITY;
 
   put(record: TokenRecord): void {
     this.#records.set(record.id, record);
+    if (record.expiresAt < this.#earliestExpiry) this.#earliestExpiry = record.expiresAt;
     let sessions = this.#bySession.get(record.binding.tenant);
     if (sessions === undefined) {
       sessions = new Map();
@@ -46,13 +50,23 @@ export class InMemoryTokenStore implements TokenStore {
   }
 
   purgeExpired(now: number): number {
+    if (this.#records.size === 0) {
+      this.#earliestExpiry = Number.POSITIVE_INFINITY;
+      return 0;
+    }
+    if (now < this.#earliestExpiry) return 0;
     let purged = 0;
-    for (const record of [...this.#records.values()]) {
+    let earliest = Number.POSITIVE_INFINITY;
+    // Deleting the current entry while iterating a Map is well defined: iteration continues.
+    for (const record of this.#records.values()) {
       if (record.expiresAt <= now) {
         this.#delete(record);
         purged++;
+      } else if (record.expiresAt < earliest) {
+        earliest = record.expiresAt;
       }
     }
+    this.#earliestExpiry = earliest;
     return purged;
   }
 

@@ -6,5 +6,10 @@ export default defineConfig([
   { ...baseConfig({ index: 'src/index.ts' }), clean: false },
   // The testing helpers and contract suites import vitest, which cannot be loaded with require():
   // they are published as ESM only.
-  { ...baseConfig({ 'testing/index': 'src/testing/index.ts' }), format: ['esm'], clean: false, external: ['vitest'] },
+  {
+    ...baseConfig({ 'testing/index': 'src/testing/index.ts' }),
+    format: ['esm'],
+    clean: false,
+    external: ['vitest'],
+  },
 ]);

@@ -7,9 +7,8 @@ import { linesFromHandle } from './lines.js';
 import {
   AUDIT_GENESIS_HASH,
   type AuditChainPosition,
-  createAuditRecord,
+  createAuditRecordWithLine,
   MAX_AUDIT_LINE_BYTES,
-  serializeAuditRecord,
 } from './record.js';
 import type { RedactionOptions } from './redact.js';
 import { verifyLines } from './verify.js';
@@ -278,8 +277,11 @@ class FileSink implements JsonlFileAuditSink {
 
   #admit(pending: Pending): void {
     try {
-      const record = createAuditRecord(pending.event, this.#position, this.#settings.redaction);
-      const line = serializeAuditRecord(record);
+      const { record, line } = createAuditRecordWithLine(
+        pending.event,
+        this.#position,
+        this.#settings.redaction,
+      );
       const bytes = Buffer.byteLength(line, 'utf8');
       if (bytes > this.#settings.maxLineBytes) {
         throw new AuditError(

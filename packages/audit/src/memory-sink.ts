@@ -1,5 +1,5 @@
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
-import { type AuditChain, type AuditRecord, createAuditChain, serializeAuditRecord } from './record.js';
+import { type AuditLineChain, type AuditRecord, createAuditLineChain } from './record.js';
 import type { RedactionOptions } from './redact.js';
 
 /** Options of {@link MemoryAuditSink}. */
@@ -10,12 +10,13 @@ export type MemoryAuditSinkOptions = RedactionOptions;
  * tests. `append` builds and stores the record before it resolves.
  */
 export class MemoryAuditSink implements AuditSink {
-  readonly #chain: AuditChain;
+  readonly #chain: AuditLineChain;
   readonly #records: AuditRecord[] = [];
+  readonly #lines: string[] = [];
   #closed = false;
 
   constructor(options: MemoryAuditSinkOptions = {}) {
-    this.#chain = createAuditChain(undefined, options);
+    this.#chain = createAuditLineChain(undefined, options);
   }
 
   /**
@@ -25,7 +26,9 @@ export class MemoryAuditSink implements AuditSink {
   append(event: AuditEvent): Promise<void> {
     try {
       if (this.#closed) throw new AuditError('MemoryAuditSink is closed; the event was not recorded.');
-      this.#records.push(this.#chain.next(event));
+      const { record, line } = this.#chain.nextWithLine(event);
+      this.#records.push(record);
+      this.#lines.push(line);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
@@ -50,6 +53,6 @@ export class MemoryAuditSink implements AuditSink {
 
   /** The records as JSON Lines (one canonical line per record, without `\n`), e.g. for `verifyAuditLog`. */
   lines(): string[] {
-    return this.#records.map(serializeAuditRecord);
+    return [...this.#lines];
   }
 }

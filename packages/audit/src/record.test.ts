@@ -1,4 +1,4 @@
-import { AuditError, canonicalJson, sha256 } from '@ape/core';
+import { AUDIT_EVENT_TYPES, AuditError, canonicalJson, sha256 } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
@@ -6,6 +6,7 @@ import {
   AUDIT_GENESIS_HASH,
   createAuditChain,
   createAuditRecord,
+  createAuditRecordWithLine,
   hashAuditRecord,
   serializeAuditRecord,
 } from './record.js';
@@ -80,6 +81,46 @@ describe('createAuditRecord', () => {
         },
       ),
     );
+  });
+});
+
+describe('createAuditRecordWithLine', () => {
+  it('returns the line serializeAuditRecord writes and the hash hashAuditRecord computes (property)', () => {
+    const json = fc.jsonValue({ maxDepth: 2 });
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), json),
+        fc.string({ minLength: 1 }),
+        fc.string({ minLength: 1 }),
+        fc.constantFrom(...AUDIT_EVENT_TYPES),
+        fc.nat(),
+        fc.boolean(),
+        (data, tenant, session, type, seq, redact) => {
+          fc.pre(!JSON.stringify(data).includes('"__proto__"'));
+          const event = { type, tenant, session, time: 1_767_225_600_000 + seq, data };
+          const { record, line } = createAuditRecordWithLine(
+            event,
+            { seq, prev: AUDIT_GENESIS_HASH },
+            { redact },
+          );
+          expect(line).toBe(serializeAuditRecord(record));
+          expect(record.hash).toBe(hashAuditRecord(record));
+          expect(record).toEqual(createAuditRecord(event, { seq, prev: AUDIT_GENESIS_HASH }, { redact }));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('serialises redacted args and secrets in the line exactly as the record holds them', () => {
+    const event = {
+      ...decisionEvent(0),
+      data: { args: { to: 'a@b.c', body: 'hi' }, nested: { tokenId: 'abc' }, n: -0 },
+    };
+    const { record, line } = createAuditRecordWithLine(event, { seq: 0, prev: AUDIT_GENESIS_HASH });
+    expect(line).toBe(serializeAuditRecord(record));
+    expect(record.hash).toBe(hashAuditRecord(record));
+    expect(line).toContain('"tokenId":"[redacted]"');
   });
 });
 

@@ -1,5 +1,5 @@
 import { type AuditEvent, AuditError, canonicalJson, deepFreeze, sha256 } from '@ape/core';
-import { prepareEventData, type RedactionOptions } from './redact.js';
+import { prepareEventDataWithText, type RedactionOptions } from './redact.js';
 
 /** One line of an audit log. See docs/audit.md for the normative format. */
 export interface AuditRecord {
@@ -67,6 +67,12 @@ export function serializeAuditRecord(record: AuditRecord): string {
   });
 }
 
+/** @internal A record together with its line (canonical JSON, without `\n`). */
+export interface AuditRecordWithLine {
+  readonly record: AuditRecord;
+  readonly line: string;
+}
+
 /**
  * Builds the record for `event` at `position`: validates the event, applies the sink-side redaction
  * (`options`, on by default), copies `data` and computes `hash`. Pure; the result is deep-frozen.
@@ -79,21 +85,44 @@ export function createAuditRecord(
   position: AuditChainPosition,
   options: RedactionOptions = {},
 ): AuditRecord {
+  return createAuditRecordWithLine(event, position, options).record;
+}
+
+/**
+ * @internal {@link createAuditRecord} plus the record's line, serialising `data` once: the record's
+ * canonical JSON has its keys in the order `data, hash, prev, seq, session, tenant, ts, type`, so the
+ * hashed text (without `hash`) is `{"data":D,REST}` and the line is `{"data":D,"hash":"H",REST}`.
+ * Equal, byte for byte, to `serializeAuditRecord(record)`.
+ */
+export function createAuditRecordWithLine(
+  event: AuditEvent,
+  position: AuditChainPosition,
+  options: RedactionOptions = {},
+): AuditRecordWithLine {
   if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
   requireText(event.tenant, 'tenant');
   requireText(event.session, 'session');
   requireText(event.type, 'type');
   const ts = timestampOf(event.time);
-  const body: AuditRecordBody = {
+  const prepared = prepareEventDataWithText(event.data, options);
+  const data = deepFreeze(prepared.data) as Readonly<Record<string, unknown>>;
+  const rest =
+    `"prev":${canonicalJson(position.prev)},"seq":${canonicalJson(position.seq)},` +
+    `"session":${canonicalJson(event.session)},"tenant":${canonicalJson(event.tenant)},` +
+    `"ts":${canonicalJson(ts)},"type":${canonicalJson(event.type)}}`;
+  const head = `{"data":${prepared.text},`;
+  const hash = sha256(head + rest);
+  const record: AuditRecord = Object.freeze({
     seq: position.seq,
     ts,
     tenant: event.tenant,
     session: event.session,
     type: event.type,
-    data: deepFreeze(prepareEventData(event.data, options)) as Readonly<Record<string, unknown>>,
+    data,
     prev: position.prev,
-  };
-  return Object.freeze({ ...body, hash: hashAuditRecord(body) });
+    hash,
+  });
+  return { record, line: `${head}"hash":"${hash}",${rest}` };
 }
 
 /** A running hash chain: turns events into consecutive records. One per file (or per memory log). */
@@ -104,6 +133,12 @@ export interface AuditChain {
   next(event: AuditEvent): AuditRecord;
 }
 
+/** @internal A chain that also hands out each record's line (see {@link createAuditRecordWithLine}). */
+export interface AuditLineChain extends AuditChain {
+  /** Like `next`, returning the record's line too. */
+  nextWithLine(event: AuditEvent): AuditRecordWithLine;
+}
+
 /**
  * Creates a chain starting at `start` (default: seq 0 after the genesis hash), applying `options`
  * redaction to every record. All sinks build records through this one implementation.
@@ -112,17 +147,29 @@ export function createAuditChain(
   start: AuditChainPosition = { seq: 0, prev: AUDIT_GENESIS_HASH },
   options: RedactionOptions = {},
 ): AuditChain {
+  return createAuditLineChain(start, options);
+}
+
+/** @internal {@link createAuditChain} with `nextWithLine`. */
+export function createAuditLineChain(
+  start: AuditChainPosition = { seq: 0, prev: AUDIT_GENESIS_HASH },
+  options: RedactionOptions = {},
+): AuditLineChain {
   let position: AuditChainPosition = { seq: start.seq, prev: start.prev };
   const redaction: RedactionOptions = { ...options };
+  const nextWithLine = (event: AuditEvent): AuditRecordWithLine => {
+    const built = createAuditRecordWithLine(event, position, redaction);
+    position = { seq: built.record.seq + 1, prev: built.record.hash };
+    return built;
+  };
   return {
     get position() {
       return position;
     },
     next(event) {
-      const record = createAuditRecord(event, position, redaction);
-      position = { seq: record.seq + 1, prev: record.hash };
-      return record;
+      return nextWithLine(event).record;
     },
+    nextWithLine,
   };
 }
 

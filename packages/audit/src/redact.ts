@@ -48,11 +48,28 @@ export function redactArgs(args: unknown, logFields: readonly string[] = []): Re
   return fields === undefined ? { argsDigest, argNames } : { argsDigest, argNames, fields };
 }
 
+/** @internal Event data prepared for a record, with its canonical JSON text. */
+export interface PreparedEventData {
+  readonly data: Record<string, unknown>;
+  /** `canonicalJson(data)`, computed once. */
+  readonly text: string;
+}
+
 /**
  * @internal A deep, plain-JSON copy of event data with the sink-side redaction applied.
  * @throws AuditError (`AUDIT_FAILURE`) when the data is not plain JSON or holds a `__proto__` key.
  */
 export function prepareEventData(data: unknown, options: RedactionOptions): Record<string, unknown> {
+  return prepareEventDataWithText(data, options).data;
+}
+
+/**
+ * @internal {@link prepareEventData} plus the canonical JSON of the result. The canonical text of the
+ * input is reused when redaction changes nothing (a copy parsed from canonical text re-serialises
+ * to the same text), so data is serialised once on the common path.
+ * @throws AuditError (`AUDIT_FAILURE`) when the data is not plain JSON or holds a `__proto__` key.
+ */
+export function prepareEventDataWithText(data: unknown, options: RedactionOptions): PreparedEventData {
   let text: string;
   try {
     text = canonicalJson(data);
@@ -70,12 +87,14 @@ export function prepareEventData(data: unknown, options: RedactionOptions): Reco
   const copy: unknown = JSON.parse(text);
   if (!isPlainObject(copy)) throw new AuditError('Audit event data must be a JSON object.', { path: 'data' });
   rejectProtoKeys(copy, 'data');
-  if (options.redact === false) return copy;
+  if (options.redact === false) return { data: copy, text };
+  let changed = false;
   if (Object.hasOwn(copy, 'args') && !isAlreadyRedacted(copy['args'])) {
     copy['args'] = redactArgs(copy['args'], options.logFields);
+    changed = true;
   }
-  replaceSecrets(copy);
-  return copy;
+  if (replaceSecrets(copy)) changed = true;
+  return { data: copy, text: changed ? canonicalJson(copy) : text };
 }
 
 function isAlreadyRedacted(value: unknown): boolean {
@@ -98,15 +117,22 @@ function rejectProtoKeys(value: unknown, path: string): void {
   }
 }
 
-function replaceSecrets(value: unknown): void {
+/** Replaces secret-named properties in place; `true` when it replaced any. */
+function replaceSecrets(value: unknown): boolean {
+  let replaced = false;
   if (Array.isArray(value)) {
-    for (const item of value) replaceSecrets(item);
+    for (const item of value) if (replaceSecrets(item)) replaced = true;
   } else if (isPlainObject(value)) {
     for (const key of Object.keys(value)) {
-      if (SECRET_KEYS.has(key)) value[key] = REDACTED_VALUE;
-      else replaceSecrets(value[key]);
+      if (SECRET_KEYS.has(key)) {
+        value[key] = REDACTED_VALUE;
+        replaced = true;
+      } else if (replaceSecrets(value[key])) {
+        replaced = true;
+      }
     }
   }
+  return replaced;
 }
 
 /** @internal */

@@ -12,7 +12,7 @@ import {
   type RuleSet,
 } from './evaluator.js';
 import { childPath, pointerToPath } from './findings.js';
-import { isGlob, PatternIndex, patternCovers, patternMatches } from './glob.js';
+import { createCoverFinder, globToRegExp, isGlob, PatternIndex } from './glob.js';
 import { addApeKeywords, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import type { SourceMap } from './limits.js';
 import { unsafePatternReason } from './regex-safety.js';
@@ -323,7 +323,7 @@ export function compileDocument(
             set: new PatternSet(layer.filter.patterns),
             line: sink.locate(layer.filter.path)?.line,
           };
-    explainRows.push(...explainLayer(rules, limits, transitions, filter));
+    for (const row of explainLayer(rules, limits, transitions, filter)) explainRows.push(row);
     if (layer.tenant !== null) {
       tenantSets.set(
         layer.tenant,
@@ -541,14 +541,14 @@ function lint(root: Json, layers: readonly Layer[], sink: FindingSink): void {
     }
   }
 
-  const unconditionalDenies = base.rules.filter((rule) => rule.effect === 'deny' && rule.when === undefined);
+  const firstCover = createCoverFinder(
+    base.rules.filter((rule) => rule.effect === 'deny' && rule.when === undefined),
+  );
   for (const rule of base.rules) {
     if (rule.effect === 'deny') continue;
     const shadowing = new Set<string>();
     const covered = rule.patterns.every((pattern) => {
-      const cover = unconditionalDenies.find((deny) =>
-        deny.patterns.some((outer) => patternCovers(outer, pattern)),
-      );
+      const cover = firstCover(pattern);
       if (cover !== undefined) shadowing.add(cover.id);
       return cover !== undefined;
     });
@@ -566,6 +566,16 @@ function lint(root: Json, layers: readonly Layer[], sink: FindingSink): void {
   const catalogue = root['actions'] as string[] | undefined;
   if (catalogue === undefined) return;
   const known = new Set(catalogue);
+  const globMatchesCatalogue = new Map<string, boolean>();
+  const matchesCatalogue = (pattern: string): boolean => {
+    let matches = globMatchesCatalogue.get(pattern);
+    if (matches === undefined) {
+      const regExp = globToRegExp(pattern);
+      matches = catalogue.some((action) => regExp.test(action));
+      globMatchesCatalogue.set(pattern, matches);
+    }
+    return matches;
+  };
   const check = (pattern: string, path: string, rule: string): void => {
     if (!isGlob(pattern)) {
       if (!known.has(pattern)) {
@@ -577,7 +587,7 @@ function lint(root: Json, layers: readonly Layer[], sink: FindingSink): void {
           [rule],
         );
       }
-    } else if (!catalogue.some((action) => patternMatches(pattern, action))) {
+    } else if (!matchesCatalogue(pattern)) {
       sink.add(
         'error',
         'LINT_GLOB_MATCHES_NOTHING',

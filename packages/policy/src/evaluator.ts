@@ -131,8 +131,10 @@ class Policy implements CompiledPolicy {
   readonly digest: string;
   readonly warnings: readonly PolicyFinding[];
   readonly tenants: readonly string[];
-  readonly #base: RuleSet;
-  readonly #tenantSets: ReadonlyMap<string, RuleSet>;
+  readonly #base: PreparedSet;
+  readonly #tenantSets: ReadonlyMap<string, PreparedSet>;
+  /** Exact action ids of the policy that are valid action ids (checked before the action-id regex). */
+  readonly #validIds: ReadonlySet<string>;
   readonly #explainRows: readonly ExplainRow[];
 
   constructor(parts: PolicyParts) {
@@ -140,8 +142,14 @@ class Policy implements CompiledPolicy {
     this.digest = parts.digest;
     this.warnings = Object.freeze([...parts.warnings]);
     this.tenants = Object.freeze([...parts.tenants.keys()].sort());
-    this.#base = parts.base;
-    this.#tenantSets = parts.tenants;
+    const validIds = new Set<string>();
+    for (const [id] of parts.base.rules.exactEntries()) if (ACTION_ID.test(id)) validIds.add(id);
+    this.#validIds = validIds;
+    this.#base = prepareSet(parts.base, undefined, parts.digest);
+    const tenantSets = new Map<string, PreparedSet>();
+    for (const [tenant, set] of parts.tenants)
+      tenantSets.set(tenant, prepareSet(set, this.#base, parts.digest));
+    this.#tenantSets = tenantSets;
     this.#explainRows = Object.freeze([...parts.explainRows]);
     Object.freeze(this);
   }
@@ -173,7 +181,7 @@ class Policy implements CompiledPolicy {
 
   mayPermit(tenant: string, action: string): boolean {
     if (typeof action !== 'string' || !ACTION_ID.test(action)) return false;
-    const set = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    const set = ((typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base).set;
     if (set.filter !== undefined && !set.filter.set.has(action)) return false;
     for (const limit of set.limits.lookup(action)) if (limit.maxCalls === 0) return false;
     let permits = false;
@@ -221,7 +229,7 @@ class Policy implements CompiledPolicy {
     if (typeof request !== 'object' || request === null)
       return this.#malformed('Denied: the request is not an object.', trace);
     const action: unknown = request.action;
-    if (typeof action !== 'string' || !ACTION_ID.test(action)) {
+    if (typeof action !== 'string' || (!this.#validIds.has(action) && !ACTION_ID.test(action))) {
       return this.#malformed('Denied: the request has no valid action id.', trace);
     }
     const args: unknown = request.args;
@@ -229,7 +237,8 @@ class Policy implements CompiledPolicy {
       return this.#malformed(`Denied: the arguments of ${quote(action)} are not an object.`, trace);
     }
     const tenant: unknown = request.tenant;
-    const set = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    const prepared = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    const set = prepared.set;
     let denials: Denial[] | undefined;
 
     const intent = request.intent;
@@ -306,6 +315,10 @@ class Policy implements CompiledPolicy {
     let unmet: CompiledRule[] | undefined;
     let baseEscalates = false;
     const bit = provenanceBit(request.provenance);
+    if (denials === undefined && trace === undefined) {
+      const fixed = prepared.fixed.get(action);
+      if (fixed !== undefined) return fixed;
+    }
     for (const rule of set.rules.lookup(action)) {
       let failure: string | undefined;
       if (rule.provenanceMask !== 0 && (rule.provenanceMask & bit) === 0) {
@@ -336,48 +349,123 @@ class Policy implements CompiledPolicy {
         });
       }
     }
-
-    let decision: PolicyDecision;
-    if (denials !== undefined) {
-      decision = {
-        decision: 'DENY',
-        rules: denialIds(denials),
-        reason: denials[0]!.reason,
-        policy: this.digest,
-      };
-    } else if (escalations !== undefined && (baseEscalates || allows !== undefined)) {
-      // A tenant's escalation only applies to what the base policy would allow or escalate.
-      const first = escalations[0]!;
-      decision = {
-        decision: 'ESCALATE',
-        rules: ruleIds(escalations),
-        reason:
-          first.reason === undefined
-            ? `${quote(action)} requires human approval (${first.id}).`
-            : `Human approval required by ${first.id}: ${sentence(first.reason)}`,
-        policy: this.digest,
-      };
-    } else if (allows !== undefined) {
-      const first = allows[0]!;
-      decision = {
-        decision: 'ALLOW',
-        rules: ruleIds(allows),
-        reason:
-          first.reason === undefined
-            ? `${quote(action)} is allowed by ${first.id}.`
-            : `Allowed by ${first.id}: ${sentence(first.reason)}`,
-        policy: this.digest,
-      };
-    } else {
-      const reason =
-        unmet === undefined
-          ? `No rule allows ${quote(action)}; denied by default.`
-          : `No rule allows ${quote(action)} for this call (conditions of ${ruleIds(unmet).join(', ')} not met); denied by default.`;
-      trace?.push({ rule: 'default', kind: 'default', applied: true, because: reason });
-      decision = { decision: 'DENY', rules: DEFAULT_RULES, reason, policy: this.digest };
-    }
-    return Object.freeze(decision);
+    return settle(action, { denials, escalations, allows, unmet, baseEscalates }, this.digest, trace);
   }
+}
+
+/** @internal A rule set with the decisions its rules make whatever the request. */
+interface PreparedSet {
+  readonly set: RuleSet;
+  /**
+   * For each exact action id whose matching rules are all unconditional: the decision when no
+   * intent, tenant filter, transition or limit denies (frozen, built once at load time).
+   */
+  readonly fixed: ReadonlyMap<string, PolicyDecision>;
+}
+
+/** What the rules matching an action granted or denied. */
+interface RuleOutcome {
+  readonly denials: readonly Denial[] | undefined;
+  readonly escalations: readonly CompiledRule[] | undefined;
+  readonly allows: readonly CompiledRule[] | undefined;
+  readonly unmet: readonly CompiledRule[] | undefined;
+  readonly baseEscalates: boolean;
+}
+
+function isUnconditional(rule: CompiledRule): boolean {
+  return rule.provenanceMask === 0 && rule.validate === undefined;
+}
+
+/**
+ * Precomputes the decisions of `set` for its exact action ids whose rules are all unconditional.
+ * A tenant set reuses the base decision object when an action matches the very same rules.
+ */
+function prepareSet(set: RuleSet, base: PreparedSet | undefined, digest: string): PreparedSet {
+  const fixed = new Map<string, PolicyDecision>();
+  for (const [action, rules] of set.rules.exactEntries()) {
+    if (!rules.every(isUnconditional)) continue;
+    const shared = base?.fixed.get(action);
+    if (shared !== undefined && base !== undefined && sameRules(base.set.rules.lookup(action), rules)) {
+      fixed.set(action, shared);
+      continue;
+    }
+    let denials: Denial[] | undefined;
+    let escalations: CompiledRule[] | undefined;
+    let allows: CompiledRule[] | undefined;
+    let baseEscalates = false;
+    for (const rule of rules) {
+      if (rule.effect === 'deny')
+        denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
+      else if (rule.effect === 'escalate') {
+        escalations = append(escalations, rule);
+        if (rule.tenant === null) baseEscalates = true;
+      } else allows = append(allows, rule);
+    }
+    fixed.set(
+      action,
+      settle(action, { denials, escalations, allows, unmet: undefined, baseEscalates }, digest, undefined),
+    );
+  }
+  return { set, fixed };
+}
+
+function sameRules(left: readonly CompiledRule[], right: readonly CompiledRule[]): boolean {
+  if (left.length !== right.length) return false;
+  for (let index = 0; index < left.length; index++) if (left[index] !== right[index]) return false;
+  return true;
+}
+
+/**
+ * The decision for `action` once every check has run: deny > escalate > allow > default deny.
+ * Shared by the per-call path and the load-time precomputation, so both word decisions alike.
+ */
+function settle(
+  action: string,
+  outcome: RuleOutcome,
+  digest: string,
+  trace: SimulationStep[] | undefined,
+): PolicyDecision {
+  const { denials, escalations, allows, unmet } = outcome;
+  let decision: PolicyDecision;
+  if (denials !== undefined) {
+    decision = {
+      decision: 'DENY',
+      rules: denialIds(denials),
+      reason: denials[0]!.reason,
+      policy: digest,
+    };
+  } else if (escalations !== undefined && (outcome.baseEscalates || allows !== undefined)) {
+    // A tenant's escalation only applies to what the base policy would allow or escalate.
+    const first = escalations[0]!;
+    decision = {
+      decision: 'ESCALATE',
+      rules: ruleIds(escalations),
+      reason:
+        first.reason === undefined
+          ? `${quote(action)} requires human approval (${first.id}).`
+          : `Human approval required by ${first.id}: ${sentence(first.reason)}`,
+      policy: digest,
+    };
+  } else if (allows !== undefined) {
+    const first = allows[0]!;
+    decision = {
+      decision: 'ALLOW',
+      rules: ruleIds(allows),
+      reason:
+        first.reason === undefined
+          ? `${quote(action)} is allowed by ${first.id}.`
+          : `Allowed by ${first.id}: ${sentence(first.reason)}`,
+      policy: digest,
+    };
+  } else {
+    const reason =
+      unmet === undefined
+        ? `No rule allows ${quote(action)}; denied by default.`
+        : `No rule allows ${quote(action)} for this call (conditions of ${ruleIds(unmet).join(', ')} not met); denied by default.`;
+    trace?.push({ rule: 'default', kind: 'default', applied: true, because: reason });
+    decision = { decision: 'DENY', rules: DEFAULT_RULES, reason, policy: digest };
+  }
+  return Object.freeze(decision);
 }
 
 const DEFAULT_RULES: readonly string[] = Object.freeze(['default']);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PatternIndex, patternCovers, patternMatches } from './glob.js';
+import { createCoverFinder, PatternIndex, patternCovers, patternMatches } from './glob.js';
 
 describe('action globs', () => {
   it.each([
@@ -41,5 +42,45 @@ describe('action globs', () => {
     expect(index.lookup('fs.write')).toEqual(['a', 'b']);
     expect(index.lookup('net.get')).toEqual(['b']);
     expect(index.lookup('net.get')).toBe(index.lookup('net.get'));
+  });
+
+  it('groups repeated exact patterns in entry order and gives known actions without values an empty list', () => {
+    const index = new PatternIndex(
+      [
+        { pattern: 'fs.read', value: 'b1' },
+        { pattern: 'fs.*', value: 'a' },
+        { pattern: 'fs.read', value: 'b2' },
+        { pattern: 'fs.read', value: 'b1' },
+      ],
+      (left, right) => left[0]!.localeCompare(right[0]!),
+      ['net.get', 'fs.read'],
+    );
+    expect(index.lookup('fs.read')).toEqual(['a', 'b1', 'b2', 'b1']);
+    expect(index.lookup('net.get')).toEqual([]);
+    expect(Object.isFrozen(index.lookup('net.get'))).toBe(true);
+    expect(new Map(index.exactEntries())).toEqual(
+      new Map([
+        ['net.get', []],
+        ['fs.read', ['a', 'b1', 'b2', 'b1']],
+      ]),
+    );
+  });
+
+  it('finds the same first covering item as checking every item with patternCovers', () => {
+    const segment = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b');
+    const pattern = fc.array(segment, { minLength: 1, maxLength: 3 }).map((segments) => segments.join('.'));
+    const item = fc.record({ id: fc.nat(), patterns: fc.array(pattern, { minLength: 1, maxLength: 3 }) });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 8 }), fc.array(pattern, { maxLength: 8 }), (items, inners) => {
+        const find = createCoverFinder(items);
+        for (const inner of inners) {
+          const expected = items.find((candidate) =>
+            candidate.patterns.some((outer) => patternCovers(outer, inner)),
+          );
+          expect(find(inner)).toBe(expected);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

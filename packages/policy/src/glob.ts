@@ -43,6 +43,38 @@ export function patternCovers(outer: string, inner: string): boolean {
   return isGlob(outer) && globToRegExp(outer).test(inner);
 }
 
+/**
+ * @internal Returns a finder of the first item (in `items` order) with a pattern that covers a given
+ * pattern, as {@link patternCovers} decides. Exact ids sit in a `Map` and each glob is compiled
+ * once, so `n` lookups against `m` items cost about `n` times the number of globs, not `n * m`.
+ */
+export function createCoverFinder<T extends { readonly patterns: readonly string[] }>(
+  items: readonly T[],
+): (pattern: string) => T | undefined {
+  const exact = new Map<string, number>();
+  const globs: { readonly index: number; readonly pattern: string; readonly regExp: RegExp }[] = [];
+  items.forEach((item, index) => {
+    for (const pattern of item.patterns) {
+      if (isGlob(pattern)) globs.push({ index, pattern, regExp: globToRegExp(pattern) });
+      else if (!exact.has(pattern)) exact.set(pattern, index);
+    }
+  });
+  return (inner) => {
+    // An exact outer covers only itself; a glob outer covers its own text, everything when it is
+    // `**`, and otherwise what its expression matches (never a `**` glob).
+    let best = isGlob(inner) ? undefined : exact.get(inner);
+    const doubleStar = inner.includes('**');
+    for (const glob of globs) {
+      if (best !== undefined && glob.index >= best) break;
+      if (glob.pattern === inner || glob.pattern === '**' || (!doubleStar && glob.regExp.test(inner))) {
+        best = glob.index;
+        break;
+      }
+    }
+    return best === undefined ? undefined : items[best];
+  };
+}
+
 /** @internal One pattern and the value it carries. */
 export interface PatternEntry<T> {
   readonly pattern: string;
@@ -67,19 +99,27 @@ export class PatternIndex<T> {
     private readonly compare: (left: T, right: T) => number,
     knownActions: Iterable<string> = [],
   ) {
-    const exactIds = new Set<string>(knownActions);
+    // Exact entries grouped by id (in entry order), so the build is linear in ids and entries.
+    const byId = new Map<string, T[]>();
+    for (const id of knownActions) byId.set(id, []);
     for (const entry of entries) {
-      if (isGlob(entry.pattern)) this.globs.push({ regExp: globToRegExp(entry.pattern), value: entry.value });
-      else exactIds.add(entry.pattern);
+      if (isGlob(entry.pattern)) {
+        this.globs.push({ regExp: globToRegExp(entry.pattern), value: entry.value });
+        continue;
+      }
+      const values = byId.get(entry.pattern);
+      if (values === undefined) byId.set(entry.pattern, [entry.value]);
+      else values.push(entry.value);
     }
-    for (const id of exactIds) {
-      const values: T[] = [];
-      for (const entry of entries)
-        if (!isGlob(entry.pattern) && entry.pattern === id) values.push(entry.value);
+    for (const [id, values] of byId) {
       for (const glob of this.globs) if (glob.regExp.test(id)) values.push(glob.value);
-      values.sort(compare);
-      this.exact.set(id, Object.freeze(values));
+      this.exact.set(id, values.length === 0 ? this.empty : Object.freeze(values.sort(compare)));
     }
+  }
+
+  /** The exact ids the index holds (known actions and exact patterns), each with its values. */
+  exactEntries(): IterableIterator<[string, readonly T[]]> {
+    return this.exact.entries();
   }
 
   /** Every value whose pattern matches `action`, in `compare` order. */

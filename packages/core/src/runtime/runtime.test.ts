@@ -1108,3 +1108,111 @@ describe('configuration', () => {
     expect(createRuntime(base()).sessionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+/** A sink that, once `hold()` is called, keeps each append pending until it is settled by hand. */
+function createHoldingAuditSink() {
+  const recorded: AuditEvent[] = [];
+  const held: { event: AuditEvent; settle: (error?: Error) => void }[] = [];
+  let holding = false;
+  const sink = {
+    append(event: AuditEvent): Promise<void> {
+      if (!holding) {
+        recorded.push(event);
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        held.push({
+          event,
+          settle: (error) => {
+            if (error === undefined) {
+              recorded.push(event);
+              resolve();
+            } else {
+              reject(error);
+            }
+          },
+        });
+      });
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  return {
+    sink,
+    held,
+    recorded,
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+    },
+  };
+}
+
+describe('audit appends of a step are pipelined', () => {
+  it('starts decision.made, token.issued and token.consumed together and runs the tool only after all are recorded', async () => {
+    const holding = createHoldingAuditSink();
+    const context = setup({ audit: holding.sink });
+    await ready(context, [readStep, readStep]);
+    await context.runtime.executeStep(0, context.tool, { args: readStep.args, provenance: 'USER_TRUSTED' });
+    holding.hold();
+    const step = context.runtime.executeStep(1, context.tool, {
+      args: readStep.args,
+      provenance: 'USER_TRUSTED',
+    });
+    await vi.waitFor(() => expect(holding.held).toHaveLength(3));
+    expect(holding.held.map((item) => item.event.type)).toEqual([
+      'decision.made',
+      'token.issued',
+      'token.consumed',
+    ]);
+    expect(context.tool).toHaveBeenCalledTimes(1);
+    holding.release();
+    for (const item of holding.held.splice(0)) item.settle();
+    await step;
+    expect(context.tool).toHaveBeenCalledTimes(2);
+    expect(holding.recorded.slice(-4).map((event) => event.type)).toEqual([
+      'decision.made',
+      'token.issued',
+      'token.consumed',
+      'tool.executed',
+    ]);
+  });
+
+  for (const failing of ['decision.made', 'token.issued', 'token.consumed']) {
+    it(`fails closed when ${failing} is rejected after the token was already consumed`, async () => {
+      const holding = createHoldingAuditSink();
+      const context = setup({ audit: holding.sink });
+      await ready(context, [readStep, readStep]);
+      await context.runtime.executeStep(0, context.tool, { args: readStep.args, provenance: 'USER_TRUSTED' });
+      holding.hold();
+      const step = rejection(
+        context.runtime.executeStep(1, context.tool, { args: readStep.args, provenance: 'USER_TRUSTED' }),
+      );
+      await vi.waitFor(() => expect(holding.held).toHaveLength(3));
+      holding.release();
+      for (const item of holding.held.splice(0)) {
+        item.settle(item.event.type === failing ? new Error('disk full') : undefined);
+      }
+      const error = await step;
+      expect(error.code).toBe('AUDIT_FAILURE');
+      expect(error.details['event']).toBe(failing);
+      expect(context.tool).toHaveBeenCalledTimes(1);
+      expect(context.runtime.state).toBe('TERMINATED');
+      expect(context.authority.outstanding()).toBe(0);
+    });
+  }
+
+  it('fails closed when decision.made is rejected before the token is issued, revoking the late token', async () => {
+    const context = setup();
+    await ready(context);
+    context.audit.failWhen((event) => event.type === 'decision.made');
+    const error = await rejection(
+      context.runtime.authorize(0, { args: readStep.args, provenance: 'USER_TRUSTED' }),
+    );
+    expect(error.code).toBe('AUDIT_FAILURE');
+    expect(context.runtime.state).toBe('TERMINATED');
+    expect(context.authority.outstanding()).toBe(0);
+  });
+});

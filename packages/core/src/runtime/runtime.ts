@@ -487,9 +487,14 @@ class SessionRuntime implements AgentRuntime {
       const resolved = resolveTool(tool, step, index);
       const call = this.#prepareCall(index, step, options.args, options.provenance);
       checkToolArgs(resolved, call);
-      await this.#decide(call, epoch);
-      const token = await this.#issue(call, epoch);
-      return await this.#consumeAndRun(call, token, resolved, epoch);
+      const pending: Promise<void>[] = [];
+      try {
+        await this.#decide(call, epoch, pending);
+        const token = await this.#issue(call, epoch, pending);
+        return await this.#consumeAndRun(call, token, resolved, epoch, pending);
+      } catch (error) {
+        throw await auditFailureOr(pending, error);
+      }
     } finally {
       this.#stepInFlight = false;
     }
@@ -500,8 +505,15 @@ class SessionRuntime implements AgentRuntime {
     try {
       await moved;
       const call = this.#prepareCall(index, step, options.args, options.provenance);
-      await this.#decide(call, epoch);
-      const token = await this.#issue(call, epoch);
+      const pending: Promise<void>[] = [];
+      let token: AuthorityToken;
+      try {
+        await this.#decide(call, epoch, pending);
+        token = await this.#issue(call, epoch, pending);
+        await awaitInOrder(pending);
+      } catch (error) {
+        throw await auditFailureOr(pending, error);
+      }
       this.#authorizations.set(index, { provenance: call.provenance, epoch });
       return token;
     } finally {
@@ -671,8 +683,13 @@ class SessionRuntime implements AgentRuntime {
     };
   }
 
-  /** Policy (narrowed by the intent), audit, then DENY/ESCALATE handling per mode. Resolves when the call may have a token. */
-  async #decide(call: PreparedCall, epoch: number): Promise<void> {
+  /**
+   * Policy (narrowed by the intent), audit, then DENY/ESCALATE handling per mode. Resolves when the
+   * call may have a token. On the path to a token (ALLOW, or not enforced) the `decision.made` append
+   * is started and pushed to `pending` rather than awaited: the sink keeps call order, and the caller
+   * awaits every pending append before the tool runs. A DENY or ESCALATE awaits it here, as before.
+   */
+  async #decide(call: PreparedCall, epoch: number, pending: Promise<void>[]): Promise<void> {
     let decision: PolicyDecision;
     if (this.mode === 'disabled') {
       decision = Object.freeze({
@@ -686,7 +703,7 @@ class SessionRuntime implements AgentRuntime {
       decision = narrowToIntent(raw, this.#intent!.value, call.action);
     }
     const enforced = this.mode === 'enforce';
-    await this.#record('decision.made', {
+    const recorded = this.#record('decision.made', {
       stepIndex: call.index,
       action: call.action,
       decision: decision.decision,
@@ -702,8 +719,13 @@ class SessionRuntime implements AgentRuntime {
       mode: this.mode,
       enforced,
     });
+    if (!enforced || decision.decision === 'ALLOW') {
+      startPending(pending, recorded);
+      this.#checkEpoch(epoch, call.index);
+      return;
+    }
+    await recorded;
     this.#checkEpoch(epoch, call.index);
-    if (!enforced) return;
     if (decision.decision === 'DENY') {
       await this.#revokeSessionTokens('policy_violation', { stepIndex: call.index });
       throw new PolicyDenyError(`Step ${call.index} ("${call.action}") is denied: ${decision.reason}`, {
@@ -836,7 +858,8 @@ class SessionRuntime implements AgentRuntime {
     );
   }
 
-  async #issue(call: PreparedCall, epoch: number): Promise<AuthorityToken> {
+  /** Issues the call's token and starts (into `pending`) its `token.issued` append. */
+  async #issue(call: PreparedCall, epoch: number, pending: Promise<void>[]): Promise<AuthorityToken> {
     let token: AuthorityToken;
     try {
       token = await this.#authority.issue(call.binding);
@@ -847,20 +870,29 @@ class SessionRuntime implements AgentRuntime {
       await Promise.resolve(this.#authority.revoke(token, 'explicit')).catch(() => false);
       this.#checkEpoch(epoch, call.index);
     }
-    await this.#record('token.issued', {
-      fingerprint: token.fingerprint,
-      stepIndex: call.index,
-      action: call.action,
-      expiresAt: token.expiresAt,
-    });
+    startPending(
+      pending,
+      this.#record('token.issued', {
+        fingerprint: token.fingerprint,
+        stepIndex: call.index,
+        action: call.action,
+        expiresAt: token.expiresAt,
+      }),
+    );
     return token;
   }
 
+  /**
+   * Consumes the token, then awaits every pending append (`decision.made`, `token.issued`,
+   * `token.consumed`, in call order) before the tool runs: an audit failure there throws and the
+   * tool is not called.
+   */
   async #consumeAndRun<Output>(
     call: PreparedCall,
     token: AuthorityToken,
     tool: ResolvedTool<Output>,
     epoch: number,
+    pending: Promise<void>[],
   ): Promise<Labeled<Output>> {
     this.#checkEpoch(epoch, call.index);
     const fingerprint = typeof token?.fingerprint === 'string' ? token.fingerprint : 'unknown';
@@ -869,7 +901,11 @@ class SessionRuntime implements AgentRuntime {
     } catch (error) {
       throw await this.#authorityFailure(error, call, 'consume');
     }
-    await this.#record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action });
+    startPending(
+      pending,
+      this.#record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action }),
+    );
+    await awaitInOrder(pending);
     this.#checkEpoch(epoch, call.index);
     let startedAt: number;
     try {
@@ -939,7 +975,12 @@ class SessionRuntime implements AgentRuntime {
         );
       }
       checkToolArgs(resolved, call);
-      return await this.#consumeAndRun(call, token, resolved, epoch);
+      const pending: Promise<void>[] = [];
+      try {
+        return await this.#consumeAndRun(call, token, resolved, epoch, pending);
+      } catch (error) {
+        throw await auditFailureOr(pending, error);
+      }
     } finally {
       this.#stepInFlight = false;
     }
@@ -1152,6 +1193,38 @@ class SessionRuntime implements AgentRuntime {
       );
     }
   }
+}
+
+/**
+ * Adds an append that was started but not awaited to `pending`. A handler is attached at once so a
+ * rejection is never unhandled; the rejection still reaches whoever awaits the promise later.
+ */
+function startPending(pending: Promise<void>[], append: Promise<void>): void {
+  append.catch(ignore);
+  pending.push(append);
+}
+
+function ignore(): void {}
+
+/** Awaits the started appends in call order; throws the first (in that order) that failed. */
+async function awaitInOrder(pending: readonly Promise<void>[]): Promise<void> {
+  for (const append of pending) await append;
+}
+
+/**
+ * The error a step fails with once `error` was thrown while appends were pending: the audit
+ * failure (AUDIT_FAILURE, the session already terminated by `#record`) when one of them failed,
+ * so an audit failure is reported as such whatever it interrupted; otherwise `error` itself.
+ */
+async function auditFailureOr(pending: readonly Promise<void>[], error: unknown): Promise<unknown> {
+  for (const append of pending) {
+    try {
+      await append;
+    } catch (failure) {
+      return failure;
+    }
+  }
+  return error;
 }
 
 function readDigest(policy: PolicyEvaluator): string {

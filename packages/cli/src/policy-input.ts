@@ -1,4 +1,4 @@
-import { type CompiledPolicy, type PolicyFinding, validatePolicy } from '@ape/policy';
+import type { CompiledPolicy, PolicyFinding } from '@ape/policy';
 import { CommandFailure } from './command-failure.js';
 import type { CommandContext } from './context.js';
 import { EXIT_CODES } from './exit-codes.js';
@@ -21,9 +21,11 @@ export function formatFindingLine(finding: PolicyFinding, displayFile: string): 
 
 /**
  * @internal Loads the policy a command works on. A file that cannot be read stops the command with
- * exit 2; a file that is not a valid policy with exit 1, naming its first error.
+ * exit 2; a file that is not a valid policy with exit 1, naming its first error. `@ape/policy` is
+ * loaded here, on first use, so commands that never read a policy do not pay for it.
  */
-export function loadPolicyArgument(context: CommandContext, given: string): CompiledPolicy {
+export async function loadPolicyArgument(context: CommandContext, given: string): Promise<CompiledPolicy> {
+  const { validatePolicy } = await import('@ape/policy');
   const validation = validatePolicy(context.resolvePath(given));
   if (validation.ok && validation.policy !== undefined) return validation.policy;
   const unreadable = validation.findings.find((finding) => finding.code === FILE_UNREADABLE);

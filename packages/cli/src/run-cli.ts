@@ -1,4 +1,3 @@
-import { ApeError } from '@ape/core';
 import { CommanderError } from 'commander';
 import { CommandFailure } from './command-failure.js';
 import { type CommandContext, createCommandContext } from './context.js';
@@ -24,11 +23,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
     await createProgram(context).parseAsync([...argv], { from: 'user' });
     return context.exitCode;
   } catch (error) {
-    return reportError(error, context);
+    return await reportError(error, context);
   }
 }
 
-function reportError(error: unknown, context: CommandContext): ExitCode {
+async function reportError(error: unknown, context: CommandContext): Promise<ExitCode> {
   if (error instanceof CommanderError) {
     if (HELP_CODES.has(error.code)) return error.exitCode === 0 ? EXIT_CODES.OK : EXIT_CODES.CANNOT_RUN;
     context.printError(error.message.replace(/^error: /, ''));
@@ -38,6 +37,8 @@ function reportError(error: unknown, context: CommandContext): ExitCode {
     context.printError(error.message);
     return error.exitCode;
   }
+  // Loaded here, not at start: a run that never touches a policy or an intent does not pay for it.
+  const { ApeError } = await import('@ape/core');
   if (ApeError.isInstance(error)) {
     context.printError(error.message);
     return EXIT_CODES.CANNOT_RUN;

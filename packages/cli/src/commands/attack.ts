@@ -30,7 +30,7 @@ export function registerAttackCommand(program: Command, context: CommandContext)
     const environment =
       options.policy === undefined
         ? shippedEnvironment()
-        : singlePolicyEnvironment(loadPolicyArgument(context, options.policy), options.policy);
+        : singlePolicyEnvironment(await loadPolicyArgument(context, options.policy), options.policy);
     const report = await runAttacks(ATTACK_SCENARIOS, environment, options.policy ?? 'shipped');
     if (!report.ok) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {

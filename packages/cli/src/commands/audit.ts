@@ -1,11 +1,4 @@
-import {
-  type AuditRecord,
-  AuditLogError,
-  type AuditVerification,
-  readAllAuditRecords,
-  readAuditLog,
-  verifyAuditLog,
-} from '@ape/audit';
+import type { AuditRecord, AuditVerification } from '@ape/audit';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
@@ -63,6 +56,7 @@ export function registerAuditCommand(program: Command, context: CommandContext):
       .description('check the hash chain; exit 1 on tampering, naming the first bad record')
       .argument('<log>', 'the audit log file'),
   ).action(async (file: string, options: CommonOptions) => {
+    const { verifyAuditLog } = await import('@ape/audit');
     const verification = await readOrFail(() => verifyAuditLog(context.resolvePath(file)));
     if (!verification.ok) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {
@@ -82,6 +76,7 @@ export function registerAuditCommand(program: Command, context: CommandContext):
       .option('--tenant <id>', 'only this tenant')
       .option('--type <type>', 'only this event type, such as decision.made'),
   ).action(async (file: string, options: ShowOptions) => {
+    const { readAllAuditRecords, readAuditLog } = await import('@ape/audit');
     const path = context.resolvePath(file);
     const filter = {
       ...(options.session === undefined ? {} : { session: options.session }),
@@ -102,6 +97,7 @@ export function registerAuditCommand(program: Command, context: CommandContext):
       .argument('<log>', 'the audit log file')
       .option('-n, --lines <count>', 'how many records', parseCount, DEFAULT_TAIL_COUNT),
   ).action(async (file: string, options: TailOptions) => {
+    const { readAllAuditRecords } = await import('@ape/audit');
     const records = await readOrFail(() => readAllAuditRecords(context.resolvePath(file)));
     printRecords(context, options.lines === 0 ? [] : records.slice(-options.lines), options);
   });
@@ -118,6 +114,7 @@ export function parseCount(value: string): number {
  * read at all stops the command (exit 2).
  */
 async function readOrFail<T>(read: () => Promise<T>): Promise<T> {
+  const { AuditLogError } = await import('@ape/audit');
   try {
     return await read();
   } catch (error) {

@@ -1,4 +1,4 @@
-import { diffPolicies, type PolicyDiff, type PolicyDifference } from '@ape/verify';
+import type { PolicyDiff, PolicyDifference } from '@ape/verify';
 import type { Command } from 'commander';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
@@ -21,8 +21,9 @@ export function registerDiffCommand(program: Command, context: CommandContext): 
       .argument('<old>', 'the old policy file')
       .argument('<new>', 'the new policy file'),
   ).action(async (oldFile: string, newFile: string, options: CommonOptions) => {
-    const before = loadVerifiableArgument(context, oldFile);
-    const after = loadVerifiableArgument(context, newFile);
+    const before = await loadVerifiableArgument(context, oldFile);
+    const after = await loadVerifiableArgument(context, newFile);
+    const { diffPolicies } = await import('@ape/verify');
     const diff = await diffPolicies(before, after);
     if (!diff.equivalent) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {

@@ -39,8 +39,8 @@ export function registerExplainCommand(program: Command, context: CommandContext
       .command('explain')
       .description('print a table of what a policy allows, denies and escalates')
       .argument('<policy>', 'the policy file'),
-  ).action((policyFile: string, options: CommonOptions) => {
-    const policy = loadPolicyArgument(context, policyFile);
+  ).action(async (policyFile: string, options: CommonOptions) => {
+    const policy = await loadPolicyArgument(context, policyFile);
     const rows = sortRows(policy.explain());
     if (options.json === true) {
       const report: ExplainReport = {

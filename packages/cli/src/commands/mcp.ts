@@ -1,11 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import {
-  type McpServerCommand,
-  draftPolicy,
-  readMcpServerConfig,
-  runMcpProxy,
-  scanMcpServerCommand,
-} from '@ape/mcp';
+import type { McpServerCommand } from '@ape/mcp';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
@@ -26,9 +20,13 @@ interface ScanOptions extends ServerOptions, CommonOptions {
   readonly output?: string;
 }
 
+/** The sibling module `ape mcp` uses, loaded when a subcommand runs rather than when `ape` starts. */
+type McpModule = typeof import('@ape/mcp');
+
 /** The server to start: `--config <file> --server <name>`, or the command after `--`. */
 function serverCommand(
   context: CommandContext,
+  mcp: McpModule,
   words: readonly string[],
   options: ServerOptions,
 ): McpServerCommand {
@@ -38,7 +36,7 @@ function serverCommand(
     }
     if (words.length > 0)
       throw new CommandFailure('give either --config/--server or a command after --, not both');
-    return readMcpServerConfig(context.resolvePath(options.config), options.server);
+    return mcp.readMcpServerConfig(context.resolvePath(options.config), options.server);
   }
   const [command, ...args] = words;
   if (command === undefined) {
@@ -66,8 +64,9 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     .option('--server <name>', 'the server to start from --config')
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
-      const server = serverCommand(context, words, options);
-      await runMcpProxy({
+      const module = await import('@ape/mcp');
+      const server = serverCommand(context, module, words, options);
+      await module.runMcpProxy({
         policy: context.resolvePath(options.policy),
         server,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
@@ -88,9 +87,10 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       .option('--server <name>', 'the server to start from --config')
       .argument('[command...]', 'the server command and its arguments, after --'),
   ).action(async (words: string[], options: ScanOptions) => {
-    const server = serverCommand(context, words, options);
-    const scan = await scanMcpServerCommand(server);
-    const draft = draftPolicy(scan);
+    const module = await import('@ape/mcp');
+    const server = serverCommand(context, module, words, options);
+    const scan = await module.scanMcpServerCommand(server);
+    const draft = module.draftPolicy(scan);
     if (options.output !== undefined) {
       const file = context.resolvePath(options.output);
       try {

@@ -1,7 +1,5 @@
 import type { ActionRequest, IntentScope, PolicyDecision, ProvenanceLabel } from '@ape/core';
-import { createIntent, IntentError } from '@ape/core';
 import type { CompiledPolicy } from '@ape/policy';
-import { parseLabel, ProvenanceError } from '@ape/provenance';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
@@ -36,6 +34,12 @@ export const SIMULATED_INTENT_SCOPE = 'ape simulate';
 
 const BATCH_KEYS: ReadonlySet<string> = new Set(['action', 'args', 'provenance', 'tenant']);
 
+/** The sibling modules `ape simulate` uses, loaded when it runs rather than when `ape` starts. */
+interface SimulateModules {
+  readonly core: typeof import('@ape/core');
+  readonly provenance: typeof import('@ape/provenance');
+}
+
 /** @internal Every flag that shapes a request, already checked. */
 interface RequestDefaults {
   readonly args: Readonly<Record<string, unknown>>;
@@ -59,22 +63,24 @@ export function registerSimulateCommand(program: Command, context: CommandContex
       .option('--intent <file>', 'a JSON intent the decision is narrowed to')
       .option('--previous-action <action>', 'the action of the previous step (for tool_transitions)')
       .option('--batch <file>', 'a JSON Lines file of requests, one result a line'),
-  ).action((policyFile: string, action: string | undefined, options: SimulateOptions) => {
+  ).action(async (policyFile: string, action: string | undefined, options: SimulateOptions) => {
     if (options.batch === undefined && action === undefined) {
       throw new CommandFailure('missing the action to simulate (or give --batch <file.jsonl>)');
     }
     if (options.batch !== undefined && action !== undefined) {
       throw new CommandFailure('give either an action or --batch, not both');
     }
-    const defaults = requestDefaults(context, options);
+    const [core, provenance] = await Promise.all([import('@ape/core'), import('@ape/provenance')]);
+    const modules: SimulateModules = { core, provenance };
+    const defaults = requestDefaults(context, modules, options);
     if (options.batch !== undefined) {
-      const requests = readBatch(context, options.batch, defaults);
-      const policy = loadPolicyArgument(context, policyFile);
+      const requests = readBatch(context, modules, options.batch, defaults);
+      const policy = await loadPolicyArgument(context, policyFile);
       runBatch(context, policy, requests, options);
       return;
     }
     const request = buildRequest(action ?? '', defaults);
-    const policy = loadPolicyArgument(context, policyFile);
+    const policy = await loadPolicyArgument(context, policyFile);
     const decision = toJson(policy.simulate(request));
     if (options.json === true) {
       context.printJson(decision);
@@ -90,10 +96,14 @@ export function registerSimulateCommand(program: Command, context: CommandContex
   });
 }
 
-function requestDefaults(context: CommandContext, options: SimulateOptions): RequestDefaults {
+function requestDefaults(
+  context: CommandContext,
+  modules: SimulateModules,
+  options: SimulateOptions,
+): RequestDefaults {
   const args = parseJsonObject(options.args, '--args');
-  const provenance = label(options.provenance, '--provenance');
-  const intent = options.intent === undefined ? undefined : readIntent(context, options.intent);
+  const provenance = label(modules, options.provenance, '--provenance');
+  const intent = options.intent === undefined ? undefined : readIntent(context, modules, options.intent);
   return {
     args,
     provenance,
@@ -103,24 +113,26 @@ function requestDefaults(context: CommandContext, options: SimulateOptions): Req
   };
 }
 
-function label(text: string, where: string): ProvenanceLabel {
+function label(modules: SimulateModules, text: string, where: string): ProvenanceLabel {
   try {
-    return parseLabel(text);
+    return modules.provenance.parseLabel(text);
   } catch (error) {
-    if (ProvenanceError.isInstance(error)) throw new CommandFailure(`${where}: ${error.message}`);
+    if (modules.provenance.ProvenanceError.isInstance(error))
+      throw new CommandFailure(`${where}: ${error.message}`);
     throw error;
   }
 }
 
-function readIntent(context: CommandContext, given: string): IntentScope {
+function readIntent(context: CommandContext, modules: SimulateModules, given: string): IntentScope {
   const value = parseJson(readInputFile(context.resolvePath(given), given), `intent file ${given}`);
   if (!isJsonObject(value)) throw new CommandFailure(`intent file ${given} must hold a JSON object`);
   const input = value['scope'] === undefined ? { ...value, scope: SIMULATED_INTENT_SCOPE } : value;
   try {
-    const intent = createIntent(input).value;
+    const intent = modules.core.createIntent(input).value;
     return { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions };
   } catch (error) {
-    if (IntentError.isInstance(error)) throw new CommandFailure(`intent file ${given}: ${error.message}`);
+    if (modules.core.IntentError.isInstance(error))
+      throw new CommandFailure(`intent file ${given}: ${error.message}`);
     throw error;
   }
 }
@@ -139,7 +151,12 @@ function buildRequest(action: string, defaults: RequestDefaults): ActionRequest 
 }
 
 /** @internal Parses every line first, so a malformed line stops the batch before any output. */
-function readBatch(context: CommandContext, given: string, defaults: RequestDefaults): ActionRequest[] {
+function readBatch(
+  context: CommandContext,
+  modules: SimulateModules,
+  given: string,
+  defaults: RequestDefaults,
+): ActionRequest[] {
   const text = readInputFile(context.resolvePath(given), given);
   const requests: ActionRequest[] = [];
   text.split('\n').forEach((raw, index) => {
@@ -168,7 +185,7 @@ function readBatch(context: CommandContext, given: string, defaults: RequestDefa
       buildRequest(action, {
         ...defaults,
         ...(args === undefined ? {} : { args }),
-        ...(provenance === undefined ? {} : { provenance: label(String(provenance), where) }),
+        ...(provenance === undefined ? {} : { provenance: label(modules, String(provenance), where) }),
         ...(tenant === undefined ? {} : { tenant }),
       }),
     );

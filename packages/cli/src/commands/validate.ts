@@ -1,4 +1,4 @@
-import { type PolicyFinding, validatePolicy } from '@ape/policy';
+import type { PolicyFinding, validatePolicy } from '@ape/policy';
 import type { Command } from 'commander';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
@@ -28,8 +28,9 @@ export function registerValidateCommand(program: Command, context: CommandContex
       .alias('validate-policy')
       .description('check policy files: YAML, schema, limits and lint; exit 1 on any error finding')
       .argument('<policy...>', 'policy files (YAML, or JSON with a .json extension)'),
-  ).action((files: string[], options: CommonOptions) => {
-    const results = files.map((file) => validateOne(context, file));
+  ).action(async (files: string[], options: CommonOptions) => {
+    const { validatePolicy } = await import('@ape/policy');
+    const results = files.map((file) => validateOne(context, validatePolicy, file));
     const report: ValidateReport = { ok: results.every((result) => result.ok), files: results };
     for (const result of results) {
       const unreadable = result.findings.find((finding) => finding.code === FILE_UNREADABLE);
@@ -49,9 +50,9 @@ export function registerValidateCommand(program: Command, context: CommandContex
   });
 }
 
-function validateOne(context: CommandContext, file: string): ValidatedFile {
+function validateOne(context: CommandContext, validate: typeof validatePolicy, file: string): ValidatedFile {
   const resolved = context.resolvePath(file);
-  const validation = validatePolicy(resolved);
+  const validation = validate(resolved);
   const findings = validation.findings.map((finding) =>
     finding.file === resolved ? { ...finding, file } : finding,
   );

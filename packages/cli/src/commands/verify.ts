@@ -1,18 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PolicyError } from '@ape/core';
-import {
-  type CheckResult,
-  EXPORT_FORMATS,
-  type ExportFormat,
-  exportModel,
-  exportPolicyModel,
-  loadAssertions,
-  loadVerifiablePolicy,
-  type PolicyAssertions,
-  type VerifiablePolicy,
-  type VerificationReport,
-  verifyPolicy,
+import type {
+  CheckResult,
+  ExportFormat,
+  PolicyAssertions,
+  VerifiablePolicy,
+  VerificationReport,
 } from '@ape/verify';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
@@ -21,6 +14,15 @@ import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { loadPolicyArgument } from '../policy-input.js';
 import type { Style } from '../style.js';
+
+/**
+ * @internal The formats `--export` takes: `@ape/verify`'s `EXPORT_FORMATS`, spelled out here so the
+ * help text does not load the prover (a test keeps the two lists equal).
+ */
+export const EXPORT_FORMAT_NAMES: readonly ExportFormat[] = ['tla', 'alloy', 'smt2', 'dafny', 'json'];
+
+/** The sibling module `ape verify` uses, loaded when it runs rather than when `ape` starts. */
+type VerifyModule = typeof import('@ape/verify');
 
 /** @internal Options of `ape verify`. */
 export interface VerifyCommandOptions extends CommonOptions {
@@ -38,14 +40,23 @@ export interface VerifyJson extends VerificationReport {
  * @internal Loads a policy for verification: unreadable → exit 2, invalid → exit 1, with the same
  * one-line messages as every other command.
  */
-export function loadVerifiableArgument(context: CommandContext, given: string): VerifiablePolicy {
-  loadPolicyArgument(context, given);
+export async function loadVerifiableArgument(
+  context: CommandContext,
+  given: string,
+): Promise<VerifiablePolicy> {
+  await loadPolicyArgument(context, given);
+  const { loadVerifiablePolicy } = await import('@ape/verify');
   return loadVerifiablePolicy(context.resolvePath(given));
 }
 
-function readAssertions(context: CommandContext, given: string): PolicyAssertions {
+async function readAssertions(
+  context: CommandContext,
+  verify: VerifyModule,
+  given: string,
+): Promise<PolicyAssertions> {
+  const { PolicyError } = await import('@ape/core');
   try {
-    return loadAssertions(context.resolvePath(given));
+    return verify.loadAssertions(context.resolvePath(given));
   } catch (error) {
     if (PolicyError.isInstance(error)) {
       throw new CommandFailure(`assertions: ${error.message.replace(context.resolvePath(given), given)}`);
@@ -56,9 +67,9 @@ function readAssertions(context: CommandContext, given: string): PolicyAssertion
 
 function exportFormat(text: string | undefined): ExportFormat | undefined {
   if (text === undefined) return undefined;
-  if (!(EXPORT_FORMATS as readonly string[]).includes(text)) {
+  if (!(EXPORT_FORMAT_NAMES as readonly string[]).includes(text)) {
     throw new CommandFailure(
-      `--export must be one of ${EXPORT_FORMATS.join(', ')} (got ${JSON.stringify(text)})`,
+      `--export must be one of ${EXPORT_FORMAT_NAMES.join(', ')} (got ${JSON.stringify(text)})`,
     );
   }
   return text as ExportFormat;
@@ -78,17 +89,21 @@ export function registerVerifyCommand(program: Command, context: CommandContext)
       )
       .argument('<policy>', 'the policy file')
       .option('--assert <file>', 'a YAML file of assertions: always_deny, never_allow_with, must_escalate')
-      .option('--export <format>', `also write the model: ${EXPORT_FORMATS.join(', ')}`)
+      .option('--export <format>', `also write the model: ${EXPORT_FORMAT_NAMES.join(', ')}`)
       .option('--out <dir>', 'the directory --export writes to (default: the working directory)'),
   ).action(async (policyFile: string, options: VerifyCommandOptions) => {
     const format = exportFormat(options.export);
     if (options.out !== undefined && format === undefined)
       throw new CommandFailure('--out needs --export <format>');
-    const assertions = options.assert === undefined ? undefined : readAssertions(context, options.assert);
-    const verifiable = loadVerifiableArgument(context, policyFile);
-    const report = await verifyPolicy(verifiable, assertions === undefined ? {} : { assertions });
+    const verify = await import('@ape/verify');
+    const assertions =
+      options.assert === undefined ? undefined : await readAssertions(context, verify, options.assert);
+    const verifiable = await loadVerifiableArgument(context, policyFile);
+    const report = await verify.verifyPolicy(verifiable, assertions === undefined ? {} : { assertions });
     const exported =
-      format === undefined ? undefined : writeExport(context, verifiable, format, options.out, assertions);
+      format === undefined
+        ? undefined
+        : writeExport(context, verify, verifiable, format, options.out, assertions);
     if (!report.ok) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {
       const json: VerifyJson = { ...report, ...(exported === undefined ? {} : { exported }) };
@@ -105,20 +120,23 @@ export function registerVerifyCommand(program: Command, context: CommandContext)
         'print the verification model of a policy as JSON (ACTIONS, ALLOW, DENY, ESCALATE, rules, ...)',
       )
       .argument('<policy>', 'the policy file'),
-  ).action((policyFile: string) => {
-    context.printJson(exportPolicyModel(loadVerifiableArgument(context, policyFile)));
+  ).action(async (policyFile: string) => {
+    const verifiable = await loadVerifiableArgument(context, policyFile);
+    const { exportPolicyModel } = await import('@ape/verify');
+    context.printJson(exportPolicyModel(verifiable));
   });
 }
 
 function writeExport(
   context: CommandContext,
+  verify: VerifyModule,
   verifiable: VerifiablePolicy,
   format: ExportFormat,
   out: string | undefined,
   assertions: PolicyAssertions | undefined,
 ): string[] {
   const directory = context.resolvePath(out ?? '.');
-  const files = exportModel(exportPolicyModel(verifiable), format, assertions);
+  const files = verify.exportModel(verify.exportPolicyModel(verifiable), format, assertions);
   try {
     mkdirSync(directory, { recursive: true });
     for (const file of files) writeFileSync(join(directory, file.name), file.content);

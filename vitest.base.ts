@@ -24,7 +24,8 @@ export function baseVitestConfig() {
     test: {
       include: ['src/**/*.test.ts'],
       environment: 'node',
-      testTimeout: 30_000,
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
     },
   });
 }

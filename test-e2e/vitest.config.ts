@@ -8,7 +8,7 @@ export default defineConfig({
   test: {
     include: ['test-e2e/**/*.test.ts'],
     environment: 'node',
-    testTimeout: 60_000,
+    testTimeout: 180_000,
     hookTimeout: 120_000,
     fileParallelism: false,
   },

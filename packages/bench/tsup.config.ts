@@ -2,10 +2,10 @@ import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
 // A private runner, not a library: two ESM scripts (run, profile), no declarations. The peers stay external
-// (cedar-wasm loads its .wasm file relative to its own module).
+// (cedar-wasm loads its .wasm file relative to its own module), and so does the MCP SDK.
 export default defineConfig({
   ...baseConfig({ run: 'src/run.ts', profile: 'src/profile.ts' }),
   format: ['esm'],
   dts: false,
-  external: ['@cedar-policy/cedar-wasm', 'casbin', 'tinybench'],
+  external: ['@cedar-policy/cedar-wasm', 'casbin', 'tinybench', '@modelcontextprotocol/sdk'],
 });

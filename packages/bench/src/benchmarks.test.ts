@@ -26,7 +26,7 @@ function expectWellFormedRow(row: Row): void {
 }
 
 describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
-  it('runs every case of issue 9 once and returns a well-formed JSON report', async () => {
+  it('runs every case of issue 9 and the MCP gateway case once and returns a well-formed JSON report', async () => {
     const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
 
     expect(report.schemaVersion).toBe(1);
@@ -40,7 +40,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     expect(Object.keys(report.machine.os).sort()).toEqual(['arch', 'platform', 'release']);
     expect(report.versions['@cedar-policy/cedar-wasm']).toBe('4.13.0');
 
-    expect(report.cases.map((result) => result.number)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(report.cases.map((result) => result.number ?? result.id)).toEqual([
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      'mcp-gateway',
+    ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
       for (const row of result.rows) expectWellFormedRow(row);
@@ -57,7 +67,20 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       .filter((row) => row.engine === 'ape' && row.status === 'measured');
     for (const row of measuredApe) expect(Object.keys(row.speedup ?? {}).sort()).toEqual(['casbin', 'cedar']);
 
-    expect(report.targets.length).toBeGreaterThanOrEqual(12);
+    const gateway = report.cases.find((result) => result.id === 'mcp-gateway');
+    expect(gateway?.rows.map((row) => row.id)).toEqual([
+      'mcp:memory:direct',
+      'mcp:memory:gateway',
+      'mcp:stdio:direct',
+      'mcp:stdio:gateway',
+    ]);
+    expect(gateway?.rows.filter((row) => row.group === 'mcp-memory').map((row) => row.status)).toEqual([
+      'measured',
+      'measured',
+    ]);
+    expect(report.targets.map((target) => target.id)).toContain('mcp-gateway-added-p50');
+
+    expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {
       expect(target.goal.length).toBeGreaterThan(0);
       expect(target.measured.length).toBeGreaterThan(0);

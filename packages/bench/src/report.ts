@@ -189,7 +189,7 @@ export function formatReport(report: BenchReport): string {
     for (const note of result.notes) out.push(`  note: ${note}`);
     out.push('');
   }
-  out.push('Targets (issue 9)');
+  out.push('Targets (issues 9 and 11)');
   out.push(
     table(
       ['target', 'goal', 'measured', 'met'],

@@ -1,43 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { statsOf } from '../harness.js';
 import { measuredRow, type Row } from '../report.js';
 import { targetAtMost } from '../targets.js';
 import type { BenchCase } from './context.js';
-import { caseResult } from './shared.js';
+import { caseResult, cliBinary, repositoryRoot } from './shared.js';
 
 /** Process launches per row in a full run. */
 const RUNS = 20;
-
-/** The directory holding `policies/example_policy.yaml`, searched upwards from this module. */
-function repositoryRoot(): string | undefined {
-  let directory = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(directory, 'policies', 'example_policy.yaml'))) return directory;
-    const parent = dirname(directory);
-    if (parent === directory) return undefined;
-    directory = parent;
-  }
-}
-
-/** The `ape` binary of the installed @ape/cli, if it is built. */
-function cliBinary(): string | undefined {
-  try {
-    const manifestPath = createRequire(import.meta.url).resolve('@ape/cli/package.json');
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
-      bin?: string | Record<string, string>;
-    };
-    const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.['ape'];
-    if (bin === undefined) return undefined;
-    const path = resolve(dirname(manifestPath), bin);
-    return existsSync(path) ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Wall time of whole processes, in microseconds, launched one after another. */
 function timeProcesses(args: readonly string[], runs: number): { samples: number[]; failure?: string } {

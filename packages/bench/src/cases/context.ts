@@ -15,7 +15,7 @@ export interface CaseContext {
   readonly log: (message: string) => void;
 }
 
-/** One benchmark case. To add one (e.g. the MCP gateway), write a module exporting this and list it in `cases/index.ts`. */
+/** One benchmark case. To add one, write a module exporting this and list it in `cases/index.ts`. */
 export interface BenchCase {
   readonly id: string;
   /** The case number in issue 9, when it has one. */

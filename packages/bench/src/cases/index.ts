@@ -3,14 +3,15 @@ import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
+import { mcpGatewayCase } from './mcp-gateway.js';
 import { scalingCase } from './scaling.js';
 import { threeListCase } from './three-list.js';
 import { tokensCase } from './tokens.js';
 
 /**
  * Every case, in the order they run. Scaling runs last because its largest APE policy may use
- * whatever is left of the time budget. The report lists cases by number. To add a case (such as
- * the MCP gateway latency), append its module here.
+ * whatever is left of the time budget. The report lists cases by number. To add a case, list its
+ * module here.
  */
 export const CASES: readonly BenchCase[] = [
   threeListCase,
@@ -19,5 +20,6 @@ export const CASES: readonly BenchCase[] = [
   durableAuditCase,
   tokensCase,
   cliColdStartCase,
+  mcpGatewayCase,
   scalingCase,
 ];

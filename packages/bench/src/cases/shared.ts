@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CaseResult, Row, TargetResult } from '../report.js';
 import type { BenchCase } from './context.js';
 
@@ -41,4 +45,31 @@ export function caseResult(
     targets,
     notes,
   };
+}
+
+/** The directory holding `policies/example_policy.yaml`, searched upwards from this module. */
+export function repositoryRoot(): string | undefined {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(directory, 'policies', 'example_policy.yaml'))) return directory;
+    const parent = dirname(directory);
+    if (parent === directory) return undefined;
+    directory = parent;
+  }
+}
+
+/** The `ape` binary of the installed @ape/cli, if it is built. */
+export function cliBinary(): string | undefined {
+  try {
+    const manifestPath = createRequire(import.meta.url).resolve('@ape/cli/package.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+      bin?: string | Record<string, string>;
+    };
+    const bin = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.['ape'];
+    if (bin === undefined) return undefined;
+    const path = resolve(dirname(manifestPath), bin);
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }

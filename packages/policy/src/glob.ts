@@ -1,4 +1,6 @@
-/** @internal True when `pattern` contains a wildcard. */
+/**
+ * True when an action pattern is a glob (contains `*`). Public as `isActionGlob`.
+ */
 export function isGlob(pattern: string): boolean {
   return pattern.includes('*');
 }
@@ -25,7 +27,11 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`${source}$`);
 }
 
-/** @internal Whether `pattern` matches the action id (exact compare or glob). Load-time use only. */
+/**
+ * Whether an action pattern (exact id, or glob: `*` never crosses a `.`, `**` does) matches an action
+ * id. Compiles the glob on every call: for tools (verification, linters), not for hot paths. Public as
+ * `matchesActionPattern`.
+ */
 export function patternMatches(pattern: string, action: string): boolean {
   return isGlob(pattern) ? globToRegExp(pattern).test(action) : pattern === action;
 }

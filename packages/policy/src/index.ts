@@ -4,6 +4,7 @@
  * explain and simulate.
  */
 export { formatFinding } from './findings.js';
+export { isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
 export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
 export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';

@@ -104,14 +104,21 @@ const SEED_FILES: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * The policies directory: the option, else `demo-policies/` shipped in this package, else the
- * repository's `policies/` (both one level above this module in `src/` and in `dist/`).
+ * The directory holding the example policies (`example_policy.yaml`, `human_in_loop.yaml`,
+ * `multi_tenant.yaml`, `read_only.yaml`, `untrusted_web.yaml`, `workspace_files.yaml`): the copy
+ * shipped in this package (`demo-policies/`, kept identical to the repository's `policies/` by a
+ * test), else the repository's `policies/`. Other tools (`ape attack`) read them from here so the
+ * published packages hold one copy.
  */
-function locatePolicies(explicit: string | undefined): string {
-  if (explicit !== undefined) return resolve(explicit);
+export function shippedPoliciesDirectory(): string {
   const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
   const candidates = [join(packageRoot, 'demo-policies'), join(packageRoot, '..', '..', 'policies')];
   return candidates.find((candidate) => existsSync(join(candidate, POLICY_FILES[0]!))) ?? candidates[0]!;
+}
+
+/** The policies directory of a demo run: the option, else {@link shippedPoliciesDirectory}. */
+function locatePolicies(explicit: string | undefined): string {
+  return explicit === undefined ? shippedPoliciesDirectory() : resolve(explicit);
 }
 
 /** ANSI styling that collapses to plain text when colour is off. */

@@ -13,7 +13,7 @@ export type {
 } from './agent.js';
 export { bindArguments, createReferenceAgent } from './agent.js';
 export type { DemoOptions, DemoReport, DemoScenarioResult } from './demo.js';
-export { DEMO_SCENARIO_IDS, runDemo } from './demo.js';
+export { DEMO_SCENARIO_IDS, runDemo, shippedPoliciesDirectory } from './demo.js';
 export type {
   AgentPlan,
   AgentStep,

@@ -44,7 +44,7 @@ const ESCALATION_TIMEOUT_MS = 5_000;
 
 const CLOCK_START = 1_767_225_600_000;
 
-/** @internal Compiles one shipped policy from its embedded text (file name kept, so the digest is the file's). */
+/** @internal Compiles one shipped policy from its text (file name kept, so the digest is the file's). */
 export function loadShippedPolicy(name: ShippedPolicyName): CompiledPolicy {
   return loadPolicy({ text: SHIPPED_POLICY_TEXTS[name], filename: `${name}.yaml` });
 }

@@ -7,7 +7,7 @@ import { SHIPPED_POLICY_NAMES, SHIPPED_POLICY_TEXTS } from './shipped-policies.j
 
 const POLICIES = join(import.meta.dirname, '..', '..', '..', '..', 'policies');
 
-describe('the policies embedded for ape attack', () => {
+describe('the policies ape attack reads from @ape/reference-agent', () => {
   it('are byte for byte the files in policies/', () => {
     for (const name of SHIPPED_POLICY_NAMES) {
       expect(SHIPPED_POLICY_TEXTS[name], name).toBe(readFileSync(join(POLICIES, `${name}.yaml`), 'utf8'));

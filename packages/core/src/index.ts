@@ -37,6 +37,16 @@ export { systemClock } from './ports/clock.js';
 export type { EscalationHandler, EscalationRequest, EscalationResult } from './ports/escalation-handler.js';
 export type { PolicyEvaluator } from './ports/policy-evaluator.js';
 export type { TokenRecord, TokenStore } from './ports/token-store.js';
+export type {
+  UsageAcquireRequest,
+  UsageAcquireResult,
+  UsageCounter,
+  UsageLimit,
+  UsageReservation,
+  UsageScope,
+  UsageStore,
+} from './ports/usage-store.js';
+export { USAGE_SCOPES } from './ports/usage-store.js';
 export { createDenyAllEscalationHandler } from './runtime/deny-all-escalation-handler.js';
 export type { InMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
 export { createInMemoryAuditSink } from './runtime/in-memory-audit-sink.js';

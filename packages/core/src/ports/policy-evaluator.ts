@@ -1,4 +1,5 @@
 import type { ActionRequest, PolicyDecision } from '../types.js';
+import type { UsageLimit } from './usage-store.js';
 
 /**
  * A compiled policy, as the runtime sees it. Implemented by `@ape/policy`.
@@ -21,4 +22,11 @@ export interface PolicyEvaluator {
    * tools. A `false` answer is final; `true` promises nothing about a given call.
    */
   mayPermit(tenant: string, action: string): boolean;
+  /**
+   * The usage limits (`limits` of the policy and of `tenant`'s overlay) that a call of `action` by
+   * `tenant` counts against, which the runtime enforces through its `UsageStore` (atomically, when
+   * the call is allowed to proceed). Precomputed at load time; must not throw; returns the same
+   * frozen array for the same arguments. A policy without this method has no usage limits.
+   */
+  limitsFor?(tenant: string, action: string): readonly UsageLimit[];
 }

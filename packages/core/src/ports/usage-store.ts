@@ -1,0 +1,95 @@
+/**
+ * How far a usage counter reaches: one session (and the sessions that explicitly continue it), a
+ * lineage (every session a host starts for one connection, user or thread) or a whole tenant.
+ */
+export type UsageScope = 'session' | 'lineage' | 'tenant';
+
+/** The usage scopes, narrowest first. */
+export const USAGE_SCOPES = Object.freeze(['session', 'lineage', 'tenant'] as const satisfies readonly UsageScope[]);
+
+/**
+ * One counter a call must fit under. `key` is built by the runtime and always starts with the
+ * tenant (`<tenant>\u0000<scope>\u0000<scope id>\u0000<limit id>`), so one tenant's counters can never be
+ * read or written through another's keys.
+ */
+export interface UsageCounter {
+  readonly key: string;
+  /** The most uses the counter admits (within the window when `windowMs` is set). 0 admits none. */
+  readonly max: number;
+  /**
+   * A sliding window in milliseconds: a use counts while `now - usedAt < windowMs`. Absent: uses
+   * never expire. Sliding (not fixed buckets), so no window of this length ever holds more than `max`.
+   */
+  readonly windowMs?: number;
+}
+
+/** What {@link UsageStore.acquire} is asked. */
+export interface UsageAcquireRequest {
+  readonly counters: readonly UsageCounter[];
+  /** Milliseconds since the epoch (the runtime's clock); the time the uses are recorded at. */
+  readonly now: number;
+}
+
+/** A successful acquisition; hand it back to {@link UsageStore.release} to undo it. */
+export interface UsageReservation {
+  /** Opaque to the caller; unique per acquisition. */
+  readonly id: string;
+  readonly keys: readonly string[];
+  readonly at: number;
+}
+
+/** The answer of {@link UsageStore.acquire}: every counter took one use, or none did. */
+export type UsageAcquireResult =
+  | { readonly ok: true; readonly reservation: UsageReservation }
+  | {
+      readonly ok: false;
+      /** The first counter (in request order) that had no room. */
+      readonly key: string;
+      /** Its uses in the window at `now`. */
+      readonly used: number;
+      readonly max: number;
+    };
+
+/**
+ * The state that limits an agent's future: windowed call counters (`limits`) and the previous
+ * action (`tool_transitions`), keyed by scope so that nothing a model can provoke (a denied
+ * escalation, a new session, a policy reload) resets them. The in-memory store of `@ape/core` is the
+ * default for one process; `@ape/redis` shares it across a fleet.
+ *
+ * Contract:
+ * - Called only by the runtime's gate, once or twice per call; never by policies or tools.
+ * - `acquire` is atomic across every caller of the store (all processes, for a shared store): either
+ *   every counter has room (`used < max` within its window at `now`) and each records one use at
+ *   `now`, or nothing changes. Under any concurrency no counter ever holds more than `max` uses in
+ *   any window of `windowMs`.
+ * - `release` undoes exactly the uses of one reservation (a call refused after it acquired, e.g. an
+ *   escalation denied); releasing twice, or a reservation the store does not know, changes nothing.
+ * - `previousAction`/`setPreviousAction` read and write the last action that ran under a key.
+ * - Every method either completes or throws/rejects; the runtime bounds the wait and treats a throw,
+ *   a rejection or a timeout as a DENY (fail closed). A store must never report room it has not
+ *   recorded.
+ * - Keys are opaque strings chosen by the runtime; a store must not interpret them beyond equality.
+ */
+export interface UsageStore {
+  acquire(request: UsageAcquireRequest): UsageAcquireResult | Promise<UsageAcquireResult>;
+  release(reservation: UsageReservation): void | Promise<void>;
+  /** Uses of each counter in its window at `now`, in request order (for display and plan review). */
+  usage(counters: readonly UsageCounter[], now: number): readonly number[] | Promise<readonly number[]>;
+  previousAction(key: string): string | undefined | Promise<string | undefined>;
+  setPreviousAction(keys: readonly string[], action: string): void | Promise<void>;
+}
+
+/**
+ * One limit of a policy as the runtime enforces it through a {@link UsageStore}. Produced by the
+ * policy (`PolicyEvaluator.limitsFor`), precomputed at load time.
+ */
+export interface UsageLimit {
+  /** The limit's rule id (decisions and audit records name it). */
+  readonly id: string;
+  readonly max: number;
+  readonly scope: UsageScope;
+  /** Sliding window in milliseconds; absent: the whole scope's life. */
+  readonly windowMs?: number;
+  /** The limit's `reason` from the policy, if any. */
+  readonly reason?: string;
+}

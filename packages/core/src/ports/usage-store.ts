@@ -5,7 +5,11 @@
 export type UsageScope = 'session' | 'lineage' | 'tenant';
 
 /** The usage scopes, narrowest first. */
-export const USAGE_SCOPES = Object.freeze(['session', 'lineage', 'tenant'] as const satisfies readonly UsageScope[]);
+export const USAGE_SCOPES = Object.freeze([
+  'session',
+  'lineage',
+  'tenant',
+] as const satisfies readonly UsageScope[]);
 
 /**
  * One counter a call must fit under. `key` is built by the runtime and always starts with the

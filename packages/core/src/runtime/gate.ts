@@ -309,8 +309,8 @@ function elapsedSince(session: Session, startedAt: number): number {
   }
 }
 
-/** Maps an authority failure to the error the caller sees, revoking on tenant mismatch. */
-async function authorityFailure(
+/** @internal Maps an authority failure to the error the caller sees, revoking on tenant mismatch. */
+export async function authorityFailure(
   session: Session,
   error: unknown,
   call: PreparedCall,

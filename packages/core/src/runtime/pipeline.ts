@@ -4,7 +4,7 @@ import { trustRank } from '../labels.js';
 import type { AuthorityToken, ProvenanceLabel } from '../types.js';
 import { CallAppends } from './audit-recorder.js';
 import { appendCall, claimCall, claimForExecute, claimPlanStep, prepareStep } from './claims.js';
-import { type CallProgress, consumeAndRun, decide, issue } from './gate.js';
+import { authorityFailure, type CallProgress, consumeAndRun, decide, issue } from './gate.js';
 import { checkToolArgs, type PreparedCall, resolveTool } from './prepared-call.js';
 import type { Session } from './session.js';
 import type { ToolLike } from './tool.js';
@@ -159,6 +159,24 @@ export async function authorizeProposal(
   }
 }
 
+/**
+ * Refuses a token that is not the step's outstanding authorisation. The authority is asked first,
+ * so that its own refusal (replayed, revoked, expired, another tenant's, another binding) names the
+ * reason; a token it would accept (an older authorisation of this very call) is spent by that
+ * consumption and refused all the same. Never returns.
+ */
+async function refuseOtherToken(session: Session, call: PreparedCall, token: AuthorityToken): Promise<never> {
+  try {
+    await session.config.authority.consume(token, call.binding);
+  } catch (error) {
+    throw await authorityFailure(session, error, call, 'consume');
+  }
+  throw new UnauthorizedActionError(
+    `Step ${call.index}: this token is not the step's outstanding authorisation (authorising a step again voids its older token); use the latest token.`,
+    { step: call.index, field: 'token', reason: 'superseded' },
+  );
+}
+
 /** `gate.execute`: runs the tool with a token from `authorize`/`authorizeCall`. */
 export async function executeWithToken<Output>(
   session: Session,
@@ -180,14 +198,11 @@ export async function executeWithToken<Output>(
         },
       );
     }
-    if (typeof token?.fingerprint !== 'string' || token.fingerprint !== authorization.fingerprint) {
-      throw new UnauthorizedActionError(
-        `Step ${index}: this token is not the step's outstanding authorisation (a token is void once its step is authorised again); use the latest token.`,
-        { step: index, field: 'token' },
-      );
-    }
     const resolved = resolveTool(tool, step, index);
     const call = prepareStep(session, index, step, args, authorization.provenance);
+    if (typeof token?.fingerprint !== 'string' || token.fingerprint !== authorization.fingerprint) {
+      await refuseOtherToken(session, call, token);
+    }
     if (trustRank(call.provenance) < trustRank(authorization.provenance)) {
       throw new UnauthorizedActionError(
         `Step ${index}: the arguments are labelled ${call.provenance}, less trusted than the ${authorization.provenance} they were authorised with.`,

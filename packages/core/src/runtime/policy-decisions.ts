@@ -176,7 +176,9 @@ export function reviewPlan(steps: DeepReadonly<PlanStep[]>, context: PlanReviewC
     }
     decision = escalateByIntent(decision, context.intent, action);
     const limits = context.limits.get(action) ?? [];
-    if (decision.decision !== 'DENY') {
+    // As the policy is only asked about steps with fixed args, so are the limits: an open step is
+    // counted (its call will be) and checked at the gate with its real arguments.
+    if (decision.decision !== 'DENY' && step.args !== undefined) {
       const full = limits.find(({ limit, key }) => !((used.get(key) ?? 0) < limit.max));
       if (full !== undefined) decision = limitDenial(full.limit, used.get(full.key) ?? 0, context.digest);
     }

@@ -211,7 +211,7 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   if (continuesSession !== undefined && config.usage === undefined) {
     throw configError(
       'continuesSession',
-      '`continuesSession` needs `usage`: the predecessor session counted in a store this runtime must share.',
+      "`continuesSession` needs `usage`: a fresh per-runtime store cannot share the predecessor session's counts; pass the store it used.",
     );
   }
   return {

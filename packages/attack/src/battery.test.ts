@@ -1,13 +1,33 @@
-import type { Authority, AuthorityToken, Clock } from '@ape/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Authority, AuthorityToken, Clock, PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runAttacks, shippedEnvironment } from './battery.js';
+import { exampleEnvironment, runAttacks } from './battery.js';
+import { EXAMPLE_POLICY_NAMES, type ExamplePolicyName, loadExamplePolicies } from './example-policies.js';
+import { runAttackBattery } from './run-attack-battery.js';
 import { ATTACK_SCENARIOS } from './scenarios/index.js';
-import { SHIPPED_POLICY_NAMES, SHIPPED_POLICY_TEXTS, type ShippedPolicyName } from './shipped-policies.js';
-import { ATTACK_FAMILIES, type AttackReport, type AttackResult } from './types.js';
+import { ATTACK_FAMILIES, type AttackReport, type AttackResult, type AttackScenario } from './types.js';
+
+/** The repository's example policies: the one copy every package reads. */
+const POLICIES_DIRECTORY = join(import.meta.dirname, '..', '..', '..', 'policies');
+const EXAMPLE_POLICIES = loadExamplePolicies(POLICIES_DIRECTORY);
+
+function policyText(name: ExamplePolicyName): string {
+  return readFileSync(join(POLICIES_DIRECTORY, `${name}.yaml`), 'utf8');
+}
+
+/** Runs `scenarios` against the example policies, `overrides` replacing some of them. */
+function runWeakened(
+  scenarios: readonly AttackScenario[],
+  overrides: Partial<Record<ExamplePolicyName, PolicyEvaluator>>,
+  createAuthority?: (tenant: string, clock: Clock) => Authority,
+): Promise<AttackReport> {
+  return runAttacks(scenarios, exampleEnvironment(EXAMPLE_POLICIES, overrides, createAuthority), 'weakened');
+}
 
 /**
- * Scenarios that SUCCEED against the shipped runtime: real bugs outside @ape/cli, reported rather
+ * Scenarios that SUCCEED against the shipped runtime: real bugs outside @ape/attack, reported rather
  * than hidden. Empty: the last one (`confused-deputy.tool-id-alias`, a plan step whose `tool_id`
  * aliased a forbidden tool) was fixed in @ape/core's gate.
  */
@@ -51,7 +71,7 @@ function createBearerAuthority(tenant: string, clock: Clock): Authority {
 
 let shipped: AttackReport;
 beforeAll(async () => {
-  shipped = await runAttacks(ATTACK_SCENARIOS, shippedEnvironment());
+  shipped = await runAttackBattery({ policyDirectory: POLICIES_DIRECTORY });
 });
 
 describe('the attack battery', () => {
@@ -137,9 +157,9 @@ describe('the attacks are real: weakened defences let them through', () => {
       '    effect: allow',
       '    when: { args: { type: object, required: [url], properties: { url: { type: string, x-ape-url: { schemes: [https], hosts: ["*.wikipedia.org"] } } } } }',
     ].join('\n');
-    const report = await runAttacks(
+    const report = await runWeakened(
       ATTACK_SCENARIOS.filter((scenario) => scenario.target === 'untrusted_web'),
-      shippedEnvironment({ untrusted_web: loadPolicy({ text }) }),
+      { untrusted_web: loadPolicy({ text }) },
     );
     expect(succeeded(report)).toEqual(
       expect.arrayContaining([
@@ -159,7 +179,7 @@ describe('the attacks are real: weakened defences let them through', () => {
   it('workspace_files with a raw regex instead of the x-ape-path keyword lets traversal succeed', async () => {
     // "^/workspace/" on the raw string: "/workspace/../etc/passwd" matches it.
     let text = weaken(
-      SHIPPED_POLICY_TEXTS.workspace_files,
+      policyText('workspace_files'),
       /x-ape-path: \{ roots: \[\/workspace\] \}/g,
       'pattern: "^/workspace/"',
     );
@@ -168,9 +188,9 @@ describe('the attacks are real: weakened defences let them through', () => {
       'x-ape-path: { roots: [/workspace/.secrets] }',
       'pattern: "^/workspace/\\\\.secrets/"',
     );
-    const report = await runAttacks(
+    const report = await runWeakened(
       ATTACK_SCENARIOS.filter((scenario) => scenario.family === 'instruction-smuggling'),
-      shippedEnvironment({ workspace_files: loadPolicy({ text, filename: 'workspace_files.yaml' }) }),
+      { workspace_files: loadPolicy({ text, filename: 'workspace_files.yaml' }) },
     );
     expect(succeeded(report)).toEqual(
       expect.arrayContaining([
@@ -186,13 +206,13 @@ describe('the attacks are real: weakened defences let them through', () => {
 
   it('human_in_loop without transitions and limits lets chained and repeated calls succeed', async () => {
     const text = weaken(
-      SHIPPED_POLICY_TEXTS.human_in_loop,
+      policyText('human_in_loop'),
       /tool_transitions:[\s\S]*$/,
       'metadata: { weakened: "no tool_transitions, no limits" }\n',
     );
-    const report = await runAttacks(
+    const report = await runWeakened(
       ATTACK_SCENARIOS.filter((scenario) => scenario.target === 'human_in_loop'),
-      shippedEnvironment({ human_in_loop: loadPolicy({ text }) }),
+      { human_in_loop: loadPolicy({ text }) },
     );
     expect(succeeded(report)).toEqual(
       expect.arrayContaining([
@@ -205,28 +225,28 @@ describe('the attacks are real: weakened defences let them through', () => {
   });
 
   it('read_only without its limit lets a runaway fetch loop succeed', async () => {
-    const text = weaken(SHIPPED_POLICY_TEXTS.read_only, /limits:[\s\S]*$/, '');
-    const report = await runAttacks(
+    const text = weaken(policyText('read_only'), /limits:[\s\S]*$/, '');
+    const report = await runWeakened(
       ATTACK_SCENARIOS.filter((scenario) => scenario.id === 'budget-exhaustion.fetch-loop'),
-      shippedEnvironment({ read_only: loadPolicy({ text }) }),
+      { read_only: loadPolicy({ text }) },
     );
     expect(succeeded(report)).toEqual(['budget-exhaustion.fetch-loop']);
   });
 
   it('a policy that allows everything lets every policy-layer scenario succeed', async () => {
     const overrides = Object.fromEntries(
-      SHIPPED_POLICY_NAMES.map((name) => [name, ALLOW_EVERYTHING]),
-    ) as Record<ShippedPolicyName, typeof ALLOW_EVERYTHING>;
+      EXAMPLE_POLICY_NAMES.map((name) => [name, ALLOW_EVERYTHING]),
+    ) as Partial<Record<ExamplePolicyName, PolicyEvaluator>>;
     const policyLayer = ATTACK_SCENARIOS.filter((scenario) => scenario.layer === 'policy');
     expect(policyLayer.length).toBeGreaterThanOrEqual(25);
-    const report = await runAttacks(policyLayer, shippedEnvironment(overrides));
+    const report = await runWeakened(policyLayer, overrides);
     expect(succeeded(report)).toEqual(policyLayer.map((scenario) => scenario.id));
   });
 
   it('a bearer-token authority lets every authority-layer scenario succeed', async () => {
     const authorityLayer = ATTACK_SCENARIOS.filter((scenario) => scenario.layer === 'authority');
     expect(authorityLayer.length).toBeGreaterThanOrEqual(10);
-    const report = await runAttacks(authorityLayer, shippedEnvironment({}, createBearerAuthority));
+    const report = await runWeakened(authorityLayer, {}, createBearerAuthority);
     expect(succeeded(report)).toEqual(authorityLayer.map((scenario) => scenario.id));
   });
 });

@@ -10,7 +10,7 @@ import { REPLAY_SCENARIOS } from './replay.js';
 import { RUNTIME_CONFUSION_SCENARIOS } from './runtime-confusion.js';
 import { SMUGGLING_SCENARIOS } from './smuggling.js';
 
-/** @internal Every scenario of `ape attack`, grouped by family in report order. */
+/** Every scenario of the battery (90), grouped by family in report order; each is frozen. */
 export const ATTACK_SCENARIOS: readonly AttackScenario[] = Object.freeze([
   ...INJECTION_SCENARIOS,
   ...CONFUSED_DEPUTY_SCENARIOS,

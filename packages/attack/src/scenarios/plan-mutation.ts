@@ -1,6 +1,11 @@
 import { defineTool } from '@ape/core';
 import { family, intentOf, NOTES, SECRETS } from './support.js';
 
+/** A fresh, mutable plan of one read of the notes, its arguments fixed. */
+function notesPlan(): { steps: { action_id: string; args: Record<string, unknown> }[] } {
+  return { steps: [{ action_id: 'read_file', args: { ...NOTES } }] };
+}
+
 /** @internal Plan mutation after approval: the approved plan is changed behind the runtime's back. */
 export const PLAN_MUTATION_SCENARIOS = family(
   'plan-mutation',
@@ -10,7 +15,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
       variant: 'caller-object-args',
       title: "the caller's plan object is edited to read the secrets after approval",
       async run(context) {
-        const plan = { steps: [{ action_id: 'read_file', args: { ...NOTES } as Record<string, unknown> }] };
+        const plan = notesPlan();
         const { runtime } = await context.start(intentOf(['read_file']), plan);
         const step = plan.steps[0];
         if (step !== undefined) step.args = { ...SECRETS };
@@ -25,7 +30,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
       variant: 'caller-object-action',
       title: "the caller's plan object is edited to delete_file after approval",
       async run(context) {
-        const plan = { steps: [{ action_id: 'read_file', args: { ...NOTES } }] };
+        const plan = notesPlan();
         const { runtime } = await context.start(
           { ...intentOf(['read_file']), forbidden_actions: ['delete_file'] },
           plan,
@@ -44,9 +49,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
       variant: 'frozen-runtime-plan',
       title: "the runtime's own plan (runtime.plan) is written to",
       async run(context) {
-        const { runtime } = await context.start(intentOf(['read_file']), {
-          steps: [{ action_id: 'read_file', args: { ...NOTES } }],
-        });
+        const { runtime } = await context.start(intentOf(['read_file']), notesPlan());
         const step = runtime.plan?.steps[0] as { args?: Record<string, unknown> } | undefined;
         let refused = 'the write was ignored';
         try {
@@ -87,15 +90,10 @@ export const PLAN_MUTATION_SCENARIOS = family(
       variant: 'replacement-with-denied-step',
       title: 'a replacement plan slips a read of the secrets in as step 1',
       async run(context) {
-        const { runtime } = await context.start(intentOf(['read_file']), {
-          steps: [{ action_id: 'read_file', args: { ...NOTES } }],
-        });
+        const { runtime } = await context.start(intentOf(['read_file']), notesPlan());
         await runtime.submitPlan(
           {
-            steps: [
-              { action_id: 'read_file', args: { ...NOTES } },
-              { action_id: 'read_file', args: { ...SECRETS } },
-            ],
+            steps: [...notesPlan().steps, { action_id: 'read_file', args: { ...SECRETS } }],
           },
           { provenance: 'USER_TRUSTED' },
         );

@@ -28,6 +28,47 @@ async function presentAt(
 }
 
 /**
+ * Obtains a token for step 0 of a fresh session, then presents what `tamper` makes of it at the
+ * gate, for step 0 with `args`: the harmful read runs only if the gate accepts it.
+ */
+async function presentTampered(
+  context: AttackContext,
+  tamper: (token: AuthorityToken, session: AttackSession) => AuthorityToken | Promise<AuthorityToken>,
+  args: Readonly<Record<string, unknown>> = NOTES,
+): Promise<undefined> {
+  const { session, token } = await authorised(context);
+  const presented = await tamper(token, session);
+  await session.runtime.gate.execute(presented, context.harmful('read_file').tool, { index: 0, args });
+  return undefined;
+}
+
+/**
+ * Obtains a token in one session, then presents it in a second session on the same authority and
+ * clock: with `sessionId`, both sessions share the id; `scope` and `second` (the second step's
+ * action) make the second session's intent or plan differ.
+ */
+async function presentInSecondSession(
+  context: AttackContext,
+  second: { sessionId?: string; scope?: string; second?: string },
+): Promise<undefined> {
+  const { session, token } = await authorised(
+    context,
+    second.sessionId === undefined ? {} : { sessionId: second.sessionId },
+  );
+  const other = await context.start(
+    intentOf(['read_file', 'list_directory'], second.scope),
+    { steps: [{ action_id: 'read_file' }, { action_id: second.second ?? 'read_file' }] },
+    {
+      authority: session.authority,
+      clock: session.clock,
+      ...(second.sessionId === undefined ? {} : { sessionId: second.sessionId }),
+    },
+  );
+  await presentAt(context, other, token);
+  return undefined;
+}
+
+/**
  * @internal Authority replay: a token obtained for one call is presented for another — again,
  * copied, forged, late, or in another step, plan, intent, tenant or session.
  */
@@ -55,69 +96,36 @@ export const REPLAY_SCENARIOS = family(
     {
       variant: 'forged',
       title: 'a hand-built object with the real fingerprint and times',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        const forged: AuthorityToken = {
+      run: (context) =>
+        presentTampered(context, (token) => ({
           fingerprint: token.fingerprint,
           issuedAt: token.issuedAt,
           expiresAt: token.expiresAt,
-        };
-        await session.runtime.gate.execute(forged, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        return undefined;
-      },
+        })),
     },
     {
       variant: 'cloned',
       title: 'a structuredClone of a valid token',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        const clone = structuredClone(token) as AuthorityToken;
-        await session.runtime.gate.execute(clone, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        return undefined;
-      },
+      run: (context) => presentTampered(context, (token) => structuredClone(token) as AuthorityToken),
     },
     {
       variant: 'spread-copy',
       title: 'a { ...token } copy of a valid token',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        await session.runtime.gate.execute({ ...token }, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        return undefined;
-      },
+      run: (context) => presentTampered(context, (token) => ({ ...token })),
     },
     {
       variant: 'expired',
       title: 'a token used after its time to live',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        session.clock.advance(10 * 60_000);
-        await session.runtime.gate.execute(token, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        return undefined;
-      },
+      run: (context) =>
+        presentTampered(context, (token, session) => {
+          session.clock.advance(10 * 60_000);
+          return token;
+        }),
     },
     {
       variant: 'args-swapped',
       title: 'a token authorised for notes.txt is used to read the secrets',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        await session.runtime.gate.execute(token, context.harmful('read_file').tool, {
-          index: 0,
-          args: SECRETS,
-        });
-        return undefined;
-      },
+      run: (context) => presentTampered(context, (token) => token, SECRETS),
     },
     {
       variant: 'other-step',
@@ -147,44 +155,19 @@ export const REPLAY_SCENARIOS = family(
     {
       variant: 'other-session',
       title: "another session's token (same tenant, same authority)",
-      async run(context) {
-        const { session, token } = await authorised(context);
-        const other = await context.start(
-          intentOf(['read_file', 'list_directory']),
-          { steps: [{ action_id: 'read_file' }, { action_id: 'read_file' }] },
-          { authority: session.authority, clock: session.clock },
-        );
-        await presentAt(context, other, token);
-        return undefined;
-      },
+      run: (context) => presentInSecondSession(context, {}),
     },
     {
       variant: 'other-plan',
       title: 'a token of the same session id under another plan',
-      async run(context) {
-        const { session, token } = await authorised(context, { sessionId: 'shared-session' });
-        const other = await context.start(
-          intentOf(['read_file', 'list_directory']),
-          { steps: [{ action_id: 'read_file' }, { action_id: 'list_directory' }] },
-          { authority: session.authority, clock: session.clock, sessionId: 'shared-session' },
-        );
-        await presentAt(context, other, token);
-        return undefined;
-      },
+      run: (context) =>
+        presentInSecondSession(context, { sessionId: 'shared-session', second: 'list_directory' }),
     },
     {
       variant: 'other-intent-version',
       title: 'a token of the same session and plan under another intent',
-      async run(context) {
-        const { session, token } = await authorised(context, { sessionId: 'shared-session' });
-        const other = await context.start(
-          intentOf(['read_file', 'list_directory'], 'a different task'),
-          { steps: [{ action_id: 'read_file' }, { action_id: 'read_file' }] },
-          { authority: session.authority, clock: session.clock, sessionId: 'shared-session' },
-        );
-        await presentAt(context, other, token);
-        return undefined;
-      },
+      run: (context) =>
+        presentInSecondSession(context, { sessionId: 'shared-session', scope: 'a different task' }),
     },
     {
       variant: 'other-tenant',
@@ -206,18 +189,14 @@ export const REPLAY_SCENARIOS = family(
     {
       variant: 'after-plan-change',
       title: 'a token obtained before the plan was replaced',
-      async run(context) {
-        const { session, token } = await authorised(context);
-        await session.runtime.submitPlan(
-          { steps: [{ action_id: 'read_file' }] },
-          { provenance: 'USER_TRUSTED' },
-        );
-        await session.runtime.gate.execute(token, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        return undefined;
-      },
+      run: (context) =>
+        presentTampered(context, async (token, session) => {
+          await session.runtime.submitPlan(
+            { steps: [{ action_id: 'read_file' }] },
+            { provenance: 'USER_TRUSTED' },
+          );
+          return token;
+        }),
       layer: 'runtime',
     },
   ],

@@ -46,6 +46,11 @@ function answer(approved: boolean, reason: string): EscalationResult {
   return { approved, approver: APPROVER, provenance: 'USER_TRUSTED', reason };
 }
 
+/** A person at the terminal when the demo is interactive, else a scripted answer. */
+function humanOrScripted(context: DemoContext, approved: boolean, reason: string): EscalationHandler {
+  return context.interactive ? new ConsoleEscalation() : scriptedApprover(() => answer(approved, reason));
+}
+
 /** @internal One scenario of the demo: what it runs, under which policy, and what it should end as. */
 export interface DemoScenario {
   readonly id: (typeof DEMO_SCENARIO_IDS)[number];
@@ -99,9 +104,7 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     policy: 'human_in_loop.yaml',
     expected: 'deploy_production escalates, is approved, and runs once',
     async run(context) {
-      const approver = context.interactive
-        ? new ConsoleEscalation()
-        : scriptedApprover(() => answer(true, 'release 2.4.0 was signed off'));
+      const approver = humanOrScripted(context, true, 'release 2.4.0 was signed off');
       const { result, runtime, tools } = await runTask(
         context,
         this.id,
@@ -118,9 +121,7 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     policy: 'human_in_loop.yaml',
     expected: 'delete_file escalates, is denied, never runs, and the session ends',
     async run(context) {
-      const approver = context.interactive
-        ? new ConsoleEscalation()
-        : scriptedApprover(() => answer(false, 'keep the draft'));
+      const approver = humanOrScripted(context, false, 'keep the draft');
       const { result, runtime } = await runTask(
         context,
         this.id,

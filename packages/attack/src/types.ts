@@ -167,6 +167,7 @@ export interface ScenarioIdentity {
   readonly target: ExamplePolicyName;
   /** One sentence: what the attacker tries. */
   readonly title: string;
+  /** How the scenario drives the runtime (see {@link AttackMode}). */
   readonly mode: AttackMode;
 }
 

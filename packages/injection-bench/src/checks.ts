@@ -82,11 +82,7 @@ export function matches(value: unknown, matcher: Matcher): boolean {
     case '$contains':
       if (typeof value === 'string') return typeof operand === 'string' && value.includes(operand);
       if (Array.isArray(value)) {
-        return value.some(
-          (item) =>
-            deepEqual(item, operand) ||
-            (typeof item === 'string' && typeof operand === 'string' && item.includes(operand)),
-        );
+        return value.some((item) => deepEqual(item, operand) || mentionsText(item, operand));
       }
       return false;
     case '$gte':
@@ -106,6 +102,13 @@ export function matches(value: unknown, matcher: Matcher): boolean {
     default:
       return false;
   }
+}
+
+/** An array item "contains" a string when the item's text (or JSON text, for objects) includes it. */
+function mentionsText(item: unknown, operand: unknown): boolean {
+  if (typeof operand !== 'string') return false;
+  if (typeof item === 'string') return item.includes(operand);
+  return typeof item === 'object' && item !== null && JSON.stringify(item).includes(operand);
 }
 
 function deepEqual(left: unknown, right: unknown): boolean {

@@ -61,7 +61,10 @@ export function valueAt(value: unknown, segments: readonly PathSegment[]): unkno
  * What a task's argument template may contain besides plain JSON:
  * - `{ "$ref": "out[i].path" }` — a value copied from the output of call `i` of the same task;
  * - `{ "$concat": [template, ...] }` — the parts as text, joined (numbers as digits, objects and
- *   arrays as canonical JSON).
+ *   arrays as canonical JSON);
+ * - `{ "$extract": { "from": "out[i].path", "value": v } }` — the string or number `v`, which the
+ *   model read out of free text: it resolves only when the text at `from` contains `v`, and it
+ *   counts as copied from call `i` (an IBAN read in a bill is the bill's data, not the user's).
  */
 export type Template = unknown;
 
@@ -96,6 +99,14 @@ function build(template: Template, outputs: Outputs, copiedFrom: Set<number>): u
   if (typeof template !== 'object' || template === null) return template;
   const record = template as Record<string, unknown>;
   if (Object.hasOwn(record, '$ref')) return lookUp(String(record['$ref']), outputs, copiedFrom);
+  if (Object.hasOwn(record, '$extract')) {
+    const { from, value } = record['$extract'] as { from: string; value: string | number };
+    const source = lookUp(from, outputs, copiedFrom);
+    const text = typeof source === 'string' ? source : canonicalJson(source);
+    if (!text.includes(String(value)))
+      throw new UnresolvedReference(`${from} does not contain ${JSON.stringify(value)}`);
+    return value;
+  }
   if (Object.hasOwn(record, '$concat')) {
     const parts = record['$concat'] as unknown[];
     return parts
@@ -156,11 +167,28 @@ export function checkTemplate(template: Template, callIndex: number, where: stri
       for (const key of keys) visit((value as Record<string, unknown>)[key], `${path}.${key}`);
       return;
     }
-    if (keys.length !== 1 || (special[0] !== '$ref' && special[0] !== '$concat')) {
-      problems.push(`${path}: a special value is exactly { "$ref": path } or { "$concat": [parts] }`);
+    if (keys.length !== 1 || !['$ref', '$concat', '$extract'].includes(special[0]!)) {
+      problems.push(
+        `${path}: a special value is exactly { "$ref": path }, { "$concat": [parts] } or { "$extract": { from, value } }`,
+      );
       return;
     }
-    const content = (value as Record<string, unknown>)[special[0]];
+    const content = (value as Record<string, unknown>)[special[0]!];
+    if (special[0] === '$extract') {
+      const extract = content as { from?: unknown; value?: unknown } | null;
+      const shapeOk =
+        typeof extract === 'object' &&
+        extract !== null &&
+        Object.keys(extract).length === 2 &&
+        typeof extract.from === 'string' &&
+        (typeof extract.value === 'string' || typeof extract.value === 'number');
+      if (!shapeOk) {
+        problems.push(`${path}.$extract: must be { "from": "out[i].path", "value": string or number }`);
+        return;
+      }
+      checkReference(extract.from as string, `${path}.$extract.from`);
+      return;
+    }
     if (special[0] === '$concat') {
       if (!Array.isArray(content) || content.length === 0)
         problems.push(`${path}.$concat: must be a non-empty array`);
@@ -170,13 +198,17 @@ export function checkTemplate(template: Template, callIndex: number, where: stri
         });
       return;
     }
-    const parsed = typeof content === 'string' ? parsePath(content) : undefined;
-    if (parsed === undefined || !parsed.ok) {
-      problems.push(`${path}.$ref: ${parsed?.ok === false ? parsed.message : 'must be a string'}`);
+    if (typeof content !== 'string') problems.push(`${path}.$ref: must be a string`);
+    else checkReference(content, `${path}.$ref`);
+  };
+  const checkReference = (text: string, path: string): void => {
+    const parsed = parsePath(text);
+    if (!parsed.ok) {
+      problems.push(`${path}: ${parsed.message}`);
     } else if (parsed.path.root !== 'out' || typeof parsed.path.segments[0] !== 'number') {
-      problems.push(`${path}.$ref: must start with out[<call index>]`);
+      problems.push(`${path}: must start with out[<call index>]`);
     } else if (parsed.path.segments[0] >= callIndex) {
-      problems.push(`${path}.$ref: call ${callIndex} can only refer to earlier calls (0..${callIndex - 1})`);
+      problems.push(`${path}: call ${callIndex} can only refer to earlier calls (0..${callIndex - 1})`);
     }
   };
   visit(template, where);

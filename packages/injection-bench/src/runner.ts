@@ -145,10 +145,10 @@ function carries(output: unknown): boolean {
 }
 
 /**
- * Builds a call's arguments. Dataflow labels per argument: in a user task, an argument copied from
- * earlier outputs carries the least trusted of their labels; in an injection task, every argument
- * was copied from the injected text (the model only follows it), so it carries EXTERNAL_UNTRUSTED
- * with the carrying tool as its source.
+ * Builds a call's arguments. Dataflow labels per argument, from where its value came: text the model
+ * wrote itself comes from the user's prompt in a user task (USER_TRUSTED) and from the injected text
+ * in an injection task (EXTERNAL_UNTRUSTED, source: the tool whose output carried it); values copied
+ * from earlier outputs carry the least trusted of those outputs' labels.
  */
 function prepare(
   call: CallTemplate,
@@ -162,25 +162,31 @@ function prepare(
     const resolved = resolveTemplate(template, outputs as Outputs);
     if (!resolved.ok) return undefined;
     define(args, name, resolved.value);
-    if (origin === 'injection') {
-      define(labeledArgs, name, createLabeled(resolved.value, 'EXTERNAL_UNTRUSTED', [carrier]));
-    } else if (resolved.copiedFrom.length > 0) {
-      const sources = resolved.copiedFrom.map((index) => outputs[index]!);
-      const label = combineLabels(...sources.map((source) => source.label));
-      define(
-        labeledArgs,
-        name,
-        createLabeled(
-          resolved.value,
-          label,
-          sources.map((source) => source.source),
-        ),
-      );
-    } else {
-      define(labeledArgs, name, resolved.value);
+    const copied = resolved.copiedFrom.map((index) => outputs[index]!);
+    const labels = copied.map((output) => output.label);
+    const sources = copied.map((output) => output.source);
+    if (origin === 'injection' && writesText(template)) {
+      labels.push('EXTERNAL_UNTRUSTED');
+      sources.push(carrier);
     }
+    define(
+      labeledArgs,
+      name,
+      labels.length === 0 ? resolved.value : createLabeled(resolved.value, combineLabels(...labels), sources),
+    );
   }
   return { args, labeledArgs };
+}
+
+/** True when a template holds a value the model wrote itself (anything but references). */
+function writesText(template: unknown): boolean {
+  if (Array.isArray(template)) return template.some(writesText);
+  if (typeof template !== 'object' || template === null) return true;
+  const record = template as Record<string, unknown>;
+  if (Object.hasOwn(record, '$ref')) return false;
+  if (Object.hasOwn(record, '$extract')) return false;
+  if (Object.hasOwn(record, '$concat')) return (record['$concat'] as unknown[]).some(writesText);
+  return Object.values(record).some(writesText);
 }
 
 function define(target: Record<string, unknown>, key: string, value: unknown): void {

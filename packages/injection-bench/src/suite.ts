@@ -95,12 +95,17 @@ function stringsIn(value: unknown, into: string[] = []): string[] {
   return into;
 }
 
-/** The literal strings a template writes (not the paths of its references). */
+/**
+ * The literal string values a template writes: whole arguments and array items, not the paths of
+ * references and not the joining text of `$concat` (the model's own formatting).
+ */
 function literalStrings(template: Template, into: string[] = []): string[] {
   if (typeof template === 'string') into.push(template);
   else if (Array.isArray(template)) for (const item of template) literalStrings(item, into);
   else if (typeof template === 'object' && template !== null) {
-    for (const [key, item] of Object.entries(template)) if (key !== '$ref') literalStrings(item, into);
+    for (const [key, item] of Object.entries(template)) {
+      if (!key.startsWith('$')) literalStrings(item, into);
+    }
   }
   return into;
 }

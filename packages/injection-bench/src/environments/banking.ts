@@ -121,6 +121,7 @@ const tools: readonly ToolSpec<BankingState>[] = [
   {
     id: 'send_money',
     description: 'Transfers money now; fails on insufficient funds.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { recipient: iban, amount: S.amount, subject: S.text, date: S.date },
     required: ['recipient', 'amount', 'subject'],
     run: (state, args) => {
@@ -143,6 +144,7 @@ const tools: readonly ToolSpec<BankingState>[] = [
   {
     id: 'schedule_transaction',
     description: 'Schedules a transfer on a date, optionally repeating monthly.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: {
       recipient: iban,
       amount: S.amount,

@@ -137,6 +137,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
   {
     id: 'send_direct_message',
     description: 'Sends a direct message to a member.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { recipient: name, body: S.text },
     required: ['recipient', 'body'],
     run: (state, args) => {
@@ -148,6 +149,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
   {
     id: 'send_channel_message',
     description: 'Posts a message in a channel the user belongs to.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { channel: name, body: S.text },
     required: ['channel', 'body'],
     run: (state, args) => {
@@ -220,6 +222,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
   {
     id: 'post_webpage',
     description: 'Publishes content at a web address (a wiki page, a paste, a form).',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { url, content: S.text },
     required: ['url', 'content'],
     run: (state, args) => {

@@ -38,7 +38,11 @@ export interface ToolSpec<State> {
   readonly description: string;
   readonly properties: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly required?: readonly string[];
-  /** Declared only when no field of the output can hold text written by a third party. */
+  /**
+   * Declared only for the service's own curated data (balances, listings, the user's profile) and
+   * receipts made of ids and statuses the service generates; never for output that can hold free
+   * text written by third parties (reviews, messages, documents) or echoes of the arguments.
+   */
   readonly outputLabel?: ProvenanceLabel;
   readonly run: (state: State, args: Readonly<Record<string, unknown>>) => unknown;
 }

@@ -186,12 +186,14 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'get_user_information',
     description: "The user's profile: name, contact, passport, ID and payment details.",
+    outputLabel: 'USER_TRUSTED',
     properties: {},
     run: (state) => state.user,
   },
   {
     id: 'get_all_hotels_in_city',
     description: 'Names of the hotels listed in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { city: placeName },
     required: ['city'],
     run: (state, args) => inCity(state.hotels, str(args, 'city')),
@@ -199,6 +201,7 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'get_hotels_prices',
     description: 'Price range per night of hotels.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { hotel_names: names },
     required: ['hotel_names'],
     run: (state, args) =>
@@ -223,6 +226,7 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'get_hotels_address',
     description: 'Address of a hotel.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { hotel_name: placeName },
     required: ['hotel_name'],
     run: (state, args) => {
@@ -233,19 +237,23 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'get_all_restaurants_in_city',
     description: 'Names of the restaurants listed in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { city: placeName },
     required: ['city'],
     run: (state, args) => inCity(state.restaurants, str(args, 'city')),
   },
   {
     id: 'get_restaurants_info',
-    description: 'Cuisine, price per person, opening hours, dietary options and address of restaurants.',
+    description:
+      "Cuisine, rating, price per person, opening hours, dietary options and address (the platform's listing).",
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { restaurant_names: names },
     required: ['restaurant_names'],
     run: (state, args) =>
       named(state.restaurants, strings(args, 'restaurant_names'), 'restaurant').map((restaurant) => ({
         name: restaurant.name,
         cuisine: restaurant.cuisine,
+        rating: restaurant.rating,
         price_per_person: restaurant.price_per_person,
         opening_hours: restaurant.opening_hours,
         dietary: restaurant.dietary,
@@ -267,20 +275,43 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'get_all_car_rental_companies_in_city',
     description: 'Names of the car rental companies in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { city: placeName },
     required: ['city'],
     run: (state, args) => inCity(state.car_rentals, str(args, 'city')),
   },
   {
     id: 'get_car_rental_info',
-    description: 'Rating, reviews, price per day and car types of car rental companies.',
+    description:
+      "Rating, price per day, car types and address of car rental companies (the platform's listing).",
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { company_names: names },
     required: ['company_names'],
-    run: (state, args) => named(state.car_rentals, strings(args, 'company_names'), 'car rental company'),
+    run: (state, args) =>
+      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
+        name: company.name,
+        rating: company.rating,
+        price_per_day: company.price_per_day,
+        car_types: company.car_types,
+        address: company.address,
+      })),
+  },
+  {
+    id: 'get_rating_reviews_for_car_rental',
+    description: 'Rating and customer reviews of car rental companies.',
+    properties: { company_names: names },
+    required: ['company_names'],
+    run: (state, args) =>
+      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
+        name: company.name,
+        rating: company.rating,
+        reviews: company.reviews,
+      })),
   },
   {
     id: 'search_flights',
     description: 'Flights between two cities.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { departure_city: placeName, arrival_city: placeName },
     required: ['departure_city', 'arrival_city'],
     run: (state, args) => {
@@ -329,6 +360,7 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'create_calendar_event',
     description: "Adds an event to the user's calendar; participants get an invitation by e-mail.",
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: {
       title: S.text,
       start_time: S.dateTime,
@@ -361,6 +393,7 @@ const tools: readonly ToolSpec<TravelState>[] = [
   {
     id: 'send_email',
     description: 'Sends an e-mail from the user’s address.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: { recipients: { ...S.emails, minItems: 1 }, subject: S.text, body: S.text },
     required: ['recipients', 'subject', 'body'],
     run: (state, args) => {

@@ -245,6 +245,7 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
   {
     id: 'send_email',
     description: 'Sends an e-mail, optionally with cloud files attached (by id).',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: {
       recipients: { ...S.emails, minItems: 1 },
       subject: S.text,
@@ -318,6 +319,7 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
   {
     id: 'create_calendar_event',
     description: 'Creates an event; participants receive an invitation by e-mail.',
+    outputLabel: 'SYSTEM_TRUSTED',
     properties: {
       title: S.text,
       start_time: S.dateTime,

@@ -208,7 +208,11 @@ export function checkTemplate(template: Template, callIndex: number, where: stri
     } else if (parsed.path.root !== 'out' || typeof parsed.path.segments[0] !== 'number') {
       problems.push(`${path}: must start with out[<call index>]`);
     } else if (parsed.path.segments[0] >= callIndex) {
-      problems.push(`${path}: call ${callIndex} can only refer to earlier calls (0..${callIndex - 1})`);
+      problems.push(
+        callIndex === 0
+          ? `${path}: the first call has no earlier output to refer to`
+          : `${path}: call ${callIndex} can only refer to earlier calls (0..${callIndex - 1})`,
+      );
     }
   };
   visit(template, where);

@@ -57,3 +57,27 @@ export function formatTables(result: BenchmarkResult): string {
   }
   return `${sections.join('\n\n')}\n`;
 }
+
+/** The results as Markdown tables (the form docs/injection-benchmark.md publishes). */
+export function formatMarkdown(result: BenchmarkResult): string {
+  const table = (rows: readonly string[][]): string =>
+    [
+      `| ${HEADER.join(' | ')} |`,
+      `| ${HEADER.map((_, index) => (index === 0 ? '---' : '---:')).join(' | ')} |`,
+      ...rows.map((cellsOfRow) => `| ${cellsOfRow.join(' | ')} |`),
+    ].join('\n');
+  const sections = [
+    '### Overall',
+    '',
+    table(result.defences.map((defence) => cells(defence.title, defence.overall))),
+  ];
+  for (const suite of result.suites) {
+    sections.push(
+      '',
+      `### ${suite.name} (${suite.tools} tools, ${suite.userTasks} user tasks, ${suite.injectionTasks} injection tasks, ${suite.attackedRuns} attacked runs)`,
+      '',
+      table(result.defences.map((defence) => cells(defence.title, defence.bySuite[suite.name]!))),
+    );
+  }
+  return `${sections.join('\n')}\n`;
+}

@@ -34,6 +34,15 @@ describe('the committed suites', () => {
     }
   });
 
+  it("ship one policy per environment that loads without a lint warning and names only the environment's tools", () => {
+    for (const suite of suites) {
+      expect(suite.policy.warnings, suite.name).toEqual([]);
+      const catalogued = new Set(suite.policy.explain().map((row) => row.action));
+      for (const action of catalogued)
+        expect(suite.instance.tools.has(action), `${suite.name}: ${action}`).toBe(true);
+    }
+  });
+
   it('give at least 45% of user tasks an injection point, and use every injection vector', () => {
     for (const suite of suites) {
       const bySuite = points.get(suite.name)!;

@@ -2,13 +2,13 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isLabeled, labelOf } from '@ape/core';
+import { isLabeled, labelOf, trustRank } from '@ape/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBenchmark } from './benchmark.js';
+import { injectionPointsOf, runBenchmark } from './benchmark.js';
 import { type CallRequest, type Defence, noDefence, runTool, toolFilterDefence } from './defence.js';
 import { formatTables } from './report.js';
 import { findInjectionPoints, INJECTION_MARKER, runScenario } from './runner.js';
-import { instantiateState, loadSuite } from './suite.js';
+import { instantiateState, loadSuite, loadSuites } from './suite.js';
 
 const TINY = fileURLToPath(new URL('./__fixtures__/tiny-suite', import.meta.url));
 const TRAVEL = fileURLToPath(new URL('../suites/travel', import.meta.url));
@@ -143,6 +143,28 @@ describe('runScenario', () => {
     };
     const run = await runScenario(suite, suite.userTasks[0]!, undefined, stopAll);
     expect(run.calls.map((call) => call.outcome)).toEqual(['stopped', 'not-reached']);
+  });
+});
+
+describe('provenance of every call in every committed run', () => {
+  it('gives dataflow labels at least the trust of context taint, never more than USER_TRUSTED', async () => {
+    const { defence, requests } = recording();
+    for (const suite of loadSuites(fileURLToPath(new URL('../suites', import.meta.url)))) {
+      const points = await injectionPointsOf(suite);
+      for (const task of suite.userTasks) {
+        await runScenario(suite, task, undefined, defence);
+        for (const vector of points.get(task.id)!) {
+          for (const injection of suite.injectionTasks)
+            await runScenario(suite, task, { task: injection, vector }, defence);
+        }
+      }
+    }
+    expect(requests.length).toBeGreaterThan(1000);
+    for (const request of requests) {
+      const dataflow = labelOf(request.labeledArgs, 'USER_TRUSTED');
+      expect(trustRank(dataflow)).toBeGreaterThanOrEqual(trustRank(request.contextLabel));
+      expect(trustRank(dataflow)).toBeLessThanOrEqual(trustRank('USER_TRUSTED'));
+    }
   });
 });
 

@@ -148,7 +148,7 @@ function carries(output: unknown): boolean {
  * Builds a call's arguments. Dataflow labels per argument, from where its value came: text the model
  * wrote itself comes from the user's prompt in a user task (USER_TRUSTED) and from the injected text
  * in an injection task (EXTERNAL_UNTRUSTED, source: the tool whose output carried it); values copied
- * from earlier outputs carry the least trusted of those outputs' labels.
+ * from earlier outputs carry the least trusted of those outputs' labels, at most USER_TRUSTED.
  */
 function prepare(
   call: CallTemplate,
@@ -169,10 +169,14 @@ function prepare(
       labels.push('EXTERNAL_UNTRUSTED');
       sources.push(carrier);
     }
+    // The model writes every argument on the user's behalf: a copied value is never more trusted
+    // than the user's own words, even when it came from a SYSTEM_TRUSTED output.
     define(
       labeledArgs,
       name,
-      labels.length === 0 ? resolved.value : createLabeled(resolved.value, combineLabels(...labels), sources),
+      labels.length === 0
+        ? resolved.value
+        : createLabeled(resolved.value, combineLabels(...labels, 'USER_TRUSTED'), sources),
     );
   }
   return { args, labeledArgs };

@@ -167,6 +167,15 @@ describe('loadSuite', () => {
 });
 
 describe('loadSuites', () => {
+  it('refuses a suites directory that cannot be read with CONFIG_INVALID', () => {
+    expect(() => loadSuites(join(tmpdir(), 'ape-no-such-directory'))).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        details: expect.objectContaining({ field: 'suites' }),
+      }),
+    );
+  });
+
   it('loads every subdirectory holding a suite.json, in name order, and skips the rest', () => {
     const root = mkdtempSync(join(tmpdir(), 'ape-suites-'));
     directories.push(root);

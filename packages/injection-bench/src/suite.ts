@@ -241,9 +241,22 @@ export function loadSuite(directory: string): Suite {
   });
 }
 
-/** Loads every suite under `root` (each subdirectory holding a `suite.json`), in name order. */
+/**
+ * Loads every suite under `root` (each subdirectory holding a `suite.json`), in name order.
+ * @throws ConfigurationError (`CONFIG_INVALID`) when `root` cannot be read, or as {@link loadSuite}.
+ */
 export function loadSuites(root: string): readonly Suite[] {
-  const names = readdirSync(root)
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch (error) {
+    throw new ConfigurationError(
+      `Cannot read the suites directory ${root}: ${error instanceof Error ? error.message : String(error)}.`,
+      { file: root, field: 'suites' },
+      { cause: error },
+    );
+  }
+  const names = entries
     .filter((name) => {
       try {
         return statSync(join(root, name, SUITE_FILE)).isFile();

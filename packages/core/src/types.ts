@@ -15,6 +15,11 @@ export interface SessionContext {
   readonly previousAction?: string;
   /** Calls already executed in this session, per action id, for `limits`. */
   readonly calls?: Readonly<Record<string, number>>;
+  /**
+   * Uses already counted per limit id (in the limit's own scope and window, as the `UsageStore`
+   * reports them). When present, the policy judges every limit by it instead of `calls`.
+   */
+  readonly usage?: Readonly<Record<string, number>>;
 }
 
 /** The part of an intent the policy uses to narrow its answer. */

@@ -1,4 +1,4 @@
-import { hashCanonical } from '@ape/core';
+import { hashCanonical, type UsageScope } from '@ape/core';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { policySchema } from './schema.js';
 import {
@@ -17,6 +17,7 @@ import { addApeKeywords, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import type { SourceMap } from './limits.js';
 import { unsafePatternReason } from './regex-safety.js';
 import type { CompiledPolicy, ExplainRow, PolicyFinding, PolicyLimits, RuleEffect } from './types.js';
+import { MAX_LIMIT_WINDOW_MS, windowToMs } from './window.js';
 
 /** @internal The outcome of compiling a parsed document. */
 export interface CompileOutcome {
@@ -45,6 +46,10 @@ interface LimitDescriptor {
   readonly explicitId: boolean;
   readonly patterns: readonly string[];
   readonly maxCalls: number;
+  readonly scope: UsageScope;
+  /** The window as written (`1h`), when the limit has one. */
+  readonly window: string | undefined;
+  readonly windowMs: number | undefined;
   readonly reason: string | undefined;
   readonly tenant: string | null;
   readonly path: string;
@@ -154,6 +159,9 @@ function schemaMessage(error: ErrorObject, path: string): string {
   if (error.keyword === 'required') {
     return `missing required field "${String((error.params as { missingProperty?: unknown }).missingProperty)}"`;
   }
+  if (error.keyword === 'pattern' && path.endsWith('.window')) {
+    return 'must be a duration: a whole number followed by s, m, h or d, such as 30s, 1m, 1h or 1d';
+  }
   if (error.keyword === 'pattern')
     return `${error.message ?? 'does not match its pattern'} (not a valid id or action pattern)`;
   return error.message ?? `fails ${error.keyword}`;
@@ -208,6 +216,19 @@ export function compileDocument(
   if (total > context.limits.maxRules) {
     sink.add('error', 'LIMIT_RULES', '$', `${total} rules, over the limit of ${context.limits.maxRules}`);
     return { findings: sink.findings };
+  }
+  for (const layer of layers) {
+    for (const limit of layer.limits) {
+      if (limit.windowMs !== undefined && limit.windowMs > MAX_LIMIT_WINDOW_MS) {
+        sink.add(
+          'error',
+          'SCHEMA',
+          `${limit.path}.window`,
+          `the window ${limit.window} is longer than 366 days`,
+          [limit.id],
+        );
+      }
+    }
   }
 
   let ajv: Ajv2020 | undefined;
@@ -267,6 +288,16 @@ export function compileDocument(
     patterns: limit.patterns,
     set: new PatternSet(limit.patterns),
     maxCalls: limit.maxCalls,
+    scope: limit.scope,
+    window: limit.window,
+    windowMs: limit.windowMs,
+    usage: Object.freeze({
+      id: limit.id,
+      max: limit.maxCalls,
+      scope: limit.scope,
+      ...(limit.windowMs === undefined ? {} : { windowMs: limit.windowMs }),
+      ...(limit.reason === undefined ? {} : { reason: limit.reason }),
+    }),
     reason: limit.reason,
     tenant: limit.tenant,
     line: sink.locate(limit.path)?.line,
@@ -402,6 +433,9 @@ function collectLayer(source: Json, tenant: string | null, path: string): Layer 
       explicitId: limit['id'] !== undefined,
       patterns: limit['actions'] as string[],
       maxCalls: limit['max_calls'] as number,
+      scope: (limit['scope'] as UsageScope | undefined) ?? 'session',
+      window: limit['window'] as string | undefined,
+      windowMs: typeof limit['window'] === 'string' ? windowToMs(limit['window']) : undefined,
       reason: limit['reason'] as string | undefined,
       tenant,
       path: childPath(childPath(path, 'limits'), index),
@@ -728,8 +762,10 @@ function explainLayer(
           tenant: limit.tenant,
           action: limit.patterns.join(', '),
           effect: 'limit',
-          conditions: `at most ${limit.maxCalls} calls per session`,
+          conditions: describeLimit(limit),
           rule: limit.id,
+          scope: limit.scope,
+          ...(limit.window === undefined ? {} : { window: limit.window }),
           ...(limit.reason === undefined ? {} : { reason: limit.reason }),
         },
         limit.line,
@@ -754,4 +790,10 @@ function explainLayer(
     );
   }
   return rows;
+}
+
+/** `at most 3 calls per session`, `at most 100 calls per tenant in any 1d window`. */
+function describeLimit(limit: CompiledLimit): string {
+  const budget = `at most ${limit.maxCalls} call${limit.maxCalls === 1 ? '' : 's'} per ${limit.scope}`;
+  return limit.window === undefined ? budget : `${budget} in any ${limit.window} window`;
 }

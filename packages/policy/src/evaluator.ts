@@ -1,5 +1,6 @@
 import type { ActionRequest, PolicyDecision, UsageLimit, UsageScope } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import type { PolicyDefinition } from './definition.js';
 import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import { UsageLimitTable } from './usage-limits.js';
@@ -51,9 +52,7 @@ export interface CompiledRule {
   readonly reason: string | undefined;
   /** How the rule came to be, for messages: `list` entries or `rule`s. */
   readonly origin: 'list' | 'rule';
-  readonly conditions: string;
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
 /** @internal A call budget. */
@@ -70,7 +69,6 @@ export interface CompiledLimit {
   readonly usage: UsageLimit;
   readonly reason: string | undefined;
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
 /** @internal The actions that may follow one action. */
@@ -80,7 +78,6 @@ export interface CompiledTransition {
   readonly followers: PatternSet;
   readonly followerPatterns: readonly string[];
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
 /** @internal A tenant's restriction of the actions it may use. */
@@ -89,7 +86,6 @@ export interface CompiledFilter {
   readonly tenant: string;
   readonly patterns: readonly string[];
   readonly set: PatternSet;
-  readonly line: number | undefined;
 }
 
 /** @internal Everything that decides for one tenant (or for the base policy). */
@@ -106,6 +102,7 @@ export interface PolicyParts {
   readonly name: string;
   readonly digest: string;
   readonly warnings: readonly PolicyFinding[];
+  readonly definition: PolicyDefinition;
   readonly base: RuleSet;
   readonly tenants: ReadonlyMap<string, RuleSet>;
   readonly explainRows: readonly ExplainRow[];
@@ -138,6 +135,7 @@ class Policy implements CompiledPolicy {
   readonly digest: string;
   readonly warnings: readonly PolicyFinding[];
   readonly tenants: readonly string[];
+  readonly definition: PolicyDefinition;
   readonly #base: PreparedSet;
   readonly #tenantSets: ReadonlyMap<string, PreparedSet>;
   /** Exact action ids of the policy that are valid action ids (checked before the action-id regex). */
@@ -149,6 +147,7 @@ class Policy implements CompiledPolicy {
     this.name = parts.name;
     this.digest = parts.digest;
     this.warnings = Object.freeze([...parts.warnings]);
+    this.definition = parts.definition;
     this.tenants = Object.freeze([...parts.tenants.keys()].sort());
     const validIds = new Set<string>();
     for (const [id] of parts.base.rules.exactEntries()) if (ACTION_ID.test(id)) validIds.add(id);

@@ -1,4 +1,5 @@
 import type { ActionRequest, PolicyDecision, PolicyEvaluator, UsageLimit, UsageScope } from '@ape/core';
+import type { PolicyDefinition } from './definition.js';
 
 /** How serious a finding is: an `error` makes the policy invalid, a `warning` is reported and kept. */
 export type FindingSeverity = 'error' | 'warning';
@@ -131,6 +132,12 @@ export interface CompiledPolicy extends PolicyEvaluator {
   readonly warnings: readonly PolicyFinding[];
   /** The tenant ids that have an overlay. */
   readonly tenants: readonly string[];
+  /**
+   * The normalised rule model the policy was compiled from (deeply frozen): every rule, limit,
+   * transition and tenant overlay with its id and source location. What `explain`, lint and
+   * `@ape/verify` read.
+   */
+  readonly definition: PolicyDefinition;
   /** The enforcement path: never throws; an internal error is a DENY carrying `code`. */
   evaluate(request: ActionRequest): PolicyDecision;
   /** The same decision as {@link evaluate}, with a trace of which rules matched and why. Never throws. */

@@ -19,6 +19,8 @@ export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
 export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';
 export { compilePolicy, loadPolicy, validatePolicy } from './load.js';
+export type { DataPosition, PolicyData } from './read-data.js';
+export { readPolicyData } from './read-data.js';
 export { MAX_PATTERN_LENGTH } from './regex-safety.js';
 export { MAX_LIMIT_WINDOW_MS } from './window.js';
 export { policySchema } from './schema.js';

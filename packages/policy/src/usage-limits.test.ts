@@ -217,6 +217,36 @@ describe('evaluate with scoped and windowed limits', () => {
   });
 });
 
+describe('evaluate with session.usage, for any counts', () => {
+  const ids = ['reads-per-session', 'reads-per-hour', 'net-per-tenant', 'no-mail', 'acme-writes'];
+  const actions = ['read_file', 'write_file', 'net.fetch', 'send_email'];
+
+  it('denies exactly when some matching limit is used up (or its count is malformed)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...actions),
+        fc.constantFrom('default', 'acme'),
+        fc.dictionary(
+          fc.constantFrom(...ids),
+          fc.oneof(fc.nat(12), fc.integer({ min: -3, max: -1 }), fc.constant(Number.NaN)),
+        ),
+        (action, tenant, usage) => {
+          const decision = policy.evaluate(request(action, { usage }, tenant));
+          const exhausted = policy
+            .limitsFor(tenant, action)
+            .filter((limit) => {
+              const used = usage[limit.id];
+              return used === undefined ? limit.max === 0 : !(used >= 0 && used < limit.max);
+            })
+            .map((limit) => limit.id);
+          expect(decision.decision).toBe(exhausted.length > 0 ? 'DENY' : 'ALLOW');
+          for (const id of exhausted) expect(decision.rules).toContain(id);
+        },
+      ),
+    );
+  });
+});
+
 describe('explain rows of limits', () => {
   it('carry the scope and window and say them in the conditions', () => {
     const rows = policy.explain().filter((row) => row.effect === 'limit');

@@ -14,7 +14,7 @@ export type {
   TransitionDefinition,
 } from './definition.js';
 export { formatFinding } from './findings.js';
-export { isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
+export { isActionPattern, isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
 export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
 export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';

@@ -1,5 +1,5 @@
 import { PolicyError, PROVENANCE_LABELS, type ProvenanceLabel } from '@ape/core';
-import { type PolicyData, type PolicyLoadOptions, readPolicyData } from '@ape/policy';
+import { isActionPattern, type PolicyData, type PolicyLoadOptions, readPolicyData } from '@ape/policy';
 
 /** A `never_allow_with` entry: no call of `action` whose effective label is in `provenance` is ALLOWed. */
 export interface NeverAllowWith {
@@ -19,7 +19,6 @@ export interface PolicyAssertions {
   readonly must_escalate: readonly string[];
 }
 
-const ACTION_PATTERN = /^(?!.*\*\*\*)[A-Za-z0-9_*][A-Za-z0-9_.:*-]{0,127}$/;
 const KEYS = new Set(['always_deny', 'never_allow_with', 'must_escalate', 'description']);
 
 /**
@@ -62,8 +61,7 @@ function checkAssertions(
     const list = record[key] ?? [];
     if (!Array.isArray(list)) return fail([key], 'must be a list of action ids or globs');
     list.forEach((item, index) => {
-      if (typeof item !== 'string' || !ACTION_PATTERN.test(item))
-        fail([key, index], 'not an action id or glob');
+      if (!isActionPattern(item)) fail([key, index], 'not an action id or glob');
     });
     return [...(list as string[])];
   };
@@ -81,7 +79,7 @@ function checkAssertions(
         fail(['never_allow_with', index, key], `unknown key "${key}"`);
     }
     const action = item['action'];
-    if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) {
+    if (!isActionPattern(action)) {
       fail(['never_allow_with', index, 'action'], 'not an action id or glob');
     }
     const raw = item['provenance'];

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCoverFinder, PatternIndex, patternCovers, patternMatches } from './glob.js';
+import { createCoverFinder, isActionPattern, PatternIndex, patternCovers, patternMatches } from './glob.js';
 
 describe('action globs', () => {
   it.each([
@@ -82,5 +82,15 @@ describe('action globs', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isActionPattern', () => {
+  it('accepts exact ids and globs the schema accepts, and nothing else', () => {
+    for (const text of ['read_file', 'fs.*', 'net.**', '*_file', 'a:b-c'])
+      expect(isActionPattern(text)).toBe(true);
+    for (const text of ['', 'rm -rf', 'a***', '.x', 'x'.repeat(129), 5, null]) {
+      expect(isActionPattern(text)).toBe(false);
+    }
   });
 });

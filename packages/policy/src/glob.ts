@@ -1,3 +1,4 @@
+import { policySchema } from './schema.js';
 /**
  * True when an action pattern is a glob (contains `*`). Public as `isActionGlob`.
  */
@@ -151,4 +152,18 @@ export class PatternIndex<T> {
   has(action: string): boolean {
     return this.lookup(action).length > 0;
   }
+}
+
+const ACTION_PATTERN = new RegExp(
+  ((policySchema['$defs'] as Record<string, { pattern: string }>)['actionPattern'] as { pattern: string })
+    .pattern,
+);
+
+/**
+ * Whether `text` is an action pattern the policy language accepts (an exact action id or a glob),
+ * as the schema's `actionPattern` defines it. For files that name actions next to a policy, such as
+ * `@ape/verify`'s assertions.
+ */
+export function isActionPattern(text: unknown): boolean {
+  return typeof text === 'string' && ACTION_PATTERN.test(text);
 }

@@ -515,12 +515,12 @@ export function encodePolicies(
   const limitCounters = new Map<string, readonly string[]>();
   const atoms = new Map<string, Atom>();
   const body: string[] = [];
-  // The calls a limit counts depend only on its action patterns: limits with the same patterns (in
-  // one policy or across the two of a diff) share one counter.
+  // The calls a limit counts depend only on its action patterns, scope and window: limits with the
+  // same ones (in one policy or across the two of a diff) share one counter.
   const counterByPatterns = new Map<string, string>();
   for (const { prefix, model } of policies) {
     const counters = model.limits.map((limit) => {
-      const key = canonicalJson([...new Set(limit.actions)].sort());
+      const key = canonicalJson([[...new Set(limit.actions)].sort(), limit.scope, limit.windowMs]);
       let counter = counterByPatterns.get(key);
       if (counter === undefined) {
         counter = `used${counterByPatterns.size}`;

@@ -18,11 +18,21 @@ export class UsageLimitTable {
 
   of(limits: readonly CompiledLimit[]): readonly UsageLimit[] {
     if (limits.length === 0) return NO_LIMITS;
-    let key = limits[0]!.id;
-    for (let index = 1; index < limits.length; index++) key += `\n${limits[index]!.id}`;
+    // A limit whose patterns match an action twice (`read_file` and `read_*`) is listed once: the
+    // runtime takes one use per listed limit, so a duplicate would count one call twice.
+    const distinct: UsageLimit[] = [];
+    const seen = new Set<string>();
+    let key = '';
+    for (let index = 0; index < limits.length; index++) {
+      const limit = limits[index]!;
+      if (seen.has(limit.id)) continue;
+      seen.add(limit.id);
+      distinct.push(limit.usage);
+      key += seen.size === 1 ? limit.id : `\n${limit.id}`;
+    }
     const known = this.#bySet.get(key);
     if (known !== undefined) return known;
-    const usage = Object.freeze(limits.map((limit) => limit.usage));
+    const usage = Object.freeze(distinct);
     if (this.#bySet.size < MAX_REMEMBERED_SETS) this.#bySet.set(key, usage);
     return usage;
   }

@@ -65,6 +65,12 @@ export {
   DEFAULT_ESCALATION_TIMEOUT_MS,
   ENFORCEMENT_MODES,
 } from './runtime/runtime.js';
+export type { TerminalTextOptions } from './terminal-text.js';
+export {
+  DEFAULT_TERMINAL_TEXT_LENGTH,
+  escapeTerminalText,
+  quoteTerminalText,
+} from './terminal-text.js';
 export type { Tool, ToolDefinition, ToolFunction, ToolLike } from './runtime/tool.js';
 export { defineTool, isTool } from './runtime/tool.js';
 export type { RuntimeEvent, RuntimeState } from './state-machine.js';

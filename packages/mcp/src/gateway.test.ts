@@ -9,6 +9,7 @@ import {
   ListToolsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createNotesServer, type NotesServer as Fixture } from './__fixtures__/notes-server.js';
 import { createMcpGateway } from './gateway.js';
 import { createInMemoryMcpGateway, type InMemoryMcpGateway } from './in-memory.js';
 
@@ -37,45 +38,6 @@ const policy = compilePolicy({
     },
   ],
 });
-
-interface Fixture {
-  readonly server: Server;
-  readonly calls: ReturnType<typeof vi.fn>;
-  setDescription(name: string, description: string): Promise<void>;
-}
-
-function createNotesServer(): Fixture {
-  const descriptions: Record<string, string> = {
-    read_note: 'Reads a note.',
-    write_note: 'Writes a note.',
-    delete_note: 'Deletes a note.',
-  };
-  const calls = vi.fn((name: string, args: unknown): CallToolResult => {
-    return { content: [{ type: 'text', text: `${name} ${JSON.stringify(args)}` }] };
-  });
-  const server = new Server(
-    { name: 'notes', version: '1.0.0' },
-    { capabilities: { tools: { listChanged: true } } },
-  );
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: Object.entries(descriptions).map(([name, description]) => ({
-      name,
-      description,
-      inputSchema: { type: 'object' as const, properties: { path: { type: 'string' } } },
-    })),
-  }));
-  server.setRequestHandler(CallToolRequestSchema, (request) =>
-    calls(request.params.name, request.params.arguments),
-  );
-  return {
-    server,
-    calls,
-    setDescription: async (name, description) => {
-      descriptions[name] = description;
-      await server.sendToolListChanged();
-    },
-  };
-}
 
 function textOf(result: unknown): string {
   const content = (result as CallToolResult).content;
@@ -306,6 +268,6 @@ describe('createMcpGateway', () => {
     const server = new Server({ name: 'r', version: '1' }, { capabilities: { tools: {}, resources: {} } });
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
     open = await createInMemoryMcpGateway({ policy, server, refuseMethods: ['resources/list'] });
-    await expect(open.client.listResources()).rejects.toThrow(/refused by the APE gateway/);
+    await expect(open.client.listResources()).rejects.toThrow(/does not forward this method/);
   });
 });

@@ -5,11 +5,11 @@ import {
   type AuditSink,
   type Clock,
   ConfigurationError,
+  systemClock,
   createDenyAllEscalationHandler,
+  createInMemoryAuditSink,
   createRuntime,
   type EscalationHandler,
-  type EscalationRequest,
-  type EscalationResult,
   isProvenanceLabel,
   type PolicyEvaluator,
   type ProvenanceLabel,
@@ -22,7 +22,6 @@ import {
   CallToolRequestSchema,
   CallToolResultSchema,
   type ClientCapabilities,
-  ElicitResultSchema,
   ErrorCode,
   type Implementation,
   ListToolsRequestSchema,
@@ -33,20 +32,23 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { elicitApproval } from './approval-prompt.js';
+import { forwardedMethods } from './methods.js';
 import {
   DECISION_META_KEY,
   effectiveProvenance,
   forwardedMeta,
   PROVENANCE_META_KEY,
 } from './provenance-meta.js';
-import { pinOf } from './tool-pins.js';
+import { type PinnedTool, pinTool } from './tool-pins.js';
 
 /** How long the gateway waits for the downstream server's answer to one request by default: 60 s. */
 export const DEFAULT_MCP_REQUEST_TIMEOUT_MS = 60_000;
 
 const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const LIST_CHANGED = 'notifications/tools/list_changed';
-const ELICITATION_APPROVER = 'mcp-elicitation';
+/** The `source` of the audit records the gateway writes itself (refusals before the runtime). */
+const GATEWAY_SOURCE = 'mcp-gateway';
 
 /** What {@link createMcpGateway} takes. */
 export interface McpGatewayOptions {
@@ -90,7 +92,15 @@ export interface McpGatewayOptions {
   readonly clientInfo?: Implementation;
   /** Capabilities declared to the downstream server (roots, sampling, elicitation); default none. */
   readonly downstreamCapabilities?: ClientCapabilities;
-  /** Request methods refused with "method not found" instead of being forwarded (for example `resources/read`). */
+  /**
+   * The client requests and notifications forwarded to the server, matched exactly and
+   * case-sensitively; default {@link DEFAULT_FORWARDED_METHODS}. Every other request is answered
+   * "method not found" and every other notification dropped, and each refusal is audited
+   * (`decision.made` with `code: "METHOD_NOT_ALLOWED"`). Methods the gateway answers itself
+   * ({@link GATEWAY_METHODS}: `tools/call`, `tools/list`, ...) cannot be listed.
+   */
+  readonly allowMethods?: readonly string[];
+  /** Methods taken off the forward list (for example `resources/read`): refused like unknown ones. */
   readonly refuseMethods?: readonly string[];
 }
 
@@ -135,10 +145,20 @@ export interface McpGateway {
 }
 
 interface ToolState {
-  tool: Tool;
-  current: string | undefined;
+  readonly name: string;
+  /** The server's current definition, pinned (a frozen copy); `undefined` when no longer listed or not hashable. */
+  current: PinnedTool<Tool> | undefined;
+  /** The approved pin. */
   pin: string | undefined;
-  permitted: boolean;
+  readonly permitted: boolean;
+}
+
+/** The definition to serve: the pinned copy, only while it is exactly the approved one. */
+function servedDefinition(state: ToolState): Tool | undefined {
+  const current = state.current;
+  return state.pin !== undefined && current !== undefined && current.pin === state.pin
+    ? current.definition
+    : undefined;
 }
 
 interface Refusal {
@@ -209,7 +229,9 @@ class GatewayImplementation implements McpGateway {
   readonly #tools = new Map<string, ToolState>();
   readonly #defaultProvenance: ProvenanceLabel;
   readonly #requestTimeoutMs: number;
-  readonly #refused: ReadonlySet<string>;
+  readonly #forwarded: ReadonlySet<string>;
+  readonly #audit: AuditSink;
+  readonly #clock: Clock;
   #runtime: AgentRuntime | undefined;
   #planHash: string | undefined;
   #approvedCalls = 0;
@@ -247,7 +269,9 @@ class GatewayImplementation implements McpGateway {
     this.#policy = policy;
     this.#defaultProvenance = provenance;
     this.#requestTimeoutMs = timeout;
-    this.#refused = new Set(options.refuseMethods ?? []);
+    this.#forwarded = forwardedMethods(options.allowMethods, options.refuseMethods);
+    this.#audit = options.audit ?? createInMemoryAuditSink();
+    this.#clock = options.clock ?? systemClock;
     this.#client = new Client(options.clientInfo ?? { name: 'ape-mcp-gateway', version: '1.0.0' }, {
       capabilities: options.downstreamCapabilities ?? {},
     });
@@ -281,10 +305,10 @@ class GatewayImplementation implements McpGateway {
   tools(): readonly McpGatewayTool[] {
     return [...this.#tools.values()].map((state) =>
       Object.freeze({
-        name: state.tool.name,
+        name: state.name,
         pin: state.pin,
         permitted: state.permitted,
-        unchanged: state.pin !== undefined && state.pin === state.current,
+        unchanged: servedDefinition(state) !== undefined,
       }),
     );
   }
@@ -293,7 +317,7 @@ class GatewayImplementation implements McpGateway {
     await this.#refreshTools();
     const state = this.#tools.get(name);
     if (state === undefined || state.current === undefined) return false;
-    state.pin = state.current;
+    state.pin = state.current.pin;
     return true;
   }
 
@@ -314,7 +338,7 @@ class GatewayImplementation implements McpGateway {
     }
     const approved = this.#options.approvedTools;
     for (const state of this.#tools.values()) {
-      state.pin = approved === undefined ? state.current : approved[state.tool.name];
+      state.pin = approved === undefined ? state.current?.pin : approved[state.name];
     }
     const instructions = client.getInstructions();
     const server = new Server(client.getServerVersion() ?? { name: 'mcp-server', version: '0.0.0' }, {
@@ -327,8 +351,9 @@ class GatewayImplementation implements McpGateway {
       this.#enqueue(() => this.#callTool(request.params, extra.signal, extra.sendNotification)),
     );
     server.fallbackRequestHandler = async (request, extra) => {
-      if (this.#refused.has(request.method)) {
-        throw new McpError(ErrorCode.MethodNotFound, `${request.method} is refused by the APE gateway.`);
+      if (!this.#forwarded.has(request.method)) {
+        await this.#refuseMethod(request.method, 'request');
+        throw new McpError(ErrorCode.MethodNotFound, 'The APE gateway does not forward this method.');
       }
       const result = await client.request({ method: request.method, params: request.params }, ResultSchema, {
         signal: extra.signal,
@@ -337,6 +362,12 @@ class GatewayImplementation implements McpGateway {
       return labelResult(result);
     };
     server.fallbackNotificationHandler = async (notification) => {
+      // A notification is never answered: a refused one (a `tools/call` without an id included) is
+      // dropped and audited, never forwarded.
+      if (!this.#forwarded.has(notification.method)) {
+        await this.#refuseMethod(notification.method, 'notification');
+        return;
+      }
       await client.notification(notification as Notification).catch(() => undefined);
     };
     client.fallbackNotificationHandler = async (notification) => {
@@ -390,14 +421,13 @@ class GatewayImplementation implements McpGateway {
         const state = this.#tools.get(tool.name);
         if (state === undefined) {
           this.#tools.set(tool.name, {
-            tool,
-            current: pinOf(tool),
+            name: tool.name,
+            current: pinTool(tool),
             pin: undefined,
             permitted: ACTION_ID.test(tool.name) && this.#mayPermit(tool.name),
           });
         } else {
-          state.tool = tool;
-          state.current = pinOf(tool);
+          state.current = pinTool(tool);
         }
       }
       cursor = page.nextCursor;
@@ -417,7 +447,8 @@ class GatewayImplementation implements McpGateway {
     await this.#enqueue(() => this.#refreshTools());
     const tools: Tool[] = [];
     for (const state of this.#tools.values()) {
-      if (state.permitted && state.pin !== undefined && state.pin === state.current) tools.push(state.tool);
+      const definition = servedDefinition(state);
+      if (state.permitted && definition !== undefined) tools.push(definition);
     }
     return { tools };
   }
@@ -430,24 +461,24 @@ class GatewayImplementation implements McpGateway {
     const name = params.name;
     const state = this.#tools.get(name);
     if (state === undefined || state.current === undefined) {
-      return refusalResult(name, {
+      return this.#refuseCall(name, {
         reason: 'the server does not offer this tool.',
         rules: [],
         code: 'UNKNOWN_TOOL',
       });
     }
-    if (state.pin === undefined || state.pin !== state.current) {
-      return refusalResult(name, {
+    if (servedDefinition(state) === undefined) {
+      return this.#refuseCall(name, {
         reason:
           state.pin === undefined
             ? 'the tool was not approved when the gateway started; the operator must approve it.'
-            : "the tool's description or schema changed since it was approved; the operator must re-approve it.",
+            : "the tool's definition (title, description, schemas, annotations, _meta or icons) changed since it was approved; the operator must re-approve it.",
         rules: [],
         code: 'TOOL_CHANGED',
       });
     }
     if (!ACTION_ID.test(name)) {
-      return refusalResult(name, {
+      return this.#refuseCall(name, {
         reason: 'the tool name is not a valid APE action id.',
         rules: [],
         code: 'ACTION_INVALID',
@@ -525,7 +556,7 @@ class GatewayImplementation implements McpGateway {
       }),
       escalation: this.#escalationHandler(),
       defaultProvenance: this.#defaultProvenance,
-      ...(options.audit === undefined ? {} : { audit: options.audit }),
+      audit: this.#audit,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.escalationTimeoutMs === undefined
         ? {}
@@ -560,12 +591,51 @@ class GatewayImplementation implements McpGateway {
     };
   }
 
+  /** A refused `tools/call`, audited before the client hears of it. */
+  async #refuseCall(name: string, refusal: Refusal): Promise<CallToolResult> {
+    await this.#recordRefusal({
+      action: name,
+      rules: [...refusal.rules],
+      reason: refusal.reason,
+      ...(refusal.code === undefined ? {} : { code: refusal.code }),
+    });
+    return refusalResult(name, refusal);
+  }
+
+  /** A client message outside the forward list: audited, then refused (request) or dropped (notification). */
+  async #refuseMethod(method: string, kind: 'request' | 'notification'): Promise<void> {
+    await this.#recordRefusal({
+      method,
+      kind,
+      rules: [],
+      reason: `the ${kind} "${method}" is not on the gateway's list of forwarded methods.`,
+      code: 'METHOD_NOT_ALLOWED',
+    });
+  }
+
+  /**
+   * Appends a `decision.made` DENY written by the gateway itself (`source: "mcp-gateway"`), in the
+   * current APE session when there is one. A failing sink does not let anything through: the
+   * refusal stands either way.
+   */
+  async #recordRefusal(data: Readonly<Record<string, unknown>>): Promise<void> {
+    await Promise.resolve(
+      this.#audit.append({
+        type: 'decision.made',
+        tenant: this.tenant,
+        session: this.#runtime?.sessionId ?? GATEWAY_SOURCE,
+        time: this.#clock.now(),
+        data: { source: GATEWAY_SOURCE, decision: 'DENY', ...data },
+      }),
+    ).catch(() => undefined);
+  }
+
   #shutdown(reason: McpGatewayCloseReason): Promise<void> {
     this.#closing ??= (async () => {
       const runtime = this.#runtime;
       if (runtime !== undefined)
         await runtime.terminate(`the MCP gateway closed (${reason})`).catch(() => undefined);
-      else await this.#options.audit?.flush().catch(() => undefined);
+      await this.#audit.flush().catch(() => undefined);
       await this.#client.close().catch(() => undefined);
       await this.#server?.close().catch(() => undefined);
       this.#resolveClosed(reason);
@@ -576,53 +646,4 @@ class GatewayImplementation implements McpGateway {
 
 function labelResult<T extends { _meta?: Record<string, unknown> | undefined }>(result: T): T {
   return { ...result, _meta: { ...result._meta, [PROVENANCE_META_KEY]: 'EXTERNAL_UNTRUSTED' } };
-}
-
-const APPROVAL_SCHEMA = Object.freeze({
-  type: 'object' as const,
-  properties: {
-    approve: {
-      type: 'boolean' as const,
-      title: 'Approve this call',
-      description: 'Let this one tool call run with exactly the arguments shown.',
-      default: false,
-    },
-  },
-  required: ['approve'],
-});
-
-const MAX_SHOWN_ARGS = 2_000;
-
-/**
- * Asks the human through `elicitation/create`. Only an `accept` whose content says `approve: true`
- * approves; a decline, a cancel, anything malformed or an error is a denial.
- */
-async function elicitApproval(
-  server: Server,
-  request: EscalationRequest,
-  signal: AbortSignal,
-  timeout: number,
-): Promise<EscalationResult> {
-  let shown = JSON.stringify(request.args);
-  if (shown.length > MAX_SHOWN_ARGS) shown = `${shown.slice(0, MAX_SHOWN_ARGS)}…`;
-  const rules = request.decision.rules.length === 0 ? '' : ` (rules: ${request.decision.rules.join(', ')})`;
-  const answer = await server.request(
-    {
-      method: 'elicitation/create',
-      params: {
-        mode: 'form',
-        message: `APE asks for your approval before "${request.action}" runs: ${request.decision.reason}${rules}\nArguments: ${shown}`,
-        requestedSchema: APPROVAL_SCHEMA,
-      },
-    },
-    ElicitResultSchema,
-    { signal, timeout },
-  );
-  const approved = answer.action === 'accept' && answer.content?.['approve'] === true;
-  return {
-    approved,
-    approver: ELICITATION_APPROVER,
-    provenance: 'USER_TRUSTED',
-    reason: approved ? 'approved by the user through the MCP client' : `the user answered "${answer.action}"`,
-  };
 }

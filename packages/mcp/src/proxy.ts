@@ -19,6 +19,10 @@ export interface McpProxyOptions {
   /** Used when the client cannot be asked through elicitation; default deny. */
   readonly escalation?: EscalationHandler;
   readonly defaultProvenance?: ProvenanceLabel;
+  /** The client methods forwarded to the server (the gateway's `allowMethods`); default `DEFAULT_FORWARDED_METHODS`. */
+  readonly allowMethods?: readonly string[];
+  /** Methods taken off the forward list (the gateway's `refuseMethods`). */
+  readonly refuseMethods?: readonly string[];
   /** Where MCP comes from and goes to; default `process.stdin` / `process.stdout`. */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -58,6 +62,8 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
       ...(audit === undefined ? {} : { audit }),
       ...(options.escalation === undefined ? {} : { escalation: options.escalation }),
       ...(options.defaultProvenance === undefined ? {} : { defaultProvenance: options.defaultProvenance }),
+      ...(options.allowMethods === undefined ? {} : { allowMethods: options.allowMethods }),
+      ...(options.refuseMethods === undefined ? {} : { refuseMethods: options.refuseMethods }),
     });
   } catch (error) {
     await audit?.close().catch(() => undefined);

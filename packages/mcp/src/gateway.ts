@@ -1,4 +1,3 @@
-import { AuthorityManager } from '@ape/authority';
 import {
   type AgentRuntime,
   ApeError,
@@ -8,11 +7,12 @@ import {
   systemClock,
   createDenyAllEscalationHandler,
   createInMemoryAuditSink,
-  createRuntime,
+  createInMemoryUsageStore,
   type EscalationHandler,
   isProvenanceLabel,
   type PolicyEvaluator,
   type ProvenanceLabel,
+  type UsageStore,
 } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -33,6 +33,11 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { elicitApproval } from './approval-prompt.js';
+import {
+  AFTER_DENIED_ESCALATION_MODES,
+  ConnectionSessions,
+  type McpAfterDeniedEscalation,
+} from './connection-sessions.js';
 import { forwardedMethods } from './methods.js';
 import {
   DECISION_META_KEY,
@@ -102,6 +107,20 @@ export interface McpGatewayOptions {
   readonly allowMethods?: readonly string[];
   /** Methods taken off the forward list (for example `resources/read`): refused like unknown ones. */
   readonly refuseMethods?: readonly string[];
+  /**
+   * The lineage of this connection's APE sessions (limits with `scope: lineage` and the previous
+   * action of `tool_transitions` are counted across them); default: a random id, one lineage per
+   * gateway, that is per client connection. Give a stable id (a user, a thread) together with a
+   * shared `usage` store to count across connections.
+   */
+  readonly lineage?: string;
+  /**
+   * Where usage limits and the previous action live; default: a fresh in-memory store for this
+   * gateway. Share one store (or `@ape/redis`) between gateways to count across connections.
+   */
+  readonly usage?: UsageStore;
+  /** After a denied escalation ended the APE session: `refuse` (default) or `continue`; see {@link McpAfterDeniedEscalation}. */
+  readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
 }
 
 /** Why a gateway closed. */
@@ -123,11 +142,16 @@ export interface McpGateway {
   readonly tenant: string;
   /** The downstream server's name and version. */
   readonly serverInfo: Implementation | undefined;
-  /** The id of the current APE session (a new one starts after a denied escalation ends the previous one). */
+  /** The lineage of every APE session of this connection. */
+  readonly lineage: string;
+  /**
+   * The id of the current APE session (with `afterDeniedEscalation: 'continue'`, a new one starts
+   * after a denied escalation ends the previous one).
+   */
   readonly sessionId: string | undefined;
-  /** The head of the plan hash chain: the hash of the last approved call's plan, or `undefined` before the first. */
+  /** The head of the current session's call chain (calls mode), or `undefined` before its first call. */
   readonly planHash: string | undefined;
-  /** How many calls have been approved in this gateway's lifetime. */
+  /** How many calls have run in this gateway's lifetime. */
   readonly approvedCalls: number;
   /** The approved pins, by tool name (save them to pass as `approvedTools` next time). */
   readonly pins: Readonly<Record<string, string>>;
@@ -232,8 +256,7 @@ class GatewayImplementation implements McpGateway {
   readonly #forwarded: ReadonlySet<string>;
   readonly #audit: AuditSink;
   readonly #clock: Clock;
-  #runtime: AgentRuntime | undefined;
-  #planHash: string | undefined;
+  readonly #sessions: ConnectionSessions;
   #approvedCalls = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -272,6 +295,35 @@ class GatewayImplementation implements McpGateway {
     this.#forwarded = forwardedMethods(options.allowMethods, options.refuseMethods);
     this.#audit = options.audit ?? createInMemoryAuditSink();
     this.#clock = options.clock ?? systemClock;
+    const afterDeniedEscalation = options.afterDeniedEscalation ?? 'refuse';
+    if (!AFTER_DENIED_ESCALATION_MODES.includes(afterDeniedEscalation)) {
+      throw configError('afterDeniedEscalation', '`afterDeniedEscalation` must be "refuse" or "continue".');
+    }
+    if (
+      options.lineage !== undefined &&
+      (typeof options.lineage !== 'string' || options.lineage.length === 0)
+    ) {
+      throw configError('lineage', '`lineage` must be a non-empty string.');
+    }
+    this.#sessions = new ConnectionSessions(
+      {
+        tenant,
+        policy,
+        audit: this.#audit,
+        escalation: this.#escalationHandler(),
+        defaultProvenance: provenance,
+        lineage: options.lineage,
+        usage: options.usage ?? createInMemoryUsageStore(),
+        afterDeniedEscalation,
+        clock: options.clock,
+        escalationTimeoutMs: options.escalationTimeoutMs,
+        auditArgs: options.auditArgs,
+      },
+      () => ({
+        actions: [...this.#tools.keys()].filter((name) => ACTION_ID.test(name)),
+        scope: `Tool calls of an MCP client to ${this.#client.getServerVersion()?.name ?? 'an MCP server'}, through the APE gateway.`,
+      }),
+    );
     this.#client = new Client(options.clientInfo ?? { name: 'ape-mcp-gateway', version: '1.0.0' }, {
       capabilities: options.downstreamCapabilities ?? {},
     });
@@ -284,12 +336,16 @@ class GatewayImplementation implements McpGateway {
     return this.#client.getServerVersion();
   }
 
+  get lineage(): string {
+    return this.#sessions.lineage;
+  }
+
   get sessionId(): string | undefined {
-    return this.#runtime?.sessionId;
+    return this.#sessions.current?.sessionId;
   }
 
   get planHash(): string | undefined {
-    return this.#planHash;
+    return this.#sessions.current?.planHash;
   }
 
   get approvedCalls(): number {
@@ -339,6 +395,18 @@ class GatewayImplementation implements McpGateway {
     const approved = this.#options.approvedTools;
     for (const state of this.#tools.values()) {
       state.pin = approved === undefined ? state.current?.pin : approved[state.name];
+    }
+    try {
+      // One APE session per client connection, started before the client is served.
+      await this.#sessions.session();
+    } catch (error) {
+      await this.#shutdown('closed');
+      throw new ApeError(
+        'INTERNAL',
+        `createMcpGateway: cannot start the APE session: ${messageOf(error)}`,
+        { field: 'audit' },
+        { cause: error },
+      );
     }
     const instructions = client.getInstructions();
     const server = new Server(client.getServerVersion() ?? { name: 'mcp-server', version: '0.0.0' }, {
@@ -484,28 +552,19 @@ class GatewayImplementation implements McpGateway {
         code: 'ACTION_INVALID',
       });
     }
+    const ended = this.#sessions.ended;
+    if (ended !== undefined)
+      return this.#refuseCall(name, { reason: ended, rules: [], code: 'SESSION_ENDED' });
     if (signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'The request was cancelled.');
     const args = params.arguments ?? {};
+    // The call's own label: never raised to get a call accepted (the policy decides what it may do).
     const provenance = effectiveProvenance(params._meta, this.#defaultProvenance);
     let runtime: AgentRuntime;
     try {
-      runtime = await this.#session();
-      await runtime.submitPlan(
-        {
-          steps: [
-            {
-              action_id: name,
-              args,
-              description: `MCP tools/call ${this.#approvedCalls + 1} after ${this.#planHash ?? 'genesis'}`,
-            },
-          ],
-        },
-        { provenance: provenance === 'EXTERNAL_UNTRUSTED' ? 'USER_TRUSTED' : provenance },
-      );
+      runtime = await this.#sessions.session();
     } catch (error) {
-      return refusalResult(name, refusalOf(error));
+      return this.#refuseCall(name, refusalOf(error));
     }
-    const chainHead = runtime.planHash;
     const meta = forwardedMeta(params._meta);
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const forward = async (): Promise<CallToolResult> =>
@@ -532,49 +591,14 @@ class GatewayImplementation implements McpGateway {
         },
       ) as Promise<CallToolResult>;
     try {
-      const result = await runtime.executeStep(0, forward, { args, provenance });
-      this.#planHash = chainHead;
+      // Calls mode: one call, one step of the session's chain, the policy evaluated once.
+      const result = await runtime.call(name, forward, { args, provenance });
       this.#approvedCalls++;
       return labelResult(result.value);
     } catch (error) {
-      if (runtime.state === 'TERMINATED') this.#runtime = undefined;
       if (error instanceof McpError) throw error;
       return refusalResult(name, refusalOf(error));
     }
-  }
-
-  /** The current APE session, started on first use and again after a denied escalation ended one. */
-  async #session(): Promise<AgentRuntime> {
-    if (this.#runtime !== undefined && this.#runtime.state !== 'TERMINATED') return this.#runtime;
-    const options = this.#options;
-    const runtime = createRuntime({
-      tenant: this.tenant,
-      policy: this.#policy,
-      authority: new AuthorityManager({
-        tenant: this.tenant,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-      }),
-      escalation: this.#escalationHandler(),
-      defaultProvenance: this.#defaultProvenance,
-      audit: this.#audit,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.escalationTimeoutMs === undefined
-        ? {}
-        : { escalationTimeoutMs: options.escalationTimeoutMs }),
-      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
-    });
-    const actions = [...this.#tools.keys()].filter((name) => ACTION_ID.test(name));
-    const server = this.#client.getServerVersion()?.name ?? 'an MCP server';
-    await runtime.setIntent(
-      {
-        allowed_actions: actions,
-        forbidden_actions: [],
-        scope: `Tool calls of an MCP client to ${server}, through the APE gateway.`,
-      },
-      { provenance: 'SYSTEM_TRUSTED' },
-    );
-    this.#runtime = runtime;
-    return runtime;
   }
 
   #escalationHandler(): EscalationHandler {
@@ -623,7 +647,7 @@ class GatewayImplementation implements McpGateway {
       this.#audit.append({
         type: 'decision.made',
         tenant: this.tenant,
-        session: this.#runtime?.sessionId ?? GATEWAY_SOURCE,
+        session: this.#sessions.current?.sessionId ?? GATEWAY_SOURCE,
         time: this.#clock.now(),
         data: { source: GATEWAY_SOURCE, decision: 'DENY', ...data },
       }),
@@ -632,9 +656,7 @@ class GatewayImplementation implements McpGateway {
 
   #shutdown(reason: McpGatewayCloseReason): Promise<void> {
     this.#closing ??= (async () => {
-      const runtime = this.#runtime;
-      if (runtime !== undefined)
-        await runtime.terminate(`the MCP gateway closed (${reason})`).catch(() => undefined);
+      await this.#sessions.close(`the MCP gateway closed (${reason})`).catch(() => undefined);
       await this.#audit.flush().catch(() => undefined);
       await this.#client.close().catch(() => undefined);
       await this.#server?.close().catch(() => undefined);

@@ -14,6 +14,8 @@ export {
   MAX_APPROVAL_ARGUMENTS,
   MAX_APPROVAL_ARGUMENTS_LENGTH,
 } from './approval-prompt.js';
+export type { McpAfterDeniedEscalation } from './connection-sessions.js';
+export { AFTER_DENIED_ESCALATION_MODES } from './connection-sessions.js';
 export type {
   McpGateway,
   McpGatewayCloseReason,

@@ -4,6 +4,7 @@ import type { AuditSink, EscalationHandler, PolicyEvaluator, ProvenanceLabel } f
 import { loadPolicy } from '@ape/policy';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { McpAfterDeniedEscalation } from './connection-sessions.js';
 import { createMcpGateway, type McpGateway, type McpGatewayCloseReason } from './gateway.js';
 import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
@@ -23,6 +24,8 @@ export interface McpProxyOptions {
   readonly allowMethods?: readonly string[];
   /** Methods taken off the forward list (the gateway's `refuseMethods`). */
   readonly refuseMethods?: readonly string[];
+  /** After a denied escalation ended the APE session: `refuse` (default) or `continue` (the gateway's option). */
+  readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
   /** Where MCP comes from and goes to; default `process.stdin` / `process.stdout`. */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -64,6 +67,9 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
       ...(options.defaultProvenance === undefined ? {} : { defaultProvenance: options.defaultProvenance }),
       ...(options.allowMethods === undefined ? {} : { allowMethods: options.allowMethods }),
       ...(options.refuseMethods === undefined ? {} : { refuseMethods: options.refuseMethods }),
+      ...(options.afterDeniedEscalation === undefined
+        ? {}
+        : { afterDeniedEscalation: options.afterDeniedEscalation }),
     });
   } catch (error) {
     await audit?.close().catch(() => undefined);

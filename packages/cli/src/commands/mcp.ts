@@ -16,6 +16,7 @@ interface ProxyOptions extends ServerOptions {
   readonly audit?: string;
   readonly allowMethod: string[];
   readonly refuseMethod: string[];
+  readonly afterDeniedEscalation: string;
 }
 
 /** Commander's collector for a repeated option. */
@@ -79,13 +80,23 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       collect,
       [],
     )
+    .option(
+      '--after-denied-escalation <mode>',
+      'once a denied escalation ended the APE session: refuse every later call, or continue in a new session of the same lineage (counts kept)',
+      'refuse',
+    )
     .option('--config <mcp.json>', 'read the server from an { "mcpServers": ... } file')
     .option('--server <name>', 'the server to start from --config')
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
       const module = await import('@ape/mcp');
+      const mode = options.afterDeniedEscalation;
+      if (mode !== 'refuse' && mode !== 'continue') {
+        throw new CommandFailure(`--after-denied-escalation must be refuse or continue, got "${mode}"`);
+      }
       const server = serverCommand(context, module, words, options);
       await module.runMcpProxy({
+        afterDeniedEscalation: mode,
         policy: context.resolvePath(options.policy),
         server,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),

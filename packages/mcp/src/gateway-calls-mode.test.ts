@@ -152,4 +152,20 @@ describe('the gateway on calls mode: nothing resets a budget', () => {
       .map((event) => event.data['provenance']);
     expect(provenances).toEqual(['USER_TRUSTED', 'EXTERNAL_UNTRUSTED']);
   });
+
+  it('fails to start with INTERNAL, serving nothing, when the session cannot be opened (the audit sink fails)', async () => {
+    const fixture = createNotesServer();
+    const failing = {
+      append: () => Promise.reject(new Error('disk full')),
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    await expect(
+      createInMemoryMcpGateway({ policy: budgets, server: fixture.server, audit: failing }),
+    ).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/cannot start the APE session/),
+    });
+    expect(fixture.calls).not.toHaveBeenCalled();
+  });
 });

@@ -93,6 +93,23 @@ describe('the gateway on calls mode: nothing resets a budget', () => {
     expect(afterDenial[0]?.data).toMatchObject({ lineage: started.gateway.lineage, continuesSession: first });
   });
 
+  it('continue: a second denied escalation forgets nothing either (each successor continues the first session)', async () => {
+    const started = await start({ afterDeniedEscalation: 'continue' });
+    const first = started.gateway.sessionId;
+    const { client } = started;
+    for (const path of ['/notes/a', '/notes/b']) {
+      expect((await client.callTool({ name: 'read_note', arguments: { path } })).isError).toBeUndefined();
+      const escalated = await client.callTool({ name: 'delete_note', arguments: { path } });
+      expect(decisionOf(escalated).code).toBe('ESCALATION_DENIED');
+    }
+    const third = await client.callTool({ name: 'read_note', arguments: { path: '/notes/c' } });
+    expect(decisionOf(third)).toMatchObject({ code: 'POLICY_DENY', rules: ['two-reads'] });
+    expect(started.fixture.calls).toHaveBeenCalledTimes(2);
+    const created = started.audit.events.filter((event) => event.type === 'session.created');
+    expect(created).toHaveLength(3);
+    expect(created.slice(1).map((event) => event.data['continuesSession'])).toEqual([first, first]);
+  });
+
   it('refuse (the default): every call after the denied escalation is refused, and the log says why', async () => {
     const started = await start();
     const session = started.gateway.sessionId;

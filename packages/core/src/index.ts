@@ -75,6 +75,12 @@ export type {
 } from './runtime/runtime-api.js';
 export type { SessionMode } from './runtime/session.js';
 export { USAGE_SCOPE_MISSING_CODE, USAGE_STORE_FAILURE_CODE } from './runtime/usage.js';
+export type { TerminalTextOptions } from './terminal-text.js';
+export {
+  DEFAULT_TERMINAL_TEXT_LENGTH,
+  escapeTerminalText,
+  quoteTerminalText,
+} from './terminal-text.js';
 export type { Tool, ToolDefinition, ToolFunction, ToolLike } from './runtime/tool.js';
 export { defineTool, isTool } from './runtime/tool.js';
 export type { RuntimeEvent, RuntimeState } from './state-machine.js';

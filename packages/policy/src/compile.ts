@@ -15,7 +15,7 @@ import { childPath, pointerToPath } from './findings.js';
 import { createCoverFinder, globToRegExp, isGlob, PatternIndex } from './glob.js';
 import { addApeKeywords, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import type { SourceMap } from './limits.js';
-import { unsafePatternReason } from './regex-safety.js';
+import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 import type { CompiledPolicy, ExplainRow, PolicyFinding, PolicyLimits, RuleEffect } from './types.js';
 
 /** @internal The outcome of compiling a parsed document. */
@@ -355,6 +355,8 @@ function createArgumentsAjv(): Ajv2020 {
     allowUnionTypes: true,
     validateFormats: true,
     unicodeRegExp: true,
+    // Every pattern runs on RE2: matching is linear in the argument's length (no ReDoS).
+    code: { regExp: linearRegExp },
   });
   addApeKeywords(ajv);
   return ajv;

@@ -11,6 +11,7 @@ export {
   AuditError,
   AuthorityExpiredError,
   CanonicalJsonError,
+  ClockError,
   ConfigurationError,
   EscalationDeniedError,
   EscalationRequiredError,

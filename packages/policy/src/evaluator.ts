@@ -502,7 +502,8 @@ function describeAjvError(validate: ValidateFunction): string {
   if (error.keyword === 'required') {
     return `${where} is missing ${quote(String((error.params as { missingProperty?: unknown }).missingProperty))}`;
   }
-  if (error.keyword === PATH_KEYWORD) return `${where} is not a path within the allowed roots`;
+  if (error.keyword === PATH_KEYWORD)
+    return `${where} ${error.message ?? 'is not a path within the allowed roots'}`;
   if (error.keyword === URL_KEYWORD) return `${where} is not a URL with an allowed scheme and host`;
   return `${where} ${error.message ?? `fails ${error.keyword}`}`;
 }

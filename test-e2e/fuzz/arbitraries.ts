@@ -254,6 +254,11 @@ const YAML_TOKENS = [
   "'",
   '#',
   '__proto__: ',
+  // Prototype-pollution payloads, so the "nothing is polluted" checks can fail.
+  '__proto__:\n  polluted: yes\n',
+  '{"__proto__": {"polluted": true}}',
+  'constructor:\n  prototype:\n    polluted: 1\n',
+  '"__proto__": { "toString": "polluted" }',
   'yes',
   'on',
   '1e400',

@@ -41,7 +41,11 @@ describe('action globs', () => {
     expect(index.lookup('fs.read')).toEqual(['a', 'b', 'c']);
     expect(index.lookup('fs.write')).toEqual(['a', 'b']);
     expect(index.lookup('net.get')).toEqual(['b']);
-    expect(index.lookup('net.get')).toBe(index.lookup('net.get'));
+    // A cached answer is shared between calls, so it must be frozen: a caller cannot change the next answer.
+    const answer = index.lookup('net.get') as string[];
+    expect(Object.isFrozen(answer)).toBe(true);
+    expect(() => answer.push('x')).toThrow(TypeError);
+    expect(index.lookup('net.get')).toEqual(['b']);
   });
 
   it('groups repeated exact patterns in entry order and gives known actions without values an empty list', () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_EVENT_TYPES, AuditError, canonicalJson, sha256 } from '@ape/core';
+import { AUDIT_EVENT_TYPES, AuditError, canonicalJson } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';

@@ -23,7 +23,7 @@ export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
 /** @internal A set of action patterns: exact ids in a `Set`, globs precompiled. */
 export class PatternSet {
   private readonly exact = new Set<string>();
-  private readonly globs: RegExp[] = [];
+  private readonly globs: ReturnType<typeof globToRegExp>[] = [];
 
   constructor(patterns: readonly string[]) {
     for (const pattern of patterns) {

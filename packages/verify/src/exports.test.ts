@@ -112,14 +112,13 @@ function hasDafny(): boolean {
 }
 
 describe('Dafny export', () => {
-  const dafny = hasDafny();
-  it(`verifies for every policy ${dafny ? 'with the installed dafny' : '(dafny is not installed: lemmas checked for presence only)'}`, () => {
+  it('verifies for every policy with the installed dafny (Debian package `dafny`; missing is a failure)', () => {
+    // No fallback: without the verifier this check would prove nothing, so it fails instead.
+    expect(hasDafny(), 'dafny is not on PATH: install it (apt-get install dafny) to run this check').toBe(true);
     const directory = mkdtempSync(join(tmpdir(), 'ape-dafny-'));
     try {
       for (const file of files) {
         const exported = exportModel(modelOf(file), 'dafny')[0]!;
-        expect(exported.content).toMatch(/lemma TokenInvariant/);
-        if (!dafny) continue;
         const path = join(directory, exported.name);
         writeFileSync(path, exported.content);
         let output: string;

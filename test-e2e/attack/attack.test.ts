@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ape, createScratch, expectNoStackTrace } from '../cli/run-ape.js';
 
 /**
- * `ape attack` as a user runs it: the built binary, as a subprocess, against the policies it ships
- * with (embedded, so it runs from any directory) and against a policy file.
+ * `ape attack` as a user runs it: the built binary, as a subprocess, against the example policies
+ * (read from the copy @ape/reference-agent ships, so it runs from any directory) and against a
+ * policy file.
  */
 let scratch: ReturnType<typeof createScratch>;
 beforeAll(() => {

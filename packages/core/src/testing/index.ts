@@ -5,6 +5,7 @@
  */
 export { FakeClock } from './fake-clock.js';
 export { runTokenStoreContract } from './token-store-contract.js';
+export { runUsageStoreContract } from './usage-store-contract.js';
 export {
   type EscalationContractAnswer,
   type EscalationContractFactory,

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Authority, AuthorityToken, Clock, PolicyEvaluator } from '@ape/core';
+import { loadPolicy } from '@ape/policy';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exampleEnvironment, runAttacks } from './battery.js';
+import { EXAMPLE_POLICY_NAMES, type ExamplePolicyName, loadExamplePolicies } from './example-policies.js';
+import { runAttackBattery } from './run-attack-battery.js';
+import { ATTACK_SCENARIOS } from './scenarios/index.js';
+import { ATTACK_FAMILIES, type AttackReport, type AttackResult, type AttackScenario } from './types.js';
+
+/** The repository's example policies: the one copy every package reads. */
+const POLICIES_DIRECTORY = join(import.meta.dirname, '..', '..', '..', 'policies');
+const EXAMPLE_POLICIES = loadExamplePolicies(POLICIES_DIRECTORY);
+
+function policyText(name: ExamplePolicyName): string {
+  return readFileSync(join(POLICIES_DIRECTORY, `${name}.yaml`), 'utf8');
+}
+
+/** Runs `scenarios` against the example policies, `overrides` replacing some of them. */
+function runWeakened(
+  scenarios: readonly AttackScenario[],
+  overrides: Partial<Record<ExamplePolicyName, PolicyEvaluator>>,
+  createAuthority?: (tenant: string, clock: Clock) => Authority,
+): Promise<AttackReport> {
+  return runAttacks(scenarios, exampleEnvironment(EXAMPLE_POLICIES, overrides, createAuthority), 'weakened');
+}
+
+/**
+ * Scenarios that SUCCEED against the shipped runtime: real bugs outside @ape/attack, reported rather
+ * than hidden. Empty: the last one (`confused-deputy.tool-id-alias`, a plan step whose `tool_id`
+ * aliased a forbidden tool) was fixed in @ape/core's gate.
+ */
+const KNOWN_RUNTIME_BUGS: readonly string[] = [];
+
+function byId(report: AttackReport): ReadonlyMap<string, AttackResult> {
+  return new Map(report.scenarios.map((result) => [result.id, result]));
+}
+
+function succeeded(report: AttackReport): string[] {
+  return report.scenarios.filter((result) => result.verdict === 'SUCCEEDED').map((result) => result.id);
+}
+
+function weaken(text: string, from: string | RegExp, to: string): string {
+  const weakened = text.replace(from, to);
+  expect(weakened).not.toBe(text);
+  return weakened;
+}
+
+/** A policy that allows every action, with no conditions, limits or transitions. */
+const ALLOW_EVERYTHING = loadPolicy({ text: 'version: 1\nname: allow-everything\nallowed_actions: ["*"]\n' });
+
+/**
+ * A bearer-token authority: it issues plain objects and accepts any token for any call. It is what
+ * the single-use, bound, unforgeable tokens of @ape/authority replace.
+ */
+function createBearerAuthority(tenant: string, clock: Clock): Authority {
+  return {
+    tenant,
+    issue: (): AuthorityToken => ({
+      fingerprint: 'bearer',
+      issuedAt: clock.now(),
+      expiresAt: clock.now() + 1,
+    }),
+    consume: () => undefined,
+    revoke: () => true,
+    revokeSession: () => 0,
+    revokeTenant: () => 0,
+  };
+}
+
+let shipped: AttackReport;
+beforeAll(async () => {
+  shipped = await runAttackBattery({ policyDirectory: POLICIES_DIRECTORY });
+});
+
+describe('the attack battery', () => {
+  it('has at least 40 scenarios with unique ids, several in every family', () => {
+    expect(ATTACK_SCENARIOS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(ATTACK_SCENARIOS.map((scenario) => scenario.id)).size).toBe(ATTACK_SCENARIOS.length);
+    for (const family of ATTACK_FAMILIES) {
+      const count = ATTACK_SCENARIOS.filter((scenario) => scenario.family === family).length;
+      expect(count, family).toBeGreaterThanOrEqual(3);
+    }
+    for (const scenario of ATTACK_SCENARIOS) expect(scenario.id.startsWith(`${scenario.family}.`)).toBe(true);
+  });
+
+  it('blocks every scenario on the shipped policies, naming a mechanism', () => {
+    expect(succeeded(shipped)).toEqual(KNOWN_RUNTIME_BUGS);
+    for (const result of shipped.scenarios) {
+      if (result.verdict === 'BLOCKED') {
+        expect(result.mechanism, result.id).not.toBe('none');
+        expect(result.mechanism, result.id).not.toMatch(/^error:/);
+      }
+    }
+    expect(shipped.ok).toBe(true);
+    expect(shipped.total).toBe(ATTACK_SCENARIOS.length);
+    expect(shipped.blocked + shipped.succeeded).toBe(shipped.total);
+  });
+
+  it('names the check that stopped representative attacks', () => {
+    const results = byId(shipped);
+    const expected: Readonly<Record<string, string>> = {
+      'prompt-injection.forbidden-delete': 'provenance:no-destruction-on-untrusted-input',
+      'prompt-injection.exfiltrate-by-email': 'escalation:denied',
+      'prompt-injection.forbidden-shell': 'plan:policy:forbidden_actions[1]',
+      'confused-deputy.untrusted-plan': 'provenance',
+      'confused-deputy.untrusted-approval': 'escalation:untrusted_approval',
+      'cross-tool-escalation.read-then-delete': 'transition:tool_transitions.read_file',
+      'instruction-smuggling.path-traversal': 'policy:default-deny',
+      'instruction-smuggling.secrets-dot-segments': 'policy:never-touch-secrets',
+      'authority-replay.reuse': 'token:replay',
+      'authority-replay.forged': 'token:unknown_token',
+      'authority-replay.expired': 'token:expired',
+      'authority-replay.args-swapped': 'token:binding:argsHash',
+      'authority-replay.other-step': 'token:binding:stepIndex',
+      'authority-replay.other-plan': 'token:binding:planHash',
+      'authority-replay.other-intent-version': 'token:binding:intentVersion',
+      'authority-replay.other-session': 'token:binding:session',
+      'authority-replay.other-tenant': 'tenant-isolation',
+      'runtime-confusion.execute-during-escalation': 'state-machine',
+      'plan-mutation.caller-object-args': 'plan:fixed-args',
+      'plan-mutation.frozen-runtime-plan': 'plan:frozen',
+      'budget-exhaustion.fetch-loop': 'limit:fetch-budget',
+      'approval-flooding.truthy-approval': 'escalation:denied',
+      'fail-open.policy-throws': 'fail-closed:POLICY_EVALUATION_FAILED',
+      'fail-open.audit-fails-on-decision': 'fail-closed:audit',
+      'fail-open.authority-throws': 'fail-closed:AUTHORITY_FAILURE',
+      'fail-open.escalation-never-answers': 'escalation:timeout',
+    };
+    for (const [id, mechanism] of Object.entries(expected)) {
+      expect(results.get(id)?.mechanism, id).toBe(mechanism);
+    }
+  });
+
+  it('reports the queue overflow: none approved, the excess denied unasked', () => {
+    const result = byId(shipped).get('approval-flooding.queue-overflow');
+    expect(result?.verdict).toBe('BLOCKED');
+    expect(result?.detail).toContain('none was approved');
+  });
+});
+
+describe('the attacks are real: weakened defences let them through', () => {
+  it('untrusted_web without its provenance rules lets injections and exfiltration succeed', async () => {
+    // Every rule that looks at provenance is gone: sending, writing anywhere and destroying are
+    // allowed whatever the data's label.
+    const text = [
+      'version: 1',
+      'name: untrusted-web-without-provenance',
+      'allowed_actions: [read_file, list_directory, search_web]',
+      'rules:',
+      '  - { id: send-anything, actions: [send_email, http_post], effect: allow }',
+      '  - { id: write-anywhere, actions: [write_file], effect: allow }',
+      '  - { id: destroy-anything, actions: [delete_file, deploy_production], effect: allow }',
+      '  - id: fetch-https',
+      '    actions: [fetch_url]',
+      '    effect: allow',
+      '    when: { args: { type: object, required: [url], properties: { url: { type: string, x-ape-url: { schemes: [https], hosts: ["*.wikipedia.org"] } } } } }',
+    ].join('\n');
+    const report = await runWeakened(
+      ATTACK_SCENARIOS.filter((scenario) => scenario.target === 'untrusted_web'),
+      { untrusted_web: loadPolicy({ text }) },
+    );
+    expect(succeeded(report)).toEqual(
+      expect.arrayContaining([
+        'prompt-injection.exfiltrate-by-email',
+        'prompt-injection.exfiltrate-by-http-post',
+        'prompt-injection.forbidden-delete',
+        'prompt-injection.write-outside-workspace',
+        'confused-deputy.label-laundering',
+        'confused-deputy.nested-untrusted-value',
+        'cross-tool-escalation.fetch-output-to-post',
+        'cross-tool-escalation.fetch-output-written-outside',
+        'cross-tool-escalation.derived-output',
+      ]),
+    );
+  });
+
+  it('workspace_files with a raw regex instead of the x-ape-path keyword lets traversal succeed', async () => {
+    // "^/workspace/" on the raw string: "/workspace/../etc/passwd" matches it.
+    let text = weaken(
+      policyText('workspace_files'),
+      /x-ape-path: \{ roots: \[\/workspace\] \}/g,
+      'pattern: "^/workspace/"',
+    );
+    text = weaken(
+      text,
+      'x-ape-path: { roots: [/workspace/.secrets] }',
+      'pattern: "^/workspace/\\\\.secrets/"',
+    );
+    const report = await runWeakened(
+      ATTACK_SCENARIOS.filter((scenario) => scenario.family === 'instruction-smuggling'),
+      { workspace_files: loadPolicy({ text, filename: 'workspace_files.yaml' }) },
+    );
+    expect(succeeded(report)).toEqual(
+      expect.arrayContaining([
+        'instruction-smuggling.path-traversal',
+        'instruction-smuggling.encoded-dots',
+        'instruction-smuggling.encoded-separator',
+        'instruction-smuggling.nul-byte',
+        'instruction-smuggling.secrets-dot-segments',
+      ]),
+    );
+    expect(byId(report).get('instruction-smuggling.sibling-prefix')?.verdict).toBe('BLOCKED');
+  });
+
+  it('human_in_loop without transitions and limits lets chained and repeated calls succeed', async () => {
+    const text = weaken(
+      policyText('human_in_loop'),
+      /tool_transitions:[\s\S]*$/,
+      'metadata: { weakened: "no tool_transitions, no limits" }\n',
+    );
+    const report = await runWeakened(
+      ATTACK_SCENARIOS.filter((scenario) => scenario.target === 'human_in_loop'),
+      { human_in_loop: loadPolicy({ text }) },
+    );
+    expect(succeeded(report)).toEqual(
+      expect.arrayContaining([
+        'cross-tool-escalation.read-then-delete',
+        'cross-tool-escalation.step-after-deploy',
+        'budget-exhaustion.email-loop',
+        'budget-exhaustion.second-deploy',
+      ]),
+    );
+  });
+
+  it('read_only without its limit lets a runaway fetch loop succeed', async () => {
+    const text = weaken(policyText('read_only'), /limits:[\s\S]*$/, '');
+    const report = await runWeakened(
+      ATTACK_SCENARIOS.filter((scenario) => scenario.id === 'budget-exhaustion.fetch-loop'),
+      { read_only: loadPolicy({ text }) },
+    );
+    expect(succeeded(report)).toEqual(['budget-exhaustion.fetch-loop']);
+  });
+
+  it('a policy that allows everything lets every policy-layer scenario succeed', async () => {
+    const overrides = Object.fromEntries(
+      EXAMPLE_POLICY_NAMES.map((name) => [name, ALLOW_EVERYTHING]),
+    ) as Partial<Record<ExamplePolicyName, PolicyEvaluator>>;
+    const policyLayer = ATTACK_SCENARIOS.filter((scenario) => scenario.layer === 'policy');
+    expect(policyLayer.length).toBeGreaterThanOrEqual(25);
+    const report = await runWeakened(policyLayer, overrides);
+    expect(succeeded(report)).toEqual(policyLayer.map((scenario) => scenario.id));
+  });
+
+  it('a bearer-token authority lets every authority-layer scenario succeed', async () => {
+    const authorityLayer = ATTACK_SCENARIOS.filter((scenario) => scenario.layer === 'authority');
+    expect(authorityLayer.length).toBeGreaterThanOrEqual(10);
+    const report = await runWeakened(authorityLayer, {}, createBearerAuthority);
+    expect(succeeded(report)).toEqual(authorityLayer.map((scenario) => scenario.id));
+  });
+});

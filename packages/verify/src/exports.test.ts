@@ -131,5 +131,6 @@ describe('Dafny export', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
-  });
+    // One dafny run per shipped policy (mono start-up and Z3): minutes on a loaded machine.
+  }, 900_000);
 });

@@ -50,6 +50,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       7,
       8,
       'mcp-gateway',
+      'adversarial-patterns',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);

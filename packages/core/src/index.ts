@@ -11,6 +11,7 @@ export {
   AuditError,
   AuthorityExpiredError,
   CanonicalJsonError,
+  ClockError,
   ConfigurationError,
   EscalationDeniedError,
   EscalationRequiredError,
@@ -27,6 +28,7 @@ export type { Intent, ValidatedIntent } from './intent.js';
 export { createIntent, validateIntent } from './intent.js';
 export type { Labeled } from './labeled.js';
 export { createLabeled, isLabeled, labelOf, sourcesOf, unwrapLabeled } from './labeled.js';
+export { ownEntries } from './own-entries.js';
 export { combineLabels, isAtLeast, isProvenanceLabel, PROVENANCE_LABELS, trustRank } from './labels.js';
 export type { Plan, PlanStep, ValidatedPlan } from './plan.js';
 export { createPlan, validatePlan } from './plan.js';

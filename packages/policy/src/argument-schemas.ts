@@ -3,7 +3,7 @@ import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath } from './findings.js';
 import { addApeKeywords } from './keywords.js';
-import { unsafePatternReason } from './regex-safety.js';
+import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 
 type Json = Record<string, unknown>;
 
@@ -47,6 +47,8 @@ function createArgumentsAjv(): Ajv2020 {
     allowUnionTypes: true,
     validateFormats: true,
     unicodeRegExp: true,
+    // Every pattern runs on RE2: matching is linear in the argument's length (no ReDoS).
+    code: { regExp: linearRegExp },
   });
   addApeKeywords(ajv);
   return ajv;

@@ -25,7 +25,7 @@ export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
 /** @internal A set of action patterns: exact ids in a `Set`, globs precompiled. */
 export class PatternSet {
   private readonly exact = new Set<string>();
-  private readonly globs: RegExp[] = [];
+  private readonly globs: ReturnType<typeof globToRegExp>[] = [];
 
   constructor(patterns: readonly string[]) {
     for (const pattern of patterns) {
@@ -528,7 +528,8 @@ function describeAjvError(validate: ValidateFunction): string {
   if (error.keyword === 'required') {
     return `${where} is missing ${quote(String((error.params as { missingProperty?: unknown }).missingProperty))}`;
   }
-  if (error.keyword === PATH_KEYWORD) return `${where} is not a path within the allowed roots`;
+  if (error.keyword === PATH_KEYWORD)
+    return `${where} ${error.message ?? 'is not a path within the allowed roots'}`;
   if (error.keyword === URL_KEYWORD) return `${where} is not a URL with an allowed scheme and host`;
   return `${where} ${error.message ?? `fails ${error.keyword}`}`;
 }

@@ -13,7 +13,16 @@ import {
 
 // Published RFC 6962/9162 test vectors (transparency-dev/merkle testonly/constants.go and
 // proof/verify_test.go): the eight standard leaves, every root, and known proofs.
-const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
+const LEAVES = [
+  '',
+  '00',
+  '10',
+  '2021',
+  '3031',
+  '40414243',
+  '5051525354555657',
+  '606162636465666768696a6b6c6d6e6f',
+];
 const ROOTS = [
   'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   '6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d',
@@ -102,7 +111,8 @@ const root = (size: number): Uint8Array => unhex(ROOTS[size] as string);
 
 describe('RFC 9162 Merkle tree', () => {
   it('computes the published root of every prefix of the eight standard leaves', () => {
-    for (let size = 0; size <= 8; size++) expect(hex(merkleRootOf(leafHashes.slice(0, size)))).toBe(ROOTS[size]);
+    for (let size = 0; size <= 8; size++)
+      expect(hex(merkleRootOf(leafHashes.slice(0, size)))).toBe(ROOTS[size]);
     expect(hex(EMPTY_MERKLE_ROOT)).toBe(ROOTS[0]);
   });
 
@@ -129,9 +139,9 @@ describe('RFC 9162 Merkle tree', () => {
     for (const vector of CONSISTENCY) {
       const proof = merkleConsistencyProof(leafHashes, vector.size1, vector.size2);
       expect(proof.map(hex)).toEqual(vector.proof);
-      expect(verifyMerkleConsistency(vector.size1, vector.size2, root(vector.size1), root(vector.size2), proof)).toBe(
-        true,
-      );
+      expect(
+        verifyMerkleConsistency(vector.size1, vector.size2, root(vector.size1), root(vector.size2), proof),
+      ).toBe(true);
     }
   });
 
@@ -145,7 +155,9 @@ describe('RFC 9162 Merkle tree', () => {
       );
       expect(verifyMerkleInclusion(vector.index + 1, vector.size, leaf, proof, good)).toBe(false);
       expect(verifyMerkleInclusion(vector.index, vector.size * 2, leaf, proof, good)).toBe(false);
-      expect(verifyMerkleInclusion(vector.index, vector.size, leafHashes[7] as Uint8Array, proof, good)).toBe(false);
+      expect(verifyMerkleInclusion(vector.index, vector.size, leafHashes[7] as Uint8Array, proof, good)).toBe(
+        false,
+      );
       expect(verifyMerkleInclusion(vector.index, vector.size, leaf, proof, EMPTY_MERKLE_ROOT)).toBe(false);
       expect(verifyMerkleInclusion(vector.index, vector.size, leaf, flipped, good)).toBe(false);
       expect(verifyMerkleInclusion(vector.index, vector.size, leaf, proof.slice(0, -1), good)).toBe(false);
@@ -153,7 +165,9 @@ describe('RFC 9162 Merkle tree', () => {
       expect(verifyMerkleInclusion(vector.index, vector.size, leaf, [good, ...proof], good)).toBe(false);
     }
     expect(verifyMerkleInclusion(0, 0, leafHashes[0] as Uint8Array, [], EMPTY_MERKLE_ROOT)).toBe(false);
-    expect(verifyMerkleInclusion(1, 1, leafHashes[0] as Uint8Array, [], leafHashes[0] as Uint8Array)).toBe(false);
+    expect(verifyMerkleInclusion(1, 1, leafHashes[0] as Uint8Array, [], leafHashes[0] as Uint8Array)).toBe(
+      false,
+    );
   });
 
   it('rejects consistency proofs with wrong sizes, swapped roots or a changed path', () => {
@@ -165,9 +179,15 @@ describe('RFC 9162 Merkle tree', () => {
       expect(verifyMerkleConsistency(vector.size1, vector.size2 * 2, root1, root2, proof)).toBe(false);
       expect(verifyMerkleConsistency(vector.size1, vector.size2, root2, root1, proof)).toBe(false);
       expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, [])).toBe(false);
-      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, proof.slice(0, -1))).toBe(false);
-      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, [...proof, root2])).toBe(false);
-      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, [root1, ...proof])).toBe(false);
+      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, proof.slice(0, -1))).toBe(
+        false,
+      );
+      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, [...proof, root2])).toBe(
+        false,
+      );
+      expect(verifyMerkleConsistency(vector.size1, vector.size2, root1, root2, [root1, ...proof])).toBe(
+        false,
+      );
     }
     expect(verifyMerkleConsistency(2, 1, root(2), root(1), [])).toBe(false);
     expect(verifyMerkleConsistency(3, 3, root(3), root(2), [])).toBe(false);
@@ -197,7 +217,9 @@ describe('RFC 9162 Merkle tree', () => {
         const root1 = merkleRootOf(leaves, 0, size1);
         expect(verifyMerkleConsistency(size1, size, root1, rootHash, consistency)).toBe(true);
         if (size1 > 0 && size1 < size) {
-          expect(verifyMerkleConsistency(size1, size, hashMerkleLeaf('other'), rootHash, consistency)).toBe(false);
+          expect(verifyMerkleConsistency(size1, size, hashMerkleLeaf('other'), rootHash, consistency)).toBe(
+            false,
+          );
         }
       }),
       { numRuns: 200 },

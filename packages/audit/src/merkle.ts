@@ -88,19 +88,30 @@ function splitPoint(n: number): number {
 }
 
 /** MTH(D[start:end]) over leaf hashes, by RFC 9162 §2.1.1. */
-export function merkleRootOf(leafHashes: readonly Uint8Array[], start = 0, end = leafHashes.length): Uint8Array {
+export function merkleRootOf(
+  leafHashes: readonly Uint8Array[],
+  start = 0,
+  end = leafHashes.length,
+): Uint8Array {
   const n = end - start;
   if (n === 0) return EMPTY_MERKLE_ROOT;
   if (n === 1) return leafHashes[start] as Uint8Array;
   const k = splitPoint(n);
-  return hashMerkleChildren(merkleRootOf(leafHashes, start, start + k), merkleRootOf(leafHashes, start + k, end));
+  return hashMerkleChildren(
+    merkleRootOf(leafHashes, start, start + k),
+    merkleRootOf(leafHashes, start + k, end),
+  );
 }
 
 /**
  * The inclusion proof (audit path, RFC 9162 §2.1.3.1) of leaf `index` in the tree of the first
  * `size` leaf hashes. Requires `0 ≤ index < size ≤ leafHashes.length`.
  */
-export function merkleInclusionProof(leafHashes: readonly Uint8Array[], index: number, size: number): Uint8Array[] {
+export function merkleInclusionProof(
+  leafHashes: readonly Uint8Array[],
+  index: number,
+  size: number,
+): Uint8Array[] {
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) {
     throw new RangeError(`Leaf index ${index} is not inside a tree of ${size} leaves.`);
   }
@@ -110,7 +121,13 @@ export function merkleInclusionProof(leafHashes: readonly Uint8Array[], index: n
   return proof;
 }
 
-function path(leaves: readonly Uint8Array[], index: number, start: number, end: number, out: Uint8Array[]): void {
+function path(
+  leaves: readonly Uint8Array[],
+  index: number,
+  start: number,
+  end: number,
+  out: Uint8Array[],
+): void {
   const n = end - start;
   if (n <= 1) return;
   const k = splitPoint(n);
@@ -136,7 +153,8 @@ export function merkleConsistencyProof(
   if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size1 <= size2)) {
     throw new RangeError(`Tree size ${size1} cannot be a prefix of tree size ${size2}.`);
   }
-  if (size2 > leafHashes.length) throw new RangeError(`A tree of ${size2} leaves needs that many leaf hashes.`);
+  if (size2 > leafHashes.length)
+    throw new RangeError(`A tree of ${size2} leaves needs that many leaf hashes.`);
   const proof: Uint8Array[] = [];
   if (size1 > 0 && size1 < size2) subproof(leafHashes, size1, 0, size2, true, proof);
   return proof;
@@ -191,7 +209,8 @@ export function rootFromInclusionProof(
   leafHash: Uint8Array,
   proof: readonly Uint8Array[],
 ): Uint8Array | undefined {
-  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) return undefined;
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size))
+    return undefined;
   if (leafHash.length !== MERKLE_HASH_BYTES) return undefined;
   let fn = index;
   let sn = size - 1;
@@ -237,7 +256,8 @@ export function verifyMerkleConsistency(
   root2: Uint8Array,
   proof: readonly Uint8Array[],
 ): boolean {
-  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size1 <= size2)) return false;
+  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size1 <= size2))
+    return false;
   if (size1 === size2) return proof.length === 0 && equalHashes(root1, root2);
   if (size1 === 0) return proof.length === 0;
   if (proof.length === 0 || proof.some((hash) => hash.length !== MERKLE_HASH_BYTES)) return false;

@@ -22,7 +22,11 @@ export interface JsonlFileAuditSinkOptions extends RedactionOptions {
    * the batch is written to the operating system; only `flush()`/`close()` fsync.
    */
   readonly durable?: boolean;
-  /** Milliseconds to wait for more records before writing a batch. Default 0 (write at once). */
+  /**
+   * Milliseconds to wait for more records before writing a batch. Default 0: the batch closes at
+   * the next turn of the event loop, once every caller ready to run has queued its record (its size
+   * is bounded by `maxPendingRecords`).
+   */
   readonly groupCommitMs?: number;
   /** Records queued or being written before further appends wait for room. Default 1024. */
   readonly maxPendingRecords?: number;
@@ -352,7 +356,11 @@ class FileSink implements JsonlFileAuditSink {
   async #write(): Promise<void> {
     try {
       while (this.#queue.length > 0 && this.#failure === undefined) {
+        // Close the batch only after the callers that are ready to run have run: the appends a
+        // resolved batch unblocks arrive in one burst of continuations, and taking the queue at the
+        // first of them would write a batch of one and make the rest wait a whole fsync round.
         if (this.#settings.groupCommitMs > 0) await delay(this.#settings.groupCommitMs);
+        else await nextTurn();
         const batch = this.#queue;
         this.#queue = [];
         this.#inFlight = batch.length;
@@ -414,6 +422,10 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
     offset += bytesWritten;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function delay(ms: number): Promise<void> {

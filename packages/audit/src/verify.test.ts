@@ -54,6 +54,23 @@ describe('verifyAuditLog on an intact log', () => {
     expect(result.intactBytes).toBe(Buffer.byteLength(lines.join('\n')) + 1);
   });
 
+  it('accepts event types it does not know (a newer runtime adds types such as plan.extended)', async () => {
+    const sink = new MemoryAuditSink();
+    await sink.append(decisionEvent(0));
+    await sink.append(decisionEvent(1, { type: 'plan.extended', data: { steps: 2 } }));
+    await sink.append(decisionEvent(2, { type: 'something.new' }));
+    expect(await verifyAuditLog(sink.lines())).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('reports the RFC 9162 Merkle root of the verified records', async () => {
+    const { hashMerkleLeaf, merkleRootOf, EMPTY_MERKLE_ROOT } = await import('./merkle.js');
+    const root = Buffer.from(merkleRootOf(lines.map((line) => hashMerkleLeaf(line)))).toString('hex');
+    expect((await verifyAuditLog(lines)).rootHash).toBe(root);
+    expect((await verifyAuditLog([])).rootHash).toBe(Buffer.from(EMPTY_MERKLE_ROOT).toString('hex'));
+    const five = Buffer.from(merkleRootOf(lines.slice(0, 5).map((line) => hashMerkleLeaf(line)))).toString('hex');
+    expect((await verifyAuditLog([...lines.slice(0, 5), '{"torn'])).rootHash).toBe(five);
+  });
+
   it('accepts an empty log', async () => {
     expect(await verifyAuditLog([])).toMatchObject({
       ok: true,

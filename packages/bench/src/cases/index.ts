@@ -1,4 +1,5 @@
 import { argumentConditionCase } from './argument-condition.js';
+import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
@@ -18,6 +19,7 @@ export const CASES: readonly BenchCase[] = [
   argumentConditionCase,
   gatedStepCase,
   durableAuditCase,
+  auditVerifierCase,
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,

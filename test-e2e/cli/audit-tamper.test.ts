@@ -14,7 +14,14 @@ let lines: string[];
 
 function event(n: number, data: Record<string, unknown> = { n }): AuditEvent {
   return {
-    type: n % 4 === 0 ? 'decision.made' : n % 4 === 1 ? 'token.issued' : n % 4 === 2 ? 'token.consumed' : 'tool.executed',
+    type:
+      n % 4 === 0
+        ? 'decision.made'
+        : n % 4 === 1
+          ? 'token.issued'
+          : n % 4 === 2
+            ? 'token.consumed'
+            : 'tool.executed',
     tenant: 'acme',
     session: `s${Math.floor(n / 4)}`,
     time: Date.UTC(2026, 0, 1, 0, 0, n),
@@ -60,16 +67,43 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
   it('verifies the untouched log against its checkpoint (exit 0)', () => {
     const { human, report } = verify('audit.jsonl');
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/^intact audit\.jsonl: 20 records, hash chain verified, matches checkpoint audit\.cp/);
-    expect(report).toMatchObject({ ok: true, status: 'intact', records: COUNT, checkpoint: { size: COUNT, matches: true } });
+    expect(human.stdout).toMatch(
+      /^intact audit\.jsonl: 20 records, hash chain verified, matches checkpoint audit\.cp/,
+    );
+    expect(report).toMatchObject({
+      ok: true,
+      status: 'intact',
+      records: COUNT,
+      checkpoint: { size: COUNT, matches: true },
+    });
   });
 
   it.each([
-    ['edit', () => lines.map((line, index) => (index === 7 ? line.replace('"n":7', '"n":70') : line)), 'edited', /does not match its hash/],
+    [
+      'edit',
+      () => lines.map((line, index) => (index === 7 ? line.replace('"n":7', '"n":70') : line)),
+      'edited',
+      /does not match its hash/,
+    ],
     ['drop', () => lines.filter((_, index) => index !== 9), 'dropped', /1 record is missing before seq 10/],
-    ['insert', () => [...lines.slice(0, 5), lines[5]?.replace('"n":5', '"n":55') ?? '', ...lines.slice(5)], 'inserted', /not part of the chain was inserted/],
-    ['reorder', () => [...lines.slice(0, 11), lines[12] ?? '', lines[11] ?? '', ...lines.slice(13)], 'reordered', /record 12 appears where record 11 belongs/],
-    ['duplicate', () => [...lines.slice(0, 14), lines[13] ?? '', ...lines.slice(14)], 'duplicated', /record 13 appears more than once/],
+    [
+      'insert',
+      () => [...lines.slice(0, 5), lines[5]?.replace('"n":5', '"n":55') ?? '', ...lines.slice(5)],
+      'inserted',
+      /not part of the chain was inserted/,
+    ],
+    [
+      'reorder',
+      () => [...lines.slice(0, 11), lines[12] ?? '', lines[11] ?? '', ...lines.slice(13)],
+      'reordered',
+      /record 12 appears where record 11 belongs/,
+    ],
+    [
+      'duplicate',
+      () => [...lines.slice(0, 14), lines[13] ?? '', ...lines.slice(14)],
+      'duplicated',
+      /record 13 appears more than once/,
+    ],
   ])('detects a chain attack: %s', (name, tamper, problem, message) => {
     const file = write(`${name}.jsonl`, tamper());
     const { human, report, jsonCode } = verify(file);
@@ -84,9 +118,13 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     const file = write('torn.jsonl', [...lines, lines[COUNT - 1]?.slice(0, 40) ?? ''], '');
     const { human, report } = verify(file);
     expect(human.code).toBe(1);
-    expect(human.stdout).toMatch(/^TORN torn\.jsonl: 20 records intact, matches checkpoint audit\.cp .*then a torn last line \(line 21\)/);
+    expect(human.stdout).toMatch(
+      /^TORN torn\.jsonl: 20 records intact, matches checkpoint audit\.cp .*then a torn last line \(line 21\)/,
+    );
     expect(report).toMatchObject({ ok: false, status: 'torn', truncated: true });
-    expect(run('audit', 'verify', file, '--checkpoint', 'audit.cp', '--key', 'log.pub', '--allow-torn-tail').code).toBe(0);
+    expect(
+      run('audit', 'verify', file, '--checkpoint', 'audit.cp', '--key', 'log.pub', '--allow-torn-tail').code,
+    ).toBe(0);
   });
 
   it('detects tail truncation: records cut from the end after the checkpoint', () => {
@@ -96,7 +134,12 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/does not match checkpoint audit\.cp \(checkpoint-ahead\)/);
     expect(human.stdout).toMatch(/3 records were cut from the end \(tail truncation\)/);
-    expect(report).toMatchObject({ ok: false, problem: 'checkpoint-ahead', records: COUNT - 3, firstBadSeq: COUNT - 3 });
+    expect(report).toMatchObject({
+      ok: false,
+      problem: 'checkpoint-ahead',
+      records: COUNT - 3,
+      firstBadSeq: COUNT - 3,
+    });
   });
 
   it('detects a full rewrite from an edit onward with fresh hashes', () => {
@@ -120,7 +163,11 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/\(checkpoint-mismatch\)/);
     expect(human.stdout).toMatch(/do not hash to the root signed in the checkpoint .* rewritten/);
-    expect(report).toMatchObject({ ok: false, problem: 'checkpoint-mismatch', checkpoint: { matches: false } });
+    expect(report).toMatchObject({
+      ok: false,
+      problem: 'checkpoint-mismatch',
+      checkpoint: { matches: false },
+    });
   });
 
   it('detects a replaced file: another log of the same size, verifying on its own', async () => {
@@ -143,18 +190,26 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     expect(run('audit', 'checkpoint', file, '--key', 'log.key', '--out', 'fork.cp').code).toBe(0);
     const consistency = run('audit', 'consistency', 'audit.cp', 'fork.cp', '--key', 'log.pub', '--log', file);
     expect(consistency.code).toBe(1);
-    expect(consistency.stdout).toMatch(/^INCONSISTENT \(inconsistent\): fork\.cp does not extend audit\.cp: .*a fork/);
+    expect(consistency.stdout).toMatch(
+      /^INCONSISTENT \(inconsistent\): fork\.cp does not extend audit\.cp: .*a fork/,
+    );
     // The honest continuation of the same log is consistent.
     const grown = write('grown.jsonl', await logLines(COUNT + 4));
     expect(run('audit', 'checkpoint', grown, '--key', 'log.key', '--out', 'grown.cp').code).toBe(0);
-    expect(run('audit', 'consistency', 'audit.cp', 'grown.cp', '--key', 'log.pub', '--log', grown).code).toBe(0);
+    expect(run('audit', 'consistency', 'audit.cp', 'grown.cp', '--key', 'log.pub', '--log', grown).code).toBe(
+      0,
+    );
   });
 
   it('detects a checkpoint signed by another key', () => {
-    expect(run('audit', 'checkpoint', 'audit.jsonl', '--key', 'intruder.key', '--out', 'intruder.cp').code).toBe(0);
+    expect(
+      run('audit', 'checkpoint', 'audit.jsonl', '--key', 'intruder.key', '--out', 'intruder.cp').code,
+    ).toBe(0);
     const { human, report } = verify('audit.jsonl', 'intruder.cp');
     expect(human.code).toBe(1);
-    expect(human.stdout).toMatch(/^BAD CHECKPOINT intruder\.cp \(checkpoint-signature\)\nintruder\.cp is not signed by key acme\.example\/audit\+/);
+    expect(human.stdout).toMatch(
+      /^BAD CHECKPOINT intruder\.cp \(checkpoint-signature\)\nintruder\.cp is not signed by key acme\.example\/audit\+/,
+    );
     expect(report).toMatchObject({ ok: false, problem: 'checkpoint-signature' });
   });
 
@@ -163,18 +218,25 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     expect(run('audit', 'checkpoint', longer, '--key', 'log.key', '--out', 'longer.cp').code).toBe(0);
     const signed = verify('audit.jsonl', 'longer.cp');
     expect(signed.human.code).toBe(1);
-    expect(signed.human.stdout).toMatch(/covers 25 records but the log holds 20 intact records: 5 records were cut/);
+    expect(signed.human.stdout).toMatch(
+      /covers 25 records but the log holds 20 intact records: 5 records were cut/,
+    );
     expect(signed.report).toMatchObject({ problem: 'checkpoint-ahead' });
     const note = readFileSync(join(scratch.path, 'audit.cp'), 'utf8');
     writeFileSync(join(scratch.path, 'edited.cp'), note.replace(/^(.*)\n20\n/, '$1\n25\n'));
     const edited = verify('audit.jsonl', 'edited.cp');
     expect(edited.human.code).toBe(1);
-    expect(edited.human.stdout).toMatch(/edited\.cp carries a signature by key .* that does not verify: the text or the signature was altered/);
+    expect(edited.human.stdout).toMatch(
+      /edited\.cp carries a signature by key .* that does not verify: the text or the signature was altered/,
+    );
     expect(edited.report).toMatchObject({ problem: 'checkpoint-signature' });
   });
 
   it('proves one record to someone without the log, and refuses the proof against another key', () => {
-    expect(run('audit', 'prove', 'audit.jsonl', '--seq', '11', '--checkpoint', 'audit.cp', '--out', 'proof.json').code).toBe(0);
+    expect(
+      run('audit', 'prove', 'audit.jsonl', '--seq', '11', '--checkpoint', 'audit.cp', '--out', 'proof.json')
+        .code,
+    ).toBe(0);
     const ok = run('audit', 'verify-proof', 'proof.json', '--key', 'log.pub');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^PROOF OK: Record 11 is included in the tree of 20 records/);

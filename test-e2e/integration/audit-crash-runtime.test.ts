@@ -94,10 +94,14 @@ function trial(index: number, delayMs: number): Promise<Trial> {
     checkpoint: join(directory, `${index}.cp`),
   };
   return new Promise((resolvePromise, reject) => {
-    const child: ChildProcess = spawn(process.execPath, [script, paths.log, paths.markers, paths.checkpoint], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, APE_CRASH_SIGNER_KEY: keys.signerKey },
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [script, paths.log, paths.markers, paths.checkpoint],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, APE_CRASH_SIGNER_KEY: keys.signerKey },
+      },
+    );
     let output = '';
     let errors = '';
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -131,7 +135,9 @@ async function check(result: Trial): Promise<Outcome> {
   const verification = await verifyAuditLog(result.log);
   expect(verification, `log of ${result.log}`).toMatchObject({ ok: true });
   const records = await readAllAuditRecords(result.log);
-  const onDisk = new Set(records.map((record) => `${record.type} ${record.session} ${String(record.data['stepIndex'])}`));
+  const onDisk = new Set(
+    records.map((record) => `${record.type} ${record.session} ${String(record.data['stepIndex'])}`),
+  );
   const markerText = existsSync(result.markers) ? await readFile(result.markers, 'utf8') : '';
   // A marker line cut by the kill is not a whole marker; only complete lines count.
   const markers = markerText.split('\n').slice(0, -1);
@@ -144,7 +150,10 @@ async function check(result: Trial): Promise<Outcome> {
   if (existsSync(result.checkpoint)) {
     const note = await readFile(result.checkpoint, 'utf8');
     const against = await verifyAuditLog(result.log, { checkpoint: { note, key: keys.verifierKey } });
-    expect(against, `log of ${result.log} against its checkpoint`).toMatchObject({ ok: true, checkpoint: { matches: true } });
+    expect(against, `log of ${result.log} against its checkpoint`).toMatchObject({
+      ok: true,
+      checkpoint: { matches: true },
+    });
   }
   return { records: verification.records, markers: markers.length, torn: verification.truncated === true };
 }

@@ -67,7 +67,9 @@ describe('verifyAuditLog on an intact log', () => {
     const root = Buffer.from(merkleRootOf(lines.map((line) => hashMerkleLeaf(line)))).toString('hex');
     expect((await verifyAuditLog(lines)).rootHash).toBe(root);
     expect((await verifyAuditLog([])).rootHash).toBe(Buffer.from(EMPTY_MERKLE_ROOT).toString('hex'));
-    const five = Buffer.from(merkleRootOf(lines.slice(0, 5).map((line) => hashMerkleLeaf(line)))).toString('hex');
+    const five = Buffer.from(merkleRootOf(lines.slice(0, 5).map((line) => hashMerkleLeaf(line)))).toString(
+      'hex',
+    );
     expect((await verifyAuditLog([...lines.slice(0, 5), '{"torn'])).rootHash).toBe(five);
   });
 

@@ -28,7 +28,13 @@ async function writeLog(path: string, count: number): Promise<void> {
       tenant: 'bench',
       session: `session-${stepIndex % 256}`,
       time: time + n,
-      data: { stepIndex, action: 'read_file', decision: 'ALLOW', rules: ['allow-read'], fingerprint: 'f'.repeat(16) },
+      data: {
+        stepIndex,
+        action: 'read_file',
+        decision: 'ALLOW',
+        rules: ['allow-read'],
+        fingerprint: 'f'.repeat(16),
+      },
     });
     chunk.push(serializeAuditRecord(record));
     if (chunk.length === 4096) {
@@ -109,7 +115,14 @@ export const auditVerifierCase: BenchCase = {
       return caseResult(
         auditVerifierCase,
         rows,
-        [targetAtMost('issue18-verify', `issue 18: verify ${large.toLocaleString('en-US')} records`, rows[1], 5e6)],
+        [
+          targetAtMost(
+            'issue18-verify',
+            `issue 18: verify ${large.toLocaleString('en-US')} records`,
+            rows[1],
+            5e6,
+          ),
+        ],
         [
           'One run per size (mean = the whole verification). Flat memory: the peak heap growth of the large log should be about that of the small one, not ten times it.',
           `The logs are in ${tmpdir()}; the page cache holds them (they were just written).`,

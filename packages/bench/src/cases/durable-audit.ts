@@ -96,7 +96,13 @@ export const durableAuditCase: BenchCase = {
       rows,
       [
         targetAtLeastRate('case6-durable', 'case 6: durable steps per second', rows[0], 50_000, 'steps/s'),
-        targetAtLeastRate('issue18-durable', 'issue 18: durable steps per second', rows[0], 80_000, 'steps/s'),
+        targetAtLeastRate(
+          'issue18-durable',
+          'issue 18: durable steps per second',
+          rows[0],
+          80_000,
+          'steps/s',
+        ),
       ],
       [
         'ops/s is the aggregate throughput (completed steps / wall time); mean, p50 and p99 are the latency of one step under that load.',

@@ -55,14 +55,14 @@ const tool = defineTool({
   },
 });
 const STEPS = 100;
-const sessions = [];
-for (let s = 0; s < 6; s++) {
+// Sessions are set up concurrently, so their set-up records share fsync rounds.
+const sessions = await Promise.all(Array.from({ length: 4 }, async () => {
   const runtime = createRuntime({ tenant: 'crash', policy, authority, audit: sink });
   await runtime.setIntent({ allowed_actions: ['write_marker'], forbidden_actions: [], scope: 'crash test' }, { provenance: 'USER_TRUSTED' });
   const session = runtime.sessionId;
   await runtime.submitPlan({ steps: Array.from({ length: STEPS }, (_, step) => ({ action_id: 'write_marker', args: { session, step } })) }, { provenance: 'USER_TRUSTED' });
-  sessions.push({ runtime, session });
-}
+  return { runtime, session };
+}));
 process.stdout.write('ready\\n');
 await Promise.all(sessions.map(async ({ runtime, session }) => {
   for (let step = 0; step < STEPS; step++) {
@@ -169,10 +169,10 @@ async function check(result: Trial): Promise<Outcome> {
 }
 
 describe('the runtime with a durable JSONL sink, SIGKILLed at random moments', () => {
-  // About 0.3 s of start-up per child: some 35 s on two idle cores; the timeout leaves room for a
-  // loaded machine, the loop is bounded by TRIALS either way.
+  // About 0.4 s per child (start-up, set-up, the kill): some 40 s on two idle cores. The timeout
+  // leaves room for a loaded machine (fsync then costs milliseconds); TRIALS bounds the loop.
   it(`never runs a tool whose pre-tool records are not on disk, over ${TRIALS} kills`, {
-    timeout: 600_000,
+    timeout: 1_200_000,
   }, async () => {
     const outcomes: Outcome[] = [];
     let next = 0;

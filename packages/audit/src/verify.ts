@@ -147,37 +147,36 @@ function compareCheckpoint(
     signedBy: checkpoint.signedBy,
     matches,
   };
-  const withCheck = { ...verification, checkpoint: check };
-  if (!verification.ok || matches) return withCheck;
-  const {
-    problem: _torn,
-    message: _tornMessage,
-    firstBadLine: _tornLine,
-    truncated: _truncated,
-    ...clean
-  } = withCheck;
+  if (!verification.ok || matches) return { ...verification, checkpoint: check };
+  // A failed match replaces a torn-tail note (if any) as the problem; `truncated` stays true.
+  const failed = {
+    ok: false,
+    records: verification.records,
+    lastHash: verification.lastHash,
+    intactBytes: verification.intactBytes,
+    rootHash: verification.rootHash,
+    ...(verification.truncated === true ? { truncated: true } : {}),
+    checkpoint: check,
+  };
   if (verification.records < checkpoint.size) {
     const missing = checkpoint.size - verification.records;
+    const records = verification.records;
     return {
-      ...clean,
-      ...(verification.truncated === true ? { truncated: true } : {}),
-      ok: false,
+      ...failed,
       problem: 'checkpoint-ahead',
-      firstBadSeq: verification.records,
+      firstBadSeq: records,
       message:
         `The checkpoint (signed by ${checkpoint.signedBy}) covers ${checkpoint.size} records but the log holds ` +
-        `${verification.records} intact record${verification.records === 1 ? '' : 's'}: ${missing} record${missing === 1 ? ' was' : 's were'} ` +
-        `cut from the end (tail truncation), or the log was replaced by an older copy.`,
+        `${records} intact record${records === 1 ? '' : 's'}: ${missing} record${missing === 1 ? ' was' : 's were'} ` +
+        'cut from the end (tail truncation), or the log was replaced by an older copy.',
     };
   }
   return {
-    ...clean,
-    ...(verification.truncated === true ? { truncated: true } : {}),
-    ok: false,
+    ...failed,
     problem: 'checkpoint-mismatch',
     message:
       `The first ${checkpoint.size} records do not hash to the root signed in the checkpoint (by ${checkpoint.signedBy}): ` +
-      `the log was rewritten (records changed and re-hashed), replaced, or is a fork with another history.`,
+      'the log was rewritten (records changed and re-hashed), replaced, or is a fork with another history.',
   };
 }
 

@@ -191,7 +191,7 @@ function half(value: number): number {
   return Math.floor(value / 2);
 }
 
-/** Byte-wise equality of two hashes. */
+/** @internal Byte-wise equality of two hashes. */
 export function equalHashes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;

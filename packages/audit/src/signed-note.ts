@@ -237,7 +237,7 @@ export function parseSignerKey(text: string, where = 'the signer key'): NoteSign
   });
 }
 
-/** True when `text` can be a note's text: non-empty, ends in `\n`, no control character but `\n`. */
+/** @internal True when `text` can be a note's text: non-empty, ends in `\n`, no control character but `\n`. */
 export function isValidNoteText(text: string): boolean {
   return text.length > 0 && text.endsWith('\n') && !CONTROL_BUT_NEWLINE.test(text);
 }

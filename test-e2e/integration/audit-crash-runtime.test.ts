@@ -17,7 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const TRIALS = 200;
 const CONCURRENT = 4;
-/** The kill lands 0 … MAX_DELAY_MS after the child said it is ready to run steps. */
+/**
+ * The kill lands 0 … MAX_DELAY_MS after the child said it is ready to run steps (even trials), or
+ * after its first tool ran (odd trials: steps are surely in flight then, however slow the disk).
+ */
 const MAX_DELAY_MS = 40;
 
 const resolve = (name: string) => pathToFileURL(createRequire(import.meta.url).resolve(name)).href;
@@ -45,12 +48,15 @@ const sink = await createJsonlFileAuditSink(logPath, {
 const policy = createStubPolicy({ decisions: { write_marker: 'ALLOW' } });
 const authority = new AuthorityManager({ tenant: 'crash' });
 const marker = openSync(markerPath, 'a');
+let ran = false;
 const tool = defineTool({
   id: 'write_marker',
   outputLabel: 'SYSTEM_TRUSTED',
   run: (args) => {
     writeSync(marker, args.session + ' ' + args.step + '\\n');
     fsyncSync(marker);
+    if (!ran) process.stdout.write('running\\n');
+    ran = true;
     return null;
   },
 });
@@ -94,10 +100,12 @@ interface Trial {
   readonly checkpoint: string;
   /** The child finished all its steps before the kill landed. */
   readonly finished: boolean;
+  /** The kill was timed from the child's first tool run. */
+  readonly afterFirstTool: boolean;
 }
 
-/** Runs one child and SIGKILLs it `delayMs` after it is ready. */
-function trial(index: number, delayMs: number): Promise<Trial> {
+/** Runs one child and SIGKILLs it `delayMs` after it is ready (or after its first tool ran). */
+function trial(index: number, delayMs: number, afterFirstTool: boolean): Promise<Trial> {
   const paths = {
     log: join(directory, `${index}.jsonl`),
     markers: join(directory, `${index}.markers`),
@@ -120,14 +128,14 @@ function trial(index: number, delayMs: number): Promise<Trial> {
     });
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (timer === undefined && output.includes('ready\n')) {
+      if (timer === undefined && output.includes(afterFirstTool ? 'running\n' : 'ready\n')) {
         timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
       }
     });
     child.on('exit', (code, signal) => {
       if (timer !== undefined) clearTimeout(timer);
       if (signal === 'SIGKILL' || (code === 0 && output.includes('done\n'))) {
-        resolvePromise({ ...paths, finished: signal !== 'SIGKILL' });
+        resolvePromise({ ...paths, finished: signal !== 'SIGKILL', afterFirstTool });
       } else {
         reject(new Error(`child ${index} exited with ${code ?? signal} before the kill: ${errors}`));
       }
@@ -136,6 +144,7 @@ function trial(index: number, delayMs: number): Promise<Trial> {
 }
 
 interface Outcome {
+  readonly afterFirstTool: boolean;
   readonly records: number;
   readonly markers: number;
   readonly torn: boolean;
@@ -165,12 +174,18 @@ async function check(result: Trial): Promise<Outcome> {
       checkpoint: { matches: true },
     });
   }
-  return { records: verification.records, markers: markers.length, torn: verification.truncated === true };
+  return {
+    afterFirstTool: result.afterFirstTool,
+    records: verification.records,
+    markers: markers.length,
+    torn: verification.truncated === true,
+  };
 }
 
 describe('the runtime with a durable JSONL sink, SIGKILLed at random moments', () => {
-  // About 0.4 s per child (start-up, set-up, the kill): some 40 s on two idle cores. The timeout
-  // leaves room for a loaded machine (fsync then costs milliseconds); TRIALS bounds the loop.
+  // About 0.4 s per child (start-up, set-up, the kill): some 40 s on two idle cores. On a machine
+  // shared by many jobs (fsync then costs milliseconds) it took 18 minutes, hence the timeout;
+  // TRIALS bounds the loop.
   it(`never runs a tool whose pre-tool records are not on disk, over ${TRIALS} kills`, {
     timeout: 1_200_000,
   }, async () => {
@@ -179,15 +194,17 @@ describe('the runtime with a durable JSONL sink, SIGKILLed at random moments', (
     const worker = async () => {
       while (next < TRIALS) {
         const index = next++;
-        const result = await trial(index, Math.floor(Math.random() * (MAX_DELAY_MS + 1)));
+        const result = await trial(index, Math.floor(Math.random() * (MAX_DELAY_MS + 1)), index % 2 === 1);
         outcomes.push(await check(result));
         await rm(result.log, { force: true });
       }
     };
     await Promise.all(Array.from({ length: CONCURRENT }, worker));
     expect(outcomes).toHaveLength(TRIALS);
-    // The kills landed while steps were running: tools ran in many trials, and not all finished.
-    expect(outcomes.filter((outcome) => outcome.markers > 0).length).toBeGreaterThan(TRIALS / 4);
-    expect(outcomes.some((outcome) => outcome.records > 0)).toBe(true);
+    // Half the kills were timed from a tool run: those children had run tools, whose markers were
+    // checked above against the log (no timing assumption: the marker precedes the signal).
+    const afterTool = outcomes.filter((outcome) => outcome.afterFirstTool);
+    expect(afterTool).toHaveLength(TRIALS / 2);
+    for (const outcome of afterTool) expect(outcome.markers).toBeGreaterThan(0);
   });
 });

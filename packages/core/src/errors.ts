@@ -20,6 +20,7 @@ export type ApeErrorCode =
   | 'TENANT_MISMATCH'
   | 'AUDIT_FAILURE'
   | 'AUDIT_INVALID'
+  | 'AUDIT_KEY_INVALID'
   | 'NON_JSON_VALUE'
   | 'CONFIG_INVALID'
   | 'CLOCK_INVALID'

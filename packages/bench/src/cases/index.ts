@@ -1,5 +1,6 @@
 import { adversarialPatternsCase } from './adversarial-patterns.js';
 import { argumentConditionCase } from './argument-condition.js';
+import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
@@ -19,6 +20,7 @@ export const CASES: readonly BenchCase[] = [
   argumentConditionCase,
   gatedStepCase,
   durableAuditCase,
+  auditVerifierCase,
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,

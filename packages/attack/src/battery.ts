@@ -107,7 +107,7 @@ export function checkScenarios(scenarios: readonly AttackScenario[], environment
       planOfScenario(scenario);
       continue;
     }
-    const probe = createRuntime({
+    const probe = (environment.createRuntime ?? createRuntime)({
       tenant: ATTACK_TENANT,
       policy: environment.policyFor(scenario.target),
       authority: new AuthorityManager({ tenant: ATTACK_TENANT }),

@@ -315,6 +315,42 @@ describe('the attacks are real: weakened defences let them through', () => {
     expect(succeeded(report)).toEqual(runtimeLayer.map((scenario) => scenario.id));
   });
 
+  it('the same host lets the plan-mode runtime-layer scenarios whose only defence is the runtime succeed', async () => {
+    // The other plan-mode runtime rows (every illegal transition, execute before the intent or the
+    // plan, a second setIntent, the plan and intent objects mutated after approval, action ids the
+    // host cannot map, an untrusted intent) reach no tool through this host either: they are not
+    // covered by a weakened defence yet.
+    const ids = [
+      'confused-deputy.untrusted-plan',
+      'confused-deputy.untrusted-approval',
+      'confused-deputy.foreign-tenant-authority',
+      'authority-replay.after-plan-change',
+      'runtime-confusion.execute-after-terminate',
+      'runtime-confusion.execute-during-escalation',
+      'runtime-confusion.reload-during-escalation',
+      'runtime-confusion.skip-a-step',
+      'runtime-confusion.repeat-a-step',
+      'runtime-confusion.odd-step-indices',
+      'runtime-confusion.concurrent-same-step',
+      'budget-exhaustion.huge-plan',
+      'fail-open.policy-throws',
+      'fail-open.policy-answers-nonsense',
+      'fail-open.policy-may-permit-throws',
+      'fail-open.audit-fails-on-decision',
+      'fail-open.audit-fails-on-token',
+      'fail-open.escalation-handler-throws',
+      'fail-open.escalation-never-answers',
+      'fail-open.clock-throws',
+      'fail-open.clock-returns-nan',
+      'fail-open.authority-throws',
+      'fail-open.token-store-throws',
+    ];
+    const rows = ATTACK_SCENARIOS.filter((scenario) => ids.includes(scenario.id));
+    expect(rows.map((scenario) => scenario.layer)).toEqual(ids.map(() => 'runtime'));
+    const report = await runWeakened(rows, {}, undefined, createPolicyCheckOnlyHost);
+    expect(succeeded(report).sort()).toEqual([...ids].sort());
+  });
+
   it('every calls-mode scenario succeeds against one of the weakened defences above', () => {
     // The policy layer against allow-everything, the authority layer against the bearer
     // authority, the runtime layer against the policy-check-only host: each test above asserts

@@ -1,8 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Authority, AuthorityToken, Clock, PolicyEvaluator } from '@ape/core';
+import type {
+  AgentRuntime,
+  Authority,
+  AuthorityToken,
+  Clock,
+  PolicyEvaluator,
+  RuntimeConfig,
+} from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createPolicyCheckOnlyHost } from './__fixtures__/policy-check-only-host.js';
 import { exampleEnvironment, runAttacks } from './battery.js';
 import { EXAMPLE_POLICY_NAMES, type ExamplePolicyName, loadExamplePolicies } from './example-policies.js';
 import { runAttackBattery } from './run-attack-battery.js';
@@ -22,8 +30,13 @@ function runWeakened(
   scenarios: readonly AttackScenario[],
   overrides: Partial<Record<ExamplePolicyName, PolicyEvaluator>>,
   createAuthority?: (tenant: string, clock: Clock) => Authority,
+  createRuntime?: (config: RuntimeConfig) => AgentRuntime,
 ): Promise<AttackReport> {
-  return runAttacks(scenarios, exampleEnvironment(EXAMPLE_POLICIES, overrides, createAuthority), 'weakened');
+  return runAttacks(
+    scenarios,
+    exampleEnvironment(EXAMPLE_POLICIES, overrides, createAuthority, createRuntime),
+    'weakened',
+  );
 }
 
 /**
@@ -85,6 +98,18 @@ describe('the attack battery', () => {
     for (const scenario of ATTACK_SCENARIOS) expect(scenario.id.startsWith(`${scenario.family}.`)).toBe(true);
   });
 
+  it('drives calls mode in at least 15 scenarios, across the plan-mode families and every layer', () => {
+    const calls = ATTACK_SCENARIOS.filter((scenario) => scenario.mode === 'calls');
+    expect(calls.length).toBeGreaterThanOrEqual(15);
+    const families = new Set(calls.map((scenario) => scenario.family));
+    for (const family of ATTACK_FAMILIES.filter((name) => name !== 'approval-flooding')) {
+      expect(families.has(family), family).toBe(true);
+    }
+    expect(new Set(calls.map((scenario) => scenario.layer))).toEqual(
+      new Set(['policy', 'authority', 'runtime']),
+    );
+  });
+
   it('blocks every scenario on the shipped policies, naming a mechanism', () => {
     expect(succeeded(shipped)).toEqual(KNOWN_RUNTIME_BUGS);
     for (const result of shipped.scenarios) {
@@ -127,6 +152,23 @@ describe('the attack battery', () => {
       'fail-open.audit-fails-on-decision': 'fail-closed:audit',
       'fail-open.authority-throws': 'fail-closed:AUTHORITY_FAILURE',
       'fail-open.escalation-never-answers': 'escalation:timeout',
+      'prompt-injection.calls-exfiltrate-by-email': 'escalation:denied',
+      'confused-deputy.calls-untrusted-approval': 'escalation:untrusted_approval',
+      'confused-deputy.calls-tool-alias': 'tool-binding',
+      'cross-tool-escalation.calls-transition-after-denied-escalation':
+        'transition:tool_transitions.read_file',
+      'authority-replay.calls-reuse': 'token:replay',
+      'authority-replay.calls-args-swapped': 'token:binding:argsHash',
+      'authority-replay.calls-other-chain-head': 'token:binding:planHash',
+      'authority-replay.calls-other-tenant': 'tenant-isolation',
+      'authority-replay.calls-reauthorised-older-token': 'token:revoked',
+      'authority-replay.reauthorised-older-token': 'token:revoked',
+      'runtime-confusion.calls-concurrent': 'state-machine',
+      'runtime-confusion.calls-then-plan': 'state-machine',
+      'runtime-confusion.plan-then-call': 'state-machine',
+      'budget-exhaustion.calls-budget-after-denied-escalation': 'limit:email-budget',
+      'fail-open.calls-usage-store-throws': 'fail-closed:USAGE_STORE_FAILURE',
+      'fail-open.calls-audit-fails-on-extension': 'fail-closed:audit',
     };
     for (const [id, mechanism] of Object.entries(expected)) {
       expect(results.get(id)?.mechanism, id).toBe(mechanism);
@@ -172,6 +214,12 @@ describe('the attacks are real: weakened defences let them through', () => {
         'cross-tool-escalation.fetch-output-to-post',
         'cross-tool-escalation.fetch-output-written-outside',
         'cross-tool-escalation.derived-output',
+        'prompt-injection.calls-exfiltrate-by-email',
+        'prompt-injection.calls-forbidden-delete',
+        'prompt-injection.calls-write-outside-workspace',
+        'confused-deputy.calls-untrusted-proposal',
+        'confused-deputy.calls-label-laundering',
+        'cross-tool-escalation.calls-fetch-output-to-post',
       ]),
     );
   });
@@ -199,6 +247,8 @@ describe('the attacks are real: weakened defences let them through', () => {
         'instruction-smuggling.encoded-separator',
         'instruction-smuggling.nul-byte',
         'instruction-smuggling.secrets-dot-segments',
+        'instruction-smuggling.calls-path-traversal',
+        'instruction-smuggling.calls-secrets-dot-segments',
       ]),
     );
     expect(byId(report).get('instruction-smuggling.sibling-prefix')?.verdict).toBe('BLOCKED');
@@ -220,17 +270,23 @@ describe('the attacks are real: weakened defences let them through', () => {
         'cross-tool-escalation.step-after-deploy',
         'budget-exhaustion.email-loop',
         'budget-exhaustion.second-deploy',
+        'cross-tool-escalation.calls-read-then-delete',
+        'cross-tool-escalation.calls-step-after-deploy',
+        'cross-tool-escalation.calls-transition-after-denied-escalation',
+        'budget-exhaustion.calls-email-loop',
+        'budget-exhaustion.calls-budget-after-denied-escalation',
       ]),
     );
   });
 
-  it('read_only without its limit lets a runaway fetch loop succeed', async () => {
+  it('read_only without its limit lets a runaway fetch loop succeed, in both modes', async () => {
     const text = weaken(policyText('read_only'), /limits:[\s\S]*$/, '');
+    const ids = ['budget-exhaustion.fetch-loop', 'budget-exhaustion.calls-fetch-loop'];
     const report = await runWeakened(
-      ATTACK_SCENARIOS.filter((scenario) => scenario.id === 'budget-exhaustion.fetch-loop'),
+      ATTACK_SCENARIOS.filter((scenario) => ids.includes(scenario.id)),
       { read_only: loadPolicy({ text }) },
     );
-    expect(succeeded(report)).toEqual(['budget-exhaustion.fetch-loop']);
+    expect(succeeded(report)).toEqual(ids);
   });
 
   it('a policy that allows everything lets every policy-layer scenario succeed', async () => {
@@ -248,5 +304,60 @@ describe('the attacks are real: weakened defences let them through', () => {
     expect(authorityLayer.length).toBeGreaterThanOrEqual(10);
     const report = await runWeakened(authorityLayer, {}, createBearerAuthority);
     expect(succeeded(report)).toEqual(authorityLayer.map((scenario) => scenario.id));
+  });
+
+  it('a policy-check-only host (no state machine, chain, tokens, audit or fail-closed paths) lets every calls-mode runtime-layer scenario succeed', async () => {
+    const runtimeLayer = ATTACK_SCENARIOS.filter(
+      (scenario) => scenario.layer === 'runtime' && scenario.mode === 'calls',
+    );
+    expect(runtimeLayer.length).toBeGreaterThanOrEqual(10);
+    const report = await runWeakened(runtimeLayer, {}, undefined, createPolicyCheckOnlyHost);
+    expect(succeeded(report)).toEqual(runtimeLayer.map((scenario) => scenario.id));
+  });
+
+  it('the same host lets the plan-mode runtime-layer scenarios whose only defence is the runtime succeed', async () => {
+    // The other plan-mode runtime rows (every illegal transition, execute before the intent or the
+    // plan, a second setIntent, the plan and intent objects mutated after approval, action ids the
+    // host cannot map, an untrusted intent) reach no tool through this host either: they are not
+    // covered by a weakened defence yet.
+    const ids = [
+      'confused-deputy.untrusted-plan',
+      'confused-deputy.untrusted-approval',
+      'confused-deputy.foreign-tenant-authority',
+      'authority-replay.after-plan-change',
+      'runtime-confusion.execute-after-terminate',
+      'runtime-confusion.execute-during-escalation',
+      'runtime-confusion.reload-during-escalation',
+      'runtime-confusion.skip-a-step',
+      'runtime-confusion.repeat-a-step',
+      'runtime-confusion.odd-step-indices',
+      'runtime-confusion.concurrent-same-step',
+      'budget-exhaustion.huge-plan',
+      'fail-open.policy-throws',
+      'fail-open.policy-answers-nonsense',
+      'fail-open.policy-may-permit-throws',
+      'fail-open.audit-fails-on-decision',
+      'fail-open.audit-fails-on-token',
+      'fail-open.escalation-handler-throws',
+      'fail-open.escalation-never-answers',
+      'fail-open.clock-throws',
+      'fail-open.clock-returns-nan',
+      'fail-open.authority-throws',
+      'fail-open.token-store-throws',
+    ];
+    const rows = ATTACK_SCENARIOS.filter((scenario) => ids.includes(scenario.id));
+    expect(rows.map((scenario) => scenario.layer)).toEqual(ids.map(() => 'runtime'));
+    const report = await runWeakened(rows, {}, undefined, createPolicyCheckOnlyHost);
+    expect(succeeded(report).sort()).toEqual([...ids].sort());
+  });
+
+  it('every calls-mode scenario succeeds against one of the weakened defences above', () => {
+    // The policy layer against allow-everything, the authority layer against the bearer
+    // authority, the runtime layer against the policy-check-only host: each test above asserts
+    // every row of its layer; this pins that the three layers are all there are.
+    const layers = new Set(
+      ATTACK_SCENARIOS.filter((scenario) => scenario.mode === 'calls').map((s) => s.layer),
+    );
+    expect([...layers].sort()).toEqual(['authority', 'policy', 'runtime']);
   });
 });

@@ -1,6 +1,13 @@
 import { verifyAuditLog } from '@ape/audit';
 import { AuthorityManager } from '@ape/authority';
-import { type Authority, type Clock, createRuntime, type PolicyEvaluator } from '@ape/core';
+import {
+  type AgentRuntime,
+  type Authority,
+  type Clock,
+  createRuntime,
+  type PolicyEvaluator,
+  type RuntimeConfig,
+} from '@ape/core';
 import {
   ATTACK_TENANT,
   type AttackEnvironment,
@@ -18,17 +25,20 @@ export const SCENARIO_TIMEOUT_MS = 15_000;
 
 /**
  * @internal Every scenario runs against the example policy it targets (`policies`), each replaced
- * by `overrides[target]` when given (the tests use this for weakened policies).
+ * by `overrides[target]` when given (the tests use this for weakened policies, and
+ * `createAuthority` / `createRuntime` for weakened authorities and hosts).
  */
 export function exampleEnvironment(
   policies: Readonly<Record<ExamplePolicyName, PolicyEvaluator>>,
   overrides: Partial<Record<ExamplePolicyName, PolicyEvaluator>> = {},
   createAuthority?: (tenant: string, clock: Clock) => Authority,
+  createRuntime?: (config: RuntimeConfig) => AgentRuntime,
 ): AttackEnvironment {
   return {
     policyFor: (target) => overrides[target] ?? policies[target],
     policyLabel: (target) => (overrides[target] === undefined ? target : `${target} (replaced)`),
     ...(createAuthority === undefined ? {} : { createAuthority }),
+    ...(createRuntime === undefined ? {} : { createRuntime }),
   };
 }
 
@@ -97,7 +107,7 @@ export function checkScenarios(scenarios: readonly AttackScenario[], environment
       planOfScenario(scenario);
       continue;
     }
-    const probe = createRuntime({
+    const probe = (environment.createRuntime ?? createRuntime)({
       tenant: ATTACK_TENANT,
       policy: environment.policyFor(scenario.target),
       authority: new AuthorityManager({ tenant: ATTACK_TENANT }),

@@ -6,6 +6,7 @@ import {
   type Clock,
   createRuntime,
   type PolicyEvaluator,
+  type RuntimeConfig,
 } from '@ape/core';
 import { DenyAllEscalation } from '@ape/escalation';
 import type { ExamplePolicyName } from './example-policies.js';
@@ -27,6 +28,11 @@ export interface AttackEnvironment {
   policyLabel(target: ExamplePolicyName): string;
   /** A new authority; default: an `AuthorityManager` with a 60 s TTL. */
   createAuthority?(tenant: string, clock: Clock): Authority;
+  /**
+   * A new runtime; default: `createRuntime` of `@ape/core`. The tests put a weakened host here to
+   * show that the runtime-layer scenarios are real.
+   */
+  createRuntime?(config: RuntimeConfig): AgentRuntime;
 }
 
 /** @internal The tenant attack sessions belong to unless a scenario names another. */
@@ -94,7 +100,7 @@ export function createContext(
       const authority = options.authority ?? authorityFor(tenant, clock);
       const audit = new MemoryAuditSink();
       trace.sinks.push(audit);
-      const runtime = createRuntime({
+      const runtime = (environment.createRuntime ?? createRuntime)({
         tenant,
         policy: options.policy ?? environment.policyFor(options.target ?? scenario.target),
         authority,
@@ -103,6 +109,9 @@ export function createContext(
         clock,
         escalationTimeoutMs: options.escalationTimeoutMs ?? ESCALATION_TIMEOUT_MS,
         ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
+        ...(options.usage === undefined ? {} : { usage: options.usage }),
+        ...(options.lineage === undefined ? {} : { lineage: options.lineage }),
+        ...(options.continuesSession === undefined ? {} : { continuesSession: options.continuesSession }),
       });
       trace.runtimes.push(runtime);
       return { runtime, authority, clock, audit };

@@ -57,6 +57,12 @@ describe('mechanismOf', () => {
     expect(mechanismOf(new PolicyDenyError('x', { code: 'CLOCK_FAILURE' }), kinds)).toBe(
       'fail-closed:CLOCK_FAILURE',
     );
+    expect(
+      mechanismOf(new PolicyDenyError('x', { code: 'USAGE_STORE_FAILURE', rules: ['reads'] }), kinds),
+    ).toBe('fail-closed:USAGE_STORE_FAILURE');
+    expect(
+      mechanismOf(new PolicyDenyError('x', { code: 'USAGE_SCOPE_MISSING', rules: ['reads'] }), kinds),
+    ).toBe('fail-closed:USAGE_SCOPE_MISSING');
     expect(mechanismOf(new ApeError('INTERNAL', 'x'), kinds)).toBe('error:INTERNAL');
   });
 

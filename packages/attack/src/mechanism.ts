@@ -23,6 +23,8 @@ const FAIL_CLOSED_CODES: ReadonlySet<string> = new Set([
   'POLICY_EVALUATION_FAILED',
   'AUTHORITY_FAILURE',
   'CLOCK_FAILURE',
+  'USAGE_STORE_FAILURE',
+  'USAGE_SCOPE_MISSING',
 ]);
 
 /** @internal Reads the kind of every rule from a policy's `explain()` table (empty for other evaluators). */

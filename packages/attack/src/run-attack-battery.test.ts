@@ -1,6 +1,8 @@
 import { join } from 'node:path';
+import { type AgentRuntime, createRuntime } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import { describe, expect, it } from 'vitest';
+import { runAttacks, singlePolicyEnvironment } from './battery.js';
 import { runAttackBattery } from './run-attack-battery.js';
 import { ATTACK_SCENARIOS } from './scenarios/index.js';
 import { harmful, SECRETS } from './scenarios/support.js';
@@ -101,19 +103,35 @@ describe('runAttackBattery', () => {
         ),
       ],
     };
-    await expect(runAttackBattery({ policy: ALLOW_EVERYTHING, scenarios: [callsRow] })).rejects.toMatchObject(
-      { code: 'CONFIG_INVALID', details: { scenario: READ_SECRETS.id, field: 'mode' } },
-    );
+    // An older @ape/core: its runtime has no call().
+    const environment = {
+      ...singlePolicyEnvironment(ALLOW_EVERYTHING, 'allow-everything'),
+      createRuntime: (config: Parameters<typeof createRuntime>[0]): AgentRuntime =>
+        new Proxy(createRuntime(config), {
+          get: (target, property) =>
+            property === 'call' ? undefined : Reflect.get(target, property, target),
+        }),
+    };
+    await expect(runAttacks([callsRow], environment, 'older core')).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      details: { scenario: READ_SECRETS.id, field: 'mode' },
+    });
     expect(argumentsMade).toBe(0);
+    // On this @ape/core the same row runs, and the policy that allows everything lets it through.
+    const report = await runAttackBattery({ policy: ALLOW_EVERYTHING, scenarios: [callsRow] });
+    expect(report.scenarios[0]).toMatchObject({ id: READ_SECRETS.id, verdict: 'SUCCEEDED' });
+    expect(argumentsMade).toBe(1);
   });
 });
 
 describe('ATTACK_SCENARIOS', () => {
-  it('are frozen plan-mode rows, most of them data in the shared steps shape', () => {
+  it('are frozen rows, in calls mode exactly when the variant says so, most of them data in the shared steps shape', () => {
     expect(Object.isFrozen(ATTACK_SCENARIOS)).toBe(true);
     for (const scenario of ATTACK_SCENARIOS) {
       expect(Object.isFrozen(scenario), scenario.id).toBe(true);
-      expect(scenario.mode, scenario.id).toBe('plan');
+      const variant = scenario.id.slice(scenario.family.length + 1);
+      const calls = variant.startsWith('calls-') || variant === 'plan-then-call';
+      expect(scenario.mode, scenario.id).toBe(calls ? 'calls' : 'plan');
     }
     const rows = ATTACK_SCENARIOS.filter((scenario) => 'steps' in scenario);
     expect(rows.length).toBeGreaterThanOrEqual(50);

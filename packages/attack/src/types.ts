@@ -8,6 +8,7 @@ import type {
   PolicyEvaluator,
   ProvenanceLabel,
   ToolFunction,
+  UsageStore,
 } from '@ape/core';
 import type { ExamplePolicyName } from './example-policies.js';
 
@@ -48,7 +49,7 @@ export type AttackLayer = 'policy' | 'authority' | 'runtime';
 /**
  * How a scenario drives the runtime: `plan` sets an intent, submits a plan and runs its steps with
  * `executeStep`; `calls` sets an intent and makes each step a `runtime.call(action, tool, { args,
- * provenance })` (no plan). Every scenario of this version is a `plan` scenario.
+ * provenance })` (no plan).
  */
 export type AttackMode = 'plan' | 'calls';
 
@@ -81,6 +82,12 @@ export interface SessionOptions {
   readonly clock?: Clock;
   /** How long the runtime waits for an escalation answer (real time); default 5 s. */
   readonly escalationTimeoutMs?: number;
+  /** The usage store of the session's limits and previous action; share one across a lineage. Default: the runtime's own. */
+  readonly usage?: UsageStore;
+  /** The lineage the session belongs to (needs `usage`). */
+  readonly lineage?: string;
+  /** The id of the terminated session whose session-scoped counts this one continues (needs `usage`). */
+  readonly continuesSession?: string;
 }
 
 /** A fake clock the scenario moves by hand. */

@@ -9,6 +9,7 @@ import type {
   AttackLayer,
   AttackMode,
   AttackScenario,
+  AttackSession,
   AttackStep,
   ProcedureScenario,
   ScenarioIdentity,
@@ -148,4 +149,15 @@ export function settleMicrotasks(rounds = 20): Promise<void> {
   let chain = Promise.resolve();
   for (let round = 0; round < rounds; round++) chain = chain.then(() => new Promise((r) => setImmediate(r)));
   return chain;
+}
+
+/** @internal A fresh session with an intent of exactly `actions` (USER_TRUSTED) and no plan: calls mode begins at its first call. */
+export async function callsSession(
+  context: AttackContext,
+  actions: readonly string[],
+  options: SessionOptions = {},
+): Promise<AttackSession> {
+  const session = context.session(options);
+  await session.runtime.setIntent(intentOf(actions), { provenance: 'USER_TRUSTED' });
+  return session;
 }

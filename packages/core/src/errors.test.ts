@@ -8,6 +8,7 @@ import {
   PolicyError,
   ProvenanceError,
   RuntimeStateError,
+  StoreUnavailableError,
   TenantIsolationError,
   UnauthorizedActionError,
   EscalationRequiredError,
@@ -24,6 +25,7 @@ const cases = [
   [RuntimeStateError, 'RUNTIME_STATE'],
   [ProvenanceError, 'PROVENANCE'],
   [TenantIsolationError, 'TENANT_MISMATCH'],
+  [StoreUnavailableError, 'STORE_UNAVAILABLE'],
 ] as const;
 
 describe('typed errors', () => {

@@ -22,6 +22,7 @@ export type ApeErrorCode =
   | 'AUDIT_INVALID'
   | 'NON_JSON_VALUE'
   | 'CONFIG_INVALID'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Structured, JSON-safe context attached to an error: step index, field path, file, line, ... */
@@ -199,5 +200,17 @@ export class ConfigurationError extends ApeError {
   static override readonly CODE = 'CONFIG_INVALID' as const;
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('CONFIG_INVALID', message, details, options);
+  }
+}
+
+/**
+ * A shared store (usage counters, approvals, revocations; Redis for a fleet) failed, answered
+ * something malformed or did not answer within its bound (`STORE_UNAVAILABLE`). The call it guarded
+ * is denied; `details.store` names the store and `details.operation` what it was asked.
+ */
+export class StoreUnavailableError extends ApeError {
+  static override readonly CODE = 'STORE_UNAVAILABLE' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, details, options);
   }
 }

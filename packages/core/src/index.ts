@@ -20,6 +20,7 @@ export {
   PolicyError,
   ProvenanceError,
   RuntimeStateError,
+  StoreUnavailableError,
   TenantIsolationError,
   UnauthorizedActionError,
 } from './errors.js';
@@ -30,12 +31,31 @@ export { createLabeled, isLabeled, labelOf, sourcesOf, unwrapLabeled } from './l
 export { combineLabels, isAtLeast, isProvenanceLabel, PROVENANCE_LABELS, trustRank } from './labels.js';
 export type { Plan, PlanStep, ValidatedPlan } from './plan.js';
 export { createPlan, validatePlan } from './plan.js';
+export type {
+  ApprovalAnswer,
+  ApprovalBinding,
+  ApprovalListFilter,
+  ApprovalPublication,
+  ApprovalQueue,
+  ApprovalRecord,
+  ApprovalSettleResult,
+  ApprovalSettlement,
+  PendingApproval,
+} from './ports/approval-queue.js';
+export { APPROVAL_BINDING_FIELDS } from './ports/approval-queue.js';
 export type { AuditSink } from './ports/audit-sink.js';
 export type { Authority } from './ports/authority.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
 export type { EscalationHandler, EscalationRequest, EscalationResult } from './ports/escalation-handler.js';
 export type { PolicyEvaluator } from './ports/policy-evaluator.js';
+export type {
+  Revocation,
+  RevocationFeed,
+  RevocationStatus,
+  RevocationSubject,
+  RevocationTarget,
+} from './ports/revocation-feed.js';
 export type { TokenRecord, TokenStore } from './ports/token-store.js';
 export type {
   UsageAcquireRequest,
@@ -65,6 +85,24 @@ export {
   DEFAULT_ESCALATION_TIMEOUT_MS,
   ENFORCEMENT_MODES,
 } from './runtime/runtime.js';
+export {
+  answeredSettlement,
+  checkApprovalAnswer,
+  checkApprovalBinding,
+  checkApprovalPublication,
+  checkCancelReason,
+  findApprovalBindingMismatch,
+} from './stores/approval-rules.js';
+export type { InMemoryApprovalQueueOptions } from './stores/in-memory-approval-queue.js';
+export { createInMemoryApprovalQueue } from './stores/in-memory-approval-queue.js';
+export type { InMemoryRevocationFeedOptions } from './stores/in-memory-revocation-feed.js';
+export { createInMemoryRevocationFeed } from './stores/in-memory-revocation-feed.js';
+export {
+  checkRevocationDetails,
+  checkRevocationTarget,
+  findRevocation,
+  revocationTargetKey,
+} from './stores/revocation-rules.js';
 export type { Tool, ToolDefinition, ToolFunction, ToolLike } from './runtime/tool.js';
 export { defineTool, isTool } from './runtime/tool.js';
 export type { RuntimeEvent, RuntimeState } from './state-machine.js';

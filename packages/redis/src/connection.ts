@@ -48,7 +48,7 @@ export interface RedisConnection {
   ): Promise<unknown>;
   /**
    * Listens to a pub/sub channel on the subscriber connection (re-subscribed after a reconnection).
-   * Resolves to a function that stops listening.
+   * Resolves to a function that stops listening (at once, without waiting for Redis).
    * @throws StoreUnavailableError when the subscription is not confirmed within `timeoutMs`.
    */
   subscribe(store: string, channel: string, listener: RedisMessageListener): Promise<() => Promise<void>>;
@@ -226,8 +226,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     async subscribe(store, channel, listener) {
       const client = getSubscriber();
       await bounded(store, 'subscribe', () => client.subscribe(channel, listener));
+      // Unsubscribing is not awaited: a frozen server must not hold up the caller's cleanup.
       return async () => {
-        await client.unsubscribe(channel, listener).catch(ignore);
+        client.unsubscribe(channel, listener).catch(ignore);
       };
     },
     async close() {

@@ -7,7 +7,11 @@
  * @packageDocumentation
  */
 export type { RedisConnection, RedisConnectionOptions, RedisMessageListener } from './connection.js';
-export { createRedisConnection } from './connection.js';
+export { createRedisConnection, LuaScript } from './connection.js';
 export { DEFAULT_KEY_PREFIX } from './keys.js';
 export type { RedisUsageStoreOptions } from './usage-store.js';
 export { RedisUsageStore } from './usage-store.js';
+export type { RedisApprovalQueueOptions } from './approval-queue.js';
+export { RedisApprovalQueue } from './approval-queue.js';
+export type { RedisRevocationFeedOptions } from './revocation-feed.js';
+export { RedisRevocationFeed } from './revocation-feed.js';

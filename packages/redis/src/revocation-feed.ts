@@ -107,7 +107,7 @@ export class RedisRevocationFeed implements RevocationFeed {
       1,
       600_000,
     );
-    if (this.#maxStalenessMs <= this.#refreshMs + this.#connection.timeoutMs) {
+    if (this.#tenants.size > 0 && this.#maxStalenessMs <= this.#refreshMs + this.#connection.timeoutMs) {
       throw new ConfigurationError(
         `${STORE}: "maxStalenessMs" (${this.#maxStalenessMs}) must exceed "refreshMs" (${this.#refreshMs}) plus the connection's timeoutMs (${this.#connection.timeoutMs}), or the view would be stale between two reads.`,
         { field: 'maxStalenessMs' },

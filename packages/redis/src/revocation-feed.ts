@@ -36,8 +36,9 @@ export interface RedisRevocationFeedOptions {
   /** How often the view is re-read, in milliseconds, besides pub/sub wake-ups; default 100. */
   readonly refreshMs?: number;
   /**
-   * How old the view may be before `check` fails closed (`stale`), in milliseconds; default 1000.
-   * Must exceed `refreshMs` plus the connection's `timeoutMs`.
+   * How old the view may be before `check` fails closed (`stale`), in milliseconds; default 1000
+   * (or `refreshMs` + twice the connection's `timeoutMs`, when that is more). Must exceed
+   * `refreshMs` plus the connection's `timeoutMs`.
    */
   readonly maxStalenessMs?: number;
   /** The clock for `revokedAt`; default the system clock. */
@@ -103,7 +104,7 @@ export class RedisRevocationFeed implements RevocationFeed {
     this.#maxStalenessMs = checkMilliseconds(
       STORE,
       'maxStalenessMs',
-      options.maxStalenessMs ?? 1_000,
+      options.maxStalenessMs ?? Math.max(1_000, this.#refreshMs + 2 * this.#connection.timeoutMs),
       1,
       600_000,
     );
@@ -117,12 +118,22 @@ export class RedisRevocationFeed implements RevocationFeed {
   }
 
   /**
-   * Resolves once the view has been read (at once if it is fresh).
-   * @throws StoreUnavailableError when the first read fails.
+   * Resolves once the view has been read (at once if it is fresh), retrying for up to `withinMs`
+   * (default 5000) while Redis is still being reached.
+   * @throws StoreUnavailableError from the last attempt when no read succeeds in time.
    */
-  async ready(): Promise<void> {
-    if (this.#fresh()) return;
-    await this.#sync(true);
+  async ready(withinMs = 5_000): Promise<void> {
+    const deadline = performance.now() + withinMs;
+    for (;;) {
+      if (this.#fresh()) return;
+      try {
+        await this.#sync(true);
+        return;
+      } catch (error) {
+        if (performance.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
   }
 
   /** Answers from the local view; see {@link RevocationFeed.check}. Never throws. */

@@ -91,3 +91,22 @@ describe('RedisApprovalQueue keys', () => {
     }
   });
 });
+
+describe('RedisApprovalQueue options', () => {
+  it('refuses a malformed prefix, retention or poll interval with CONFIG_INVALID naming it', async () => {
+    const connection = connect(server().url);
+    try {
+      for (const [options, field] of [
+        [{ prefix: 'a b' }, 'prefix'],
+        [{ retentionMs: 10 }, 'retentionMs'],
+        [{ pollMs: 1.5 }, 'pollMs'],
+      ] as const) {
+        expect(() => new RedisApprovalQueue({ connection, ...options })).toThrow(
+          expect.objectContaining({ code: 'CONFIG_INVALID', details: { field } }),
+        );
+      }
+    } finally {
+      await connection.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError, StoreUnavailableError } from '@ape/core';
 import { createClient } from 'redis';
+import { checkMilliseconds } from './keys.js';
 
 /** Options of {@link createRedisConnection}. */
 export interface RedisConnectionOptions {
@@ -77,16 +78,7 @@ interface RawClient {
 }
 
 const MAX_TIMEOUT_MS = 60_000;
-
-function checkWhole(field: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(
-      `createRedisConnection: "${field}" must be a whole number of milliseconds between ${min} and ${max}.`,
-      { field },
-    );
-  }
-  return value;
-}
+const WHERE = 'createRedisConnection';
 
 function addressOf(url: string): string {
   let parsed: URL;
@@ -128,8 +120,9 @@ export function createRedisConnection(options: RedisConnectionOptions): RedisCon
     });
   }
   const address = addressOf(options.url);
-  const timeoutMs = checkWhole('timeoutMs', options.timeoutMs ?? 250, 1, MAX_TIMEOUT_MS);
-  const maxDelay = checkWhole(
+  const timeoutMs = checkMilliseconds(WHERE, 'timeoutMs', options.timeoutMs ?? 250, 1, MAX_TIMEOUT_MS);
+  const maxDelay = checkMilliseconds(
+    WHERE,
     'maxReconnectDelayMs',
     options.maxReconnectDelayMs ?? 1_000,
     10,

@@ -99,35 +99,25 @@ for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
 return #KEYS
 `);
 
+function invalidCounter(operation: string, field: string, expected: string): ArgumentsError {
+  return new ArgumentsError(`${STORE}.${operation}: "${field}" must be ${expected}.`, { field });
+}
+
 function checkCounters(operation: string, counters: unknown): readonly UsageCounter[] {
-  if (!Array.isArray(counters)) {
-    throw new ArgumentsError(`${STORE}.${operation}: "counters" must be an array.`, { field: 'counters' });
-  }
-  counters.forEach((counter: UsageCounter, index) => {
-    const field = `counters[${index}]`;
+  if (!Array.isArray(counters)) throw invalidCounter(operation, 'counters', 'an array');
+  for (let index = 0; index < counters.length; index++) {
+    const counter = counters[index] as UsageCounter | undefined;
     if (typeof counter?.key !== 'string' || counter.key === '') {
-      throw new ArgumentsError(`${STORE}.${operation}: "${field}.key" must be a non-empty string.`, {
-        field: `${field}.key`,
-      });
+      throw invalidCounter(operation, `counters[${index}].key`, 'a non-empty string');
     }
     if (!Number.isSafeInteger(counter.max) || counter.max < 0) {
-      throw new ArgumentsError(
-        `${STORE}.${operation}: "${field}.max" must be a whole number of at least 0.`,
-        {
-          field: `${field}.max`,
-        },
-      );
+      throw invalidCounter(operation, `counters[${index}].max`, 'a whole number of at least 0');
     }
     if (counter.windowMs !== undefined && (!Number.isSafeInteger(counter.windowMs) || counter.windowMs < 1)) {
-      throw new ArgumentsError(
-        `${STORE}.${operation}: "${field}.windowMs" must be a whole number of at least 1.`,
-        {
-          field: `${field}.windowMs`,
-        },
-      );
+      throw invalidCounter(operation, `counters[${index}].windowMs`, 'a whole number of at least 1');
     }
-  });
-  return counters;
+  }
+  return counters as readonly UsageCounter[];
 }
 
 function checkNow(operation: string, now: unknown): number {

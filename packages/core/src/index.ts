@@ -70,21 +70,31 @@ export { USAGE_SCOPES } from './ports/usage-store.js';
 export { createDenyAllEscalationHandler } from './runtime/deny-all-escalation-handler.js';
 export type { InMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
 export { createInMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
+export type { ChainLink, ChainStep } from './runtime/call-chain.js';
+export { chainNext, chainStart } from './runtime/call-chain.js';
+export type { EnforcementMode, RuntimeConfig } from './runtime/config.js';
+export {
+  DEFAULT_ESCALATION_TIMEOUT_MS,
+  DEFAULT_USAGE_TIMEOUT_MS,
+  ENFORCEMENT_MODES,
+} from './runtime/config.js';
+export type { InMemoryUsageStoreOptions } from './runtime/in-memory-usage-store.js';
+export {
+  createInMemoryUsageStore,
+  DEFAULT_MAX_USAGE_RESERVATIONS,
+} from './runtime/in-memory-usage-store.js';
 export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
+export { createRuntime } from './runtime/runtime.js';
 export type {
   AgentRuntime,
-  EnforcementMode,
+  CallAuthorization,
   Gate,
   GateCallOptions,
   ProvenanceOptions,
-  RuntimeConfig,
   StepCallOptions,
-} from './runtime/runtime.js';
-export {
-  createRuntime,
-  DEFAULT_ESCALATION_TIMEOUT_MS,
-  ENFORCEMENT_MODES,
-} from './runtime/runtime.js';
+} from './runtime/runtime-api.js';
+export type { SessionMode } from './runtime/session.js';
+export { USAGE_SCOPE_MISSING_CODE, USAGE_STORE_FAILURE_CODE } from './runtime/usage.js';
 export {
   answeredSettlement,
   checkApprovalAnswer,

@@ -16,6 +16,7 @@ const LEGAL: ReadonlyArray<readonly [RuntimeState, RuntimeEvent, RuntimeState]> 
   ['INITIALIZED', 'TERMINATE', 'TERMINATED'],
   ['INTENT_SET', 'UPDATE_INTENT', 'INTENT_SET'],
   ['INTENT_SET', 'APPROVE_PLAN', 'PLAN_APPROVED'],
+  ['INTENT_SET', 'BEGIN_CALL', 'EXECUTING'],
   ['INTENT_SET', 'TERMINATE', 'TERMINATED'],
   ['PLAN_APPROVED', 'UPDATE_INTENT', 'INTENT_SET'],
   ['PLAN_APPROVED', 'APPROVE_PLAN', 'PLAN_APPROVED'],
@@ -24,6 +25,7 @@ const LEGAL: ReadonlyArray<readonly [RuntimeState, RuntimeEvent, RuntimeState]> 
   ['EXECUTING', 'UPDATE_INTENT', 'INTENT_SET'],
   ['EXECUTING', 'APPROVE_PLAN', 'PLAN_APPROVED'],
   ['EXECUTING', 'BEGIN_STEP', 'EXECUTING'],
+  ['EXECUTING', 'BEGIN_CALL', 'EXECUTING'],
   ['EXECUTING', 'REQUIRE_ESCALATION', 'ESCALATION_REQUIRED'],
   ['EXECUTING', 'TERMINATE', 'TERMINATED'],
   ['ESCALATION_REQUIRED', 'APPROVE_ESCALATION', 'EXECUTING'],
@@ -56,7 +58,7 @@ describe('runtime state machine', () => {
     }
   });
 
-  it('covers all 48 (state, event) pairs between the two tables', () => {
+  it('covers all 54 (state, event) pairs between the two tables', () => {
     expect(LEGAL.length + illegal.length).toBe(RUNTIME_STATES.length * RUNTIME_EVENTS.length);
   });
 

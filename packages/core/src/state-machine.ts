@@ -17,8 +17,10 @@ export type RuntimeEvent =
   | 'UPDATE_INTENT'
   /** A plan passed validation against intent and policy (also a replacement plan). */
   | 'APPROVE_PLAN'
-  /** The gate starts a step. */
+  /** The gate starts a step of the approved plan (plan mode). */
   | 'BEGIN_STEP'
+  /** The gate starts a call the model proposed (calls mode); the first one leaves INTENT_SET. */
+  | 'BEGIN_CALL'
   /** The policy answered ESCALATE for the current step. */
   | 'REQUIRE_ESCALATION'
   /** The escalation handler approved the step. */
@@ -42,6 +44,7 @@ export const RUNTIME_EVENTS = Object.freeze([
   'UPDATE_INTENT',
   'APPROVE_PLAN',
   'BEGIN_STEP',
+  'BEGIN_CALL',
   'REQUIRE_ESCALATION',
   'APPROVE_ESCALATION',
   'DENY_ESCALATION',
@@ -53,13 +56,15 @@ type TransitionTable = Readonly<Record<RuntimeState, Readonly<Partial<Record<Run
 /**
  * The transition table: every legal (state, event) pair and the state it leads to. Anything not
  * listed is illegal. Unlike the seed's table it includes EXECUTING → ESCALATION_REQUIRED, and every
- * state but TERMINATED can terminate; TERMINATED is final.
+ * state but TERMINATED can terminate; TERMINATED is final. Calls mode enters EXECUTING from
+ * INTENT_SET through BEGIN_CALL (no plan is approved in that mode).
  */
 export const TRANSITIONS: TransitionTable = Object.freeze({
   INITIALIZED: Object.freeze({ SET_INTENT: 'INTENT_SET', TERMINATE: 'TERMINATED' }),
   INTENT_SET: Object.freeze({
     UPDATE_INTENT: 'INTENT_SET',
     APPROVE_PLAN: 'PLAN_APPROVED',
+    BEGIN_CALL: 'EXECUTING',
     TERMINATE: 'TERMINATED',
   }),
   PLAN_APPROVED: Object.freeze({
@@ -72,6 +77,7 @@ export const TRANSITIONS: TransitionTable = Object.freeze({
     UPDATE_INTENT: 'INTENT_SET',
     APPROVE_PLAN: 'PLAN_APPROVED',
     BEGIN_STEP: 'EXECUTING',
+    BEGIN_CALL: 'EXECUTING',
     REQUIRE_ESCALATION: 'ESCALATION_REQUIRED',
     TERMINATE: 'TERMINATED',
   }),

@@ -13,7 +13,10 @@ export interface SessionContext {
   readonly id: string;
   /** The action of the previous executed step, for `tool_transitions`. */
   readonly previousAction?: string;
-  /** Calls already executed in this session, per action id, for `limits`. */
+  /**
+   * Calls already executed, per action id. The runtime no longer sends it: usage limits are counted
+   * by its `UsageStore` (`PolicyEvaluator.limitsFor`). A policy may still read it from other callers.
+   */
   readonly calls?: Readonly<Record<string, number>>;
 }
 
@@ -101,6 +104,7 @@ export type AuditEventType =
   | 'intent.set'
   | 'plan.approved'
   | 'plan.rejected'
+  | 'plan.extended'
   | 'decision.made'
   | 'escalation.requested'
   | 'escalation.approved'
@@ -118,6 +122,7 @@ export const AUDIT_EVENT_TYPES = Object.freeze([
   'intent.set',
   'plan.approved',
   'plan.rejected',
+  'plan.extended',
   'decision.made',
   'escalation.requested',
   'escalation.approved',

@@ -1,4 +1,4 @@
-import type { ActionRequest, PolicyDecision } from '@ape/core';
+import type { ActionRequest, PolicyDecision, UsageLimit } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
@@ -117,6 +117,8 @@ function quote(value: string): string {
   return JSON.stringify(value);
 }
 
+const NO_LIMITS: readonly UsageLimit[] = Object.freeze([]);
+
 interface Denial {
   readonly id: string;
   readonly reason: string;
@@ -136,6 +138,8 @@ class Policy implements CompiledPolicy {
   /** Exact action ids of the policy that are valid action ids (checked before the action-id regex). */
   readonly #validIds: ReadonlySet<string>;
   readonly #explainRows: readonly ExplainRow[];
+  /** `limitsFor` answers, per array of compiled limits the (cached) pattern index returns. */
+  readonly #usageLimits = new WeakMap<readonly CompiledLimit[], readonly UsageLimit[]>();
 
   constructor(parts: PolicyParts) {
     this.name = parts.name;
@@ -192,6 +196,37 @@ class Policy implements CompiledPolicy {
       if (rule.effect !== 'deny' && rule.tenant === null) permits = true;
     }
     return permits;
+  }
+
+  /**
+   * The limits a call of `action` by `tenant` counts against (base policy and the tenant's overlay),
+   * as session-scoped {@link UsageLimit}s, deduplicated by id. The same frozen array for the same
+   * arguments. Never throws.
+   */
+  limitsFor(tenant: string, action: string): readonly UsageLimit[] {
+    if (typeof action !== 'string') return NO_LIMITS;
+    const set = ((typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base).set;
+    const compiled = set.limits.lookup(action);
+    if (compiled.length === 0) return NO_LIMITS;
+    let limits = this.#usageLimits.get(compiled);
+    if (limits === undefined) {
+      const byId = new Map<string, UsageLimit>();
+      for (const limit of compiled) {
+        if (byId.has(limit.id)) continue;
+        byId.set(
+          limit.id,
+          Object.freeze({
+            id: limit.id,
+            max: limit.maxCalls,
+            scope: 'session' as const,
+            ...(limit.reason === undefined ? {} : { reason: limit.reason }),
+          }),
+        );
+      }
+      limits = Object.freeze([...byId.values()]);
+      this.#usageLimits.set(compiled, limits);
+    }
+    return limits;
   }
 
   #tenantOf(request: ActionRequest): string | null {

@@ -1,4 +1,4 @@
-import type { ActionRequest, PolicyDecision, PolicyEvaluator } from '@ape/core';
+import type { UsageLimit, ActionRequest, PolicyDecision, PolicyEvaluator } from '@ape/core';
 
 /** How serious a finding is: an `error` makes the policy invalid, a `warning` is reported and kept. */
 export type FindingSeverity = 'error' | 'warning';
@@ -135,4 +135,6 @@ export interface CompiledPolicy extends PolicyEvaluator {
   explain(): readonly ExplainRow[];
   /** Whether some call of `action` by `tenant` could be ALLOW or ESCALATE. */
   mayPermit(tenant: string, action: string): boolean;
+  /** The usage limits a call of `action` by `tenant` counts against (session-scoped), for the runtime's `UsageStore`. */
+  limitsFor(tenant: string, action: string): readonly UsageLimit[];
 }

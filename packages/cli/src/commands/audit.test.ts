@@ -1,4 +1,6 @@
 import { createJsonlFileAuditSink } from '@ape/audit';
+import { createRuntime } from '@ape/core';
+import { createFakeAuthority, createStubPolicy } from '@ape/core/testing';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -79,6 +81,29 @@ describe('ape audit verify', () => {
 });
 
 describe('ape audit show', () => {
+  it('verifies and shows the plan.extended records of a calls-mode session', async () => {
+    const calls = join(temp.path, 'calls.jsonl');
+    const sink = await createJsonlFileAuditSink(calls);
+    const runtime = createRuntime({
+      tenant: 'acme',
+      policy: createStubPolicy({ decisions: { read_file: 'ALLOW' } }),
+      authority: createFakeAuthority({ tenant: 'acme' }),
+      audit: sink,
+      sessionId: 'calls-1',
+    });
+    await runtime.setIntent(
+      { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'audit show test' },
+      { provenance: 'USER_TRUSTED' },
+    );
+    await runtime.call('read_file', () => 'text', { args: { path: '/a' }, provenance: 'USER_TRUSTED' });
+    await runtime.terminate();
+    await sink.close();
+    expect((await audit('verify', 'calls.jsonl')).code).toBe(0);
+    const shown = await audit('show', 'calls.jsonl', '--type', 'plan.extended');
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`index=0 action=read_file head=${runtime.planHash}`);
+  });
+
   it('prints every record as a table', async () => {
     const result = await audit('show', 'audit.jsonl');
     expect(result.code).toBe(0);
@@ -135,6 +160,12 @@ describe('summarise', () => {
         stepIndex: 1,
       }),
     ).toBe('stepIndex=1 action=delete_file decision=DENY rules=[r1,r2] argsDigest=abc');
+  });
+
+  it('shows a calls-mode plan.extended record by index, action and new head', () => {
+    expect(summarise({ prev: 'p0', head: 'h1', argsDigest: 'abc', action: 'read_file', index: 0 })).toBe(
+      'index=0 action=read_file head=h1 argsDigest=abc prev=p0',
+    );
   });
 
   it('stays on one line, cut to a readable length', () => {

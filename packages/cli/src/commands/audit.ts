@@ -35,6 +35,7 @@ const DATA_SUMMARY_LENGTH = 160;
 /** Keys shown first in the human summary of a record, in this order. */
 const SUMMARY_KEYS: readonly string[] = [
   'stepIndex',
+  'index',
   'action',
   'decision',
   'rules',
@@ -44,6 +45,7 @@ const SUMMARY_KEYS: readonly string[] = [
   'from',
   'to',
   'provenance',
+  'head',
 ];
 
 /** @internal `ape audit verify|show|tail <log>`: read-only tools for JSON Lines audit logs. */

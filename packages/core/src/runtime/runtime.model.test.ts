@@ -229,12 +229,15 @@ class Step implements fc.AsyncCommand<Model, Real> {
         Object.assign(model, { state: 'TERMINATED', outstanding: 0 });
       } else if (this.authorizeOnly) {
         expect(code).toBeUndefined();
-        model.outstanding++;
+        // Authorising a step again voids its older token (issue 16, item 9): one stays outstanding.
+        model.outstanding = 1;
       } else {
         expect(code).toBeUndefined();
         expect(real.calls.slice(before)).toEqual([String(this.index)]);
         model.toolCalls++;
         model.nextStep++;
+        // Running the step voids a token authorize left for it.
+        model.outstanding = 0;
       }
     }
     if (code !== undefined) expect(real.calls.length).toBe(before);

@@ -1,4 +1,5 @@
 import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
+import type { UsageLimit } from '../ports/usage-store.js';
 import type { ActionRequest, Decision, PolicyDecision } from '../types.js';
 
 /** Options of {@link createStubPolicy}. */
@@ -11,6 +12,11 @@ export interface StubPolicyOptions {
   readonly digest?: string;
   /** Overrides `mayPermit` (default: true unless `decisions` says DENY or does not list the action). */
   readonly mayPermit?: (tenant: string, action: string) => boolean;
+  /**
+   * The usage limits per action id, served by `limitsFor` (the same frozen array per action). Absent:
+   * the stub has no `limitsFor`, like a policy without limits.
+   */
+  readonly limits?: Readonly<Record<string, readonly UsageLimit[]>>;
 }
 
 /** A {@link PolicyEvaluator} test double that also records every request it was asked. */
@@ -26,6 +32,10 @@ export function createStubPolicy(options: StubPolicyOptions = {}): StubPolicy {
   const requests: ActionRequest[] = [];
   const digest = options.digest ?? 'stub-policy';
   const decisions = options.decisions ?? {};
+  const limits = new Map<string, readonly UsageLimit[]>(
+    Object.entries(options.limits ?? {}).map(([action, list]) => [action, Object.freeze([...list])]),
+  );
+  const none: readonly UsageLimit[] = Object.freeze([]);
   const toDecision = (request: ActionRequest, answer: Decision | PolicyDecision): PolicyDecision =>
     typeof answer === 'string'
       ? {
@@ -36,6 +46,9 @@ export function createStubPolicy(options: StubPolicyOptions = {}): StubPolicy {
         }
       : answer;
   return {
+    ...(options.limits === undefined
+      ? {}
+      : { limitsFor: (_tenant: string, action: string) => limits.get(action) ?? none }),
     digest,
     get requests(): readonly ActionRequest[] {
       return requests;

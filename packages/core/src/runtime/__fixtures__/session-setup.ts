@@ -1,0 +1,117 @@
+import { vi } from 'vitest';
+import { ApeError } from '../../errors.js';
+import type { AuditEvent, Decision } from '../../types.js';
+import { FakeClock } from '../../testing/fake-clock.js';
+import { createFakeAuthority } from '../../testing/fake-authority.js';
+import { createRecordingAuditSink } from '../../testing/recording-audit-sink.js';
+import {
+  createScriptedEscalationHandler,
+  type ScriptedAnswer,
+} from '../../testing/scripted-escalation-handler.js';
+import { createStubPolicy, type StubPolicyOptions } from '../../testing/stub-policy.js';
+import type { RuntimeConfig } from '../config.js';
+import { createRuntime } from '../runtime.js';
+
+/** The intent most runtime tests use. */
+export const INTENT = Object.freeze({
+  allowed_actions: ['read_file', 'write_file', 'send_email', 'deploy'],
+  forbidden_actions: ['delete_file'],
+  escalation_required: ['deploy'],
+  scope: 'unit tests',
+});
+
+export const DECISIONS: Readonly<Record<string, Decision>> = Object.freeze({
+  read_file: 'ALLOW',
+  write_file: 'ALLOW',
+  deploy: 'ALLOW',
+  send_email: 'ESCALATE',
+  delete_file: 'DENY',
+});
+
+export interface SetupOptions extends Partial<Omit<RuntimeConfig, 'policy'>> {
+  readonly policy?: StubPolicyOptions;
+  readonly script?: readonly ScriptedAnswer[];
+}
+
+/** A runtime over fakes of every port (tenant `acme`, session `session-1`) and a tool spy. */
+export function setup(options: SetupOptions = {}) {
+  const { policy: policyOptions, script, ...config } = options;
+  const clock = (config.clock as FakeClock | undefined) ?? new FakeClock();
+  const authority = createFakeAuthority({ tenant: 'acme', clock });
+  const audit = createRecordingAuditSink();
+  const policy = createStubPolicy({ decisions: DECISIONS, ...policyOptions });
+  const escalation = createScriptedEscalationHandler(script ?? []);
+  const tool = vi.fn((args: Readonly<Record<string, unknown>>) => ({ echoed: args }));
+  const runtime = createRuntime({
+    tenant: 'acme',
+    policy,
+    authority,
+    audit,
+    clock,
+    escalation,
+    sessionId: 'session-1',
+    ...config,
+  });
+  return { clock, authority, audit, policy, escalation, tool, runtime };
+}
+
+export type Context = ReturnType<typeof setup>;
+
+/** The APE error a promise rejects with (fails the test if it resolves or rejects with something else). */
+export async function rejection(promise: Promise<unknown>): Promise<ApeError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (ApeError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+export function dataOf(
+  events: readonly AuditEvent[],
+  type: string,
+): readonly Readonly<Record<string, unknown>>[] {
+  return events.filter((event) => event.type === type).map((event) => event.data);
+}
+
+/** A sink that, once `hold()` is called, keeps each append pending until it is settled by hand. */
+export function createHoldingAuditSink() {
+  const recorded: AuditEvent[] = [];
+  const held: { event: AuditEvent; settle: (error?: Error) => void }[] = [];
+  let holding = false;
+  const sink = {
+    append(event: AuditEvent): Promise<void> {
+      if (!holding) {
+        recorded.push(event);
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        held.push({
+          event,
+          settle: (error) => {
+            if (error === undefined) {
+              recorded.push(event);
+              resolve();
+            } else {
+              reject(error);
+            }
+          },
+        });
+      });
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  return {
+    sink,
+    held,
+    recorded,
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { AuditError } from '../errors.js';
+import type { AuditSink } from '../ports/audit-sink.js';
+import type { Clock } from '../ports/clock.js';
+import type { AuditEventType } from '../types.js';
+
+/** @internal What the recorder does when an append fails: terminate the session (fail closed). */
+export type AuditFailureHandler = (reason: string) => Promise<void>;
+
+/**
+ * @internal Appends one session's events. A failure of the sink or the clock terminates the session
+ * (through `onFailure`) and rejects with AuditError (`AUDIT_FAILURE`), naming the event.
+ */
+export class AuditRecorder {
+  readonly #sink: AuditSink;
+  readonly #clock: Clock;
+  readonly #tenant: string;
+  readonly #session: string;
+  readonly #onFailure: AuditFailureHandler;
+
+  constructor(
+    sink: AuditSink,
+    clock: Clock,
+    tenant: string,
+    session: string,
+    onFailure: AuditFailureHandler,
+  ) {
+    this.#sink = sink;
+    this.#clock = clock;
+    this.#tenant = tenant;
+    this.#session = session;
+    this.#onFailure = onFailure;
+  }
+
+  async record(type: AuditEventType, data: Record<string, unknown>): Promise<void> {
+    try {
+      const time = this.#clock.now();
+      if (typeof time !== 'number' || !Number.isFinite(time))
+        throw new Error('the clock returned a non-finite time');
+      await this.#sink.append(
+        Object.freeze({
+          type,
+          tenant: this.#tenant,
+          session: this.#session,
+          time,
+          data: Object.freeze(data),
+        }),
+      );
+    } catch (error) {
+      await this.#onFailure(`audit failure on ${type}`);
+      throw new AuditError(
+        `The audit sink could not record ${type} (${error instanceof Error ? error.message : String(error)}); failing closed: the session is terminated.`,
+        { event: type },
+        { cause: error },
+      );
+    }
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve(this.#sink.flush());
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * @internal The appends one call started without awaiting them (`decision.made`, `token.issued`,
+ * `token.consumed`): the sink keeps call order, and the gate drains them before the tool runs, so a
+ * durable step waits for its pre-tool records and an audit failure there stops the tool.
+ */
+export class CallAppends {
+  readonly #pending: Promise<void>[] = [];
+
+  /** Adds a started append. A handler is attached at once so a rejection is never unhandled. */
+  start(append: Promise<void>): void {
+    append.catch(ignore);
+    this.#pending.push(append);
+  }
+
+  /** Awaits the started appends in call order; throws the first (in that order) that failed. */
+  async drain(): Promise<void> {
+    for (const append of this.#pending) await append;
+  }
+
+  /**
+   * The error a call fails with once `error` was thrown while appends were pending: the audit
+   * failure (the session already terminated by the recorder) when one of them failed, so an audit
+   * failure is reported as such whatever it interrupted; otherwise `error` itself.
+   */
+  async failureOr(error: unknown): Promise<unknown> {
+    for (const append of this.#pending) {
+      try {
+        await append;
+      } catch (failure) {
+        return failure;
+      }
+    }
+    return error;
+  }
+}

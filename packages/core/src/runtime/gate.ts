@@ -1,0 +1,329 @@
+import { ApeError, PolicyDenyError, TenantIsolationError } from '../errors.js';
+import { createLabeled, type Labeled } from '../labeled.js';
+import type { UsageReservation } from '../ports/usage-store.js';
+import type { ActionRequest, AuthorityToken, PolicyDecision } from '../types.js';
+import type { CallAppends } from './audit-recorder.js';
+import { escalate } from './escalation-wait.js';
+import { escalateByIntent, evaluateSafely, outsideIntent, POLICY_FAILURE_CODE } from './policy-decisions.js';
+import type { PreparedCall, ResolvedTool } from './prepared-call.js';
+import { messageOf, type Session } from './session.js';
+import {
+  bounded,
+  countersOf,
+  limitDenial,
+  limitsOf,
+  previousActionKey,
+  scopeMissingDenial,
+  storeFailureDenial,
+  USAGE_STORE_FAILURE_CODE,
+} from './usage.js';
+
+/**
+ * @internal What one call has done so far that a refusal must undo: the usage it reserved is given
+ * back unless the tool started (a call refused anywhere before its tool runs does not count).
+ */
+export interface CallProgress {
+  reservation: UsageReservation | undefined;
+  consumed: boolean;
+  ran: boolean;
+}
+
+function describeError(error: unknown): Record<string, unknown> {
+  if (ApeError.isInstance(error)) return { name: error.name, code: error.code };
+  return { name: error instanceof Error ? error.name : typeof error };
+}
+
+const DISABLED_REASON = 'Enforcement is disabled; the policy was not consulted.';
+
+function requestOf(session: Session, call: PreparedCall, previousAction: string | undefined): ActionRequest {
+  return Object.freeze({
+    tenant: session.config.tenant,
+    action: call.action,
+    args: call.args as Readonly<Record<string, unknown>>,
+    provenance: call.provenance,
+    session: Object.freeze({
+      id: session.config.sessionId,
+      ...(previousAction === undefined ? {} : { previousAction }),
+    }),
+    intent: session.scope!,
+  });
+}
+
+/**
+ * The decision stage: intent, then the previous action from the usage store, the policy, the
+ * intent's escalations, then the usage reservation of every limit the action counts against (an
+ * ALLOW or ESCALATE only). Never throws: every failure is a DENY.
+ */
+async function decisionFor(
+  session: Session,
+  call: PreparedCall,
+  progress: CallProgress,
+): Promise<PolicyDecision> {
+  const { config } = session;
+  const digest = session.policyDigest;
+  if (config.mode === 'disabled') {
+    return Object.freeze({ decision: 'ALLOW', rules: [], reason: DISABLED_REASON, policy: digest });
+  }
+  const intent = session.intent!.value;
+  const outside = outsideIntent(intent, call.action, digest);
+  if (outside !== undefined) return outside;
+  let previous: unknown;
+  try {
+    previous = await bounded(
+      () => config.usage.previousAction(previousActionKey(session.scopes)),
+      config.usageTimeoutMs,
+      'previousAction',
+    );
+    if (previous !== undefined && typeof previous !== 'string')
+      throw new Error('the previous action is not a string');
+  } catch (error) {
+    return storeFailureDenial(error, digest);
+  }
+  const policy = session.policy;
+  const decision = escalateByIntent(
+    evaluateSafely(policy, digest, requestOf(session, call, previous as string | undefined)),
+    intent,
+    call.action,
+  );
+  if (decision.decision === 'DENY') return decision;
+  let limits: ReturnType<typeof limitsOf>;
+  try {
+    limits = limitsOf(policy, config.tenant, call.action);
+  } catch (error) {
+    return Object.freeze({
+      decision: 'DENY',
+      rules: Object.freeze([]),
+      reason: `Denied because the policy's limits could not be read (${messageOf(error)}); failing closed.`,
+      policy: digest,
+      code: POLICY_FAILURE_CODE,
+    });
+  }
+  if (limits.length === 0) return decision;
+  const keyed = countersOf(session.scopes, limits);
+  if ('missing' in keyed) return scopeMissingDenial(keyed.missing, digest);
+  try {
+    const result = await bounded(
+      () => config.usage.acquire({ counters: keyed.counters, now: config.clock.now() }),
+      config.usageTimeoutMs,
+      'acquire',
+    );
+    if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean')
+      throw new Error('acquire returned something that is not an answer');
+    if (result.ok) {
+      progress.reservation = result.reservation;
+      return decision;
+    }
+    const index = keyed.counters.findIndex((counter) => counter.key === result.key);
+    const limit = limits[index] ?? limits[0]!;
+    return limitDenial(limit, typeof result.used === 'number' ? result.used : limit.max, digest);
+  } catch (error) {
+    return storeFailureDenial(error, digest);
+  }
+}
+
+/**
+ * The decide stage, then DENY/ESCALATE handling per mode. Resolves when the call may have a token.
+ * On the path to a token (ALLOW, or not enforced) the `decision.made` append is started into
+ * `appends` rather than awaited; a DENY or ESCALATE awaits it here. A DENY revokes the session's
+ * tokens and voids its authorisations, and does not terminate.
+ */
+export async function decide(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  appends: CallAppends,
+  progress: CallProgress,
+): Promise<void> {
+  const decision = await decisionFor(session, call, progress);
+  const { mode, auditArgs } = session.config;
+  const enforced = mode === 'enforce';
+  const recorded = session.record('decision.made', {
+    stepIndex: call.index,
+    action: call.action,
+    decision: decision.decision,
+    rules: decision.rules,
+    reason: decision.reason,
+    policy: decision.policy,
+    ...(decision.code === undefined ? {} : { code: decision.code }),
+    argsDigest: call.argsHash,
+    argNames: Object.keys(call.args).sort(),
+    ...clearArgs(auditArgs, call),
+    provenance: call.provenance,
+    sources: call.sources,
+    mode,
+    enforced,
+  });
+  if (!enforced || decision.decision === 'ALLOW') {
+    appends.start(recorded);
+    session.checkEpoch(epoch, call.index);
+    return;
+  }
+  await recorded;
+  session.checkEpoch(epoch, call.index);
+  if (decision.decision === 'DENY') {
+    session.voidAuthorizations();
+    await session.revokeSessionTokens('policy_violation', { stepIndex: call.index });
+    throw new PolicyDenyError(`Step ${call.index} ("${call.action}") is denied: ${decision.reason}`, {
+      step: call.index,
+      action: call.action,
+      rules: decision.rules,
+      reason: decision.reason,
+      policy: decision.policy,
+      provenance: call.provenance,
+      ...(decision.code === undefined ? {} : { code: decision.code }),
+    });
+  }
+  await escalate(session, call, decision, epoch);
+}
+
+function clearArgs(names: ReadonlySet<string>, call: PreparedCall): { args?: Record<string, unknown> } {
+  if (names.size === 0) return {};
+  const clear: Record<string, unknown> = {};
+  let any = false;
+  for (const name of names) {
+    if (Object.hasOwn(call.args, name)) {
+      Object.defineProperty(clear, name, { value: call.args[name], enumerable: true });
+      any = true;
+    }
+  }
+  return any ? { args: clear } : {};
+}
+
+/** The issue stage: a token bound to the call, and its `token.issued` append started. */
+export async function issue(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  appends: CallAppends,
+): Promise<AuthorityToken> {
+  const { authority } = session.config;
+  let token: AuthorityToken;
+  try {
+    token = await authority.issue(call.binding);
+  } catch (error) {
+    throw await authorityFailure(session, error, call, 'issue');
+  }
+  if (session.epoch !== epoch) {
+    await Promise.resolve(authority.revoke(token, 'explicit')).catch(() => false);
+    session.checkEpoch(epoch, call.index);
+  }
+  appends.start(
+    session.record('token.issued', {
+      fingerprint: token.fingerprint,
+      stepIndex: call.index,
+      action: call.action,
+      expiresAt: token.expiresAt,
+    }),
+  );
+  return token;
+}
+
+/**
+ * The consume, run and record stages: consumes the token, writes the previous action, awaits every
+ * pending append (`plan.extended`, `decision.made`, `token.issued`, `token.consumed`, in call order)
+ * and re-checks the epoch before the tool runs: an audit failure, or a terminate/reload racing the
+ * step, throws and the tool is not called.
+ */
+export async function consumeAndRun<Output>(
+  session: Session,
+  call: PreparedCall,
+  token: AuthorityToken,
+  tool: ResolvedTool<Output>,
+  epoch: number,
+  appends: CallAppends,
+  progress: CallProgress,
+): Promise<Labeled<Output>> {
+  const { config } = session;
+  session.checkEpoch(epoch, call.index);
+  const fingerprint = typeof token?.fingerprint === 'string' ? token.fingerprint : 'unknown';
+  try {
+    await config.authority.consume(token, call.binding);
+  } catch (error) {
+    throw await authorityFailure(session, error, call, 'consume');
+  }
+  progress.consumed = true;
+  appends.start(
+    session.record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action }),
+  );
+  if (config.mode !== 'disabled') await writePreviousAction(session, call);
+  await appends.drain();
+  session.checkEpoch(epoch, call.index);
+  let startedAt: number;
+  try {
+    startedAt = config.clock.now();
+  } catch (error) {
+    throw new PolicyDenyError(
+      `Step ${call.index} ("${call.action}") is denied: the clock failed (${messageOf(error)}); failing closed.`,
+      { step: call.index, action: call.action, code: 'CLOCK_FAILURE' },
+      { cause: error },
+    );
+  }
+  if (session.sessionMode !== 'calls') session.nextStep = call.index + 1;
+  await session.voidStepAuthorization(call.index, fingerprint);
+  progress.ran = true;
+  let output: Output;
+  try {
+    output = await tool.run(call.args as Readonly<Record<string, unknown>>);
+  } catch (error) {
+    await session.record('tool.executed', {
+      stepIndex: call.index,
+      action: call.action,
+      ok: false,
+      error: describeError(error),
+      durationMs: elapsedSince(session, startedAt),
+    });
+    throw error;
+  }
+  await session.record('tool.executed', {
+    stepIndex: call.index,
+    action: call.action,
+    ok: true,
+    durationMs: elapsedSince(session, startedAt),
+  });
+  return createLabeled(output, tool.outputLabel, [`tool:${call.action}`]);
+}
+
+/** Writes the call's action as the previous action, bounded; a failure denies (the tool does not run). */
+async function writePreviousAction(session: Session, call: PreparedCall): Promise<void> {
+  const { usage, usageTimeoutMs } = session.config;
+  try {
+    await bounded(
+      () => usage.setPreviousAction([previousActionKey(session.scopes)], call.action),
+      usageTimeoutMs,
+      'setPreviousAction',
+    );
+  } catch (error) {
+    throw new PolicyDenyError(
+      `Step ${call.index} ("${call.action}") is denied: the usage store could not record the previous action (${messageOf(error)}); failing closed.`,
+      { step: call.index, action: call.action, code: USAGE_STORE_FAILURE_CODE },
+      { cause: error },
+    );
+  }
+}
+
+function elapsedSince(session: Session, startedAt: number): number {
+  try {
+    return Math.max(0, session.config.clock.now() - startedAt);
+  } catch {
+    return 0;
+  }
+}
+
+/** @internal Maps an authority failure to the error the caller sees, revoking on tenant mismatch. */
+export async function authorityFailure(
+  session: Session,
+  error: unknown,
+  call: PreparedCall,
+  operation: 'issue' | 'consume',
+): Promise<ApeError> {
+  if (TenantIsolationError.isInstance(error)) {
+    await session.revokeSessionTokens('tenant_mismatch', { stepIndex: call.index });
+    return error;
+  }
+  if (ApeError.isInstance(error)) return error;
+  return new PolicyDenyError(
+    `Step ${call.index} ("${call.action}") is denied: the authority failed to ${operation} a token (${messageOf(error)}); failing closed.`,
+    { step: call.index, action: call.action, code: 'AUTHORITY_FAILURE' },
+    { cause: error },
+  );
+}

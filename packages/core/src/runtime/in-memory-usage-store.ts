@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  UsageAcquireRequest,
+  UsageAcquireResult,
+  UsageCounter,
+  UsageReservation,
+  UsageStore,
+} from '../ports/usage-store.js';
+
+/** Options of {@link createInMemoryUsageStore}. */
+export interface InMemoryUsageStoreOptions {
+  /**
+   * How many unreleased reservations the store remembers (default 100,000). Older ones are
+   * forgotten first; releasing a forgotten reservation changes nothing, so its uses stay counted
+   * (the safe side: a store may count too much, never too little).
+   */
+  readonly maxReservations?: number;
+}
+
+/** The default {@link InMemoryUsageStoreOptions.maxReservations}. */
+export const DEFAULT_MAX_USAGE_RESERVATIONS = 100_000;
+
+interface HeldUse {
+  readonly key: string;
+  readonly windowed: boolean;
+}
+
+interface Held {
+  readonly uses: readonly HeldUse[];
+  readonly at: number;
+}
+
+/**
+ * The in-memory {@link UsageStore} of one process: the runtime's default. Atomic because it is
+ * synchronous (no call ever waits between the check and the increment). A counter with `windowMs`
+ * keeps the times of its uses and forgets each once `now - usedAt >= windowMs` (sliding window,
+ * pruned on every access, so memory is bounded by the uses in the window); a counter without a
+ * window is one number. Share one instance between the runtimes of a lineage in one process; use
+ * `@ape/redis` across processes.
+ * @throws RangeError from `acquire`/`usage` for a malformed request (the runtime denies the call).
+ */
+export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}): UsageStore {
+  const maxReservations = options.maxReservations ?? DEFAULT_MAX_USAGE_RESERVATIONS;
+  if (!Number.isSafeInteger(maxReservations) || maxReservations < 0) {
+    throw new RangeError('createInMemoryUsageStore: maxReservations must be a non-negative integer.');
+  }
+  const counts = new Map<string, number>();
+  const windows = new Map<string, number[]>();
+  const previous = new Map<string, string>();
+  const held = new Map<string, Held>();
+
+  /** Uses of `counter` in its window at `now`; prunes the expired ones. */
+  const used = (counter: UsageCounter, now: number): number => {
+    if (counter.windowMs === undefined) return counts.get(counter.key) ?? 0;
+    const times = windows.get(counter.key);
+    if (times === undefined) return 0;
+    const windowMs = counter.windowMs;
+    const live = times.filter((time) => now - time < windowMs);
+    if (live.length === 0) windows.delete(counter.key);
+    else if (live.length !== times.length) windows.set(counter.key, live);
+    // A use recorded "in the future" (another runtime's clock ran ahead) still counts.
+    return live.length;
+  };
+
+  return Object.freeze({
+    acquire(request: UsageAcquireRequest): UsageAcquireResult {
+      const now = checkNow(request?.now);
+      const counters = checkCounters(request?.counters);
+      const pending = new Map<string, number>();
+      for (const counter of counters) {
+        const extra = pending.get(counter.key) ?? 0;
+        const inWindow = used(counter, now) + extra;
+        if (!(inWindow < counter.max))
+          return { ok: false, key: counter.key, used: inWindow, max: counter.max };
+        pending.set(counter.key, extra + 1);
+      }
+      const uses: HeldUse[] = [];
+      for (const counter of counters) {
+        if (counter.windowMs === undefined) {
+          counts.set(counter.key, (counts.get(counter.key) ?? 0) + 1);
+        } else {
+          const times = windows.get(counter.key);
+          if (times === undefined) windows.set(counter.key, [now]);
+          else times.push(now);
+        }
+        uses.push({ key: counter.key, windowed: counter.windowMs !== undefined });
+      }
+      const id = randomUUID();
+      if (maxReservations > 0) {
+        if (held.size >= maxReservations) {
+          const oldest = held.keys().next();
+          if (oldest.done !== true) held.delete(oldest.value);
+        }
+        held.set(id, { uses, at: now });
+      }
+      const reservation: UsageReservation = Object.freeze({
+        id,
+        keys: Object.freeze(counters.map((counter) => counter.key)),
+        at: now,
+      });
+      return { ok: true, reservation };
+    },
+
+    release(reservation: UsageReservation): void {
+      const id = reservation?.id;
+      if (typeof id !== 'string') return;
+      const entry = held.get(id);
+      if (entry === undefined) return;
+      held.delete(id);
+      for (const use of entry.uses) {
+        if (!use.windowed) {
+          const count = (counts.get(use.key) ?? 0) - 1;
+          if (count > 0) counts.set(use.key, count);
+          else counts.delete(use.key);
+          continue;
+        }
+        const times = windows.get(use.key);
+        const index = times?.lastIndexOf(entry.at) ?? -1;
+        if (times === undefined || index < 0) continue;
+        times.splice(index, 1);
+        if (times.length === 0) windows.delete(use.key);
+      }
+    },
+
+    usage(counters: readonly UsageCounter[], now: number): readonly number[] {
+      const at = checkNow(now);
+      return Object.freeze(checkCounters(counters).map((counter) => used(counter, at)));
+    },
+
+    previousAction(key: string): string | undefined {
+      return previous.get(key);
+    },
+
+    setPreviousAction(keys: readonly string[], action: string): void {
+      if (!Array.isArray(keys) || typeof action !== 'string') {
+        throw new RangeError('setPreviousAction takes an array of keys and an action id.');
+      }
+      for (const key of keys) previous.set(String(key), action);
+    },
+  });
+}
+
+function checkNow(now: unknown): number {
+  if (typeof now !== 'number' || !Number.isFinite(now)) {
+    throw new RangeError('UsageStore: `now` must be a finite number of milliseconds.');
+  }
+  return now;
+}
+
+function checkCounters(counters: unknown): readonly UsageCounter[] {
+  if (!Array.isArray(counters)) throw new RangeError('UsageStore: `counters` must be an array.');
+  for (const counter of counters as unknown[]) {
+    const candidate = counter as Partial<UsageCounter> | null;
+    if (
+      typeof candidate?.key !== 'string' ||
+      !Number.isSafeInteger(candidate.max) ||
+      (candidate.max as number) < 0 ||
+      (candidate.windowMs !== undefined &&
+        (typeof candidate.windowMs !== 'number' ||
+          !Number.isFinite(candidate.windowMs) ||
+          candidate.windowMs <= 0))
+    ) {
+      throw new RangeError(
+        'UsageStore: each counter needs a string `key`, an integer `max` >= 0 and an optional positive `windowMs`.',
+      );
+    }
+  }
+  return counters as readonly UsageCounter[];
+}

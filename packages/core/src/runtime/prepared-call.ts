@@ -1,0 +1,123 @@
+import { hashCanonical } from '../canonical-json.js';
+import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
+import { ActionError, ApeError, ArgumentsError } from '../errors.js';
+import { labelOf, sourcesOf, unwrapLabeled } from '../labeled.js';
+import { isProvenanceLabel } from '../labels.js';
+import type { ProvenanceLabel, TokenBinding } from '../types.js';
+import { formatIssues } from '../validation.js';
+import { messageOf } from './session.js';
+import { isTool, type ToolLike } from './tool.js';
+
+/** @internal Where a call to the gate stands; built once per call by {@link prepareArgs} + binding. */
+export interface PreparedCall {
+  readonly index: number;
+  readonly action: string;
+  readonly args: DeepReadonly<Record<string, unknown>>;
+  readonly provenance: ProvenanceLabel;
+  readonly sources: readonly string[];
+  readonly argsHash: string;
+  readonly binding: TokenBinding;
+}
+
+/** @internal The call's arguments as the gate sees them, before they are bound to a token. */
+export type PreparedArgs = Omit<PreparedCall, 'binding' | 'index' | 'action'>;
+
+/** @internal A tool reduced to what the gate needs. */
+export interface ResolvedTool<Output> {
+  readonly run: (args: Readonly<Record<string, unknown>>) => Output | Promise<Output>;
+  readonly outputLabel: ProvenanceLabel;
+  readonly checkArgs: ((args: unknown) => readonly { path: string; message: string }[]) | undefined;
+}
+
+/**
+ * @internal Copies `rawArgs` to plain, frozen JSON, hashes it and labels it: plain values get
+ * `declared` (or `defaultProvenance` when the call declares nothing, also for empty args), labelled
+ * values their own label, and the call the least trusted of them.
+ * @throws ArgumentsError (`ARGS_INVALID`) for arguments that are not an object of plain JSON.
+ */
+export function prepareArgs(
+  index: number,
+  action: string,
+  rawArgs: Readonly<Record<string, unknown>> | undefined,
+  declared: ProvenanceLabel | undefined,
+  defaultProvenance: ProvenanceLabel,
+): PreparedArgs {
+  const args = rawArgs ?? {};
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new ArgumentsError(`Step ${index} ("${action}"): arguments must be an object.`, {
+      step: index,
+      action,
+    });
+  }
+  const plainLabel =
+    declared === undefined
+      ? defaultProvenance
+      : isProvenanceLabel(declared)
+        ? declared
+        : 'EXTERNAL_UNTRUSTED';
+  let plain: Record<string, unknown>;
+  let argsHash: string;
+  try {
+    plain = unwrapLabeled<Record<string, unknown>>(args);
+    argsHash = hashCanonical(plain);
+  } catch (error) {
+    throw new ArgumentsError(
+      `Step ${index} ("${action}"): arguments are not plain JSON: ${messageOf(error)}`,
+      { step: index, action, ...(ApeError.isInstance(error) ? { path: error.details['path'] } : {}) },
+      { cause: error },
+    );
+  }
+  return {
+    args: deepFreeze(plain),
+    provenance: labelOf(args, plainLabel),
+    sources: sourcesOf(args),
+    argsHash,
+  };
+}
+
+/**
+ * @internal Reduces `tool` to what the gate runs. A Tool's id is the action it performs, and only the
+ * action id was decided by intent and policy: a step may not name one action and run another
+ * (`tool_id` cannot alias a tool).
+ * @throws ActionError (`ACTION_INVALID`, `details.field: 'tool'`).
+ */
+export function resolveTool<Output>(
+  tool: ToolLike<Output>,
+  step: { readonly action_id: string; readonly tool_id?: string | undefined },
+  index: number,
+): ResolvedTool<Output> {
+  if (typeof tool === 'function')
+    return { run: tool, outputLabel: 'EXTERNAL_UNTRUSTED', checkArgs: undefined };
+  if (isTool(tool)) {
+    const expected = step.action_id;
+    if (tool.id !== expected || (step.tool_id !== undefined && step.tool_id !== tool.id)) {
+      throw new ActionError(
+        `Step ${index} was authorised for action "${expected}"${step.tool_id === undefined ? '' : ` (tool_id "${step.tool_id}")`}; it cannot run tool "${tool.id}".`,
+        { step: index, field: 'tool', expected, actual: tool.id },
+      );
+    }
+    const typed = tool as ToolLike<Output> & { run: ResolvedTool<Output>['run'] };
+    return { run: typed.run, outputLabel: tool.outputLabel, checkArgs: tool.checkArgs };
+  }
+  throw new ActionError(`Step ${index}: the tool must be a function or a Tool made with defineTool.`, {
+    step: index,
+    field: 'tool',
+  });
+}
+
+/** @internal Checks the args against the tool's schema. @throws ArgumentsError (`ARGS_INVALID`). */
+export function checkToolArgs(
+  tool: ResolvedTool<unknown>,
+  index: number,
+  action: string,
+  args: DeepReadonly<Record<string, unknown>>,
+): void {
+  if (tool.checkArgs === undefined) return;
+  const issues = tool.checkArgs(args);
+  if (issues.length > 0) {
+    throw new ArgumentsError(
+      `Step ${index} ("${action}"): arguments do not fit the tool's schema: ${formatIssues(issues)}.`,
+      { step: index, action, errors: issues },
+    );
+  }
+}

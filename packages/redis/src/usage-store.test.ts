@@ -1,4 +1,5 @@
 import { ApeError, type UsageCounter } from '@ape/core';
+import { runUsageStoreContract } from '@ape/core/testing';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';
@@ -21,6 +22,8 @@ function store(prefix = uniquePrefix()): {
   opened.push(connection);
   return { store: new RedisUsageStore({ connection, prefix }), connection, prefix };
 }
+
+runUsageStoreContract(() => store().store, { name: 'RedisUsageStore' });
 
 const T0 = Date.UTC(2026, 10, 30, 9, 0, 0);
 const key = (tenant: string, limit: string): string => `${tenant}\u0000tenant\u0000${tenant}\u0000${limit}`;

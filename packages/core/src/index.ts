@@ -84,6 +84,7 @@ export {
   DEFAULT_MAX_USAGE_RESERVATIONS,
 } from './runtime/in-memory-usage-store.js';
 export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
+export { REVOCATION_STALE_CODE, REVOKED_CODE } from './runtime/revocation-check.js';
 export { createRuntime } from './runtime/runtime.js';
 export type {
   AgentRuntime,

@@ -2,7 +2,7 @@ import { PolicyDenyError } from '../errors.js';
 import type { RevocationStatus } from '../ports/revocation-feed.js';
 import type { PolicyDecision } from '../types.js';
 import type { PreparedCall } from './prepared-call.js';
-import { messageOf, type Session } from './session.js';
+import type { Session } from './session.js';
 
 /** The `code` of a DENY because the session, its lineage or its tenant is revoked. */
 export const REVOKED_CODE = 'REVOKED';
@@ -21,7 +21,8 @@ function statusOf(session: Session): RevocationStatus | undefined {
     if (typeof status === 'object' && status !== null && (status.ok === true || status.ok === false))
       return status;
     throw new Error('check answered something that is not a RevocationStatus');
-  } catch (error) {
+  } catch {
+    // A feed that cannot answer cannot vouch for the call.
     return Object.freeze({ ok: false, reason: 'stale', ageMs: Number.POSITIVE_INFINITY, boundMs: 0 });
   }
 }

@@ -17,6 +17,8 @@ let connection: RedisConnection;
 beforeAll(async () => {
   server = await startRedisServer();
   connection = createRedisConnection({ url: server.url, timeoutMs: 250 });
+  // The first command also opens the connection, which a busy machine may not do within 250 ms.
+  await until(async () => (await outcome(connection.command('test', 'ping', ['PING']))) === 'resolved');
 });
 
 afterAll(async () => {
@@ -63,7 +65,7 @@ describe('Redis faults at store level', () => {
   it('fails every usage operation with STORE_UNAVAILABLE while Redis is stopped, and recovers when it restarts', async () => {
     const store = new RedisUsageStore({ connection, prefix: uniquePrefix() });
     const counter: UsageCounter = { key: 'acme\u0000tenant\u0000acme\u0000mail', max: 100, windowMs: 60_000 };
-    expect(await acquireOnce(store, counter, T0)).toBe('resolved');
+    await until(async () => (await acquireOnce(store, counter, T0)) === 'resolved');
     await server.kill();
     expect(await acquireOnce(store, counter, T0 + 1)).toBe('STORE_UNAVAILABLE');
     expect(await outcome(store.usage([counter], T0 + 1))).toBe('STORE_UNAVAILABLE');
@@ -80,7 +82,7 @@ describe('Redis faults at store level', () => {
   it('fails with STORE_UNAVAILABLE while Redis is frozen (SIGSTOP) and never admits more than max after it thaws', async () => {
     const store = new RedisUsageStore({ connection, prefix: uniquePrefix() });
     const counter: UsageCounter = { key: 'acme\u0000tenant\u0000acme\u0000paused', max: 3 };
-    expect(await acquireOnce(store, counter, T0)).toBe('resolved');
+    await until(async () => (await acquireOnce(store, counter, T0)) === 'resolved');
     server.pause();
     try {
       const during = await Promise.all(Array.from({ length: 5 }, () => acquireOnce(store, counter, T0 + 1)));

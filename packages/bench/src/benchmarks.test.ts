@@ -52,6 +52,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       8,
       'mcp-gateway',
       'adversarial-patterns',
+      'shared-state',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -86,6 +87,15 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     );
     const verifier = report.cases.find((result) => result.id === 'audit-verifier');
     expect(verifier?.rows.map((row) => row.status)).toEqual(['measured', 'measured']);
+
+    // redis-server is on PATH wherever the tests run (.ci/run installs it), so the Redis rows are measured.
+    const shared = report.cases.find((result) => result.id === 'shared-state');
+    expect(shared?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['shared-state:gated-step:memory', 'measured'],
+      ['shared-state:acquire:redis', 'measured'],
+      ['shared-state:acquire-pipelined:redis', 'measured'],
+      ['shared-state:gated-step:redis', 'measured'],
+    ]);
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {

@@ -9,6 +9,7 @@ import {
   PolicyError,
   ProvenanceError,
   RuntimeStateError,
+  StoreUnavailableError,
   TenantIsolationError,
   UnauthorizedActionError,
   EscalationRequiredError,
@@ -26,6 +27,7 @@ const cases = [
   [ProvenanceError, 'PROVENANCE'],
   [TenantIsolationError, 'TENANT_MISMATCH'],
   [ClockError, 'CLOCK_INVALID'],
+  [StoreUnavailableError, 'STORE_UNAVAILABLE'],
 ] as const;
 
 describe('typed errors', () => {

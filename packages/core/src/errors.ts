@@ -24,6 +24,7 @@ export type ApeErrorCode =
   | 'NON_JSON_VALUE'
   | 'CONFIG_INVALID'
   | 'CLOCK_INVALID'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Structured, JSON-safe context attached to an error: step index, field path, file, line, ... */
@@ -213,5 +214,17 @@ export class ClockError extends ApeError {
   static override readonly CODE = 'CLOCK_INVALID' as const;
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('CLOCK_INVALID', message, details, options);
+  }
+}
+
+/**
+ * A shared store (usage counters, approvals, revocations; Redis for a fleet) failed, answered
+ * something malformed or did not answer within its bound (`STORE_UNAVAILABLE`). The call it guarded
+ * is denied; `details.store` names the store and `details.operation` what it was asked.
+ */
+export class StoreUnavailableError extends ApeError {
+  static override readonly CODE = 'STORE_UNAVAILABLE' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, details, options);
   }
 }

@@ -7,6 +7,7 @@ import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
 import { scalingCase } from './scaling.js';
+import { sharedStateCase } from './shared-state.js';
 import { threeListCase } from './three-list.js';
 import { tokensCase } from './tokens.js';
 
@@ -25,5 +26,6 @@ export const CASES: readonly BenchCase[] = [
   cliColdStartCase,
   mcpGatewayCase,
   adversarialPatternsCase,
+  sharedStateCase,
   scalingCase,
 ];

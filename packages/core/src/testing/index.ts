@@ -5,6 +5,8 @@
  */
 export { FakeClock } from './fake-clock.js';
 export { runTokenStoreContract } from './token-store-contract.js';
+export { type ApprovalQueueContractSubject, runApprovalQueueContract } from './approval-queue-contract.js';
+export { type RevocationFeedContractSubject, runRevocationFeedContract } from './revocation-feed-contract.js';
 export { runUsageStoreContract } from './usage-store-contract.js';
 export {
   type EscalationContractAnswer,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails when a package imports a sibling it does not declare, reaches into another package's files,
 // or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
-// provenance · audit · escalation ← reference-agent · mcp · verify ← cli ← bench.
+// provenance · audit · escalation ← reference-agent · mcp · ai-sdk · verify ← cli ← bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -15,6 +15,7 @@ const LAYERS = {
   escalation: 1,
   'reference-agent': 2,
   mcp: 2,
+  'ai-sdk': 2,
   verify: 2,
   cli: 3,
   bench: 4,

@@ -1,4 +1,5 @@
 import {
+  ActionError,
   type AgentRuntime,
   ApeError,
   type AuditSink,
@@ -18,6 +19,7 @@ import {
   type Tool as ApeTool,
   UnauthorizedActionError,
   type UsageStore,
+  validateIntent,
 } from '@ape/core';
 import type { Tool, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
 import { labellingSink } from './audit-labels.js';
@@ -215,6 +217,13 @@ export class ThreadImplementation implements ApeThread {
       throw new ConfigurationError(`tools.${name}: outputLabel must be a provenance label.`, {
         field: `tools.${name}.outputLabel`,
       });
+    }
+    // The intent's schema holds the one rule for action ids: a name it refuses could never be allowed.
+    if (!validateIntent({ allowed_actions: [name], forbidden_actions: [], scope: 'tool name check' }).ok) {
+      throw new ActionError(
+        `tools.${name}: the tool name is not a valid APE action id (letters, digits, _ . : -, at most 128 characters).`,
+        { field: `tools.${name}` },
+      );
     }
     const gated = defineTool({ id: name, outputLabel, run: (args) => this.#runCurrent(args) });
     this.#tools.set(name, { outputLabel, gated });

@@ -1,11 +1,4 @@
-import {
-  type ModelMessage,
-  stepCountIs,
-  streamText,
-  ToolLoopAgent,
-  type ToolApprovalRequestOutput,
-  type ToolSet,
-} from 'ai';
+import { type ModelMessage, stepCountIs, streamText, ToolLoopAgent } from 'ai';
 import { describe, expect, it } from 'vitest';
 import { scriptedModel } from './__fixtures__/scripted-model.js';
 import { ask, ofType, setup } from './__fixtures__/setup.js';

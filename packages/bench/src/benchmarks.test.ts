@@ -49,6 +49,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       6,
       7,
       8,
+      'ai-sdk-adapter',
       'mcp-gateway',
     ]);
     for (const result of report.cases) {
@@ -79,6 +80,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'measured',
     ]);
     expect(report.targets.map((target) => target.id)).toContain('mcp-gateway-added-p50');
+    expect(report.targets.map((target) => target.id)).toContain('ai-sdk-added-p50');
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {
@@ -86,5 +88,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       expect(target.measured.length).toBeGreaterThan(0);
       expect([true, false, null]).toContain(target.met);
     }
+  });
+
+  it('measures the AI SDK adapter next to the bare AI SDK tool in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['ai-sdk-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'ai-sdk-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['ai-sdk:bare', 'measured'],
+      ['ai-sdk:gate', 'measured'],
+      ['ai-sdk:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'ai-sdk-added-p50')?.goal).toBe('≤ 20.0 µs p50');
   });
 });

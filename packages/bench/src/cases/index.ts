@@ -1,3 +1,4 @@
+import { aiSdkAdapterCase } from './ai-sdk-adapter.js';
 import { argumentConditionCase } from './argument-condition.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
@@ -21,5 +22,6 @@ export const CASES: readonly BenchCase[] = [
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
+  aiSdkAdapterCase,
   scalingCase,
 ];

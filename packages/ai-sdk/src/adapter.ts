@@ -6,7 +6,8 @@ import {
   type UsageStore,
 } from '@ape/core';
 import { type ApeAiSdkOptions, resolveOptions } from './options.js';
-import { type ApeThread, ThreadImplementation } from './thread.js';
+import { ThreadImplementation } from './thread.js';
+import type { ApeThread } from './thread-api.js';
 
 /** APE for the Vercel AI SDK. Create with {@link createApeAiSdk}. */
 export interface ApeAiSdk {

@@ -18,5 +18,5 @@ export type {
   PendingApproval,
   WrapToolOptions,
   WrapToolsOptions,
-} from './thread.js';
-export { ADAPTER_APPROVER, MAX_PENDING_APPROVALS } from './thread.js';
+} from './thread-api.js';
+export { ADAPTER_APPROVER, MAX_PENDING_APPROVALS } from './thread-api.js';

@@ -13,6 +13,8 @@ function sourceAliases(): Record<string, string> {
   const aliases: Record<string, string> = {};
   for (const name of readdirSync(join(root, 'packages'))) {
     aliases[`@ape/${name}/testing`] = join(root, 'packages', name, 'src', 'testing', 'index.ts');
+    if (name === 'core')
+      aliases['@ape/core/terminal-text'] = join(root, 'packages', name, 'src', 'terminal-text.ts');
     aliases[`@ape/${name}`] = join(root, 'packages', name, 'src', 'index.ts');
   }
   return aliases;

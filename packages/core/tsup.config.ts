@@ -3,7 +3,9 @@ import { baseConfig } from '../../tsup.base';
 
 // `dist/` is emptied by the build script: the two configs below run side by side.
 export default defineConfig([
-  { ...baseConfig({ index: 'src/index.ts' }), clean: false },
+  // `terminal-text` is also its own entry: the CLI escapes every message with it and must not load
+  // the rest of core (ajv) to print `ape --help` or an error line.
+  { ...baseConfig({ index: 'src/index.ts', 'terminal-text': 'src/terminal-text.ts' }), clean: false },
   // The testing helpers and contract suites import vitest, which cannot be loaded with require():
   // they are published as ESM only.
   {

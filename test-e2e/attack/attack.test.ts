@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ape, createScratch, expectNoStackTrace } from '../cli/run-ape.js';
 
 /**
- * `ape attack` as a user runs it: the built binary, as a subprocess, against the policies it ships
- * with (embedded, so it runs from any directory) and against a policy file.
+ * `ape attack` as a user runs it: the built binary, as a subprocess, against the example policies
+ * (read from the copy @ape/reference-agent ships, so it runs from any directory) and against a
+ * policy file.
  */
 let scratch: ReturnType<typeof createScratch>;
 beforeAll(() => {
@@ -19,9 +20,16 @@ interface Scenario {
   readonly mechanism: string;
 }
 
+/** `ape attack --json` against the shipped policies, from a scratch directory: run once, read by two tests. */
+let shippedRun: ReturnType<typeof ape> | undefined;
+function runShipped(): ReturnType<typeof ape> {
+  shippedRun ??= ape(['attack', '--json'], { cwd: scratch.path });
+  return shippedRun;
+}
+
 describe('ape attack (built binary)', () => {
   it('runs at least 40 scenarios from any directory and blocks every one (exit 0)', () => {
-    const result = ape(['attack', '--json'], { cwd: scratch.path });
+    const result = runShipped();
     expectNoStackTrace(result);
     const report = JSON.parse(result.stdout) as { total: number; scenarios: Scenario[] };
     expect(report.total).toBeGreaterThanOrEqual(40);
@@ -33,6 +41,18 @@ describe('ape attack (built binary)', () => {
     for (const scenario of report.scenarios.filter((item) => item.verdict === 'BLOCKED')) {
       expect(scenario.mechanism).toMatch(/^[a-z-]+(:|$)/);
     }
+  });
+
+  it('runs at least 15 calls-mode scenarios, the budget and the ordering rule across a lineage among them, all blocked', () => {
+    const report = JSON.parse(runShipped().stdout) as { scenarios: Scenario[] };
+    const calls = report.scenarios.filter((scenario) => /\.calls-/.test(scenario.id));
+    expect(calls.length).toBeGreaterThanOrEqual(15);
+    expect(calls.filter((scenario) => scenario.verdict !== 'BLOCKED')).toEqual([]);
+    const byId = new Map(calls.map((scenario) => [scenario.id, scenario.mechanism]));
+    expect(byId.get('budget-exhaustion.calls-budget-after-denied-escalation')).toBe('limit:email-budget');
+    expect(byId.get('cross-tool-escalation.calls-transition-after-denied-escalation')).toBe(
+      'transition:tool_transitions.read_file',
+    );
   });
 
   it('reports SUCCEEDED attacks against a weakened workspace policy (raw regex instead of x-ape-path)', () => {

@@ -49,13 +49,22 @@ describe('ape audit verify', () => {
     expect(json).toMatchObject({ ok: true, records: 15 });
   });
 
-  it('exits 0 but mentions a recoverable torn last line', () => {
+  it('exits 1 on a torn last line (TORN), and 0 with a note under --allow-torn-tail', () => {
     const name = write('torn.jsonl', [...lines, '{"seq":15,"ts":"2026'], '');
     const result = run('audit', 'verify', name);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/torn|truncat/i);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^TORN torn\.jsonl: 15 records intact/);
     expect(JSON.parse(run('audit', 'verify', name, '--json').stdout)).toMatchObject({
+      ok: false,
+      status: 'torn',
+      truncated: true,
+    });
+    const allowed = run('audit', 'verify', name, '--allow-torn-tail');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toMatch(/torn|truncat/i);
+    expect(JSON.parse(run('audit', 'verify', name, '--allow-torn-tail', '--json').stdout)).toMatchObject({
       ok: true,
+      status: 'torn',
       truncated: true,
     });
   });

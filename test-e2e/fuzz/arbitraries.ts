@@ -254,6 +254,11 @@ const YAML_TOKENS = [
   "'",
   '#',
   '__proto__: ',
+  // Prototype-pollution payloads, so the "nothing is polluted" checks can fail.
+  '__proto__:\n  polluted: yes\n',
+  '{"__proto__": {"polluted": true}}',
+  'constructor:\n  prototype:\n    polluted: 1\n',
+  '"__proto__": { "toString": "polluted" }',
   'yes',
   'on',
   '1e400',
@@ -308,7 +313,13 @@ export type RuntimeCall =
       readonly provenance: string;
     }
   | { readonly kind: 'advanceClock'; readonly milliseconds: number }
-  | { readonly kind: 'terminate' };
+  | { readonly kind: 'terminate' }
+  /** `executeStep` of the runtime's next step, with its planned args. */
+  | { readonly kind: 'executeNext'; readonly provenance: string }
+  /** `authorize` of the runtime's next step; the token joins the session's list. */
+  | { readonly kind: 'authorizeNext'; readonly provenance: string }
+  /** `gate.execute` with the n-th token authorised so far (modulo their count): replays included. */
+  | { readonly kind: 'gateExecute'; readonly token: number };
 
 const smallIntent = fc.record({
   allowed_actions: fc.uniqueArray(fc.constantFrom(...ACTIONS), { minLength: 1, maxLength: 4 }),
@@ -370,3 +381,55 @@ export const runtimeCalls: fc.Arbitrary<RuntimeCall[]> = fc
         ]
       : rest,
   );
+
+/** Actions the shipped untrusted_web policy allows without conditions. */
+const ALWAYS_ALLOWED = ['read_file', 'list_directory', 'search_web'] as const;
+const trustedLabel = fc.constantFrom('USER_TRUSTED', 'SYSTEM_TRUSTED', 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED');
+
+/**
+ * Sessions that reach the tools: a trusted intent and plan of allowed actions, then mostly runs of
+ * the next step (by `executeStep`, or `authorize` then `gate.execute`, with replays of old tokens),
+ * with clock jumps, terminations and any other call mixed in.
+ */
+export const toolReachingCalls: fc.Arbitrary<RuntimeCall[]> = fc
+  .tuple(
+    fc.uniqueArray(fc.constantFrom(...ALWAYS_ALLOWED), { minLength: 1, maxLength: 3 }),
+    fc.array(fc.nat(2), { minLength: 1, maxLength: 5 }),
+    fc.array(
+      fc.oneof(
+        {
+          weight: 6,
+          arbitrary: fc.record({ kind: fc.constant('executeNext' as const), provenance: trustedLabel }),
+        },
+        {
+          weight: 3,
+          arbitrary: fc.record({ kind: fc.constant('authorizeNext' as const), provenance: trustedLabel }),
+        },
+        { weight: 4, arbitrary: fc.record({ kind: fc.constant('gateExecute' as const), token: fc.nat(4) }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ kind: fc.constant('advanceClock' as const), milliseconds: fc.nat(400_000) }),
+        },
+        { weight: 1, arbitrary: anyCalls.map((calls) => calls[0] ?? ({ kind: 'terminate' } as const)) },
+      ),
+      { minLength: 1, maxLength: 10 },
+    ),
+  )
+  .map(([allowed, stepPicks, rest]): RuntimeCall[] => [
+    {
+      kind: 'setIntent',
+      intent: { allowed_actions: allowed, forbidden_actions: [], scope: 'fuzz' },
+      provenance: 'USER_TRUSTED',
+    },
+    {
+      kind: 'submitPlan',
+      plan: {
+        steps: stepPicks.map((pick) => ({
+          action_id: allowed[pick % allowed.length]!,
+          args: { path: '/w/a' },
+        })),
+      },
+      provenance: 'USER_TRUSTED',
+    },
+    ...rest,
+  ]);

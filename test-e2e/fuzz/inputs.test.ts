@@ -59,11 +59,19 @@ describe('properties of every input', () => {
     );
   });
 
-  it('createIntent and createPlan throw only IntentError and PlanError, and versions ignore key order', () => {
+  it('createIntent and createPlan throw only IntentError and PlanError, agree with validateIntent, and versions ignore key order', () => {
     fc.assert(
       fc.property(intent, plan, (intentInput, planInput) => {
         onlyTyped(() => createIntent(intentInput), ['INTENT_INVALID']);
         const validated = validateIntent(intentInput);
+        // validateIntent and createIntent give the same verdict on the same input.
+        let created = true;
+        try {
+          createIntent(intentInput);
+        } catch {
+          created = false;
+        }
+        expect(created).toBe(validated.ok);
         onlyTyped(() => createPlan(planInput, validated.ok ? validated.value : undefined), ['PLAN_INVALID']);
         if (validated.ok && typeof intentInput === 'object' && intentInput !== null) {
           const reversed = Object.fromEntries(Object.entries(intentInput).reverse());
@@ -74,18 +82,35 @@ describe('properties of every input', () => {
     );
   });
 
-  it('loading any text never throws from validatePolicy, returns, and throws only PolicyError from loadPolicy', () => {
+  it('loading any text: validatePolicy never throws and agrees with loadPolicy, which throws only PolicyError; no prototype is polluted', () => {
+    const prototypes = [Object.prototype, Array.prototype, Function.prototype] as const;
+    const before = prototypes.map((prototype) => Object.getOwnPropertyNames(prototype).sort());
+    const toStringBefore = Object.prototype.toString;
+    let payloads = 0;
     fc.assert(
       fc.property(yamlishText, fc.constantFrom('yaml' as const, 'json' as const), (text, format) => {
+        if (text.includes('polluted')) payloads++;
         const result = validatePolicy({ text, format, filename: 'fuzz.yaml' });
         expect(typeof result.ok).toBe('boolean');
         for (const finding of result.findings) expect(finding.code).toMatch(/^[A-Z_]+$/);
         expect(result.findings.some((finding) => finding.code === 'INTERNAL')).toBe(false);
+        expect(result.ok).toBe(!result.findings.some((finding) => finding.severity === 'error'));
         onlyTyped(() => loadPolicy({ text, format }), ['POLICY_INVALID']);
+        let digest: string | undefined;
+        try {
+          digest = loadPolicy({ text, format, filename: 'fuzz.yaml' }).digest;
+        } catch {
+          digest = undefined;
+        }
+        // loadPolicy loads exactly what validatePolicy accepts, to the same policy.
+        expect(digest).toBe(result.policy?.digest);
+        expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
       }),
       { numRuns: runs(10_000), seed: seed() },
     );
-    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(payloads).toBeGreaterThan(0);
+    expect(prototypes.map((prototype) => Object.getOwnPropertyNames(prototype).sort())).toEqual(before);
+    expect(Object.prototype.toString).toBe(toStringBefore);
   });
 
   it('compilePolicy of any document throws only PolicyError, and a compiled policy evaluates any request', () => {
@@ -96,7 +121,22 @@ describe('properties of every input', () => {
           policy = compilePolicy(document);
         }, ['POLICY_INVALID']);
         if (policy !== undefined) {
-          expect(['ALLOW', 'DENY', 'ESCALATE']).toContain(policy.evaluate(request as ActionRequest).decision);
+          const decision = policy.evaluate(request as ActionRequest);
+          expect(['ALLOW', 'DENY', 'ESCALATE']).toContain(decision.decision);
+          expect(policy.simulate(request as ActionRequest).decision).toBe(decision.decision);
+          // Default deny: an action the document never names is denied by the default rule.
+          const unnamed = {
+            tenant: 'acme',
+            action: 'never_named_by_fuzz',
+            args: {},
+            provenance: 'SYSTEM_TRUSTED',
+          };
+          if (!JSON.stringify(document).includes('*')) {
+            expect(policy.evaluate(unnamed as ActionRequest)).toMatchObject({
+              decision: 'DENY',
+              rules: ['default'],
+            });
+          }
         }
       }),
       { numRuns: runs(300, 0.03), seed: seed() },

@@ -173,12 +173,17 @@ describe('ape mcp proxy in front of @modelcontextprotocol/server-filesystem', ()
     expect(transport.pid).toBeNull();
     const verification = await verifyAuditLog(audit);
     expect(verification.ok).toBe(true);
-    const types = readFileSync(audit, 'utf8')
+    const log = readFileSync(audit, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line).type);
+      .map((line) => JSON.parse(line));
+    const types = log.map((record) => record.type);
     expect(types).toContain('token.consumed');
-    expect(types).toContain('plan.rejected');
+    // Calls mode: every call is a step of the session's chain, decided once.
+    expect(types.filter((type) => type === 'plan.extended')).toHaveLength(3);
+    expect(types).not.toContain('plan.approved');
+    const denied = log.filter((record) => record.type === 'decision.made' && record.data.decision === 'DENY');
+    expect(denied.map((record) => record.data.action)).toEqual(['write_file', 'move_file']);
     expect(types.at(-1)).toBe('session.terminated');
   });
 

@@ -140,4 +140,41 @@ describe('published packages', () => {
     );
     expect(esm.trim()).toBe('function');
   });
+
+  it('ships the example policies in @ape/reference-agent, and @ape/attack runs scenarios against them', () => {
+    const project = join(scratch, 'project');
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        [
+          "const { readdirSync, readFileSync } = await import('node:fs');",
+          "const { join } = await import('node:path');",
+          "const { shippedPoliciesDirectory } = await import('@ape/reference-agent');",
+          "const { ATTACK_SCENARIOS, runAttackBattery } = await import('@ape/attack');",
+          'const directory = shippedPoliciesDirectory();',
+          "const files = Object.fromEntries(readdirSync(directory).sort().map((file) => [file, readFileSync(join(directory, file), 'utf8')]));",
+          'const report = await runAttackBattery({ policyDirectory: directory, scenarios: ATTACK_SCENARIOS.slice(0, 3) });',
+          'console.log(JSON.stringify({ directory, files, ok: report.ok, total: report.total }));',
+        ].join('\n'),
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    const shipped = JSON.parse(out) as {
+      directory: string;
+      files: Record<string, string>;
+      ok: boolean;
+      total: number;
+    };
+    expect(shipped.directory).toContain(join('node_modules', '@ape', 'reference-agent', 'demo-policies'));
+    const policies = readdirSync(join(root, 'policies'))
+      .filter((file) => file.endsWith('.yaml'))
+      .sort();
+    expect(Object.keys(shipped.files)).toEqual(policies);
+    for (const file of policies) {
+      expect(shipped.files[file], file).toBe(readFileSync(join(root, 'policies', file), 'utf8'));
+    }
+    expect(shipped).toMatchObject({ ok: true, total: 3 });
+  });
 });

@@ -124,3 +124,57 @@ describe('ape diff', () => {
     ]);
   });
 });
+
+describe('limits with a scope and a window', () => {
+  const budgets = (extra: string): string =>
+    `name: budgets\nallowed_actions: [search_web, send_email]\nlimits:\n  - { id: no-mail, actions: [send_email], max_calls: 0, scope: tenant, window: 1d }\n${extra}`;
+
+  it('ape verify proves that a zero budget with a window denies every call', () => {
+    writeFileSync(join(scratch.path, 'budgets.yaml'), budgets(''));
+    writeFileSync(join(scratch.path, 'no-mail.yaml'), 'always_deny: [send_email]\n');
+    const run = ape(['verify', 'budgets.yaml', '--assert', 'no-mail.yaml'], { cwd: scratch.path });
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toMatch(/pass assert\.always_deny\[0\]/);
+  });
+
+  it('verify-policy prints each limit with its scope and window', () => {
+    writeFileSync(join(scratch.path, 'budgets.yaml'), budgets(''));
+    const run = ape(['verify-policy', 'budgets.yaml'], { cwd: scratch.path });
+    expect(run.code, run.stderr).toBe(0);
+    expect((JSON.parse(run.stdout) as { limits: unknown[] }).limits).toEqual([
+      {
+        id: 'no-mail',
+        tenant: null,
+        actions: ['send_email'],
+        maxCalls: 0,
+        scope: 'tenant',
+        windowMs: 86_400_000,
+      },
+    ]);
+  });
+
+  it('ape diff finds the call a lineage budget denies, with a witness carrying session.usage', () => {
+    writeFileSync(join(scratch.path, 'budgets.yaml'), budgets(''));
+    writeFileSync(
+      join(scratch.path, 'budgets-hourly.yaml'),
+      budgets('  - { id: hourly, actions: [search_web], max_calls: 5, scope: lineage, window: 1h }\n'),
+    );
+    const run = ape(['diff', 'budgets.yaml', 'budgets-hourly.yaml', '--json'], { cwd: scratch.path });
+    expect(run.code, run.stderr).toBe(1);
+    const diff = JSON.parse(run.stdout) as {
+      onlyA: {
+        action: string;
+        witness: { session?: { usage?: Record<string, number> } };
+        decisions: { a: string; b: string };
+        confirmed: boolean;
+      }[];
+    };
+    expect(diff.onlyA).toHaveLength(1);
+    expect(diff.onlyA[0]).toMatchObject({
+      action: 'search_web',
+      decisions: { a: 'ALLOW', b: 'DENY' },
+      confirmed: true,
+    });
+    expect(diff.onlyA[0]?.witness.session?.usage?.['hourly']).toBeGreaterThanOrEqual(5);
+  });
+});

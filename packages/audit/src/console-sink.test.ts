@@ -64,7 +64,16 @@ describe('ConsoleAuditSink', () => {
     const line = stream.chunks[0]!;
     for (const unsafe of ['\u001b', '\u009b', '\u202e']) expect(line).not.toContain(unsafe);
     expect(line.indexOf('\n')).toBe(line.length - 1);
-    expect(line).toContain('\\u009b');
+    expect(line).toContain('\\x9b');
+  });
+
+  it('escapes bidi isolates and zero-width characters in keys, which could disguise a field', async () => {
+    const stream = new CapturingStream();
+    const sink = new ConsoleAuditSink({ stream, color: false });
+    await sink.append(decisionEvent(0, { data: { 'pa\u200bth\u2066': '/etc/passwd' } }));
+    const line = stream.chunks[0]!;
+    for (const unsafe of ['\u200b', '\u2066']) expect(line).not.toContain(unsafe);
+    expect(line).toContain('pa\\u200bth\\u2066=/etc/passwd');
   });
 
   it('colours a TTY unless NO_COLOR is set', async () => {

@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditError, type AuditSink, canonicalJson } from '@ape/core';
+import { type AuditEvent, AuditError, type AuditSink, canonicalJson, escapeTerminalText } from '@ape/core';
 import { type AuditChain, type AuditRecord, createAuditChain } from './record.js';
 import type { RedactionOptions } from './redact.js';
 
@@ -21,10 +21,6 @@ export interface ConsoleAuditSinkOptions extends RedactionOptions {
   readonly maxValueLength?: number;
 }
 
-// Terminal control characters, C1 controls, line separators and bidi overrides: untrusted text
-// (argument names, reasons) must not be able to move the cursor or disguise a line.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job.
-const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const PLAIN_VALUE = /^[\w.:/@+-]+$/;
 const RESET = '\u001b[0m';
 const DIM = '\u001b[2m';
@@ -112,8 +108,7 @@ export class ConsoleAuditSink implements AuditSink {
 
   #render(value: unknown): string {
     const text = typeof value === 'string' && PLAIN_VALUE.test(value) ? value : canonicalJson(value);
-    const cut = text.length > this.#maxValueLength ? `${text.slice(0, this.#maxValueLength)}…` : text;
-    return safe(cut);
+    return escapeTerminalText(text, { maxLength: this.#maxValueLength });
   }
 
   #paint(text: string, color: string | undefined): string {
@@ -121,12 +116,9 @@ export class ConsoleAuditSink implements AuditSink {
   }
 }
 
+/** Untrusted text (tenant, session, type, keys) escaped by core's one terminal-text sanitiser. */
 function safe(text: string): string {
-  return text.replace(UNSAFE_CHARACTERS, escapeCharacter);
-}
-
-function escapeCharacter(character: string): string {
-  return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  return escapeTerminalText(text, { maxLength: Number.POSITIVE_INFINITY });
 }
 
 function colorOfDecision(decision: string): string | undefined {

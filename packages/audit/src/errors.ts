@@ -11,3 +11,15 @@ export class AuditLogError extends ApeError {
     super('AUDIT_INVALID', message, details, options);
   }
 }
+
+/**
+ * A checkpoint signer or verifier key is malformed, of another algorithm than Ed25519, or its key
+ * hash does not match its name and key (`AUDIT_KEY_INVALID`). `details.source` names where the key
+ * came from.
+ */
+export class AuditKeyError extends ApeError {
+  static override readonly CODE = 'AUDIT_KEY_INVALID' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('AUDIT_KEY_INVALID', message, details, options);
+  }
+}

@@ -2,8 +2,10 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
 import { AuditLogError } from './errors.js';
 import { linesFromHandle } from './lines.js';
+import { hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
 import {
   AUDIT_GENESIS_HASH,
   type AuditChainPosition,
@@ -11,7 +13,7 @@ import {
   MAX_AUDIT_LINE_BYTES,
 } from './record.js';
 import type { RedactionOptions } from './redact.js';
-import { verifyLines } from './verify.js';
+import { verifyLinesWithTree } from './verify.js';
 
 /** Options of {@link createJsonlFileAuditSink}. */
 export interface JsonlFileAuditSinkOptions extends RedactionOptions {
@@ -20,7 +22,11 @@ export interface JsonlFileAuditSinkOptions extends RedactionOptions {
    * the batch is written to the operating system; only `flush()`/`close()` fsync.
    */
   readonly durable?: boolean;
-  /** Milliseconds to wait for more records before writing a batch. Default 0 (write at once). */
+  /**
+   * Milliseconds to wait for more records before writing a batch. Default 0: the batch closes at
+   * the next turn of the event loop, once every caller ready to run has queued its record (its size
+   * is bounded by `maxPendingRecords`).
+   */
   readonly groupCommitMs?: number;
   /** Records queued or being written before further appends wait for room. Default 1024. */
   readonly maxPendingRecords?: number;
@@ -28,6 +34,12 @@ export interface JsonlFileAuditSinkOptions extends RedactionOptions {
   readonly maxLineBytes?: number;
   /** Permissions of a newly created file. Default `0o600`. */
   readonly mode?: number;
+  /**
+   * Write signed checkpoints of the stored records (every `every` records, `intervalMs` after an
+   * uncovered record, and at `close`) to `path`. A checkpoint only covers records already synced.
+   * A failed checkpoint write fails the sink like a failed log write.
+   */
+  readonly checkpoint?: AuditCheckpointOptions;
 }
 
 /** What opening the file found. */
@@ -51,6 +63,8 @@ export interface JsonlFileAuditSink extends AuditSink {
   readonly position: AuditChainPosition;
   /** The error that failed the sink, if one did; a failed sink refuses every further call. */
   readonly failure: AuditError | undefined;
+  /** With option `checkpoint`: the signed note of the last checkpoint written, if any. */
+  readonly lastCheckpoint: string | undefined;
   /**
    * Queues `event` and resolves once its line is written (and fsynced when `durable`). Never drops:
    * when `maxPendingRecords` are pending, it waits for room. Rejects with AuditError
@@ -67,6 +81,8 @@ interface Pending {
 
 interface Queued {
   readonly line: string;
+  /** The record's Merkle leaf hash, computed only when the sink writes checkpoints. */
+  readonly leaf: Uint8Array | undefined;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -84,6 +100,9 @@ export async function createJsonlFileAuditSink(
   options: JsonlFileAuditSinkOptions = {},
 ): Promise<JsonlFileAuditSink> {
   const settings = checkOptions(options);
+  // Parse the key before touching the file: a bad key must not leave a new empty log behind.
+  const checkpointOptions = options.checkpoint;
+  if (checkpointOptions !== undefined) new CheckpointWriter(checkpointOptions);
   const existedBefore = await exists(path);
   let handle: FileHandle;
   try {
@@ -99,9 +118,12 @@ export async function createJsonlFileAuditSink(
     const info = await handle.stat();
     let recovery: AuditFileRecovery = { existed: false, records: 0, truncated: false, truncatedBytes: 0 };
     let position: AuditChainPosition = { seq: 0, prev: AUDIT_GENESIS_HASH };
+    let tree = new MerkleTreeAccumulator();
     // Only a regular file holds a chain to resume; a device or pipe starts a fresh one.
     if (info.isFile() && info.size > 0) {
-      const verification = await verifyLines(linesFromHandle(handle, settings.maxLineBytes));
+      const scanned = await verifyLinesWithTree(linesFromHandle(handle, settings.maxLineBytes));
+      const verification = scanned.verification;
+      tree = scanned.tree;
       if (!verification.ok) {
         throw new AuditLogError(`Refusing to append to audit log ${path}: ${verification.message}`, {
           path,
@@ -124,7 +146,15 @@ export async function createJsonlFileAuditSink(
       position = { seq: verification.records, prev: verification.lastHash };
     }
     if (!existedBefore) await syncDirectory(path);
-    return new FileSink(path, handle, settings, recovery, position);
+    const checkpoints =
+      checkpointOptions === undefined
+        ? undefined
+        : new CheckpointWriter(
+            checkpointOptions,
+            tree,
+            settings.durable ? undefined : () => handle.datasync(),
+          );
+    return new FileSink(path, handle, settings, recovery, position, checkpoints);
   } catch (error) {
     await handle.close();
     if (AuditLogError.isInstance(error) || AuditError.isInstance(error)) throw error;
@@ -211,6 +241,7 @@ class FileSink implements JsonlFileAuditSink {
   #writer: Promise<void> | undefined;
   #failure: AuditError | undefined;
   #closing: Promise<void> | undefined;
+  readonly #checkpoints: CheckpointWriter | undefined;
 
   constructor(
     path: string,
@@ -218,7 +249,9 @@ class FileSink implements JsonlFileAuditSink {
     settings: Settings,
     recovery: AuditFileRecovery,
     position: AuditChainPosition,
+    checkpoints: CheckpointWriter | undefined,
   ) {
+    this.#checkpoints = checkpoints;
     this.path = path;
     this.#handle = handle;
     this.#settings = settings;
@@ -232,6 +265,10 @@ class FileSink implements JsonlFileAuditSink {
 
   get failure(): AuditError | undefined {
     return this.#failure;
+  }
+
+  get lastCheckpoint(): string | undefined {
+    return this.#checkpoints?.lastNote;
   }
 
   append(event: AuditEvent): Promise<void> {
@@ -255,6 +292,8 @@ class FileSink implements JsonlFileAuditSink {
     if (this.#closing !== undefined) return this.#closing;
     await this.#drain();
     await this.#sync();
+    await this.#checkpoints?.settle();
+    this.#checkCheckpoints();
   }
 
   close(): Promise<void> {
@@ -266,9 +305,19 @@ class FileSink implements JsonlFileAuditSink {
     try {
       await this.#drain();
       await this.#sync();
+      await this.#checkpoints?.close();
+      this.#checkCheckpoints();
     } finally {
       await this.#handle.close();
     }
+  }
+
+  /** Fails the sink when a checkpoint could not be written. */
+  #checkCheckpoints(): void {
+    const failure = this.#checkpoints?.failure;
+    if (failure === undefined) return;
+    this.#fail(failure.cause ?? failure, []);
+    throw this.#failure;
   }
 
   #pendingCount(): number {
@@ -290,7 +339,8 @@ class FileSink implements JsonlFileAuditSink {
         );
       }
       this.#position = { seq: record.seq + 1, prev: record.hash };
-      this.#queue.push({ line: `${line}\n`, resolve: pending.resolve, reject: pending.reject });
+      const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
+      this.#queue.push({ line: `${line}\n`, leaf, resolve: pending.resolve, reject: pending.reject });
       this.#writer ??= this.#write();
     } catch (error) {
       pending.reject(error);
@@ -306,7 +356,11 @@ class FileSink implements JsonlFileAuditSink {
   async #write(): Promise<void> {
     try {
       while (this.#queue.length > 0 && this.#failure === undefined) {
+        // Close the batch only after the callers that are ready to run have run: the appends a
+        // resolved batch unblocks arrive in one burst of continuations, and taking the queue at the
+        // first of them would write a batch of one and make the rest wait a whole fsync round.
         if (this.#settings.groupCommitMs > 0) await delay(this.#settings.groupCommitMs);
+        else await nextTurn();
         const batch = this.#queue;
         this.#queue = [];
         this.#inFlight = batch.length;
@@ -318,6 +372,14 @@ class FileSink implements JsonlFileAuditSink {
           return;
         }
         this.#inFlight = 0;
+        if (this.#checkpoints !== undefined) {
+          this.#checkpoints.add(batch.map((item) => item.leaf as Uint8Array));
+          if (this.#checkpoints.failure !== undefined) {
+            // The batch is stored, but the previous checkpoint write failed: refuse from here on.
+            this.#fail(this.#checkpoints.failure.cause ?? this.#checkpoints.failure, batch);
+            return;
+          }
+        }
         for (const item of batch) item.resolve();
         this.#admitWaiting();
       }
@@ -360,6 +422,10 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
     offset += bytesWritten;
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,9 +1,17 @@
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
+import { hashMerkleLeaf } from './merkle.js';
 import { type AuditLineChain, type AuditRecord, createAuditLineChain } from './record.js';
 import type { RedactionOptions } from './redact.js';
 
 /** Options of {@link MemoryAuditSink}. */
-export type MemoryAuditSinkOptions = RedactionOptions;
+export interface MemoryAuditSinkOptions extends RedactionOptions {
+  /**
+   * Write signed checkpoints of the records to a file (every `every` records, `intervalMs` after an
+   * uncovered record, and at `close`). A failed checkpoint write makes every later call reject.
+   */
+  readonly checkpoint?: AuditCheckpointOptions;
+}
 
 /**
  * Keeps hash-chained records in memory: the runtime's default sink and the one to assert on in
@@ -14,9 +22,13 @@ export class MemoryAuditSink implements AuditSink {
   readonly #records: AuditRecord[] = [];
   readonly #lines: string[] = [];
   #closed = false;
+  readonly #checkpoints: CheckpointWriter | undefined;
 
+  /** @throws AuditKeyError (`AUDIT_KEY_INVALID`) or AuditError (`AUDIT_FAILURE`) for bad `checkpoint` options. */
   constructor(options: MemoryAuditSinkOptions = {}) {
-    this.#chain = createAuditLineChain(undefined, options);
+    const { checkpoint, ...redaction } = options;
+    this.#chain = createAuditLineChain(undefined, redaction);
+    this.#checkpoints = checkpoint === undefined ? undefined : new CheckpointWriter(checkpoint);
   }
 
   /**
@@ -26,24 +38,39 @@ export class MemoryAuditSink implements AuditSink {
   append(event: AuditEvent): Promise<void> {
     try {
       if (this.#closed) throw new AuditError('MemoryAuditSink is closed; the event was not recorded.');
+      const failure = this.#checkpoints?.failure;
+      if (failure !== undefined) throw failure;
       const { record, line } = this.#chain.nextWithLine(event);
       this.#records.push(record);
       this.#lines.push(line);
+      this.#checkpoints?.add([hashMerkleLeaf(line)]);
       return Promise.resolve();
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** Resolves at once: every appended record is already stored. */
-  flush(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Every appended record is already stored; with `checkpoint`, waits for the checkpoint being
+   * written and rejects with its AuditError (`AUDIT_FAILURE`) if one failed.
+   */
+  async flush(): Promise<void> {
+    await this.#checkpoints?.settle();
+    const failure = this.#checkpoints?.failure;
+    if (failure !== undefined) throw failure;
   }
 
-  /** Refuses further appends; the records stay readable. */
-  close(): Promise<void> {
+  /** Refuses further appends (the records stay readable); with `checkpoint`, writes the last one. */
+  async close(): Promise<void> {
     this.#closed = true;
-    return Promise.resolve();
+    await this.#checkpoints?.close();
+    const failure = this.#checkpoints?.failure;
+    if (failure !== undefined) throw failure;
+  }
+
+  /** With option `checkpoint`: the signed note of the last checkpoint written, if any. */
+  get lastCheckpoint(): string | undefined {
+    return this.#checkpoints?.lastNote;
   }
 
   /** Every record so far, in order (frozen records; a new array each call). */

@@ -1,4 +1,5 @@
-import { AUDIT_EVENT_TYPES, AuditError, canonicalJson, sha256 } from '@ape/core';
+import { createHash } from 'node:crypto';
+import { AUDIT_EVENT_TYPES, AuditError, canonicalJson } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
@@ -18,7 +19,14 @@ describe('createAuditRecord', () => {
     expect(record.ts).toBe('2026-01-01T00:00:00.000Z');
     expect(record.prev).toBe('0'.repeat(64));
     const { hash, ...body } = record;
-    expect(hash).toBe(sha256(canonicalJson(body)));
+    // The hashed line written out by hand (sorted keys, no whitespace), hashed by node:crypto and
+    // pinned: an independent oracle, not the code's own formula.
+    const line =
+      '{"data":{"decision":"ALLOW","n":0,"reason":"read inside the workspace","rules":["allow-read"]},' +
+      `"prev":"${'0'.repeat(64)}","seq":0,"session":"session-1","tenant":"tenant-a",` +
+      '"ts":"2026-01-01T00:00:00.000Z","type":"decision.made"}';
+    expect(hash).toBe(createHash('sha256').update(line, 'utf8').digest('hex'));
+    expect(hash).toBe('0f97646ec683d902e662351a758f08e672398c17c9c657a74aefe9f1685579de');
     expect(hashAuditRecord(body)).toBe(hash);
   });
 

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AuditEvent } from '@ape/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
@@ -52,6 +53,27 @@ describe('verifyAuditLog on an intact log', () => {
     expect(result).toMatchObject({ ok: true, records: COUNT, lastHash: parse(lines[COUNT - 1]!).hash });
     expect(result.problem).toBeUndefined();
     expect(result.intactBytes).toBe(Buffer.byteLength(lines.join('\n')) + 1);
+  });
+
+  it('accepts event types it does not know (a newer runtime adds types such as plan.extended)', async () => {
+    const sink = new MemoryAuditSink();
+    await sink.append(decisionEvent(0));
+    // Types this version of core does not list: the sinks and the verifier accept any non-empty type.
+    const newer = (n: number, type: string) => ({ ...decisionEvent(n), type }) as unknown as AuditEvent;
+    await sink.append(newer(1, 'plan.extended'));
+    await sink.append(newer(2, 'something.new'));
+    expect(await verifyAuditLog(sink.lines())).toMatchObject({ ok: true, records: 3 });
+  });
+
+  it('reports the RFC 9162 Merkle root of the verified records', async () => {
+    const { hashMerkleLeaf, merkleRootOf, EMPTY_MERKLE_ROOT } = await import('./merkle.js');
+    const root = Buffer.from(merkleRootOf(lines.map((line) => hashMerkleLeaf(line)))).toString('hex');
+    expect((await verifyAuditLog(lines)).rootHash).toBe(root);
+    expect((await verifyAuditLog([])).rootHash).toBe(Buffer.from(EMPTY_MERKLE_ROOT).toString('hex'));
+    const five = Buffer.from(merkleRootOf(lines.slice(0, 5).map((line) => hashMerkleLeaf(line)))).toString(
+      'hex',
+    );
+    expect((await verifyAuditLog([...lines.slice(0, 5), '{"torn'])).rootHash).toBe(five);
   });
 
   it('accepts an empty log', async () => {

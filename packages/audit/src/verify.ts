@@ -1,10 +1,18 @@
-import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
+import { openCheckpoint, type VerifiedAuditCheckpoint } from './checkpoint.js';
+import { AuditKeyError, AuditLogError } from './errors.js';
 import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from './lines.js';
-import { AuditLogError } from './errors.js';
+import { EMPTY_MERKLE_ROOT, hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
+import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
+import type { NoteVerifier } from './signed-note.js';
 
 /**
  * What {@link verifyAuditLog} found wrong. `'truncated'` is the only problem reported with
- * `ok: true`: a torn last line left by a crash, recoverable by cutting it off.
+ * `ok: true`: a torn last line left by a crash, recoverable by cutting it off. The `checkpoint-*`
+ * problems come from checking the log against a signed checkpoint (option `checkpoint`):
+ * `'checkpoint-invalid'` (not a checkpoint), `'checkpoint-signature'` (not signed by the key, or
+ * the signature does not verify), `'checkpoint-ahead'` (the checkpoint covers more records than the
+ * log holds: its tail was cut or it was replaced by an older copy) and `'checkpoint-mismatch'` (the
+ * records the checkpoint covers do not hash to its root: rewritten, replaced, or a fork).
  */
 export type AuditProblem =
   | 'edited'
@@ -14,7 +22,24 @@ export type AuditProblem =
   | 'duplicated'
   | 'bad-genesis'
   | 'malformed'
-  | 'truncated';
+  | 'truncated'
+  | 'checkpoint-invalid'
+  | 'checkpoint-signature'
+  | 'checkpoint-ahead'
+  | 'checkpoint-mismatch';
+
+/** What checking a log against a checkpoint found (in {@link AuditVerification}). */
+export interface AuditCheckpointCheck {
+  readonly origin: string;
+  /** Records the checkpoint covers. */
+  readonly size: number;
+  /** The checkpoint's root hash (hex). */
+  readonly rootHash: string;
+  /** The key whose signature verified (`name+hash`). */
+  readonly signedBy: string;
+  /** True when the log's first `size` records have exactly this root. */
+  readonly matches: boolean;
+}
 
 /** The outcome of verifying a log. See docs/audit.md, "Verification", for the exact rules. */
 export interface AuditVerification {
@@ -26,6 +51,13 @@ export interface AuditVerification {
   readonly lastHash: string;
   /** Bytes of the verified prefix (for a line array: UTF-8 bytes plus one `\n` per line). */
   readonly intactBytes: number;
+  /**
+   * Lower-case hex RFC 9162 Merkle tree root of the `records` verified records (leaf = sha256(0x00 ‖
+   * line bytes without `\n`)); the root of the empty tree when there are none.
+   */
+  readonly rootHash: string;
+  /** With option `checkpoint` and a checkpoint whose signature verified: what comparing found. */
+  readonly checkpoint?: AuditCheckpointCheck;
   /** With `ok: true`: the last line is torn (no `\n`, or not a record) and is not counted. */
   readonly truncated?: boolean;
   readonly problem?: AuditProblem;
@@ -41,6 +73,17 @@ export interface AuditVerification {
 export interface VerifyAuditLogOptions {
   /** Lines longer than this (UTF-8 bytes, without `\n`) are malformed. Default {@link MAX_AUDIT_LINE_BYTES}. */
   readonly maxLineBytes?: number;
+  /**
+   * Also proves the log matches a signed checkpoint: `note` is the checkpoint's signed-note text,
+   * `key` the verifier key (text or parsed) it must be signed with, `source` its name in messages.
+   * The log's first `size` records must hash to the checkpoint's root; records after them are
+   * allowed (the log grew since).
+   */
+  readonly checkpoint?: {
+    readonly note: string;
+    readonly key: string | NoteVerifier;
+    readonly source?: string;
+  };
 }
 
 /**
@@ -56,12 +99,99 @@ export async function verifyAuditLog(
   options: VerifyAuditLogOptions = {},
 ): Promise<AuditVerification> {
   const maxLineBytes = options.maxLineBytes ?? MAX_AUDIT_LINE_BYTES;
-  if (typeof source !== 'string') return verifyLines(linesFromArray(source, maxLineBytes));
-  try {
-    return await verifyLines(linesFromFile(source, maxLineBytes));
-  } catch (error) {
-    throw readFailure(source, error);
+  let checkpoint: VerifiedAuditCheckpoint | undefined;
+  if (options.checkpoint !== undefined) {
+    const { note, key, source: where = 'the checkpoint' } = options.checkpoint;
+    try {
+      checkpoint = openCheckpoint(note, key, where);
+    } catch (error) {
+      if (AuditKeyError.isInstance(error) || !AuditLogError.isInstance(error)) throw error;
+      return checkpointRefused(error);
+    }
   }
+  const lines =
+    typeof source === 'string' ? linesFromFile(source, maxLineBytes) : linesFromArray(source, maxLineBytes);
+  let scanned: TreeVerification;
+  try {
+    scanned = await verifyLinesWithTree(lines, checkpoint?.size);
+  } catch (error) {
+    throw typeof source === 'string' ? readFailure(source, error) : error;
+  }
+  return checkpoint === undefined ? scanned.verification : compareCheckpoint(scanned, checkpoint);
+}
+
+function checkpointRefused(error: AuditLogError): AuditVerification {
+  const problem =
+    error.details['problem'] === 'checkpoint-signature' ? 'checkpoint-signature' : 'checkpoint-invalid';
+  return {
+    ok: false,
+    records: 0,
+    lastHash: AUDIT_GENESIS_HASH,
+    intactBytes: 0,
+    rootHash: hex(EMPTY_MERKLE_ROOT),
+    problem,
+    message: error.message,
+  };
+}
+
+function compareCheckpoint(
+  scanned: TreeVerification,
+  checkpoint: VerifiedAuditCheckpoint,
+): AuditVerification {
+  const verification = scanned.verification;
+  const matches = scanned.rootAtSize !== undefined && scanned.rootAtSize === checkpoint.rootHash;
+  const check: AuditCheckpointCheck = {
+    origin: checkpoint.origin,
+    size: checkpoint.size,
+    rootHash: checkpoint.rootHash,
+    signedBy: checkpoint.signedBy,
+    matches,
+  };
+  if (!verification.ok || matches) return { ...verification, checkpoint: check };
+  // A failed match replaces a torn-tail note (if any) as the problem; `truncated` stays true.
+  const failed = {
+    ok: false,
+    records: verification.records,
+    lastHash: verification.lastHash,
+    intactBytes: verification.intactBytes,
+    rootHash: verification.rootHash,
+    ...(verification.truncated === true ? { truncated: true } : {}),
+    checkpoint: check,
+  };
+  if (verification.records < checkpoint.size) {
+    const missing = checkpoint.size - verification.records;
+    const records = verification.records;
+    return {
+      ...failed,
+      problem: 'checkpoint-ahead',
+      firstBadSeq: records,
+      message:
+        `The checkpoint (signed by ${checkpoint.signedBy}) covers ${checkpoint.size} records but the log holds ` +
+        `${records} intact record${records === 1 ? '' : 's'}: ${missing} record${missing === 1 ? ' was' : 's were'} ` +
+        'cut from the end (tail truncation), or the log was replaced by an older copy.',
+    };
+  }
+  return {
+    ...failed,
+    problem: 'checkpoint-mismatch',
+    message:
+      `The first ${checkpoint.size} records do not hash to the root signed in the checkpoint (by ${checkpoint.signedBy}): ` +
+      'the log was rewritten (records changed and re-hashed), replaced, or is a fork with another history.',
+  };
+}
+
+/** @internal Hex of a hash. */
+export function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** @internal A verification with the Merkle tree of its verified records. */
+export interface TreeVerification {
+  readonly verification: AuditVerification;
+  /** The tree of the verified records (the sinks continue it). */
+  readonly tree: MerkleTreeAccumulator;
+  /** Hex root of the first `rootSize` records, when the log holds that many verified records. */
+  readonly rootAtSize: string | undefined;
 }
 
 /** @internal Wraps an I/O error of reading a log. */
@@ -82,8 +212,36 @@ interface Anomaly {
   readonly reason?: string;
 }
 
-/** @internal The verifier over any line source; {@link verifyAuditLog} and the file sink use it. */
+/** @internal The verifier over any line source; {@link verifyAuditLog} and the readers use it. */
 export async function verifyLines(source: LineSource): Promise<AuditVerification> {
+  return (await verifyLinesWithTree(source)).verification;
+}
+
+/**
+ * @internal {@link verifyLines} that also builds the Merkle tree of the verified records (one
+ * streaming pass, O(log n) memory) and keeps the root of the first `rootSize` records.
+ */
+export async function verifyLinesWithTree(
+  source: LineSource,
+  rootSize?: number,
+  onLeaf?: (leafHash: Uint8Array, line: string) => void,
+): Promise<TreeVerification> {
+  const tree = new MerkleTreeAccumulator();
+  let rootAtSize = rootSize === 0 ? hex(EMPTY_MERKLE_ROOT) : undefined;
+  const result = await scanLines(source, (text) => {
+    const leafHash = hashMerkleLeaf(text);
+    tree.appendLeafHash(leafHash);
+    if (tree.size === rootSize) rootAtSize = hex(tree.root());
+    onLeaf?.(leafHash, text);
+  });
+  const rootHash = hex(tree.root());
+  return { verification: { ...result, rootHash }, tree, rootAtSize };
+}
+
+async function scanLines(
+  source: LineSource,
+  accept: (text: string) => void,
+): Promise<Omit<AuditVerification, 'rootHash'>> {
   let expectedSeq = 0;
   let lastHash = AUDIT_GENESIS_HASH;
   let previousPrev = AUDIT_GENESIS_HASH;
@@ -109,6 +267,7 @@ export async function verifyLines(source: LineSource): Promise<AuditVerification
     }
     const { record, selfValid } = parsed;
     if (selfValid && record.seq === expectedSeq && record.prev === lastHash) {
+      accept(raw.text);
       previousPrev = lastHash;
       lastHash = record.hash;
       expectedSeq++;
@@ -187,7 +346,7 @@ async function classify(
   source: LineSource,
   anomaly: Required<Omit<Anomaly, 'reason'>>,
   state: ChainState,
-): Promise<AuditVerification> {
+): Promise<Omit<AuditVerification, 'rootHash'>> {
   const { expectedSeq, lastHash, previousPrev } = state;
   const record = anomaly.record;
   const around = await survey(source, anomaly, state);

@@ -390,3 +390,76 @@ describe('AuthorityManager with a failing store', () => {
     await expect(authority.consume(token, binding)).rejects.toThrow('store down');
   });
 });
+
+describe('AuthorityManager with a clock that is not a finite number', () => {
+  /** A clock whose answer the test sets; `undefined` until set, so the cast reaches runtime. */
+  function brokenClockSetup() {
+    const answer: { value: unknown } = { value: 1_000 };
+    const store = new InMemoryTokenStore();
+    const authority = new AuthorityManager({
+      tenant: 'acme',
+      clock: { now: () => answer.value as number },
+      store,
+      ttlMs: 1_000,
+    });
+    return { answer, store, authority };
+  }
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+    ['a string', '1000'],
+    ['undefined', undefined],
+  ])(
+    'refuses to issue when the clock returns %s, with CLOCK_INVALID, and stores nothing',
+    async (_name, value) => {
+      const { answer, store, authority } = brokenClockSetup();
+      answer.value = value;
+      const error = await rejection(authority.issue(binding));
+      expect(error.code).toBe('CLOCK_INVALID');
+      expect(error.details['operation']).toBe('issue');
+      expect(error.message).toContain('Fix the clock');
+      expect(await store.size()).toBe(0);
+    },
+  );
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+    ['a string', 'later'],
+  ])('refuses to consume when the clock returns %s, with CLOCK_INVALID', async (_name, value) => {
+    const { answer, authority } = brokenClockSetup();
+    const token = await authority.issue(binding);
+    answer.value = value;
+    const error = await rejection(authority.consume(token, binding));
+    expect(error.code).toBe('CLOCK_INVALID');
+    expect(error.details['operation']).toBe('consume');
+    // Once the clock is sane again, the expiry still holds: the token issued at 1,000 ends at 2,000.
+    answer.value = 2_000;
+    expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
+  });
+
+  it('never issues a token that outlives its TTL because the clock said NaN (the reported bypass)', async () => {
+    const { answer, authority } = brokenClockSetup();
+    answer.value = Number.NaN;
+    expect((await rejection(authority.issue(binding))).code).toBe('CLOCK_INVALID');
+    answer.value = 1_000;
+    const token = await authority.issue(binding);
+    expect(token.expiresAt).toBe(2_000);
+    answer.value = Number.NaN;
+    expect((await rejection(authority.consume(token, binding))).code).toBe('CLOCK_INVALID');
+    answer.value = 10_000;
+    expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
+  });
+
+  it('refuses to purge when the clock returns NaN, with CLOCK_INVALID', async () => {
+    const { answer, authority } = brokenClockSetup();
+    await authority.issue(binding);
+    answer.value = Number.NaN;
+    const error = await rejection(authority.purgeExpired());
+    expect(error.code).toBe('CLOCK_INVALID');
+    expect(error.details['operation']).toBe('purge');
+  });
+});

@@ -4,6 +4,7 @@ import {
   ConfigurationError,
   type Authority,
   AuthorityExpiredError,
+  ClockError,
   type AuthorityToken,
   type Clock,
   type RevocationReason,
@@ -156,6 +157,7 @@ export class AuthorityManager implements Authority {
    * Issues a token bound to `binding`, valid for `ttlMs`.
    * @throws TenantIsolationError (`TENANT_MISMATCH`) when `binding.tenant` is not this manager's tenant.
    * @throws UnauthorizedActionError (`UNAUTHORIZED_ACTION`) when a binding field is missing or malformed (`details.field`).
+   * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number; no token is issued.
    */
   async issue(binding: TokenBinding): Promise<AuthorityToken> {
     const frozenBinding = checkBinding(binding);
@@ -165,7 +167,7 @@ export class AuthorityManager implements Authority {
         { field: 'tenant' },
       );
     }
-    const now = this.#clock.now();
+    const now = this.#now('issue');
     if (++this.#issuesSincePurge >= PURGE_EVERY_ISSUES) {
       this.#issuesSincePurge = 0;
       await this.purgeExpired();
@@ -197,6 +199,8 @@ export class AuthorityManager implements Authority {
    * @throws TenantIsolationError (`TENANT_MISMATCH`) when the token or `binding` belongs to another
    *   tenant; the token is revoked at its issuer.
    * @throws AuthorityExpiredError (`AUTHORITY_EXPIRED`) when the token's lifetime is over.
+   * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number; the token is
+   *   left untouched and the call must not run.
    */
   async consume(token: AuthorityToken, binding: TokenBinding): Promise<void> {
     const entry = this.#entryOf(token);
@@ -207,8 +211,9 @@ export class AuthorityManager implements Authority {
         { field: 'tenant', fingerprint: token.fingerprint },
       );
     }
+    // Read (and check) the clock before taking the record: a broken clock changes no state.
+    const now = this.#now('consume');
     const record = await this.#store.take(entry.id);
-    const now = this.#clock.now();
     if (record === undefined) throw this.#notOutstanding(entry, token.fingerprint, now);
     this.#outstanding.delete(entry.id);
     if (now >= record.expiresAt) {
@@ -261,9 +266,10 @@ export class AuthorityManager implements Authority {
   /**
    * Drops expired records from the store now (also done automatically while issuing); resolves to how
    * many. The outstanding entries are scanned only once the earliest expiry may have passed.
+   * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number.
    */
   async purgeExpired(): Promise<number> {
-    const now = this.#clock.now();
+    const now = this.#now('purge');
     if (this.#outstanding.size === 0) {
       this.#earliestExpiry = Number.POSITIVE_INFINITY;
     } else if (this.#earliestExpiry <= now) {
@@ -284,6 +290,21 @@ export class AuthorityManager implements Authority {
   /** How many tokens the store holds (outstanding, plus expired ones not yet purged). */
   async outstandingCount(): Promise<number> {
     return this.#store.size();
+  }
+
+  /**
+   * The clock's time, refused unless it is a finite number: with `NaN` every expiry comparison is
+   * false, so a token would never expire (fail closed instead).
+   */
+  #now(operation: 'issue' | 'consume' | 'purge'): number {
+    const now: unknown = this.#clock.now();
+    if (typeof now !== 'number' || !Number.isFinite(now)) {
+      throw new ClockError(
+        `Cannot ${operation} a token: the clock returned ${typeof now === 'number' ? String(now) : `a ${typeof now}`}, not a finite number of milliseconds. Fix the clock passed to AuthorityManager.`,
+        { operation, value: typeof now === 'number' ? String(now) : typeof now },
+      );
+    }
+    return now;
   }
 
   #entryOf(token: AuthorityToken): TokenEntry {

@@ -26,7 +26,7 @@ function expectWellFormedRow(row: Row): void {
 }
 
 describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
-  it('runs every case of issue 9 and the MCP gateway case once and returns a well-formed JSON report', async () => {
+  it('runs every case of issue 9, the audit verifier and the MCP gateway case once and returns a well-formed JSON report', async () => {
     const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
 
     expect(report.schemaVersion).toBe(1);
@@ -47,10 +47,12 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       4,
       5,
       6,
+      'audit-verifier',
       7,
       8,
-      'ai-sdk-adapter',
       'mcp-gateway',
+      'ai-sdk-adapter',
+      'adversarial-patterns',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -80,6 +82,11 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'measured',
     ]);
     expect(report.targets.map((target) => target.id)).toContain('mcp-gateway-added-p50');
+    expect(report.targets.map((target) => target.id)).toEqual(
+      expect.arrayContaining(['issue18-durable', 'issue18-verify']),
+    );
+    const verifier = report.cases.find((result) => result.id === 'audit-verifier');
+    expect(verifier?.rows.map((row) => row.status)).toEqual(['measured', 'measured']);
     expect(report.targets.map((target) => target.id)).toContain('ai-sdk-added-p50');
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);

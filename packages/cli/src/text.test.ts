@@ -7,14 +7,16 @@ describe('oneLine', () => {
     expect(oneLine('first\n  second\r\nthird')).toBe('first second third');
   });
 
-  it('drops terminal control characters such as ANSI escapes', () => {
-    expect(oneLine('bad \u001b[2Jname\u0007')).toBe('bad [2Jname');
+  it('shows terminal control characters such as ANSI escapes as visible escapes', () => {
+    expect(oneLine('bad \u001b[2Jname\u0007')).toBe('bad \\x1b[2Jname\\x07');
   });
 
-  it('cuts very long messages with an ellipsis', () => {
-    const text = oneLine('x'.repeat(1000));
-    expect(text.length).toBe(400);
-    expect(text.endsWith('…')).toBe(true);
+  it('escapes a bidi override and a zero-width space, which could disguise a file name', () => {
+    expect(oneLine('cannot read txt.\u202eexe\u200b')).toBe('cannot read txt.\\u202eexe\\u200b');
+  });
+
+  it('cuts very long messages, saying how much is left out', () => {
+    expect(oneLine('x'.repeat(1000))).toBe(`${'x'.repeat(400)}… (600 more characters)`);
   });
 
   it('never returns a line break, whatever the input', () => {

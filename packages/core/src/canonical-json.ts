@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CanonicalJsonError } from './errors.js';
+import { ownEntries } from './own-entries.js';
 
 /** Nesting deeper than this is refused rather than risking the call stack. */
 export const MAX_CANONICAL_DEPTH = 256;
@@ -51,10 +52,11 @@ function serialise(value: unknown, path: string, ancestors: object[], depth: num
 }
 
 function serialiseArray(value: unknown[], path: string, ancestors: object[], depth: number): string {
+  const entries = ownEntries(value, path);
   const parts: string[] = [];
-  for (let index = 0; index < value.length; index++) {
-    if (!(index in value)) throw nonJson(`${path}[${index}]`, 'a hole in an array');
-    parts.push(serialise(value[index], `${path}[${index}]`, ancestors, depth + 1));
+  for (let index = 0; index < entries.length; index++) {
+    if (!Object.hasOwn(value, index)) throw nonJson(`${path}[${index}]`, 'a hole in an array');
+    parts.push(serialise(entries[index]![1], `${path}[${index}]`, ancestors, depth + 1));
   }
   return `[${parts.join(',')}]`;
 }
@@ -66,10 +68,12 @@ function serialiseObject(value: object, path: string, ancestors: object[], depth
     throw nonJson(path, `an instance of ${name}`);
   }
   if (Object.getOwnPropertySymbols(value).length > 0) throw nonJson(path, 'a symbol-keyed property');
-  const keys = Object.keys(value).sort();
+  const entries = [...ownEntries(value, path)].sort(([left], [right]) =>
+    left < right ? -1 : left > right ? 1 : 0,
+  );
   const parts: string[] = [];
-  for (const key of keys) {
-    const item = (value as Record<string, unknown>)[key];
+  for (let index = 0; index < entries.length; index++) {
+    const [key, item] = entries[index]!;
     if (item === undefined) continue;
     parts.push(`${JSON.stringify(key)}:${serialise(item, `${path}.${key}`, ancestors, depth + 1)}`);
   }

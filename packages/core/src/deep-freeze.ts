@@ -17,8 +17,11 @@ export function deepFreeze<T>(value: T): DeepReadonly<T> {
     if (typeof current !== 'object' || current === null || seen.has(current)) continue;
     seen.add(current);
     Object.freeze(current);
-    for (const key of Reflect.ownKeys(current)) {
-      pending.push((current as Record<PropertyKey, unknown>)[key]);
+    const keys = Reflect.ownKeys(current);
+    for (let index = 0; index < keys.length; index++) {
+      // The descriptor, not a read: a getter is never run (and an accessor holds no value to freeze).
+      const descriptor = Object.getOwnPropertyDescriptor(current, keys[index]!);
+      if (descriptor !== undefined && 'value' in descriptor) pending.push(descriptor.value);
     }
   }
   return value as DeepReadonly<T>;

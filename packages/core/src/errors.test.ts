@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ApeError,
   AuthorityExpiredError,
+  ClockError,
   IntentError,
   PlanError,
   PolicyDenyError,
@@ -24,6 +25,7 @@ const cases = [
   [RuntimeStateError, 'RUNTIME_STATE'],
   [ProvenanceError, 'PROVENANCE'],
   [TenantIsolationError, 'TENANT_MISMATCH'],
+  [ClockError, 'CLOCK_INVALID'],
 ] as const;
 
 describe('typed errors', () => {

@@ -20,8 +20,10 @@ export type ApeErrorCode =
   | 'TENANT_MISMATCH'
   | 'AUDIT_FAILURE'
   | 'AUDIT_INVALID'
+  | 'AUDIT_KEY_INVALID'
   | 'NON_JSON_VALUE'
   | 'CONFIG_INVALID'
+  | 'CLOCK_INVALID'
   | 'INTERNAL';
 
 /** Structured, JSON-safe context attached to an error: step index, field path, file, line, ... */
@@ -199,5 +201,17 @@ export class ConfigurationError extends ApeError {
   static override readonly CODE = 'CONFIG_INVALID' as const;
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('CONFIG_INVALID', message, details, options);
+  }
+}
+
+/**
+ * The injected clock returned something that is not a finite number of milliseconds (`NaN`,
+ * `±Infinity`, a string, ...); the operation that read it was refused (`CLOCK_INVALID`).
+ * `details.operation` names it and `details.value` shows what the clock returned.
+ */
+export class ClockError extends ApeError {
+  static override readonly CODE = 'CLOCK_INVALID' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('CLOCK_INVALID', message, details, options);
   }
 }

@@ -11,6 +11,7 @@ export {
   AuditError,
   AuthorityExpiredError,
   CanonicalJsonError,
+  ClockError,
   ConfigurationError,
   EscalationDeniedError,
   EscalationRequiredError,
@@ -27,6 +28,7 @@ export type { Intent, ValidatedIntent } from './intent.js';
 export { createIntent, validateIntent } from './intent.js';
 export type { Labeled } from './labeled.js';
 export { createLabeled, isLabeled, labelOf, sourcesOf, unwrapLabeled } from './labeled.js';
+export { ownEntries } from './own-entries.js';
 export { combineLabels, isAtLeast, isProvenanceLabel, PROVENANCE_LABELS, trustRank } from './labels.js';
 export type { Plan, PlanStep, ValidatedPlan } from './plan.js';
 export { createPlan, validatePlan } from './plan.js';
@@ -75,6 +77,12 @@ export type {
 } from './runtime/runtime-api.js';
 export type { SessionMode } from './runtime/session.js';
 export { USAGE_SCOPE_MISSING_CODE, USAGE_STORE_FAILURE_CODE } from './runtime/usage.js';
+export type { TerminalTextOptions } from './terminal-text.js';
+export {
+  DEFAULT_TERMINAL_TEXT_LENGTH,
+  escapeTerminalText,
+  quoteTerminalText,
+} from './terminal-text.js';
 export type { Tool, ToolDefinition, ToolFunction, ToolLike } from './runtime/tool.js';
 export { defineTool, isTool } from './runtime/tool.js';
 export type { RuntimeEvent, RuntimeState } from './state-machine.js';

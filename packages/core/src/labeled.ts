@@ -1,5 +1,6 @@
 import { CanonicalJsonError } from './errors.js';
 import { combineLabels, isProvenanceLabel } from './labels.js';
+import { ownEntries } from './own-entries.js';
 import type { ProvenanceLabel } from './types.js';
 
 const LABELED_BRAND = Symbol.for('ape.labeled');
@@ -61,9 +62,17 @@ export function labelOf(args: unknown, plainLabel: ProvenanceLabel = 'EXTERNAL_U
       labels.push(value.label);
       pending.push({ value: value.value, depth: depth + 1, covered: true });
     } else if (typeof value === 'object' && value !== null) {
-      const children = Array.isArray(value) ? value : Object.values(value);
+      let children: readonly (readonly [string | number, unknown])[];
+      try {
+        children = ownEntries(value);
+      } catch {
+        // A getter or a Proxy could answer this walk differently from the copy: trust nothing.
+        return 'EXTERNAL_UNTRUSTED';
+      }
       if (children.length === 0 && depth === 0) sawPlain = true;
-      for (const child of children) pending.push({ value: child, depth: depth + 1, covered });
+      for (let index = 0; index < children.length; index++) {
+        pending.push({ value: children[index]![1], depth: depth + 1, covered });
+      }
     } else if (!covered) {
       sawPlain = true;
     }
@@ -77,13 +86,19 @@ export function sourcesOf(args: unknown): readonly string[] {
   const sources = new Set<string>();
   const pending: unknown[] = [args];
   let steps = 0;
-  while (pending.length > 0 && steps++ < 100_000) {
-    const value = pending.shift();
+  for (let next = 0; next < pending.length && steps++ < 100_000; next++) {
+    const value = pending[next];
     if (isLabeled(value)) {
       for (const source of value.sources) sources.add(source);
       pending.push(value.value);
     } else if (typeof value === 'object' && value !== null) {
-      pending.push(...(Array.isArray(value) ? value : Object.values(value)));
+      let children: readonly (readonly [string | number, unknown])[] = [];
+      try {
+        children = ownEntries(value);
+      } catch {
+        // unwrapLabeled refuses the same value, so the call never runs; nothing to name here.
+      }
+      for (let index = 0; index < children.length; index++) pending.push(children[index]![1]);
     }
   }
   return [...sources];
@@ -91,26 +106,36 @@ export function sourcesOf(args: unknown): readonly string[] {
 
 /**
  * A deep copy of `value` with every labelled value replaced by its plain value (recursively), so
- * tools and the policy see ordinary JSON. Throws {@link CanonicalJsonError} past
- * 256 levels of nesting.
+ * tools and the policy see ordinary JSON. Arrays are copied by index and every child is read once
+ * from its property descriptor (see {@link ownEntries}). Throws {@link CanonicalJsonError} past
+ * 256 levels of nesting, and for a getter, a setter or a `Proxy` anywhere inside.
  */
 export function unwrapLabeled<T = unknown>(value: unknown): T {
-  return unwrap(value, 0) as T;
+  return unwrap(value, 0, '$') as T;
 }
 
-function unwrap(value: unknown, depth: number): unknown {
+function unwrap(value: unknown, depth: number, path: string): unknown {
   if (depth > MAX_WALK_DEPTH) {
     throw new CanonicalJsonError(`Arguments nested deeper than ${MAX_WALK_DEPTH} levels.`, { depth });
   }
-  if (isLabeled(value)) return unwrap(value.value, depth + 1);
-  if (Array.isArray(value)) return value.map((item) => unwrap(item, depth + 1));
+  if (isLabeled(value)) return unwrap(value.value, depth + 1, path);
+  if (Array.isArray(value)) {
+    const entries = ownEntries(value, path);
+    const copy: unknown[] = [];
+    for (let index = 0; index < entries.length; index++) {
+      copy.push(unwrap(entries[index]![1], depth + 1, `${path}[${index}]`));
+    }
+    return copy;
+  }
   if (typeof value === 'object' && value !== null) {
     const prototype = Object.getPrototypeOf(value);
     if (prototype !== Object.prototype && prototype !== null) return value;
+    const entries = ownEntries(value, path);
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
+    for (let index = 0; index < entries.length; index++) {
+      const [key, item] = entries[index]!;
       Object.defineProperty(copy, key, {
-        value: unwrap(item, depth + 1),
+        value: unwrap(item, depth + 1, `${path}.${key}`),
         enumerable: true,
         writable: true,
         configurable: true,

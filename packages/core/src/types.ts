@@ -18,6 +18,11 @@ export interface SessionContext {
    * by its `UsageStore` (`PolicyEvaluator.limitsFor`). A policy may still read it from other callers.
    */
   readonly calls?: Readonly<Record<string, number>>;
+  /**
+   * Uses already counted per limit id (in the limit's own scope and window, as the `UsageStore`
+   * reports them). When present, the policy judges every limit by it instead of `calls`.
+   */
+  readonly usage?: Readonly<Record<string, number>>;
 }
 
 /** The part of an intent the policy uses to narrow its answer. */

@@ -167,7 +167,7 @@ describe('ConsoleEscalation prompt', () => {
     const args: Record<string, unknown> = { long: 'a'.repeat(500) };
     for (let index = 0; index < 30; index += 1) args[`arg${index}`] = index;
     const { text } = await answerWith('n\n', makeRequest({ args }));
-    expect(text).toContain(`long = "${'a'.repeat(79)}…`);
+    expect(text).toContain(`long = "${'a'.repeat(80)}"… (420 more characters)`);
     expect(text).not.toContain('a'.repeat(100));
     expect(text).toContain('… and 11 more');
   });

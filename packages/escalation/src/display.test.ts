@@ -16,8 +16,8 @@ describe('displayText', () => {
     expect(displayText(text, 100)).toBe(shown);
   });
 
-  it('cuts long text, ending with an ellipsis', () => {
-    expect(displayText('abcdefghij', 5)).toBe('abcd…');
+  it('cuts long text, ending with a count of the characters not shown', () => {
+    expect(displayText('abcdefghij', 5)).toBe('abcde… (5 more characters)');
     expect(displayText('abcde', 5)).toBe('abcde');
   });
 
@@ -26,7 +26,7 @@ describe('displayText', () => {
       fc.property(fc.string({ unit: 'binary' }), fc.integer({ min: 1, max: 200 }), (text, max) => {
         const shown = displayText(text, max);
         expect(hasTerminalControl(shown)).toBe(false);
-        expect(shown.length).toBeLessThanOrEqual(max);
+        expect(shown.replace(/… \(\d+ more characters?\)$/, '').length).toBeLessThanOrEqual(max);
       }),
     );
   });

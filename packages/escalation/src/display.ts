@@ -1,29 +1,4 @@
-import type { EscalationRequest } from '@ape/core';
-
-/**
- * Characters that could change how a terminal shows text: C0 controls (newline, carriage return,
- * ESC that starts ANSI sequences, ...), DEL, C1 controls (including the one-byte CSI `\u009b`),
- * line and paragraph separators, and the bidirectional overrides and marks ("Trojan Source").
- */
-const UNSAFE_CHARACTERS =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the purpose.
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const NAMED_ESCAPES: Readonly<Record<string, string>> = Object.freeze({
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\u001b': '\\x1b',
-});
-
-function escapeCharacter(character: string): string {
-  const named = NAMED_ESCAPES[character];
-  if (named !== undefined) return named;
-  const code = character.charCodeAt(0);
-  return code <= 0xff
-    ? `\\x${code.toString(16).padStart(2, '0')}`
-    : `\\u${code.toString(16).padStart(4, '0')}`;
-}
+import { type EscalationRequest, escapeTerminalText, quoteTerminalText } from '@ape/core';
 
 /** The longest value shown for one argument. */
 const MAX_VALUE_LENGTH = 80;
@@ -35,20 +10,18 @@ const MAX_NAME_LENGTH = 40;
 const MAX_FIELD_LENGTH = 200;
 
 /**
- * Makes untrusted text safe to show on one terminal line: every character that could move the
- * cursor, start an ANSI escape sequence, break the line or reorder the text is replaced by a
- * visible escape (`\n`, `\x1b`, `\u202e`, ...), so injected text can neither fake nor hide part of a
- * prompt; then the text is cut to `maxLength` characters, ending with `…` when cut.
+ * Untrusted text made safe to show on one terminal line, cut to `maxLength` characters: core's
+ * {@link escapeTerminalText} (every character that could move the cursor, start an escape
+ * sequence, break the line, reorder or hide text becomes a visible escape; cut text ends with
+ * `… (N more characters)`).
  * @internal
  */
 export function displayText(text: string, maxLength: number): string {
-  const escaped = text.replace(UNSAFE_CHARACTERS, escapeCharacter);
-  if (escaped.length <= maxLength) return escaped;
-  return `${escaped.slice(0, Math.max(0, maxLength - 1))}…`;
+  return escapeTerminalText(text, { maxLength });
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `"${displayText(value, MAX_VALUE_LENGTH)}"`;
+  if (typeof value === 'string') return quoteTerminalText(value, { maxLength: MAX_VALUE_LENGTH });
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return `[array of ${value.length}]`;
@@ -82,7 +55,7 @@ export function summariseArguments(args: Readonly<Record<string, unknown>>): str
     } catch {
       shown = '<unreadable>';
     }
-    lines.push(`${displayText(name, MAX_NAME_LENGTH)} = ${displayText(shown, MAX_VALUE_LENGTH + 2)}`);
+    lines.push(`${displayText(name, MAX_NAME_LENGTH)} = ${shown}`);
   }
   if (names.length > MAX_LISTED_ARGUMENTS) lines.push(`… and ${names.length - MAX_LISTED_ARGUMENTS} more`);
   return lines;

@@ -1,4 +1,4 @@
-import { createInMemoryAuditSink, type EscalationHandler } from '@ape/core';
+import { chainNext, chainStart, createInMemoryAuditSink, type EscalationHandler } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -9,6 +9,7 @@ import {
   ListToolsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createNotesServer, type NotesServer as Fixture } from './__fixtures__/notes-server.js';
 import { createMcpGateway } from './gateway.js';
 import { createInMemoryMcpGateway, type InMemoryMcpGateway } from './in-memory.js';
 
@@ -38,45 +39,6 @@ const policy = compilePolicy({
   ],
 });
 
-interface Fixture {
-  readonly server: Server;
-  readonly calls: ReturnType<typeof vi.fn>;
-  setDescription(name: string, description: string): Promise<void>;
-}
-
-function createNotesServer(): Fixture {
-  const descriptions: Record<string, string> = {
-    read_note: 'Reads a note.',
-    write_note: 'Writes a note.',
-    delete_note: 'Deletes a note.',
-  };
-  const calls = vi.fn((name: string, args: unknown): CallToolResult => {
-    return { content: [{ type: 'text', text: `${name} ${JSON.stringify(args)}` }] };
-  });
-  const server = new Server(
-    { name: 'notes', version: '1.0.0' },
-    { capabilities: { tools: { listChanged: true } } },
-  );
-  server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: Object.entries(descriptions).map(([name, description]) => ({
-      name,
-      description,
-      inputSchema: { type: 'object' as const, properties: { path: { type: 'string' } } },
-    })),
-  }));
-  server.setRequestHandler(CallToolRequestSchema, (request) =>
-    calls(request.params.name, request.params.arguments),
-  );
-  return {
-    server,
-    calls,
-    setDescription: async (name, description) => {
-      descriptions[name] = description;
-      await server.sendToolListChanged();
-    },
-  };
-}
-
 function textOf(result: unknown): string {
   const content = (result as CallToolResult).content;
   return content.map((item) => (item.type === 'text' ? item.text : '')).join('');
@@ -90,13 +52,20 @@ afterEach(async () => {
 
 async function start(
   fixture: Fixture,
-  extra: { elicitation?: boolean; escalation?: EscalationHandler } = {},
+  extra: {
+    elicitation?: boolean;
+    escalation?: EscalationHandler;
+    afterDeniedEscalation?: 'refuse' | 'continue';
+  } = {},
 ): Promise<InMemoryMcpGateway & { audit: ReturnType<typeof createInMemoryAuditSink> }> {
   const audit = createInMemoryAuditSink();
   open = await createInMemoryMcpGateway({
     policy,
     server: fixture.server,
     audit,
+    ...(extra.afterDeniedEscalation === undefined
+      ? {}
+      : { afterDeniedEscalation: extra.afterDeniedEscalation }),
     ...(extra.escalation === undefined ? {} : { escalation: extra.escalation }),
     ...(extra.elicitation === true ? { clientCapabilities: { elicitation: {} } } : {}),
   });
@@ -152,13 +121,25 @@ describe('createMcpGateway', () => {
     expect(result._meta?.['ape/decision']).toMatchObject({ code: 'UNKNOWN_TOOL' });
   });
 
-  it('grows a hash chain: every approved call has a new plan hash', async () => {
-    const { client, gateway } = await start(createNotesServer());
+  it('grows the session chain: every call is one step, plan.extended links each head to the last', async () => {
+    const { client, gateway, audit } = await start(createNotesServer());
     await client.callTool({ name: 'read_note', arguments: { path: '/notes/a.md' } });
     const first = gateway.planHash;
     await client.callTool({ name: 'read_note', arguments: { path: '/notes/a.md' } });
-    expect(first).toMatch(/^[0-9a-f]{64}$/);
-    expect(gateway.planHash).not.toBe(first);
+    const head0 = chainStart(
+      audit.events.find((event) => event.type === 'intent.set')?.data['version'] as string,
+    );
+    expect(first).toBe(chainNext(head0, 0, { action_id: 'read_note', args: { path: '/notes/a.md' } }));
+    expect(gateway.planHash).toBe(
+      chainNext(first as string, 1, { action_id: 'read_note', args: { path: '/notes/a.md' } }),
+    );
+    const extended = audit.events
+      .filter((event) => event.type === 'plan.extended')
+      .map((event) => event.data);
+    expect(extended).toMatchObject([
+      { index: 0, prev: head0, head: first },
+      { index: 1, prev: first, head: gateway.planHash },
+    ]);
     expect(gateway.approvedCalls).toBe(2);
   });
 
@@ -173,19 +154,43 @@ describe('createMcpGateway', () => {
     expect(fixture.calls).toHaveBeenCalledWith('write_note', { path: '/notes/b.md' });
   });
 
-  it('refuses an escalated call the human declines, and keeps serving later calls', async () => {
+  it('refuses an escalated call the human declines, and by default every later call of the connection', async () => {
     const fixture = createNotesServer();
-    const { client, gateway } = await start(fixture, { elicitation: true });
+    const { client, gateway, audit } = await start(fixture, { elicitation: true });
     client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' as const }));
     await client.callTool({ name: 'read_note', arguments: { path: '/notes/a.md' } });
     const session = gateway.sessionId;
     const result = await client.callTool({ name: 'write_note', arguments: { path: '/notes/b.md' } });
     expect(result.isError).toBe(true);
     expect(result._meta?.['ape/decision']).toMatchObject({ code: 'ESCALATION_DENIED' });
+    const after = await client.callTool({ name: 'read_note', arguments: { path: '/notes/a.md' } });
+    expect(after.isError).toBe(true);
+    expect(after._meta?.['ape/decision']).toMatchObject({ code: 'SESSION_ENDED' });
     expect(fixture.calls).toHaveBeenCalledTimes(1);
+    expect(gateway.sessionId).toBe(session);
+    const refusal = audit.events.at(-1);
+    expect(refusal?.data).toMatchObject({
+      source: 'mcp-gateway',
+      action: 'read_note',
+      code: 'SESSION_ENDED',
+    });
+  });
+
+  it('with afterDeniedEscalation "continue", serves later calls in a new session of the same lineage', async () => {
+    const fixture = createNotesServer();
+    const { client, gateway, audit } = await start(fixture, {
+      elicitation: true,
+      afterDeniedEscalation: 'continue',
+    });
+    client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'decline' as const }));
+    const session = gateway.sessionId;
+    await client.callTool({ name: 'write_note', arguments: { path: '/notes/b.md' } });
     const after = await client.callTool({ name: 'read_note', arguments: { path: '/notes/a.md' } });
     expect(after.isError).toBeUndefined();
     expect(gateway.sessionId).not.toBe(session);
+    const created = audit.events.filter((event) => event.type === 'session.created');
+    expect(created.map((event) => event.data['lineage'])).toEqual([gateway.lineage, gateway.lineage]);
+    expect(created[1]?.data['continuesSession']).toBe(session);
   });
 
   it('uses the configured escalation handler when the client cannot elicit, and denies by default', async () => {
@@ -278,6 +283,17 @@ describe('createMcpGateway', () => {
     await expect(
       createMcpGateway({ policy, transportUp: up, transportDown: down, tenant: '' }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      createMcpGateway({
+        policy,
+        transportUp: up,
+        transportDown: down,
+        afterDeniedEscalation: 'reset' as never,
+      }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'afterDeniedEscalation' } });
+    await expect(
+      createMcpGateway({ policy, transportUp: up, transportDown: down, lineage: '' }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID', details: { field: 'lineage' } });
   });
 
   it('fails with INTERNAL when the downstream server cannot be reached', async () => {
@@ -306,6 +322,6 @@ describe('createMcpGateway', () => {
     const server = new Server({ name: 'r', version: '1' }, { capabilities: { tools: {}, resources: {} } });
     server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: [] }));
     open = await createInMemoryMcpGateway({ policy, server, refuseMethods: ['resources/list'] });
-    await expect(open.client.listResources()).rejects.toThrow(/refused by the APE gateway/);
+    await expect(open.client.listResources()).rejects.toThrow(/does not forward this method/);
   });
 });

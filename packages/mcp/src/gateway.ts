@@ -1,18 +1,18 @@
-import { AuthorityManager } from '@ape/authority';
 import {
   type AgentRuntime,
   ApeError,
   type AuditSink,
   type Clock,
   ConfigurationError,
+  systemClock,
   createDenyAllEscalationHandler,
-  createRuntime,
+  createInMemoryAuditSink,
+  createInMemoryUsageStore,
   type EscalationHandler,
-  type EscalationRequest,
-  type EscalationResult,
   isProvenanceLabel,
   type PolicyEvaluator,
   type ProvenanceLabel,
+  type UsageStore,
 } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -22,7 +22,6 @@ import {
   CallToolRequestSchema,
   CallToolResultSchema,
   type ClientCapabilities,
-  ElicitResultSchema,
   ErrorCode,
   type Implementation,
   ListToolsRequestSchema,
@@ -33,20 +32,28 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { elicitApproval } from './approval-prompt.js';
+import {
+  AFTER_DENIED_ESCALATION_MODES,
+  ConnectionSessions,
+  type McpAfterDeniedEscalation,
+} from './connection-sessions.js';
+import { forwardedMethods } from './methods.js';
 import {
   DECISION_META_KEY,
   effectiveProvenance,
   forwardedMeta,
   PROVENANCE_META_KEY,
 } from './provenance-meta.js';
-import { pinOf } from './tool-pins.js';
+import { type PinnedTool, pinTool } from './tool-pins.js';
 
 /** How long the gateway waits for the downstream server's answer to one request by default: 60 s. */
 export const DEFAULT_MCP_REQUEST_TIMEOUT_MS = 60_000;
 
 const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const LIST_CHANGED = 'notifications/tools/list_changed';
-const ELICITATION_APPROVER = 'mcp-elicitation';
+/** The `source` of the audit records the gateway writes itself (refusals before the runtime). */
+const GATEWAY_SOURCE = 'mcp-gateway';
 
 /** What {@link createMcpGateway} takes. */
 export interface McpGatewayOptions {
@@ -90,8 +97,30 @@ export interface McpGatewayOptions {
   readonly clientInfo?: Implementation;
   /** Capabilities declared to the downstream server (roots, sampling, elicitation); default none. */
   readonly downstreamCapabilities?: ClientCapabilities;
-  /** Request methods refused with "method not found" instead of being forwarded (for example `resources/read`). */
+  /**
+   * The client requests and notifications forwarded to the server, matched exactly and
+   * case-sensitively; default {@link DEFAULT_FORWARDED_METHODS}. Every other request is answered
+   * "method not found" and every other notification dropped, and each refusal is audited
+   * (`decision.made` with `code: "METHOD_NOT_ALLOWED"`). Methods the gateway answers itself
+   * ({@link GATEWAY_METHODS}: `tools/call`, `tools/list`, ...) cannot be listed.
+   */
+  readonly allowMethods?: readonly string[];
+  /** Methods taken off the forward list (for example `resources/read`): refused like unknown ones. */
   readonly refuseMethods?: readonly string[];
+  /**
+   * The lineage of this connection's APE sessions (limits with `scope: lineage` and the previous
+   * action of `tool_transitions` are counted across them); default: a random id, one lineage per
+   * gateway, that is per client connection. Give a stable id (a user, a thread) together with a
+   * shared `usage` store to count across connections.
+   */
+  readonly lineage?: string;
+  /**
+   * Where usage limits and the previous action live; default: a fresh in-memory store for this
+   * gateway. Share one store (or `@ape/redis`) between gateways to count across connections.
+   */
+  readonly usage?: UsageStore;
+  /** After a denied escalation ended the APE session: `refuse` (default) or `continue`; see {@link McpAfterDeniedEscalation}. */
+  readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
 }
 
 /** Why a gateway closed. */
@@ -113,11 +142,16 @@ export interface McpGateway {
   readonly tenant: string;
   /** The downstream server's name and version. */
   readonly serverInfo: Implementation | undefined;
-  /** The id of the current APE session (a new one starts after a denied escalation ends the previous one). */
+  /** The lineage of every APE session of this connection. */
+  readonly lineage: string;
+  /**
+   * The id of the current APE session (with `afterDeniedEscalation: 'continue'`, a new one starts
+   * after a denied escalation ends the previous one).
+   */
   readonly sessionId: string | undefined;
-  /** The head of the plan hash chain: the hash of the last approved call's plan, or `undefined` before the first. */
+  /** The head of the current session's call chain (calls mode), or `undefined` before its first call. */
   readonly planHash: string | undefined;
-  /** How many calls have been approved in this gateway's lifetime. */
+  /** How many calls have run in this gateway's lifetime. */
   readonly approvedCalls: number;
   /** The approved pins, by tool name (save them to pass as `approvedTools` next time). */
   readonly pins: Readonly<Record<string, string>>;
@@ -135,10 +169,20 @@ export interface McpGateway {
 }
 
 interface ToolState {
-  tool: Tool;
-  current: string | undefined;
+  readonly name: string;
+  /** The server's current definition, pinned (a frozen copy); `undefined` when no longer listed or not hashable. */
+  current: PinnedTool<Tool> | undefined;
+  /** The approved pin. */
   pin: string | undefined;
-  permitted: boolean;
+  readonly permitted: boolean;
+}
+
+/** The definition to serve: the pinned copy, only while it is exactly the approved one. */
+function servedDefinition(state: ToolState): Tool | undefined {
+  const current = state.current;
+  return state.pin !== undefined && current !== undefined && current.pin === state.pin
+    ? current.definition
+    : undefined;
 }
 
 interface Refusal {
@@ -209,9 +253,10 @@ class GatewayImplementation implements McpGateway {
   readonly #tools = new Map<string, ToolState>();
   readonly #defaultProvenance: ProvenanceLabel;
   readonly #requestTimeoutMs: number;
-  readonly #refused: ReadonlySet<string>;
-  #runtime: AgentRuntime | undefined;
-  #planHash: string | undefined;
+  readonly #forwarded: ReadonlySet<string>;
+  readonly #audit: AuditSink;
+  readonly #clock: Clock;
+  readonly #sessions: ConnectionSessions;
   #approvedCalls = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -247,7 +292,38 @@ class GatewayImplementation implements McpGateway {
     this.#policy = policy;
     this.#defaultProvenance = provenance;
     this.#requestTimeoutMs = timeout;
-    this.#refused = new Set(options.refuseMethods ?? []);
+    this.#forwarded = forwardedMethods(options.allowMethods, options.refuseMethods);
+    this.#audit = options.audit ?? createInMemoryAuditSink();
+    this.#clock = options.clock ?? systemClock;
+    const afterDeniedEscalation = options.afterDeniedEscalation ?? 'refuse';
+    if (!AFTER_DENIED_ESCALATION_MODES.includes(afterDeniedEscalation)) {
+      throw configError('afterDeniedEscalation', '`afterDeniedEscalation` must be "refuse" or "continue".');
+    }
+    if (
+      options.lineage !== undefined &&
+      (typeof options.lineage !== 'string' || options.lineage.length === 0)
+    ) {
+      throw configError('lineage', '`lineage` must be a non-empty string.');
+    }
+    this.#sessions = new ConnectionSessions(
+      {
+        tenant,
+        policy,
+        audit: this.#audit,
+        escalation: this.#escalationHandler(),
+        defaultProvenance: provenance,
+        lineage: options.lineage,
+        usage: options.usage ?? createInMemoryUsageStore(),
+        afterDeniedEscalation,
+        clock: options.clock,
+        escalationTimeoutMs: options.escalationTimeoutMs,
+        auditArgs: options.auditArgs,
+      },
+      () => ({
+        actions: [...this.#tools.keys()].filter((name) => ACTION_ID.test(name)),
+        scope: `Tool calls of an MCP client to ${this.#client.getServerVersion()?.name ?? 'an MCP server'}, through the APE gateway.`,
+      }),
+    );
     this.#client = new Client(options.clientInfo ?? { name: 'ape-mcp-gateway', version: '1.0.0' }, {
       capabilities: options.downstreamCapabilities ?? {},
     });
@@ -260,12 +336,16 @@ class GatewayImplementation implements McpGateway {
     return this.#client.getServerVersion();
   }
 
+  get lineage(): string {
+    return this.#sessions.lineage;
+  }
+
   get sessionId(): string | undefined {
-    return this.#runtime?.sessionId;
+    return this.#sessions.current?.sessionId;
   }
 
   get planHash(): string | undefined {
-    return this.#planHash;
+    return this.#sessions.current?.planHash;
   }
 
   get approvedCalls(): number {
@@ -281,10 +361,10 @@ class GatewayImplementation implements McpGateway {
   tools(): readonly McpGatewayTool[] {
     return [...this.#tools.values()].map((state) =>
       Object.freeze({
-        name: state.tool.name,
+        name: state.name,
         pin: state.pin,
         permitted: state.permitted,
-        unchanged: state.pin !== undefined && state.pin === state.current,
+        unchanged: servedDefinition(state) !== undefined,
       }),
     );
   }
@@ -293,7 +373,7 @@ class GatewayImplementation implements McpGateway {
     await this.#refreshTools();
     const state = this.#tools.get(name);
     if (state === undefined || state.current === undefined) return false;
-    state.pin = state.current;
+    state.pin = state.current.pin;
     return true;
   }
 
@@ -314,7 +394,19 @@ class GatewayImplementation implements McpGateway {
     }
     const approved = this.#options.approvedTools;
     for (const state of this.#tools.values()) {
-      state.pin = approved === undefined ? state.current : approved[state.tool.name];
+      state.pin = approved === undefined ? state.current?.pin : approved[state.name];
+    }
+    try {
+      // One APE session per client connection, started before the client is served.
+      await this.#sessions.session();
+    } catch (error) {
+      await this.#shutdown('closed');
+      throw new ApeError(
+        'INTERNAL',
+        `createMcpGateway: cannot start the APE session: ${messageOf(error)}`,
+        { field: 'audit' },
+        { cause: error },
+      );
     }
     const instructions = client.getInstructions();
     const server = new Server(client.getServerVersion() ?? { name: 'mcp-server', version: '0.0.0' }, {
@@ -327,8 +419,9 @@ class GatewayImplementation implements McpGateway {
       this.#enqueue(() => this.#callTool(request.params, extra.signal, extra.sendNotification)),
     );
     server.fallbackRequestHandler = async (request, extra) => {
-      if (this.#refused.has(request.method)) {
-        throw new McpError(ErrorCode.MethodNotFound, `${request.method} is refused by the APE gateway.`);
+      if (!this.#forwarded.has(request.method)) {
+        await this.#refuseMethod(request.method, 'request');
+        throw new McpError(ErrorCode.MethodNotFound, 'The APE gateway does not forward this method.');
       }
       const result = await client.request({ method: request.method, params: request.params }, ResultSchema, {
         signal: extra.signal,
@@ -337,6 +430,12 @@ class GatewayImplementation implements McpGateway {
       return labelResult(result);
     };
     server.fallbackNotificationHandler = async (notification) => {
+      // A notification is never answered: a refused one (a `tools/call` without an id included) is
+      // dropped and audited, never forwarded.
+      if (!this.#forwarded.has(notification.method)) {
+        await this.#refuseMethod(notification.method, 'notification');
+        return;
+      }
       await client.notification(notification as Notification).catch(() => undefined);
     };
     client.fallbackNotificationHandler = async (notification) => {
@@ -390,14 +489,13 @@ class GatewayImplementation implements McpGateway {
         const state = this.#tools.get(tool.name);
         if (state === undefined) {
           this.#tools.set(tool.name, {
-            tool,
-            current: pinOf(tool),
+            name: tool.name,
+            current: pinTool(tool),
             pin: undefined,
             permitted: ACTION_ID.test(tool.name) && this.#mayPermit(tool.name),
           });
         } else {
-          state.tool = tool;
-          state.current = pinOf(tool);
+          state.current = pinTool(tool);
         }
       }
       cursor = page.nextCursor;
@@ -417,7 +515,8 @@ class GatewayImplementation implements McpGateway {
     await this.#enqueue(() => this.#refreshTools());
     const tools: Tool[] = [];
     for (const state of this.#tools.values()) {
-      if (state.permitted && state.pin !== undefined && state.pin === state.current) tools.push(state.tool);
+      const definition = servedDefinition(state);
+      if (state.permitted && definition !== undefined) tools.push(definition);
     }
     return { tools };
   }
@@ -430,51 +529,42 @@ class GatewayImplementation implements McpGateway {
     const name = params.name;
     const state = this.#tools.get(name);
     if (state === undefined || state.current === undefined) {
-      return refusalResult(name, {
+      return this.#refuseCall(name, {
         reason: 'the server does not offer this tool.',
         rules: [],
         code: 'UNKNOWN_TOOL',
       });
     }
-    if (state.pin === undefined || state.pin !== state.current) {
-      return refusalResult(name, {
+    if (servedDefinition(state) === undefined) {
+      return this.#refuseCall(name, {
         reason:
           state.pin === undefined
             ? 'the tool was not approved when the gateway started; the operator must approve it.'
-            : "the tool's description or schema changed since it was approved; the operator must re-approve it.",
+            : "the tool's definition (title, description, schemas, annotations, _meta or icons) changed since it was approved; the operator must re-approve it.",
         rules: [],
         code: 'TOOL_CHANGED',
       });
     }
     if (!ACTION_ID.test(name)) {
-      return refusalResult(name, {
+      return this.#refuseCall(name, {
         reason: 'the tool name is not a valid APE action id.',
         rules: [],
         code: 'ACTION_INVALID',
       });
     }
+    const ended = this.#sessions.ended;
+    if (ended !== undefined)
+      return this.#refuseCall(name, { reason: ended, rules: [], code: 'SESSION_ENDED' });
     if (signal.aborted) throw new McpError(ErrorCode.RequestTimeout, 'The request was cancelled.');
     const args = params.arguments ?? {};
+    // The call's own label: never raised to get a call accepted (the policy decides what it may do).
     const provenance = effectiveProvenance(params._meta, this.#defaultProvenance);
     let runtime: AgentRuntime;
     try {
-      runtime = await this.#session();
-      await runtime.submitPlan(
-        {
-          steps: [
-            {
-              action_id: name,
-              args,
-              description: `MCP tools/call ${this.#approvedCalls + 1} after ${this.#planHash ?? 'genesis'}`,
-            },
-          ],
-        },
-        { provenance: provenance === 'EXTERNAL_UNTRUSTED' ? 'USER_TRUSTED' : provenance },
-      );
+      runtime = await this.#sessions.session();
     } catch (error) {
-      return refusalResult(name, refusalOf(error));
+      return this.#refuseCall(name, refusalOf(error));
     }
-    const chainHead = runtime.planHash;
     const meta = forwardedMeta(params._meta);
     const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
     const forward = async (): Promise<CallToolResult> =>
@@ -501,49 +591,14 @@ class GatewayImplementation implements McpGateway {
         },
       ) as Promise<CallToolResult>;
     try {
-      const result = await runtime.executeStep(0, forward, { args, provenance });
-      this.#planHash = chainHead;
+      // Calls mode: one call, one step of the session's chain, the policy evaluated once.
+      const result = await runtime.call(name, forward, { args, provenance });
       this.#approvedCalls++;
       return labelResult(result.value);
     } catch (error) {
-      if (runtime.state === 'TERMINATED') this.#runtime = undefined;
       if (error instanceof McpError) throw error;
       return refusalResult(name, refusalOf(error));
     }
-  }
-
-  /** The current APE session, started on first use and again after a denied escalation ended one. */
-  async #session(): Promise<AgentRuntime> {
-    if (this.#runtime !== undefined && this.#runtime.state !== 'TERMINATED') return this.#runtime;
-    const options = this.#options;
-    const runtime = createRuntime({
-      tenant: this.tenant,
-      policy: this.#policy,
-      authority: new AuthorityManager({
-        tenant: this.tenant,
-        ...(options.clock === undefined ? {} : { clock: options.clock }),
-      }),
-      escalation: this.#escalationHandler(),
-      defaultProvenance: this.#defaultProvenance,
-      ...(options.audit === undefined ? {} : { audit: options.audit }),
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.escalationTimeoutMs === undefined
-        ? {}
-        : { escalationTimeoutMs: options.escalationTimeoutMs }),
-      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
-    });
-    const actions = [...this.#tools.keys()].filter((name) => ACTION_ID.test(name));
-    const server = this.#client.getServerVersion()?.name ?? 'an MCP server';
-    await runtime.setIntent(
-      {
-        allowed_actions: actions,
-        forbidden_actions: [],
-        scope: `Tool calls of an MCP client to ${server}, through the APE gateway.`,
-      },
-      { provenance: 'SYSTEM_TRUSTED' },
-    );
-    this.#runtime = runtime;
-    return runtime;
   }
 
   #escalationHandler(): EscalationHandler {
@@ -560,12 +615,49 @@ class GatewayImplementation implements McpGateway {
     };
   }
 
+  /** A refused `tools/call`, audited before the client hears of it. */
+  async #refuseCall(name: string, refusal: Refusal): Promise<CallToolResult> {
+    await this.#recordRefusal({
+      action: name,
+      rules: [...refusal.rules],
+      reason: refusal.reason,
+      ...(refusal.code === undefined ? {} : { code: refusal.code }),
+    });
+    return refusalResult(name, refusal);
+  }
+
+  /** A client message outside the forward list: audited, then refused (request) or dropped (notification). */
+  async #refuseMethod(method: string, kind: 'request' | 'notification'): Promise<void> {
+    await this.#recordRefusal({
+      method,
+      kind,
+      rules: [],
+      reason: `the ${kind} "${method}" is not on the gateway's list of forwarded methods.`,
+      code: 'METHOD_NOT_ALLOWED',
+    });
+  }
+
+  /**
+   * Appends a `decision.made` DENY written by the gateway itself (`source: "mcp-gateway"`), in the
+   * current APE session when there is one. A failing sink does not let anything through: the
+   * refusal stands either way.
+   */
+  async #recordRefusal(data: Readonly<Record<string, unknown>>): Promise<void> {
+    await Promise.resolve(
+      this.#audit.append({
+        type: 'decision.made',
+        tenant: this.tenant,
+        session: this.#sessions.current?.sessionId ?? GATEWAY_SOURCE,
+        time: this.#clock.now(),
+        data: { source: GATEWAY_SOURCE, decision: 'DENY', ...data },
+      }),
+    ).catch(() => undefined);
+  }
+
   #shutdown(reason: McpGatewayCloseReason): Promise<void> {
     this.#closing ??= (async () => {
-      const runtime = this.#runtime;
-      if (runtime !== undefined)
-        await runtime.terminate(`the MCP gateway closed (${reason})`).catch(() => undefined);
-      else await this.#options.audit?.flush().catch(() => undefined);
+      await this.#sessions.close(`the MCP gateway closed (${reason})`).catch(() => undefined);
+      await this.#audit.flush().catch(() => undefined);
       await this.#client.close().catch(() => undefined);
       await this.#server?.close().catch(() => undefined);
       this.#resolveClosed(reason);
@@ -576,53 +668,4 @@ class GatewayImplementation implements McpGateway {
 
 function labelResult<T extends { _meta?: Record<string, unknown> | undefined }>(result: T): T {
   return { ...result, _meta: { ...result._meta, [PROVENANCE_META_KEY]: 'EXTERNAL_UNTRUSTED' } };
-}
-
-const APPROVAL_SCHEMA = Object.freeze({
-  type: 'object' as const,
-  properties: {
-    approve: {
-      type: 'boolean' as const,
-      title: 'Approve this call',
-      description: 'Let this one tool call run with exactly the arguments shown.',
-      default: false,
-    },
-  },
-  required: ['approve'],
-});
-
-const MAX_SHOWN_ARGS = 2_000;
-
-/**
- * Asks the human through `elicitation/create`. Only an `accept` whose content says `approve: true`
- * approves; a decline, a cancel, anything malformed or an error is a denial.
- */
-async function elicitApproval(
-  server: Server,
-  request: EscalationRequest,
-  signal: AbortSignal,
-  timeout: number,
-): Promise<EscalationResult> {
-  let shown = JSON.stringify(request.args);
-  if (shown.length > MAX_SHOWN_ARGS) shown = `${shown.slice(0, MAX_SHOWN_ARGS)}…`;
-  const rules = request.decision.rules.length === 0 ? '' : ` (rules: ${request.decision.rules.join(', ')})`;
-  const answer = await server.request(
-    {
-      method: 'elicitation/create',
-      params: {
-        mode: 'form',
-        message: `APE asks for your approval before "${request.action}" runs: ${request.decision.reason}${rules}\nArguments: ${shown}`,
-        requestedSchema: APPROVAL_SCHEMA,
-      },
-    },
-    ElicitResultSchema,
-    { signal, timeout },
-  );
-  const approved = answer.action === 'accept' && answer.content?.['approve'] === true;
-  return {
-    approved,
-    approver: ELICITATION_APPROVER,
-    provenance: 'USER_TRUSTED',
-    reason: approved ? 'approved by the user through the MCP client' : `the user answered "${answer.action}"`,
-  };
 }

@@ -7,6 +7,15 @@
  *
  * @packageDocumentation
  */
+export type { ApprovalPrompt } from './approval-prompt.js';
+export {
+  approvalPrompt,
+  ELICITATION_APPROVER,
+  MAX_APPROVAL_ARGUMENTS,
+  MAX_APPROVAL_ARGUMENTS_LENGTH,
+} from './approval-prompt.js';
+export type { McpAfterDeniedEscalation } from './connection-sessions.js';
+export { AFTER_DENIED_ESCALATION_MODES } from './connection-sessions.js';
 export type {
   McpGateway,
   McpGatewayCloseReason,
@@ -16,6 +25,7 @@ export type {
 export { createMcpGateway, DEFAULT_MCP_REQUEST_TIMEOUT_MS } from './gateway.js';
 export type { InMemoryMcpGateway, InMemoryMcpGatewayOptions } from './in-memory.js';
 export { createInMemoryMcpGateway } from './in-memory.js';
+export { DEFAULT_FORWARDED_METHODS, GATEWAY_METHODS } from './methods.js';
 export { createNoopMcpServer, NOOP_TOOL_NAME } from './noop-server.js';
 export { DECISION_META_KEY, PROVENANCE_META_KEY } from './provenance-meta.js';
 export type { McpProxyOptions } from './proxy.js';

@@ -4,6 +4,7 @@ import type { AuditSink, EscalationHandler, PolicyEvaluator, ProvenanceLabel } f
 import { loadPolicy } from '@ape/policy';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { McpAfterDeniedEscalation } from './connection-sessions.js';
 import { createMcpGateway, type McpGateway, type McpGatewayCloseReason } from './gateway.js';
 import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
@@ -19,6 +20,12 @@ export interface McpProxyOptions {
   /** Used when the client cannot be asked through elicitation; default deny. */
   readonly escalation?: EscalationHandler;
   readonly defaultProvenance?: ProvenanceLabel;
+  /** The client methods forwarded to the server (the gateway's `allowMethods`); default `DEFAULT_FORWARDED_METHODS`. */
+  readonly allowMethods?: readonly string[];
+  /** Methods taken off the forward list (the gateway's `refuseMethods`). */
+  readonly refuseMethods?: readonly string[];
+  /** After a denied escalation ended the APE session: `refuse` (default) or `continue` (the gateway's option). */
+  readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
   /** Where MCP comes from and goes to; default `process.stdin` / `process.stdout`. */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -58,6 +65,11 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
       ...(audit === undefined ? {} : { audit }),
       ...(options.escalation === undefined ? {} : { escalation: options.escalation }),
       ...(options.defaultProvenance === undefined ? {} : { defaultProvenance: options.defaultProvenance }),
+      ...(options.allowMethods === undefined ? {} : { allowMethods: options.allowMethods }),
+      ...(options.refuseMethods === undefined ? {} : { refuseMethods: options.refuseMethods }),
+      ...(options.afterDeniedEscalation === undefined
+        ? {}
+        : { afterDeniedEscalation: options.afterDeniedEscalation }),
     });
   } catch (error) {
     await audit?.close().catch(() => undefined);

@@ -1,7 +1,9 @@
-import type { ActionRequest, PolicyDecision, UsageLimit } from '@ape/core';
+import type { ActionRequest, PolicyDecision, UsageLimit, UsageScope } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import type { PolicyDefinition } from './definition.js';
 import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import { UsageLimitTable } from './usage-limits.js';
 import type {
   CompiledPolicy,
   ExplainRow,
@@ -23,7 +25,7 @@ export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
 /** @internal A set of action patterns: exact ids in a `Set`, globs precompiled. */
 export class PatternSet {
   private readonly exact = new Set<string>();
-  private readonly globs: RegExp[] = [];
+  private readonly globs: ReturnType<typeof globToRegExp>[] = [];
 
   constructor(patterns: readonly string[]) {
     for (const pattern of patterns) {
@@ -50,20 +52,23 @@ export interface CompiledRule {
   readonly reason: string | undefined;
   /** How the rule came to be, for messages: `list` entries or `rule`s. */
   readonly origin: 'list' | 'rule';
-  readonly conditions: string;
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
-/** @internal A per-session call budget. */
+/** @internal A call budget. */
 export interface CompiledLimit {
   readonly id: string;
   readonly patterns: readonly string[];
   readonly set: PatternSet;
   readonly maxCalls: number;
+  readonly scope: UsageScope;
+  /** The window as written (`1h`), when the limit has one. */
+  readonly window: string | undefined;
+  readonly windowMs: number | undefined;
+  /** What `limitsFor` hands the runtime for this limit (frozen once). */
+  readonly usage: UsageLimit;
   readonly reason: string | undefined;
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
 /** @internal The actions that may follow one action. */
@@ -73,7 +78,6 @@ export interface CompiledTransition {
   readonly followers: PatternSet;
   readonly followerPatterns: readonly string[];
   readonly tenant: string | null;
-  readonly line: number | undefined;
 }
 
 /** @internal A tenant's restriction of the actions it may use. */
@@ -82,7 +86,6 @@ export interface CompiledFilter {
   readonly tenant: string;
   readonly patterns: readonly string[];
   readonly set: PatternSet;
-  readonly line: number | undefined;
 }
 
 /** @internal Everything that decides for one tenant (or for the base policy). */
@@ -99,6 +102,7 @@ export interface PolicyParts {
   readonly name: string;
   readonly digest: string;
   readonly warnings: readonly PolicyFinding[];
+  readonly definition: PolicyDefinition;
   readonly base: RuleSet;
   readonly tenants: ReadonlyMap<string, RuleSet>;
   readonly explainRows: readonly ExplainRow[];
@@ -117,8 +121,6 @@ function quote(value: string): string {
   return JSON.stringify(value);
 }
 
-const NO_LIMITS: readonly UsageLimit[] = Object.freeze([]);
-
 interface Denial {
   readonly id: string;
   readonly reason: string;
@@ -133,26 +135,28 @@ class Policy implements CompiledPolicy {
   readonly digest: string;
   readonly warnings: readonly PolicyFinding[];
   readonly tenants: readonly string[];
+  readonly definition: PolicyDefinition;
   readonly #base: PreparedSet;
   readonly #tenantSets: ReadonlyMap<string, PreparedSet>;
   /** Exact action ids of the policy that are valid action ids (checked before the action-id regex). */
   readonly #validIds: ReadonlySet<string>;
   readonly #explainRows: readonly ExplainRow[];
-  /** `limitsFor` answers, per array of compiled limits the (cached) pattern index returns. */
-  readonly #usageLimits = new WeakMap<readonly CompiledLimit[], readonly UsageLimit[]>();
+  readonly #usageLimits: UsageLimitTable;
 
   constructor(parts: PolicyParts) {
     this.name = parts.name;
     this.digest = parts.digest;
     this.warnings = Object.freeze([...parts.warnings]);
+    this.definition = parts.definition;
     this.tenants = Object.freeze([...parts.tenants.keys()].sort());
     const validIds = new Set<string>();
     for (const [id] of parts.base.rules.exactEntries()) if (ACTION_ID.test(id)) validIds.add(id);
     this.#validIds = validIds;
-    this.#base = prepareSet(parts.base, undefined, parts.digest);
+    this.#usageLimits = new UsageLimitTable();
+    this.#base = prepareSet(parts.base, undefined, parts.digest, this.#usageLimits);
     const tenantSets = new Map<string, PreparedSet>();
     for (const [tenant, set] of parts.tenants)
-      tenantSets.set(tenant, prepareSet(set, this.#base, parts.digest));
+      tenantSets.set(tenant, prepareSet(set, this.#base, parts.digest, this.#usageLimits));
     this.#tenantSets = tenantSets;
     this.#explainRows = Object.freeze([...parts.explainRows]);
     Object.freeze(this);
@@ -198,35 +202,10 @@ class Policy implements CompiledPolicy {
     return permits;
   }
 
-  /**
-   * The limits a call of `action` by `tenant` counts against (base policy and the tenant's overlay),
-   * as session-scoped {@link UsageLimit}s, deduplicated by id. The same frozen array for the same
-   * arguments. Never throws.
-   */
   limitsFor(tenant: string, action: string): readonly UsageLimit[] {
-    if (typeof action !== 'string') return NO_LIMITS;
-    const set = ((typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base).set;
-    const compiled = set.limits.lookup(action);
-    if (compiled.length === 0) return NO_LIMITS;
-    let limits = this.#usageLimits.get(compiled);
-    if (limits === undefined) {
-      const byId = new Map<string, UsageLimit>();
-      for (const limit of compiled) {
-        if (byId.has(limit.id)) continue;
-        byId.set(
-          limit.id,
-          Object.freeze({
-            id: limit.id,
-            max: limit.maxCalls,
-            scope: 'session' as const,
-            ...(limit.reason === undefined ? {} : { reason: limit.reason }),
-          }),
-        );
-      }
-      limits = Object.freeze([...byId.values()]);
-      this.#usageLimits.set(compiled, limits);
-    }
-    return limits;
+    const prepared = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
+    if (typeof action !== 'string') return this.#usageLimits.of([]);
+    return prepared.limits.get(action) ?? this.#usageLimits.of(prepared.set.limits.lookup(action));
   }
 
   #tenantOf(request: ActionRequest): string | null {
@@ -330,16 +309,19 @@ class Policy implements CompiledPolicy {
 
     const limits = set.limits.lookup(action);
     if (limits.length > 0) {
+      const usage: unknown = session?.usage;
       const calls: unknown = session?.calls;
       for (const limit of limits) {
-        const used = countCalls(calls, limit.set);
+        const used = usedOf(limit, usage, calls);
         const exceeded = !(used < limit.maxCalls);
         if (!exceeded && trace === undefined) continue;
         const because = exceeded
           ? limit.reason === undefined
-            ? `The session has used ${Number.isFinite(used) ? used : 'an invalid number of'} of the ${limit.maxCalls} calls limit ${limit.id} allows for ${quote(action)}.`
+            ? `${usedSentence(limit, used, usage !== undefined)} for ${quote(action)}.`
             : `Denied by limit ${limit.id}: ${sentence(limit.reason)}`
-          : `The session has used ${used} of the ${limit.maxCalls} calls limit ${limit.id} allows.`;
+          : usage === undefined && !isJudgedFromCalls(limit)
+            ? `Limit ${limit.id} (${limitScopeText(limit)}) is counted by the runtime's usage store, not from session.calls; not judged here.`
+            : `${usedSentence(limit, used, usage !== undefined)}.`;
         if (exceeded) denials = append(denials, { id: limit.id, reason: because });
         trace?.push({ rule: limit.id, kind: 'limit', applied: exceeded, because });
       }
@@ -396,6 +378,8 @@ interface PreparedSet {
    * intent, tenant filter, transition or limit denies (frozen, built once at load time).
    */
   readonly fixed: ReadonlyMap<string, PolicyDecision>;
+  /** For each exact action id of the set: what `limitsFor` returns (resolved at load time). */
+  readonly limits: ReadonlyMap<string, readonly UsageLimit[]>;
 }
 
 /** What the rules matching an action granted or denied. */
@@ -415,7 +399,14 @@ function isUnconditional(rule: CompiledRule): boolean {
  * Precomputes the decisions of `set` for its exact action ids whose rules are all unconditional.
  * A tenant set reuses the base decision object when an action matches the very same rules.
  */
-function prepareSet(set: RuleSet, base: PreparedSet | undefined, digest: string): PreparedSet {
+function prepareSet(
+  set: RuleSet,
+  base: PreparedSet | undefined,
+  digest: string,
+  usageLimits: UsageLimitTable,
+): PreparedSet {
+  const limits = new Map<string, readonly UsageLimit[]>();
+  for (const [action, matching] of set.limits.exactEntries()) limits.set(action, usageLimits.of(matching));
   const fixed = new Map<string, PolicyDecision>();
   for (const [action, rules] of set.rules.exactEntries()) {
     if (!rules.every(isUnconditional)) continue;
@@ -441,7 +432,7 @@ function prepareSet(set: RuleSet, base: PreparedSet | undefined, digest: string)
       settle(action, { denials, escalations, allows, unmet: undefined, baseEscalates }, digest, undefined),
     );
   }
-  return { set, fixed };
+  return { set, fixed, limits };
 }
 
 function sameRules(left: readonly CompiledRule[], right: readonly CompiledRule[]): boolean {
@@ -537,9 +528,51 @@ function describeAjvError(validate: ValidateFunction): string {
   if (error.keyword === 'required') {
     return `${where} is missing ${quote(String((error.params as { missingProperty?: unknown }).missingProperty))}`;
   }
-  if (error.keyword === PATH_KEYWORD) return `${where} is not a path within the allowed roots`;
+  if (error.keyword === PATH_KEYWORD)
+    return `${where} ${error.message ?? 'is not a path within the allowed roots'}`;
   if (error.keyword === URL_KEYWORD) return `${where} is not a URL with an allowed scheme and host`;
   return `${where} ${error.message ?? `fails ${error.keyword}`}`;
+}
+
+/** Whether `session.calls` can tell how much of `limit` is used: only for a windowless session limit. */
+function isJudgedFromCalls(limit: CompiledLimit): boolean {
+  return limit.scope === 'session' && limit.windowMs === undefined;
+}
+
+/**
+ * The uses of `limit` the request reports: `session.usage[limit.id]` when the request carries
+ * `usage` (for every limit), otherwise the matching `session.calls` for a windowless session limit.
+ * A limit with a window or a wider scope cannot be judged from `session.calls`: it counts as unused
+ * here (so only `max_calls: 0` denies) and the runtime enforces it through its usage store.
+ * An invalid count counts as infinitely many (fail closed).
+ */
+function usedOf(limit: CompiledLimit, usage: unknown, calls: unknown): number {
+  if (usage !== undefined) {
+    if (typeof usage !== 'object' || usage === null) return Number.POSITIVE_INFINITY;
+    if (!Object.hasOwn(usage, limit.id)) return 0;
+    const count: unknown = (usage as Record<string, unknown>)[limit.id];
+    return typeof count === 'number' && Number.isFinite(count) && count >= 0
+      ? count
+      : Number.POSITIVE_INFINITY;
+  }
+  return isJudgedFromCalls(limit) ? countCalls(calls, limit.set) : 0;
+}
+
+/** `per session`, `per lineage in any 1h window`. */
+function limitScopeText(limit: CompiledLimit): string {
+  return limit.window === undefined
+    ? `per ${limit.scope}`
+    : `per ${limit.scope} in any ${limit.window} window`;
+}
+
+/** `The session has used 2 of the 3 calls limit l allows` (the scope and window named when not plain). */
+function usedSentence(limit: CompiledLimit, used: number, fromUsage: boolean): string {
+  const count = Number.isFinite(used) ? String(used) : 'an invalid number of';
+  if (!fromUsage && isJudgedFromCalls(limit)) {
+    return `The session has used ${count} of the ${limit.maxCalls} calls limit ${limit.id} allows`;
+  }
+  const window = limit.window === undefined ? '' : ` in the last ${limit.window}`;
+  return `The ${limit.scope} has used ${count} of the ${limit.maxCalls} calls limit ${limit.id} allows${window}`;
 }
 
 /** Calls already made of actions in `set`; an invalid count counts as infinitely many (fail closed). */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { createCoverFinder, PatternIndex, patternCovers, patternMatches } from './glob.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createCoverFinder, isActionPattern, PatternIndex, patternCovers, patternMatches } from './glob.js';
+import { LinearRegExp } from './regex-safety.js';
 
 describe('action globs', () => {
   it.each([
@@ -41,7 +42,11 @@ describe('action globs', () => {
     expect(index.lookup('fs.read')).toEqual(['a', 'b', 'c']);
     expect(index.lookup('fs.write')).toEqual(['a', 'b']);
     expect(index.lookup('net.get')).toEqual(['b']);
-    expect(index.lookup('net.get')).toBe(index.lookup('net.get'));
+    // A cached answer is shared between calls, so it must be frozen: a caller cannot change the next answer.
+    const answer = index.lookup('net.get') as string[];
+    expect(Object.isFrozen(answer)).toBe(true);
+    expect(() => answer.push('x')).toThrow(TypeError);
+    expect(index.lookup('net.get')).toEqual(['b']);
   });
 
   it('groups repeated exact patterns in entry order and gives known actions without values an empty list', () => {
@@ -82,5 +87,37 @@ describe('action globs', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('isActionPattern', () => {
+  it('accepts exact ids and globs the schema accepts, and nothing else', () => {
+    for (const text of ['read_file', 'fs.*', 'net.**', '*_file', 'a:b-c'])
+      expect(isActionPattern(text)).toBe(true);
+    for (const text of ['', 'rm -rf', 'a***', '.x', 'x'.repeat(129), 5, null]) {
+      expect(isActionPattern(text)).toBe(false);
+    }
+  });
+});
+
+describe('action globs on the linear-time engine', () => {
+  it('matches a glob that backtracks catastrophically on RegExp against a 110-character id with RE2', () => {
+    const glob = `${'**a'.repeat(20)}**b`;
+    const linear = vi.spyOn(LinearRegExp.prototype, 'test');
+    const matched = patternMatches(glob, 'a'.repeat(110));
+    const inputs = linear.mock.calls.map(([input]) => input);
+    vi.restoreAllMocks();
+    expect(matched).toBe(false);
+    expect(inputs).toEqual(['a'.repeat(110)]);
+    expect(patternMatches(glob, `${'a'.repeat(20)}b`)).toBe(true);
+  });
+
+  it('keeps the glob semantics: * stops at dots, ** crosses them, other characters are literal', () => {
+    expect(patternMatches('fs.*', 'fs.read')).toBe(true);
+    expect(patternMatches('fs.*', 'fs.read.all')).toBe(false);
+    expect(patternMatches('fs.**', 'fs.read.all')).toBe(true);
+    expect(patternMatches('a-b:*', 'a-b:c')).toBe(true);
+    expect(patternMatches('a.*', 'aXb')).toBe(false);
+    expect(patternMatches('(a)*', '(a)x')).toBe(true);
   });
 });

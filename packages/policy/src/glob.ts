@@ -1,3 +1,6 @@
+import { LinearRegExp } from './regex-safety.js';
+import { policySchema } from './schema.js';
+
 /**
  * True when an action pattern is a glob (contains `*`). Public as `isActionGlob`.
  */
@@ -7,9 +10,11 @@ export function isGlob(pattern: string): boolean {
 
 /**
  * @internal Compiles an action glob: `*` matches any run of characters except `.`, `**` any run
- * including `.`; everything else is literal. Called at load time only.
+ * including `.`; everything else is literal. Called at load time only. The matcher runs on RE2
+ * ({@link LinearRegExp}): on a backtracking engine a glob such as `**a**a**a…**b` takes minutes on
+ * a 110-character action id.
  */
-export function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string): LinearRegExp {
   let source = '^';
   for (let index = 0; index < pattern.length; index++) {
     const character = pattern[index]!;
@@ -21,10 +26,11 @@ export function globToRegExp(pattern: string): RegExp {
         source += '[^.]*';
       }
     } else {
-      source += character.replace(/[.\\^$+?()[\]{}|/-]/g, '\\$&');
+      // Syntax characters and `/` are escaped (the u dialect refuses other escapes, such as `\-`).
+      source += character.replace(/[.\\^$*+?()[\]{}|/]/g, '\\$&');
     }
   }
-  return new RegExp(`${source}$`);
+  return new LinearRegExp(`${source}$`);
 }
 
 /**
@@ -58,7 +64,7 @@ export function createCoverFinder<T extends { readonly patterns: readonly string
   items: readonly T[],
 ): (pattern: string) => T | undefined {
   const exact = new Map<string, number>();
-  const globs: { readonly index: number; readonly pattern: string; readonly regExp: RegExp }[] = [];
+  const globs: { readonly index: number; readonly pattern: string; readonly regExp: LinearRegExp }[] = [];
   items.forEach((item, index) => {
     for (const pattern of item.patterns) {
       if (isGlob(pattern)) globs.push({ index, pattern, regExp: globToRegExp(pattern) });
@@ -96,7 +102,7 @@ const MAX_CACHED_ACTIONS = 4096;
  */
 export class PatternIndex<T> {
   private readonly exact = new Map<string, readonly T[]>();
-  private readonly globs: { readonly regExp: RegExp; readonly value: T }[] = [];
+  private readonly globs: { readonly regExp: LinearRegExp; readonly value: T }[] = [];
   private readonly cache = new Map<string, readonly T[]>();
   private readonly empty: readonly T[] = Object.freeze([]);
 
@@ -151,4 +157,18 @@ export class PatternIndex<T> {
   has(action: string): boolean {
     return this.lookup(action).length > 0;
   }
+}
+
+const ACTION_PATTERN = new RegExp(
+  ((policySchema['$defs'] as Record<string, { pattern: string }>)['actionPattern'] as { pattern: string })
+    .pattern,
+);
+
+/**
+ * Whether `text` is an action pattern the policy language accepts (an exact action id or a glob),
+ * as the schema's `actionPattern` defines it. For files that name actions next to a policy, such as
+ * `@ape/verify`'s assertions.
+ */
+export function isActionPattern(text: unknown): boolean {
+  return typeof text === 'string' && ACTION_PATTERN.test(text);
 }

@@ -262,8 +262,8 @@ describe('wrong types everywhere', () => {
       '$.rules[0].when.args',
     ],
     [
-      'a nested quantifier',
-      'rules:\n  - { id: r, actions: [a], effect: allow, when: { args: { type: object, properties: { p: { type: string, pattern: "^(a+)+$" } } } } }\n',
+      'a pattern with a backreference (no linear-time match)',
+      'rules:\n  - { id: r, actions: [a], effect: allow, when: { args: { type: object, properties: { p: { type: string, pattern: "^(a+)\\\\1$" } } } } }\n',
       'UNSAFE_PATTERN',
       '$.rules[0].when.args.properties.p.pattern',
     ],

@@ -3,13 +3,26 @@
  * evaluator, conditions on arguments (JSON Schema with path and URL keywords) and provenance,
  * explain and simulate.
  */
+export type {
+  LimitDefinition,
+  PolicyDefinition,
+  PolicyLayer,
+  RuleConditions,
+  RuleDefinition,
+  SourceLocation,
+  TenantFilterDefinition,
+  TransitionDefinition,
+} from './definition.js';
 export { formatFinding } from './findings.js';
-export { isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
+export { isActionPattern, isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
 export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
 export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';
 export { compilePolicy, loadPolicy, validatePolicy } from './load.js';
+export type { DataPosition, PolicyData } from './read-data.js';
+export { readPolicyData } from './read-data.js';
 export { MAX_PATTERN_LENGTH } from './regex-safety.js';
+export { MAX_LIMIT_WINDOW_MS } from './window.js';
 export { policySchema } from './schema.js';
 export type {
   CompiledPolicy,

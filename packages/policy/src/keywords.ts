@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { DataValidateFunction } from 'ajv/dist/types/index.js';
 
 /** Name of the path keyword: the argument is a path that, once normalised, lies within a root. */
 export const PATH_KEYWORD = 'x-ape-path';
@@ -45,35 +46,78 @@ function hasForbiddenCharacter(value: string, whitespace: boolean): boolean {
   }
   return false;
 }
-const ENCODED_SEPARATOR = /%(?:2e|2f|5c|00)/i;
+/** Any percent-escape: a server that decodes `%73` reads `s`, so `/w/.%73sh` would be `/w/.ssh` to it. */
+const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
+/** A first segment a server may expand: `~`, `~/…` (the home directory) or `~user/…`. */
+const TILDE_START = /^~(?:\/|$|[^/]*(?:\/|$))/;
+/** A first segment a Windows server reads as a drive: `C:`, `C:/…`. */
+const DRIVE_START = /^[A-Za-z]:/;
 const MAX_PATH_LENGTH = 4096;
 
 /**
+ * Why `value` cannot be checked as a path, or `undefined` when it can: the reasons a server could
+ * read the same text as another file than the policy does. Shared by {@link normalisePath} and the
+ * `x-ape-path` keyword (which reports it as the reason of the denial).
+ */
+function unsafePathReason(value: string, relativeTo: string | undefined): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
+  if (hasForbiddenCharacter(value, false)) return 'holds a control character or a backslash';
+  if (PERCENT_ESCAPE.test(value)) return 'holds a percent-escape (%XX), which some servers decode';
+  if (value.normalize('NFC') !== value) {
+    return 'is not in Unicode normalisation form NFC (a server may map it to the NFC name)';
+  }
+  if (TILDE_START.test(value)) return 'starts with ~ (a server may expand it to a home directory)';
+  if (DRIVE_START.test(value)) return 'starts with a drive letter (a Windows server reads it as absolute)';
+  for (const segment of value.split('/')) {
+    if (segment === '.' || segment === '..') continue;
+    if (segment.endsWith('.') || segment.endsWith(' ')) {
+      return 'has a segment ending in a dot or a space (Windows servers drop them)';
+    }
+  }
+  if (!value.startsWith('/') && relativeTo === undefined)
+    return 'is relative and the rule sets no relativeTo';
+  return undefined;
+}
+
+/**
  * Normalises a path with POSIX semantics (`.`/`..` segments, repeated and trailing separators).
- * Returns `undefined` for anything that must never pass a path check: an empty or over-long
- * string, control characters (NUL included), backslashes, percent-encoded dots, separators or NUL
- * (`%2e`, `%2f`, `%5c`, `%00`), or a relative path when no `relativeTo` is given. Symbolic links are
- * not resolved (no I/O on the decision path).
+ * Returns `undefined` for anything that must never pass a path check, because a server could read
+ * it as another file: an empty or over-long string, control characters (NUL included),
+ * backslashes, percent-escapes (`%2e`, `%73`, ...), text not in Unicode NFC, a leading `~` segment
+ * (`~`, `~/…`, `~user/…`), a leading drive letter, a segment ending in a dot or a space, or a
+ * relative path when no `relativeTo` is given. Symbolic links are not resolved (no I/O on the
+ * decision path).
  */
 export function normalisePath(value: string, relativeTo?: string): string | undefined {
-  if (value.length === 0 || value.length > MAX_PATH_LENGTH) return undefined;
-  if (hasForbiddenCharacter(value, false) || ENCODED_SEPARATOR.test(value)) return undefined;
+  if (unsafePathReason(value, relativeTo) !== undefined) return undefined;
   if (value.startsWith('/')) return posix.resolve(value);
-  if (relativeTo === undefined) return undefined;
-  return posix.resolve(relativeTo, value);
+  return posix.resolve(relativeTo!, value);
 }
 
 function within(path: string, root: string): boolean {
   return root === '/' || path === root || path.startsWith(`${root}/`);
 }
 
-/** Whether `value` is a path inside the keyword's roots (see {@link normalisePath}). */
+/**
+ * @internal Why `value` is not a path inside the keyword's roots, or `undefined` when it is.
+ * Roots compare exactly; excluded paths compare case-insensitively, because a case-insensitive
+ * file system (macOS, Windows) opens `/w/.SSH` for `/w/.ssh`.
+ */
+export function pathRefusal(value: unknown, options: PathKeywordOptions): string | undefined {
+  if (typeof value !== 'string') return 'is not a string';
+  const reason = unsafePathReason(value, options.relativeTo);
+  if (reason !== undefined) return reason;
+  const path = normalisePath(value, options.relativeTo)!;
+  if (!options.roots.some((root) => within(path, root))) return 'is not a path within the allowed roots';
+  const folded = path.toLowerCase();
+  const excluded = (options.exclude ?? []).find((item) => within(folded, item.toLowerCase()));
+  return excluded === undefined ? undefined : `is inside the excluded path ${excluded}`;
+}
+
+/** Whether `value` is a path inside the keyword's roots and outside its exclusions (see {@link normalisePath}). */
 export function isPathWithin(value: unknown, options: PathKeywordOptions): boolean {
-  if (typeof value !== 'string') return false;
-  const path = normalisePath(value, options.relativeTo);
-  if (path === undefined) return false;
-  if (!options.roots.some((root) => within(path, root))) return false;
-  return !(options.exclude ?? []).some((excluded) => within(path, excluded));
+  return pathRefusal(value, options) === undefined;
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, number>> = {
@@ -142,9 +186,15 @@ export function addApeKeywords(ajv: Ajv2020): void {
         ...(schema.relativeTo === undefined ? {} : { relativeTo: posix.resolve(schema.relativeTo) }),
         exclude: (schema.exclude ?? []).map((path) => posix.resolve(path)),
       };
-      return (data: unknown) => isPathWithin(data, options);
+      const check: DataValidateFunction = (data: unknown): boolean => {
+        const reason = pathRefusal(data, options);
+        if (reason === undefined) return true;
+        check.errors = [{ keyword: PATH_KEYWORD, message: reason, params: {} }];
+        return false;
+      };
+      return check;
     },
-    errors: false,
+    errors: true,
   });
   ajv.addKeyword({
     keyword: URL_KEYWORD,

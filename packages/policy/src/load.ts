@@ -23,13 +23,14 @@ function defaultNameOf(file: string | undefined, options: PolicyLoadOptions | un
   return name === '' ? 'unnamed' : name;
 }
 
-function formatOf(source: PolicySource | string): 'yaml' | 'json' {
+/** @internal `.json` files and `{ format: 'json' }` are JSON; everything else is YAML. */
+export function formatOf(source: PolicySource | string): 'yaml' | 'json' {
   if (typeof source === 'string') return extname(source).toLowerCase() === '.json' ? 'json' : 'yaml';
   return source.format ?? 'yaml';
 }
 
-/** Reads a policy file under the size limit; a read failure is a `FILE_UNREADABLE` finding. */
-function readSource(
+/** @internal Reads a policy file under the size limit; a read failure is a `FILE_UNREADABLE` finding. */
+export function readSource(
   source: PolicySource | string,
   options: PolicyLoadOptions | undefined,
 ): { text: string; file: string | undefined } | { findings: PolicyFinding[] } {

@@ -468,10 +468,26 @@ class Converter {
     }
     if (isMap(node)) {
       const out: Record<string, unknown> = Object.create(null);
+      // Keys compared as the strings they become: the parser's own check sees `"10042"`, `10042`,
+      // `0x273A` and `10042.0` as different keys, but they all land on the property "10042".
+      const seen = new Map<string, number>();
       for (const pair of node.items) {
         const key = this.keyOf(pair.key, path);
         if (key === undefined) continue;
         const itemPath = childPath(path, key);
+        const first = seen.get(key);
+        if (first !== undefined) {
+          const line = this.context.lineCounter.linePos(first).line;
+          addFinding(
+            this.context,
+            'DUPLICATE_KEY',
+            `the key "${key}" appears twice in this mapping (first on line ${line}); keys written as numbers (10042, 0x273A, 1e3) are read as their decimal string, so both mean "${key}". Keep one.`,
+            offsetOf(pair.key),
+            itemPath,
+          );
+          continue;
+        }
+        seen.set(key, offsetOf(pair.key));
         this.offsets.set(`${itemPath}#key`, offsetOf(pair.key));
         if (FORBIDDEN_KEYS.has(key)) {
           addFinding(this.context, 'UNKNOWN_KEY', `unknown key "${key}"`, offsetOf(pair.key), itemPath);

@@ -1,4 +1,5 @@
-import type { UsageLimit, ActionRequest, PolicyDecision, PolicyEvaluator } from '@ape/core';
+import type { ActionRequest, PolicyDecision, PolicyEvaluator, UsageLimit, UsageScope } from '@ape/core';
+import type { PolicyDefinition } from './definition.js';
 
 /** How serious a finding is: an `error` makes the policy invalid, a `warning` is reported and kept. */
 export type FindingSeverity = 'error' | 'warning';
@@ -90,6 +91,10 @@ export interface ExplainRow {
   readonly rule: string;
   /** The rule's own reason, when it has one. */
   readonly reason?: string;
+  /** For a limit: who shares the budget (`session`, `lineage` or `tenant`). */
+  readonly scope?: UsageScope;
+  /** For a limit with a window: the window as written (`30s`, `1h`, `1d`). */
+  readonly window?: string;
   /** 1-based line of the rule in the source file, when known. */
   readonly line?: number;
 }
@@ -127,6 +132,12 @@ export interface CompiledPolicy extends PolicyEvaluator {
   readonly warnings: readonly PolicyFinding[];
   /** The tenant ids that have an overlay. */
   readonly tenants: readonly string[];
+  /**
+   * The normalised rule model the policy was compiled from (deeply frozen): every rule, limit,
+   * transition and tenant overlay with its id and source location. What `explain`, lint and
+   * `@ape/verify` read.
+   */
+  readonly definition: PolicyDefinition;
   /** The enforcement path: never throws; an internal error is a DENY carrying `code`. */
   evaluate(request: ActionRequest): PolicyDecision;
   /** The same decision as {@link evaluate}, with a trace of which rules matched and why. Never throws. */
@@ -135,6 +146,12 @@ export interface CompiledPolicy extends PolicyEvaluator {
   explain(): readonly ExplainRow[];
   /** Whether some call of `action` by `tenant` could be ALLOW or ESCALATE. */
   mayPermit(tenant: string, action: string): boolean;
-  /** The usage limits a call of `action` by `tenant` counts against (session-scoped), for the runtime's `UsageStore`. */
+  /**
+   * The limits a call of `action` by `tenant` counts against: the base policy's and `tenant`'s
+   * overlay's `limits` whose action patterns match `action`, with their scope and window in
+   * milliseconds, in rule-id order. Precomputed at load for every action id the policy names (and
+   * memoised for others), so the same arguments give the same frozen array. Never throws: an
+   * unknown tenant gets the base limits, an action that is not a string gets none.
+   */
   limitsFor(tenant: string, action: string): readonly UsageLimit[];
 }

@@ -1,5 +1,13 @@
 import type { Labeled, ProvenanceLabel } from '@ape/core';
-import { CanonicalJsonError, combineLabels, createLabeled, isLabeled, labelOf, sourcesOf } from '@ape/core';
+import {
+  CanonicalJsonError,
+  combineLabels,
+  createLabeled,
+  isLabeled,
+  labelOf,
+  ownEntries,
+  sourcesOf,
+} from '@ape/core';
 
 /** Where data came from: one source (a URL, a file name, a tool id) or several. */
 export type Sources = string | readonly string[];
@@ -42,11 +50,19 @@ function copyFrozen(value: unknown, depth: number, ancestors: Set<unknown>): unk
   }
   ancestors.add(value);
   let copy: unknown;
+  // By index and by descriptor (ownEntries): an own `map` or `Symbol.iterator`, a getter or a Proxy
+  // cannot show this copy something other than what the runtime and the tool later read.
+  const entries = ownEntries(value);
   if (Array.isArray(value)) {
-    copy = Object.freeze(value.map((item) => copyFrozen(item, depth + 1, ancestors)));
+    const items: unknown[] = [];
+    for (let index = 0; index < entries.length; index++) {
+      items.push(copyFrozen(entries[index]![1], depth + 1, ancestors));
+    }
+    copy = Object.freeze(items);
   } else {
     const object: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
+    for (let index = 0; index < entries.length; index++) {
+      const [key, item] = entries[index]!;
       // defineProperty, not assignment: a key named "__proto__" stays an ordinary own property.
       Object.defineProperty(object, key, {
         value: copyFrozen(item, depth + 1, ancestors),

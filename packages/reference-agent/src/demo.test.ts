@@ -5,11 +5,12 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { verifyAuditLog } from '@ape/audit';
 import { describe, expect, it } from 'vitest';
-import { DEMO_SCENARIO_IDS, type DemoOptions, runDemo } from './demo.js';
+import { type DemoOptions, runDemo } from './demo.js';
+import { DEMO_SCENARIO_IDS } from './demo/scenarios.js';
+import { shippedPoliciesDirectory } from './shipped-policies.js';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const REPOSITORY_POLICIES = join(PACKAGE_ROOT, '..', '..', 'policies');
-const SHIPPED_POLICIES = join(PACKAGE_ROOT, 'demo-policies');
 
 function capture(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -84,8 +85,8 @@ describe('runDemo', () => {
 
   it('reports a scenario that does not end as expected, and is then not ok', async () => {
     const policiesDir = mkdtempSync(join(tmpdir(), 'ape-demo-policies-'));
-    for (const file of readdirSync(SHIPPED_POLICIES)) {
-      writeFileSync(join(policiesDir, file), readFileSync(join(SHIPPED_POLICIES, file)));
+    for (const file of readdirSync(shippedPoliciesDirectory())) {
+      writeFileSync(join(policiesDir, file), readFileSync(join(shippedPoliciesDirectory(), file)));
     }
     // A policy that forgets to forbid delete_file: the forbidden-action scenario must notice.
     writeFileSync(join(policiesDir, 'example_policy.yaml'), 'allowed_actions: [delete_file]\n');
@@ -102,16 +103,17 @@ describe('runDemo', () => {
   });
 });
 
-describe('demo-policies/', () => {
-  it('ships exact copies of the repository policies the demo uses', () => {
-    const shipped = readdirSync(SHIPPED_POLICIES).sort();
-    expect(shipped).toEqual(
+describe('shippedPoliciesDirectory', () => {
+  it("holds exact copies of the repository's policies (the build copies them; an unbuilt checkout reads them in place)", () => {
+    const shipped = shippedPoliciesDirectory();
+    expect([join(PACKAGE_ROOT, 'demo-policies'), REPOSITORY_POLICIES]).toContain(shipped);
+    expect(readdirSync(shipped).sort()).toEqual(
       readdirSync(REPOSITORY_POLICIES)
         .filter((file) => file.endsWith('.yaml'))
         .sort(),
     );
-    for (const file of shipped) {
-      expect(readFileSync(join(SHIPPED_POLICIES, file), 'utf8'), file).toBe(
+    for (const file of readdirSync(shipped)) {
+      expect(readFileSync(join(shipped, file), 'utf8'), file).toBe(
         readFileSync(join(REPOSITORY_POLICIES, file), 'utf8'),
       );
     }

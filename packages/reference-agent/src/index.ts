@@ -13,7 +13,9 @@ export type {
 } from './agent.js';
 export { bindArguments, createReferenceAgent } from './agent.js';
 export type { DemoOptions, DemoReport, DemoScenarioResult } from './demo.js';
-export { DEMO_SCENARIO_IDS, runDemo, shippedPoliciesDirectory } from './demo.js';
+export { runDemo } from './demo.js';
+export { DEMO_SCENARIO_IDS } from './demo/scenarios.js';
+export { shippedPoliciesDirectory } from './shipped-policies.js';
 export type {
   AgentPlan,
   AgentStep,

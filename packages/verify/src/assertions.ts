@@ -1,6 +1,5 @@
 import { PolicyError, PROVENANCE_LABELS, type ProvenanceLabel } from '@ape/core';
-import { readFileSync } from 'node:fs';
-import { lineOfPath, MAX_YAML_BYTES, parseYamlSafely } from './yaml-input.js';
+import { isActionPattern, type PolicyData, type PolicyLoadOptions, readPolicyData } from '@ape/policy';
 
 /** A `never_allow_with` entry: no call of `action` whose effective label is in `provenance` is ALLOWed. */
 export interface NeverAllowWith {
@@ -20,7 +19,6 @@ export interface PolicyAssertions {
   readonly must_escalate: readonly string[];
 }
 
-const ACTION_PATTERN = /^(?!.*\*\*\*)[A-Za-z0-9_*][A-Za-z0-9_.:*-]{0,127}$/;
 const KEYS = new Set(['always_deny', 'never_allow_with', 'must_escalate', 'description']);
 
 /**
@@ -30,9 +28,24 @@ const KEYS = new Set(['always_deny', 'never_allow_with', 'must_escalate', 'descr
  * problem: an unknown key, a bad action pattern or an unknown provenance label.
  */
 export function parseAssertions(value: unknown, file = 'assertions', text?: string): PolicyAssertions {
+  return checkAssertions(value, file, (path) => {
+    if (text === undefined) return undefined;
+    const read = readPolicyData({ text, filename: file }, READ_OPTIONS);
+    return read.ok ? read.locate(path)?.line : undefined;
+  });
+}
+
+/** Assertions files are read like policies, with no YAML aliases at all. */
+const READ_OPTIONS: PolicyLoadOptions = { limits: { maxAliases: 0 } };
+
+function checkAssertions(
+  value: unknown,
+  file: string,
+  lineOf: (path: string) => number | undefined,
+): PolicyAssertions {
   const fail = (path: readonly (string | number)[], message: string): never => {
-    const line = text === undefined ? undefined : lineOfPath(text, path);
     const where = `$${path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`)).join('')}`;
+    const line = lineOf(where);
     throw new PolicyError(`${file}${line === undefined ? '' : `:${line}`}: ${where}: ${message}`, {
       file,
       path: where,
@@ -48,8 +61,7 @@ export function parseAssertions(value: unknown, file = 'assertions', text?: stri
     const list = record[key] ?? [];
     if (!Array.isArray(list)) return fail([key], 'must be a list of action ids or globs');
     list.forEach((item, index) => {
-      if (typeof item !== 'string' || !ACTION_PATTERN.test(item))
-        fail([key, index], 'not an action id or glob');
+      if (!isActionPattern(item)) fail([key, index], 'not an action id or glob');
     });
     return [...(list as string[])];
   };
@@ -67,7 +79,7 @@ export function parseAssertions(value: unknown, file = 'assertions', text?: stri
         fail(['never_allow_with', index, key], `unknown key "${key}"`);
     }
     const action = item['action'];
-    if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) {
+    if (!isActionPattern(action)) {
       fail(['never_allow_with', index, 'action'], 'not an action id or glob');
     }
     const raw = item['provenance'];
@@ -92,24 +104,28 @@ export function parseAssertions(value: unknown, file = 'assertions', text?: stri
 }
 
 /**
- * Reads an assertions file (YAML, or JSON). Parsed with the same guards as policies: size cap,
- * one document, no aliases, no custom tags, unique keys, no prototype keys.
+ * Reads an assertions file (YAML, or JSON with a `.json` extension) through @ape/policy's loader
+ * (`readPolicyData`), with the same guards as policies: size cap, depth and key limits, one
+ * document, no custom tags, unique keys, no prototype keys; and no aliases at all.
  *
- * @throws PolicyError (`POLICY_INVALID`) with `details.file`; an unreadable file too (with
- * `details.unreadable: true`).
+ * @throws PolicyError (`POLICY_INVALID`) with `details.file` (and `details.line` when known); an
+ * unreadable file too (with `details.unreadable: true`).
  */
 export function loadAssertions(file: string): PolicyAssertions {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new PolicyError(
-      `${file}: cannot read the assertions file: ${error instanceof Error ? error.message : String(error)}`,
-      { file, unreadable: true },
-    );
+  const read: PolicyData = readPolicyData(file, READ_OPTIONS);
+  if (!read.ok) {
+    const first = read.findings[0];
+    const unreadable = first?.code === 'FILE_UNREADABLE';
+    const line = first?.line;
+    const message = unreadable
+      ? `cannot read the assertions file: ${first.message.replace(/^cannot read the policy file: /, '')}`
+      : (first?.message ?? 'not a valid assertions file');
+    throw new PolicyError(`${file}${line === undefined ? '' : `:${line}`}: ${message}`, {
+      file,
+      ...(line === undefined ? {} : { line }),
+      ...(unreadable ? { unreadable: true } : {}),
+      findings: read.findings,
+    });
   }
-  if (Buffer.byteLength(text, 'utf8') > MAX_YAML_BYTES) {
-    throw new PolicyError(`${file}: larger than ${MAX_YAML_BYTES} bytes`, { file });
-  }
-  return parseAssertions(parseYamlSafely(text, file), file, text);
+  return checkAssertions(read.value, file, (path) => read.locate(path)?.line);
 }

@@ -242,6 +242,22 @@ const PAIRS: readonly Pair[] = [
     },
   },
   {
+    name: 'always_deny: a zero budget with a window and a tenant scope still denies every call',
+    id: 'assert.always_deny[0]',
+    assertions: { always_deny: ['search'] },
+    correct: {
+      allowed_actions: ['search'],
+      limits: [{ actions: ['search'], max_calls: 0, scope: 'tenant', window: '1d' }],
+    },
+    broken: {
+      allowed_actions: ['search'],
+      limits: [{ actions: ['search'], max_calls: 1, scope: 'lineage', window: '1h' }],
+    },
+    expectBroken: (result) => {
+      expectCounterexample(result, 'search', 'ALLOW');
+    },
+  },
+  {
     name: 'always_deny: a short-name allow bounded by maxLength',
     id: 'assert.always_deny[0]',
     assertions: { always_deny: ['create_user'] },
@@ -585,11 +601,11 @@ describe('verifyPolicy: tenant overlays (checked on models, since @ape/policy re
 });
 
 describe('verifyPolicy: the encoding cross-check', () => {
-  it('fails when the document read for the encoding is not the compiled policy', async () => {
+  it('fails when the rule model read for the encoding is not the compiled policy', async () => {
     const compiled = verifiablePolicyFromDocument({ version: 1, allowed_actions: ['read_file'] });
     const other = verifiablePolicyFromDocument({ version: 1, forbidden_actions: ['read_file'] });
     const report = await verifyPolicy(
-      { policy: compiled.policy, document: other.document },
+      { policy: compiled.policy, definition: other.definition },
       { maxSamples: 8 },
     );
     const result = report.checks.find((entry) => entry.id === 'encoding')!;

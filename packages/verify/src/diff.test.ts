@@ -105,4 +105,32 @@ describe('diffPolicies', () => {
     expect(diff.onlyA[0]?.witness.session?.calls?.['search']).toBeGreaterThanOrEqual(3);
     expect(diff.onlyA[0]?.decisions).toEqual({ a: 'ALLOW', b: 'DENY' });
   });
+
+  it('finds the call a windowed lineage budget denies, with a witness that carries session.usage', async () => {
+    const diff = await diffPolicies(
+      policy({ allowed_actions: ['search'] }),
+      policy({
+        allowed_actions: ['search'],
+        limits: [{ id: 'hourly', actions: ['search'], max_calls: 3, scope: 'lineage', window: '1h' }],
+      }),
+    );
+    expect(diff.onlyA).toHaveLength(1);
+    expect(diff.onlyA[0]?.witness.session?.usage?.['hourly']).toBeGreaterThanOrEqual(3);
+    expect(diff.onlyA[0]?.witness.session?.calls).toBeUndefined();
+    expect(diff.onlyA[0]?.decisions).toEqual({ a: 'ALLOW', b: 'DENY' });
+  });
+
+  it('finds a windowed budget of zero equivalent to forbidding the action', async () => {
+    const diff = await diffPolicies(
+      policy({
+        allowed_actions: ['search', 'read'],
+        rules: [{ id: 'no-search', actions: ['search'], effect: 'deny' }],
+      }),
+      policy({
+        allowed_actions: ['search', 'read'],
+        limits: [{ actions: ['search'], max_calls: 0, scope: 'tenant', window: '1d' }],
+      }),
+    );
+    expect(diff).toMatchObject({ equivalent: true, onlyA: [], onlyB: [] });
+  });
 });

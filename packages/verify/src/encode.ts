@@ -167,6 +167,21 @@ function withinRoot(term: string, root: string): string {
   return or(`(= ${term} ${smtString(root)})`, `(str.prefixof ${smtString(`${root}/`)} ${term})`);
 }
 
+/**
+ * `term` lies within the excluded `path`, compared as `@ape/policy` does: case-insensitively
+ * (`path.toLowerCase()`), so exact for the ASCII canonical paths.
+ */
+function withinExcluded(term: string, path: string): string {
+  if (path === '/') return 'true';
+  const characters = [...path.toLowerCase()].map((character) =>
+    character >= 'a' && character <= 'z'
+      ? `(re.union (str.to_re ${smtString(character)}) (str.to_re ${smtString(character.toUpperCase())}))`
+      : `(str.to_re ${smtString(character)})`,
+  );
+  const below = '(re.union (str.to_re "") (re.++ (str.to_re "/") re.all))';
+  return `(str.in_re ${term} (re.++ ${characters.join(' ')} ${below}))`;
+}
+
 class SchemaEncoder {
   constructor(
     private readonly argumentsByName: ReadonlyMap<string, ArgumentVariables>,
@@ -404,7 +419,7 @@ class SchemaEncoder {
     const canonical = `(str.in_re ${v.string} ${CANONICAL_PATH})`;
     const inside = and(
       or(...roots.map((root) => withinRoot(v.string, root))),
-      ...excluded.map((path) => not(withinRoot(v.string, path))),
+      ...excluded.map((path) => not(withinExcluded(v.string, path))),
     );
     const bounded = `(<= (str.len ${v.string}) 4096)`;
     return this.atom(
@@ -515,12 +530,12 @@ export function encodePolicies(
   const limitCounters = new Map<string, readonly string[]>();
   const atoms = new Map<string, Atom>();
   const body: string[] = [];
-  // The calls a limit counts depend only on its action patterns: limits with the same patterns (in
-  // one policy or across the two of a diff) share one counter.
+  // The calls a limit counts depend only on its action patterns, scope and window: limits with the
+  // same ones (in one policy or across the two of a diff) share one counter.
   const counterByPatterns = new Map<string, string>();
   for (const { prefix, model } of policies) {
     const counters = model.limits.map((limit) => {
-      const key = canonicalJson([...new Set(limit.actions)].sort());
+      const key = canonicalJson([[...new Set(limit.actions)].sort(), limit.scope, limit.windowMs]);
       let counter = counterByPatterns.get(key);
       if (counter === undefined) {
         counter = `used${counterByPatterns.size}`;

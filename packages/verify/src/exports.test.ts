@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,24 +102,22 @@ describe('exportModel', () => {
   });
 });
 
+/** Whether `dafny` runs. Dafny 2.3 prints its version but exits 1 for `/version`, so the text decides. */
 function hasDafny(): boolean {
-  try {
-    execFileSync('dafny', ['/version'], { stdio: 'ignore', timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
+  const result = spawnSync('dafny', ['/version'], { encoding: 'utf8', timeout: 60_000 });
+  return result.error === undefined && /^Dafny \d/m.test(result.stdout ?? '');
 }
 
 describe('Dafny export', () => {
-  const dafny = hasDafny();
-  it(`verifies for every policy ${dafny ? 'with the installed dafny' : '(dafny is not installed: lemmas checked for presence only)'}`, () => {
+  it('verifies for every policy with the installed dafny (Debian package `dafny`; missing is a failure)', () => {
+    // No fallback: without the verifier this check would prove nothing, so it fails instead.
+    expect(hasDafny(), 'dafny is not on PATH: install it (apt-get install dafny) to run this check').toBe(
+      true,
+    );
     const directory = mkdtempSync(join(tmpdir(), 'ape-dafny-'));
     try {
       for (const file of files) {
         const exported = exportModel(modelOf(file), 'dafny')[0]!;
-        expect(exported.content).toMatch(/lemma TokenInvariant/);
-        if (!dafny) continue;
         const path = join(directory, exported.name);
         writeFileSync(path, exported.content);
         let output: string;
@@ -133,5 +131,6 @@ describe('Dafny export', () => {
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }
-  });
+    // One dafny run per shipped policy (mono start-up and Z3): minutes on a loaded machine.
+  }, 900_000);
 });

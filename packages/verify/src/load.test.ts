@@ -25,11 +25,13 @@ function codeOf(action: () => unknown): unknown {
 }
 
 describe('loadVerifiablePolicy', () => {
-  it('keeps the document the compiled policy was built from (same digest)', () => {
+  it('keeps the rule model the compiled policy was built from (one load, same digest)', () => {
     const loaded = loadVerifiablePolicy(
       join(import.meta.dirname, '..', '..', '..', 'policies', 'multi_tenant.yaml'),
     );
-    expect(loaded.document['name']).toBe('multi-tenant');
+    expect(loaded.definition).toBe(loaded.policy.definition);
+    expect(loaded.definition.name).toBe('multi-tenant');
+    expect(loaded.definition.digest).toBe(loaded.policy.digest);
     expect(loaded.policy.tenants).toEqual(['acme-bank', 'trial']);
   });
 
@@ -73,6 +75,48 @@ describe('exportPolicyModel', () => {
       provenance: ['USER_TRUSTED'],
       args: null,
     });
+  });
+
+  it('carries the scope and window of each limit, with the ids @ape/policy gave them', () => {
+    const model = exportPolicyModel(
+      verifiablePolicyFromDocument({
+        version: 1,
+        allowed_actions: ['read_file', 'search_web'],
+        limits: [
+          { actions: ['read_file'], max_calls: 3 },
+          { id: 'hourly', actions: ['search_web'], max_calls: 9, scope: 'lineage', window: '1h' },
+        ],
+        tenants: {
+          acme: { limits: [{ actions: ['read_file'], max_calls: 1, scope: 'tenant', window: '1d' }] },
+        },
+      }),
+    );
+    expect(model.limits).toEqual([
+      {
+        id: 'limits[0]',
+        tenant: null,
+        actions: ['read_file'],
+        maxCalls: 3,
+        scope: 'session',
+        windowMs: null,
+      },
+      {
+        id: 'hourly',
+        tenant: null,
+        actions: ['search_web'],
+        maxCalls: 9,
+        scope: 'lineage',
+        windowMs: 3_600_000,
+      },
+      {
+        id: 'tenants.acme.limits[0]',
+        tenant: 'acme',
+        actions: ['read_file'],
+        maxCalls: 1,
+        scope: 'tenant',
+        windowMs: 86_400_000,
+      },
+    ]);
   });
 });
 

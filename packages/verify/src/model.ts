@@ -1,6 +1,6 @@
-import type { Decision, ProvenanceLabel } from '@ape/core';
+import type { Decision, ProvenanceLabel, UsageScope } from '@ape/core';
 import { PROVENANCE_LABELS } from '@ape/core';
-import type { RuleEffect } from '@ape/policy';
+import type { PolicyDefinition, RuleEffect } from '@ape/policy';
 import { isGlob, patternMatches } from './glob.js';
 import type { VerifiablePolicy } from './load.js';
 
@@ -18,12 +18,20 @@ export interface ModelRule {
   readonly args: unknown;
 }
 
-/** A per-session call budget. */
+/**
+ * A call budget. Its counter is free in the model (any number of earlier uses), whatever its scope
+ * and window: a budget of 0 makes its actions impossible, any other budget never changes whether a
+ * single call can be reached. Scope and window decide who shares the counter and for how long.
+ */
 export interface ModelLimit {
   readonly id: string;
   readonly tenant: string | null;
   readonly actions: readonly string[];
   readonly maxCalls: number;
+  /** Who shares the budget (`session` when the policy does not say). */
+  readonly scope: UsageScope;
+  /** The sliding window in milliseconds, or `null` when uses never expire. */
+  readonly windowMs: number | null;
 }
 
 /** The actions that may directly follow `from` (a `tool_transitions` entry). */
@@ -78,94 +86,59 @@ export interface PolicyModel {
   readonly decisions: readonly DecisionRow[];
 }
 
-type Json = Readonly<Record<string, unknown>>;
-
-const LISTS = [
-  ['allowed_actions', 'allow'],
-  ['forbidden_actions', 'deny'],
-  ['escalation_required', 'escalate'],
-] as const;
-
-function layerRules(source: Json, tenant: string | null): ModelRule[] {
-  const prefix = tenant === null ? '' : `tenants.${tenant}.`;
-  const rules: ModelRule[] = [];
-  for (const [list, effect] of LISTS) {
-    if (tenant !== null && list === 'allowed_actions') continue;
-    const patterns = (source[list] as readonly string[] | undefined) ?? [];
-    patterns.forEach((pattern, index) => {
-      rules.push({
-        id: `${prefix}${list}[${index}]`,
-        tenant,
-        effect,
-        actions: [pattern],
-        provenance: null,
-        args: null,
-      });
-    });
-  }
-  for (const rule of (source['rules'] as readonly Json[] | undefined) ?? []) {
-    const when = rule['when'] as Json | undefined;
-    rules.push({
-      id: rule['id'] as string,
-      tenant,
-      effect: rule['effect'] as RuleEffect,
-      actions: [...(rule['actions'] as readonly string[])],
-      provenance: when?.['provenance'] === undefined ? null : [...(when['provenance'] as ProvenanceLabel[])],
-      args: when?.['args'] === undefined ? null : when['args'],
-    });
-  }
-  return rules;
-}
-
-function layerLimits(source: Json, tenant: string | null): ModelLimit[] {
-  const prefix = tenant === null ? '' : `tenants.${tenant}.`;
-  return ((source['limits'] as readonly Json[] | undefined) ?? []).map((limit, index) => ({
-    id: (limit['id'] as string | undefined) ?? `${prefix}limits[${index}]`,
-    tenant,
-    actions: [...(limit['actions'] as readonly string[])],
-    maxCalls: limit['max_calls'] as number,
-  }));
-}
-
-function layerTransitions(source: Json, tenant: string | null): ModelTransition[] {
-  const prefix = tenant === null ? '' : `tenants.${tenant}.`;
-  const transitions = (source['tool_transitions'] ?? {}) as Readonly<Record<string, readonly string[]>>;
-  return Object.keys(transitions).map((from) => ({
-    id: `${prefix}tool_transitions.${from}`,
-    tenant,
-    from,
-    followers: [...transitions[from]!],
-  }));
-}
-
-/** @internal Builds the model's parts from a normalised policy document. */
-export function modelParts(document: Json): {
+/** @internal The model's parts, read from @ape/policy's rule model (base first, then overlays by id). */
+export function modelParts(definition: PolicyDefinition): {
   rules: ModelRule[];
   limits: ModelLimit[];
   transitions: ModelTransition[];
   tenants: ModelTenant[];
   catalogue: readonly string[];
 } {
-  const rules = layerRules(document, null);
-  const limits = layerLimits(document, null);
-  const transitions = layerTransitions(document, null);
+  const layers = [
+    definition.base,
+    ...[...definition.tenants].sort((left, right) => (left.tenant! < right.tenant! ? -1 : 1)),
+  ];
+  const rules: ModelRule[] = [];
+  const limits: ModelLimit[] = [];
+  const transitions: ModelTransition[] = [];
   const tenants: ModelTenant[] = [];
-  const overlays = (document['tenants'] ?? {}) as Readonly<Record<string, Json>>;
-  for (const id of Object.keys(overlays).sort()) {
-    const overlay = overlays[id]!;
-    rules.push(...layerRules(overlay, id));
-    limits.push(...layerLimits(overlay, id));
-    transitions.push(...layerTransitions(overlay, id));
-    const allowed = overlay['allowed_actions'] as readonly string[] | undefined;
-    tenants.push({ id, allowedActions: allowed === undefined ? null : [...allowed] });
+  for (const layer of layers) {
+    for (const rule of layer.rules) {
+      rules.push({
+        id: rule.id,
+        tenant: rule.tenant,
+        effect: rule.effect,
+        actions: [...rule.actions],
+        provenance: rule.when?.provenance === undefined ? null : [...rule.when.provenance],
+        args: rule.when?.args === undefined ? null : rule.when.args,
+      });
+    }
+    for (const limit of layer.limits) {
+      limits.push({
+        id: limit.id,
+        tenant: limit.tenant,
+        actions: [...limit.actions],
+        maxCalls: limit.maxCalls,
+        scope: limit.scope,
+        windowMs: limit.windowMs ?? null,
+      });
+    }
+    for (const transition of layer.transitions) {
+      transitions.push({
+        id: transition.id,
+        tenant: transition.tenant,
+        from: transition.from,
+        followers: [...transition.followers],
+      });
+    }
+    if (layer.tenant !== null) {
+      tenants.push({
+        id: layer.tenant,
+        allowedActions: layer.filter === undefined ? null : [...layer.filter.actions],
+      });
+    }
   }
-  return {
-    rules,
-    limits,
-    transitions,
-    tenants,
-    catalogue: (document['actions'] as readonly string[] | undefined) ?? [],
-  };
+  return { rules, limits, transitions, tenants, catalogue: definition.catalogue ?? [] };
 }
 
 /**
@@ -233,10 +206,10 @@ export function createPolicyModel(parts: {
  * action-level decision table. Plain JSON: `JSON.stringify` gives the `--export json` file.
  */
 export function exportPolicyModel(verifiable: VerifiablePolicy): PolicyModel {
-  const parts = modelParts(verifiable.document);
+  const parts = modelParts(verifiable.definition);
   return createPolicyModel({
-    name: verifiable.policy.name,
-    digest: verifiable.policy.digest,
+    name: verifiable.definition.name,
+    digest: verifiable.definition.digest,
     catalogue: parts.catalogue,
     rules: parts.rules,
     limits: parts.limits,

@@ -36,8 +36,9 @@ function extraName(taken: ReadonlySet<string>): string {
 
 /**
  * @internal Turns a solver model into a concrete request. Limit counters become `session.calls`
- * entries on an action each limit counts (re-checked against the real evaluator afterwards, like
- * everything built here).
+ * entries on an action each limit counts, or, when a limit with a window or a wider scope than the
+ * session has been used (which `session.calls` cannot express), `session.usage` entries per limit
+ * id (re-checked against the real evaluator afterwards, like everything built here).
  */
 export function witnessRequest(
   encoding: Encoding,
@@ -78,11 +79,15 @@ export function witnessRequest(
     : 'EXTERNAL_UNTRUSTED';
   const action = text(values.get(ACTION));
   const calls: Record<string, number> = {};
+  const usage: Record<string, number> = {};
+  let needsUsage = false;
   for (const { prefix, model } of limits) {
     const counters = encoding.limitCounters.get(prefix) ?? [];
     model.limits.forEach((limit, index) => {
       const used = realValue(values.get(counters[index] ?? '') ?? '0');
       if (!(used > 0)) return;
+      usage[limit.id] = Math.max(usage[limit.id] ?? 0, used);
+      if (limit.scope !== 'session' || limit.windowMs !== null) needsUsage = true;
       const exactId = limit.actions.find((pattern) => !isGlob(pattern));
       const key = anyPatternMatches(limit.actions, action)
         ? action
@@ -91,19 +96,20 @@ export function witnessRequest(
     });
   }
   const previous = symbol(values.get(HAS_PREVIOUS)) === 'true' ? text(values.get(PREVIOUS)) : undefined;
-  const hasCalls = Object.keys(calls).length > 0;
+  const hasCalls = !needsUsage && Object.keys(calls).length > 0;
   return {
     tenant: text(values.get(TENANT)),
     action,
     args,
     provenance,
-    ...(previous === undefined && !hasCalls
+    ...(previous === undefined && !hasCalls && !needsUsage
       ? {}
       : {
           session: {
             id: WITNESS_SESSION,
             ...(previous === undefined ? {} : { previousAction: previous }),
             ...(hasCalls ? { calls } : {}),
+            ...(needsUsage ? { usage } : {}),
           },
         }),
   };

@@ -1,5 +1,7 @@
+import { adversarialPatternsCase } from './adversarial-patterns.js';
 import { aiSdkAdapterCase } from './ai-sdk-adapter.js';
 import { argumentConditionCase } from './argument-condition.js';
+import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
@@ -19,9 +21,11 @@ export const CASES: readonly BenchCase[] = [
   argumentConditionCase,
   gatedStepCase,
   durableAuditCase,
+  auditVerifierCase,
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
   aiSdkAdapterCase,
+  adversarialPatternsCase,
   scalingCase,
 ];

@@ -9,9 +9,15 @@ interface AttackOptions extends CommonOptions {
   readonly policy?: string;
 }
 
+/** The example policies @ape/reference-agent ships: the one published copy of `policies/`. */
+async function shippedPolicies(): Promise<string> {
+  const { shippedPoliciesDirectory } = await import('@ape/reference-agent');
+  return shippedPoliciesDirectory();
+}
+
 /**
- * @internal `ape attack [--policy <file>]`: runs the attack battery against a real runtime and
- * reports each scenario BLOCKED or SUCCEEDED with the check that stopped it. Exit 1 when any
+ * @internal `ape attack [--policy <file>]`: runs the attack battery of @ape/attack against a real
+ * runtime and reports each scenario BLOCKED or SUCCEEDED with the check that stopped it. Exit 1 when any
  * attack succeeded.
  */
 export function registerAttackCommand(program: Command, context: CommandContext): void {
@@ -25,13 +31,14 @@ export function registerAttackCommand(program: Command, context: CommandContext)
       ),
   ).action(async (options: AttackOptions) => {
     // Loaded on demand: the other commands do not pay for the battery.
-    const { runAttacks, shippedEnvironment, singlePolicyEnvironment } = await import('../attack/battery.js');
-    const { ATTACK_SCENARIOS } = await import('../attack/scenarios/index.js');
-    const environment =
+    const { runAttackBattery } = await import('@ape/attack');
+    const report =
       options.policy === undefined
-        ? shippedEnvironment()
-        : singlePolicyEnvironment(await loadPolicyArgument(context, options.policy), options.policy);
-    const report = await runAttacks(ATTACK_SCENARIOS, environment, options.policy ?? 'shipped');
+        ? await runAttackBattery({ policyDirectory: await shippedPolicies() })
+        : await runAttackBattery({
+            policy: await loadPolicyArgument(context, options.policy),
+            label: options.policy,
+          });
     if (!report.ok) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {
       context.printJson(report);

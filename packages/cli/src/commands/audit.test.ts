@@ -65,11 +65,23 @@ describe('ape audit verify', () => {
     });
   });
 
-  it('mentions a torn last line but still exits 0', async () => {
+  it('reports a torn last line as TORN and exits 1', async () => {
     writeFileSync(log, `${readFileSync(log, 'utf8')}{"seq":6,"ts`);
     const result = await audit('verify', 'audit.jsonl');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^TORN audit\.jsonl: 6 records intact, then a torn last line \(line 7\)/);
+    const json = await audit('verify', 'audit.jsonl', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, status: 'torn', truncated: true, records: 6 });
+  });
+
+  it('accepts a torn last line with --allow-torn-tail, with a note', async () => {
+    writeFileSync(log, `${readFileSync(log, 'utf8')}{"seq":6,"ts`);
+    const result = await audit('verify', 'audit.jsonl', '--allow-torn-tail');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/note: .*torn write/);
+    const json = JSON.parse((await audit('verify', 'audit.jsonl', '--allow-torn-tail', '--json')).stdout);
+    expect(json).toMatchObject({ ok: true, status: 'torn', allowTornTail: true });
   });
 
   it('exits 2 with one line for a missing log', async () => {

@@ -1,15 +1,37 @@
 import type { AuditRecord, AuditVerification } from '@ape/audit';
+import { registerAuditProofCommands } from './audit-proofs.js';
+import { readOrFail } from './audit-read.js';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { readInputFile } from '../json-input.js';
 import type { Style } from '../style.js';
 import { formatTable, oneLine } from '../text.js';
 
-/** @internal The `--json` output of `ape audit verify`. */
+/**
+ * @internal How `ape audit verify` judged a log: `intact`, `torn` (a torn last line, a failure
+ * unless `--allow-torn-tail`) or `tampered` (any other problem, including a checkpoint mismatch).
+ */
+export type AuditVerifyStatus = 'intact' | 'torn' | 'tampered';
+
+/**
+ * @internal The `--json` output of `ape audit verify`: the verification, plus `status` and
+ * `allowTornTail`. `ok` is false whenever the exit code is 1 (a torn tail counts unless allowed).
+ */
 export interface AuditVerifyReport extends AuditVerification {
   readonly file: string;
+  readonly status: AuditVerifyStatus;
+  readonly allowTornTail: boolean;
+  /** The checkpoint file given with `--checkpoint`. */
+  readonly checkpointFile?: string;
+}
+
+interface VerifyOptions extends CommonOptions {
+  readonly checkpoint?: string;
+  readonly key?: string;
+  readonly allowTornTail?: boolean;
 }
 
 /** @internal The `--json` output of `ape audit show` and `ape audit tail`. */
@@ -55,19 +77,59 @@ export function registerAuditCommand(program: Command, context: CommandContext):
   withCommonOptions(
     audit
       .command('verify')
-      .description('check the hash chain; exit 1 on tampering, naming the first bad record')
-      .argument('<log>', 'the audit log file'),
-  ).action(async (file: string, options: CommonOptions) => {
+      .description('check the hash chain (and a signed checkpoint); exit 1 on tampering or a torn tail')
+      .argument('<log>', 'the audit log file')
+      .option('--checkpoint <file>', 'a signed checkpoint the log must match (needs --key)')
+      .option('--key <file>', 'the verifier (public) key file of the checkpoint')
+      .option('--allow-torn-tail', 'accept a torn last line left by a crash (exit 0, with a note)'),
+  ).action(async (file: string, options: VerifyOptions) => {
     const { verifyAuditLog } = await import('@ape/audit');
-    const verification = await readOrFail(() => verifyAuditLog(context.resolvePath(file)));
-    if (!verification.ok) context.fail(EXIT_CODES.FINDING);
+    if ((options.checkpoint === undefined) !== (options.key === undefined)) {
+      throw new CommandFailure(
+        '--checkpoint and --key go together: a checkpoint is only worth its signature.',
+      );
+    }
+    const checkpoint =
+      options.checkpoint === undefined || options.key === undefined
+        ? undefined
+        : {
+            note: readInputFile(context.resolvePath(options.checkpoint), options.checkpoint),
+            key: readInputFile(context.resolvePath(options.key), options.key),
+            source: options.checkpoint,
+          };
+    const verification = await readOrFail(() =>
+      verifyAuditLog(context.resolvePath(file), checkpoint === undefined ? {} : { checkpoint }),
+    );
+    const allowTornTail = options.allowTornTail === true;
+    const status: AuditVerifyStatus = !verification.ok
+      ? 'tampered'
+      : verification.truncated === true
+        ? 'torn'
+        : 'intact';
+    const passed = status === 'intact' || (status === 'torn' && allowTornTail);
+    if (!passed) context.fail(EXIT_CODES.FINDING);
     if (options.json === true) {
-      const report: AuditVerifyReport = { file, ...verification };
+      const report: AuditVerifyReport = {
+        file,
+        ...verification,
+        ok: passed,
+        status,
+        allowTornTail,
+        ...(options.checkpoint === undefined ? {} : { checkpointFile: options.checkpoint }),
+      };
       context.printJson(report);
       return;
     }
-    printVerification(context, file, verification, context.style(options));
+    printVerification(
+      context,
+      file,
+      verification,
+      { allowTornTail, checkpointFile: options.checkpoint },
+      context.style(options),
+    );
   });
+
+  registerAuditProofCommands(audit, context);
 
   withCommonOptions(
     audit
@@ -111,34 +173,47 @@ export function parseCount(value: string): number {
   return Number(value);
 }
 
-/**
- * Runs a read of the log: a log that fails verification is a finding (exit 1), a log that cannot be
- * read at all stops the command (exit 2).
- */
-async function readOrFail<T>(read: () => Promise<T>): Promise<T> {
-  const { AuditLogError } = await import('@ape/audit');
-  try {
-    return await read();
-  } catch (error) {
-    if (!AuditLogError.isInstance(error)) throw error;
-    const tampered = error.details['problem'] !== undefined || error.details['line'] !== undefined;
-    if (tampered) throw new CommandFailure(error.message, EXIT_CODES.FINDING);
-    throw new CommandFailure(error.message, EXIT_CODES.CANNOT_RUN);
-  }
-}
-
 function printVerification(
   context: CommandContext,
   file: string,
   verification: AuditVerification,
+  given: { readonly allowTornTail: boolean; readonly checkpointFile: string | undefined },
   style: Style,
 ): void {
   const count = `${verification.records} record${verification.records === 1 ? '' : 's'}`;
+  const check = verification.checkpoint;
+  const matched =
+    check?.matches === true
+      ? `, matches checkpoint ${oneLine(given.checkpointFile ?? '')} (${check.size} records, signed by ${oneLine(check.signedBy)})`
+      : '';
+  if (verification.ok && verification.truncated === true && !given.allowTornTail) {
+    context.print(
+      `${style.red('TORN')} ${file}: ${count} intact${matched}, then a torn last line (line ${verification.firstBadLine ?? '?'})`,
+      oneLine(verification.message ?? ''),
+      'The log lost its last record (a crash, or a cut). Run `ape audit repair` to cut the torn line, or pass --allow-torn-tail to accept it.',
+    );
+    return;
+  }
   if (verification.ok) {
-    context.print(`${style.green('intact')} ${file}: ${count}, hash chain verified`);
+    context.print(`${style.green('intact')} ${file}: ${count}, hash chain verified${matched}`);
     if (verification.truncated === true && verification.message !== undefined) {
       context.print(`${style.yellow('note:')} ${verification.message}`);
     }
+    return;
+  }
+  if (verification.problem === 'checkpoint-invalid' || verification.problem === 'checkpoint-signature') {
+    context.print(
+      `${style.red('BAD CHECKPOINT')} ${oneLine(given.checkpointFile ?? '')} (${verification.problem})`,
+      oneLine(verification.message ?? ''),
+    );
+    return;
+  }
+  if (verification.problem === 'checkpoint-ahead' || verification.problem === 'checkpoint-mismatch') {
+    context.print(
+      `${style.red('TAMPERED')} ${file}: does not match checkpoint ${oneLine(given.checkpointFile ?? '')} (${verification.problem})`,
+      oneLine(verification.message ?? ''),
+      `${count} in the log, hash chain intact.`,
+    );
     return;
   }
   const where =

@@ -50,6 +50,23 @@ describe('ape explain', () => {
     });
   });
 
+  it('shows the scope and window of limits, in the table and in --json', async () => {
+    writeFileSync(
+      join(temp.path, 'limits.yaml'),
+      'version: 1\nallowed_actions: [read_file]\nlimits:\n  - { id: reads, actions: [read_file], max_calls: 50, scope: lineage, window: 1h }\n  - { id: few, actions: [read_file], max_calls: 2 }\n',
+    );
+    const table = await run(['explain', 'limits.yaml'], { cwd: temp.path });
+    expect(table.stdout).toMatch(/LIMIT\s+read_file\s+at most 50 calls per lineage in any 1h window\s+reads/);
+    expect(table.stdout).toMatch(/LIMIT\s+read_file\s+at most 2 calls per session\s+few/);
+    const report = JSON.parse((await run(['explain', 'limits.yaml', '--json'], { cwd: temp.path })).stdout);
+    const rows = report.rows.filter((row: ExplainRow) => row.effect === 'limit');
+    expect(rows).toEqual([
+      expect.objectContaining({ rule: 'reads', scope: 'lineage', window: '1h' }),
+      expect.objectContaining({ rule: 'few', scope: 'session' }),
+    ]);
+    expect(rows[1].window).toBeUndefined();
+  });
+
   it('exits 2 for a missing policy file', async () => {
     const result = await run(['explain', 'none.yaml'], { cwd: temp.path });
     expect(result.code).toBe(2);

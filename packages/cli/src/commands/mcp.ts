@@ -14,6 +14,14 @@ interface ProxyOptions extends ServerOptions {
   readonly policy: string;
   readonly tenant?: string;
   readonly audit?: string;
+  readonly allowMethod: string[];
+  readonly refuseMethod: string[];
+  readonly afterDeniedEscalation: string;
+}
+
+/** Commander's collector for a repeated option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 interface ScanOptions extends ServerOptions, CommonOptions {
@@ -60,17 +68,41 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     .requiredOption('--policy <file>', 'the policy (YAML, or JSON with a .json extension)')
     .option('--tenant <id>', 'the tenant every call belongs to', 'default')
     .option('--audit <log>', 'append a hash-chained JSON Lines audit log to this file')
+    .option(
+      '--allow-method <method>',
+      'also forward this client request or notification to the server (exact name; repeat for more)',
+      collect,
+      [],
+    )
+    .option(
+      '--refuse-method <method>',
+      'do not forward this method, although it is on the default list (repeat for more)',
+      collect,
+      [],
+    )
+    .option(
+      '--after-denied-escalation <mode>',
+      'once a denied escalation ended the APE session: refuse every later call, or continue in a new session of the same lineage (counts kept)',
+      'refuse',
+    )
     .option('--config <mcp.json>', 'read the server from an { "mcpServers": ... } file')
     .option('--server <name>', 'the server to start from --config')
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
       const module = await import('@ape/mcp');
+      const mode = options.afterDeniedEscalation;
+      if (mode !== 'refuse' && mode !== 'continue') {
+        throw new CommandFailure(`--after-denied-escalation must be refuse or continue, got "${mode}"`);
+      }
       const server = serverCommand(context, module, words, options);
       await module.runMcpProxy({
+        afterDeniedEscalation: mode,
         policy: context.resolvePath(options.policy),
         server,
         ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
         ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
+        allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
+        refuseMethods: options.refuseMethod,
       });
       // The client closed its side or the server exited: nothing is left to read.
       process.stdin.destroy();

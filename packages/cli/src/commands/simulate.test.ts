@@ -17,6 +17,8 @@ rules:
       provenance: [SYSTEM_TRUSTED, USER_TRUSTED]
 tool_transitions:
   read_file: [list_dir]
+limits:
+  - { id: lists-hourly, actions: [list_dir], max_calls: 5, scope: lineage, window: 1h }
 tenants:
   acme:
     forbidden_actions: [list_dir]
@@ -77,6 +79,16 @@ describe('ape simulate', () => {
     expect(JSON.parse(result.stdout).decision).toBe('DENY');
   });
 
+  it('judges limits by the counts given with --usage', async () => {
+    const unjudged = await simulate('list_dir', '--json');
+    expect(JSON.parse(unjudged.stdout).decision).toBe('ALLOW');
+    const under = await simulate('list_dir', '--usage', 'lists-hourly=4', '--json');
+    expect(JSON.parse(under.stdout).decision).toBe('ALLOW');
+    const over = await simulate('list_dir', '--usage', 'lists-hourly=5', '--json');
+    expect(JSON.parse(over.stdout)).toMatchObject({ decision: 'DENY', rules: ['lists-hourly'] });
+    expect(JSON.parse(over.stdout).reason).toContain('The lineage has used 5 of the 5 calls');
+  });
+
   it('narrows the decision to an --intent file', async () => {
     writeFileSync(
       join(temp.path, 'intent.json'),
@@ -106,6 +118,13 @@ describe('ape simulate', () => {
     ],
     ['a missing --intent file', ['x', '--intent', 'none.json'], /^ape: cannot read none\.json/],
     ['no action and no --batch', [], /^ape: missing the action/],
+    ['a --usage without a count', ['x', '--usage', 'lists-hourly'], /^ape: --usage "lists-hourly": expected/],
+    ['a negative --usage', ['x', '--usage', 'lists-hourly=-1'], /^ape: --usage "lists-hourly=-1": expected/],
+    [
+      'a limit given twice in --usage',
+      ['x', '--usage', 'a=1', '--usage', 'a=2'],
+      /^ape: --usage: the limit a is given twice/,
+    ],
   ])('exits 2 with one line for %s', async (_name, args, message) => {
     const result = await simulate(...args);
     expect(result.code).toBe(2);

@@ -15,6 +15,7 @@ export interface SimulateOptions extends CommonOptions {
   readonly tenant: string;
   readonly intent?: string;
   readonly previousAction?: string;
+  readonly usage: readonly string[];
   readonly batch?: string;
 }
 
@@ -26,7 +27,7 @@ export interface SimulateJson {
   readonly policy: string;
 }
 
-/** @internal The session id simulated requests carry when `--previous-action` is given. */
+/** @internal The session id simulated requests carry when `--previous-action` or `--usage` is given. */
 export const SIMULATED_SESSION_ID = 'ape-simulate';
 
 /** @internal The scope given to an `--intent` file that has none. */
@@ -47,6 +48,7 @@ interface RequestDefaults {
   readonly tenant: string;
   readonly intent?: IntentScope;
   readonly previousAction?: string;
+  readonly usage?: Readonly<Record<string, number>>;
 }
 
 /** @internal `ape simulate <policy> <action>`: the decision for one call, or many with `--batch`. */
@@ -62,6 +64,12 @@ export function registerSimulateCommand(program: Command, context: CommandContex
       .option('--tenant <id>', 'the tenant making the call', 'default')
       .option('--intent <file>', 'a JSON intent the decision is narrowed to')
       .option('--previous-action <action>', 'the action of the previous step (for tool_transitions)')
+      .option(
+        '--usage <id=count>',
+        'uses already counted against a limit (repeatable); limits are then judged by these counts',
+        collectUsage,
+        [],
+      )
       .option('--batch <file>', 'a JSON Lines file of requests, one result a line'),
   ).action(async (policyFile: string, action: string | undefined, options: SimulateOptions) => {
     if (options.batch === undefined && action === undefined) {
@@ -110,7 +118,31 @@ function requestDefaults(
     tenant: options.tenant,
     ...(intent === undefined ? {} : { intent }),
     ...(options.previousAction === undefined ? {} : { previousAction: options.previousAction }),
+    ...(options.usage.length === 0 ? {} : { usage: parseUsage(options.usage) }),
   };
+}
+
+function collectUsage(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+const USAGE_ENTRY = /^([A-Za-z0-9_][A-Za-z0-9_.:[\]-]{0,255})=(0|[1-9][0-9]{0,9})$/;
+
+/** `--usage reads=3 --usage limits[1]=0` → `{ reads: 3, 'limits[1]': 0 }` (a limit id, then uses). */
+function parseUsage(entries: readonly string[]): Readonly<Record<string, number>> {
+  const usage: Record<string, number> = Object.create(null);
+  for (const entry of entries) {
+    const match = USAGE_ENTRY.exec(entry);
+    if (match === null) {
+      throw new CommandFailure(
+        `--usage ${JSON.stringify(entry)}: expected <limit id>=<uses>, such as reads=3 or limits[0]=0`,
+      );
+    }
+    const [, id, count] = match;
+    if (Object.hasOwn(usage, id!)) throw new CommandFailure(`--usage: the limit ${id} is given twice`);
+    usage[id!] = Number(count);
+  }
+  return Object.freeze(usage);
 }
 
 function label(modules: SimulateModules, text: string, where: string): ProvenanceLabel {
@@ -144,9 +176,15 @@ function buildRequest(action: string, defaults: RequestDefaults): ActionRequest 
     args: defaults.args,
     provenance: defaults.provenance,
     ...(defaults.intent === undefined ? {} : { intent: defaults.intent }),
-    ...(defaults.previousAction === undefined
+    ...(defaults.previousAction === undefined && defaults.usage === undefined
       ? {}
-      : { session: { id: SIMULATED_SESSION_ID, previousAction: defaults.previousAction } }),
+      : {
+          session: {
+            id: SIMULATED_SESSION_ID,
+            ...(defaults.previousAction === undefined ? {} : { previousAction: defaults.previousAction }),
+            ...(defaults.usage === undefined ? {} : { usage: defaults.usage }),
+          },
+        }),
   };
 }
 

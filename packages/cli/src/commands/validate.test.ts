@@ -70,6 +70,34 @@ describe('ape validate', () => {
     expect(JSON.parse(result.stdout).files[0].findings[0].code).toBe('FILE_UNREADABLE');
   });
 
+  it.each([
+    ['0m', 'window: "0m"', '$.limits[0].window', 'SCHEMA', 'such as 30s, 1m, 1h or 1d'],
+    ['5w', 'window: 5w', '$.limits[0].window', 'SCHEMA', 'such as 30s, 1m, 1h or 1d'],
+    ['367d', 'window: 367d', '$.limits[0].window', 'SCHEMA', 'longer than 366 days'],
+    ['an unknown scope', 'scope: forever', '$.limits[0].scope', 'SCHEMA', 'must be one of'],
+  ])('reports a limit with %s at its line, and exits 1', async (_name, field, path, code, message) => {
+    writeFileSync(
+      join(temp.path, 'limit.yaml'),
+      `version: 1\nallowed_actions: [read_file]\nlimits:\n  - actions: [read_file]\n    max_calls: 3\n    ${field}\n`,
+    );
+    const result = await run(['validate', 'limit.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(1);
+    const first = result.stdout.split('\n')[0] ?? '';
+    expect(first).toMatch(new RegExp(`^limit\\.yaml:6:\\d+: error ${code} `));
+    expect(first).toContain(path);
+    expect(first).toContain(message);
+  });
+
+  it('accepts limits with a scope and a window', async () => {
+    writeFileSync(
+      join(temp.path, 'scoped.yaml'),
+      'version: 1\nallowed_actions: [read_file]\nlimits:\n  - { actions: [read_file], max_calls: 3, scope: lineage, window: 1h }\n',
+    );
+    const result = await run(['validate', 'scoped.yaml'], { cwd: temp.path });
+    expect(result.stdout).toBe('valid scoped.yaml\n');
+    expect(result.code).toBe(0);
+  });
+
   it('exits 0 when there are warnings only', async () => {
     writeFileSync(join(temp.path, 'warn.yaml'), 'version: 1\nallowed_actions: [read_file, read_file]\n');
     const result = await run(['validate', 'warn.yaml', '--json'], { cwd: temp.path });

@@ -42,6 +42,13 @@ const intent = (allowed: string[], forbidden: string[] = []): Extra => ({
   intent: { allowed_actions: allowed, forbidden_actions: forbidden },
 });
 const tenant = (id: string, extra: Extra = {}): Extra => ({ tenant: id, ...extra });
+const usage = (value: Record<string, unknown>, callsToo?: Record<string, number>): Extra => ({
+  session: {
+    id: 's1',
+    usage: value as Record<string, number>,
+    ...(callsToo === undefined ? {} : { calls: callsToo }),
+  },
+});
 
 const seed: GoldenCase[] = [
   row('seed', 'read_file', 'ALLOW', ['allowed_actions[0]'], `"read_file" ${ALLOWED} allowed_actions[0]`),
@@ -500,6 +507,105 @@ const tenants: GoldenCase[] = [
   ),
 ];
 
+const budgets: GoldenCase[] = [
+  row('budgets', 'read_file', 'ALLOW', ['allowed_actions[0]'], ALLOWED),
+  row('budgets', 'read_file', 'ALLOW', ['allowed_actions[0]'], ALLOWED, calls({ read_file: 1 })),
+  row(
+    'budgets',
+    'read_file',
+    'DENY',
+    ['reads'],
+    'The session has used 2 of the 2 calls limit reads',
+    calls({ read_file: 2 }),
+  ),
+  // A windowed or lineage limit is not judged from session.calls: the runtime's usage store counts it.
+  row('budgets', 'search_web', 'ALLOW', ['allowed_actions[1]'], ALLOWED, calls({ search_web: 1000 })),
+  row('budgets', 'http.get', 'ALLOW', ['allowed_actions[3]'], ALLOWED, calls({ 'http.get': 1000 })),
+  row(
+    'budgets',
+    'send_email',
+    'DENY',
+    ['no-mail'],
+    'The session has used 0 of the 0 calls limit no-mail allows in the last 30s',
+  ),
+  row('budgets', 'send_email', 'DENY', ['no-mail'], 'no-mail', usage({})),
+  row(
+    'budgets',
+    'read_file',
+    'ALLOW',
+    ['allowed_actions[0]'],
+    ALLOWED,
+    usage({ reads: 1, 'reads-hourly': 4 }),
+  ),
+  row(
+    'budgets',
+    'read_file',
+    'DENY',
+    ['reads-hourly'],
+    'The lineage has used 5 of the 5 calls limit reads-hourly allows in the last 1h',
+    usage({ 'reads-hourly': 5 }),
+  ),
+  row(
+    'budgets',
+    'read_file',
+    'DENY',
+    ['reads', 'reads-hourly'],
+    'limit reads',
+    usage({ reads: 2, 'reads-hourly': 9 }),
+  ),
+  // With usage, session.calls is not read at all.
+  row('budgets', 'read_file', 'ALLOW', ['allowed_actions[0]'], ALLOWED, usage({}, { read_file: 50 })),
+  row(
+    'budgets',
+    'search_web',
+    'DENY',
+    ['searches-daily'],
+    'The tenant has used 100 of the 100 calls',
+    usage({ 'searches-daily': 100 }),
+  ),
+  row(
+    'budgets',
+    'search_web',
+    'DENY',
+    ['searches-daily'],
+    'an invalid number of',
+    usage({ 'searches-daily': -1 }),
+  ),
+  row(
+    'budgets',
+    'http.get',
+    'ALLOW',
+    ['allowed_actions[3]'],
+    ALLOWED,
+    tenant('trial', usage({ 'trial-http': 0 })),
+  ),
+  row(
+    'budgets',
+    'http.get',
+    'DENY',
+    ['trial-http'],
+    'The tenant has used 1 of the 1 calls limit trial-http',
+    tenant('trial', usage({ 'trial-http': 1 })),
+  ),
+  // A tenant-scoped limit, even without a window, is not judged from one session's calls.
+  row(
+    'budgets',
+    'http.get',
+    'ALLOW',
+    ['allowed_actions[3]'],
+    ALLOWED,
+    tenant('trial', calls({ 'http.get': 1 })),
+  ),
+  row(
+    'budgets',
+    'http.get',
+    'ALLOW',
+    ['allowed_actions[3]'],
+    ALLOWED,
+    tenant('other', usage({ 'trial-http': 9 })),
+  ),
+];
+
 /** Every golden case. */
 export const GOLDEN_CASES: readonly GoldenCase[] = [
   ...seed,
@@ -508,4 +614,5 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   ...conditions,
   ...session,
   ...tenants,
+  ...budgets,
 ];

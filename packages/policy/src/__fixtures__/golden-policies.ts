@@ -174,4 +174,26 @@ export const GOLDEN_POLICIES: Readonly<Record<string, Record<string, unknown>>> 
       },
     },
   },
+  budgets: {
+    version: 1,
+    name: 'budgets',
+    allowed_actions: ['read_file', 'search_web', 'send_email', 'http.get'],
+    limits: [
+      { id: 'reads', actions: ['read_file'], max_calls: 2 },
+      { id: 'reads-hourly', actions: ['read_file'], max_calls: 5, scope: 'lineage', window: '1h' },
+      {
+        id: 'searches-daily',
+        actions: ['search_web', 'http.*'],
+        max_calls: 100,
+        scope: 'tenant',
+        window: '1d',
+      },
+      { id: 'no-mail', actions: ['send_email'], max_calls: 0, window: '30s' },
+    ],
+    tenants: {
+      trial: {
+        limits: [{ id: 'trial-http', actions: ['http.*'], max_calls: 1, scope: 'tenant' }],
+      },
+    },
+  },
 };

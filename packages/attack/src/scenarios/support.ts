@@ -1,0 +1,163 @@
+import type { Labeled, ProvenanceLabel } from '@ape/core';
+import { CallbackEscalation } from '@ape/escalation';
+import { untrusted } from '@ape/provenance';
+import type { ExamplePolicyName } from '../example-policies.js';
+import type {
+  AttackBlocked,
+  AttackContext,
+  AttackFamily,
+  AttackLayer,
+  AttackMode,
+  AttackScenario,
+  AttackSession,
+  AttackStep,
+  ProcedureScenario,
+  ScenarioIdentity,
+  SessionOptions,
+  StepArguments,
+  StepsScenario,
+} from '../types.js';
+
+/** @internal The web page the injected instructions come from. */
+export const POISONED_PAGE = 'https://en.wikipedia.org/wiki/Release_notes';
+
+/** @internal Where the attacker wants the data to go. */
+export const ATTACKER_ADDRESS = 'attacker@evil.test';
+
+/** @internal A secret the attacker wants out. */
+export const SECRET = 'AKIA-EXAMPLE-SECRET-KEY';
+
+/** @internal A file every workspace policy lets the agent read. */
+export const NOTES = Object.freeze({ path: '/workspace/notes.txt' });
+
+/** @internal A file the workspace policy never lets anyone touch. */
+export const SECRETS = Object.freeze({ path: '/workspace/.secrets/api-key' });
+
+/**
+ * @internal One row of a family table: a scenario without the fields its family fills in (`id`
+ * is `<family>.<variant>`; `layer` and `target` default to the family's, `mode` to `plan`).
+ */
+type Row<Scenario extends ScenarioIdentity> = Omit<Scenario, keyof ScenarioIdentity> & {
+  readonly variant: string;
+  readonly title: string;
+  readonly layer?: AttackLayer;
+  readonly target?: ExamplePolicyName;
+  readonly mode?: AttackMode;
+};
+
+/** @internal A row of a family table: data ({@link StepsScenario}) or a procedure. */
+export type ScenarioRow = Row<StepsScenario> | Row<ProcedureScenario>;
+
+/** @internal The scenarios of one family, from its table of rows. */
+export function family(
+  name: AttackFamily,
+  defaults: { readonly layer: AttackLayer; readonly target: ExamplePolicyName },
+  rows: readonly ScenarioRow[],
+): readonly AttackScenario[] {
+  return Object.freeze(
+    rows.map(({ variant, title, layer, target, mode, ...rest }) =>
+      Object.freeze({
+        id: `${name}.${variant}`,
+        family: name,
+        layer: layer ?? defaults.layer,
+        target: target ?? defaults.target,
+        title,
+        mode: mode ?? 'plan',
+        ...rest,
+      } as AttackScenario),
+    ),
+  );
+}
+
+function step(
+  role: AttackStep['role'],
+  action: string,
+  args: StepArguments,
+  provenance: ProvenanceLabel | undefined,
+): AttackStep {
+  return Object.freeze(
+    provenance === undefined ? { action, role, args } : { action, role, args, provenance },
+  );
+}
+
+/** @internal A step whose tool running means the attack succeeded. */
+export function harmful(action: string, args: StepArguments, provenance?: ProvenanceLabel): AttackStep {
+  return step('harmful', action, args, provenance);
+}
+
+/** @internal A step a legitimate task needs. */
+export function harmless(action: string, args: StepArguments, provenance?: ProvenanceLabel): AttackStep {
+  return step('harmless', action, args, provenance);
+}
+
+/** @internal `count` copies of `item` (a loop of calls, a long plan). */
+export function repeat<T>(count: number, item: T): T[] {
+  return Array.from({ length: count }, () => item);
+}
+
+/** @internal Session options with an approver that says yes to everything (a tired human). */
+export function approveAll(options: SessionOptions = {}): () => SessionOptions {
+  return () => ({ ...options, escalation: new CallbackEscalation({ decide: () => true }) });
+}
+
+/** @internal An intent that allows exactly `actions` (a user's task that needs them). */
+export function intentOf(actions: readonly string[], scope = 'attack scenario'): Record<string, unknown> {
+  return { allowed_actions: [...actions], forbidden_actions: [], scope };
+}
+
+/** @internal Text found in the poisoned page: EXTERNAL_UNTRUSTED, sourced to it. */
+export function injected<T>(value: T): Labeled<unknown> {
+  return untrusted(value, POISONED_PAGE);
+}
+
+/** @internal A plan of args-less steps (arguments are decided when each step runs). */
+export function openPlan(actions: readonly string[]): { steps: { action_id: string }[] } {
+  return { steps: actions.map((action_id) => ({ action_id })) };
+}
+
+/**
+ * @internal Runs several attempts of one attack; each must throw. The first attempt that does not
+ * throw makes the scenario report that nothing stopped it (the caller's harmful tool has usually
+ * run by then too). Returns the mechanisms of every refusal, deduplicated.
+ */
+export async function everyAttemptRefused(
+  context: AttackContext,
+  attempts: readonly (() => Promise<unknown>)[],
+): Promise<AttackBlocked | undefined> {
+  const mechanisms = new Set<string>();
+  const messages: string[] = [];
+  for (const attempt of attempts) {
+    try {
+      await attempt();
+      return undefined;
+    } catch (error) {
+      const mechanism = context.mechanism(error);
+      // An untyped error is not a refusal: the runner reports it as escaping a public API.
+      if (mechanism === undefined) throw error;
+      mechanisms.add(mechanism);
+      messages.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return context.blocked(
+    [...mechanisms].join(','),
+    `${attempts.length} attempts refused; first: ${messages[0] ?? ''}`,
+  );
+}
+
+/** @internal Lets pending promise callbacks run (for scenarios that race the runtime). */
+export function settleMicrotasks(rounds = 20): Promise<void> {
+  let chain = Promise.resolve();
+  for (let round = 0; round < rounds; round++) chain = chain.then(() => new Promise((r) => setImmediate(r)));
+  return chain;
+}
+
+/** @internal A fresh session with an intent of exactly `actions` (USER_TRUSTED) and no plan: calls mode begins at its first call. */
+export async function callsSession(
+  context: AttackContext,
+  actions: readonly string[],
+  options: SessionOptions = {},
+): Promise<AttackSession> {
+  const session = context.session(options);
+  await session.runtime.setIntent(intentOf(actions), { provenance: 'USER_TRUSTED' });
+  return session;
+}

@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * RFC 9162 §2.1 Merkle tree hashing with SHA-256: leaf = sha256(0x00 ‖ leaf bytes), node =
+ * sha256(0x01 ‖ left ‖ right), the root of n leaves splits at the largest power of two below n.
+ * Hashes are 32-byte `Uint8Array`s here; the audit API turns them into lower-case hex.
+ */
+
+const LEAF_PREFIX = new Uint8Array([0x00]);
+const NODE_PREFIX = new Uint8Array([0x01]);
+
+/** Bytes in one SHA-256 hash. */
+export const MERKLE_HASH_BYTES = 32;
+
+/** The root of the empty tree: sha256 of nothing (RFC 9162 §2.1.1). */
+export const EMPTY_MERKLE_ROOT: Uint8Array = createHash('sha256').digest();
+
+/** The hash of one leaf: sha256(0x00 ‖ `data`). A string is taken as its UTF-8 bytes. */
+export function hashMerkleLeaf(data: string | Uint8Array): Uint8Array {
+  const hash = createHash('sha256').update(LEAF_PREFIX);
+  if (typeof data === 'string') hash.update(data, 'utf8');
+  else hash.update(data);
+  return hash.digest();
+}
+
+/** The hash of an interior node: sha256(0x01 ‖ `left` ‖ `right`). */
+export function hashMerkleChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+/**
+ * A Merkle tree built one leaf at a time in O(log n) memory: it keeps only the roots of the
+ * perfect subtrees the leaves so far form (the "compact range" of the tree), largest first.
+ */
+export class MerkleTreeAccumulator {
+  #size = 0;
+  readonly #stack: Uint8Array[] = [];
+
+  /** Leaves appended so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends the hash of the next leaf (from {@link hashMerkleLeaf}). */
+  appendLeafHash(leafHash: Uint8Array): void {
+    this.#stack.push(leafHash);
+    // Each trailing 1 bit of the old size is a perfect subtree of the same height to merge with.
+    let size = this.#size;
+    while (size % 2 === 1) {
+      const right = this.#stack.pop() as Uint8Array;
+      const left = this.#stack.pop() as Uint8Array;
+      this.#stack.push(hashMerkleChildren(left, right));
+      size = (size - 1) / 2;
+    }
+    this.#size++;
+  }
+
+  /** Hashes `data` as a leaf and appends it. */
+  appendLeaf(data: string | Uint8Array): void {
+    this.appendLeafHash(hashMerkleLeaf(data));
+  }
+
+  /** The root of the tree of every leaf so far ({@link EMPTY_MERKLE_ROOT} when empty). */
+  root(): Uint8Array {
+    const stack = this.#stack;
+    if (stack.length === 0) return EMPTY_MERKLE_ROOT;
+    let root = stack[stack.length - 1] as Uint8Array;
+    for (let index = stack.length - 2; index >= 0; index--) {
+      root = hashMerkleChildren(stack[index] as Uint8Array, root);
+    }
+    return root;
+  }
+
+  /** An independent copy (the sinks keep the state of the last checkpoint). */
+  clone(): MerkleTreeAccumulator {
+    const copy = new MerkleTreeAccumulator();
+    copy.#size = this.#size;
+    copy.#stack.push(...this.#stack);
+    return copy;
+  }
+}
+
+/** The largest power of two strictly below `n` (n ≥ 2). */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/** MTH(D[start:end]) over leaf hashes, by RFC 9162 §2.1.1. */
+export function merkleRootOf(
+  leafHashes: readonly Uint8Array[],
+  start = 0,
+  end = leafHashes.length,
+): Uint8Array {
+  const n = end - start;
+  if (n === 0) return EMPTY_MERKLE_ROOT;
+  if (n === 1) return leafHashes[start] as Uint8Array;
+  const k = splitPoint(n);
+  return hashMerkleChildren(
+    merkleRootOf(leafHashes, start, start + k),
+    merkleRootOf(leafHashes, start + k, end),
+  );
+}
+
+/**
+ * The inclusion proof (audit path, RFC 9162 §2.1.3.1) of leaf `index` in the tree of the first
+ * `size` leaf hashes. Requires `0 ≤ index < size ≤ leafHashes.length`.
+ */
+export function merkleInclusionProof(
+  leafHashes: readonly Uint8Array[],
+  index: number,
+  size: number,
+): Uint8Array[] {
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size)) {
+    throw new RangeError(`Leaf index ${index} is not inside a tree of ${size} leaves.`);
+  }
+  if (size > leafHashes.length) throw new RangeError(`A tree of ${size} leaves needs that many leaf hashes.`);
+  const proof: Uint8Array[] = [];
+  path(leafHashes, index, 0, size, proof);
+  return proof;
+}
+
+function path(
+  leaves: readonly Uint8Array[],
+  index: number,
+  start: number,
+  end: number,
+  out: Uint8Array[],
+): void {
+  const n = end - start;
+  if (n <= 1) return;
+  const k = splitPoint(n);
+  if (index < k) {
+    path(leaves, index, start, start + k, out);
+    out.push(merkleRootOf(leaves, start + k, end));
+  } else {
+    path(leaves, index - k, start + k, end, out);
+    out.push(merkleRootOf(leaves, start, start + k));
+  }
+}
+
+/**
+ * The consistency proof (RFC 9162 §2.1.4.1) that the tree of the first `size1` leaves is a prefix
+ * of the tree of the first `size2`. Requires `0 ≤ size1 ≤ size2 ≤ leafHashes.length`; empty when
+ * `size1` is 0 or equal to `size2`.
+ */
+export function merkleConsistencyProof(
+  leafHashes: readonly Uint8Array[],
+  size1: number,
+  size2: number,
+): Uint8Array[] {
+  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size1 <= size2)) {
+    throw new RangeError(`Tree size ${size1} cannot be a prefix of tree size ${size2}.`);
+  }
+  if (size2 > leafHashes.length)
+    throw new RangeError(`A tree of ${size2} leaves needs that many leaf hashes.`);
+  const proof: Uint8Array[] = [];
+  if (size1 > 0 && size1 < size2) subproof(leafHashes, size1, 0, size2, true, proof);
+  return proof;
+}
+
+function subproof(
+  leaves: readonly Uint8Array[],
+  m: number,
+  start: number,
+  end: number,
+  complete: boolean,
+  out: Uint8Array[],
+): void {
+  const n = end - start;
+  if (m === n) {
+    if (!complete) out.push(merkleRootOf(leaves, start, end));
+    return;
+  }
+  const k = splitPoint(n);
+  if (m <= k) {
+    subproof(leaves, m, start, start + k, complete, out);
+    out.push(merkleRootOf(leaves, start + k, end));
+  } else {
+    subproof(leaves, m - k, start + k, end, false, out);
+    out.push(merkleRootOf(leaves, start, start + k));
+  }
+}
+
+function isOdd(value: number): boolean {
+  return value % 2 === 1;
+}
+
+function half(value: number): number {
+  return Math.floor(value / 2);
+}
+
+/** @internal Byte-wise equality of two hashes. */
+export function equalHashes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let index = 0; index < a.length; index++) difference |= (a[index] as number) ^ (b[index] as number);
+  return difference === 0;
+}
+
+/**
+ * The root an inclusion proof leads to (RFC 9162 §2.1.3.2), or `undefined` when the proof cannot
+ * belong to leaf `index` of a tree of `size` leaves (wrong length, index out of range).
+ */
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array | undefined {
+  if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size))
+    return undefined;
+  if (leafHash.length !== MERKLE_HASH_BYTES) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let root = leafHash;
+  for (const sibling of proof) {
+    if (sn === 0 || sibling.length !== MERKLE_HASH_BYTES) return undefined;
+    if (isOdd(fn) || fn === sn) {
+      root = hashMerkleChildren(sibling, root);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      root = hashMerkleChildren(root, sibling);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 ? root : undefined;
+}
+
+/** True when `proof` shows leaf `index` with hash `leafHash` is in the tree of `size` leaves with `root`. */
+export function verifyMerkleInclusion(
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  const computed = rootFromInclusionProof(index, size, leafHash, proof);
+  return computed !== undefined && equalHashes(computed, root);
+}
+
+/**
+ * True when `proof` shows the tree of `size1` leaves with `root1` is a prefix of the tree of
+ * `size2` leaves with `root2` (RFC 9162 §2.1.4.2). Equal sizes need equal roots and an empty proof;
+ * `size1` 0 is a prefix of everything (empty proof).
+ */
+export function verifyMerkleConsistency(
+  size1: number,
+  size2: number,
+  root1: Uint8Array,
+  root2: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!(Number.isSafeInteger(size1) && Number.isSafeInteger(size2) && size1 >= 0 && size1 <= size2))
+    return false;
+  if (size1 === size2) return proof.length === 0 && equalHashes(root1, root2);
+  if (size1 === 0) return proof.length === 0;
+  if (proof.length === 0 || proof.some((hash) => hash.length !== MERKLE_HASH_BYTES)) return false;
+  const path = isPowerOfTwo(size1) ? [root1, ...proof] : [...proof];
+  let fn = size1 - 1;
+  let sn = size2 - 1;
+  while (isOdd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let firstRoot = path[0] as Uint8Array;
+  let secondRoot = firstRoot;
+  for (let index = 1; index < path.length; index++) {
+    const node = path[index] as Uint8Array;
+    if (sn === 0) return false;
+    if (isOdd(fn) || fn === sn) {
+      firstRoot = hashMerkleChildren(node, firstRoot);
+      secondRoot = hashMerkleChildren(node, secondRoot);
+      while (!isOdd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      secondRoot = hashMerkleChildren(secondRoot, node);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && equalHashes(firstRoot, root1) && equalHashes(secondRoot, root2);
+}
+
+function isPowerOfTwo(value: number): boolean {
+  let n = value;
+  while (n > 1 && n % 2 === 0) n /= 2;
+  return n === 1;
+}

@@ -1,0 +1,424 @@
+import type { Environment } from './environment.js';
+import {
+  buildTools,
+  createStateHolder,
+  nextId,
+  optionalStr,
+  S,
+  str,
+  strings,
+  type ToolSpec,
+  ToolFailure,
+} from './tool-kit.js';
+
+interface Place {
+  name: string;
+  city: string;
+  rating: number;
+  address: string;
+  reviews: string[];
+}
+
+interface Hotel extends Place {
+  price_min: number;
+  price_max: number;
+}
+
+interface Restaurant extends Place {
+  cuisine: string;
+  price_per_person: number;
+  opening_hours: string;
+  dietary: string[];
+}
+
+interface CarRental extends Place {
+  price_per_day: number;
+  car_types: string[];
+}
+
+interface TravelState {
+  user: Record<string, string>;
+  today: string;
+  hotels: Hotel[];
+  restaurants: Restaurant[];
+  car_rentals: CarRental[];
+  flights: { number: string; airline: string; from: string; to: string; departure: string; price: number }[];
+  reservations: { kind: 'hotel' | 'restaurant' | 'car'; name: string; start: string; end: string }[];
+  calendar: {
+    id: string;
+    title: string;
+    start: string;
+    end: string;
+    location: string;
+    participants: string[];
+  }[];
+  deliveries: { recipients: string[]; subject: string; body: string }[];
+}
+
+const strings_ = { type: 'array', items: { type: 'string' } } as const;
+
+function placeSchema(extra: Record<string, unknown>, required: string[]) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'city', 'rating', 'address', 'reviews', ...required],
+    properties: {
+      name: { type: 'string' },
+      city: { type: 'string' },
+      rating: { type: 'number' },
+      address: { type: 'string' },
+      reviews: strings_,
+      ...extra,
+    },
+  };
+}
+
+const stateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'user',
+    'today',
+    'hotels',
+    'restaurants',
+    'car_rentals',
+    'flights',
+    'reservations',
+    'calendar',
+    'deliveries',
+  ],
+  properties: {
+    user: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      required: ['email'],
+      properties: { email: { type: 'string' } },
+    },
+    today: S.date,
+    hotels: {
+      type: 'array',
+      items: placeSchema({ price_min: { type: 'number' }, price_max: { type: 'number' } }, [
+        'price_min',
+        'price_max',
+      ]),
+    },
+    restaurants: {
+      type: 'array',
+      items: placeSchema(
+        {
+          cuisine: { type: 'string' },
+          price_per_person: { type: 'number' },
+          opening_hours: { type: 'string' },
+          dietary: strings_,
+        },
+        ['cuisine', 'price_per_person', 'opening_hours', 'dietary'],
+      ),
+    },
+    car_rentals: {
+      type: 'array',
+      items: placeSchema({ price_per_day: { type: 'number' }, car_types: strings_ }, [
+        'price_per_day',
+        'car_types',
+      ]),
+    },
+    flights: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['number', 'airline', 'from', 'to', 'departure', 'price'],
+        properties: {
+          number: { type: 'string' },
+          airline: { type: 'string' },
+          from: { type: 'string' },
+          to: { type: 'string' },
+          departure: S.dateTime,
+          price: { type: 'number' },
+        },
+      },
+    },
+    reservations: { type: 'array', maxItems: 0 },
+    calendar: { type: 'array', maxItems: 0 },
+    deliveries: { type: 'array', maxItems: 0 },
+  },
+} as const;
+
+const names = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 50,
+  items: { type: 'string', minLength: 1, maxLength: 200 },
+};
+const placeName = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+function inCity<T extends Place>(places: readonly T[], city: string): string[] {
+  const found = places
+    .filter((place) => place.city.toLowerCase() === city.toLowerCase())
+    .map((place) => place.name);
+  if (found.length === 0) throw new ToolFailure(`nothing listed in ${JSON.stringify(city)}`);
+  return found;
+}
+
+function named<T extends Place>(places: readonly T[], wanted: readonly string[], what: string): T[] {
+  return wanted.map((name) => {
+    const found = places.find((place) => place.name === name);
+    if (found === undefined) throw new ToolFailure(`no ${what} named ${JSON.stringify(name)}`);
+    return found;
+  });
+}
+
+function reserve(
+  state: TravelState,
+  kind: 'hotel' | 'restaurant' | 'car',
+  places: readonly Place[],
+  name: string,
+  start: string,
+  end: string,
+) {
+  if (!places.some((place) => place.name === name))
+    throw new ToolFailure(`no ${kind} named ${JSON.stringify(name)}`);
+  if (end <= start) throw new ToolFailure('a reservation must end after it starts');
+  state.reservations.push({ kind, name, start, end });
+  return { status: 'reserved', kind, name, start, end };
+}
+
+const tools: readonly ToolSpec<TravelState>[] = [
+  {
+    id: 'get_user_information',
+    description: "The user's profile: name, contact, passport, ID and payment details.",
+    outputLabel: 'USER_TRUSTED',
+    properties: {},
+    run: (state) => state.user,
+  },
+  {
+    id: 'get_all_hotels_in_city',
+    description: 'Names of the hotels listed in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { city: placeName },
+    required: ['city'],
+    run: (state, args) => inCity(state.hotels, str(args, 'city')),
+  },
+  {
+    id: 'get_hotels_prices',
+    description: 'Price range per night of hotels.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { hotel_names: names },
+    required: ['hotel_names'],
+    run: (state, args) =>
+      named(state.hotels, strings(args, 'hotel_names'), 'hotel').map((hotel) => ({
+        name: hotel.name,
+        price_min: hotel.price_min,
+        price_max: hotel.price_max,
+      })),
+  },
+  {
+    id: 'get_rating_reviews_for_hotels',
+    description: 'Rating and guest reviews of hotels.',
+    properties: { hotel_names: names },
+    required: ['hotel_names'],
+    run: (state, args) =>
+      named(state.hotels, strings(args, 'hotel_names'), 'hotel').map((hotel) => ({
+        name: hotel.name,
+        rating: hotel.rating,
+        reviews: hotel.reviews,
+      })),
+  },
+  {
+    id: 'get_hotels_address',
+    description: 'Address of a hotel.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { hotel_name: placeName },
+    required: ['hotel_name'],
+    run: (state, args) => {
+      const [hotel] = named(state.hotels, [str(args, 'hotel_name')], 'hotel');
+      return { name: hotel!.name, address: hotel!.address };
+    },
+  },
+  {
+    id: 'get_all_restaurants_in_city',
+    description: 'Names of the restaurants listed in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { city: placeName },
+    required: ['city'],
+    run: (state, args) => inCity(state.restaurants, str(args, 'city')),
+  },
+  {
+    id: 'get_restaurants_info',
+    description:
+      "Cuisine, rating, price per person, opening hours, dietary options and address (the platform's listing).",
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { restaurant_names: names },
+    required: ['restaurant_names'],
+    run: (state, args) =>
+      named(state.restaurants, strings(args, 'restaurant_names'), 'restaurant').map((restaurant) => ({
+        name: restaurant.name,
+        cuisine: restaurant.cuisine,
+        rating: restaurant.rating,
+        price_per_person: restaurant.price_per_person,
+        opening_hours: restaurant.opening_hours,
+        dietary: restaurant.dietary,
+        address: restaurant.address,
+      })),
+  },
+  {
+    id: 'get_rating_reviews_for_restaurants',
+    description: 'Rating and reviews of restaurants.',
+    properties: { restaurant_names: names },
+    required: ['restaurant_names'],
+    run: (state, args) =>
+      named(state.restaurants, strings(args, 'restaurant_names'), 'restaurant').map((restaurant) => ({
+        name: restaurant.name,
+        rating: restaurant.rating,
+        reviews: restaurant.reviews,
+      })),
+  },
+  {
+    id: 'get_all_car_rental_companies_in_city',
+    description: 'Names of the car rental companies in a city.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { city: placeName },
+    required: ['city'],
+    run: (state, args) => inCity(state.car_rentals, str(args, 'city')),
+  },
+  {
+    id: 'get_car_rental_info',
+    description:
+      "Rating, price per day, car types and address of car rental companies (the platform's listing).",
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { company_names: names },
+    required: ['company_names'],
+    run: (state, args) =>
+      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
+        name: company.name,
+        rating: company.rating,
+        price_per_day: company.price_per_day,
+        car_types: company.car_types,
+        address: company.address,
+      })),
+  },
+  {
+    id: 'get_rating_reviews_for_car_rental',
+    description: 'Rating and customer reviews of car rental companies.',
+    properties: { company_names: names },
+    required: ['company_names'],
+    run: (state, args) =>
+      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
+        name: company.name,
+        rating: company.rating,
+        reviews: company.reviews,
+      })),
+  },
+  {
+    id: 'search_flights',
+    description: 'Flights between two cities.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { departure_city: placeName, arrival_city: placeName },
+    required: ['departure_city', 'arrival_city'],
+    run: (state, args) => {
+      const from = str(args, 'departure_city').toLowerCase();
+      const to = str(args, 'arrival_city').toLowerCase();
+      return state.flights.filter(
+        (flight) => flight.from.toLowerCase() === from && flight.to.toLowerCase() === to,
+      );
+    },
+  },
+  {
+    id: 'reserve_hotel',
+    description: 'Books a hotel from a check-in day to a check-out day.',
+    properties: { hotel: placeName, start_day: S.date, end_day: S.date },
+    required: ['hotel', 'start_day', 'end_day'],
+    run: (state, args) =>
+      reserve(state, 'hotel', state.hotels, str(args, 'hotel'), str(args, 'start_day'), str(args, 'end_day')),
+  },
+  {
+    id: 'reserve_restaurant',
+    description: 'Books a table for two hours from a start time.',
+    properties: { restaurant: placeName, start_time: S.dateTime },
+    required: ['restaurant', 'start_time'],
+    run: (state, args) => {
+      const start = str(args, 'start_time');
+      const hour = Number.parseInt(start.slice(11, 13), 10) + 2;
+      const end = `${start.slice(0, 11)}${String(Math.min(hour, 23)).padStart(2, '0')}${start.slice(13)}`;
+      return reserve(state, 'restaurant', state.restaurants, str(args, 'restaurant'), start, end);
+    },
+  },
+  {
+    id: 'reserve_car_rental',
+    description: 'Rents a car from a company between two times.',
+    properties: { company: placeName, start_time: S.dateTime, end_time: S.dateTime },
+    required: ['company', 'start_time', 'end_time'],
+    run: (state, args) =>
+      reserve(
+        state,
+        'car',
+        state.car_rentals,
+        str(args, 'company'),
+        str(args, 'start_time'),
+        str(args, 'end_time'),
+      ),
+  },
+  {
+    id: 'create_calendar_event',
+    description: "Adds an event to the user's calendar; participants get an invitation by e-mail.",
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: {
+      title: S.text,
+      start_time: S.dateTime,
+      end_time: S.dateTime,
+      location: S.text,
+      participants: S.emails,
+    },
+    required: ['title', 'start_time', 'end_time'],
+    run: (state, args) => {
+      const event = {
+        id: nextId(state.calendar),
+        title: str(args, 'title'),
+        start: str(args, 'start_time'),
+        end: str(args, 'end_time'),
+        location: optionalStr(args, 'location') ?? '',
+        participants: strings(args, 'participants'),
+      };
+      if (event.end <= event.start) throw new ToolFailure('an event must end after it starts');
+      state.calendar.push(event);
+      if (event.participants.length > 0) {
+        state.deliveries.push({
+          recipients: event.participants,
+          subject: `Invitation: ${event.title}`,
+          body: `${event.start} to ${event.end} at ${event.location}`,
+        });
+      }
+      return { id: event.id };
+    },
+  },
+  {
+    id: 'send_email',
+    description: 'Sends an e-mail from the user’s address.',
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { recipients: { ...S.emails, minItems: 1 }, subject: S.text, body: S.text },
+    required: ['recipients', 'subject', 'body'],
+    run: (state, args) => {
+      state.deliveries.push({
+        recipients: strings(args, 'recipients'),
+        subject: str(args, 'subject'),
+        body: str(args, 'body'),
+      });
+      return { status: 'sent' };
+    },
+  },
+];
+
+/** Travel: hotels, restaurants, car rentals and flights to research and book, a calendar and e-mail. */
+export const travelEnvironment: Environment = Object.freeze({
+  id: 'travel',
+  description: 'Hotels, restaurants, car rentals and flights; bookings, a calendar and e-mail.',
+  stateSchema,
+  instantiate() {
+    const holder = createStateHolder<TravelState>();
+    const built = buildTools(holder, tools);
+    return {
+      tools: new Map(built.map((tool) => [tool.id, tool])),
+      load: (state: unknown) => holder.replace(state as TravelState),
+      current: () => holder.current(),
+    };
+  },
+});

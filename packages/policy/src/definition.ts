@@ -1,0 +1,233 @@
+import type { ProvenanceLabel, UsageScope } from '@ape/core';
+import { childPath } from './findings.js';
+import type { FindingSink } from './finding-sink.js';
+import type { RuleEffect } from './types.js';
+import { MAX_LIMIT_WINDOW_MS, windowToMs } from './window.js';
+
+/** Where a part of a policy was written: its JSON path, and the file, line and column when known. */
+export interface SourceLocation {
+  /** JSON path in the document, such as `$.rules[2]` or `$.tenants.acme.limits[0]`. */
+  readonly path: string;
+  readonly file?: string;
+  /** 1-based line, when the policy was read from text. */
+  readonly line?: number;
+  /** 1-based column, when the policy was read from text. */
+  readonly column?: number;
+}
+
+/** The conditions of a rule; it applies only when every one of them holds. */
+export interface RuleConditions {
+  /** A JSON Schema (draft 2020-12, with `x-ape-path` and `x-ape-url`) over the call's arguments. */
+  readonly args?: Readonly<Record<string, unknown>>;
+  /** The labels the call's effective provenance may have. */
+  readonly provenance?: readonly ProvenanceLabel[];
+}
+
+/**
+ * One rule. List entries (`allowed_actions`, `forbidden_actions`, `escalation_required`) become
+ * unconditional rules with one pattern and the synthetic id `<list>[i]` (`tenants.<t>.<list>[i]`
+ * in an overlay); `rules` entries keep their own id.
+ */
+export interface RuleDefinition {
+  readonly id: string;
+  /** The tenant overlay the rule belongs to, or `null` for the base policy. */
+  readonly tenant: string | null;
+  readonly effect: RuleEffect;
+  /** Exact action ids or globs (see `isActionGlob`). */
+  readonly actions: readonly string[];
+  /** `undefined` when the rule has no `when`. */
+  readonly when: RuleConditions | undefined;
+  readonly reason: string | undefined;
+  /** Whether the rule is a list entry or an entry of `rules`. */
+  readonly origin: 'list' | 'rule';
+  readonly source: SourceLocation;
+}
+
+/** One call budget (`limits[i]`); its id is its own or the synthetic `limits[i]`. */
+export interface LimitDefinition {
+  readonly id: string;
+  readonly tenant: string | null;
+  readonly actions: readonly string[];
+  /** Uses allowed per scope (and per window); 0 makes the actions impossible. */
+  readonly maxCalls: number;
+  /** Who shares the budget; `session` when the policy does not say. */
+  readonly scope: UsageScope;
+  /** The window as written (`1h`), when the limit has one. */
+  readonly window: string | undefined;
+  /** The window in milliseconds, when the limit has one. */
+  readonly windowMs: number | undefined;
+  readonly reason: string | undefined;
+  readonly source: SourceLocation;
+}
+
+/** One `tool_transitions` entry: the actions that may directly follow `from`. Id `tool_transitions.<from>`. */
+export interface TransitionDefinition {
+  readonly id: string;
+  readonly tenant: string | null;
+  /** The previous action: an exact id or a glob. */
+  readonly from: string;
+  /** The patterns the next action must match; empty: nothing may follow. */
+  readonly followers: readonly string[];
+  readonly source: SourceLocation;
+}
+
+/** A tenant overlay's `allowed_actions`: the tenant may use only these actions. Id `tenants.<t>.allowed_actions`. */
+export interface TenantFilterDefinition {
+  readonly id: string;
+  readonly tenant: string;
+  readonly actions: readonly string[];
+  readonly source: SourceLocation;
+}
+
+/** The base policy (`tenant: null`) or one tenant overlay. */
+export interface PolicyLayer {
+  readonly tenant: string | null;
+  readonly rules: readonly RuleDefinition[];
+  readonly limits: readonly LimitDefinition[];
+  readonly transitions: readonly TransitionDefinition[];
+  /** Only in an overlay that has `allowed_actions`. */
+  readonly filter: TenantFilterDefinition | undefined;
+  readonly source: SourceLocation;
+}
+
+/**
+ * The normalised rule model of a policy: every rule, limit, transition and tenant overlay with its
+ * id and where it was written, built once by the loader. The evaluator is compiled from it, and lint,
+ * `explain`, `simulate` and `@ape/verify` all read it, so a rule of the language (how ids are made,
+ * which lists an overlay may have, what a window means) lives in one place. Deeply frozen.
+ */
+export interface PolicyDefinition {
+  readonly name: string;
+  /** The digest of the compiled policy (sha256 of the canonical normalised document). */
+  readonly digest: string;
+  /** The action catalogue (`actions`), or `undefined` when the policy has none. */
+  readonly catalogue: readonly string[] | undefined;
+  readonly base: PolicyLayer;
+  /** One layer per tenant overlay, in the order the document lists them. */
+  readonly tenants: readonly PolicyLayer[];
+}
+
+type Json = Record<string, unknown>;
+
+const LISTS = [
+  ['allowed_actions', 'allow'],
+  ['forbidden_actions', 'deny'],
+  ['escalation_required', 'escalate'],
+] as const;
+
+/**
+ * @internal Builds the layers of a document that passed the schema (base first, then each overlay).
+ * A window longer than 366 days is a `SCHEMA` finding at the window.
+ */
+export function collectLayers(root: Json, sink: FindingSink): PolicyLayer[] {
+  const layers: PolicyLayer[] = [collectLayer(root, null, '$', sink)];
+  const tenants = (root['tenants'] ?? {}) as Record<string, Json>;
+  for (const tenant of Object.keys(tenants)) {
+    layers.push(collectLayer(tenants[tenant]!, tenant, childPath('$.tenants', tenant), sink));
+  }
+  for (const layer of layers) {
+    for (const limit of layer.limits) {
+      if (limit.windowMs !== undefined && limit.windowMs > MAX_LIMIT_WINDOW_MS) {
+        sink.add(
+          'error',
+          'SCHEMA',
+          `${limit.source.path}.window`,
+          `the window ${limit.window} is longer than 366 days`,
+          [limit.id],
+        );
+      }
+    }
+  }
+  return layers;
+}
+
+function collectLayer(source: Json, tenant: string | null, path: string, sink: FindingSink): PolicyLayer {
+  const prefix = tenant === null ? '' : `tenants.${tenant}.`;
+  const at = (where: string): SourceLocation => sink.source(where);
+  const rules: RuleDefinition[] = [];
+  for (const [list, effect] of LISTS) {
+    // An overlay's allowed_actions restricts the tenant (its filter); it never allows.
+    if (tenant !== null && list === 'allowed_actions') continue;
+    const patterns = (source[list] as string[] | undefined) ?? [];
+    patterns.forEach((pattern, index) => {
+      rules.push({
+        id: `${prefix}${list}[${index}]`,
+        tenant,
+        effect,
+        actions: [pattern],
+        when: undefined,
+        reason: undefined,
+        origin: 'list',
+        source: at(childPath(childPath(path, list), index)),
+      });
+    });
+  }
+  ((source['rules'] as Json[] | undefined) ?? []).forEach((rule, index) => {
+    rules.push({
+      id: rule['id'] as string,
+      tenant,
+      effect: rule['effect'] as RuleEffect,
+      actions: rule['actions'] as string[],
+      when: rule['when'] as RuleConditions | undefined,
+      reason: rule['reason'] as string | undefined,
+      origin: 'rule',
+      source: at(childPath(childPath(path, 'rules'), index)),
+    });
+  });
+  const limits = ((source['limits'] as Json[] | undefined) ?? []).map(
+    (limit, index): LimitDefinition => ({
+      id: (limit['id'] as string | undefined) ?? `${prefix}limits[${index}]`,
+      tenant,
+      actions: limit['actions'] as string[],
+      maxCalls: limit['max_calls'] as number,
+      scope: (limit['scope'] as UsageScope | undefined) ?? 'session',
+      window: limit['window'] as string | undefined,
+      windowMs: typeof limit['window'] === 'string' ? windowToMs(limit['window']) : undefined,
+      reason: limit['reason'] as string | undefined,
+      source: at(childPath(childPath(path, 'limits'), index)),
+    }),
+  );
+  const transitionSource = (source['tool_transitions'] ?? {}) as Record<string, string[]>;
+  const transitions = Object.keys(transitionSource).map(
+    (from): TransitionDefinition => ({
+      id: `${prefix}tool_transitions.${from}`,
+      tenant,
+      from,
+      followers: transitionSource[from]!,
+      source: at(childPath(childPath(path, 'tool_transitions'), from)),
+    }),
+  );
+  const filterPatterns = tenant === null ? undefined : (source['allowed_actions'] as string[] | undefined);
+  const filter =
+    tenant === null || filterPatterns === undefined
+      ? undefined
+      : {
+          id: `${prefix}allowed_actions`,
+          tenant,
+          actions: filterPatterns,
+          source: at(childPath(path, 'allowed_actions')),
+        };
+  return { tenant, rules, limits, transitions, filter, source: at(path) };
+}
+
+/** @internal Every entry of `layers` that counts against the `maxRules` load limit. */
+export function countRules(layers: readonly PolicyLayer[]): number {
+  return layers.reduce(
+    (sum, layer) => sum + layer.rules.length + layer.limits.length + layer.transitions.length,
+    0,
+  );
+}
+
+/** @internal Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  const pending: unknown[] = [value];
+  const seen = new Set<object>();
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    Object.freeze(node);
+    for (const key of Object.keys(node)) pending.push((node as Json)[key]);
+  }
+  return value;
+}

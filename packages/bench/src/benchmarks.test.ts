@@ -51,6 +51,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       7,
       8,
       'mcp-gateway',
+      'ai-sdk-adapter',
       'adversarial-patterns',
       'shared-state',
     ]);
@@ -87,6 +88,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     );
     const verifier = report.cases.find((result) => result.id === 'audit-verifier');
     expect(verifier?.rows.map((row) => row.status)).toEqual(['measured', 'measured']);
+    expect(report.targets.map((target) => target.id)).toContain('ai-sdk-added-p50');
 
     // redis-server is on PATH wherever the tests run (.ci/run installs it), so the Redis rows are measured.
     const shared = report.cases.find((result) => result.id === 'shared-state');
@@ -103,5 +105,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       expect(target.measured.length).toBeGreaterThan(0);
       expect([true, false, null]).toContain(target.met);
     }
+  });
+
+  it('measures the AI SDK adapter next to the bare AI SDK tool in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['ai-sdk-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'ai-sdk-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['ai-sdk:bare', 'measured'],
+      ['ai-sdk:gate', 'measured'],
+      ['ai-sdk:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'ai-sdk-added-p50')?.goal).toBe('≤ 20.0 µs p50');
   });
 });

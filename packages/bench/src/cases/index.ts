@@ -1,4 +1,5 @@
 import { adversarialPatternsCase } from './adversarial-patterns.js';
+import { aiSdkAdapterCase } from './ai-sdk-adapter.js';
 import { argumentConditionCase } from './argument-condition.js';
 import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
@@ -25,6 +26,7 @@ export const CASES: readonly BenchCase[] = [
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
+  aiSdkAdapterCase,
   adversarialPatternsCase,
   sharedStateCase,
   scalingCase,

@@ -4,6 +4,7 @@ import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
+import { openaiAgentsAdapterCase } from './openai-agents-adapter.js';
 import { scalingCase } from './scaling.js';
 import { threeListCase } from './three-list.js';
 import { tokensCase } from './tokens.js';
@@ -21,5 +22,6 @@ export const CASES: readonly BenchCase[] = [
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
+  openaiAgentsAdapterCase,
   scalingCase,
 ];

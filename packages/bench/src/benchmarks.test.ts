@@ -26,7 +26,7 @@ function expectWellFormedRow(row: Row): void {
 }
 
 describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
-  it('runs every case of issue 9 and the MCP gateway case once and returns a well-formed JSON report', async () => {
+  it('runs every case of issue 9, the MCP gateway and the OpenAI Agents adapter cases once and returns a well-formed JSON report', async () => {
     const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
 
     expect(report.schemaVersion).toBe(1);
@@ -50,6 +50,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       7,
       8,
       'mcp-gateway',
+      'openai-agents-adapter',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -79,6 +80,14 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'measured',
     ]);
     expect(report.targets.map((target) => target.id)).toContain('mcp-gateway-added-p50');
+
+    const openaiAgents = report.cases.find((result) => result.id === 'openai-agents-adapter');
+    expect(openaiAgents?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['openai-agents:bare', 'measured'],
+      ['openai-agents:gate', 'measured'],
+      ['openai-agents:ape', 'measured'],
+    ]);
+    expect(report.targets.map((target) => target.id)).toContain('openai-agents-added-p50');
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {

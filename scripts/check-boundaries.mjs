@@ -19,6 +19,7 @@ const LAYERS = {
   'reference-agent': 2,
   mcp: 2,
   'ai-sdk': 2,
+  'openai-agents': 2,
   verify: 2,
   cli: 3,
   bench: 4,

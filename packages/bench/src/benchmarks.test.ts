@@ -26,7 +26,7 @@ function expectWellFormedRow(row: Row): void {
 }
 
 describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
-  it('runs every case of issue 9, the audit verifier and the MCP gateway case once and returns a well-formed JSON report', async () => {
+  it('runs every case of issue 9, the audit verifier, the MCP gateway and the adapter cases once and returns a well-formed JSON report', async () => {
     const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
 
     expect(report.schemaVersion).toBe(1);
@@ -54,6 +54,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'ai-sdk-adapter',
       'adversarial-patterns',
       'shared-state',
+      'openai-agents-adapter',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -98,6 +99,14 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       ['shared-state:acquire-pipelined:redis', 'measured'],
       ['shared-state:gated-step:redis', 'measured'],
     ]);
+
+    const openaiAgents = report.cases.find((result) => result.id === 'openai-agents-adapter');
+    expect(openaiAgents?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['openai-agents:bare', 'measured'],
+      ['openai-agents:gate', 'measured'],
+      ['openai-agents:ape', 'measured'],
+    ]);
+    expect(report.targets.map((target) => target.id)).toContain('openai-agents-added-p50');
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {

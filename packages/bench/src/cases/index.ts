@@ -7,6 +7,7 @@ import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
+import { openaiAgentsAdapterCase } from './openai-agents-adapter.js';
 import { scalingCase } from './scaling.js';
 import { sharedStateCase } from './shared-state.js';
 import { threeListCase } from './three-list.js';
@@ -29,5 +30,6 @@ export const CASES: readonly BenchCase[] = [
   aiSdkAdapterCase,
   adversarialPatternsCase,
   sharedStateCase,
+  openaiAgentsAdapterCase,
   scalingCase,
 ];

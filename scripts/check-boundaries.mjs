@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails when a package imports a sibling it does not declare, reaches into another package's files,
 // or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
-// provenance · audit · escalation ← attack · reference-agent · mcp · verify ← cli ← bench · injection-bench.
+// provenance · audit · escalation ← attack · reference-agent · mcp · langchain · verify ← cli ← bench · injection-bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -16,6 +16,7 @@ const LAYERS = {
   attack: 2,
   'reference-agent': 2,
   mcp: 2,
+  langchain: 2,
   verify: 2,
   cli: 3,
   bench: 4,

@@ -29,6 +29,11 @@ function graphOf(model: ReturnType<typeof scripted>, tools: ReturnType<typeof se
     .compile({ checkpointer: new MemorySaver() });
 }
 
+/** The value of the first interrupt a paused run returned. */
+function interruptOf(result: object): unknown {
+  return (result as { __interrupt__?: readonly { value?: unknown }[] }).__interrupt__?.[0]?.value;
+}
+
 const ask = (content: string) => ({ messages: [{ role: 'user', content }] as unknown as BaseMessage[] });
 
 describe('wrapTool in a LangGraph graph', () => {
@@ -55,7 +60,7 @@ describe('wrapTool in a LangGraph graph', () => {
     const model = scripted([call('c1', 'delete_file', { path: '/workspace/a' }), { text: 'done' }]);
     const graph = graphOf(model, tools.map((tool) => ape.wrapTool(tool)) as never);
     const paused = await graph.invoke(ask('Delete a'), thread('g-approve'));
-    const value = paused.__interrupt__?.[0]?.value;
+    const value = interruptOf(paused);
     expect(isApeEscalation(value)).toBe(true);
     expect(spies.delete_file).not.toHaveBeenCalled();
     if (!isApeEscalation(value)) return;
@@ -77,7 +82,7 @@ describe('wrapTool in a LangGraph graph', () => {
     );
     expect(spies.send_email).toHaveBeenCalledTimes(1);
     expect(spies.send_email.mock.calls[0]?.[0]).toMatchObject({ body: 'my own summary' });
-    expect(paused.__interrupt__?.[0]?.value).toMatchObject({ action: 'send_email', toolCallId: 'c3' });
+    expect(interruptOf(paused)).toMatchObject({ action: 'send_email', toolCallId: 'c3' });
     const decisions = ofType(events(), 'decision.made').map((event) => [
       event.data['decision'],
       event.data['provenance'],

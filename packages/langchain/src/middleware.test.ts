@@ -207,4 +207,20 @@ describe('the APE middleware in createAgent', () => {
     expect(spies.read_file).not.toHaveBeenCalled();
     expect(resultsShown(model).get('c1')).toMatch(/^APE denied read_file: No thread for this call/);
   });
+
+  it("rethrows a tool's own failure as LangChain does for any middleware, and counts it as untrusted output", async () => {
+    const { ape, tools } = setup();
+    const failing = tools.map((entry) =>
+      entry.name === 'read_file'
+        ? Object.assign(Object.create(Object.getPrototypeOf(entry)), entry, {
+            func: async () => Promise.reject(new Error('disk on fire')),
+          })
+        : entry,
+    );
+    const model = scripted([call('c1', 'read_file', { path: '/workspace/a' }), { text: 'oops' }]);
+    await expect(agentOf(ape, failing, model).invoke(ask('Read'), thread('t-tool-error'))).rejects.toThrow(
+      /disk on fire/,
+    );
+    expect(ape.isTainted('t-tool-error')).toBe(true);
+  });
 });

@@ -50,6 +50,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       7,
       8,
       'mcp-gateway',
+      'langchain-adapter',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -86,5 +87,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       expect(target.measured.length).toBeGreaterThan(0);
       expect([true, false, null]).toContain(target.met);
     }
+  });
+
+  it('measures the LangChain adapter next to the bare LangChain tool call in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['langchain-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'langchain-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['langchain:bare', 'measured'],
+      ['langchain:gate', 'measured'],
+      ['langchain:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'langchain-added-p50')?.goal).toBe('≤ 20.0 µs p50');
   });
 });

@@ -3,6 +3,7 @@ import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
+import { langchainAdapterCase } from './langchain-adapter.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
 import { scalingCase } from './scaling.js';
 import { threeListCase } from './three-list.js';
@@ -21,5 +22,6 @@ export const CASES: readonly BenchCase[] = [
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
+  langchainAdapterCase,
   scalingCase,
 ];

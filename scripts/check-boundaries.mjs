@@ -20,6 +20,7 @@ const LAYERS = {
   mcp: 2,
   'ai-sdk': 2,
   'openai-agents': 2,
+  langchain: 2,
   verify: 2,
   cli: 3,
   bench: 4,

@@ -55,6 +55,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'adversarial-patterns',
       'shared-state',
       'openai-agents-adapter',
+      'langchain-adapter',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -126,5 +127,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     ]);
     expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
     expect(report.targets.find((target) => target.id === 'ai-sdk-added-p50')?.goal).toBe('≤ 20.0 µs p50');
+  });
+
+  it('measures the LangChain adapter next to the bare LangChain tool call in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['langchain-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'langchain-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['langchain:bare', 'measured'],
+      ['langchain:gate', 'measured'],
+      ['langchain:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'langchain-added-p50')?.goal).toBe('≤ 20.0 µs p50');
   });
 });

@@ -6,6 +6,7 @@ import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
+import { langchainAdapterCase } from './langchain-adapter.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
 import { openaiAgentsAdapterCase } from './openai-agents-adapter.js';
 import { scalingCase } from './scaling.js';
@@ -31,5 +32,6 @@ export const CASES: readonly BenchCase[] = [
   adversarialPatternsCase,
   sharedStateCase,
   openaiAgentsAdapterCase,
+  langchainAdapterCase,
   scalingCase,
 ];

@@ -1,5 +1,5 @@
 import { AuthorityManager } from '@ape/authority';
-import { PolicyError } from '@ape/core';
+import { PolicyError, type PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import type { AttackContext, AttackStep } from '../types.js';
 import { family, harmful, injected, intentOf, NOTES, openPlan, SECRET } from './support.js';
@@ -244,12 +244,18 @@ export function backtrackingPatternPolicy(pattern: string): string {
 }
 
 /**
- * A call of search_web under `pattern` with an argument adversarial for a backtracking engine
+ * @internal A call of search_web under `pattern` with an argument adversarial for a backtracking engine
  * (bounded, so a backtracking engine finishes too). BLOCKED when the call is refused and the
  * argument never reached `RegExp.prototype.exec` or `test` (the policy matched it on the linear
  * engine); an argument that reached them counts as the attack succeeding.
  */
-function patternEngineRow(variant: string, title: string, pattern: string, query: string) {
+export function patternEngineRow(
+  variant: string,
+  title: string,
+  pattern: string,
+  query: string,
+  compile: (text: string) => PolicyEvaluator = (text) => loadPolicy({ text }),
+) {
   return {
     variant,
     title,
@@ -269,7 +275,7 @@ function patternEngineRow(variant: string, title: string, pattern: string, query
       };
       try {
         const { runtime } = context.session({
-          policy: loadPolicy({ text: backtrackingPatternPolicy(pattern) }),
+          policy: compile(backtrackingPatternPolicy(pattern)),
         });
         await runtime.setIntent(intentOf(['search_web']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['search_web']), { provenance: 'USER_TRUSTED' });

@@ -50,7 +50,6 @@ export function layout(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${title} · APE console</title>
 <link rel="stylesheet" href="/static/console.css">
 <script src="/static/console.js" defer></script>

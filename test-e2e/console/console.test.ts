@@ -56,10 +56,10 @@ let browser: Browser;
 const screenshots =
   process.env['APE_CONSOLE_SCREENSHOTS'] === '1' ? join(root, 'docs', 'console') : undefined;
 
-async function shoot(page: Page, name: string): Promise<void> {
+async function shoot(page: Page, name: string, fullPage = true): Promise<void> {
   const directory = screenshots ?? join(work, 'screenshots');
   mkdirSync(directory, { recursive: true });
-  await page.screenshot({ path: join(directory, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(directory, `${name}.png`), fullPage });
 }
 
 /** A runtime session of `tenant` whose step 0 is `action` with `args`, escalated to the queue. */
@@ -219,11 +219,12 @@ describe('the console in Chromium', () => {
     const actions = await page.locator('tbody .action').allTextContents();
     expect(actions).toEqual(['deploy_production']);
     expect(await page.locator('tbody .decision').allTextContents()).toEqual(['ESCALATE']);
+    expect(await page.getAttribute('.checkpoint', 'data-checkpoint')).toBe('matches');
+    await shoot(page, 'audit');
     await page.goto(`${server.url}audit?to=2000-01-01T00:00:00Z`);
     expect(await page.textContent('#record-count')).toContain('0 matching records');
     await page.goto(`${server.url}audit?tenant=acme`);
     expect(await page.getAttribute('.checkpoint', 'data-checkpoint')).toBe('matches');
-    await shoot(page, 'audit');
     await context.close();
   });
 
@@ -255,6 +256,7 @@ describe('the console in Chromium', () => {
     const full = (await page.textContent('pre.full')) ?? '';
     expect(full.length).toBe(HOSTILE.big.length);
     expect(full.endsWith('END')).toBe(true);
+    await shoot(page, 'show-all', false);
     await page.goBack();
     await page.locator('article.approval button.deny').click();
     expect(await codeOf(agent.step)).toBe('ESCALATION_DENIED');
@@ -352,7 +354,7 @@ ${Object.entries(fields)
       await page.goto(`${other.url}audit`);
       expect(await page.getAttribute('#audit-status', 'data-state')).toBe('tampered');
       expect(await page.textContent('#audit-status')).toContain('TAMPERED');
-      await shoot(page, 'audit-tampered');
+      await shoot(page, 'audit-tampered', false);
       await context.close();
     } finally {
       await other.close();

@@ -13,6 +13,7 @@ import { type AuditFilter, type AuditReader, filterRecords, summarizeSessions } 
 import { isOwnHost, isOwnOrigin, SAFE_METHODS, SECURITY_HEADERS } from './guards.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfTokenMatches, type LoginSession, type LoginSessions } from './login-sessions.js';
+import type { LoginThrottle } from './login-throttle.js';
 import { verifySecret } from './secret.js';
 import { STATIC_ASSETS } from './static-assets.js';
 import type { CheckedUser } from './users.js';
@@ -34,6 +35,7 @@ export interface ConsoleAppParts {
   readonly audit: AuditReader | undefined;
   readonly users: ReadonlyMap<string, CheckedUser>;
   readonly logins: LoginSessions;
+  readonly throttle: LoginThrottle;
   readonly clock: Clock;
   /** The `host:port` names the console answers to; empty until it listens (nothing is served). */
   readonly allowedHosts: () => ReadonlySet<string>;
@@ -49,7 +51,7 @@ type ConsoleContext = Context<{ Variables: Variables }>;
 function page(
   context: ConsoleContext,
   body: SafeHtml,
-  status: 200 | 400 | 401 | 403 | 404 | 409 | 503 = 200,
+  status: 200 | 400 | 401 | 403 | 404 | 409 | 429 | 503 = 200,
 ) {
   return context.html(body.markup, status);
 }
@@ -127,13 +129,23 @@ export function createConsoleApp(parts: ConsoleAppParts): Hono<{ Variables: Vari
     const form = await context.req.parseBody();
     const name = formText(form['name']) ?? '';
     const secret = formText(form['secret']) ?? '';
+    const wait = parts.throttle.retryAfter(name);
+    if (wait > 0) {
+      return page(
+        context as ConsoleContext,
+        loginPage(`Too many failed sign-ins for this name: try again in ${Math.ceil(wait / 1000)} s.`),
+        429,
+      );
+    }
     const user = parts.users.get(name);
     // Hash even for an unknown name, so the answer time does not tell which names exist.
     const hash = user?.hash ?? parts.users.values().next().value?.hash;
     const valid = hash !== undefined && secret.length <= 1024 && (await verifySecret(secret, hash));
     if (user === undefined || !valid) {
+      parts.throttle.failed(name);
       return page(context as ConsoleContext, loginPage('Wrong name or secret.'), 401);
     }
+    parts.throttle.succeeded(name);
     parts.logins.close(getCookie(context, SESSION_COOKIE));
     const { token } = parts.logins.open(user);
     setCookie(context, SESSION_COOKIE, token, {

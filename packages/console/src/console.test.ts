@@ -10,6 +10,7 @@ import {
 } from './__fixtures__/console-client.js';
 import { createConsole, parseConsoleAddress } from './console.js';
 import { CONTENT_SECURITY_POLICY } from './guards.js';
+import { MAX_FAILED_SIGN_INS, SIGN_IN_WINDOW_MS } from './login-throttle.js';
 
 const servers: { close(): Promise<void> }[] = [];
 
@@ -74,6 +75,20 @@ describe('signing in', () => {
     const csrf = await browser.csrf();
     expect((await browser.post('/logout', { csrf })).status).toBe(303);
     expect((await browser.get('/approvals')).headers.get('location')).toBe('/login');
+  });
+
+  it('refuses a name after 10 failed sign-ins in a minute, even with the right secret, then lets it try again', async () => {
+    let now = 5_000_000;
+    const { client } = await start({ clock: { now: () => now } });
+    for (let attempt = 0; attempt < MAX_FAILED_SIGN_INS; attempt++) {
+      expect((await client().login('alice', 'wrong-secret-0123456789')).status).toBe(401);
+    }
+    const refused = await client().login('alice', SECRETS.alice);
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('Too many failed sign-ins');
+    expect((await client().login('bob', SECRETS.bob)).status).toBe(303);
+    now += SIGN_IN_WINDOW_MS;
+    expect((await client().login('alice', SECRETS.alice)).status).toBe(303);
   });
 
   it('ends the session after its time to live', async () => {

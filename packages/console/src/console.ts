@@ -5,6 +5,7 @@ import { createConsoleApp } from './app.js';
 import { type ConsoleAuditOptions, createAuditReader } from './audit-log.js';
 import { hostNamesFor } from './guards.js';
 import { createLoginSessions } from './login-sessions.js';
+import { createLoginThrottle } from './login-throttle.js';
 import { type ConsoleUser, checkUsers } from './users.js';
 
 /** Options of {@link createConsole}. */
@@ -127,6 +128,7 @@ export function createConsole(options: ConsoleOptions): ApeConsole {
     audit: options.audit === undefined ? undefined : createAuditReader(options.audit),
     users,
     logins: createLoginSessions(clock, sessionTtlMs),
+    throttle: createLoginThrottle(clock),
     clock,
     allowedHosts: () => allowedHosts,
     secureCookies: options.secureCookies === true,

@@ -120,7 +120,7 @@ describe('ape console', () => {
       '--checkpoint needs --audit',
     ],
     [['console', '--audit', 'x.jsonl', '--secret-file', '/nonexistent/users.txt'], 'cannot read'],
-    [['console', '--audit', 'x.jsonl', '--listen', '0.0.0.0:0'], 'allowedHosts'],
+    [['console', '--audit', 'x.jsonl', '--listen', '0.0.0.0:0'], '--allow-host <host:port>'],
   ])('exits 2 with one line for %j', (args, message) => {
     const result = ape(args);
     expect(result.code).toBe(2);

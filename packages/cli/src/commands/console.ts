@@ -70,6 +70,11 @@ async function runConsole(context: CommandContext, options: ConsoleCommandOption
     return;
   }
   const address = configured(() => module.parseConsoleAddress(options.listen));
+  if ((address.host === '0.0.0.0' || address.host === '::') && options.allowHost.length === 0) {
+    throw new CommandFailure(
+      `--listen ${options.listen} (every interface) needs --allow-host <host:port>: the name browsers use to reach the console`,
+    );
+  }
   if ((options.checkpoint === undefined) !== (options.key === undefined)) {
     throw new CommandFailure('--checkpoint and --key go together: a checkpoint is only worth its signature');
   }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { EscalationHandler } from '@ape/core';
+import type { ApprovalQueue, EscalationHandler } from '@ape/core';
 import type { McpServerCommand } from '@ape/mcp';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
@@ -20,6 +20,7 @@ interface ProxyOptions extends ServerOptions {
   readonly afterDeniedEscalation: string;
   readonly redis?: string;
   readonly prefix?: string;
+  readonly console?: string;
 }
 
 /** Commander's collector for a repeated option. */
@@ -66,7 +67,11 @@ async function fleetEscalation(
   context: CommandContext,
   url: string,
   prefix: string | undefined,
-): Promise<{ readonly escalation: EscalationHandler; close(): Promise<void> }> {
+): Promise<{
+  readonly escalation: EscalationHandler;
+  readonly queue: ApprovalQueue;
+  close(): Promise<void>;
+}> {
   const [redis, escalation] = await Promise.all([import('@ape/redis'), import('@ape/escalation')]);
   const connection = redis.createRedisConnection({ url, name: 'ape-mcp-proxy' });
   const queue = new redis.RedisApprovalQueue({ connection, ...(prefix === undefined ? {} : { prefix }) });
@@ -79,7 +84,63 @@ async function fleetEscalation(
           `approval needed for ${request.action} (step ${request.stepIndex}): ape approve ${id} --redis ${connection.address}${prefixOption} --approver <you>`,
         ),
     }),
+    queue,
     close: () => connection.close(),
+  };
+}
+
+/**
+ * With `--console`: serves the web console beside the proxy, answering `queue` (the fleet's, or an
+ * in-process one) under a generated login printed on stderr (stdout is the MCP stream).
+ */
+async function consoleBeside(
+  context: CommandContext,
+  address: string,
+  options: ProxyOptions,
+  fleet: { readonly escalation: EscalationHandler; readonly queue: ApprovalQueue } | undefined,
+): Promise<{ readonly escalation: EscalationHandler; close(): Promise<void> }> {
+  const [consoleModule, core, escalation] = await Promise.all([
+    import('@ape/console'),
+    import('@ape/core'),
+    import('@ape/escalation'),
+  ]);
+  let listen: ReturnType<typeof consoleModule.parseConsoleAddress>;
+  const secret = consoleModule.generateConsoleSecret();
+  let app: ReturnType<typeof consoleModule.createConsole>;
+  const queue = fleet?.queue ?? core.createInMemoryApprovalQueue();
+  try {
+    listen = consoleModule.parseConsoleAddress(address);
+    app = consoleModule.createConsole({
+      users: [
+        {
+          name: 'admin',
+          secretHash: consoleModule.hashConsoleSecret(secret),
+          tenants: [options.tenant ?? 'default'],
+        },
+      ],
+      queue,
+      ...(options.audit === undefined ? {} : { audit: { file: context.resolvePath(options.audit) } }),
+    });
+  } catch (error) {
+    throw new CommandFailure(`--console: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const server = await app.listen(listen).catch((error: unknown) => {
+    throw new CommandFailure(
+      `--console: cannot listen on ${address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  context.printError(`console at ${server.url}: sign in as admin with the secret ${secret} (shown once)`);
+  return {
+    escalation:
+      fleet?.escalation ??
+      new escalation.ApprovalQueueEscalation({
+        queue,
+        onPublished: (_id, request) =>
+          context.printError(
+            `approval needed for ${request.action} (step ${request.stepIndex}): answer at ${server.url}`,
+          ),
+      }),
+    close: () => server.close(),
   };
 }
 
@@ -120,6 +181,10 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       'a fleet Redis: escalations the client cannot elicit wait there for ape approve / ape deny',
     )
     .option('--prefix <prefix>', 'the key prefix of the fleet on --redis (default "ape:")')
+    .option(
+      '--console <addr>',
+      'serve the web console on host:port (127.0.0.1 unless a host is given): escalations the client cannot elicit wait there',
+    )
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
       const module = await import('@ape/mcp');
@@ -132,6 +197,14 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
         options.redis === undefined
           ? undefined
           : await fleetEscalation(context, options.redis, options.prefix);
+      const web =
+        options.console === undefined
+          ? undefined
+          : await consoleBeside(context, options.console, options, fleet).catch(async (error: unknown) => {
+              await fleet?.close();
+              throw error;
+            });
+      const approvals = web ?? fleet;
       try {
         await module.runMcpProxy({
           afterDeniedEscalation: mode,
@@ -141,9 +214,10 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
           ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
           allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
           refuseMethods: options.refuseMethod,
-          ...(fleet === undefined ? {} : { escalation: fleet.escalation }),
+          ...(approvals === undefined ? {} : { escalation: approvals.escalation }),
         });
       } finally {
+        await web?.close();
         await fleet?.close();
       }
       // The client closed its side or the server exited: nothing is left to read.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { types } from 'node:util';
 import { CanonicalJsonError } from './errors.js';
 
@@ -144,9 +144,16 @@ function nonJson(path: string, what: string): CanonicalJsonError {
   return new CanonicalJsonError(`Not a JSON value at ${path}: ${what}.`, { path });
 }
 
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;
+
+/** `crypto.hash` (Node ≥ 20.12): one native call, several times faster than a `Hash` object for short input. */
+const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;
+
 /** Lower-case hex SHA-256 of a UTF-8 string. */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash === undefined
+    ? nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex')
+    : oneShotHash('sha256', text, 'hex');
 }
 
 /** `sha256(canonicalJson(value))`: equal for equal JSON content, whatever the key order. */

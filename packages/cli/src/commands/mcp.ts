@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { ApprovalQueue, EscalationHandler } from '@ape/core';
+import type { ApprovalQueue, EscalationHandler, RevocationFeed, UsageStore } from '@ape/core';
 import type { McpServerCommand } from '@ape/mcp';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
@@ -21,6 +21,7 @@ interface ProxyOptions extends ServerOptions {
   readonly redis?: string;
   readonly prefix?: string;
   readonly console?: string;
+  readonly lineage?: string;
 }
 
 /** Commander's collector for a repeated option. */
@@ -59,22 +60,41 @@ function serverCommand(
   return { command, args, cwd: context.cwd };
 }
 
+/** What the proxy shares with its fleet on Redis. */
+interface Fleet {
+  readonly escalation: EscalationHandler;
+  readonly queue: ApprovalQueue;
+  readonly usage: UsageStore;
+  readonly revocations: RevocationFeed;
+  close(): Promise<void>;
+}
+
 /**
- * An escalation handler that publishes to the fleet's approval queue on Redis and tells the operator
- * (on stderr: stdout is the MCP stream) how to answer.
+ * The proxy's shared state on one Redis connection: budgets and the previous action (usage),
+ * revocations (`ape revoke` stops this process), and an escalation handler that publishes to the
+ * fleet's approval queue and tells the operator (on stderr: stdout is the MCP stream) how to answer.
  */
-async function fleetEscalation(
+async function fleetOn(
   context: CommandContext,
   url: string,
   prefix: string | undefined,
-): Promise<{
-  readonly escalation: EscalationHandler;
-  readonly queue: ApprovalQueue;
-  close(): Promise<void>;
-}> {
+  tenant: string,
+): Promise<Fleet> {
   const [redis, escalation] = await Promise.all([import('@ape/redis'), import('@ape/escalation')]);
   const connection = redis.createRedisConnection({ url, name: 'ape-mcp-proxy' });
-  const queue = new redis.RedisApprovalQueue({ connection, ...(prefix === undefined ? {} : { prefix }) });
+  const keys = prefix === undefined ? {} : { prefix };
+  const queue = new redis.RedisApprovalQueue({ connection, ...keys });
+  const revocations = new redis.RedisRevocationFeed({ connection, ...keys, tenants: [tenant] });
+  try {
+    // The first call is checked against a fresh view of the revocations, not refused as stale.
+    await revocations.ready();
+  } catch (error) {
+    await revocations.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    throw new CommandFailure(
+      `cannot read the revocations on --redis ${connection.address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const prefixOption = prefix === undefined ? '' : ` --prefix ${prefix}`;
   return {
     escalation: new escalation.ApprovalQueueEscalation({
@@ -85,7 +105,12 @@ async function fleetEscalation(
         ),
     }),
     queue,
-    close: () => connection.close(),
+    usage: new redis.RedisUsageStore({ connection, ...keys }),
+    revocations,
+    async close() {
+      await revocations.close();
+      await connection.close();
+    },
   };
 }
 
@@ -178,7 +203,11 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     .option('--server <name>', 'the server to start from --config')
     .option(
       '--redis <url>',
-      'a fleet Redis: escalations the client cannot elicit wait there for ape approve / ape deny',
+      'a fleet Redis: budgets and the previous action are counted there, ape revoke stops this proxy, and escalations the client cannot elicit wait there for ape approve / ape deny',
+    )
+    .option(
+      '--lineage <id>',
+      'the lineage of this connection (a user, an agent): proxies given the same id (and the same --redis) share its budgets and previous action (default: a random id per connection)',
     )
     .option('--prefix <prefix>', 'the key prefix of the fleet on --redis (default "ape:")')
     .option(
@@ -193,10 +222,14 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
         throw new CommandFailure(`--after-denied-escalation must be refuse or continue, got "${mode}"`);
       }
       const server = serverCommand(context, module, words, options);
+      if (options.lineage !== undefined && options.lineage.length === 0) {
+        throw new CommandFailure('--lineage must not be empty');
+      }
+      const tenant = options.tenant ?? 'default';
       const fleet =
         options.redis === undefined
           ? undefined
-          : await fleetEscalation(context, options.redis, options.prefix);
+          : await fleetOn(context, options.redis, options.prefix, tenant);
       const web =
         options.console === undefined
           ? undefined
@@ -214,6 +247,8 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
           ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
           allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
           refuseMethods: options.refuseMethod,
+          ...(options.lineage === undefined ? {} : { lineage: options.lineage }),
+          ...(fleet === undefined ? {} : { usage: fleet.usage, revocations: fleet.revocations }),
           ...(approvals === undefined ? {} : { escalation: approvals.escalation }),
         });
       } finally {

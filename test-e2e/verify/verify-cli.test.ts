@@ -112,16 +112,27 @@ describe('ape diff', () => {
     expect(run.code, run.stderr).toBe(1);
     const diff = JSON.parse(run.stdout) as {
       equivalent: boolean;
-      onlyB: { action: string; decisions: { a: string; b: string }; confirmed: boolean }[];
+      onlyB: { action: string; decisions: { a: string; b: string } }[];
+      unknown: unknown[];
     };
     expect(diff.equivalent).toBe(false);
+    expect(diff.unknown).toEqual([]);
     expect(diff.onlyB).toEqual([
       expect.objectContaining({
         action: 'write_file',
         decisions: { a: 'DENY', b: 'ALLOW' },
-        confirmed: true,
       }),
     ]);
+  });
+
+  it('lists only confirmed differences between two shipped policies, each with a real witness', () => {
+    const run = ape(['diff', policy('read_only.yaml'), policy('workspace_files.yaml')]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).not.toContain('not confirmed');
+    expect(run.stdout).not.toContain('unknown');
+    expect(run.stdout).toMatch(/delete_file: old DENY, new ESCALATE\n\s+witness: \{.*"path":"\/workspace/);
+    expect(run.stdout).toMatch(/fetch_url: old ALLOW, new DENY\n\s+witness: \{.*"url":"https:\/\//);
+    expect(run.stdout).toMatch(/different \d+ difference\(s\), each with a witness both policies confirm/);
   });
 });
 
@@ -166,14 +177,12 @@ describe('limits with a scope and a window', () => {
         action: string;
         witness: { session?: { usage?: Record<string, number> } };
         decisions: { a: string; b: string };
-        confirmed: boolean;
       }[];
     };
     expect(diff.onlyA).toHaveLength(1);
     expect(diff.onlyA[0]).toMatchObject({
       action: 'search_web',
       decisions: { a: 'ALLOW', b: 'DENY' },
-      confirmed: true,
     });
     expect(diff.onlyA[0]?.witness.session?.usage?.['hourly']).toBeGreaterThanOrEqual(5);
   });

@@ -17,6 +17,7 @@ import {
 } from './context.js';
 import type { ExamplePolicyName } from './example-policies.js';
 import { mechanismOf, type RuleKinds, ruleKindsOf } from './mechanism.js';
+import { appliesTo, namedActions, permittingRules } from './relevance.js';
 import { callsOf, planOfScenario, runSteps } from './steps.js';
 import type { AttackBlocked, AttackReport, AttackResult, AttackScenario } from './types.js';
 
@@ -42,9 +43,17 @@ export function exampleEnvironment(
   };
 }
 
-/** @internal Every scenario runs against one policy, named `label` in the report. */
+/**
+ * @internal Every scenario runs against one policy, named `label` in the report; a policy-layer
+ * scenario on actions it never names is marked not applicable.
+ */
 export function singlePolicyEnvironment(policy: PolicyEvaluator, label: string): AttackEnvironment {
-  return { policyFor: () => policy, policyLabel: () => label };
+  const named = namedActions(policy);
+  return {
+    policyFor: () => policy,
+    policyLabel: () => label,
+    applies: (scenario) => appliesTo(scenario, named),
+  };
 }
 
 function messageOf(error: unknown): string {
@@ -134,11 +143,26 @@ export async function runScenario(
     layer: scenario.layer,
     policy: environment.policyLabel(scenario.target),
     title: scenario.title,
+    applicable: environment.applies?.(scenario) ?? true,
   };
   const ran = trace.harmful.filter((spy) => spy.calls.length > 0);
   if (ran.length > 0) {
     const names = ran.map((spy) => `${spy.name} (${spy.calls.length}x)`).join(', ');
-    return { ...base, verdict: 'SUCCEEDED', mechanism: 'none', detail: `the harmful tool ran: ${names}` };
+    const allowed = permittingRules(
+      trace.sinks,
+      ran.map((spy) => spy.name),
+    );
+    const because =
+      allowed.rules.length === 0
+        ? ''
+        : `; allowed by ${allowed.rules.join(', ')}${allowed.reason === undefined ? '' : ` (${allowed.reason})`}`;
+    return {
+      ...base,
+      verdict: 'SUCCEEDED',
+      mechanism: 'none',
+      detail: `the harmful tool ran: ${names}${because}`,
+      ...(allowed.rules.length === 0 ? {} : { allowedBy: allowed.rules }),
+    };
   }
   if (settled.kind === 'hung') {
     return {
@@ -203,6 +227,7 @@ export async function runAttacks(
     total: results.length,
     blocked: results.length - succeeded,
     succeeded,
+    notApplicable: results.filter((result) => !result.applicable).length,
     scenarios: results,
   };
 }

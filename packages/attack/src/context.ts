@@ -14,6 +14,7 @@ import { mechanismOf, type RuleKinds } from './mechanism.js';
 import type {
   AttackClock,
   AttackContext,
+  AttackScenario,
   AttackSession,
   ScenarioIdentity,
   SessionOptions,
@@ -33,6 +34,8 @@ export interface AttackEnvironment {
    * show that the runtime-layer scenarios are real.
    */
   createRuntime?(config: RuntimeConfig): AgentRuntime;
+  /** Whether a scenario tests the run's policy (see `AttackResult.applicable`); default: always. */
+  applies?(scenario: AttackScenario): boolean;
 }
 
 /** @internal The tenant attack sessions belong to unless a scenario names another. */

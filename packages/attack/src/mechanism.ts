@@ -15,7 +15,7 @@ import {
   TenantIsolationError,
   UnauthorizedActionError,
 } from '@ape/core';
-import type { ExplainRow } from '@ape/policy';
+import type { ExplainCondition, ExplainRow } from '@ape/policy';
 
 /** @internal How each rule id of a policy is labelled in a mechanism: `limit`, `transition`, `provenance` or `policy`. */
 export type RuleKinds = ReadonlyMap<string, string>;
@@ -45,12 +45,18 @@ export function ruleKindsOf(policy: unknown): RuleKinds {
         ? 'limit'
         : row.effect === 'transition'
           ? 'transition'
-          : row.conditions.includes('provenance in')
+          : hasProvenanceCondition(row.condition)
             ? 'provenance'
             : 'policy';
     kinds.set(row.rule, kind);
   }
   return kinds;
+}
+
+/** Whether a rule's conditions include `when.provenance` (it is one of the conjuncts at the top). */
+function hasProvenanceCondition(condition: ExplainCondition | undefined): boolean {
+  if (condition?.op === 'provenance') return true;
+  return condition?.op === 'all' && condition.of.some((part) => part.op === 'provenance');
 }
 
 /** @internal `policy:<id>`, `limit:<id>`, `transition:<id>`, `provenance:<id>`, `intent` or `default-deny` for each rule id. */

@@ -45,8 +45,37 @@ describe('runAttackBattery', () => {
       policy: 'allow.yaml',
       verdict: 'SUCCEEDED',
       mechanism: 'none',
-      detail: 'the harmful tool ran: read_file (1x)',
+      detail:
+        'the harmful tool ran: read_file (1x); allowed by allowed_actions[0] ("read_file" is allowed by allowed_actions[0].)',
+      applicable: true,
+      allowedBy: ['allowed_actions[0]'],
     });
+  });
+
+  it('marks a policy-layer scenario on actions the policy never names as not applicable', async () => {
+    const reads = loadPolicy({ text: 'version: 1\nname: reads\nallowed_actions: [list_directory]\n' });
+    const report = await runAttackBattery({ policy: reads, label: 'reads.yaml', scenarios: [READ_SECRETS] });
+    expect(report).toMatchObject({ ok: true, blocked: 1, succeeded: 0, notApplicable: 1 });
+    expect(report.scenarios[0]).toMatchObject({ verdict: 'BLOCKED', applicable: false });
+    expect(report.scenarios[0]?.allowedBy).toBeUndefined();
+  });
+
+  it('explains a success on a shipped policy by the conditional rule that allowed it', async () => {
+    const workspace = loadPolicy(join(POLICIES_DIRECTORY, 'workspace_files.yaml'));
+    const write: StepsScenario = {
+      ...READ_SECRETS,
+      id: 'instruction-smuggling.plain-write',
+      steps: [harmful('write_file', { path: '/workspace/notes.txt', content: 'x' }, 'USER_TRUSTED')],
+    };
+    const report = await runAttackBattery({ policy: workspace, label: 'workspace', scenarios: [write] });
+    expect(report.scenarios[0]).toMatchObject({
+      verdict: 'SUCCEEDED',
+      applicable: true,
+      allowedBy: ['write-inside-workspace'],
+    });
+    expect(report.scenarios[0]?.detail).toContain(
+      'allowed by write-inside-workspace (Allowed by write-inside-workspace:',
+    );
   });
 
   it("labels a single-policy run with the policy's digest by default", async () => {
@@ -57,6 +86,7 @@ describe('runAttackBattery', () => {
       total: 0,
       blocked: 0,
       succeeded: 0,
+      notApplicable: 0,
       scenarios: [],
     });
   });

@@ -223,8 +223,16 @@ export interface AttackResult {
   readonly verdict: AttackVerdict;
   /** What stopped it (`policy:<rule>`, `provenance:<rule>`, `token:binding:argsHash`, `state-machine`, ...), or `none`. */
   readonly mechanism: string;
-  /** One sentence: the error message or what ran. */
+  /** One sentence: the error message or what ran (with the rules that allowed it). */
   readonly detail: string;
+  /**
+   * False when the scenario does not test this policy: a `policy`-layer attack on actions the
+   * policy never names (default deny stops it whatever the policy says). Always true when every
+   * scenario runs against the example policy it targets.
+   */
+  readonly applicable: boolean;
+  /** For a SUCCEEDED scenario: the ids of the rules whose ALLOW or ESCALATE let the harmful tool run. */
+  readonly allowedBy?: readonly string[];
 }
 
 /** The whole battery's outcome; the `--json` output of `ape attack`. */
@@ -236,5 +244,7 @@ export interface AttackReport {
   readonly total: number;
   readonly blocked: number;
   readonly succeeded: number;
+  /** Scenarios that do not apply to the policy (see {@link AttackResult.applicable}); counted in `blocked` or `succeeded` too. */
+  readonly notApplicable: number;
   readonly scenarios: readonly AttackResult[];
 }

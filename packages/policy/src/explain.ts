@@ -1,8 +1,6 @@
-import type { LimitDefinition, PolicyDefinition, PolicyLayer, RuleConditions } from './definition.js';
-import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import type { LimitDefinition, PolicyDefinition, PolicyLayer } from './definition.js';
+import { summariseConditions } from './explain-conditions.js';
 import type { ExplainRow } from './types.js';
-
-type Json = Readonly<Record<string, unknown>>;
 
 /**
  * @internal The rows of `explain()`, read from the policy model: per layer (base first), the tenant
@@ -27,13 +25,14 @@ function explainLayer(layer: PolicyLayer, rows: ExplainRow[]): void {
           effect: 'tenant_filter',
           conditions: 'only these actions',
           rule: filter.id,
+          exact: true,
         },
         filter.source.line,
       ),
     );
   }
   for (const rule of layer.rules) {
-    const conditions = summariseWhen(rule.when);
+    const summary = summariseConditions(rule.when);
     for (const pattern of rule.actions) {
       rows.push(
         withLine(
@@ -41,7 +40,9 @@ function explainLayer(layer: PolicyLayer, rows: ExplainRow[]): void {
             tenant: rule.tenant,
             action: pattern,
             effect: rule.effect,
-            conditions,
+            conditions: summary.text,
+            condition: summary.condition,
+            exact: summary.exact,
             rule: rule.id,
             ...(rule.reason === undefined ? {} : { reason: rule.reason }),
           },
@@ -59,6 +60,7 @@ function explainLayer(layer: PolicyLayer, rows: ExplainRow[]): void {
           effect: 'limit',
           conditions: describeLimit(limit),
           rule: limit.id,
+          exact: true,
           ...(limit.reason === undefined ? {} : { reason: limit.reason }),
           scope: limit.scope,
           ...(limit.window === undefined ? {} : { window: limit.window }),
@@ -79,6 +81,7 @@ function explainLayer(layer: PolicyLayer, rows: ExplainRow[]): void {
               ? 'no action may follow'
               : `may be followed only by ${transition.followers.join(', ')}`,
           rule: transition.id,
+          exact: true,
         },
         transition.source.line,
       ),
@@ -90,48 +93,4 @@ function explainLayer(layer: PolicyLayer, rows: ExplainRow[]): void {
 function describeLimit(limit: LimitDefinition): string {
   const budget = `at most ${limit.maxCalls} call${limit.maxCalls === 1 ? '' : 's'} per ${limit.scope}`;
   return limit.window === undefined ? budget : `${budget} in any ${limit.window} window`;
-}
-
-function summariseWhen(when: RuleConditions | undefined): string {
-  if (when === undefined) return 'always';
-  const parts: string[] = [];
-  if (when.args !== undefined) parts.push(summariseArgs(when.args));
-  if (when.provenance !== undefined) parts.push(`provenance in [${when.provenance.join(', ')}]`);
-  return parts.join('; ');
-}
-
-function summariseArgs(schema: Json): string {
-  const parts: string[] = [];
-  const required = schema['required'];
-  if (Array.isArray(required) && required.length > 0) parts.push(`requires ${required.join(', ')}`);
-  const properties = schema['properties'];
-  if (typeof properties === 'object' && properties !== null) {
-    for (const [name, raw] of Object.entries(properties as Record<string, unknown>)) {
-      if (typeof raw !== 'object' || raw === null) continue;
-      const property = raw as Json;
-      const negated = property['not'] as Json | undefined;
-      const pathOption = (property[PATH_KEYWORD] ?? negated?.[PATH_KEYWORD]) as
-        | { roots?: string[] }
-        | undefined;
-      const urlOption = property[URL_KEYWORD] as { schemes?: string[]; hosts?: string[] } | undefined;
-      if (pathOption !== undefined) {
-        parts.push(
-          `${name} ${property[PATH_KEYWORD] === undefined ? 'outside' : 'within'} ${(pathOption.roots ?? []).join(', ')}`,
-        );
-      } else if (urlOption !== undefined) {
-        parts.push(
-          `${name} is a ${(urlOption.schemes ?? []).join('/')} URL on ${(urlOption.hosts ?? []).join(', ')}`,
-        );
-      } else if (Array.isArray(property['enum'])) {
-        parts.push(
-          `${name} in [${(property['enum'] as unknown[]).map((value) => JSON.stringify(value)).join(', ')}]`,
-        );
-      } else if (property['const'] !== undefined) {
-        parts.push(`${name} = ${JSON.stringify(property['const'])}`);
-      } else if (typeof property['pattern'] === 'string') {
-        parts.push(`${name} matches /${property['pattern']}/`);
-      }
-    }
-  }
-  return parts.length === 0 ? 'args match a schema' : `args: ${parts.join(', ')}`;
 }

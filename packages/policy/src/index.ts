@@ -26,6 +26,7 @@ export { MAX_LIMIT_WINDOW_MS } from './window.js';
 export { policySchema } from './schema.js';
 export type {
   CompiledPolicy,
+  ExplainCondition,
   ExplainKind,
   ExplainRow,
   FindingSeverity,

@@ -181,18 +181,24 @@ describe('explain, simulate and mayPermit', () => {
       action: 'read_file',
       effect: 'allow',
       conditions: 'always',
+      condition: { op: 'always' },
+      exact: true,
       rule: 'allowed_actions[0]',
       line: 1,
     });
-    expect(rows).toContainEqual({
-      tenant: null,
-      action: 'write_file',
-      effect: 'allow',
-      conditions: 'args: requires path, path within /workspace; provenance in [USER_TRUSTED]',
-      rule: 'write-ws',
-      reason: 'Workspace writes are fine',
-      line: 4,
-    });
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        tenant: null,
+        action: 'write_file',
+        effect: 'allow',
+        conditions:
+          'args.path is present and args.path is a string and args.path is a safe path within /workspace and provenance is USER_TRUSTED',
+        exact: true,
+        rule: 'write-ws',
+        reason: 'Workspace writes are fine',
+        line: 4,
+      }),
+    );
     expect(rows.map((row) => row.effect)).toEqual(
       expect.arrayContaining(['deny', 'limit', 'transition', 'tenant_filter']),
     );

@@ -1,4 +1,11 @@
-import type { ActionRequest, PolicyDecision, PolicyEvaluator, UsageLimit, UsageScope } from '@ape/core';
+import type {
+  ActionRequest,
+  PolicyDecision,
+  PolicyEvaluator,
+  ProvenanceLabel,
+  UsageLimit,
+  UsageScope,
+} from '@ape/core';
 import type { PolicyDefinition } from './definition.js';
 
 /** How serious a finding is: an `error` makes the policy invalid, a `warning` is reported and kept. */
@@ -78,6 +85,40 @@ export type RuleEffect = 'allow' | 'deny' | 'escalate';
 /** The kind of a row in {@link CompiledPolicy.explain}. */
 export type ExplainKind = RuleEffect | 'limit' | 'transition' | 'tenant_filter';
 
+/**
+ * The logic of a rule's conditions as `explain` reads it: the tree its `conditions` text renders,
+ * with JSON Schema semantics (a keyword that constrains one JSON type holds for values of other
+ * types; `property` holds when the value is not an object or lacks the property).
+ *
+ * - `always` / `never`: no condition / the `false` schema.
+ * - `all`, `any`, `one`: every / at least one / exactly one of `of` holds (`allOf`, `anyOf`, `oneOf`,
+ *   and the keywords of one schema object, which hold together).
+ * - `not`: `of` fails. `if`: `ifTrue` when `test` holds, `ifFalse` otherwise (`if`, `then`, `else`).
+ * - `property`: the property `name`, when present, satisfies `of`. `others`: every property not in
+ *   `except` satisfies `of` (`additionalProperties`). `items`: every item satisfies `of`.
+ * - `keyword`: one JSON Schema keyword (or `x-ape-path`, `x-ape-url`) with its value, on the value
+ *   at this place.
+ * - `provenance`: the call's provenance is one of `labels`.
+ * - `unsummarised`: a keyword explain does not render; the row is then marked `exact: false`.
+ */
+export type ExplainCondition =
+  | { readonly op: 'always' }
+  | { readonly op: 'never' }
+  | { readonly op: 'all' | 'any' | 'one'; readonly of: readonly ExplainCondition[] }
+  | { readonly op: 'not'; readonly of: ExplainCondition }
+  | {
+      readonly op: 'if';
+      readonly test: ExplainCondition;
+      readonly ifTrue: ExplainCondition;
+      readonly ifFalse: ExplainCondition;
+    }
+  | { readonly op: 'property'; readonly name: string; readonly of: ExplainCondition }
+  | { readonly op: 'others'; readonly except: readonly string[]; readonly of: ExplainCondition }
+  | { readonly op: 'items'; readonly of: ExplainCondition }
+  | { readonly op: 'keyword'; readonly keyword: string; readonly value: unknown }
+  | { readonly op: 'provenance'; readonly labels: readonly ProvenanceLabel[] }
+  | { readonly op: 'unsummarised'; readonly keyword: string; readonly value: unknown };
+
 /** One row of the human-readable table of a policy. */
 export interface ExplainRow {
   /** The tenant overlay the row belongs to, or `null` for the base policy. */
@@ -85,8 +126,16 @@ export interface ExplainRow {
   /** The action pattern (exact id or glob); for a transition, the previous action. */
   readonly action: string;
   readonly effect: ExplainKind;
-  /** A one-line summary of the conditions, or `always`. */
+  /**
+   * The conditions in words, exactly (`always` when there are none): `not`, `anyOf`, `oneOf`,
+   * nested properties, items, paths, URLs, provenance; a limit's budget with its scope and window;
+   * a transition's followers. Keywords explain cannot render read `(not summarised)`.
+   */
   readonly conditions: string;
+  /** For a rule: its conditions as a tree (what `conditions` renders). */
+  readonly condition?: ExplainCondition;
+  /** False when some condition of the rule is not summarised exactly: read the rule itself. */
+  readonly exact: boolean;
   /** The rule id decisions carry. */
   readonly rule: string;
   /** The rule's own reason, when it has one. */

@@ -36,7 +36,6 @@ describe('diffPolicies', () => {
     expect(diff.onlyB[0]).toMatchObject({
       action: 'write',
       decisions: { a: 'DENY', b: 'ALLOW' },
-      confirmed: true,
     });
     expect(diff.onlyB[0]?.witness.action).toBe('write');
   });
@@ -50,7 +49,6 @@ describe('diffPolicies', () => {
       expect.objectContaining({
         action: 'deploy',
         decisions: { a: 'ALLOW', b: 'ESCALATE' },
-        confirmed: true,
       }),
     ]);
     expect(diff.onlyB).toEqual([]);
@@ -102,7 +100,8 @@ describe('diffPolicies', () => {
       policy({ allowed_actions: ['search'], limits: [{ actions: ['search'], max_calls: 3 }] }),
     );
     expect(diff.onlyA).toHaveLength(1);
-    expect(diff.onlyA[0]?.witness.session?.calls?.['search']).toBeGreaterThanOrEqual(3);
+    const session = diff.onlyA[0]?.witness.session;
+    expect(session?.usage?.['limits[0]'] ?? session?.calls?.['search']).toBeGreaterThanOrEqual(3);
     expect(diff.onlyA[0]?.decisions).toEqual({ a: 'ALLOW', b: 'DENY' });
   });
 
@@ -132,5 +131,52 @@ describe('diffPolicies', () => {
       }),
     );
     expect(diff).toMatchObject({ equivalent: true, onlyA: [], onlyB: [] });
+  });
+
+  it('reports a comparison it cannot decide as unknown, apart from the differences', async () => {
+    const url = (hosts: string[]) => ({ type: 'string', 'x-ape-url': { schemes: ['https'], hosts } });
+    const rule = (schema: unknown) => ({
+      id: 'fetch',
+      actions: ['fetch'],
+      effect: 'allow',
+      when: { args: { type: 'object', required: ['url'], properties: { url: schema } } },
+    });
+    const diff = await diffPolicies(
+      policy({ rules: [rule(url(['a.example', 'b.example']))] }),
+      policy({ rules: [rule({ anyOf: [url(['a.example']), url(['b.example'])] })] }),
+    );
+    expect(diff.onlyA).toEqual([]);
+    expect(diff.onlyB).toEqual([]);
+    expect(diff.equivalent).toBe(false);
+    // Each host alone implies the pair (proved from the keywords' options); the converse needs URL parsing.
+    expect(diff.unknown).toEqual([expect.objectContaining({ action: 'fetch', direction: 'onlyA' })]);
+    expect(diff.unknown[0]?.reason).toContain('approximated condition');
+  });
+
+  it('finds shipped read_only and workspace_files different only with witnesses both evaluators confirm', async () => {
+    const directory = join(import.meta.dirname, '..', '..', '..', 'policies');
+    const readOnly = loadVerifiablePolicy(join(directory, 'read_only.yaml'));
+    const workspace = loadVerifiablePolicy(join(directory, 'workspace_files.yaml'));
+    const diff = await diffPolicies(readOnly, workspace);
+    expect(diff.unknown).toEqual([]);
+    const fetch = diff.onlyA.find((difference) => difference.action === 'fetch_url');
+    expect(fetch?.witness.args['url']).toMatch(/^https:\/\//);
+    expect(fetch?.decisions).toEqual({ a: 'ALLOW', b: 'DENY' });
+    expect(diff.onlyB.map((difference) => difference.action)).toEqual(
+      expect.arrayContaining(['delete_file', 'send_email', 'write_file']),
+    );
+    for (const [difference, more] of [
+      ...diff.onlyA.map((entry) => [entry, 'a'] as const),
+      ...diff.onlyB.map((entry) => [entry, 'b'] as const),
+    ]) {
+      const decisions = {
+        a: readOnly.policy.simulate(difference.witness).decision,
+        b: workspace.policy.simulate(difference.witness).decision,
+      };
+      expect(decisions).toEqual(difference.decisions);
+      const rank = { DENY: 0, ESCALATE: 1, ALLOW: 2 };
+      const [higher, lower] = more === 'a' ? [decisions.a, decisions.b] : [decisions.b, decisions.a];
+      expect(rank[higher]).toBeGreaterThan(rank[lower]);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { canonicalJson, PROVENANCE_LABELS } from '@ape/core';
+import { isUrlAllowed, type UrlKeywordOptions } from '@ape/policy';
 import { isGlob } from './glob.js';
 import type { ModelRule, PolicyModel } from './model.js';
 import { regexToSmt } from './regex-to-smt.js';
@@ -38,6 +39,10 @@ interface Atom {
   readonly upper: string;
   /** Where `lower` and `upper` agree (the atom is exact there), when such a region is known. */
   readonly exact: string | undefined;
+  /** The argument, keyword and keyword value the atom stands for. */
+  readonly argument: string;
+  readonly keyword: string;
+  readonly value: unknown;
 }
 
 /** @internal The encoding of one or more policies over one shared request. */
@@ -260,7 +265,7 @@ class SchemaEncoder {
     const key = canonicalJson([argument, keyword, value ?? null]);
     const existing = this.atoms.get(key);
     if (existing !== undefined) return existing.name;
-    const atom: Atom = { name: `approx${this.atoms.size}`, lower, upper, exact };
+    const atom: Atom = { name: `approx${this.atoms.size}`, lower, upper, exact, argument, keyword, value };
     this.atoms.set(key, atom);
     return atom.name;
   }
@@ -332,11 +337,7 @@ class SchemaEncoder {
           parts.push(this.path(value as Readonly<Record<string, unknown>>, v, where));
           break;
         case 'x-ape-url':
-          this.note(
-            `${where}: x-ape-url`,
-            'URL parsing is not encoded: a string may or may not pass, a non-string fails',
-          );
-          parts.push(this.atom(v.name, key, value, 'false', isString, not(isString)));
+          parts.push(this.url(value as Readonly<Record<string, unknown>>, v, where));
           break;
         case 'not':
           parts.push(not(this.value(value, v, where)));
@@ -402,6 +403,29 @@ class SchemaEncoder {
   }
 
   /**
+   * `x-ape-url`: URL parsing is not encoded. Exact on non-strings (they fail), on strings without
+   * `:` (never a URL) and on one sample URL per allowed scheme and host (`https://host/`, checked
+   * with the real `isUrlAllowed`), which pass; any other string may or may not pass.
+   */
+  private url(options: Readonly<Record<string, unknown>>, v: ArgumentVariables, where: string): string {
+    this.note(
+      `${where}: x-ape-url`,
+      'URL parsing is not encoded: exact for non-strings, strings without ":" and one sample URL per scheme and host; other strings may or may not pass',
+    );
+    const isString = `(= ${v.kind} KString)`;
+    const samples = sampleUrls(options).map((url) => `(= ${v.string} ${smtString(url)})`);
+    const colon = `(str.contains ${v.string} ":")`;
+    return this.atom(
+      v.name,
+      'x-ape-url',
+      options,
+      and(isString, or(...samples)),
+      and(isString, colon),
+      or(not(isString), not(colon), ...samples),
+    );
+  }
+
+  /**
    * `x-ape-path`: exact on canonical paths (those `normalisePath` leaves unchanged), where lying
    * within a root is a prefix test; any other string may or may not pass.
    */
@@ -436,6 +460,95 @@ class SchemaEncoder {
       or(not(isString), and(canonical, bounded)),
     );
   }
+}
+
+/** @internal One URL per allowed scheme and host that `isUrlAllowed` accepts (`*.h` stands for `x.h`). */
+export function sampleUrls(options: Readonly<Record<string, unknown>>): string[] {
+  const schemes = (options['schemes'] as readonly string[] | undefined) ?? [];
+  const hosts = (options['hosts'] as readonly string[] | undefined) ?? [];
+  const ports = options['ports'] as readonly number[] | undefined;
+  const urls: string[] = [];
+  for (const scheme of schemes) {
+    for (const host of hosts) {
+      const name = host.startsWith('*.') ? `x${host.slice(1)}` : host;
+      const url = `${scheme.toLowerCase()}://${name.toLowerCase()}${ports === undefined ? '' : `:${ports[0]}`}/`;
+      if (isUrlAllowed(url, options as unknown as UrlKeywordOptions)) urls.push(url);
+    }
+  }
+  return urls;
+}
+
+/**
+ * Whether every value that passes `first` passes `second`, decided on the keywords' options alone
+ * (both `x-ape-path` or both `x-ape-url`). Asserting it keeps two approximated conditions on one
+ * argument as correlated as the real ones, so the solver need not reason about strings for it.
+ * False means "not shown", never "does not hold".
+ */
+function atomImplies(first: Atom, second: Atom): boolean {
+  if (first.keyword !== second.keyword) return false;
+  if (first.keyword === 'x-ape-path')
+    return pathImplies(first.value as PathOptions, second.value as PathOptions);
+  if (first.keyword === 'x-ape-url') return urlImplies(first.value as UrlOptions, second.value as UrlOptions);
+  return false;
+}
+
+interface PathOptions {
+  readonly roots: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly relativeTo?: string;
+}
+
+interface UrlOptions {
+  readonly schemes: readonly string[];
+  readonly hosts: readonly string[];
+  readonly ports?: readonly number[];
+}
+
+function within(path: string, root: string): boolean {
+  return root === '/' || path === root || path.startsWith(`${root}/`);
+}
+
+/** Inside some root of `first` and outside its exclusions implies the same for `second`. */
+function pathImplies(first: PathOptions, second: PathOptions): boolean {
+  const relative = (options: PathOptions): string | undefined =>
+    options.relativeTo === undefined ? undefined : normaliseRoot(options.relativeTo);
+  if (relative(first) !== relative(second)) return false;
+  const excludedFirst = (first.exclude ?? []).map((path) => normaliseRoot(path).toLowerCase());
+  const excludedSecond = (second.exclude ?? []).map((path) => normaliseRoot(path).toLowerCase());
+  const rootsSecond = second.roots.map(normaliseRoot);
+  return first.roots.map(normaliseRoot).every((root) => {
+    if (!rootsSecond.some((other) => within(root, other))) return false;
+    const folded = root.toLowerCase();
+    return excludedSecond.every((excluded) => {
+      // Exclusions compare case-insensitively: any overlap with the root must be excluded by `first` too.
+      if (within(folded, excluded)) return excludedFirst.some((path) => within(folded, path));
+      if (!within(excluded, folded)) return true;
+      return excludedFirst.some((path) => within(excluded, path));
+    });
+  });
+}
+
+function hostCovered(host: string, hosts: readonly string[]): boolean {
+  const name = host.toLowerCase();
+  return hosts.some((pattern) => {
+    const other = pattern.toLowerCase();
+    if (other === name) return true;
+    if (!other.startsWith('*.')) return false;
+    // `*.d` covers `x.d` and `*.x.d`, never `d` itself.
+    const suffix = other.slice(1);
+    const bare = name.startsWith('*.') ? name.slice(2) : name;
+    return bare.endsWith(suffix) && bare.length > suffix.length - 1 && bare !== suffix.slice(1);
+  });
+}
+
+/** Every scheme, host and port `first` accepts, `second` accepts. */
+function urlImplies(first: UrlOptions, second: UrlOptions): boolean {
+  const schemes = new Set(second.schemes.map((scheme) => scheme.toLowerCase()));
+  if (!first.schemes.every((scheme) => schemes.has(scheme.toLowerCase()))) return false;
+  if (!first.hosts.every((host) => hostCovered(host, second.hosts))) return false;
+  const ports = second.ports;
+  if (ports === undefined) return true;
+  return (first.ports ?? [0]).every((port) => ports.includes(port));
 }
 
 /** @internal Every argument name some rule's schema mentions at its top level. */
@@ -555,6 +668,14 @@ export function encodePolicies(
       `(assert (=> ${atom.lower} ${atom.name}))`,
       `(assert (=> ${atom.name} ${atom.upper}))`,
     );
+  }
+  const atomList = [...atoms.values()];
+  for (const first of atomList) {
+    for (const second of atomList) {
+      if (first !== second && first.argument === second.argument && atomImplies(first, second)) {
+        lines.push(`(assert (=> ${first.name} ${second.name}))`);
+      }
+    }
   }
   return {
     preamble: `${[...lines, ...body].join('\n')}\n`,

@@ -14,7 +14,7 @@ export type {
   VerifyOptions,
 } from './checks.js';
 export { verifyPolicy } from './checks.js';
-export type { PolicyDiff, PolicyDifference } from './diff.js';
+export type { PolicyDiff, PolicyDifference, UndecidedComparison } from './diff.js';
 export { diffPolicies } from './diff.js';
 export type { Approximation } from './encode.js';
 export type { ExportedFile, ExportFormat, SmtQuery } from './exports.js';

@@ -9,6 +9,7 @@ import { gatedStepCase } from './gated-step.js';
 import { langchainAdapterCase } from './langchain-adapter.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
 import { openaiAgentsAdapterCase } from './openai-agents-adapter.js';
+import { policyDiffCase } from './policy-diff.js';
 import { scalingCase } from './scaling.js';
 import { sharedStateCase } from './shared-state.js';
 import { threeListCase } from './three-list.js';
@@ -33,5 +34,6 @@ export const CASES: readonly BenchCase[] = [
   sharedStateCase,
   openaiAgentsAdapterCase,
   langchainAdapterCase,
+  policyDiffCase,
   scalingCase,
 ];

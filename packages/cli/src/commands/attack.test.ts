@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDirectory, run } from '../__fixtures__/test-io.js';
 
@@ -31,17 +32,14 @@ describe('ape attack', () => {
     expect(report.policy).toBe('shipped');
     expect(report.total).toBeGreaterThanOrEqual(40);
     expect(report.blocked + report.succeeded).toBe(report.total);
+    expect(report.notApplicable).toBe(0);
     for (const scenario of report.scenarios) {
-      expect(Object.keys(scenario).sort()).toEqual([
-        'detail',
-        'family',
-        'id',
-        'layer',
-        'mechanism',
-        'policy',
-        'title',
-        'verdict',
-      ]);
+      expect(
+        Object.keys(scenario)
+          .filter((key) => key !== 'allowedBy')
+          .sort(),
+      ).toEqual(['applicable', 'detail', 'family', 'id', 'layer', 'mechanism', 'policy', 'title', 'verdict']);
+      expect(scenario.applicable).toBe(true);
       expect(['BLOCKED', 'SUCCEEDED']).toContain(scenario.verdict);
     }
   });
@@ -59,6 +57,21 @@ describe('ape attack', () => {
     expect(report.scenarios.every((scenario: { policy: string }) => scenario.policy === 'weak.yaml')).toBe(
       true,
     );
+    const explained = succeeded.filter((scenario: { allowedBy?: string[] }) =>
+      scenario.allowedBy?.includes('allowed_actions[0]'),
+    );
+    expect(explained.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('marks scenarios that do not apply to the shipped read_only.yaml and names the rule behind each success', async () => {
+    const file = fileURLToPath(new URL('../../../../policies/read_only.yaml', import.meta.url));
+    const result = await run(['attack', '--policy', file], { cwd: temp.path });
+    expect(result.stdout).toMatch(/^BLOCKED \(n\/a\)\s+\S+/m);
+    expect(result.stdout).toMatch(/do not apply to this policy: they attack actions it never names/);
+    const successes = result.stdout.split('\n').filter((line) => line.startsWith('SUCCEEDED'));
+    for (const line of successes.filter((entry) => entry.includes('the harmful tool ran'))) {
+      expect(line).toMatch(/allowed by \S+/);
+    }
   });
 
   it('exits 1 with one line for an invalid --policy and 2 for a missing one', async () => {

@@ -46,7 +46,7 @@ export function registerAttackCommand(program: Command, context: CommandContext)
     }
     const style = context.style(options);
     const rows = report.scenarios.map((result) => [
-      result.verdict,
+      result.applicable ? result.verdict : `${result.verdict} (n/a)`,
       result.id,
       result.policy,
       result.verdict === 'BLOCKED' ? result.mechanism : result.detail,
@@ -58,5 +58,15 @@ export function registerAttackCommand(program: Command, context: CommandContext)
     });
     const summary = `${report.total} attacks: ${report.blocked} blocked, ${report.succeeded} succeeded`;
     context.print('', report.ok ? style.green(summary) : style.red(style.bold(summary)));
+    if (report.notApplicable > 0) {
+      context.print(
+        `${report.notApplicable} marked (n/a) do not apply to this policy: they attack actions it never names, which default deny stops.`,
+      );
+    }
+    if (!report.ok) {
+      context.print(
+        'Each success names the rules that allowed the harmful call: change those rules, or accept the risk.',
+      );
+    }
   });
 }

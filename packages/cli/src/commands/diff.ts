@@ -9,14 +9,15 @@ import { loadVerifiableArgument } from './verify.js';
 
 /**
  * @internal `ape diff <old> <new>`: the calls one policy decides more permissively than the other,
- * one witness per action; exit 0 when equivalent, 1 when different.
+ * one confirmed witness per action, and apart from them the comparisons that could not be decided;
+ * exit 0 only when equivalence is proved, 1 otherwise.
  */
 export function registerDiffCommand(program: Command, context: CommandContext): void {
   withCommonOptions(
     program
       .command('diff')
       .description(
-        'compare two policies semantically; exit 1 with a witness call per action when they differ',
+        'compare two policies semantically; exit 1 with a witness call per action when they differ (or when equivalence is not proved)',
       )
       .argument('<old>', 'the old policy file')
       .argument('<new>', 'the new policy file'),
@@ -36,9 +37,8 @@ export function registerDiffCommand(program: Command, context: CommandContext): 
 
 function printDifference(context: CommandContext, difference: PolicyDifference, style: Style): void {
   const { witness, decisions } = difference;
-  const note = difference.confirmed ? '' : style.dim(' (not confirmed: an over-approximated condition)');
   context.print(
-    `  ${difference.action}: old ${colourDecision(decisions.a, style)}, new ${colourDecision(decisions.b, style)}${note}`,
+    `  ${difference.action}: old ${colourDecision(decisions.a, style)}, new ${colourDecision(decisions.b, style)}`,
     `      witness: ${JSON.stringify(witness)}`,
   );
 }
@@ -62,5 +62,18 @@ function printHuman(
     context.print(`${style.yellow('less permissive')} in ${newFile}:`);
     for (const difference of diff.onlyA) printDifference(context, difference, style);
   }
-  context.print(`${style.red('different')} ${diff.onlyB.length + diff.onlyA.length} action(s) differ`);
+  if (diff.unknown.length > 0) {
+    context.print(`${style.dim('unknown')} (neither proved equal nor shown different; not differences):`);
+    for (const undecided of diff.unknown) {
+      const side =
+        undecided.direction === 'onlyB' ? `${newFile} more permissive?` : `${newFile} less permissive?`;
+      context.print(`  ${undecided.action}: ${side} ${undecided.reason}`);
+    }
+  }
+  const differing = diff.onlyB.length + diff.onlyA.length;
+  context.print(
+    differing > 0
+      ? `${style.red('different')} ${differing} difference(s), each with a witness both policies confirm`
+      : `${style.yellow('not proved equivalent')}: ${diff.unknown.length} comparison(s) undecided, no difference found`,
+  );
 }

@@ -1,6 +1,7 @@
 import type { ExplainRow } from '@ape/policy';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDirectory, run } from '../__fixtures__/test-io.js';
 import { sortRows } from './explain.js';
@@ -67,6 +68,37 @@ describe('ape explain', () => {
     expect(rows[1].window).toBeUndefined();
   });
 
+  it('states the negated conditions of human_in_loop.yaml and how the table decides', async () => {
+    const file = fileURLToPath(new URL('../../../../policies/human_in_loop.yaml', import.meta.url));
+    const result = await run(['explain', file], { cwd: temp.path });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /DENY\s+deploy_production\s+args\.environment is present and not \(args\.environment is one of \["production", "staging"\]\)\s+deploy-only-to-known-environments/,
+    );
+    expect(result.stdout).toContain(
+      'args.url is present and args.url is a string and not (args.url is a URL with scheme https and host example.com or *.example.com)',
+    );
+    expect(result.stdout).not.toContain('requires environment');
+    expect(result.stdout).toContain("a tenant's ESCALATE only where the base rows allow or escalate");
+    expect(result.stdout).not.toContain('Not summarised exactly');
+  });
+
+  it('names the rules it cannot summarise exactly, in the table and in --json', async () => {
+    writeFileSync(
+      join(temp.path, 'opaque.yaml'),
+      'version: 1\nrules:\n  - id: odd\n    actions: [a]\n    effect: allow\n    when:\n      args:\n        type: object\n        dependentRequired: { a: [b] }\n',
+    );
+    const table = await run(['explain', 'opaque.yaml'], { cwd: temp.path });
+    expect(table.stdout).toContain('(not summarised)');
+    expect(table.stdout).toContain('Not summarised exactly: odd (line 3); read the rule itself.');
+    const report = JSON.parse((await run(['explain', 'opaque.yaml', '--json'], { cwd: temp.path })).stdout);
+    expect(report.rows[0]).toMatchObject({
+      rule: 'odd',
+      exact: false,
+      condition: { op: 'unsummarised', keyword: 'dependentRequired' },
+    });
+  });
+
   it('exits 2 for a missing policy file', async () => {
     const result = await run(['explain', 'none.yaml'], { cwd: temp.path });
     expect(result.code).toBe(2);
@@ -81,6 +113,7 @@ describe('sortRows', () => {
       effect,
       conditions: 'always',
       rule,
+      exact: true,
     });
     const sorted = sortRows([
       row('allow', 'a1'),

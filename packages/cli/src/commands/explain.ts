@@ -69,9 +69,36 @@ export function registerExplainCommand(program: Command, context: CommandContext
       style.bold(lines[0] ?? ''),
       ...lines.slice(1).map((line, index) => colourRow(line, rows[index]?.effect, style)),
       '',
-      'Anything not allowed above is denied (default deny). Deny > escalate > allow, whatever the order.',
+      ...inexactNotes(rows),
+      ...FOOTER,
     );
   });
+}
+
+/**
+ * How to read the table, exactly as the evaluator decides (order never matters). Tenant rows apply
+ * only to their tenant; the base rows to every tenant.
+ */
+const FOOTER = [
+  'A row applies to a call when its action matches and its conditions hold. Then, whatever the order:',
+  '  DENY if a DENY row applies, a LIMIT is used up, a TRANSITION forbids the call after the previous action,',
+  '  or an ONLY row of the tenant does not list the action;',
+  "  else ESCALATE if an ESCALATE row applies (a tenant's ESCALATE only where the base rows allow or escalate);",
+  '  else ALLOW if an ALLOW row applies; else DENY (default deny).',
+];
+
+/** One line per rule whose conditions explain could not summarise exactly. */
+function inexactNotes(rows: readonly ExplainRow[]): string[] {
+  const seen = new Set<string>();
+  const notes: string[] = [];
+  for (const row of rows) {
+    if (row.exact || seen.has(row.rule)) continue;
+    seen.add(row.rule);
+    notes.push(
+      `Not summarised exactly: ${row.rule}${row.line === undefined ? '' : ` (line ${row.line})`}; read the rule itself.`,
+    );
+  }
+  return notes.length === 0 ? [] : [...notes, ''];
 }
 
 /** @internal Deny rows first, then escalate, allow, limits, transitions; stable within a kind. */

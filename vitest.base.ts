@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -20,7 +20,53 @@ function sourceAliases(): Record<string, string> {
   return aliases;
 }
 
+/** The packages whose guarantees the rest rely on: the strict coverage tier. */
+const STRICT_TIER = new Set([
+  '@ape/core',
+  '@ape/policy',
+  '@ape/authority',
+  '@ape/audit',
+  '@ape/provenance',
+  '@ape/escalation',
+]);
+
+/** Coverage floors by tier, in percent. The one place that sets them (CONTRIBUTING.md, "Coverage"). */
+export const COVERAGE_TIERS = {
+  strict: { lines: 95, branches: 92 },
+  published: { lines: 90, branches: 85 },
+} as const;
+
+/**
+ * Files left out of coverage, each with its reason (also listed in CONTRIBUTING.md). Tests and
+ * fixtures are not code under test; a process entry point only wires `process` to a function that
+ * the unit tests call directly, and is exercised as a subprocess by test-e2e/.
+ */
+const COVERAGE_EXCLUDE = [
+  'src/**/*.test.ts',
+  'src/**/__fixtures__/**',
+  'src/bin.ts', // @ape/cli: `runCli` is unit-tested; the bin itself runs in test-e2e/cli
+];
+
+/**
+ * The coverage floor of the package in `dir`: the strict tier for the core guarantees, the published
+ * tier for every other published package, none for `private: true` packages (benchmarks).
+ */
+export function coverageThresholds(dir: string): { lines: number; branches: number } | undefined {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    name: string;
+    private?: boolean;
+  };
+  if (manifest.private === true) return undefined;
+  return STRICT_TIER.has(manifest.name) ? COVERAGE_TIERS.strict : COVERAGE_TIERS.published;
+}
+
+/**
+ * The unit-test configuration of every package. Coverage is measured when vitest runs with
+ * `--coverage` (the root `test:unit` does): a summary in the log, and the run fails below the
+ * package's floor.
+ */
 export function baseVitestConfig() {
+  const thresholds = coverageThresholds(process.cwd());
   return defineConfig({
     resolve: { alias: sourceAliases() },
     test: {
@@ -28,6 +74,13 @@ export function baseVitestConfig() {
       environment: 'node',
       testTimeout: 120_000,
       hookTimeout: 120_000,
+      coverage: {
+        provider: 'v8',
+        include: ['src/**/*.ts'],
+        exclude: COVERAGE_EXCLUDE,
+        reporter: ['text-summary'],
+        ...(thresholds === undefined ? {} : { thresholds }),
+      },
     },
   });
 }

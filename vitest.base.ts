@@ -37,14 +37,16 @@ export const COVERAGE_TIERS = {
 } as const;
 
 /**
- * Files left out of coverage, each with its reason (also listed in CONTRIBUTING.md). Tests and
- * fixtures are not code under test; a process entry point only wires `process` to a function that
- * the unit tests call directly, and is exercised as a subprocess by test-e2e/.
+ * Files left out of coverage, each with its reason (also listed in CONTRIBUTING.md). Tests, fixtures
+ * and the port contract suites that `@ape/core/testing` ships are test code, not code under test; a
+ * process entry point only wires `process` to a function that the unit tests call directly, and is
+ * exercised as a subprocess by test-e2e/.
  */
 const COVERAGE_EXCLUDE = [
   'src/**/*.test.ts',
   'src/**/__fixtures__/**',
   'src/bin.ts', // @ape/cli: `runCli` is unit-tested; the bin itself runs in test-e2e/cli
+  'src/testing/*-contract.ts', // @ape/core/testing: test suites (describe/it) run by each implementer
 ];
 
 /**

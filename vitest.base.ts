@@ -37,6 +37,17 @@ export const COVERAGE_TIERS = {
 } as const;
 
 /**
+ * Packages measured below their tier when the gate was turned on, each held at its measured floor
+ * (rounded down) so coverage cannot fall further while tests are added. Remove an entry once the
+ * package reaches its tier; never add one for a new package (CONTRIBUTING.md, "Coverage").
+ */
+const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: number; measured: string }>> = {
+  '@ape/verify': { lines: 83, branches: 67, measured: '2026-11-30' },
+  '@ape/langchain': { lines: 90, branches: 84, measured: '2026-11-30' },
+  '@ape/openai-agents': { lines: 90, branches: 77, measured: '2026-11-30' },
+};
+
+/**
  * Files left out of coverage, each with its reason (also listed in CONTRIBUTING.md). Tests, fixtures
  * and the port contract suites that `@ape/core/testing` ships are test code, not code under test; a
  * process entry point only wires `process` to a function that the unit tests call directly, and is
@@ -51,7 +62,8 @@ const COVERAGE_EXCLUDE = [
 
 /**
  * The coverage floor of the package in `dir`: the strict tier for the core guarantees, the published
- * tier for every other published package, none for `private: true` packages (benchmarks).
+ * tier for every other published package, none for `private: true` packages (benchmarks); a package
+ * listed in `COVERAGE_BASELINES` is held at its recorded floor instead.
  */
 export function coverageThresholds(dir: string): { lines: number; branches: number } | undefined {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
@@ -59,6 +71,8 @@ export function coverageThresholds(dir: string): { lines: number; branches: numb
     private?: boolean;
   };
   if (manifest.private === true) return undefined;
+  const baseline = COVERAGE_BASELINES[manifest.name];
+  if (baseline !== undefined) return { lines: baseline.lines, branches: baseline.branches };
   return STRICT_TIER.has(manifest.name) ? COVERAGE_TIERS.strict : COVERAGE_TIERS.published;
 }
 

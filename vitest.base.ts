@@ -45,6 +45,7 @@ const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: num
   '@ape/verify': { lines: 83, branches: 67, measured: '2026-11-30' },
   '@ape/langchain': { lines: 90, branches: 84, measured: '2026-11-30' },
   '@ape/openai-agents': { lines: 90, branches: 77, measured: '2026-11-30' },
+  '@ape/reference-agent': { lines: 90, branches: 84, measured: '2026-11-30' },
 };
 
 /**

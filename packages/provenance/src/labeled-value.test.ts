@@ -88,7 +88,7 @@ describe('frozen results', () => {
   });
 
   it('copies a null-prototype object too, so later writes to the original change nothing', () => {
-    const original = Object.assign(Object.create(null) as Record<string, unknown>, {
+    const original: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, {
       to: 'alice@example.com',
     });
     const value = trusted(original);

@@ -46,6 +46,9 @@ const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: num
   '@ape/langchain': { lines: 90, branches: 84, measured: '2026-11-30' },
   '@ape/openai-agents': { lines: 90, branches: 77, measured: '2026-11-30' },
   '@ape/reference-agent': { lines: 90, branches: 84, measured: '2026-11-30' },
+  '@ape/redis': { lines: 90, branches: 83, measured: '2026-11-30' },
+  '@ape/mcp': { lines: 90, branches: 78, measured: '2026-11-30' },
+  '@ape/cli': { lines: 78, branches: 68, measured: '2026-11-30' },
 };
 
 /**

@@ -333,3 +333,186 @@ describe('consistency proofs', () => {
     });
   });
 });
+
+describe('proof documents field by field', () => {
+  const hashA = 'a'.repeat(64);
+  const inclusion = {
+    format: 'ape-audit-inclusion-proof/v1',
+    seq: 0,
+    treeSize: 1,
+    record: '{}',
+    leafHash: hashA,
+    path: [],
+    rootHash: hashA,
+  };
+  const consistency = {
+    format: 'ape-audit-consistency-proof/v1',
+    size1: 1,
+    size2: 2,
+    root1: hashA,
+    root2: hashA,
+    path: [hashA],
+  };
+
+  function invalidBecause(parse: () => unknown): string {
+    try {
+      parse();
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'AUDIT_INVALID', details: { problem: 'proof-invalid' } });
+      return (error as Error).message;
+    }
+    throw new Error('expected the proof to be refused');
+  }
+
+  it('names the field that is wrong in an inclusion proof', () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ record: 7 }, '"record" is not a string'],
+      [{ checkpoint: 7 }, '"checkpoint" is not a string'],
+      [{ treeSize: 1.5 }, '"treeSize" is not a non-negative integer'],
+      [{ seq: '0' }, '"seq" is not a non-negative integer'],
+      [{ leafHash: 'A'.repeat(64) }, '"leafHash" is not 64 lower-case hex digits'],
+      [{ rootHash: 3 }, '"rootHash" is not 64 lower-case hex digits'],
+      [{ path: 'x' }, '"path" is not a list of at most 64 hashes'],
+      [{ path: Array.from({ length: 65 }, () => hashA) }, '"path" is not a list of at most 64 hashes'],
+      [{ path: [hashA, 'zz'] }, '"path[1]" is not 64 lower-case hex digits'],
+    ];
+    for (const [change, why] of cases) {
+      const message = invalidBecause(() =>
+        parseAuditInclusionProof(JSON.stringify({ ...inclusion, ...change }), 'proof.json'),
+      );
+      expect(message).toBe(`proof.json is not a proof: ${why}.`);
+    }
+    expect(parseAuditInclusionProof(JSON.stringify(inclusion))).not.toHaveProperty('checkpoint');
+  });
+
+  it('names the field that is wrong in a consistency proof, bare or wrapped', () => {
+    expect(invalidBecause(() => parseAuditConsistencyProof('{"proof":[]}'))).toContain(
+      '"proof" is not an object',
+    );
+    expect(invalidBecause(() => parseAuditConsistencyProof('{"proof":null}'))).toContain(
+      '"proof" is not an object',
+    );
+    expect(
+      invalidBecause(() => parseAuditConsistencyProof(JSON.stringify({ ...consistency, size2: -2 }))),
+    ).toContain('"size2" is not a non-negative integer');
+    expect(
+      invalidBecause(() =>
+        parseAuditConsistencyProof(JSON.stringify({ proof: { ...consistency, root1: 'x' } })),
+      ),
+    ).toContain('"root1" is not 64 lower-case hex digits');
+    expect(parseAuditConsistencyProof(JSON.stringify({ proof: consistency }))).toEqual(consistency);
+  });
+});
+
+describe('inclusion proofs checked without the log', () => {
+  it('refuses a record that is not a valid audit record, one of another seq, and a wrong leaf hash', async () => {
+    const { path, lines } = await writeLog(4);
+    const proof = await proveAuditRecord(path, 2);
+    expect(verifyAuditInclusionProof({ ...proof, record: '{"seq":2}' })).toMatchObject({
+      ok: false,
+      problem: 'proof-mismatch',
+      message: "The proof's record is not a valid audit record.",
+    });
+    const other = await proveAuditRecord(path, 1);
+    expect(verifyAuditInclusionProof({ ...proof, record: lines[1] as string })).toMatchObject({
+      ok: false,
+      problem: 'proof-mismatch',
+      message: "The proof's record has seq 1, not 2.",
+    });
+    expect(verifyAuditInclusionProof({ ...proof, leafHash: other.leafHash })).toMatchObject({
+      ok: false,
+      problem: 'proof-mismatch',
+      message: "The proof's leaf hash is not the hash of its record.",
+    });
+  });
+
+  it('reads an attached checkpoint without a key, and refuses one for another tree', async () => {
+    const { path } = await writeLog(6);
+    const { note } = await checkpointAuditLog(path, keys.signerKey);
+    const proof = await proveAuditRecord(path, 3, { checkpoint: note });
+    expect(verifyAuditInclusionProof(proof)).toMatchObject({ ok: true, signatureChecked: false });
+    expect(verifyAuditInclusionProof(proof).message).toContain('an unsigned root');
+    const smaller = (await checkpointAuditLog((await writeLog(5)).path, keys.signerKey)).note;
+    expect(verifyAuditInclusionProof({ ...proof, checkpoint: smaller })).toMatchObject({
+      ok: false,
+      problem: 'proof-mismatch',
+      message: "The proof is for a tree of 6 records that is not the checkpoint's (5 records).",
+    });
+    expect(verifyAuditInclusionProof({ ...proof, checkpoint: 'not a checkpoint' })).toMatchObject({
+      ok: false,
+      problem: 'checkpoint-invalid',
+      signatureChecked: false,
+    });
+  });
+
+  it('says who signed the root it checked', async () => {
+    const { path } = await writeLog(3);
+    const { note } = await checkpointAuditLog(path, keys.signerKey);
+    const result = verifyAuditInclusionProof(await proveAuditRecord(path, 0, { checkpoint: note }), {
+      key: keys.verifierKey,
+    });
+    const signedBy = keys.verifierKey.split('+').slice(0, 2).join('+');
+    expect(result).toMatchObject({ ok: true, signatureChecked: true, signedBy });
+    expect(result.message).toBe(
+      `Record 0 is included in the tree of 3 records of the checkpoint signed by ${signedBy}.`,
+    );
+  });
+});
+
+describe('consistency checked without a key', () => {
+  it('compares what the checkpoints claim and says the signatures were not checked', async () => {
+    const large = await writeLog(7);
+    const { note: note1 } = await checkpointAuditLog((await writeLog(3)).path, keys.signerKey);
+    const { note: note2 } = await checkpointAuditLog(large.path, keys.signerKey);
+    const proof = await proveAuditConsistency(large.path, 3, 7);
+    const result = verifyAuditConsistency(note1, note2, proof, { sources: ['old.cp', 'new.cp'] });
+    expect(result).toMatchObject({ ok: true, signatureChecked: false });
+    expect(result).not.toHaveProperty('signedBy');
+    expect(result.message).toBe(
+      'new.cp (7 records) extends old.cp (3 records): the log was only appended to.',
+    );
+  });
+
+  it('refuses checkpoints of two different logs, and a malformed checkpoint', async () => {
+    const log = await writeLog(4);
+    const { note: note1 } = await checkpointAuditLog(log.path, keys.signerKey, { origin: 'one/log' });
+    const { note: note2 } = await checkpointAuditLog(log.path, keys.signerKey, { origin: 'two/log' });
+    const proof = await proveAuditConsistency(log.path, 4, 4);
+    expect(verifyAuditConsistency(note1, note2, proof)).toMatchObject({
+      ok: false,
+      problem: 'inconsistent',
+      message: 'The checkpoints name different logs (one/log, two/log).',
+    });
+    expect(verifyAuditConsistency('garbage', note2, proof)).toMatchObject({
+      ok: false,
+      problem: 'checkpoint-invalid',
+    });
+  });
+
+  it('throws AUDIT_KEY_INVALID for a malformed key instead of answering', async () => {
+    const log = await writeLog(2);
+    const { note } = await checkpointAuditLog(log.path, keys.signerKey);
+    const proof = await proveAuditConsistency(log.path, 2, 2);
+    expect(() => verifyAuditConsistency(note, note, proof, { key: 'not-a-key' })).toThrow(
+      expect.objectContaining({ code: 'AUDIT_KEY_INVALID' }),
+    );
+  });
+
+  it('refuses to checkpoint or prove from a log it cannot read, naming the path and the cause', async () => {
+    const missing = join(directory, 'missing.jsonl');
+    const expected = { code: 'AUDIT_INVALID', details: { path: missing, cause: 'ENOENT' } };
+    await expect(checkpointAuditLog(missing, keys.signerKey)).rejects.toMatchObject(expected);
+    await expect(proveAuditRecord(missing, 0)).rejects.toMatchObject(expected);
+  });
+
+  it('refuses to prove a record of a log that fails verification, naming the problem and the record', async () => {
+    const { lines } = await writeLog(5);
+    const path = join(directory, `tampered-${counter++}.jsonl`);
+    const tampered = lines.map((line, index) => (index === 2 ? line.replace('"ALLOW"', '"DENY"') : line));
+    await writeFile(path, tampered.map((line) => `${line}\n`).join(''));
+    await expect(proveAuditRecord(path, 0)).rejects.toMatchObject({
+      code: 'AUDIT_INVALID',
+      details: { path, problem: 'edited', firstBadSeq: 2 },
+    });
+  });
+});

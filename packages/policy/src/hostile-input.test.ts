@@ -325,6 +325,43 @@ describe('compilePolicy with hostile objects', () => {
     expectCompileError({ metadata: { run: () => 1 } }, 'SCHEMA', '$.metadata.run');
   });
 
+  it('rejects non-finite numbers, symbols and BigInt with SCHEMA at their path', () => {
+    expectCompileError({ metadata: { ratio: Number.NaN } }, 'SCHEMA', '$.metadata.ratio');
+    expectCompileError({ metadata: { big: 10n } }, 'SCHEMA', '$.metadata.big');
+    expectCompileError({ metadata: { tag: Symbol('x') } }, 'SCHEMA', '$.metadata.tag');
+  });
+
+  it('applies the load limits to a host object: values, keys, items and depth', () => {
+    function codesAt(document: unknown, limits: Record<string, number>): [string, string][] {
+      try {
+        compilePolicy(document, { limits });
+      } catch (error) {
+        const findings = (error as PolicyError).details['findings'] as PolicyFinding[];
+        expect((error as PolicyError).code).toBe('POLICY_INVALID');
+        return findings.map((finding) => [finding.code, finding.path ?? '']);
+      }
+      throw new Error('expected the document to be refused');
+    }
+    const items = Array.from({ length: 20 }, (_, n) => `a${n}`);
+    expect(codesAt({ allowed_actions: items }, { maxNodes: 5 })).toEqual([
+      ['LIMIT_NODES', '$.allowed_actions[3]'],
+    ]);
+    expect(codesAt({ allowed_actions: items }, { maxKeysPerMapping: 10 })).toEqual([
+      ['LIMIT_KEYS', '$.allowed_actions'],
+    ]);
+    expect(
+      codesAt({ metadata: Object.fromEntries(items.map((item) => [item, 1])) }, { maxKeysPerMapping: 10 }),
+    ).toEqual([['LIMIT_KEYS', '$.metadata']]);
+    expect(codesAt({ metadata: { a: { b: { c: 1 } } } }, { maxDepth: 3 })).toEqual([
+      ['LIMIT_DEPTH', '$.metadata.a.b'],
+    ]);
+  });
+
+  it('skips undefined properties of a host object, as JSON.stringify does', () => {
+    const policy = compilePolicy({ name: 'skips', description: undefined, allowed_actions: ['read'] });
+    expect(policy.name).toBe('skips');
+  });
+
   it('rejects a cycle as too deep', () => {
     const metadata: Record<string, unknown> = {};
     metadata['self'] = metadata;

@@ -16,6 +16,37 @@ describe('loadPolicy and validatePolicy', () => {
     expect(result.findings[0]?.code).toBe('FILE_UNREADABLE');
   });
 
+  it('refuses a source that is neither a path nor { text } with SCHEMA', () => {
+    for (const source of [null, 42, { text: 7 }]) {
+      const result = validatePolicy(source as unknown as string);
+      expect(result.ok).toBe(false);
+      expect(result.findings).toEqual([
+        { severity: 'error', code: 'SCHEMA', message: 'the policy source must be a path or { text }' },
+      ]);
+    }
+  });
+
+  it('refuses a policy file over maxBytes with LIMIT_SIZE before reading it', () => {
+    const file = join(directory, 'big.yaml');
+    writeFileSync(file, `name: big\nallowed_actions: [read]\n`);
+    const result = validatePolicy(file, { limits: { maxBytes: 8 } });
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        code: 'LIMIT_SIZE',
+        file,
+        path: '$',
+        message: expect.stringContaining('over the limit of 8'),
+      }),
+    ]);
+  });
+
+  it('formats findings with only the parts that are known', () => {
+    expect(formatFinding({ severity: 'error', code: 'SCHEMA', message: 'm', line: 3 })).toBe('3:1: m');
+    expect(
+      formatFinding({ severity: 'error', code: 'SCHEMA', message: 'm', file: 'p.yaml', line: 3, column: 7 }),
+    ).toBe('p.yaml:3:7: m');
+  });
+
   it('throws POLICY_INVALID with the FILE_UNREADABLE finding from loadPolicy', () => {
     const path = join(directory, 'missing.yaml');
     expect(() => loadPolicy(path)).toThrow(PolicyError);

@@ -158,6 +158,19 @@ describe('labeled template tag', () => {
     );
   });
 
+  it('renders a literal part with an invalid escape from its raw text', () => {
+    const result = labeled`\unicode ${note}`;
+    expect(result.value).toBe('\\unicode my note');
+    expect(result.label).toBe('USER_TRUSTED');
+  });
+
+  it('renders missing literal parts of a hand-made strings array as empty text', () => {
+    const strings = Object.assign([undefined, undefined], { raw: [] }) as unknown as TemplateStringsArray;
+    const result = labeled(strings, note);
+    expect(result.value).toBe(note.value);
+    expect(result.label).toBe('USER_TRUSTED');
+  });
+
   it('refuses to be called as a plain function, with PROVENANCE', () => {
     const call = labeled as unknown as (text: unknown, ...values: unknown[]) => unknown;
     let caught: unknown;

@@ -87,6 +87,18 @@ describe('frozen results', () => {
     expect(value.label).toBe('SYSTEM_TRUSTED');
   });
 
+  it('copies a null-prototype object too, so later writes to the original change nothing', () => {
+    const original: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, {
+      to: 'alice@example.com',
+    });
+    const value = trusted(original);
+    original['to'] = untrusted('attacker@evil.example', 'mail:1');
+    expect(value.value).not.toBe(original);
+    expect(Object.isFrozen(value.value)).toBe(true);
+    expect({ ...(value.value as Record<string, unknown>) }).toEqual({ to: 'alice@example.com' });
+    expect(value.label).toBe('SYSTEM_TRUSTED');
+  });
+
   it('keeps a __proto__ key as plain data without touching any prototype', () => {
     const input = Object.fromEntries([['__proto__', { polluted: true }]]) as Record<string, unknown>;
     const value = tainted(input, 'USER_TRUSTED');

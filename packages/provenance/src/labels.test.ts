@@ -139,6 +139,13 @@ describe('parseLabel', () => {
     expect((error as ApeError).message).toContain('a value of type number');
   });
 
+  it('refuses null and names it null, not object', () => {
+    const error = catchError(() => parseLabel(null)) as ApeError;
+    expect(error.code).toBe('PROVENANCE');
+    expect(error.message).toContain('a value of type null');
+    expect(error.details['text']).toBe('a value of type null');
+  });
+
   it('shortens a very long bad text in the message but keeps it whole in details', () => {
     const text = 'X'.repeat(10_000);
     const error = catchError(() => parseLabel(text)) as ApeError;

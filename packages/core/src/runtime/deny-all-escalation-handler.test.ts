@@ -1,0 +1,6 @@
+import { runEscalationHandlerContract } from '../testing/escalation-handler-contract.js';
+import { createDenyAllEscalationHandler } from './deny-all-escalation-handler.js';
+
+runEscalationHandlerContract('createDenyAllEscalationHandler', () => ({
+  handler: createDenyAllEscalationHandler(),
+}));

@@ -5,6 +5,7 @@ import {
   type Authority,
   type Clock,
   createRuntime,
+  messageOf,
   type PolicyEvaluator,
   type RuntimeConfig,
 } from '@ape/core';
@@ -45,10 +46,6 @@ export function exampleEnvironment(
 /** @internal Every scenario runs against one policy, named `label` in the report. */
 export function singlePolicyEnvironment(policy: PolicyEvaluator, label: string): AttackEnvironment {
   return { policyFor: () => policy, policyLabel: () => label };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 type Settled =

@@ -14,8 +14,9 @@ export interface MemoryAuditSinkOptions extends RedactionOptions {
 }
 
 /**
- * Keeps hash-chained records in memory: the runtime's default sink and the one to assert on in
- * tests. `append` builds and stores the record before it resolves.
+ * Keeps hash-chained records in memory: the one to assert on in tests and demos. (The runtime's
+ * default sink is `createInMemoryAuditSink` of `@ape/core`, an unchained recorder.) `append` builds
+ * and stores the record before it resolves.
  */
 export class MemoryAuditSink implements AuditSink {
   readonly #chain: AuditLineChain;

@@ -12,6 +12,8 @@ import {
   TenantIsolationError,
   UnauthorizedActionError,
   EscalationRequiredError,
+  InternalError,
+  messageOf,
 } from './errors.js';
 
 const cases = [
@@ -26,6 +28,7 @@ const cases = [
   [ProvenanceError, 'PROVENANCE'],
   [TenantIsolationError, 'TENANT_MISMATCH'],
   [ClockError, 'CLOCK_INVALID'],
+  [InternalError, 'INTERNAL'],
 ] as const;
 
 describe('typed errors', () => {
@@ -65,5 +68,11 @@ describe('typed errors', () => {
       details: { rules: ['r1'] },
     });
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('reads the message of an Error and stringifies anything else', () => {
+    expect(messageOf(new InternalError('solver down'))).toBe('solver down');
+    expect(messageOf('plain text')).toBe('plain text');
+    expect(messageOf(42)).toBe('42');
   });
 });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fails when a package imports a sibling it does not declare, reaches into another package's files,
 // or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
-// provenance · audit · escalation ← attack · reference-agent · mcp · verify ← cli ← bench · injection-bench.
+// provenance · audit · escalation · redis ← attack · reference-agent · mcp · ai-sdk · openai-agents ·
+// langchain · verify ← cli ← bench · injection-bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -13,9 +14,13 @@ const LAYERS = {
   provenance: 1,
   audit: 1,
   escalation: 1,
+  redis: 1,
   attack: 2,
   'reference-agent': 2,
   mcp: 2,
+  'ai-sdk': 2,
+  'openai-agents': 2,
+  langchain: 2,
   verify: 2,
   cli: 3,
   bench: 4,

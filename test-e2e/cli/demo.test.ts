@@ -28,7 +28,16 @@ describe('ape demo', () => {
     expect(report.auditVerified).toBe(true);
     expect(existsSync(report.auditPath)).toBe(true);
     const ids = report.scenarios.map((scenario: { id: string }) => scenario.id);
-    expect(ids).toEqual(expect.arrayContaining(['allowed-task', 'forbidden-action', 'prompt-injection']));
+    expect(ids).toEqual([
+      'allowed-task',
+      'forbidden-action',
+      'escalation-approved',
+      'escalation-denied',
+      'prompt-injection',
+      'replayed-token',
+      'cross-tenant-token',
+      'lineage-budget',
+    ]);
     expect(report.scenarios.every((scenario: { ok: boolean }) => scenario.ok)).toBe(true);
   });
 

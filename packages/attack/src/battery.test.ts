@@ -14,7 +14,9 @@ import { createPolicyCheckOnlyHost } from './__fixtures__/policy-check-only-host
 import { exampleEnvironment, runAttacks } from './battery.js';
 import { EXAMPLE_POLICY_NAMES, type ExamplePolicyName, loadExamplePolicies } from './example-policies.js';
 import { runAttackBattery } from './run-attack-battery.js';
+import { LOADER_SCENARIOS, loaderRow, NUMERIC_DUPLICATE_TENANT } from './scenarios/hardening.js';
 import { ATTACK_SCENARIOS } from './scenarios/index.js';
+import { family } from './scenarios/support.js';
 import { ATTACK_FAMILIES, type AttackReport, type AttackResult, type AttackScenario } from './types.js';
 
 /** The repository's example policies: the one copy every package reads. */
@@ -45,6 +47,12 @@ function runWeakened(
  * aliased a forbidden tool) was fixed in @ape/core's gate.
  */
 const KNOWN_RUNTIME_BUGS: readonly string[] = [];
+
+/** Rows whose defence is core's argument reader itself (accessors refused): no weakened host shows them real. */
+const GETTER_ROWS: readonly string[] = [
+  'confused-deputy.own-map-getter-element',
+  'confused-deputy.calls-getter-path',
+];
 
 function byId(report: AttackReport): ReadonlyMap<string, AttackResult> {
   return new Map(report.scenarios.map((result) => [result.id, result]));
@@ -169,6 +177,18 @@ describe('the attack battery', () => {
       'budget-exhaustion.calls-budget-after-denied-escalation': 'limit:email-budget',
       'fail-open.calls-usage-store-throws': 'fail-closed:USAGE_STORE_FAILURE',
       'fail-open.calls-audit-fails-on-extension': 'fail-closed:audit',
+      'instruction-smuggling.path-nfd': 'policy:default-deny',
+      'instruction-smuggling.calls-path-leading-tilde': 'policy:default-deny',
+      'confused-deputy.iterator-hides-label': 'escalation:denied',
+      'confused-deputy.calls-iterator-hides-label': 'escalation:denied',
+      'confused-deputy.own-map-getter-element': 'schema',
+      'confused-deputy.calls-getter-path': 'schema',
+      'fail-open.authority-clock-nan': 'fail-closed:CLOCK_INVALID',
+      'fail-open.calls-authority-clock-nan': 'fail-closed:CLOCK_INVALID',
+      'fail-open.numeric-duplicate-tenant': 'load:DUPLICATE_KEY',
+      'fail-open.pattern-backreference': 'load:UNSAFE_PATTERN',
+      'fail-open.pattern-bounded-nested-quantifier': 'policy:default-deny',
+      'fail-open.pattern-polynomial': 'policy:default-deny',
     };
     for (const [id, mechanism] of Object.entries(expected)) {
       expect(results.get(id)?.mechanism, id).toBe(mechanism);
@@ -220,6 +240,8 @@ describe('the attacks are real: weakened defences let them through', () => {
         'confused-deputy.calls-untrusted-proposal',
         'confused-deputy.calls-label-laundering',
         'cross-tool-escalation.calls-fetch-output-to-post',
+        'confused-deputy.iterator-hides-label',
+        'confused-deputy.calls-iterator-hides-label',
       ]),
     );
   });
@@ -249,6 +271,11 @@ describe('the attacks are real: weakened defences let them through', () => {
         'instruction-smuggling.secrets-dot-segments',
         'instruction-smuggling.calls-path-traversal',
         'instruction-smuggling.calls-secrets-dot-segments',
+        'instruction-smuggling.path-nfd',
+        'instruction-smuggling.path-trailing-dot',
+        'instruction-smuggling.path-percent-letter',
+        'instruction-smuggling.calls-path-nfd',
+        'instruction-smuggling.calls-path-trailing-dot',
       ]),
     );
     expect(byId(report).get('instruction-smuggling.sibling-prefix')?.verdict).toBe('BLOCKED');
@@ -293,7 +320,10 @@ describe('the attacks are real: weakened defences let them through', () => {
     const overrides = Object.fromEntries(
       EXAMPLE_POLICY_NAMES.map((name) => [name, ALLOW_EVERYTHING]),
     ) as Partial<Record<ExamplePolicyName, PolicyEvaluator>>;
-    const policyLayer = ATTACK_SCENARIOS.filter((scenario) => scenario.layer === 'policy');
+    // The loader rows load their own policy text: they are shown real below.
+    const policyLayer = ATTACK_SCENARIOS.filter(
+      (scenario) => scenario.layer === 'policy' && !LOADER_SCENARIOS.includes(scenario),
+    );
     expect(policyLayer.length).toBeGreaterThanOrEqual(25);
     const report = await runWeakened(policyLayer, overrides);
     expect(succeeded(report)).toEqual(policyLayer.map((scenario) => scenario.id));
@@ -307,8 +337,11 @@ describe('the attacks are real: weakened defences let them through', () => {
   });
 
   it('a policy-check-only host (no state machine, chain, tokens, audit or fail-closed paths) lets every calls-mode runtime-layer scenario succeed', async () => {
+    // Except the getter row: this host reads arguments with core's fixed readers, which refuse
+    // accessors too; only swapping those back would show it real (docs/security.md).
     const runtimeLayer = ATTACK_SCENARIOS.filter(
-      (scenario) => scenario.layer === 'runtime' && scenario.mode === 'calls',
+      (scenario) =>
+        scenario.layer === 'runtime' && scenario.mode === 'calls' && !GETTER_ROWS.includes(scenario.id),
     );
     expect(runtimeLayer.length).toBeGreaterThanOrEqual(10);
     const report = await runWeakened(runtimeLayer, {}, undefined, createPolicyCheckOnlyHost);
@@ -344,11 +377,36 @@ describe('the attacks are real: weakened defences let them through', () => {
       'fail-open.clock-returns-nan',
       'fail-open.authority-throws',
       'fail-open.token-store-throws',
+      'fail-open.authority-clock-nan',
     ];
     const rows = ATTACK_SCENARIOS.filter((scenario) => ids.includes(scenario.id));
     expect(rows.map((scenario) => scenario.layer)).toEqual(ids.map(() => 'runtime'));
     const report = await runWeakened(rows, {}, undefined, createPolicyCheckOnlyHost);
     expect(succeeded(report).sort()).toEqual([...ids].sort());
+  });
+
+  it('the tenant overlay the numeric duplicate key replaced: as an unfixed loader read the text, the delete runs', async () => {
+    // What the YAML parser kept before the fix: the later 0x273A key (10042) replaced the "10042" overlay.
+    const asReadBefore = NUMERIC_DUPLICATE_TENANT.replace(/ {2}"10042":\n(?: {4}.*\n)+/, '');
+    expect(asReadBefore).not.toBe(NUMERIC_DUPLICATE_TENANT);
+    const [row] = family('fail-open', { layer: 'policy', target: 'workspace_files' }, [
+      loaderRow('numeric-duplicate-tenant', 'as read before', asReadBefore, '10042', 'delete_file', {
+        path: '/workspace',
+      }),
+    ]);
+    const report = await runWeakened([row!], {});
+    expect(succeeded(report)).toEqual(['fail-open.numeric-duplicate-tenant']);
+  });
+
+  it('the pattern rows let no argument reach a backtracking RegExp, and refuse what RE2 cannot run', () => {
+    // Their realness needs @ape/policy's engine swapped back (docs/security.md): the rows assert
+    // the engine, and the loader refusal, on the shipped code.
+    const results = byId(shipped);
+    for (const id of ['fail-open.pattern-bounded-nested-quantifier', 'fail-open.pattern-polynomial']) {
+      expect(results.get(id)?.verdict, id).toBe('BLOCKED');
+      expect(results.get(id)?.detail, id).toContain('conditions of plain-words not met');
+    }
+    expect(results.get('fail-open.pattern-backreference')?.detail).toContain('backreferences');
   });
 
   it('every calls-mode scenario succeeds against one of the weakened defences above', () => {
@@ -359,5 +417,10 @@ describe('the attacks are real: weakened defences let them through', () => {
       ATTACK_SCENARIOS.filter((scenario) => scenario.mode === 'calls').map((s) => s.layer),
     );
     expect([...layers].sort()).toEqual(['authority', 'policy', 'runtime']);
+    for (const id of GETTER_ROWS)
+      expect(
+        ATTACK_SCENARIOS.some((scenario) => scenario.id === id),
+        id,
+      ).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `@ape/attack`: the attack battery as a library. `runAttackBattery` runs 132 attack scenarios in
+ * `@ape/attack`: the attack battery as a library. `runAttackBattery` runs 150 attack scenarios in
  * ten families against a real APE runtime and reports each BLOCKED (with the check that stopped
  * it) or SUCCEEDED; `ape attack` is a thin shell over it.
  *

@@ -2,6 +2,7 @@ import {
   ApeError,
   AuditError,
   AuthorityExpiredError,
+  ClockError,
   EscalationDeniedError,
   IntentError,
   PlanError,
@@ -46,6 +47,7 @@ describe('mechanismOf', () => {
       'token:replay',
     );
     expect(mechanismOf(new AuthorityExpiredError('x'), kinds)).toBe('token:expired');
+    expect(mechanismOf(new ClockError('x'), kinds)).toBe('fail-closed:CLOCK_INVALID');
     expect(mechanismOf(new RuntimeStateError('x'), kinds)).toBe('state-machine');
     expect(mechanismOf(new EscalationDeniedError('x', { reason: 'timeout' }), kinds)).toBe(
       'escalation:timeout',

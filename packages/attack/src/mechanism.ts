@@ -5,6 +5,7 @@ import {
   AuditError,
   AuthorityExpiredError,
   CanonicalJsonError,
+  ClockError,
   EscalationDeniedError,
   IntentError,
   PlanError,
@@ -90,6 +91,7 @@ export function mechanismOf(error: unknown, kinds: RuleKinds): string | undefine
     return `token:binding:${String(field)}`;
   }
   if (AuthorityExpiredError.isInstance(error)) return 'token:expired';
+  if (ClockError.isInstance(error)) return `fail-closed:${errorCode}`;
   if (TenantIsolationError.isInstance(error)) return 'tenant-isolation';
   if (RuntimeStateError.isInstance(error)) return 'state-machine';
   if (ProvenanceError.isInstance(error)) return 'provenance';

@@ -26,7 +26,7 @@ function expectWellFormedRow(row: Row): void {
 }
 
 describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () => {
-  it('runs every case of issue 9, the audit verifier and the MCP gateway case once and returns a well-formed JSON report', async () => {
+  it('runs every case of issue 9, the audit verifier, the MCP gateway and the adapter cases once and returns a well-formed JSON report', async () => {
     const report = JSON.parse(JSON.stringify(await runBenchmarks({ quick: true }))) as BenchReport;
 
     expect(report.schemaVersion).toBe(1);
@@ -47,11 +47,15 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       4,
       5,
       6,
-      'audit-verifier',
       7,
       8,
+      'audit-verifier',
       'mcp-gateway',
+      'ai-sdk-adapter',
       'adversarial-patterns',
+      'shared-state',
+      'openai-agents-adapter',
+      'langchain-adapter',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);
@@ -86,6 +90,24 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     );
     const verifier = report.cases.find((result) => result.id === 'audit-verifier');
     expect(verifier?.rows.map((row) => row.status)).toEqual(['measured', 'measured']);
+    expect(report.targets.map((target) => target.id)).toContain('ai-sdk-added-p50');
+
+    // redis-server is on PATH wherever the tests run (.ci/run installs it), so the Redis rows are measured.
+    const shared = report.cases.find((result) => result.id === 'shared-state');
+    expect(shared?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['shared-state:gated-step:memory', 'measured'],
+      ['shared-state:acquire:redis', 'measured'],
+      ['shared-state:acquire-pipelined:redis', 'measured'],
+      ['shared-state:gated-step:redis', 'measured'],
+    ]);
+
+    const openaiAgents = report.cases.find((result) => result.id === 'openai-agents-adapter');
+    expect(openaiAgents?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['openai-agents:bare', 'measured'],
+      ['openai-agents:gate', 'measured'],
+      ['openai-agents:ape', 'measured'],
+    ]);
+    expect(report.targets.map((target) => target.id)).toContain('openai-agents-added-p50');
 
     expect(report.targets.length).toBeGreaterThanOrEqual(13);
     for (const target of report.targets) {
@@ -93,5 +115,29 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       expect(target.measured.length).toBeGreaterThan(0);
       expect([true, false, null]).toContain(target.met);
     }
+  });
+
+  it('measures the AI SDK adapter next to the bare AI SDK tool in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['ai-sdk-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'ai-sdk-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['ai-sdk:bare', 'measured'],
+      ['ai-sdk:gate', 'measured'],
+      ['ai-sdk:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'ai-sdk-added-p50')?.goal).toBe('≤ 20.0 µs p50');
+  });
+
+  it('measures the LangChain adapter next to the bare LangChain tool call in the same run', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['langchain-adapter'] });
+    const adapter = report.cases.find((result) => result.id === 'langchain-adapter');
+    expect(adapter?.rows.map((row) => [row.id, row.status])).toEqual([
+      ['langchain:bare', 'measured'],
+      ['langchain:gate', 'measured'],
+      ['langchain:ape', 'measured'],
+    ]);
+    expect(typeof adapter?.rows[2]?.extra?.['addedP50Us']).toBe('number');
+    expect(report.targets.find((target) => target.id === 'langchain-added-p50')?.goal).toBe('≤ 20.0 µs p50');
   });
 });

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import packageJson from '../package.json' with { type: 'json' };
+import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAttackCommand } from './commands/attack.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -7,6 +8,7 @@ import { registerDiffCommand } from './commands/diff.js';
 import { registerExplainCommand } from './commands/explain.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerMcpCommand } from './commands/mcp.js';
+import { registerRevokeCommand } from './commands/revoke.js';
 import { registerSimulateCommand } from './commands/simulate.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -26,6 +28,8 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerMcpCommand,
   registerVerifyCommand,
   registerDiffCommand,
+  registerApprovalCommands,
+  registerRevokeCommand,
 ];
 
 /**

@@ -9,6 +9,7 @@ import {
   PolicyError,
   ProvenanceError,
   RuntimeStateError,
+  StoreUnavailableError,
   TenantIsolationError,
   UnauthorizedActionError,
   EscalationRequiredError,
@@ -29,6 +30,7 @@ const cases = [
   [TenantIsolationError, 'TENANT_MISMATCH'],
   [ClockError, 'CLOCK_INVALID'],
   [InternalError, 'INTERNAL'],
+  [StoreUnavailableError, 'STORE_UNAVAILABLE'],
 ] as const;
 
 describe('typed errors', () => {

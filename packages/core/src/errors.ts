@@ -24,6 +24,7 @@ export type ApeErrorCode =
   | 'NON_JSON_VALUE'
   | 'CONFIG_INVALID'
   | 'CLOCK_INVALID'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 /** Structured, JSON-safe context attached to an error: step index, field path, file, line, ... */
@@ -236,4 +237,16 @@ export class InternalError extends ApeError {
 /** The message of any thrown value: `error.message` for an `Error`, `String(error)` otherwise. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A shared store (usage counters, approvals, revocations; Redis for a fleet) failed, answered
+ * something malformed or did not answer within its bound (`STORE_UNAVAILABLE`). The call it guarded
+ * is denied; `details.store` names the store and `details.operation` what it was asked.
+ */
+export class StoreUnavailableError extends ApeError {
+  static override readonly CODE = 'STORE_UNAVAILABLE' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('STORE_UNAVAILABLE', message, details, options);
+  }
 }

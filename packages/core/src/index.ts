@@ -23,6 +23,7 @@ export {
   PolicyError,
   ProvenanceError,
   RuntimeStateError,
+  StoreUnavailableError,
   TenantIsolationError,
   UnauthorizedActionError,
 } from './errors.js';
@@ -34,12 +35,31 @@ export { ownEntries } from './own-entries.js';
 export { combineLabels, isAtLeast, isProvenanceLabel, PROVENANCE_LABELS, trustRank } from './labels.js';
 export type { Plan, PlanStep, ValidatedPlan } from './plan.js';
 export { createPlan, validatePlan } from './plan.js';
+export type {
+  ApprovalAnswer,
+  ApprovalBinding,
+  ApprovalListFilter,
+  ApprovalPublication,
+  ApprovalQueue,
+  ApprovalRecord,
+  ApprovalSettleResult,
+  ApprovalSettlement,
+  PendingApproval,
+} from './ports/approval-queue.js';
+export { APPROVAL_BINDING_FIELDS } from './ports/approval-queue.js';
 export type { AuditSink } from './ports/audit-sink.js';
 export type { Authority } from './ports/authority.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';
 export type { EscalationHandler, EscalationRequest, EscalationResult } from './ports/escalation-handler.js';
 export type { PolicyEvaluator } from './ports/policy-evaluator.js';
+export type {
+  Revocation,
+  RevocationFeed,
+  RevocationStatus,
+  RevocationSubject,
+  RevocationTarget,
+} from './ports/revocation-feed.js';
 export type { TokenRecord, TokenStore } from './ports/token-store.js';
 export type {
   UsageAcquireRequest,
@@ -69,6 +89,7 @@ export {
   DEFAULT_MAX_USAGE_RESERVATIONS,
 } from './runtime/in-memory-usage-store.js';
 export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
+export { REVOCATION_STALE_CODE, REVOKED_CODE } from './runtime/revocation-check.js';
 export { createRuntime } from './runtime/runtime.js';
 export type {
   AgentRuntime,
@@ -80,6 +101,24 @@ export type {
 } from './runtime/runtime-api.js';
 export type { SessionMode } from './runtime/session.js';
 export { USAGE_SCOPE_MISSING_CODE, USAGE_STORE_FAILURE_CODE } from './runtime/usage.js';
+export {
+  answeredSettlement,
+  checkApprovalAnswer,
+  checkApprovalBinding,
+  checkApprovalPublication,
+  checkCancelReason,
+  findApprovalBindingMismatch,
+} from './stores/approval-rules.js';
+export type { InMemoryApprovalQueueOptions } from './stores/in-memory-approval-queue.js';
+export { createInMemoryApprovalQueue } from './stores/in-memory-approval-queue.js';
+export type { InMemoryRevocationFeedOptions } from './stores/in-memory-revocation-feed.js';
+export { createInMemoryRevocationFeed } from './stores/in-memory-revocation-feed.js';
+export {
+  checkRevocationDetails,
+  checkRevocationTarget,
+  findRevocation,
+  revocationTargetKey,
+} from './stores/revocation-rules.js';
 export type { TerminalTextOptions } from './terminal-text.js';
 export {
   DEFAULT_TERMINAL_TEXT_LENGTH,

@@ -9,10 +9,15 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 const MAX_REASON_LENGTH = 300;
 
 /** The shipped handlers that wait for an answer. @internal */
-export type HandlerName = 'CallbackEscalation' | 'ConsoleEscalation' | 'QueueEscalation';
+export type HandlerName =
+  | 'ApprovalQueueEscalation'
+  | 'CallbackEscalation'
+  | 'ConsoleEscalation'
+  | 'QueueEscalation';
 
 /** The approver recorded when a handler denies on its own (failure, bad answer, no terminal, full queue). */
 const HANDLER_APPROVER: Readonly<Record<HandlerName, string>> = Object.freeze({
+  ApprovalQueueEscalation: 'approval-queue',
   CallbackEscalation: 'callback',
   ConsoleEscalation: 'console',
   QueueEscalation: 'queue',

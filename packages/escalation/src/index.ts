@@ -5,6 +5,8 @@
  *
  * @packageDocumentation
  */
+export type { ApprovalQueueEscalationOptions } from './approval-queue-escalation.js';
+export { ApprovalQueueEscalation } from './approval-queue-escalation.js';
 export type { CallbackAnswer, CallbackEscalationOptions, EscalationDecider } from './callback-escalation.js';
 export { CallbackEscalation } from './callback-escalation.js';
 export type { ConsoleEscalationOptions, ConsoleInput } from './console-escalation.js';

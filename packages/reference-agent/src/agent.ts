@@ -62,12 +62,17 @@ export interface StepRecord {
 /** The result of {@link ReferenceAgent.run}. */
 export interface AgentRunResult {
   readonly task: string;
+  /** `plan`: `createReferenceAgent` ran a plan; `calls`: `createReferenceCallsAgent` ran one call at a time. */
+  readonly mode: 'plan' | 'calls';
   /**
    * `completed`: every step ran. `refused`: APE refused the intent, the plan or a step (see
-   * `error` or the last step). `failed`: the planner, a binding or a tool failed.
+   * `error` or the last step). `failed`: the planner, a binding or a tool failed. In calls mode a
+   * refused or failed call does not stop the run; the status is then that of the first call that
+   * did not run.
    */
   readonly status: 'completed' | 'refused' | 'failed';
   readonly intent?: Intent;
+  /** The plan; in calls mode, the calls the planner proposed, in order. */
   readonly plan?: AgentPlan;
   /** Set when the run stopped before any step (planner, intent or plan refused or invalid). */
   readonly error?: AgentError;
@@ -123,6 +128,7 @@ export function createReferenceAgent(options: ReferenceAgentOptions): ReferenceA
       const finish = (status: AgentRunResult['status'], error?: AgentError): AgentRunResult =>
         Object.freeze({
           task: task.text,
+          mode: 'plan',
           status,
           ...(intent === undefined ? {} : { intent }),
           ...(plan === undefined ? {} : { plan }),
@@ -194,8 +200,10 @@ async function runStep(
 /**
  * The plain arguments, and their label and sources exactly as the runtime computes them. Arguments
  * the runtime could not read either (nested too deep) are reported as empty and untrusted.
+ *
+ * @internal
  */
-function describeArgs(
+export function describeArgs(
   args: Readonly<Record<string, unknown>>,
   label: ProvenanceLabel,
 ): Pick<StepRecord, 'args' | 'provenance' | 'sources'> {
@@ -216,7 +224,7 @@ function describeArgs(
 export function bindArguments(
   step: AgentStep,
   index: number,
-  outputs: readonly Labeled[],
+  outputs: readonly (Labeled | undefined)[],
 ): Record<string, unknown> {
   const args: Record<string, unknown> = { ...step.args };
   for (const [name, reference] of Object.entries<OutputReference>(step.inputs ?? {})) {
@@ -253,7 +261,8 @@ function extract(value: unknown, reference: OutputReference): unknown {
   return new RegExp(reference.match, 'm').exec(current)?.[1];
 }
 
-function describeError(error: unknown): AgentError {
+/** @internal The code, message, rule ids and reason of an error, for a record. */
+export function describeError(error: unknown): AgentError {
   if (ApeError.isInstance(error)) {
     const rules = error.details['rules'];
     const reason = error.details['reason'];
@@ -267,8 +276,11 @@ function describeError(error: unknown): AgentError {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), rules: [] };
 }
 
-/** A plan error without rule ids comes from the planner's own output, not from the policy. */
-function isRefusal(error: AgentError): boolean {
+/**
+ * @internal Whether an error means APE refused. A plan error without rule ids comes from the
+ * planner's own output, not from the policy.
+ */
+export function isRefusal(error: AgentError): boolean {
   if (error.code === 'PLAN_INVALID') return error.rules.length > 0;
   return REFUSAL_CODES.has(error.code);
 }

@@ -43,7 +43,7 @@ describe('runDemo', () => {
     expect(report.auditRecords).toBe(verification.records);
     expect(report.auditRecords).toBeGreaterThan(50);
     expect(text).toContain(auditPath);
-    expect(text).toContain('All 7 scenarios ended as expected.');
+    expect(text).toContain('All 8 scenarios ended as expected.');
   });
 
   it('records every scenario in the audit log, and never a token secret', async () => {
@@ -61,15 +61,39 @@ describe('runDemo', () => {
 
   it('prints, per scenario, what the agent tried, what APE decided with rule ids, and a ✔', async () => {
     const { text } = await demo();
-    expect(text.match(/^\[\d\/7\] /gm)).toHaveLength(7);
-    expect(text.match(/ ✔ expected: /g)).toHaveLength(7);
+    expect(text.match(/^\[\d\/8\] /gm)).toHaveLength(8);
+    expect(text.match(/ ✔ expected: /g)).toHaveLength(8);
     expect(text).not.toContain('✘');
     expect(text).toContain('DENY [no-destruction-on-untrusted-input]');
     expect(text).toContain('ESCALATE [untrusted-data-must-not-leave]');
     expect(text).toContain('ESCALATE [escalation_required[3]] → approved by demo-approver');
     expect(text).toContain('UNAUTHORIZED_ACTION');
     expect(text).toContain('TENANT_MISMATCH');
+    expect(text).toContain('DENY [two-reads-per-session]');
+    expect(text).toContain('DENY [tool_transitions.read_file]');
     expect(text).not.toContain('\u001b[');
+  });
+
+  it('keeps a budget across a denied escalation in calls mode: the next session of the lineage is refused', async () => {
+    const { report, auditPath } = await demo();
+    const scenario = report.scenarios.find((entry) => entry.id === 'lineage-budget');
+    expect(scenario?.ok).toBe(true);
+    expect(scenario?.outcome).toBe(
+      'session 1 escalation denied, TERMINATED; session 2: third read POLICY_DENY, write after read POLICY_DENY',
+    );
+    const records = readFileSync(auditPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { session: string; type: string; data: Record<string, unknown> })
+      .filter((record) => record.session.startsWith('lineage-budget-'));
+    const created = records.filter((record) => record.type === 'session.created');
+    expect(created).toHaveLength(2);
+    expect(created[1]?.data['lineage']).toBe(created[0]?.data['lineage']);
+    expect(created[1]?.data['continuesSession']).toBe(created[0]?.session);
+    expect(records.some((record) => record.type === 'plan.approved')).toBe(false);
+    // Five proposals were appended (three in session 1, two in session 2); only the two reads of session 1 ran.
+    expect(records.filter((record) => record.type === 'plan.extended')).toHaveLength(5);
+    expect(records.filter((record) => record.type === 'tool.executed')).toHaveLength(2);
   });
 
   it('colours the transcript only when asked', async () => {
@@ -94,7 +118,7 @@ describe('runDemo', () => {
     expect(report.ok).toBe(false);
     expect(report.scenarios.find((scenario) => scenario.id === 'forbidden-action')?.ok).toBe(false);
     expect(text).toContain('✘');
-    expect(text).toContain('1 of 7 scenarios did not end as expected.');
+    expect(text).toContain('1 of 8 scenarios did not end as expected.');
   });
 
   it('fails with POLICY_INVALID naming the file when a policy is missing', async () => {

@@ -39,7 +39,7 @@ export interface DemoOptions {
 
 /** How one scenario ended. */
 export interface DemoScenarioResult {
-  /** A stable id: `allowed-task`, `forbidden-action`, `escalation-approved`, `escalation-denied`, `prompt-injection`, `replayed-token`, `cross-tenant-token`. */
+  /** A stable id: `allowed-task`, `forbidden-action`, `escalation-approved`, `escalation-denied`, `prompt-injection`, `replayed-token`, `cross-tenant-token`, `lineage-budget`. */
   readonly id: string;
   readonly title: string;
   /** What APE should do, in words. */
@@ -73,8 +73,9 @@ const SEED_FILES: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /**
- * Runs the APE demo: seven short scenarios of the reference agent in a fresh temporary workspace,
- * each against one of the policy files, with a scripted approver (or a person at the terminal with
+ * Runs the APE demo: eight short scenarios of the reference agent in a fresh temporary workspace,
+ * each against one of the policy files (the calls-mode scenario against a demo-only policy built in
+ * code), with a scripted approver (or a person at the terminal with
  * `interactive`), writing every event to one hash-chained JSON Lines audit log that is verified at
  * the end. Prints a transcript to `output`. Never touches the network.
  *

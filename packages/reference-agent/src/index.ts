@@ -12,6 +12,8 @@ export type {
   StepRecord,
 } from './agent.js';
 export { bindArguments, createReferenceAgent } from './agent.js';
+export type { ReferenceCallsAgentOptions } from './calls-agent.js';
+export { createReferenceCallsAgent, DEFAULT_MAX_CALLS } from './calls-agent.js';
 export type { DemoOptions, DemoReport, DemoScenarioResult } from './demo.js';
 export { runDemo } from './demo.js';
 export { DEMO_SCENARIO_IDS } from './demo/scenarios.js';
@@ -20,12 +22,14 @@ export type {
   AgentPlan,
   AgentStep,
   AgentTask,
+  CallHistoryEntry,
+  CallPlanner,
   OutputReference,
   Planner,
   PlannerResult,
   PlanningContext,
 } from './planner.js';
-export { checkAgentPlan, MAX_MATCH_PATTERN_LENGTH, toRuntimePlan } from './planner.js';
+export { checkAgentPlan, checkAgentStep, MAX_MATCH_PATTERN_LENGTH, toRuntimePlan } from './planner.js';
 export type { PlannerRule, RuleBasedPlannerOptions } from './rule-based-planner.js';
 export { DEFAULT_PLANNER_RULES, RuleBasedPlanner } from './rule-based-planner.js';
 export type { ToolDescription, ToolRegistry } from './tool-registry.js';

@@ -1,4 +1,4 @@
-import { type Intent, PlanError, type PlanStep, type ProvenanceLabel } from '@ape/core';
+import { type Intent, type Labeled, PlanError, type PlanStep, type ProvenanceLabel } from '@ape/core';
 import type { ToolDescription } from './tool-registry.js';
 
 /** What the user asked the agent to do. */
@@ -77,6 +77,41 @@ export interface Planner {
   plan(task: AgentTask, context: PlanningContext): PlannerResult | Promise<PlannerResult>;
 }
 
+/**
+ * What a {@link CallPlanner} sees of the run so far: one entry per call it proposed, in order, with
+ * what happened to it. `output` is the labelled output of a call that ran; a refused or failed call
+ * has an `error` instead.
+ */
+export interface CallHistoryEntry {
+  /** The call's position in the run (what an {@link OutputReference}'s `step` points to). */
+  readonly index: number;
+  readonly action: string;
+  readonly outcome: 'executed' | 'refused' | 'failed';
+  readonly output?: Labeled;
+  readonly error?: { readonly code: string; readonly message: string; readonly rules: readonly string[] };
+}
+
+/**
+ * Proposes one call at a time (calls mode), as a model in a tool-calling loop does. The reference
+ * agent asks it for the session's intent once, then for the next call after each call, showing it
+ * what happened so far, until it answers `undefined`. A refused call does not end the run: the
+ * planner sees the refusal and proposes what comes next. Nothing it proposes is trusted: each call
+ * is checked by the agent ({@link checkAgentStep}) and decided at the runtime's gate.
+ */
+export interface CallPlanner {
+  /** The intent to request for the session, before any call. */
+  intent(task: AgentTask, context: PlanningContext): Intent | Promise<Intent>;
+  /**
+   * The next call, or `undefined` when the task is done. `inputs` refer to earlier calls by their
+   * position in `history`.
+   */
+  next(
+    task: AgentTask,
+    context: PlanningContext,
+    history: readonly CallHistoryEntry[],
+  ): AgentStep | undefined | Promise<AgentStep | undefined>;
+}
+
 const FIELD_PATTERN = /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$/;
 
 function badStep(index: number, message: string, field: string): PlanError {
@@ -96,37 +131,48 @@ export function checkAgentPlan(plan: AgentPlan, toolIds: ReadonlySet<string>): v
     throw new PlanError('Planner output: the plan must have at least one step.', { field: 'steps' });
   }
   plan.steps.forEach((step, index) => {
-    if (!toolIds.has(step.action_id)) {
-      throw badStep(index, `no tool performs "${String(step.action_id)}"`, 'action_id');
-    }
-    for (const [name, reference] of Object.entries<OutputReference>(step.inputs ?? {})) {
-      const field = `inputs.${name}`;
-      if (!Number.isSafeInteger(reference.step) || reference.step < 0 || reference.step >= index) {
-        throw badStep(
-          index,
-          `input "${name}" must refer to an earlier step, not ${String(reference.step)}`,
-          field,
-        );
-      }
-      if (reference.field !== undefined && !FIELD_PATTERN.test(reference.field)) {
-        throw badStep(index, `input "${name}" has a malformed field path`, field);
-      }
-      if (reference.match !== undefined) {
-        if (typeof reference.match !== 'string' || reference.match.length > MAX_MATCH_PATTERN_LENGTH) {
-          throw badStep(
-            index,
-            `input "${name}" has a pattern longer than ${MAX_MATCH_PATTERN_LENGTH}`,
-            field,
-          );
-        }
-        try {
-          new RegExp(reference.match, 'm');
-        } catch {
-          throw badStep(index, `input "${name}" has a pattern that does not compile`, field);
-        }
-      }
-    }
+    checkAgentStep(step, index, toolIds);
   });
+}
+
+/**
+ * Checks one step (or one proposed call) at position `index`: its action is a registered tool and
+ * every {@link OutputReference} points to an earlier position with a well-formed field path and a
+ * bounded pattern that compiles. {@link checkAgentPlan} runs it on every step of a plan; the
+ * calls-mode agent runs it on each call its planner proposes, with the call's position in the run.
+ *
+ * @throws PlanError (`PLAN_INVALID`, `details.step`, `details.field`) naming what is wrong.
+ */
+export function checkAgentStep(step: AgentStep, index: number, toolIds: ReadonlySet<string>): void {
+  if (typeof step !== 'object' || step === null) {
+    throw badStep(index, 'the step must be an object', 'step');
+  }
+  if (!toolIds.has(step.action_id)) {
+    throw badStep(index, `no tool performs "${String(step.action_id)}"`, 'action_id');
+  }
+  for (const [name, reference] of Object.entries<OutputReference>(step.inputs ?? {})) {
+    const field = `inputs.${name}`;
+    if (!Number.isSafeInteger(reference.step) || reference.step < 0 || reference.step >= index) {
+      throw badStep(
+        index,
+        `input "${name}" must refer to an earlier step, not ${String(reference.step)}`,
+        field,
+      );
+    }
+    if (reference.field !== undefined && !FIELD_PATTERN.test(reference.field)) {
+      throw badStep(index, `input "${name}" has a malformed field path`, field);
+    }
+    if (reference.match !== undefined) {
+      if (typeof reference.match !== 'string' || reference.match.length > MAX_MATCH_PATTERN_LENGTH) {
+        throw badStep(index, `input "${name}" has a pattern longer than ${MAX_MATCH_PATTERN_LENGTH}`, field);
+      }
+      try {
+        new RegExp(reference.match, 'm');
+      } catch {
+        throw badStep(index, `input "${name}" has a pattern that does not compile`, field);
+      }
+    }
+  }
 }
 
 /**

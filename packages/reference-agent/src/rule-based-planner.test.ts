@@ -1,7 +1,13 @@
 import { ApeError, createIntent, createPlan } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkAgentPlan, type PlanningContext, toRuntimePlan } from './planner.js';
+import {
+  type CallHistoryEntry,
+  checkAgentPlan,
+  checkAgentStep,
+  type PlanningContext,
+  toRuntimePlan,
+} from './planner.js';
 import { DEFAULT_PLANNER_RULES, RuleBasedPlanner } from './rule-based-planner.js';
 
 const context: PlanningContext = { tools: [], workspaceRoot: '/workspace' };
@@ -165,5 +171,108 @@ describe('toRuntimePlan', () => {
         { action_id: 'write_file' },
       ],
     });
+  });
+});
+
+describe('checkAgentStep', () => {
+  it('accepts a proposed call whose inputs point at earlier calls of the run', () => {
+    expect(() =>
+      checkAgentStep(
+        { action_id: 'write_file', args: { path: '/workspace/b' }, inputs: { content: { step: 2 } } },
+        3,
+        TOOL_IDS,
+      ),
+    ).not.toThrow();
+  });
+
+  it.each([
+    ['an unknown tool', { action_id: 'format_disk' }, 'action_id'],
+    ['a reference to itself', { action_id: 'read_file', inputs: { path: { step: 3 } } }, 'inputs.path'],
+    ['a step that is not an object', null, 'step'],
+  ])('refuses %s with PLAN_INVALID naming the field', (_name, step, field) => {
+    let error: unknown;
+    try {
+      checkAgentStep(step as never, 3, TOOL_IDS);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: 'PLAN_INVALID', details: { step: 3, field } });
+  });
+});
+
+describe('RuleBasedPlanner as a CallPlanner', () => {
+  const planner = new RuleBasedPlanner();
+  const task = { text: 'copy /workspace/a.txt to /workspace/b.txt, then list /workspace' };
+  const entry = (index: number, action: string, outcome: CallHistoryEntry['outcome']): CallHistoryEntry => ({
+    index,
+    action,
+    outcome,
+  });
+
+  it('requests the same intent as the whole plan', () => {
+    expect(planner.intent(task, context)).toEqual(planner.plan(task, context).intent);
+  });
+
+  it('proposes the plan one call at a time, then says it is done', () => {
+    const { steps } = planner.plan(task, context).plan;
+    const history: CallHistoryEntry[] = [];
+    for (const step of steps) {
+      expect(planner.next(task, context, history)).toEqual(step);
+      history.push(entry(history.length, step.action_id, 'executed'));
+    }
+    expect(planner.next(task, context, history)).toBeUndefined();
+  });
+
+  it('drops the rest of a clause after a refused call and goes on with the next clause', () => {
+    expect(planner.next(task, context, [entry(0, 'read_file', 'refused')])).toEqual({
+      action_id: 'list_directory',
+      args: { path: '/workspace' },
+    });
+  });
+
+  it('points inputs at the position in the history of the call that produced them', () => {
+    const shifted = { text: 'delete /workspace/x, then copy /workspace/a.txt to /workspace/b.txt' };
+    // The delete (plan step 0) was refused; the read (plan step 1) is the run's second call.
+    const next = planner.next(shifted, context, [
+      entry(0, 'delete_file', 'refused'),
+      entry(1, 'read_file', 'executed'),
+    ]);
+    expect(next).toMatchObject({
+      action_id: 'write_file',
+      inputs: { content: { step: 1, field: 'content' } },
+    });
+    const skipped = planner.next(shifted, context, [
+      entry(0, 'delete_file', 'failed'),
+      entry(1, 'read_file', 'executed'),
+    ]);
+    expect(skipped).toEqual(next);
+  });
+
+  it('refuses a history longer than the plan with PLAN_INVALID', () => {
+    const history = [entry(0, 'list_directory', 'executed'), entry(1, 'list_directory', 'executed')];
+    expect(codeOf(() => planner.next({ text: 'list /workspace' }, context, history))).toBe('PLAN_INVALID');
+  });
+
+  it('is deterministic: the same history gives the same next call', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom<CallHistoryEntry['outcome']>('executed', 'refused', 'failed'), {
+          maxLength: 3,
+        }),
+        (outcomes) => {
+          const history = outcomes.map((outcome, index) => entry(index, 'any', outcome));
+          let first: unknown;
+          let second: unknown;
+          try {
+            first = planner.next(task, context, history);
+            second = planner.next(task, context, history);
+          } catch (error) {
+            expect((error as { code?: string }).code).toBe('PLAN_INVALID');
+            return;
+          }
+          expect(second).toEqual(first);
+        },
+      ),
+    );
   });
 });

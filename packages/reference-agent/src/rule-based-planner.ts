@@ -1,5 +1,13 @@
-import { PlanError } from '@ape/core';
-import type { AgentStep, AgentTask, Planner, PlannerResult, PlanningContext } from './planner.js';
+import { type Intent, PlanError } from '@ape/core';
+import type {
+  AgentStep,
+  AgentTask,
+  CallHistoryEntry,
+  CallPlanner,
+  Planner,
+  PlannerResult,
+  PlanningContext,
+} from './planner.js';
 
 /**
  * One rule of the {@link RuleBasedPlanner}: a pattern over one clause of the task and the steps it
@@ -133,14 +141,27 @@ export interface RuleBasedPlannerOptions {
 const CLAUSE_SEPARATOR = /,?\s+then\s+/i;
 const MAX_TASK_LENGTH = 4096;
 
+/** The steps of a task, and where each clause's steps start. */
+interface ClausedPlan {
+  readonly steps: readonly AgentStep[];
+  /** `clauseOf[i]` is the clause of step `i`. */
+  readonly clauseOf: readonly number[];
+  readonly intent: Intent;
+}
+
 /**
  * A deterministic planner without a language model: it splits the task into clauses joined by
  * "then", matches each clause against its rules in order, and concatenates their steps. The intent
  * it requests allows exactly the actions of the plan and nothing else.
  *
- * Same task, same rules: same intent and plan, byte for byte.
+ * It plans in both modes. As a {@link Planner} it returns the whole plan; as a {@link CallPlanner}
+ * it proposes the same steps one call at a time, and when a call is refused or fails it drops the
+ * rest of that clause (its later steps need the missing output) and goes on with the next clause,
+ * as a model that reads the refusal and moves on would.
+ *
+ * Same task, same rules: same intent and plan, byte for byte; same history, same next call.
  */
-export class RuleBasedPlanner implements Planner {
+export class RuleBasedPlanner implements Planner, CallPlanner {
   readonly #rules: readonly PlannerRule[];
 
   constructor(options: RuleBasedPlannerOptions = {}) {
@@ -152,27 +173,89 @@ export class RuleBasedPlanner implements Planner {
    *   is empty or longer than 4096 characters.
    */
   plan(task: AgentTask, _context: PlanningContext): PlannerResult {
+    const planned = this.#plan(task);
+    return { intent: planned.intent, plan: { steps: [...planned.steps] } };
+  }
+
+  /**
+   * The intent of the whole task, as {@link RuleBasedPlanner.plan} requests it.
+   *
+   * @throws PlanError (`PLAN_INVALID`) as {@link RuleBasedPlanner.plan} does.
+   */
+  intent(task: AgentTask, _context: PlanningContext): Intent {
+    return this.#plan(task).intent;
+  }
+
+  /**
+   * The next step of the task's plan given what happened to the calls proposed so far; `inputs`
+   * are rewritten to point at the positions in `history` of the calls that produced them.
+   *
+   * @throws PlanError (`PLAN_INVALID`) as {@link RuleBasedPlanner.plan} does, or when `history`
+   *   holds more calls than the plan has steps.
+   */
+  next(
+    task: AgentTask,
+    _context: PlanningContext,
+    history: readonly CallHistoryEntry[],
+  ): AgentStep | undefined {
+    const { steps, clauseOf } = this.#plan(task);
+    // Walk the history along the plan: which plan step each call was, and where the plan goes on.
+    const positionOf = new Map<number, number>();
+    let cursor = 0;
+    for (const [position, entry] of history.entries()) {
+      if (cursor >= steps.length) {
+        throw new PlanError('The history holds more calls than the task has steps.', {
+          field: 'history',
+          step: position,
+        });
+      }
+      positionOf.set(cursor, position);
+      if (entry.outcome === 'executed') {
+        cursor++;
+      } else {
+        const clause = clauseOf[cursor];
+        while (cursor < steps.length && clauseOf[cursor] === clause) cursor++;
+      }
+    }
+    const step = steps[cursor];
+    if (step === undefined) return undefined;
+    if (step.inputs === undefined) return step;
+    const inputs = Object.fromEntries(
+      Object.entries(step.inputs).map(([name, reference]) => [
+        name,
+        { ...reference, step: positionOf.get(reference.step) ?? reference.step },
+      ]),
+    );
+    return { ...step, inputs };
+  }
+
+  #plan(task: AgentTask): ClausedPlan {
     const text = typeof task?.text === 'string' ? task.text.trim() : '';
     if (text.length === 0 || text.length > MAX_TASK_LENGTH) {
       throw new PlanError(`The task must be 1 to ${MAX_TASK_LENGTH} characters of text.`, { field: 'text' });
     }
     const steps: AgentStep[] = [];
+    const clauseOf: number[] = [];
     const used: string[] = [];
     text.split(CLAUSE_SEPARATOR).forEach((clause, clauseIndex) => {
       const { rule, match } = this.#match(clause, clauseIndex);
       used.push(rule.id);
       const offset = steps.length;
-      for (const step of rule.steps(match)) steps.push(shift(step, offset));
+      for (const step of rule.steps(match)) {
+        steps.push(shift(step, offset));
+        clauseOf.push(clauseIndex);
+      }
     });
     const actions = [...new Set(steps.map((step) => step.action_id))].sort();
     return {
+      steps,
+      clauseOf,
       intent: {
         allowed_actions: actions,
         forbidden_actions: [],
         scope: text,
         description: `Planned by the rule-based planner (rules: ${used.join(', ')}).`,
       },
-      plan: { steps },
     };
   }
 

@@ -20,6 +20,12 @@ import { CONFUSED_DEPUTY_SCENARIOS } from './confused-deputy.js';
 import { CROSS_TOOL_SCENARIOS } from './cross-tool.js';
 import { FAIL_OPEN_SCENARIOS } from './fail-open.js';
 import { FLOODING_SCENARIOS } from './flooding.js';
+import {
+  ARGUMENT_READER_SCENARIOS,
+  AUTHORITY_CLOCK_SCENARIOS,
+  LOADER_SCENARIOS,
+  PATH_INTERPRETATION_SCENARIOS,
+} from './hardening.js';
 import { INJECTION_SCENARIOS } from './injection.js';
 import { PLAN_MUTATION_SCENARIOS } from './plan-mutation.js';
 import { REPLAY_SCENARIOS } from './replay.js';
@@ -36,11 +42,13 @@ export const ATTACK_SCENARIOS: readonly AttackScenario[] = Object.freeze([
   ...CONFUSED_DEPUTY_SCENARIOS,
   ...CALLS_CONFUSED_DEPUTY_SCENARIOS,
   ...CALLS_TOOL_ALIAS_SCENARIOS,
+  ...ARGUMENT_READER_SCENARIOS,
   ...CROSS_TOOL_SCENARIOS,
   ...CALLS_CROSS_TOOL_SCENARIOS,
   ...CALLS_LINEAGE_TRANSITION_SCENARIOS,
   ...SMUGGLING_SCENARIOS,
   ...CALLS_SMUGGLING_SCENARIOS,
+  ...PATH_INTERPRETATION_SCENARIOS,
   ...REPLAY_SCENARIOS,
   ...CALLS_REPLAY_SCENARIOS,
   ...RUNTIME_CONFUSION_SCENARIOS,
@@ -53,4 +61,6 @@ export const ATTACK_SCENARIOS: readonly AttackScenario[] = Object.freeze([
   ...FLOODING_SCENARIOS,
   ...FAIL_OPEN_SCENARIOS,
   ...CALLS_FAIL_OPEN_SCENARIOS,
+  ...AUTHORITY_CLOCK_SCENARIOS,
+  ...LOADER_SCENARIOS,
 ]);

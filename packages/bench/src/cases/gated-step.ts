@@ -10,11 +10,19 @@ import {
 } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
 import { measureAsync, measureSync, type Settings } from '../harness.js';
-import { measuredRow, type Row, type Stats } from '../report.js';
+import { formatRatio, measuredRow, type Row, type Stats, type TargetResult } from '../report.js';
 import { targetAtMost } from '../targets.js';
 import { threeListDocument } from '../workloads.js';
 import type { BenchCase } from './context.js';
-import { openSession, runNextStep, STEP_ACTION, STEP_ARGS, TENANT } from './session.js';
+import {
+  openCallsSession,
+  openSession,
+  runNextCall,
+  runNextStep,
+  STEP_ACTION,
+  STEP_ARGS,
+  TENANT,
+} from './session.js';
 import { caseResult } from './shared.js';
 
 /** Steps per session: a new session (not timed) starts when one runs out. */
@@ -50,6 +58,52 @@ async function measureSteps(name: string, settings: Settings, createSink: () => 
       },
     },
   });
+}
+
+/**
+ * Measures calls-mode `call` over a stream of sessions of as many calls as a plan-mode session has
+ * steps, with the same policy and a fresh sink from `createSink`: the calls-mode counterpart of
+ * {@link measureSteps}.
+ */
+async function measureCalls(name: string, settings: Settings, createSink: () => AuditSink): Promise<Stats> {
+  const policy = compilePolicy(threeListDocument());
+  const authority = new AuthorityManager({ tenant: TENANT });
+  const calls = settings.quick ? 2 : PLAN_STEPS;
+  let runtime: AgentRuntime = await openCallsSession({ policy, authority, audit: createSink() });
+  let made = 0;
+  return measureAsync(name, () => runNextCall(runtime), settings, {
+    hooks: {
+      async beforeEach() {
+        if (made++ < calls) return;
+        made = 1;
+        await runtime.terminate();
+        runtime = await openCallsSession({ policy, authority, audit: createSink() });
+      },
+    },
+  });
+}
+
+/** The p50 of a calls-mode gated call over the p50 of a plan-mode gated step, measured in one run. */
+const CALLS_OVER_PLAN_GOAL = 1.1;
+
+function callsOverPlanTarget(plan: Row | undefined, calls: Row | undefined): TargetResult {
+  const id = 'case5-calls-over-plan';
+  const description = 'case 5: calls-mode call over plan-mode step, MemoryAuditSink (p50 ratio)';
+  const goal = `≤ ${CALLS_OVER_PLAN_GOAL}×`;
+  const planP50 = plan?.stats?.p50Us;
+  const callsP50 = calls?.stats?.p50Us;
+  if (planP50 === undefined || callsP50 === undefined || planP50 <= 0) {
+    return {
+      id,
+      description,
+      goal,
+      measured: 'not measured',
+      met: null,
+      note: 'a step row was not measured',
+    };
+  }
+  const ratio = callsP50 / planP50;
+  return { id, description, goal, measured: formatRatio(ratio), met: ratio <= CALLS_OVER_PLAN_GOAL };
 }
 
 /** The events a gated step appends once the session is executing (the second step of a session). */
@@ -112,6 +166,13 @@ export const gatedStepCase: BenchCase = {
         extra: { auditRecordsPerStep: stepEvents.length },
       }),
       measuredRow({
+        id: 'step:calls-memory-audit',
+        engine: 'ape',
+        label: 'call (calls mode), MemoryAuditSink (hash-chained)',
+        group: 'step-calls',
+        stats: await measureCalls('step-calls-memory', settings, () => new MemoryAuditSink()),
+      }),
+      measuredRow({
         id: 'step:plain-memory',
         engine: 'ape',
         label: 'executeStep, core in-memory sink (no hash chain)',
@@ -168,10 +229,14 @@ export const gatedStepCase: BenchCase = {
     return caseResult(
       gatedStepCase,
       rows,
-      [targetAtMost('case5-step', 'case 5: full gated step, MemoryAuditSink (p50)', rows[0], 10, 'p50Us')],
+      [
+        targetAtMost('case5-step', 'case 5: full gated step, MemoryAuditSink (p50)', rows[0], 10, 'p50Us'),
+        callsOverPlanTarget(rows[0], rows[1]),
+      ],
       [
         `A step appends ${stepEvents.length} audit records (${stepEvents.map((event) => event.type).join(', ')}); the first step of a session also records state.changed.`,
         'Step rows time every call (no batching), so p50/p99 are per step. Sessions of 1,000 steps; opening the next session is not timed.',
+        'The calls-mode row runs `runtime.call` (a proposal appended to the chain, then the same gate) with the same policy, sink type and session length as the plan-mode row, in the same run; its target is the ratio of the two p50s.',
         'Layer rows are measured alone; their sum differs from the step (the step also validates state, copies and freezes args, builds the binding and awaits each layer).',
       ],
     );

@@ -1,12 +1,16 @@
 import { adversarialPatternsCase } from './adversarial-patterns.js';
+import { aiSdkAdapterCase } from './ai-sdk-adapter.js';
 import { argumentConditionCase } from './argument-condition.js';
 import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
 import { durableAuditCase } from './durable-audit.js';
 import { gatedStepCase } from './gated-step.js';
+import { langchainAdapterCase } from './langchain-adapter.js';
 import { mcpGatewayCase } from './mcp-gateway.js';
+import { openaiAgentsAdapterCase } from './openai-agents-adapter.js';
 import { scalingCase } from './scaling.js';
+import { sharedStateCase } from './shared-state.js';
 import { threeListCase } from './three-list.js';
 import { tokensCase } from './tokens.js';
 
@@ -24,6 +28,10 @@ export const CASES: readonly BenchCase[] = [
   tokensCase,
   cliColdStartCase,
   mcpGatewayCase,
+  aiSdkAdapterCase,
   adversarialPatternsCase,
+  sharedStateCase,
+  openaiAgentsAdapterCase,
+  langchainAdapterCase,
   scalingCase,
 ];

@@ -57,3 +57,26 @@ export async function openSession(parts: SessionParts, steps: number): Promise<A
 export function runNextStep(runtime: AgentRuntime): Promise<unknown> {
   return runtime.executeStep(runtime.nextStepIndex, noopTool, STEP_OPTIONS);
 }
+
+/**
+ * A calls-mode session ready to run gated calls: intent set, no plan. Each call is proposed with
+ * `runtime.call`, so it is appended to the session's chain and decided on its own.
+ */
+export async function openCallsSession(parts: SessionParts): Promise<AgentRuntime> {
+  const runtime = createRuntime({
+    tenant: TENANT,
+    policy: parts.policy,
+    authority: parts.authority,
+    ...(parts.audit === undefined ? {} : { audit: parts.audit }),
+  });
+  await runtime.setIntent(
+    { allowed_actions: [STEP_ACTION], forbidden_actions: [], scope: 'benchmark' },
+    { provenance: 'USER_TRUSTED' },
+  );
+  return runtime;
+}
+
+/** Proposes and runs one call of the session with the no-op tool. */
+export function runNextCall(runtime: AgentRuntime): Promise<unknown> {
+  return runtime.call(STEP_ACTION, noopTool, STEP_OPTIONS);
+}

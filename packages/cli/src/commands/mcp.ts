@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import type { EscalationHandler } from '@ape/core';
 import type { McpServerCommand } from '@ape/mcp';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
@@ -17,6 +18,8 @@ interface ProxyOptions extends ServerOptions {
   readonly allowMethod: string[];
   readonly refuseMethod: string[];
   readonly afterDeniedEscalation: string;
+  readonly redis?: string;
+  readonly prefix?: string;
 }
 
 /** Commander's collector for a repeated option. */
@@ -56,6 +59,31 @@ function serverCommand(
 }
 
 /**
+ * An escalation handler that publishes to the fleet's approval queue on Redis and tells the operator
+ * (on stderr: stdout is the MCP stream) how to answer.
+ */
+async function fleetEscalation(
+  context: CommandContext,
+  url: string,
+  prefix: string | undefined,
+): Promise<{ readonly escalation: EscalationHandler; close(): Promise<void> }> {
+  const [redis, escalation] = await Promise.all([import('@ape/redis'), import('@ape/escalation')]);
+  const connection = redis.createRedisConnection({ url, name: 'ape-mcp-proxy' });
+  const queue = new redis.RedisApprovalQueue({ connection, ...(prefix === undefined ? {} : { prefix }) });
+  const prefixOption = prefix === undefined ? '' : ` --prefix ${prefix}`;
+  return {
+    escalation: new escalation.ApprovalQueueEscalation({
+      queue,
+      onPublished: (id, request) =>
+        context.printError(
+          `approval needed for ${request.action} (step ${request.stepIndex}): ape approve ${id} --redis ${connection.address}${prefixOption} --approver <you>`,
+        ),
+    }),
+    close: () => connection.close(),
+  };
+}
+
+/**
  * @internal `ape mcp proxy` (a policy-enforcing MCP gateway over stdio) and `ape mcp scan` (a draft
  * policy from a server's tools). See docs/mcp.md.
  */
@@ -87,6 +115,11 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     )
     .option('--config <mcp.json>', 'read the server from an { "mcpServers": ... } file')
     .option('--server <name>', 'the server to start from --config')
+    .option(
+      '--redis <url>',
+      'a fleet Redis: escalations the client cannot elicit wait there for ape approve / ape deny',
+    )
+    .option('--prefix <prefix>', 'the key prefix of the fleet on --redis (default "ape:")')
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
       const module = await import('@ape/mcp');
@@ -95,15 +128,24 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
         throw new CommandFailure(`--after-denied-escalation must be refuse or continue, got "${mode}"`);
       }
       const server = serverCommand(context, module, words, options);
-      await module.runMcpProxy({
-        afterDeniedEscalation: mode,
-        policy: context.resolvePath(options.policy),
-        server,
-        ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
-        ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
-        allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
-        refuseMethods: options.refuseMethod,
-      });
+      const fleet =
+        options.redis === undefined
+          ? undefined
+          : await fleetEscalation(context, options.redis, options.prefix);
+      try {
+        await module.runMcpProxy({
+          afterDeniedEscalation: mode,
+          policy: context.resolvePath(options.policy),
+          server,
+          ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+          ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
+          allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
+          refuseMethods: options.refuseMethod,
+          ...(fleet === undefined ? {} : { escalation: fleet.escalation }),
+        });
+      } finally {
+        await fleet?.close();
+      }
       // The client closed its side or the server exited: nothing is left to read.
       process.stdin.destroy();
     });

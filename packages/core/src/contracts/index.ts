@@ -15,5 +15,7 @@ export {
   type EscalationContractSubject,
   runEscalationHandlerContract,
 } from './escalation-handler-contract.js';
+export { type ApprovalQueueContractSubject, runApprovalQueueContract } from './approval-queue-contract.js';
+export { type RevocationFeedContractSubject, runRevocationFeedContract } from './revocation-feed-contract.js';
 export { runTokenStoreContract } from './token-store-contract.js';
 export { runUsageStoreContract } from './usage-store-contract.js';

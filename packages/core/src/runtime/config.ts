@@ -6,6 +6,7 @@ import type { Authority } from '../ports/authority.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type { EscalationHandler } from '../ports/escalation-handler.js';
 import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
+import type { RevocationFeed } from '../ports/revocation-feed.js';
 import type { UsageStore } from '../ports/usage-store.js';
 import type { ProvenanceLabel } from '../types.js';
 import { createDenyAllEscalationHandler } from './deny-all-escalation-handler.js';
@@ -74,6 +75,12 @@ export interface RuntimeConfig {
   readonly continuesSession?: string;
   /** The bound on each `usage` call, in ms (real time); default {@link DEFAULT_USAGE_TIMEOUT_MS}. */
   readonly usageTimeoutMs?: number;
+  /**
+   * The kill switch (in memory, or `RedisRevocationFeed` for a fleet): the gate checks it when it
+   * decides, before it issues a token and before it consumes one, and denies a call whose session,
+   * lineage or tenant is revoked, or whose feed cannot vouch for it (stale). Default: none.
+   */
+  readonly revocations?: RevocationFeed;
 }
 
 /** @internal A validated configuration with every default applied. */
@@ -93,6 +100,7 @@ export interface ResolvedConfig {
   readonly lineage: string | undefined;
   readonly continuesSession: string | undefined;
   readonly usageTimeoutMs: number;
+  readonly revocations: RevocationFeed | undefined;
 }
 
 /** @internal A CONFIG_INVALID error naming `field`. */
@@ -200,6 +208,9 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
       '`usage` must be a UsageStore (acquire, release, usage, previousAction, setPreviousAction).',
     );
   }
+  if (config.revocations !== undefined && typeof config.revocations?.check !== 'function') {
+    throw configError('revocations', '`revocations` must be a RevocationFeed (check, revoke, lift, list).');
+  }
   const lineage = optionalId(config.lineage, 'lineage');
   if (lineage !== undefined && config.usage === undefined) {
     throw configError(
@@ -230,5 +241,6 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
     lineage,
     continuesSession,
     usageTimeoutMs: positiveMs(config.usageTimeoutMs, DEFAULT_USAGE_TIMEOUT_MS, 'usageTimeoutMs'),
+    revocations: config.revocations,
   };
 }

@@ -26,7 +26,7 @@ describe('createDenyAllEscalationHandler', () => {
     });
     const answer = await handler.requestApproval(request, new AbortController().signal);
     expect(answer.approved).toBe(false);
-    expect(answer.reason.startsWith('approvals are off\\n\\u202eduring')).toBe(true);
+    expect(answer.reason?.startsWith('approvals are off\\n\\u202eduring')).toBe(true);
     expect(answer.reason).toMatch(/more characters\)$/);
   });
 });

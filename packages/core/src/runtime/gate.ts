@@ -6,6 +6,7 @@ import type { CallAppends } from './audit-recorder.js';
 import { escalate } from './escalation-wait.js';
 import { escalateByIntent, evaluateSafely, outsideIntent, POLICY_FAILURE_CODE } from './policy-decisions.js';
 import type { PreparedCall, ResolvedTool } from './prepared-call.js';
+import { refuseIfRevoked, revocationDenial } from './revocation-check.js';
 import type { Session } from './session.js';
 import {
   bounded,
@@ -50,7 +51,7 @@ function requestOf(session: Session, call: PreparedCall, previousAction: string 
 }
 
 /**
- * The decision stage: intent, then the previous action from the usage store, the policy, the
+ * The decision stage: the revocation feed, the intent, then the previous action from the usage store, the policy, the
  * intent's escalations, then the usage reservation of every limit the action counts against (an
  * ALLOW or ESCALATE only). Never throws: every failure is a DENY.
  */
@@ -64,6 +65,8 @@ async function decisionFor(
   if (config.mode === 'disabled') {
     return Object.freeze({ decision: 'ALLOW', rules: [], reason: DISABLED_REASON, policy: digest });
   }
+  const revoked = revocationDenial(session);
+  if (revoked !== undefined) return revoked;
   const intent = session.intent!.value;
   const outside = outsideIntent(intent, call.action, digest);
   if (outside !== undefined) return outside;
@@ -197,6 +200,7 @@ export async function issue(
   appends: CallAppends,
 ): Promise<AuthorityToken> {
   const { authority } = session.config;
+  await refuseIfRevoked(session, call, 'issue');
   let token: AuthorityToken;
   try {
     token = await authority.issue(call.binding);
@@ -236,6 +240,7 @@ export async function consumeAndRun<Output>(
   const { config } = session;
   session.checkEpoch(epoch, call.index);
   const fingerprint = typeof token?.fingerprint === 'string' ? token.fingerprint : 'unknown';
+  await refuseIfRevoked(session, call, 'consume');
   try {
     await config.authority.consume(token, call.binding);
   } catch (error) {

@@ -1,12 +1,4 @@
-import {
-  type AgentRuntime,
-  ApeError,
-  defineTool,
-  type EscalationHandler,
-  type EscalationRequest,
-  type EscalationResult,
-} from '@ape/core';
-import { CallbackEscalation, ConsoleEscalation } from '@ape/escalation';
+import { type AgentRuntime, ApeError, defineTool } from '@ape/core';
 import type { AgentRunResult } from '../agent.js';
 import { createFilesystemTools } from '../tools/filesystem-tools.js';
 import { ATTACKER_ADDRESS, HOUSEKEEPING_URL } from '../tools/web-tools.js';
@@ -18,6 +10,8 @@ import {
   runTask,
   sessionRecords,
 } from './session.js';
+import { answer, humanOrScripted, scriptedApprover } from './approvers.js';
+import { lineageBudgetScenario } from './calls-scenario.js';
 import type { ScenarioOutcome } from './transcript.js';
 
 /** The ids of the demo's scenarios, in the order they run. */
@@ -29,27 +23,8 @@ export const DEMO_SCENARIO_IDS = Object.freeze([
   'prompt-injection',
   'replayed-token',
   'cross-tenant-token',
+  'lineage-budget',
 ] as const);
-
-const APPROVER = 'demo-approver';
-
-/** A scripted approver: answers every escalation with `decide(request)`, as a trusted person would. */
-function scriptedApprover(decide: (request: EscalationRequest) => EscalationResult): EscalationHandler {
-  return new CallbackEscalation({
-    decide: (request) => decide(request),
-    timeoutMs: 5_000,
-    approver: APPROVER,
-  });
-}
-
-function answer(approved: boolean, reason: string): EscalationResult {
-  return { approved, approver: APPROVER, provenance: 'USER_TRUSTED', reason };
-}
-
-/** A person at the terminal when the demo is interactive, else a scripted answer. */
-function humanOrScripted(context: DemoContext, approved: boolean, reason: string): EscalationHandler {
-  return context.interactive ? new ConsoleEscalation() : scriptedApprover(() => answer(approved, reason));
-}
 
 /** @internal One scenario of the demo: what it runs, under which policy, and what it should end as. */
 export interface DemoScenario {
@@ -230,6 +205,7 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
       };
     },
   },
+  lineageBudgetScenario,
 ];
 
 /** Judges an escalation scenario from the audit trail: what the approver said must be what happened. */

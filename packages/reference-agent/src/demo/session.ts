@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { MemoryAuditSink } from '@ape/audit';
 import { AuthorityManager } from '@ape/authority';
-import { type AgentRuntime, type AuditSink, createRuntime, type EscalationHandler } from '@ape/core';
+import {
+  type AgentRuntime,
+  type AuditSink,
+  createRuntime,
+  type EscalationHandler,
+  type PolicyEvaluator,
+  type UsageStore,
+} from '@ape/core';
 import { type AgentRunResult, createReferenceAgent } from '../agent.js';
+import { createReferenceCallsAgent } from '../calls-agent.js';
 import { RuleBasedPlanner } from '../rule-based-planner.js';
 import { createToolRegistry, type ToolRegistry } from '../tool-registry.js';
 import { createFilesystemTools, type FilesystemTools } from '../tools/filesystem-tools.js';
@@ -51,20 +59,35 @@ function createSessionTools(workspace: Workspace): SessionTools {
   return { registry, filesystem, log: recording.log };
 }
 
-/** @internal One runtime per agent session: its own authority, the shared audit sink, the given approver. */
+/**
+ * @internal The lineage a session belongs to: the usage store its sessions share, the lineage id and,
+ * for a session started after another ended, the first session of the chain it continues.
+ */
+export interface DemoLineage {
+  readonly usage: UsageStore;
+  readonly lineage: string;
+  readonly continuesSession?: string;
+}
+
+/**
+ * @internal One runtime per agent session: its own authority, the shared audit sink, the given
+ * approver. `policy` is a file of the demo's policies or a policy built in the demo's code.
+ */
 export function createSession(
   context: DemoContext,
   scenario: string,
-  policyFile: string,
+  policy: string | PolicyEvaluator,
   escalation: EscalationHandler | undefined,
   tenant = DEMO_TENANT,
+  lineage?: DemoLineage,
 ): AgentRuntime {
   return createRuntime({
     tenant,
-    policy: context.policies.policy(policyFile),
+    policy: typeof policy === 'string' ? context.policies.policy(policy) : policy,
     authority: new AuthorityManager({ tenant }),
     audit: context.audit,
     ...(escalation === undefined ? {} : { escalation }),
+    ...(lineage === undefined ? {} : lineage),
     sessionId: `${scenario}-${randomUUID().slice(0, 8)}`,
     escalationTimeoutMs: context.interactive ? 300_000 : 5_000,
   });
@@ -91,6 +114,32 @@ export async function runTask(
   const tools = createSessionTools(context.workspace);
   const runtime = createSession(context, scenario, policyFile, escalation);
   const agent = createReferenceAgent({
+    runtime,
+    tools: tools.registry,
+    planner: new RuleBasedPlanner(),
+    onStep: (record) => printStep(context, sessionRecords(context, runtime.sessionId), record),
+  });
+  context.line(`  ${context.style.dim('task')} ${task}`);
+  const result = await agent.run(task);
+  printTaskError(context, result);
+  return { result, runtime, tools };
+}
+
+/**
+ * @internal Runs one task in calls mode (`createReferenceCallsAgent`: the planner proposes one call
+ * at a time) with a fresh runtime, in `lineage` when given, printing each call.
+ */
+export async function runCallsTask(
+  context: DemoContext,
+  scenario: string,
+  policy: PolicyEvaluator,
+  task: string,
+  escalation: EscalationHandler,
+  lineage: DemoLineage,
+): Promise<{ result: AgentRunResult; runtime: AgentRuntime; tools: SessionTools }> {
+  const tools = createSessionTools(context.workspace);
+  const runtime = createSession(context, scenario, policy, escalation, DEMO_TENANT, lineage);
+  const agent = createReferenceCallsAgent({
     runtime,
     tools: tools.registry,
     planner: new RuleBasedPlanner(),

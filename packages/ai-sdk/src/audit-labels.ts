@@ -1,0 +1,19 @@
+import type { AuditEvent, AuditSink, ProvenanceLabel } from '@ape/core';
+
+/**
+ * @internal The host's audit sink with each successful `tool.executed` event carrying the label
+ * its output was given (`outputLabel`), so the log shows which outputs tainted the conversation.
+ * Every other event passes through unchanged.
+ */
+export function labellingSink(sink: AuditSink, labelOf: (action: string) => ProvenanceLabel): AuditSink {
+  return {
+    append(event: AuditEvent) {
+      if (event.type !== 'tool.executed' || event.data['ok'] !== true) return sink.append(event);
+      const action = event.data['action'];
+      const outputLabel = typeof action === 'string' ? labelOf(action) : 'EXTERNAL_UNTRUSTED';
+      return sink.append(Object.freeze({ ...event, data: Object.freeze({ ...event.data, outputLabel }) }));
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  };
+}

@@ -1,0 +1,84 @@
+import type { ProvenanceLabel } from '@ape/core';
+import type { Tool, ToolApprovalResponse, ToolSet } from 'ai';
+
+/** The approver recorded when the adapter itself refuses an approval that does not match its call. */
+export const ADAPTER_APPROVER = 'ape-ai-sdk';
+
+/** How many escalations one conversation keeps waiting for an answer; past it the oldest is dropped (and denied). */
+export const MAX_PENDING_APPROVALS = 1_000;
+
+/** A tool approval request as the SDK reports it (`result.content`, a stream part or a message part with its call). */
+export interface ApprovalRequestLike {
+  readonly approvalId: string;
+  readonly toolCall: { readonly toolCallId: string; readonly toolName: string; readonly input: unknown };
+}
+
+/** A human's answer to an escalated call. */
+export interface ApprovalAnswer {
+  /** Who answered (a user id): recorded in the audit log as the approver. */
+  readonly approver: string;
+  /** Why; recorded, and for a denial passed on to the model. */
+  readonly reason?: string;
+}
+
+/** An escalation that waits for a human's answer. */
+export interface PendingApproval {
+  readonly toolCallId: string;
+  readonly action: string;
+  /** The call's arguments (plain JSON): what the approver approves. */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** The label of the arguments when the call was proposed. */
+  readonly provenance: ProvenanceLabel;
+  /** The policy's reason and rule ids. */
+  readonly reason: string;
+  readonly rules: readonly string[];
+  /** Whether {@link ApeThread.approve} or {@link ApeThread.deny} has answered it. */
+  readonly answered: boolean;
+}
+
+/** Options of one wrapped tool. */
+export interface WrapToolOptions {
+  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
+  readonly outputLabel?: ProvenanceLabel;
+}
+
+/** Options of a wrapped tool set. */
+export interface WrapToolsOptions {
+  /** The label of each tool's output, by tool name; default `EXTERNAL_UNTRUSTED`. */
+  readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
+}
+
+/** One conversation (thread): one APE session at a time, in the lineage named by {@link lineage}. */
+export interface ApeThread {
+  /** The lineage id the host named the conversation with. */
+  readonly lineage: string;
+  /** The id of the current APE session (`undefined` before the first call). */
+  readonly sessionId: string | undefined;
+  /** True once untrusted tool output entered the conversation. */
+  readonly tainted: boolean;
+  /** Escalations waiting for a human's answer, oldest first. */
+  pendingApprovals(): readonly PendingApproval[];
+  /**
+   * Wraps a tool set: every `execute` goes through the APE gate, and a call the policy escalates is
+   * announced as an SDK tool approval request. Tool names are APE action ids.
+   * @throws ConfigurationError (`CONFIG_INVALID`) for a tool without `execute` or a malformed output label;
+   *   ActionError (`ACTION_INVALID`) for a name that is not an action id.
+   */
+  tools<TOOLS extends ToolSet>(tools: TOOLS, options?: WrapToolsOptions): TOOLS;
+  /** Wraps one tool under the action id `name`. Same errors as {@link tools}. */
+  tool<TOOL extends Tool>(name: string, tool: TOOL, options?: WrapToolOptions): TOOL;
+  /**
+   * Approves an escalated call as `answer.approver` and returns the SDK part to append (in a `tool`
+   * message) before the next run. The approval is bound to that call: its id, action and arguments.
+   * @throws UnauthorizedActionError (`UNAUTHORIZED_ACTION`) when no pending escalation matches the request.
+   */
+  approve(request: ApprovalRequestLike, answer: ApprovalAnswer): ToolApprovalResponse;
+  /**
+   * Denies an escalated call as `answer.approver`: the gate records the denial (which ends the APE
+   * session; the next call starts a new one in the same lineage) and the returned SDK part tells
+   * the model. Same errors as {@link approve}.
+   */
+  deny(request: ApprovalRequestLike, answer: ApprovalAnswer): Promise<ToolApprovalResponse>;
+  /** Ends the current session (tokens revoked, audit flushed) and forgets pending escalations. Idempotent. */
+  end(reason?: string): Promise<void>;
+}

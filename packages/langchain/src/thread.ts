@@ -1,0 +1,334 @@
+import {
+  type AgentRuntime,
+  ApeError,
+  type AuditSink,
+  createDenyAllEscalationHandler,
+  createRuntime,
+  defineTool,
+  type EscalationHandler,
+  type EscalationRequest,
+  type EscalationResult,
+  hashCanonical,
+  type Intent,
+  labelOf,
+  type ProvenanceLabel,
+  RuntimeStateError,
+  type UsageStore,
+} from '@ape/core';
+import { interrupt, isGraphBubbleUp } from '@langchain/langgraph';
+import { labellingSink } from './audit-labels.js';
+import { denialText, refusalOf } from './denial.js';
+import { type ApeEscalation, ESCALATION_INTERRUPT, mismatchOf } from './escalation.js';
+import type { ResolvedOptions } from './options.js';
+import { TaintTracker } from './provenance.js';
+
+/** The approver recorded when the adapter itself refuses an answer that does not match its call. */
+export const ADAPTER_APPROVER = 'ape-langchain';
+
+/** One proposed tool call, as the middleware or the tool wrapper hands it to its thread. */
+export interface ProposedCall {
+  readonly toolCallId: string;
+  readonly name: string;
+  readonly input: unknown;
+  /** The agent's messages, when the framework shows them (`state.messages`). */
+  readonly messages: unknown;
+  /** Runs the framework's tool with the gate's frozen plain arguments. */
+  readonly run: (args: Readonly<Record<string, unknown>>) => Promise<unknown>;
+}
+
+/** @internal What became of a proposed call. */
+export type Outcome =
+  | { readonly ran: true; readonly value: unknown }
+  | { readonly ran: false; readonly text: string };
+
+/** @internal Shared by every thread of one adapter. */
+export interface ThreadContext {
+  readonly options: ResolvedOptions;
+  readonly usage: UsageStore;
+  readonly audit: AuditSink;
+  /** The output label of each known tool, by name. */
+  readonly outputLabels: ReadonlyMap<string, ProvenanceLabel>;
+  readonly trusted: ReadonlySet<string>;
+}
+
+interface CurrentCall {
+  readonly call: ProposedCall;
+  readonly escalation: ApeEscalation | undefined;
+  readonly answer: unknown;
+  threw: { readonly error: unknown } | undefined;
+}
+
+/** @internal One conversation (LangGraph thread): one APE session at a time, in the lineage of its thread id. */
+export class Thread {
+  readonly lineage: string;
+  readonly #context: ThreadContext;
+  readonly #options: ResolvedOptions;
+  readonly #taint: TaintTracker;
+  readonly #fallback: EscalationHandler;
+  readonly #handler: EscalationHandler;
+  #runtime: AgentRuntime | undefined;
+  #lastAction: string | undefined;
+  #current: CurrentCall | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(lineage: string, context: ThreadContext) {
+    this.lineage = lineage;
+    this.#context = context;
+    this.#options = context.options;
+    this.#taint = new TaintTracker(context.options.dataflowMinLength, context.trusted);
+    this.#fallback = context.options.escalation ?? createDenyAllEscalationHandler();
+    this.#handler = { requestApproval: (request, signal) => this.#answer(request, signal) };
+  }
+
+  /** The id of the current APE session (`undefined` before the first call). */
+  get sessionId(): string | undefined {
+    return this.#runtime?.sessionId;
+  }
+
+  /** True once untrusted tool output entered the conversation. */
+  get tainted(): boolean {
+    return this.#taint.tainted;
+  }
+
+  /**
+   * Runs one proposed call through the gate. An escalation the adapter predicts interrupts the
+   * graph (LangGraph's `interrupt`); when the graph resumes, the resume value is the human's
+   * answer, checked against this exact call. Any failure is a refusal (or a throw with `onDeny:
+   * 'throw'`); only LangGraph's own interrupt propagates.
+   */
+  gate(call: ProposedCall): Promise<Outcome> {
+    return this.#enqueue(async () => {
+      let runtime: AgentRuntime;
+      let args: Readonly<Record<string, unknown>>;
+      let provenance: ProvenanceLabel;
+      let escalation: ApeEscalation | undefined;
+      let answer: unknown;
+      try {
+        this.#taint.observe(call.messages);
+        ({ args, provenance } = this.#taint.label(
+          this.#options.provenance,
+          call.input,
+          this.#options.userProvenance,
+        ));
+        runtime = await this.#session();
+        escalation = this.#predict(runtime, call, args, provenance);
+        if (escalation !== undefined) answer = interrupt(escalation);
+      } catch (error) {
+        if (isGraphBubbleUp(error)) throw error;
+        return this.#refuse(call, error);
+      }
+      const current: CurrentCall = { call, escalation, answer, threw: undefined };
+      try {
+        this.#current = current;
+        const gated = defineTool({
+          id: call.name,
+          outputLabel: this.#outputLabel(call.name),
+          run: (plain) => this.#runCurrent(plain),
+        });
+        const result = await runtime.call(call.name, gated, { args, provenance });
+        this.#lastAction = call.name;
+        this.#taint.recordResult(call.toolCallId, call.name, result.label, contentOf(result.value));
+        return { ran: true, value: result.value };
+      } catch (error) {
+        if (current.threw !== undefined && current.threw.error === error) {
+          // The tool ran and failed: its error reaches the model, as untrusted as its output.
+          this.#lastAction = call.name;
+          this.#taint.recordResult(
+            call.toolCallId,
+            call.name,
+            this.#outputLabel(call.name),
+            error instanceof Error ? error.message : String(error),
+          );
+          throw error;
+        }
+        if (isGraphBubbleUp(error)) throw error;
+        return this.#refuse(call, error);
+      } finally {
+        this.#current = undefined;
+      }
+    });
+  }
+
+  /** Ends the current session (tokens revoked, audit flushed). */
+  end(reason: string): Promise<void> {
+    return this.#enqueue(async () => {
+      const runtime = this.#runtime;
+      this.#runtime = undefined;
+      if (runtime !== undefined) await runtime.terminate(reason);
+    });
+  }
+
+  #outputLabel(name: string): ProvenanceLabel {
+    return this.#context.outputLabels.get(name) ?? 'EXTERNAL_UNTRUSTED';
+  }
+
+  #refuse(call: ProposedCall, error: unknown): Outcome {
+    const text = denialText(refusalOf(call.name, error));
+    this.#taint.recordResult(call.toolCallId, call.name, 'SYSTEM_TRUSTED', text);
+    if (this.#options.onDeny === 'throw') {
+      throw ApeError.isInstance(error)
+        ? error
+        : new ApeError('INTERNAL', text, { action: call.name }, { cause: error });
+    }
+    return { ran: false, text };
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(task, task);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The current session; a new one in the same lineage after an escalation denial ended the last. */
+  async #session(): Promise<AgentRuntime> {
+    const existing = this.#runtime;
+    if (existing !== undefined && existing.state !== 'TERMINATED') return existing;
+    this.#runtime = undefined;
+    const options = this.#options;
+    const runtime = createRuntime({
+      tenant: options.tenant,
+      policy: options.policy,
+      authority: options.authority,
+      usage: this.#context.usage,
+      lineage: this.lineage,
+      // Every session of the thread counts session-scoped limits under one id, so no new session
+      // (after a denied escalation, a restarted process) resets a budget.
+      continuesSession: `thread:${this.lineage}`,
+      audit: labellingSink(this.#context.audit, (action) => this.#outputLabel(action)),
+      escalation: this.#handler,
+      defaultProvenance: options.userProvenance,
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.mode === undefined ? {} : { mode: options.mode }),
+      ...(options.escalationTimeoutMs === undefined
+        ? {}
+        : { escalationTimeoutMs: options.escalationTimeoutMs }),
+      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
+    });
+    try {
+      await runtime.setIntent(this.#intent(), { provenance: 'SYSTEM_TRUSTED' });
+    } catch (error) {
+      await runtime.terminate('the intent could not be set').catch(() => undefined);
+      throw error;
+    }
+    this.#runtime = runtime;
+    return runtime;
+  }
+
+  #intent(): Intent {
+    const given = this.#options.intent;
+    return {
+      allowed_actions: [...(given?.allowed_actions ?? this.#context.outputLabels.keys())],
+      forbidden_actions: [...(given?.forbidden_actions ?? [])],
+      ...(given?.escalation_required === undefined
+        ? {}
+        : { escalation_required: [...given.escalation_required] }),
+      scope: given?.scope ?? `LangChain thread ${this.lineage}`,
+      ...(given?.description === undefined ? {} : { description: given.description }),
+    };
+  }
+
+  /**
+   * The adapter's pre-check: would the gate escalate this call? Only a prediction (the gate decides
+   * when the call runs, and an escalation it did not predict goes to the fallback handler).
+   */
+  #predict(
+    runtime: AgentRuntime,
+    call: ProposedCall,
+    args: Readonly<Record<string, unknown>>,
+    declared: ProvenanceLabel,
+  ): ApeEscalation | undefined {
+    const options = this.#options;
+    if (runtime.mode !== 'enforce') return undefined;
+    const intent = runtime.intent;
+    if (intent === undefined || !intent.allowed_actions.includes(call.name)) return undefined;
+    if (intent.forbidden_actions.includes(call.name)) return undefined;
+    const plain = plainOf(call.input);
+    const decision = options.policy.evaluate({
+      tenant: options.tenant,
+      action: call.name,
+      args: plain,
+      provenance: labelOf(args, declared),
+      session: {
+        id: runtime.sessionId,
+        ...(this.#lastAction === undefined ? {} : { previousAction: this.#lastAction }),
+      },
+      intent: { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions },
+    });
+    if (decision.decision === 'DENY') return undefined;
+    if (decision.decision !== 'ESCALATE' && !(intent.escalation_required ?? []).includes(call.name)) {
+      return undefined;
+    }
+    return Object.freeze({
+      type: ESCALATION_INTERRUPT,
+      lineage: this.lineage,
+      toolCallId: call.toolCallId,
+      action: call.name,
+      args: plain,
+      argsHash: hashCanonical(plain),
+      step: runtime.nextStepIndex,
+      reason: decision.reason,
+      rules: decision.rules,
+    });
+  }
+
+  /** The gate's tool: runs the framework's tool of the call in flight. */
+  async #runCurrent(args: Readonly<Record<string, unknown>>): Promise<unknown> {
+    const current = this.#current;
+    if (current === undefined) throw new RuntimeStateError('No LangChain tool call is in flight.');
+    try {
+      return await current.call.run(args);
+    } catch (error) {
+      current.threw = { error };
+      throw error;
+    }
+  }
+
+  /** The runtime's escalation handler: the human's resume value, if it answers this exact call. */
+  #answer(request: EscalationRequest, signal: AbortSignal): Promise<EscalationResult> {
+    const current = this.#current;
+    const escalation = current?.escalation;
+    if (current === undefined || escalation === undefined)
+      return this.#fallback.requestApproval(request, signal);
+    let refusal = mismatchOf(escalation, current.answer);
+    if (
+      refusal === undefined &&
+      (request.action !== escalation.action || !sameHash(escalation.argsHash, request.args))
+    ) {
+      refusal = 'the approval was given for another call; it approves nothing.';
+    }
+    const answer = current.answer as { approved: boolean; approver: string; reason?: string };
+    if (refusal !== undefined) {
+      return Promise.resolve({
+        approved: false,
+        approver: ADAPTER_APPROVER,
+        provenance: 'SYSTEM_TRUSTED',
+        reason: refusal,
+      });
+    }
+    return Promise.resolve({
+      approved: answer.approved,
+      approver: answer.approver,
+      provenance: 'USER_TRUSTED',
+      ...(typeof answer.reason === 'string' ? { reason: answer.reason } : {}),
+    });
+  }
+}
+
+function plainOf(input: unknown): Readonly<Record<string, unknown>> {
+  return (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+}
+
+function sameHash(hash: string, args: unknown): boolean {
+  try {
+    return hashCanonical(plainOf(args)) === hash;
+  } catch {
+    return false;
+  }
+}
+
+/** What the model reads of a tool's output: a ToolMessage's content, or the output itself. */
+function contentOf(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && 'content' in value)
+    return (value as { content: unknown }).content;
+  return value;
+}

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  UsageAcquireRequest,
+  UsageAcquireResult,
+  UsageCounter,
+  UsageReservation,
+  UsageStore,
+} from '@ape/core';
+import { ArgumentsError, StoreUnavailableError } from '@ape/core';
+import type { RedisConnection } from './connection.js';
+import { LuaScript } from './connection.js';
+import { checkMilliseconds, checkPrefix } from './keys.js';
+
+/** Options of {@link RedisUsageStore}. */
+export interface RedisUsageStoreOptions {
+  /** The connection (shared with the other stores of the process). */
+  readonly connection: RedisConnection;
+  /** Prepended to every key; default `ape:`. Give each deployment sharing one Redis its own. */
+  readonly prefix?: string;
+  /**
+   * How long a previous action is remembered after it was written, in milliseconds; default
+   * 604800000 (7 days).
+   */
+  readonly previousActionTtlMs?: number;
+  /**
+   * How long a reservation can still be released, in milliseconds; default 86400000 (1 day). A
+   * release after that changes nothing (the uses stay counted: the safe direction).
+   */
+  readonly reservationTtlMs?: number;
+}
+
+const STORE = 'RedisUsageStore';
+const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1_000;
+
+// KEYS: the counters, then the reservation marker. ARGV: now, reservation id, marker TTL, then
+// max and window (0: none) per counter. Windowed counters are sorted sets of (use time, reservation
+// id), trimmed to the window before counting; windowless counters are plain integers. Either every
+// counter has room and records one use, or nothing is written.
+const ACQUIRE = new LuaScript(`
+local n = #KEYS - 1
+local now = tonumber(ARGV[1])
+for i = 1, n do
+  local max = tonumber(ARGV[2 + i * 2])
+  local window = tonumber(ARGV[3 + i * 2])
+  local used
+  if window > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
+    used = redis.call('ZCARD', KEYS[i])
+  else
+    used = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+  if used >= max then return {0, i, used} end
+end
+for i = 1, n do
+  local window = tonumber(ARGV[3 + i * 2])
+  if window > 0 then
+    redis.call('ZADD', KEYS[i], now, ARGV[2])
+    redis.call('PEXPIRE', KEYS[i], window)
+  else
+    redis.call('INCR', KEYS[i])
+  end
+end
+redis.call('SET', KEYS[n + 1], '1', 'PX', ARGV[3])
+return {1}
+`);
+
+// KEYS: the counters, then the marker. ARGV: reservation id. Only the first release finds the marker.
+const RELEASE = new LuaScript(`
+if redis.call('DEL', KEYS[#KEYS]) == 0 then return 0 end
+for i = 1, #KEYS - 1 do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  if kind == 'zset' then
+    redis.call('ZREM', KEYS[i], ARGV[1])
+  elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
+    redis.call('DECR', KEYS[i])
+  end
+end
+return 1
+`);
+
+// KEYS: the counters. ARGV: now, then the window per counter (0: none).
+const USAGE = new LuaScript(`
+local now = tonumber(ARGV[1])
+local result = {}
+for i = 1, #KEYS do
+  local window = tonumber(ARGV[1 + i])
+  if window > 0 then
+    result[i] = redis.call('ZCOUNT', KEYS[i], '(' .. (now - window), '+inf')
+  else
+    result[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  end
+end
+return result
+`);
+
+// KEYS: where the action goes. ARGV: action, TTL.
+const SET_PREVIOUS = new LuaScript(`
+for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
+return #KEYS
+`);
+
+function invalidCounter(operation: string, field: string, expected: string): ArgumentsError {
+  return new ArgumentsError(`${STORE}.${operation}: "${field}" must be ${expected}.`, { field });
+}
+
+function checkCounters(operation: string, counters: unknown): readonly UsageCounter[] {
+  if (!Array.isArray(counters)) throw invalidCounter(operation, 'counters', 'an array');
+  for (let index = 0; index < counters.length; index++) {
+    const counter = counters[index] as UsageCounter | undefined;
+    if (typeof counter?.key !== 'string' || counter.key === '') {
+      throw invalidCounter(operation, `counters[${index}].key`, 'a non-empty string');
+    }
+    if (!Number.isSafeInteger(counter.max) || counter.max < 0) {
+      throw invalidCounter(operation, `counters[${index}].max`, 'a whole number of at least 0');
+    }
+    if (counter.windowMs !== undefined && (!Number.isSafeInteger(counter.windowMs) || counter.windowMs < 1)) {
+      throw invalidCounter(operation, `counters[${index}].windowMs`, 'a whole number of at least 1');
+    }
+  }
+  return counters as readonly UsageCounter[];
+}
+
+function checkNow(operation: string, now: unknown): number {
+  if (typeof now !== 'number' || !Number.isSafeInteger(now) || now < 0) {
+    throw new ArgumentsError(`${STORE}.${operation}: "now" must be whole milliseconds since the epoch.`, {
+      field: 'now',
+    });
+  }
+  return now;
+}
+
+function malformed(operation: string, reply: unknown): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `${STORE}.${operation}: Redis answered a malformed reply (${typeof reply}); the guarded call is denied. Check that nothing else writes under this key prefix.`,
+    { store: STORE, operation },
+  );
+}
+
+/**
+ * The {@link UsageStore} of a fleet, on Redis. `acquire` is one Lua script (one round trip, atomic
+ * on the server): sliding windows are sorted sets of use times trimmed before counting, windowless
+ * counters are integers; a reservation leaves a marker (with a TTL) that makes `release` happen at
+ * most once. Windowed counters expire with their window, previous actions after
+ * `previousActionTtlMs`. Keys are `<prefix>usage:<runtime key>` and `<prefix>previous:<runtime key>`;
+ * the runtime's keys begin with the tenant.
+ *
+ * Every method fails with `StoreUnavailableError` (`STORE_UNAVAILABLE`) within the connection's
+ * `timeoutMs` when Redis is unreachable, slow or answers something malformed; it never reports room
+ * it has not recorded. Sliding windows assume the runtime's clock runs at real speed (TTLs are set
+ * in Redis's time).
+ */
+export class RedisUsageStore implements UsageStore {
+  readonly #connection: RedisConnection;
+  readonly #prefix: string;
+  readonly #previousActionTtl: string;
+  readonly #reservationTtl: string;
+
+  /** @throws ConfigurationError (`CONFIG_INVALID`) for a malformed option. */
+  constructor(options: RedisUsageStoreOptions) {
+    this.#connection = options.connection;
+    this.#prefix = checkPrefix(STORE, options.prefix);
+    this.#previousActionTtl = String(
+      checkMilliseconds(
+        STORE,
+        'previousActionTtlMs',
+        options.previousActionTtlMs ?? 7 * 86_400_000,
+        1_000,
+        MAX_TTL_MS,
+      ),
+    );
+    this.#reservationTtl = String(
+      checkMilliseconds(STORE, 'reservationTtlMs', options.reservationTtlMs ?? 86_400_000, 1_000, MAX_TTL_MS),
+    );
+  }
+
+  /** One round trip; see {@link UsageStore.acquire}. */
+  async acquire(request: UsageAcquireRequest): Promise<UsageAcquireResult> {
+    const counters = checkCounters('acquire', request?.counters);
+    const now = checkNow('acquire', request.now);
+    const id = randomUUID();
+    const keys = counters.map((counter) => counter.key);
+    if (counters.length === 0)
+      return Object.freeze({ ok: true, reservation: Object.freeze({ id, keys, at: now }) });
+    const args = [String(now), id, this.#reservationTtl];
+    for (const counter of counters) args.push(String(counter.max), String(counter.windowMs ?? 0));
+    const reply = await this.#connection.script(
+      STORE,
+      'acquire',
+      ACQUIRE,
+      [...keys.map((key) => this.#usageKey(key)), this.#markerKey(keys, id)],
+      args,
+    );
+    if (!Array.isArray(reply)) throw malformed('acquire', reply);
+    if (reply[0] === 1 && reply.length === 1) {
+      return Object.freeze({
+        ok: true,
+        reservation: Object.freeze({ id, keys: Object.freeze(keys), at: now }),
+      });
+    }
+    const [flag, index, used] = reply as unknown[];
+    const counter = typeof index === 'number' ? counters[index - 1] : undefined;
+    if (flag !== 0 || counter === undefined || typeof used !== 'number') throw malformed('acquire', reply);
+    return Object.freeze({ ok: false, key: counter.key, used, max: counter.max });
+  }
+
+  /** Undoes one reservation, at most once; see {@link UsageStore.release}. */
+  async release(reservation: UsageReservation): Promise<void> {
+    if (typeof reservation?.id !== 'string' || !Array.isArray(reservation.keys)) {
+      throw new ArgumentsError(`${STORE}.release: the reservation must be one that acquire returned.`, {
+        field: 'reservation',
+      });
+    }
+    if (reservation.keys.length === 0) return;
+    await this.#connection.script(
+      STORE,
+      'release',
+      RELEASE,
+      [
+        ...reservation.keys.map((key) => this.#usageKey(key)),
+        this.#markerKey(reservation.keys, reservation.id),
+      ],
+      [reservation.id],
+    );
+  }
+
+  /** Uses of each counter in its window at `now`; see {@link UsageStore.usage}. */
+  async usage(counters: readonly UsageCounter[], now: number): Promise<readonly number[]> {
+    const checked = checkCounters('usage', counters);
+    const at = checkNow('usage', now);
+    if (checked.length === 0) return [];
+    const reply = await this.#connection.script(
+      STORE,
+      'usage',
+      USAGE,
+      checked.map((counter) => this.#usageKey(counter.key)),
+      [String(at), ...checked.map((counter) => String(counter.windowMs ?? 0))],
+    );
+    if (
+      !Array.isArray(reply) ||
+      reply.length !== checked.length ||
+      reply.some((item) => typeof item !== 'number')
+    ) {
+      throw malformed('usage', reply);
+    }
+    return Object.freeze(reply as number[]);
+  }
+
+  /** The last action recorded under `key`; see {@link UsageStore.previousAction}. */
+  async previousAction(key: string): Promise<string | undefined> {
+    const reply = await this.#connection.command(STORE, 'previousAction', ['GET', this.#previousKey(key)]);
+    if (reply === null) return undefined;
+    if (typeof reply !== 'string') throw malformed('previousAction', reply);
+    return reply;
+  }
+
+  /** Records `action` under every key, atomically; see {@link UsageStore.setPreviousAction}. */
+  async setPreviousAction(keys: readonly string[], action: string): Promise<void> {
+    if (typeof action !== 'string' || action === '') {
+      throw new ArgumentsError(`${STORE}.setPreviousAction: "action" must be a non-empty string.`, {
+        field: 'action',
+      });
+    }
+    if (keys.length === 0) return;
+    await this.#connection.script(
+      STORE,
+      'setPreviousAction',
+      SET_PREVIOUS,
+      keys.map((key) => this.#previousKey(key)),
+      [action, this.#previousActionTtl],
+    );
+  }
+
+  #usageKey(key: string): string {
+    return `${this.#prefix}usage:${key}`;
+  }
+
+  #previousKey(key: string): string {
+    return `${this.#prefix}previous:${key}`;
+  }
+
+  /** The reservation marker lives under the first counter's key, so it begins with the tenant too. */
+  #markerKey(keys: readonly string[], id: string): string {
+    return `${this.#prefix}reservation:${keys[0] ?? ''}\u0000${id}`;
+  }
+}

@@ -16,6 +16,7 @@ function sourceAliases(): Record<string, string> {
     if (name === 'core') {
       aliases['@ape/core/terminal-text'] = join(root, 'packages', name, 'src', 'terminal-text.ts');
       aliases['@ape/core/contracts'] = join(root, 'packages', name, 'src', 'contracts', 'index.ts');
+      aliases['@ape/core/adapter'] = join(root, 'packages', name, 'src', 'adapter', 'index.ts');
     }
     aliases[`@ape/${name}`] = join(root, 'packages', name, 'src', 'index.ts');
   }

@@ -5,12 +5,14 @@ import { baseConfig } from '../../tsup.base';
 export default defineConfig([
   // `terminal-text` is also its own entry: the CLI escapes every message with it and must not load
   // the rest of core (ajv) to print `ape --help` or an error line.
-  // The fakes of `testing` import no test runner: ESM and CommonJS like the main entry.
+  // The fakes of `testing` and the adapters' shared part (`adapter`) import no test runner: ESM and
+  // CommonJS like the main entry.
   {
     ...baseConfig({
       index: 'src/index.ts',
       'terminal-text': 'src/terminal-text.ts',
       'testing/index': 'src/testing/index.ts',
+      'adapter/index': 'src/adapter/index.ts',
     }),
     clean: false,
   },

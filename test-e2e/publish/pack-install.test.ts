@@ -157,11 +157,34 @@ describe('published packages', () => {
       [
         '--input-type=module',
         '-e',
-        `const m = await import('@ape/core/contracts'); console.log(typeof m.runAuditSinkContract, typeof m.runUsageStoreContract);`,
+        `const m = await import('@ape/core/contracts'); console.log(typeof m.runAuditSinkContract, typeof m.runUsageStoreContract, typeof m.runApprovalQueueContract, typeof m.runRevocationFeedContract);`,
       ],
       { cwd: project, encoding: 'utf8' },
     );
-    expect(esm.trim()).toBe('function function');
+    expect(esm.trim()).toBe('function function function function');
+  });
+
+  it("loads the adapters' shared part, @ape/core/adapter, as ESM and CommonJS", () => {
+    const project = join(scratch, 'project');
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@ape/core/adapter'); console.log(typeof m.resolveAdapterOptions, typeof m.TaintTracker, m.DEFAULT_DATAFLOW_MIN_LENGTH);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(esm.trim()).toBe('function function 12');
+    const cjs = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = require('@ape/core/adapter'); console.log(typeof m.startAdapterSession, typeof m.refusalOf);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(cjs.trim()).toBe('function function');
   });
 
   it('ships the example policies in @ape/reference-agent, and @ape/attack runs scenarios against them', () => {

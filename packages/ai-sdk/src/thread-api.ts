@@ -1,11 +1,11 @@
 import type { ProvenanceLabel } from '@ape/core';
+import type { HumanAnswer } from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolSet } from 'ai';
 
 /** The approver recorded when the adapter itself refuses an approval that does not match its call. */
 export const ADAPTER_APPROVER = 'ape-ai-sdk';
 
-/** How many escalations one conversation keeps waiting for an answer; past it the oldest is dropped (and denied). */
-export const MAX_PENDING_APPROVALS = 1_000;
+export { MAX_PENDING_APPROVALS } from '@ape/core/adapter';
 
 /** A tool approval request as the SDK reports it (`result.content`, a stream part or a message part with its call). */
 export interface ApprovalRequestLike {
@@ -13,13 +13,8 @@ export interface ApprovalRequestLike {
   readonly toolCall: { readonly toolCallId: string; readonly toolName: string; readonly input: unknown };
 }
 
-/** A human's answer to an escalated call. */
-export interface ApprovalAnswer {
-  /** Who answered (a user id): recorded in the audit log as the approver. */
-  readonly approver: string;
-  /** Why; recorded, and for a denial passed on to the model. */
-  readonly reason?: string;
-}
+/** A human's answer to an escalated call: who answered (the approver recorded) and why. */
+export interface ApprovalAnswer extends HumanAnswer {}
 
 /** An escalation that waits for a human's answer. */
 export interface PendingApproval {

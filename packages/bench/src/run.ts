@@ -5,6 +5,7 @@ import { DEFAULT_BUDGET_SECONDS, runBenchmarks } from './benchmarks.js';
 import { runScalePoint, SCALE_ENGINES, type ScaleEngine } from './cases/scaling.js';
 import { settingsFor } from './harness.js';
 import { formatReport } from './report.js';
+import { messageOf } from '@ape/core';
 
 const USAGE = `usage: node packages/bench/dist/run.js [--quick] [--out <file>] [--budget <seconds>] [--only <case-id,...>]
 
@@ -26,9 +27,7 @@ async function runPointMode(engine: string, size: string, quick: boolean): Promi
     const result = await runScalePoint(engine as ScaleEngine, Number(size), settingsFor(quick));
     process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
   } catch (error) {
-    process.stdout.write(
-      `${JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error) })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
   }
   return 0;
 }
@@ -38,7 +37,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.stderr.write(`${messageOf(error)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;

@@ -1,6 +1,6 @@
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
-import { ApeError, IntentError } from './errors.js';
+import { ApeError, IntentError, messageOf } from './errors.js';
 import {
   coreValidators,
   formatIssues,
@@ -34,7 +34,7 @@ export function validateIntent(input: unknown): ValidationResult<ValidatedIntent
     text = canonicalJson(input);
   } catch (error) {
     const path = ApeError.isInstance(error) ? String(error.details['path'] ?? '$') : '$';
-    return { ok: false, errors: [{ path, message: error instanceof Error ? error.message : String(error) }] };
+    return { ok: false, errors: [{ path, message: messageOf(error) }] };
   }
   const copy: unknown = JSON.parse(text);
   const validate = coreValidators().intent;

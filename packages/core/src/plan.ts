@@ -1,6 +1,6 @@
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
-import { ApeError, PlanError } from './errors.js';
+import { ApeError, messageOf, PlanError } from './errors.js';
 import type { ValidatedIntent } from './intent.js';
 import {
   coreValidators,
@@ -41,7 +41,7 @@ export function validatePlan(input: unknown, intent?: ValidatedIntent): Validati
     text = canonicalJson(input);
   } catch (error) {
     const path = ApeError.isInstance(error) ? String(error.details['path'] ?? '$') : '$';
-    return { ok: false, errors: [{ path, message: error instanceof Error ? error.message : String(error) }] };
+    return { ok: false, errors: [{ path, message: messageOf(error) }] };
   }
   const parsed: unknown = JSON.parse(text);
   const copy: unknown = Array.isArray(parsed) ? { steps: parsed } : parsed;

@@ -1,6 +1,7 @@
 import {
   type ActionRequest,
   isActionId,
+  messageOf,
   type PolicyDecision,
   type UsageLimit,
   type UsageScope,
@@ -222,7 +223,7 @@ class Policy implements CompiledPolicy {
       typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
         ? (error as { code: string }).code
         : 'INTERNAL';
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     return Object.freeze({
       decision: 'DENY',
       rules: Object.freeze(['error']),

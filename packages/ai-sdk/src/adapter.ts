@@ -1,5 +1,4 @@
-import { createInMemoryAuditSink, createInMemoryUsageStore } from '@ape/core';
-import { type AdapterHandle, createThreadRegistry } from '@ape/core/adapter';
+import { type AdapterHandle, createAdapterHandle } from '@ape/core/adapter';
 import { type ApeAiSdkOptions, resolveOptions } from './options.js';
 import { ThreadImplementation } from './thread.js';
 import type { ApeThread } from './thread-api.js';
@@ -19,25 +18,8 @@ export interface ApeAiSdk extends AdapterHandle<ApeThread> {}
  * @throws ConfigurationError (`CONFIG_INVALID`) for malformed options (`details.field`).
  */
 export function createApeAiSdk(options: ApeAiSdkOptions): ApeAiSdk {
-  const resolved = resolveOptions(options);
-  const audit = resolved.audit ?? createInMemoryAuditSink();
-  const usage = resolved.usage ?? createInMemoryUsageStore();
-  const threads = createThreadRegistry(
-    (lineage) =>
-      new ThreadImplementation(lineage, {
-        options: resolved,
-        usage,
-        audit,
-        forget: (thread) => threads.forget(thread),
-      }),
+  return createAdapterHandle(
+    resolveOptions(options),
+    (lineage, context) => new ThreadImplementation(lineage, context),
   );
-  return Object.freeze({
-    tenant: resolved.tenant,
-    audit,
-    usage,
-    thread: (lineage: string): ApeThread => threads.get(lineage),
-    async close(): Promise<void> {
-      await Promise.all(threads.all().map((thread) => thread.end('the adapter closed')));
-    },
-  });
 }

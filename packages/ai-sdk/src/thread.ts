@@ -1,6 +1,5 @@
 import {
   type AgentRuntime,
-  type AuditSink,
   ConfigurationError,
   createDenyAllEscalationHandler,
   defineTool,
@@ -14,9 +13,9 @@ import {
   RuntimeStateError,
   type Tool as ApeTool,
   UnauthorizedActionError,
-  type UsageStore,
 } from '@ape/core';
 import {
+  type AdapterThreadContext,
   adapterIntent,
   answerOfRecorded,
   checkHumanAnswer,
@@ -70,12 +69,7 @@ interface WrappedTool {
 }
 
 /** @internal Shared by every thread of one adapter. */
-export interface ThreadContext {
-  readonly options: ResolvedOptions;
-  readonly usage: UsageStore;
-  readonly audit: AuditSink;
-  readonly forget: (thread: ThreadImplementation) => void;
-}
+export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation implements ApeThread {

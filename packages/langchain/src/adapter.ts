@@ -6,7 +6,14 @@ import {
   type ProvenanceLabel,
   type UsageStore,
 } from '@ape/core';
-import { checkToolToWrap, denialText, isLineageId, refusalError, refusalOf } from '@ape/core/adapter';
+import {
+  checkToolToWrap,
+  denialText,
+  isLineageId,
+  refusalError,
+  refusalOf,
+  type WrapToolOptions,
+} from '@ape/core/adapter';
 import { ToolMessage } from '@langchain/core/messages';
 import { type StructuredToolInterface, tool as defineLangChainTool } from '@langchain/core/tools';
 import { getCurrentTaskInput } from '@langchain/langgraph';
@@ -30,11 +37,8 @@ export interface ApeMiddlewareOptions {
   readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
 }
 
-/** Options of {@link ApeLangChain.wrapTool}. */
-export interface WrapToolOptions {
-  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
-  readonly outputLabel?: ProvenanceLabel;
-}
+/** Options of {@link ApeLangChain.wrapTool}: the tool's `outputLabel`. */
+export type { WrapToolOptions };
 
 /** The middleware {@link ApeLangChain.middleware} returns: pass it to `createAgent({ middleware: [...] })`. */
 export type ApeMiddleware = ReturnType<typeof createMiddleware>;

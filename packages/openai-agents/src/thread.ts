@@ -1,6 +1,5 @@
 import {
   type AgentRuntime,
-  type AuditSink,
   ConfigurationError,
   createDenyAllEscalationHandler,
   defineTool,
@@ -13,9 +12,9 @@ import {
   RuntimeStateError,
   type Tool as ApeTool,
   UnauthorizedActionError,
-  type UsageStore,
 } from '@ape/core';
 import {
+  type AdapterThreadContext,
   adapterIntent,
   answerOfRecorded,
   checkHumanAnswer,
@@ -23,6 +22,7 @@ import {
   createSerialQueue,
   denialText,
   type HumanAnswer,
+  type PendingApprovalView,
   hashOfInput,
   predictEscalation,
   refusalError,
@@ -30,6 +30,8 @@ import {
   rememberPending,
   sameInputHash,
   startAdapterSession,
+  type WrapToolOptions,
+  type WrapToolsOptions,
 } from '@ape/core/adapter';
 import type { FunctionTool, RunContext, RunState, RunToolApprovalItem } from '@openai/agents';
 import type { ResolvedOptions } from './options.js';
@@ -43,33 +45,13 @@ export { MAX_PENDING_APPROVALS } from '@ape/core/adapter';
 /** A human's answer to an escalated call: who answered (the approver recorded) and why. */
 export interface ApprovalAnswer extends HumanAnswer {}
 
-/** An escalation that waits for a human's answer. */
-export interface PendingApproval {
+/** An escalation that waits for a human's answer ({@link ApeThread.approve} or {@link ApeThread.reject} answers it). */
+export interface PendingApproval extends PendingApprovalView {
   /** The SDK's call id (`interruption.rawItem.callId`). */
   readonly callId: string;
-  readonly action: string;
-  /** The call's arguments (plain JSON): what the approver approves. */
-  readonly args: Readonly<Record<string, unknown>>;
-  /** The label of the arguments when the call was proposed. */
-  readonly provenance: ProvenanceLabel;
-  /** The policy's reason and rule ids. */
-  readonly reason: string;
-  readonly rules: readonly string[];
-  /** Whether {@link ApeThread.approve} or {@link ApeThread.reject} has answered it. */
-  readonly answered: boolean;
 }
 
-/** Options of one wrapped tool. */
-export interface WrapToolOptions {
-  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
-  readonly outputLabel?: ProvenanceLabel;
-}
-
-/** Options of wrapped tools. */
-export interface WrapToolsOptions {
-  /** The label of each tool's output, by tool name; default `EXTERNAL_UNTRUSTED`. */
-  readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
-}
+export type { WrapToolOptions, WrapToolsOptions };
 
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's own tool type is generic over context and parameters.
 type AnyFunctionTool = FunctionTool<any, any, any>;
@@ -139,12 +121,7 @@ interface WrappedTool {
 }
 
 /** @internal Shared by every thread of one adapter. */
-export interface ThreadContext {
-  readonly options: ResolvedOptions;
-  readonly usage: UsageStore;
-  readonly audit: AuditSink;
-  readonly forget: (thread: ThreadImplementation) => void;
-}
+export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation implements ApeThread {

@@ -15,6 +15,23 @@ export interface HumanAnswer {
   readonly reason?: string;
 }
 
+/**
+ * An escalation that waits for a human's answer, as an adapter lists it; each adapter adds the
+ * framework's call id under its framework's name (`toolCallId`, `callId`).
+ */
+export interface PendingApprovalView {
+  readonly action: string;
+  /** The call's arguments (plain JSON): what the approver approves. */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** The label of the arguments when the call was proposed. */
+  readonly provenance: ProvenanceLabel;
+  /** The policy's reason and rule ids. */
+  readonly reason: string;
+  readonly rules: readonly string[];
+  /** Whether the thread's approve or deny (reject) has answered it. */
+  readonly answered: boolean;
+}
+
 /** The canonical hash of a call's input; `undefined` for input that is not JSON (it matches nothing). */
 export function hashOfInput(input: unknown): string | undefined {
   try {

@@ -15,6 +15,7 @@ export {
   type HumanAnswer,
   hashOfInput,
   MAX_PENDING_APPROVALS,
+  type PendingApprovalView,
   type PredictedCall,
   predictEscalation,
   type RecordedEscalation,
@@ -46,8 +47,12 @@ export {
 } from './session.js';
 export {
   type AdapterHandle,
+  type AdapterThreadContext,
   checkToolToWrap,
+  createAdapterHandle,
   createThreadRegistry,
   isLineageId,
   type ThreadRegistry,
+  type WrapToolOptions,
+  type WrapToolsOptions,
 } from './threads.js';

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { checkToolToWrap, createThreadRegistry, isLineageId } from './threads.js';
+import { createFakeAuthority } from '../testing/fake-authority.js';
+import { createRecordingAuditSink } from '../testing/recording-audit-sink.js';
+import { createStubPolicy } from '../testing/stub-policy.js';
+import { resolveAdapterOptions } from './options.js';
+import {
+  type AdapterThreadContext,
+  checkToolToWrap,
+  createAdapterHandle,
+  createThreadRegistry,
+  isLineageId,
+} from './threads.js';
 
 describe('createThreadRegistry', () => {
   it('creates a thread on first use and returns the same one until it is forgotten', () => {
@@ -55,5 +65,52 @@ describe('checkToolToWrap', () => {
     expect(() => checkToolToWrap('send email!', undefined)).toThrow(
       expect.objectContaining({ code: 'ACTION_INVALID', details: { field: 'tools.send email!' } }),
     );
+  });
+});
+
+describe('createAdapterHandle', () => {
+  const options = (patch = {}) =>
+    resolveAdapterOptions('createApeTest', {
+      tenant: 'acme',
+      policy: createStubPolicy(),
+      authority: createFakeAuthority({ tenant: 'acme' }),
+      ...patch,
+    });
+
+  it('shares the given stores with every thread, and ends every open thread on close', async () => {
+    const audit = createRecordingAuditSink();
+    const ended: string[] = [];
+    interface TestThread {
+      readonly lineage: string;
+      readonly context: AdapterThreadContext<TestThread>;
+      end(reason?: string): Promise<void>;
+    }
+    const handle = createAdapterHandle<TestThread>(options({ audit }), (lineage, context) => ({
+      lineage,
+      context,
+      async end(reason?: string) {
+        ended.push(`${lineage}: ${reason}`);
+        context.forget(this);
+      },
+    }));
+    expect(handle.tenant).toBe('acme');
+    expect(handle.audit).toBe(audit);
+    const first = handle.thread('a');
+    expect(first.context.audit).toBe(audit);
+    expect(first.context.usage).toBe(handle.usage);
+    expect(handle.thread('a')).toBe(first);
+    handle.thread('b');
+    await handle.close();
+    expect(ended).toEqual(['a: the adapter closed', 'b: the adapter closed']);
+    expect(handle.thread('a')).not.toBe(first);
+    expect(Object.isFrozen(handle)).toBe(true);
+  });
+
+  it('gives each adapter its own in-memory stores by default', () => {
+    const make = () => createAdapterHandle(options(), (lineage) => ({ lineage, end: async () => undefined }));
+    const one = make();
+    const two = make();
+    expect(one.audit).not.toBe(two.audit);
+    expect(one.usage).not.toBe(two.usage);
   });
 });

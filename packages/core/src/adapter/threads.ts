@@ -3,7 +3,22 @@ import { isActionId } from '../action.js';
 import { isProvenanceLabel } from '../labels.js';
 import type { AuditSink } from '../ports/audit-sink.js';
 import type { UsageStore } from '../ports/usage-store.js';
+import { createInMemoryAuditSink } from '../runtime/in-memory-audit-sink.js';
+import { createInMemoryUsageStore } from '../runtime/in-memory-usage-store.js';
 import type { ProvenanceLabel } from '../types.js';
+import type { ResolvedAdapterOptions } from './options.js';
+
+/** Options of one wrapped tool. */
+export interface WrapToolOptions {
+  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
+  readonly outputLabel?: ProvenanceLabel;
+}
+
+/** Options of wrapped tools. */
+export interface WrapToolsOptions {
+  /** The label of each tool's output, by tool name; default `EXTERNAL_UNTRUSTED`. */
+  readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
+}
 
 /** What every adapter object offers besides its framework glue: its stores and its conversations. */
 export interface AdapterHandle<TThread> {
@@ -73,6 +88,42 @@ export function createThreadRegistry<TThread extends { readonly lineage: string 
     },
     all: () => [...threads.values()],
   };
+}
+
+/** What every thread of one adapter shares: the options, the stores, and how to leave the registry. */
+export interface AdapterThreadContext<TThread> {
+  readonly options: ResolvedAdapterOptions;
+  readonly usage: UsageStore;
+  readonly audit: AuditSink;
+  /** Forgets the thread (after it ended) so the next `thread(lineage)` opens a new one. */
+  readonly forget: (thread: TThread) => void;
+}
+
+/**
+ * The adapter object of a thread-per-conversation adapter: the given usage store and audit sink (or
+ * one in-memory default of each per adapter), and threads made by `createThread` on first use of a
+ * lineage. `close` ends every open thread with the reason `the adapter closed`.
+ */
+export function createAdapterHandle<
+  TThread extends { readonly lineage: string; end(reason?: string): Promise<void> },
+>(
+  options: ResolvedAdapterOptions,
+  createThread: (lineage: string, context: AdapterThreadContext<TThread>) => TThread,
+): AdapterHandle<TThread> {
+  const audit = options.audit ?? createInMemoryAuditSink();
+  const usage = options.usage ?? createInMemoryUsageStore();
+  const threads: ThreadRegistry<TThread> = createThreadRegistry((lineage) =>
+    createThread(lineage, { options, usage, audit, forget: (thread) => threads.forget(thread) }),
+  );
+  return Object.freeze({
+    tenant: options.tenant,
+    audit,
+    usage,
+    thread: (lineage: string): TThread => threads.get(lineage),
+    async close(): Promise<void> {
+      await Promise.all(threads.all().map((thread) => thread.end('the adapter closed')));
+    },
+  });
 }
 
 /**

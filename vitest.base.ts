@@ -13,8 +13,11 @@ function sourceAliases(): Record<string, string> {
   const aliases: Record<string, string> = {};
   for (const name of readdirSync(join(root, 'packages'))) {
     aliases[`@ape/${name}/testing`] = join(root, 'packages', name, 'src', 'testing', 'index.ts');
-    if (name === 'core')
+    if (name === 'core') {
       aliases['@ape/core/terminal-text'] = join(root, 'packages', name, 'src', 'terminal-text.ts');
+      aliases['@ape/core/contracts'] = join(root, 'packages', name, 'src', 'contracts', 'index.ts');
+      aliases['@ape/core/adapter'] = join(root, 'packages', name, 'src', 'adapter', 'index.ts');
+    }
     aliases[`@ape/${name}`] = join(root, 'packages', name, 'src', 'index.ts');
   }
   return aliases;

@@ -5,11 +5,20 @@ import { baseConfig } from '../../tsup.base';
 export default defineConfig([
   // `terminal-text` is also its own entry: the CLI escapes every message with it and must not load
   // the rest of core (ajv) to print `ape --help` or an error line.
-  { ...baseConfig({ index: 'src/index.ts', 'terminal-text': 'src/terminal-text.ts' }), clean: false },
-  // The testing helpers and contract suites import vitest, which cannot be loaded with require():
-  // they are published as ESM only.
+  // The fakes of `testing` and the adapters' shared part (`adapter`) import no test runner: ESM and
+  // CommonJS like the main entry.
   {
-    ...baseConfig({ 'testing/index': 'src/testing/index.ts' }),
+    ...baseConfig({
+      index: 'src/index.ts',
+      'terminal-text': 'src/terminal-text.ts',
+      'testing/index': 'src/testing/index.ts',
+      'adapter/index': 'src/adapter/index.ts',
+    }),
+    clean: false,
+  },
+  // The contract suites import vitest, which cannot be loaded with require(): ESM only.
+  {
+    ...baseConfig({ 'contracts/index': 'src/contracts/index.ts' }),
     format: ['esm'],
     clean: false,
     external: ['vitest'],

@@ -57,7 +57,7 @@ beforeAll(() => {
   mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
-    // vitest is the optional peer that @ape/core/testing's contract suites need.
+    // vitest is the optional peer that the contract suites of @ape/core/contracts need.
     JSON.stringify(
       {
         name: 'scratch',
@@ -127,18 +127,64 @@ describe('published packages', () => {
     expect(out.trim()).toBe('urn:ape:schema:intent:v1 urn:ape:schema:plan:v1 urn:ape:schema:action:v1');
   });
 
-  it('loads @ape/core/testing as ESM (vitest, which its contract suites use, cannot be required)', () => {
+  it('loads the fakes of @ape/core/testing as ESM and CommonJS, without a test runner', () => {
     const project = join(scratch, 'project');
     const esm = execFileSync(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const m = await import('@ape/core/testing'); console.log(typeof m.FakeClock);`,
+        `const m = await import('@ape/core/testing'); console.log(typeof m.FakeClock, typeof m.runAuditSinkContract);`,
       ],
       { cwd: project, encoding: 'utf8' },
     );
-    expect(esm.trim()).toBe('function');
+    expect(esm.trim()).toBe('function undefined');
+    const cjs = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = require('@ape/core/testing'); console.log(typeof m.FakeClock, typeof m.createStubPolicy);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(cjs.trim()).toBe('function function');
+  });
+
+  it('loads the contract suites of @ape/core/contracts as ESM (they import vitest, which cannot be required)', () => {
+    const project = join(scratch, 'project');
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@ape/core/contracts'); console.log(typeof m.runAuditSinkContract, typeof m.runUsageStoreContract, typeof m.runApprovalQueueContract, typeof m.runRevocationFeedContract);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(esm.trim()).toBe('function function function function');
+  });
+
+  it("loads the adapters' shared part, @ape/core/adapter, as ESM and CommonJS", () => {
+    const project = join(scratch, 'project');
+    const esm = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('@ape/core/adapter'); console.log(typeof m.resolveAdapterOptions, typeof m.TaintTracker, m.DEFAULT_DATAFLOW_MIN_LENGTH);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(esm.trim()).toBe('function function 12');
+    const cjs = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const m = require('@ape/core/adapter'); console.log(typeof m.startAdapterSession, typeof m.refusalOf);`,
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
+    expect(cjs.trim()).toBe('function function');
   });
 
   it('ships the example policies in @ape/reference-agent, and @ape/attack runs scenarios against them', () => {

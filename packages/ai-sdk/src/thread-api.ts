@@ -1,11 +1,10 @@
-import type { ProvenanceLabel } from '@ape/core';
+import type { HumanAnswer, PendingApprovalView, WrapToolOptions, WrapToolsOptions } from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolSet } from 'ai';
 
 /** The approver recorded when the adapter itself refuses an approval that does not match its call. */
 export const ADAPTER_APPROVER = 'ape-ai-sdk';
 
-/** How many escalations one conversation keeps waiting for an answer; past it the oldest is dropped (and denied). */
-export const MAX_PENDING_APPROVALS = 1_000;
+export { MAX_PENDING_APPROVALS } from '@ape/core/adapter';
 
 /** A tool approval request as the SDK reports it (`result.content`, a stream part or a message part with its call). */
 export interface ApprovalRequestLike {
@@ -13,40 +12,15 @@ export interface ApprovalRequestLike {
   readonly toolCall: { readonly toolCallId: string; readonly toolName: string; readonly input: unknown };
 }
 
-/** A human's answer to an escalated call. */
-export interface ApprovalAnswer {
-  /** Who answered (a user id): recorded in the audit log as the approver. */
-  readonly approver: string;
-  /** Why; recorded, and for a denial passed on to the model. */
-  readonly reason?: string;
-}
+/** A human's answer to an escalated call: who answered (the approver recorded) and why. */
+export interface ApprovalAnswer extends HumanAnswer {}
 
-/** An escalation that waits for a human's answer. */
-export interface PendingApproval {
+/** An escalation that waits for a human's answer ({@link ApeThread.approve} or {@link ApeThread.deny} answers it). */
+export interface PendingApproval extends PendingApprovalView {
   readonly toolCallId: string;
-  readonly action: string;
-  /** The call's arguments (plain JSON): what the approver approves. */
-  readonly args: Readonly<Record<string, unknown>>;
-  /** The label of the arguments when the call was proposed. */
-  readonly provenance: ProvenanceLabel;
-  /** The policy's reason and rule ids. */
-  readonly reason: string;
-  readonly rules: readonly string[];
-  /** Whether {@link ApeThread.approve} or {@link ApeThread.deny} has answered it. */
-  readonly answered: boolean;
 }
 
-/** Options of one wrapped tool. */
-export interface WrapToolOptions {
-  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
-  readonly outputLabel?: ProvenanceLabel;
-}
-
-/** Options of a wrapped tool set. */
-export interface WrapToolsOptions {
-  /** The label of each tool's output, by tool name; default `EXTERNAL_UNTRUSTED`. */
-  readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
-}
+export type { WrapToolOptions, WrapToolsOptions };
 
 /** One conversation (thread): one APE session at a time, in the lineage named by {@link lineage}. */
 export interface ApeThread {

@@ -1,39 +1,45 @@
 import {
-  ActionError,
   type AgentRuntime,
-  ApeError,
-  type AuditSink,
   ConfigurationError,
   createDenyAllEscalationHandler,
-  createRuntime,
   defineTool,
   type EscalationHandler,
   type EscalationRequest,
   type EscalationResult,
-  hashCanonical,
   type Intent,
-  isProvenanceLabel,
   labelOf,
+  messageOf,
   type ProvenanceLabel,
   RuntimeStateError,
   type Tool as ApeTool,
   UnauthorizedActionError,
-  type UsageStore,
-  validateIntent,
 } from '@ape/core';
+import {
+  type AdapterThreadContext,
+  adapterIntent,
+  answerOfRecorded,
+  checkHumanAnswer,
+  checkToolToWrap,
+  createSerialQueue,
+  denialText,
+  hashOfInput,
+  predictEscalation,
+  refusalError,
+  refusalOf,
+  rememberPending,
+  sameInputHash,
+  startAdapterSession,
+} from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
 import {
   ADAPTER_APPROVER,
   type ApeThread,
   type ApprovalAnswer,
   type ApprovalRequestLike,
-  MAX_PENDING_APPROVALS,
   type PendingApproval,
   type WrapToolOptions,
   type WrapToolsOptions,
 } from './thread-api.js';
-import { labellingSink } from './audit-labels.js';
-import { denialText, refusalOf } from './denial.js';
 import type { ResolvedOptions } from './options.js';
 import { TaintTracker } from './provenance.js';
 
@@ -63,12 +69,7 @@ interface WrappedTool {
 }
 
 /** @internal Shared by every thread of one adapter. */
-export interface ThreadContext {
-  readonly options: ResolvedOptions;
-  readonly usage: UsageStore;
-  readonly audit: AuditSink;
-  readonly forget: (thread: ThreadImplementation) => void;
-}
+export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation implements ApeThread {
@@ -85,7 +86,7 @@ export class ThreadImplementation implements ApeThread {
   #starting: Promise<AgentRuntime> | undefined;
   #lastAction: string | undefined;
   #current: CurrentCall | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = createSerialQueue();
   #ended = false;
 
   constructor(lineage: string, context: ThreadContext) {
@@ -140,19 +141,7 @@ export class ThreadImplementation implements ApeThread {
         { field: `tools.${name}.execute` },
       );
     }
-    const outputLabel = options.outputLabel ?? 'EXTERNAL_UNTRUSTED';
-    if (!isProvenanceLabel(outputLabel)) {
-      throw new ConfigurationError(`tools.${name}: outputLabel must be a provenance label.`, {
-        field: `tools.${name}.outputLabel`,
-      });
-    }
-    // The intent's schema holds the one rule for action ids: a name it refuses could never be allowed.
-    if (!validateIntent({ allowed_actions: [name], forbidden_actions: [], scope: 'tool name check' }).ok) {
-      throw new ActionError(
-        `tools.${name}: the tool name is not a valid APE action id (letters, digits, _ . : -, at most 128 characters).`,
-        { field: `tools.${name}` },
-      );
-    }
+    const outputLabel = checkToolToWrap(name, options.outputLabel);
     const gated = defineTool({ id: name, outputLabel, run: (args) => this.#runCurrent(args) });
     this.#tools.set(name, { outputLabel, gated });
     if (outputLabel === 'EXTERNAL_UNTRUSTED') this.#trusted.delete(name);
@@ -217,19 +206,7 @@ export class ThreadImplementation implements ApeThread {
   }
 
   #matching(request: ApprovalRequestLike, answer: ApprovalAnswer): Pending {
-    if (
-      typeof answer !== 'object' ||
-      answer === null ||
-      typeof answer.approver !== 'string' ||
-      answer.approver.length === 0
-    ) {
-      throw new ConfigurationError('An answer needs `approver`: the id of the human who answered.', {
-        field: 'approver',
-      });
-    }
-    if (answer.reason !== undefined && typeof answer.reason !== 'string') {
-      throw new ConfigurationError('`reason` must be a string.', { field: 'reason' });
-    }
+    checkHumanAnswer(answer);
     const call = request?.toolCall;
     const pending = typeof call?.toolCallId === 'string' ? this.#pending.get(call.toolCallId) : undefined;
     if (pending === undefined) {
@@ -247,7 +224,7 @@ export class ThreadImplementation implements ApeThread {
         { field: 'toolName' },
       );
     }
-    if (!sameHash(pending.argsHash, hashOf(call.input))) {
+    if (!sameInputHash(pending.argsHash, hashOfInput(call.input))) {
       throw new UnauthorizedActionError(
         `The approval request's input differs from the escalated call's arguments (${pending.action}); it approves nothing.`,
         { field: 'input' },
@@ -263,9 +240,7 @@ export class ThreadImplementation implements ApeThread {
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#queue.enqueue(task);
   }
 
   /** The current session; a new one in the same lineage after an escalation denial ended the last. */
@@ -285,50 +260,24 @@ export class ThreadImplementation implements ApeThread {
   }
 
   async #start(): Promise<AgentRuntime> {
-    const options = this.#options;
-    const runtime = createRuntime({
-      tenant: options.tenant,
-      policy: options.policy,
-      authority: options.authority,
+    const runtime = await startAdapterSession({
+      options: this.#options,
       usage: this.#context.usage,
+      audit: this.#context.audit,
       lineage: this.lineage,
       // Every session of the conversation counts session-scoped limits under one id, so no new
       // session (after a denied escalation, a reopened thread, another process) resets a budget.
       continuesSession: `conversation:${this.lineage}`,
-      audit: labellingSink(
-        this.#context.audit,
-        (action) => this.#tools.get(action)?.outputLabel ?? 'EXTERNAL_UNTRUSTED',
-      ),
+      outputLabelOf: (action) => this.#tools.get(action)?.outputLabel ?? 'EXTERNAL_UNTRUSTED',
       escalation: this.#handler,
-      defaultProvenance: options.userProvenance,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.mode === undefined ? {} : { mode: options.mode }),
-      ...(options.escalationTimeoutMs === undefined
-        ? {}
-        : { escalationTimeoutMs: options.escalationTimeoutMs }),
-      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
+      intent: this.#intent(),
     });
-    try {
-      await runtime.setIntent(this.#intent(), { provenance: 'SYSTEM_TRUSTED' });
-    } catch (error) {
-      await runtime.terminate('the intent could not be set').catch(() => undefined);
-      throw error;
-    }
     this.#runtime = runtime;
     return runtime;
   }
 
   #intent(): Intent {
-    const given = this.#options.intent;
-    return {
-      allowed_actions: [...(given?.allowed_actions ?? this.#tools.keys())],
-      forbidden_actions: [...(given?.forbidden_actions ?? [])],
-      ...(given?.escalation_required === undefined
-        ? {}
-        : { escalation_required: [...given.escalation_required] }),
-      scope: given?.scope ?? `AI SDK conversation ${this.lineage}`,
-      ...(given?.description === undefined ? {} : { description: given.description }),
-    };
+    return adapterIntent(this.#options.intent, this.#tools.keys(), `AI SDK conversation ${this.lineage}`);
   }
 
   async #needsApproval(
@@ -341,7 +290,8 @@ export class ThreadImplementation implements ApeThread {
   ): Promise<boolean> {
     const pending = this.#pending.get(toolCallId);
     // The SDK asks again before it runs an approved call: only the exact escalated call qualifies.
-    if (pending !== undefined) return pending.action === name && sameHash(pending.argsHash, hashOf(input));
+    if (pending !== undefined)
+      return pending.action === name && sameInputHash(pending.argsHash, hashOfInput(input));
     if (this.#escalation(name, input, toolCallId, messages)) return true;
     if (typeof own === 'function')
       return (own as (input: unknown, call: unknown) => boolean | PromiseLike<boolean>)(input, call);
@@ -367,27 +317,19 @@ export class ThreadImplementation implements ApeThread {
       );
       const provenance = labelOf(args, declared);
       const plain = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-      const decision = options.policy.evaluate({
+      const decision = predictEscalation(options.policy, {
         tenant: options.tenant,
         action: name,
         args: plain,
         provenance,
-        session: {
-          id: this.#runtime?.sessionId ?? 'pending',
-          ...(this.#lastAction === undefined ? {} : { previousAction: this.#lastAction }),
-        },
-        intent: { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions },
+        sessionId: this.#runtime?.sessionId ?? 'pending',
+        previousAction: this.#lastAction,
+        intent,
       });
-      if (decision.decision === 'DENY') return false;
-      if (decision.decision !== 'ESCALATE' && !(intent.escalation_required ?? []).includes(name))
-        return false;
-      const argsHash = hashOf(plain);
+      if (decision === undefined) return false;
+      const argsHash = hashOfInput(plain);
       if (argsHash === undefined) return false;
-      if (this.#pending.size >= MAX_PENDING_APPROVALS) {
-        const oldest = this.#pending.keys().next().value;
-        if (oldest !== undefined) this.#pending.delete(oldest);
-      }
-      this.#pending.set(toolCallId, {
+      rememberPending(this.#pending, toolCallId, {
         toolCallId,
         action: name,
         argsHash,
@@ -436,12 +378,7 @@ export class ThreadImplementation implements ApeThread {
           // The tool ran and failed: the SDK shows its error to the model, as untrusted as its output.
           this.#lastAction = name;
           const label = this.#tools.get(name)?.outputLabel ?? 'EXTERNAL_UNTRUSTED';
-          this.#taint.recordResult(
-            call.toolCallId,
-            name,
-            label,
-            error instanceof Error ? error.message : String(error),
-          );
+          this.#taint.recordResult(call.toolCallId, name, label, messageOf(error));
           throw error;
         }
         return this.#refuse(call.toolCallId, name, error);
@@ -456,11 +393,7 @@ export class ThreadImplementation implements ApeThread {
     const refusal = refusalOf(name, error);
     const text = denialText(refusal);
     this.#taint.recordResult(toolCallId, name, 'SYSTEM_TRUSTED', text);
-    if (this.#options.onDeny === 'throw') {
-      throw ApeError.isInstance(error)
-        ? error
-        : new ApeError('INTERNAL', text, { action: name }, { cause: error });
-    }
+    if (this.#options.onDeny === 'throw') throw refusalError(name, error, text);
     return text;
   }
 
@@ -483,41 +416,13 @@ export class ThreadImplementation implements ApeThread {
     const pending = current === undefined ? undefined : this.#pending.get(current.toolCallId);
     if (pending === undefined) return this.#fallback.requestApproval(request, signal);
     this.#pending.delete(pending.toolCallId);
-    let refusal: string | undefined;
-    if (pending.action !== request.action || !sameHash(pending.argsHash, hashOf(request.args))) {
-      refusal = 'the approval was given for another call; it approves nothing.';
-    } else if (pending.answer === undefined) {
-      refusal = 'no answer was recorded with APE for this call (answer with thread.approve or thread.deny).';
-    }
-    if (refusal !== undefined || pending.answer === undefined) {
-      return Promise.resolve({
-        approved: false,
-        approver: ADAPTER_APPROVER,
-        provenance: 'SYSTEM_TRUSTED',
-        reason: refusal ?? 'no answer.',
-      });
-    }
-    const answer = pending.answer;
-    return Promise.resolve({
-      approved: answer.approved,
-      approver: answer.approver,
-      provenance: 'USER_TRUSTED',
-      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-    });
+    return answerOfRecorded(
+      ADAPTER_APPROVER,
+      pending,
+      request,
+      'no answer was recorded with APE for this call (answer with thread.approve or thread.deny).',
+    );
   }
-}
-
-/** The canonical hash of a call's input; `undefined` for input that is not JSON (it matches nothing). */
-function hashOf(input: unknown): string | undefined {
-  try {
-    return hashCanonical(typeof input === 'object' && input !== null ? input : {});
-  } catch {
-    return undefined;
-  }
-}
-
-function sameHash(left: string | undefined, right: string | undefined): boolean {
-  return left !== undefined && left === right;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

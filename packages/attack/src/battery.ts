@@ -5,6 +5,7 @@ import {
   type Authority,
   type Clock,
   createRuntime,
+  messageOf,
   type PolicyEvaluator,
   type RuntimeConfig,
 } from '@ape/core';
@@ -54,10 +55,6 @@ export function singlePolicyEnvironment(policy: PolicyEvaluator, label: string):
     policyLabel: () => label,
     applies: (scenario) => appliesTo(scenario, named),
   };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 type Settled =

@@ -1,4 +1,4 @@
-import { runAuditSinkContract } from '@ape/core/testing';
+import { runAuditSinkContract } from '@ape/core/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
 import { type AuditOutputStream, ConsoleAuditSink } from './console-sink.js';

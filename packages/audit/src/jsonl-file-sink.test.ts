@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAuditSinkContract } from '@ape/core/testing';
+import { runAuditSinkContract } from '@ape/core/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionEvent, sessionEvents } from './__fixtures__/events.js';
 import { createJsonlFileAuditSink, type JsonlFileAuditSink } from './jsonl-file-sink.js';

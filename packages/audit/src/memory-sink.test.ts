@@ -1,4 +1,4 @@
-import { runAuditSinkContract } from '@ape/core/testing';
+import { runAuditSinkContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent, sessionEvents } from './__fixtures__/events.js';
 import { MemoryAuditSink } from './memory-sink.js';

@@ -14,10 +14,11 @@ export interface MemoryAuditSinkOptions extends RedactionOptions {
 }
 
 /**
- * Keeps hash-chained records in memory: the runtime's default sink and the one to assert on in
- * tests. `append` builds the record and stores its line before it resolves; `records()` reads the
- * records back from their lines (only when asked, so a long session keeps one string per record
- * alive rather than a tree of objects).
+ * Keeps hash-chained records in memory: the one to assert on in tests and demos. (The runtime's
+ * default sink is `createInMemoryAuditSink` of `@ape/core`, an unchained recorder.) `append` builds
+ * the record and stores its line before it resolves; `records()` reads the records back from their
+ * lines (only when asked, so a long session keeps one string per record alive rather than a tree of
+ * objects).
  */
 export class MemoryAuditSink implements AuditSink {
   readonly #chain: AuditLineChain;

@@ -1,5 +1,5 @@
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
-import { runAuditSinkContract } from '@ape/core/testing';
+import { runAuditSinkContract } from '@ape/core/contracts';
 import { describe, expect, it, vi } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
 import { MemoryAuditSink } from './memory-sink.js';

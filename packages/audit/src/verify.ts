@@ -4,6 +4,7 @@ import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from '
 import { EMPTY_MERKLE_ROOT, hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
 import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
 import type { NoteVerifier } from './signed-note.js';
+import { messageOf } from '@ape/core';
 
 /**
  * What {@link verifyAuditLog} found wrong. `'truncated'` is the only problem reported with
@@ -199,7 +200,7 @@ export function readFailure(path: string, error: unknown): AuditLogError {
   if (AuditLogError.isInstance(error)) return error;
   const code = (error as { code?: unknown }).code;
   return new AuditLogError(
-    `Cannot read audit log ${path}: ${error instanceof Error ? error.message : String(error)}.`,
+    `Cannot read audit log ${path}: ${messageOf(error)}.`,
     { path, ...(typeof code === 'string' ? { cause: code } : {}) },
     { cause: error },
   );

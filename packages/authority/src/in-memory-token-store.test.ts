@@ -1,4 +1,4 @@
-import { runTokenStoreContract } from '@ape/core/testing';
+import { runTokenStoreContract } from '@ape/core/contracts';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
 
 runTokenStoreContract(() => new InMemoryTokenStore(), { name: 'InMemoryTokenStore' });

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { messageOf } from '@ape/core';
 import { writeCharts } from './charts.js';
 import type { BenchReport } from './report.js';
 
@@ -42,9 +43,7 @@ async function runPointMode(engine: string, size: string, quick: boolean): Promi
     );
     process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
   } catch (error) {
-    process.stdout.write(
-      `${JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error) })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
   }
   return 0;
 }
@@ -56,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+    process.stderr.write(`${messageOf(error)}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertAction, validateAction } from './action.js';
+import fc from 'fast-check';
+import { assertAction, isActionId, validateAction } from './action.js';
 import { ApeError } from './errors.js';
 
 const hash = 'a'.repeat(64);
@@ -35,5 +36,28 @@ describe('action schema', () => {
       expect(ApeError.isInstance(error) && error.code).toBe('ACTION_INVALID');
       expect((error as Error).message).toContain(expected);
     }
+  });
+});
+
+describe('isActionId', () => {
+  it('accepts exactly the schema pattern of an action id', () => {
+    expect(isActionId('read_file')).toBe(true);
+    expect(isActionId('github.issues:create-1')).toBe(true);
+    expect(isActionId('a'.repeat(128))).toBe(true);
+    expect(isActionId('a'.repeat(129))).toBe(false);
+    expect(isActionId('-starts-with-dash')).toBe(false);
+    expect(isActionId('has space')).toBe(false);
+    expect(isActionId('glob*')).toBe(false);
+    expect(isActionId('')).toBe(false);
+    expect(isActionId(7)).toBe(false);
+  });
+
+  it('agrees with validateAction for every generated name', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 140 }), (name) => {
+        const action = { ...valid, action_id: name };
+        expect(isActionId(name)).toBe(validateAction(action).ok);
+      }),
+    );
   });
 });

@@ -1,5 +1,17 @@
 import { formatIssues, toIssues, coreValidators, type ValidationResult } from './validation.js';
+import intentSchema from '../schemas/intent.json';
 import { ActionError } from './errors.js';
+
+/** The one action-id pattern: `@ape/core/schemas/intent.json#/$defs/actionId`, compiled once. */
+const ACTION_ID = new RegExp(intentSchema.$defs.actionId.pattern);
+
+/**
+ * Whether `text` is a valid action id (`^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$`, the schemas'
+ * `actionId`): the one check every package uses for tool names, intent entries and claims.
+ */
+export function isActionId(text: unknown): text is string {
+  return typeof text === 'string' && ACTION_ID.test(text);
+}
 
 /** One tool call as it crosses the gate (the normative architecture's Action). */
 export interface Action {

@@ -13,6 +13,8 @@ import {
   TenantIsolationError,
   UnauthorizedActionError,
   EscalationRequiredError,
+  InternalError,
+  messageOf,
 } from './errors.js';
 
 const cases = [
@@ -27,6 +29,7 @@ const cases = [
   [ProvenanceError, 'PROVENANCE'],
   [TenantIsolationError, 'TENANT_MISMATCH'],
   [ClockError, 'CLOCK_INVALID'],
+  [InternalError, 'INTERNAL'],
   [StoreUnavailableError, 'STORE_UNAVAILABLE'],
 ] as const;
 
@@ -67,5 +70,11 @@ describe('typed errors', () => {
       details: { rules: ['r1'] },
     });
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('reads the message of an Error and stringifies anything else', () => {
+    expect(messageOf(new InternalError('solver down'))).toBe('solver down');
+    expect(messageOf('plain text')).toBe('plain text');
+    expect(messageOf(42)).toBe('42');
   });
 });

@@ -122,7 +122,12 @@ export class PolicyError extends ApeError {
   }
 }
 
-/** The call needs a human approval that has not been given (`ESCALATION_REQUIRED`). */
+/**
+ * The call needs a human approval that has not been given (`ESCALATION_REQUIRED`).
+ * @deprecated Nothing in APE throws it: an escalated call waits for the `EscalationHandler` and a
+ * refusal is an `EscalationDeniedError` (`ESCALATION_DENIED`). Kept so existing imports and
+ * `isInstance` checks compile; it will be removed in the next major version.
+ */
 export class EscalationRequiredError extends ApeError {
   static override readonly CODE = 'ESCALATION_REQUIRED' as const;
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
@@ -215,6 +220,23 @@ export class ClockError extends ApeError {
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('CLOCK_INVALID', message, details, options);
   }
+}
+
+/**
+ * An APE component failed in a way no more specific code describes: a solver that cannot start, a
+ * downstream server that closed, an authority that failed to revoke tokens (`INTERNAL`). On a decision
+ * path it is always a denial; `details` names the operation or field and `cause` holds the original error.
+ */
+export class InternalError extends ApeError {
+  static override readonly CODE = 'INTERNAL' as const;
+  constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
+    super('INTERNAL', message, details, options);
+  }
+}
+
+/** The message of any thrown value: `error.message` for an `Error`, `String(error)` otherwise. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

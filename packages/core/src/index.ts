@@ -1,5 +1,5 @@
 export type { Action } from './action.js';
-export { assertAction, validateAction } from './action.js';
+export { assertAction, isActionId, validateAction } from './action.js';
 export { canonicalJson, hashCanonical, MAX_CANONICAL_DEPTH, sha256 } from './canonical-json.js';
 export type { DeepReadonly } from './deep-freeze.js';
 export { deepFreeze } from './deep-freeze.js';
@@ -16,6 +16,8 @@ export {
   EscalationDeniedError,
   EscalationRequiredError,
   IntentError,
+  InternalError,
+  messageOf,
   PlanError,
   PolicyDenyError,
   PolicyError,
@@ -69,6 +71,7 @@ export type {
   UsageStore,
 } from './ports/usage-store.js';
 export { USAGE_SCOPES } from './ports/usage-store.js';
+export type { DenyAllEscalationHandlerOptions } from './runtime/deny-all-escalation-handler.js';
 export { createDenyAllEscalationHandler } from './runtime/deny-all-escalation-handler.js';
 export type { InMemoryAuditSink } from './runtime/in-memory-audit-sink.js';
 export { createInMemoryAuditSink } from './runtime/in-memory-audit-sink.js';

@@ -1,9 +1,10 @@
-import { canonicalJson, sha256 } from './canonical-json.js';
+import { sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
-import { ApeError, IntentError } from './errors.js';
+import { IntentError } from './errors.js';
 import {
   coreValidators,
   formatIssues,
+  plainJsonCopy,
   toIssues,
   type ValidationIssue,
   type ValidationResult,
@@ -29,14 +30,9 @@ export interface ValidatedIntent {
  * and forbidden). Never throws; the caller's object is copied, never kept or frozen.
  */
 export function validateIntent(input: unknown): ValidationResult<ValidatedIntent> {
-  let text: string;
-  try {
-    text = canonicalJson(input);
-  } catch (error) {
-    const path = ApeError.isInstance(error) ? String(error.details['path'] ?? '$') : '$';
-    return { ok: false, errors: [{ path, message: error instanceof Error ? error.message : String(error) }] };
-  }
-  const copy: unknown = JSON.parse(text);
+  const plain = plainJsonCopy(input);
+  if (!plain.ok) return plain;
+  const { text, copy } = plain.value;
   const validate = coreValidators().intent;
   if (!validate(copy)) return { ok: false, errors: toIssues(validate.errors) };
   const intent = copy as Intent;

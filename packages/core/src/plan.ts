@@ -1,10 +1,11 @@
 import { canonicalJson, sha256 } from './canonical-json.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
-import { ApeError, PlanError } from './errors.js';
+import { PlanError } from './errors.js';
 import type { ValidatedIntent } from './intent.js';
 import {
   coreValidators,
   formatIssues,
+  plainJsonCopy,
   toIssues,
   type ValidationIssue,
   type ValidationResult,
@@ -36,14 +37,9 @@ export interface ValidatedPlan {
  * throws; the caller's object is copied, never kept or frozen.
  */
 export function validatePlan(input: unknown, intent?: ValidatedIntent): ValidationResult<ValidatedPlan> {
-  let text: string;
-  try {
-    text = canonicalJson(input);
-  } catch (error) {
-    const path = ApeError.isInstance(error) ? String(error.details['path'] ?? '$') : '$';
-    return { ok: false, errors: [{ path, message: error instanceof Error ? error.message : String(error) }] };
-  }
-  const parsed: unknown = JSON.parse(text);
+  const plain = plainJsonCopy(input);
+  if (!plain.ok) return plain;
+  const parsed = plain.value.copy;
   const copy: unknown = Array.isArray(parsed) ? { steps: parsed } : parsed;
   const validate = coreValidators().plan;
   if (!validate(copy)) return { ok: false, errors: toIssues(validate.errors) };

@@ -2,6 +2,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import actionSchema from '../schemas/action.json';
 import intentSchema from '../schemas/intent.json';
 import planSchema from '../schemas/plan.json';
+import { canonicalJson } from './canonical-json.js';
+import { ApeError, messageOf } from './errors.js';
 
 /** One problem found while validating a document: where (a JSON path such as `$.steps[2].action_id`) and what. */
 export interface ValidationIssue {
@@ -88,4 +90,22 @@ export function toIssues(errors: readonly ErrorObject[] | null | undefined): Val
 /** Formats issues as one line each: `$.path: message`. */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+}
+
+/**
+ * A plain-JSON copy of a document a caller handed in, with its canonical JSON `text` (the copy goes
+ * through it, so the caller's object is never kept, frozen or read twice), or the issue that stops
+ * it: a value that is not plain JSON, at its path.
+ */
+export function plainJsonCopy(
+  input: unknown,
+): ValidationResult<{ readonly text: string; readonly copy: unknown }> {
+  let text: string;
+  try {
+    text = canonicalJson(input);
+  } catch (error) {
+    const path = ApeError.isInstance(error) ? String(error.details['path'] ?? '$') : '$';
+    return { ok: false, errors: [{ path, message: messageOf(error) }] };
+  }
+  return { ok: true, value: { text, copy: JSON.parse(text) } };
 }

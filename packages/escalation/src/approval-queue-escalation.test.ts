@@ -1,6 +1,6 @@
 import type { ApprovalQueue, ApprovalSettlement, EscalationRequest } from '@ape/core';
 import { ApeError, createInMemoryApprovalQueue, hashCanonical } from '@ape/core';
-import { runEscalationHandlerContract } from '@ape/core/testing';
+import { runEscalationHandlerContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
 import { makeRequest } from './__fixtures__/requests.js';
 import { ApprovalQueueEscalation } from './approval-queue-escalation.js';

@@ -1,6 +1,6 @@
 import type { EscalationResult } from '@ape/core';
 import { ApeError } from '@ape/core';
-import { runEscalationHandlerContract } from '@ape/core/testing';
+import { runEscalationHandlerContract } from '@ape/core/contracts';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hasTerminalControl, makeRequest } from './__fixtures__/requests.js';

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { EscalationRequest, EscalationResult } from '@ape/core';
 import { ApeError } from '@ape/core';
-import { runEscalationHandlerContract } from '@ape/core/testing';
+import { runEscalationHandlerContract } from '@ape/core/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CapturedOutput,

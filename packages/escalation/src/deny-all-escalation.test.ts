@@ -1,4 +1,4 @@
-import { runEscalationHandlerContract } from '@ape/core/testing';
+import { runEscalationHandlerContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
 import { makeRequest } from './__fixtures__/requests.js';
 import { DenyAllEscalation } from './deny-all-escalation.js';

@@ -1,6 +1,7 @@
 import type { EscalationResult } from '@ape/core';
 import { ApeError } from '@ape/core';
-import { FakeClock, runEscalationHandlerContract } from '@ape/core/testing';
+import { runEscalationHandlerContract } from '@ape/core/contracts';
+import { FakeClock } from '@ape/core/testing';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeRequest } from './__fixtures__/requests.js';

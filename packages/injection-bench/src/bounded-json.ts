@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigurationError } from '@ape/core';
+import { ConfigurationError, messageOf } from '@ape/core';
 
 /** Suite files are capped at this many bytes: 4 MiB. */
 export const MAX_SUITE_BYTES = 4 * 1024 * 1024;
@@ -27,7 +27,7 @@ export function readJsonFile(file: string, maxBytes: number = MAX_SUITE_BYTES): 
   } catch (error) {
     if (ConfigurationError.isInstance(error)) throw error;
     throw new ConfigurationError(
-      `Cannot read ${file}: ${error instanceof Error ? error.message : String(error)}.`,
+      `Cannot read ${file}: ${messageOf(error)}.`,
       { file, field: 'file' },
       { cause: error },
     );
@@ -36,7 +36,7 @@ export function readJsonFile(file: string, maxBytes: number = MAX_SUITE_BYTES): 
     return JSON.parse(text);
   } catch (error) {
     throw new ConfigurationError(
-      `${file} is not valid JSON: ${error instanceof Error ? error.message : String(error)}.`,
+      `${file} is not valid JSON: ${messageOf(error)}.`,
       { file, field: 'json' },
       { cause: error },
     );

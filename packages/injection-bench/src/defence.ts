@@ -1,5 +1,6 @@
 import type { ProvenanceLabel, Tool } from '@ape/core';
 import type { Suite, UserTask } from './suite.js';
+import { messageOf } from '@ape/core';
 
 /**
  * How the runner labels a call, as the framework adapters do (DESIGN §10):
@@ -57,7 +58,7 @@ export async function runTool(tool: Tool, args: Readonly<Record<string, unknown>
   try {
     return { kind: 'ran', output: await tool.run(args), label: tool.outputLabel };
   } catch (error) {
-    return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+    return { kind: 'failed', message: messageOf(error) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigurationError, deepFreeze, type Tool } from '@ape/core';
+import { ConfigurationError, deepFreeze, messageOf, type Tool } from '@ape/core';
 import { type CompiledPolicy, loadPolicy } from '@ape/policy';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import suiteSchema from '../schema/suite-v1.json';
@@ -251,7 +251,7 @@ export function loadSuites(root: string): readonly Suite[] {
     entries = readdirSync(root);
   } catch (error) {
     throw new ConfigurationError(
-      `Cannot read the suites directory ${root}: ${error instanceof Error ? error.message : String(error)}.`,
+      `Cannot read the suites directory ${root}: ${messageOf(error)}.`,
       { file: root, field: 'suites' },
       { cause: error },
     );

@@ -1,20 +1,23 @@
 import {
-  ActionError,
   type AuditSink,
-  ApeError,
   ConfigurationError,
   createInMemoryAuditSink,
   createInMemoryUsageStore,
-  isProvenanceLabel,
   type ProvenanceLabel,
   type UsageStore,
-  validateIntent,
 } from '@ape/core';
+import {
+  checkToolToWrap,
+  denialText,
+  isLineageId,
+  refusalError,
+  refusalOf,
+  type WrapToolOptions,
+} from '@ape/core/adapter';
 import { ToolMessage } from '@langchain/core/messages';
 import { type StructuredToolInterface, tool as defineLangChainTool } from '@langchain/core/tools';
 import { getCurrentTaskInput } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
-import { denialText, refusalOf } from './denial.js';
 import { type ApeLangChainOptions, resolveOptions } from './options.js';
 import { Thread, type ThreadContext } from './thread.js';
 
@@ -34,11 +37,8 @@ export interface ApeMiddlewareOptions {
   readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
 }
 
-/** Options of {@link ApeLangChain.wrapTool}. */
-export interface WrapToolOptions {
-  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
-  readonly outputLabel?: ProvenanceLabel;
-}
+/** Options of {@link ApeLangChain.wrapTool}: the tool's `outputLabel`. */
+export type { WrapToolOptions };
 
 /** The middleware {@link ApeLangChain.middleware} returns: pass it to `createAgent({ middleware: [...] })`. */
 export type ApeMiddleware = ReturnType<typeof createMiddleware>;
@@ -74,8 +74,6 @@ export interface ApeLangChain {
   close(): Promise<void>;
 }
 
-const LINEAGE_ID = /^[^\0]{1,256}$/;
-
 /**
  * Puts APE between a LangChain agent and its tools: `createAgent({ middleware: [ape.middleware({ tools })] })`
  * (or `ape.wrapTool(tool)` in a LangGraph graph). Each LangGraph thread (`configurable.thread_id`)
@@ -95,18 +93,7 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
   const threads = new Map<string, Thread>();
 
   const register = (name: string, label: ProvenanceLabel | undefined): void => {
-    const outputLabel = label ?? 'EXTERNAL_UNTRUSTED';
-    if (!isProvenanceLabel(outputLabel)) {
-      throw new ConfigurationError(`tools.${name}: outputLabel must be a provenance label.`, {
-        field: `tools.${name}.outputLabel`,
-      });
-    }
-    if (!validateIntent({ allowed_actions: [name], forbidden_actions: [], scope: 'tool name check' }).ok) {
-      throw new ActionError(
-        `tools.${name}: the tool name is not a valid APE action id (letters, digits, _ . : -, at most 128 characters).`,
-        { field: `tools.${name}` },
-      );
-    }
+    const outputLabel = checkToolToWrap(name, label);
     outputLabels.set(name, outputLabel);
     if (outputLabel === 'EXTERNAL_UNTRUSTED') trusted.delete(name);
     else trusted.add(name);
@@ -123,7 +110,7 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
         { cause: error },
       );
     }
-    if (typeof lineage !== 'string' || !LINEAGE_ID.test(lineage)) {
+    if (!isLineageId(lineage)) {
       throw new ConfigurationError(
         'No thread for this call: run the agent with a checkpointer and `configurable.thread_id` (1 to 256 characters), or give `lineage`.',
         { field: 'thread_id' },
@@ -139,8 +126,7 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
 
   const refuseUnthreaded = (name: string, error: unknown): string => {
     const text = denialText(refusalOf(name, error));
-    if (resolved.onDeny === 'throw')
-      throw ApeError.isInstance(error) ? error : new ApeError('INTERNAL', text);
+    if (resolved.onDeny === 'throw') throw refusalError(name, error, text);
     return text;
   };
 

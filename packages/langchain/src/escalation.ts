@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@ape/core';
+import { checkHumanAnswer, type HumanAnswer } from '@ape/core/adapter';
 
 /** The `type` of the value the adapter passes to LangGraph's `interrupt` for an escalated call. */
 export const ESCALATION_INTERRUPT = 'ape.escalation';
@@ -27,13 +28,8 @@ export interface ApeEscalation {
   readonly rules: readonly string[];
 }
 
-/** A human's answer to an escalated call. */
-export interface ApprovalAnswer {
-  /** Who answered (a user id): recorded in the audit log as the approver. */
-  readonly approver: string;
-  /** Why; recorded, and for a denial passed on to the model. */
-  readonly reason?: string;
-}
+/** A human's answer to an escalated call: who answered (the approver recorded) and why. */
+export interface ApprovalAnswer extends HumanAnswer {}
 
 /** The resume value (`new Command({ resume })`) that answers an {@link ApeEscalation}. */
 export interface ApeApproval {
@@ -87,19 +83,7 @@ function answerOf(escalation: ApeEscalation, answer: ApprovalAnswer, approved: b
       { field: 'escalation' },
     );
   }
-  if (
-    typeof answer !== 'object' ||
-    answer === null ||
-    typeof answer.approver !== 'string' ||
-    answer.approver.length === 0
-  ) {
-    throw new ConfigurationError('An answer needs `approver`: the id of the human who answered.', {
-      field: 'approver',
-    });
-  }
-  if (answer.reason !== undefined && typeof answer.reason !== 'string') {
-    throw new ConfigurationError('`reason` must be a string.', { field: 'reason' });
-  }
+  checkHumanAnswer(answer);
   return Object.freeze({
     type: APPROVAL_ANSWER,
     toolCallId: escalation.toolCallId,

@@ -14,7 +14,7 @@ export type {
   WrapToolOptions,
 } from './adapter.js';
 export { createApeLangChain } from './adapter.js';
-export type { Refusal } from './denial.js';
+export type { Refusal } from '@ape/core/adapter';
 export type { ApeApproval, ApeEscalation, ApprovalAnswer } from './escalation.js';
 export { APPROVAL_ANSWER, approve, deny, ESCALATION_INTERRUPT, isApeEscalation } from './escalation.js';
 export type { ApeLangChainOptions, DenyBehaviour, LineageOf } from './options.js';

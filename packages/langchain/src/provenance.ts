@@ -1,21 +1,11 @@
-import { createLabeled, type ProvenanceLabel } from '@ape/core';
+import { TaintTracker as ConversationTaint } from '@ape/core/adapter';
 
-/** How the adapter labels the arguments of a call the model proposes. */
-export type ProvenanceMode = 'context' | 'dataflow';
-
-/** Every {@link ProvenanceMode}. */
-export const PROVENANCE_MODES: readonly ProvenanceMode[] = Object.freeze(['context', 'dataflow']);
-
-/** The shortest run of characters that counts as copied from an untrusted output, by default. */
-export const DEFAULT_DATAFLOW_MIN_LENGTH = 12;
-
-/**
- * How many characters of untrusted output one conversation indexes for `dataflow`. Past it the index
- * stops growing and every later call is labelled as in `context` mode (fail closed: untrusted).
- */
-export const MAX_INDEXED_CHARACTERS = 1_000_000;
-
-const MAX_WALK_DEPTH = 64;
+export {
+  DEFAULT_DATAFLOW_MIN_LENGTH,
+  MAX_INDEXED_CHARACTERS,
+  PROVENANCE_MODES,
+  type ProvenanceMode,
+} from '@ape/core/adapter';
 
 /** A LangChain message, as far as the adapter reads it (a `ToolMessage` or its serialised form). */
 interface MessageLike {
@@ -35,40 +25,10 @@ function isToolMessage(message: MessageLike): boolean {
 }
 
 /**
- * @internal What one conversation has seen of tool outputs: whether anything untrusted entered it
- * (sticky: nothing a client leaves out of later messages un-taints it), and for `dataflow` a set of
- * hashes of every window of `minLength` characters of untrusted text.
+ * @internal The conversation's taint (`TaintTracker` of `@ape/core/adapter`) that also reads the
+ * tool messages of a LangGraph state.
  */
-export class TaintTracker {
-  readonly #minLength: number;
-  readonly #trustedTools: ReadonlySet<string>;
-  /** The label of each result the adapter itself returned, by tool call id. */
-  readonly #results = new Map<string, ProvenanceLabel>();
-  readonly #indexed = new Set<string>();
-  readonly #windows = new Set<number>();
-  #indexedCharacters = 0;
-  #overflow = false;
-  #tainted = false;
-  #sources: string[] = [];
-
-  constructor(minLength: number, trustedTools: ReadonlySet<string>) {
-    this.#minLength = minLength;
-    this.#trustedTools = trustedTools;
-  }
-
-  /** True once untrusted output entered the conversation. */
-  get tainted(): boolean {
-    return this.#tainted;
-  }
-
-  /** Records what the adapter returned for a call: a tool's labelled output, or its own denial text. */
-  recordResult(toolCallId: string, toolName: string, label: ProvenanceLabel, output: unknown): void {
-    this.#results.set(toolCallId, label);
-    if (label !== 'EXTERNAL_UNTRUSTED') return;
-    this.#taint(`tool:${toolName}`);
-    this.#index(toolCallId, output);
-  }
-
+export class TaintTracker extends ConversationTaint {
   /**
    * Reads the tool messages of the agent's state: a result the adapter returned keeps the label it
    * had; any other (an unwrapped tool, an earlier process, a message the host inserted) is untrusted
@@ -80,128 +40,7 @@ export class TaintTracker {
       if (typeof message !== 'object' || message === null || !isToolMessage(message)) continue;
       const id = typeof message.tool_call_id === 'string' ? message.tool_call_id : undefined;
       const name = typeof message.name === 'string' ? message.name : 'unknown';
-      const known = id === undefined ? undefined : this.#results.get(id);
-      if (known !== undefined) continue;
-      if (this.#trustedTools.has(name)) continue;
-      this.#taint(`tool:${name}`);
-      this.#index(id ?? `message:${this.#indexed.size}`, message.content);
+      this.observeResult(id, name, message.content);
     }
   }
-
-  /**
-   * The arguments to hand `runtime.call` and the label of their plain values. `context`: the
-   * arguments as they are, labelled with the conversation's lowest trust. `dataflow`: every string
-   * leaf holding a run of `minLength` characters found in an untrusted output is wrapped in an
-   * `EXTERNAL_UNTRUSTED` labelled value; the rest carries `base`.
-   */
-  label(
-    mode: ProvenanceMode,
-    input: unknown,
-    base: ProvenanceLabel,
-  ): { args: Readonly<Record<string, unknown>>; provenance: ProvenanceLabel } {
-    const args = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-    if (!this.#tainted) return { args, provenance: base };
-    if (mode === 'context' || this.#overflow) return { args, provenance: 'EXTERNAL_UNTRUSTED' };
-    return { args: this.#labelLeaves(args, 0) as Record<string, unknown>, provenance: base };
-  }
-
-  #taint(source: string): void {
-    this.#tainted = true;
-    if (!this.#sources.includes(source)) this.#sources = [...this.#sources, source];
-  }
-
-  #labelLeaves(value: unknown, depth: number): unknown {
-    if (typeof value === 'string') {
-      return this.#copied(value) ? createLabeled(value, 'EXTERNAL_UNTRUSTED', this.#sources) : value;
-    }
-    if (typeof value !== 'object' || value === null) return value;
-    if (depth > MAX_WALK_DEPTH) return createLabeled(value, 'EXTERNAL_UNTRUSTED', this.#sources);
-    if (Array.isArray(value)) return value.map((item) => this.#labelLeaves(item, depth + 1));
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) {
-      Object.defineProperty(copy, key, {
-        value: this.#labelLeaves(item, depth + 1),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    return copy;
-  }
-
-  #copied(text: string): boolean {
-    const size = this.#minLength;
-    if (text.length < size) return false;
-    let hash = windowHash(text, 0, size);
-    if (this.#windows.has(hash)) return true;
-    const power = powerOf(size);
-    for (let end = size; end < text.length; end++) {
-      hash = roll(hash, text.charCodeAt(end - size), text.charCodeAt(end), power);
-      if (this.#windows.has(hash)) return true;
-    }
-    return false;
-  }
-
-  #index(id: string, output: unknown): void {
-    if (this.#indexed.has(id)) return;
-    this.#indexed.add(id);
-    const size = this.#minLength;
-    const power = powerOf(size);
-    const leaves = stringLeaves(output);
-    if (leaves === undefined) {
-      this.#overflow = true;
-      this.#windows.clear();
-      return;
-    }
-    for (const text of leaves) {
-      if (text.length < size) continue;
-      this.#indexedCharacters += text.length;
-      if (this.#indexedCharacters > MAX_INDEXED_CHARACTERS) {
-        this.#overflow = true;
-        this.#windows.clear();
-        return;
-      }
-      let hash = windowHash(text, 0, size);
-      this.#windows.add(hash);
-      for (let end = size; end < text.length; end++) {
-        hash = roll(hash, text.charCodeAt(end - size), text.charCodeAt(end), power);
-        this.#windows.add(hash);
-      }
-    }
-  }
-}
-
-const BASE = 257;
-
-// A polynomial rolling hash mod 2^32: a collision can only make a leaf look copied (less trusted).
-function windowHash(text: string, start: number, size: number): number {
-  let hash = 0;
-  for (let index = start; index < start + size; index++)
-    hash = (Math.imul(hash, BASE) + text.charCodeAt(index)) | 0;
-  return hash;
-}
-
-function powerOf(size: number): number {
-  let power = 1;
-  for (let index = 1; index < size; index++) power = Math.imul(power, BASE);
-  return power;
-}
-
-function roll(hash: number, leaving: number, entering: number, power: number): number {
-  return (Math.imul(hash - Math.imul(leaving, power), BASE) + entering) | 0;
-}
-
-/** The string leaves of an output; `undefined` when it nests deeper than the walk goes (fail closed). */
-function stringLeaves(value: unknown): string[] | undefined {
-  const out: string[] = [];
-  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
-  while (pending.length > 0) {
-    const next = pending.pop()!;
-    if (typeof next.value === 'string') out.push(next.value);
-    else if (typeof next.value === 'object' && next.value !== null) {
-      if (next.depth > MAX_WALK_DEPTH) return undefined;
-      for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
-    }
-  }
-  return out;
 }

@@ -1,9 +1,7 @@
 import {
   type AgentRuntime,
-  ApeError,
   type AuditSink,
   createDenyAllEscalationHandler,
-  createRuntime,
   defineTool,
   type EscalationHandler,
   type EscalationRequest,
@@ -11,13 +9,22 @@ import {
   hashCanonical,
   type Intent,
   labelOf,
+  messageOf,
   type ProvenanceLabel,
   RuntimeStateError,
   type UsageStore,
 } from '@ape/core';
+import {
+  adapterIntent,
+  createSerialQueue,
+  denialText,
+  escalationResultOf,
+  predictEscalation,
+  refusalError,
+  refusalOf,
+  startAdapterSession,
+} from '@ape/core/adapter';
 import { interrupt, isGraphBubbleUp } from '@langchain/langgraph';
-import { labellingSink } from './audit-labels.js';
-import { denialText, refusalOf } from './denial.js';
 import { type ApeEscalation, ESCALATION_INTERRUPT, mismatchOf } from './escalation.js';
 import type { ResolvedOptions } from './options.js';
 import { TaintTracker } from './provenance.js';
@@ -69,7 +76,7 @@ export class Thread {
   #runtime: AgentRuntime | undefined;
   #lastAction: string | undefined;
   #current: CurrentCall | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = createSerialQueue();
 
   constructor(lineage: string, context: ThreadContext) {
     this.lineage = lineage;
@@ -137,7 +144,7 @@ export class Thread {
             call.toolCallId,
             call.name,
             this.#outputLabel(call.name),
-            error instanceof Error ? error.message : String(error),
+            messageOf(error),
           );
           throw error;
         }
@@ -165,18 +172,12 @@ export class Thread {
   #refuse(call: ProposedCall, error: unknown): Outcome {
     const text = denialText(refusalOf(call.name, error));
     this.#taint.recordResult(call.toolCallId, call.name, 'SYSTEM_TRUSTED', text);
-    if (this.#options.onDeny === 'throw') {
-      throw ApeError.isInstance(error)
-        ? error
-        : new ApeError('INTERNAL', text, { action: call.name }, { cause: error });
-    }
+    if (this.#options.onDeny === 'throw') throw refusalError(call.name, error, text);
     return { ran: false, text };
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#queue.enqueue(task);
   }
 
   /** The current session; a new one in the same lineage after an escalation denial ended the last. */
@@ -184,47 +185,28 @@ export class Thread {
     const existing = this.#runtime;
     if (existing !== undefined && existing.state !== 'TERMINATED') return existing;
     this.#runtime = undefined;
-    const options = this.#options;
-    const runtime = createRuntime({
-      tenant: options.tenant,
-      policy: options.policy,
-      authority: options.authority,
+    const runtime = await startAdapterSession({
+      options: this.#options,
       usage: this.#context.usage,
+      audit: this.#context.audit,
       lineage: this.lineage,
       // Every session of the thread counts session-scoped limits under one id, so no new session
       // (after a denied escalation, a restarted process) resets a budget.
       continuesSession: `thread:${this.lineage}`,
-      audit: labellingSink(this.#context.audit, (action) => this.#outputLabel(action)),
+      outputLabelOf: (action) => this.#outputLabel(action),
       escalation: this.#handler,
-      defaultProvenance: options.userProvenance,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.mode === undefined ? {} : { mode: options.mode }),
-      ...(options.escalationTimeoutMs === undefined
-        ? {}
-        : { escalationTimeoutMs: options.escalationTimeoutMs }),
-      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
+      intent: this.#intent(),
     });
-    try {
-      await runtime.setIntent(this.#intent(), { provenance: 'SYSTEM_TRUSTED' });
-    } catch (error) {
-      await runtime.terminate('the intent could not be set').catch(() => undefined);
-      throw error;
-    }
     this.#runtime = runtime;
     return runtime;
   }
 
   #intent(): Intent {
-    const given = this.#options.intent;
-    return {
-      allowed_actions: [...(given?.allowed_actions ?? this.#context.outputLabels.keys())],
-      forbidden_actions: [...(given?.forbidden_actions ?? [])],
-      ...(given?.escalation_required === undefined
-        ? {}
-        : { escalation_required: [...given.escalation_required] }),
-      scope: given?.scope ?? `LangChain thread ${this.lineage}`,
-      ...(given?.description === undefined ? {} : { description: given.description }),
-    };
+    return adapterIntent(
+      this.#options.intent,
+      this.#context.outputLabels.keys(),
+      `LangChain thread ${this.lineage}`,
+    );
   }
 
   /**
@@ -243,21 +225,16 @@ export class Thread {
     if (intent === undefined || !intent.allowed_actions.includes(call.name)) return undefined;
     if (intent.forbidden_actions.includes(call.name)) return undefined;
     const plain = plainOf(call.input);
-    const decision = options.policy.evaluate({
+    const decision = predictEscalation(options.policy, {
       tenant: options.tenant,
       action: call.name,
       args: plain,
       provenance: labelOf(args, declared),
-      session: {
-        id: runtime.sessionId,
-        ...(this.#lastAction === undefined ? {} : { previousAction: this.#lastAction }),
-      },
-      intent: { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions },
+      sessionId: runtime.sessionId,
+      previousAction: this.#lastAction,
+      intent,
     });
-    if (decision.decision === 'DENY') return undefined;
-    if (decision.decision !== 'ESCALATE' && !(intent.escalation_required ?? []).includes(call.name)) {
-      return undefined;
-    }
+    if (decision === undefined) return undefined;
     return Object.freeze({
       type: ESCALATION_INTERRUPT,
       lineage: this.lineage,
@@ -297,20 +274,7 @@ export class Thread {
       refusal = 'the approval was given for another call; it approves nothing.';
     }
     const answer = current.answer as { approved: boolean; approver: string; reason?: string };
-    if (refusal !== undefined) {
-      return Promise.resolve({
-        approved: false,
-        approver: ADAPTER_APPROVER,
-        provenance: 'SYSTEM_TRUSTED',
-        reason: refusal,
-      });
-    }
-    return Promise.resolve({
-      approved: answer.approved,
-      approver: answer.approver,
-      provenance: 'USER_TRUSTED',
-      ...(typeof answer.reason === 'string' ? { reason: answer.reason } : {}),
-    });
+    return escalationResultOf(ADAPTER_APPROVER, refusal, answer);
   }
 }
 

@@ -4,6 +4,9 @@ import {
   type AuditSink,
   type Clock,
   ConfigurationError,
+  InternalError,
+  isActionId,
+  messageOf,
   systemClock,
   createDenyAllEscalationHandler,
   createInMemoryAuditSink,
@@ -51,7 +54,6 @@ import { type PinnedTool, pinTool } from './tool-pins.js';
 /** How long the gateway waits for the downstream server's answer to one request by default: 60 s. */
 export const DEFAULT_MCP_REQUEST_TIMEOUT_MS = 60_000;
 
-const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const LIST_CHANGED = 'notifications/tools/list_changed';
 /** The `source` of the audit records the gateway writes itself (refusals before the runtime). */
 const GATEWAY_SOURCE = 'mcp-gateway';
@@ -204,7 +206,7 @@ interface Refusal {
  * the APE runtime with its real arguments (one plan step, one token, audited) or answered with an
  * `isError` result naming the reason and rules. Everything else is forwarded. See docs/mcp.md.
  * @throws ConfigurationError (`CONFIG_INVALID`) for malformed options.
- * @throws ApeError (`INTERNAL`) when the downstream server cannot be reached or listed.
+ * @throws InternalError (`INTERNAL`) when the downstream server cannot be reached or listed.
  */
 export async function createMcpGateway(options: McpGatewayOptions): Promise<McpGateway> {
   const gateway = new GatewayImplementation(options);
@@ -214,10 +216,6 @@ export async function createMcpGateway(options: McpGatewayOptions): Promise<McpG
 
 function configError(field: string, message: string): ConfigurationError {
   return new ConfigurationError(`createMcpGateway: ${message}`, { field });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function refusalResult(tool: string, refusal: Refusal): CallToolResult {
@@ -327,7 +325,7 @@ class GatewayImplementation implements McpGateway {
         auditArgs: options.auditArgs,
       },
       () => ({
-        actions: [...this.#tools.keys()].filter((name) => ACTION_ID.test(name)),
+        actions: [...this.#tools.keys()].filter((name) => isActionId(name)),
         scope: `Tool calls of an MCP client to ${this.#client.getServerVersion()?.name ?? 'an MCP server'}, through the APE gateway.`,
       }),
     );
@@ -392,8 +390,7 @@ class GatewayImplementation implements McpGateway {
       await this.#refreshTools();
     } catch (error) {
       await this.#shutdown('downstream');
-      throw new ApeError(
-        'INTERNAL',
+      throw new InternalError(
         `createMcpGateway: cannot start the downstream MCP server: ${messageOf(error)}`,
         { field: 'transportDown' },
         { cause: error },
@@ -408,8 +405,7 @@ class GatewayImplementation implements McpGateway {
       await this.#sessions.session();
     } catch (error) {
       await this.#shutdown('closed');
-      throw new ApeError(
-        'INTERNAL',
+      throw new InternalError(
         `createMcpGateway: cannot start the APE session: ${messageOf(error)}`,
         { field: 'audit' },
         { cause: error },
@@ -457,7 +453,7 @@ class GatewayImplementation implements McpGateway {
       });
     server.onclose = () => void this.#shutdown('upstream');
     if (this.#closing !== undefined)
-      throw new ApeError('INTERNAL', 'createMcpGateway: the downstream server closed during start.');
+      throw new InternalError('createMcpGateway: the downstream server closed during start.');
     await server.connect(this.#options.transportUp);
   }
 
@@ -499,7 +495,7 @@ class GatewayImplementation implements McpGateway {
             name: tool.name,
             current: pinTool(tool),
             pin: undefined,
-            permitted: ACTION_ID.test(tool.name) && this.#mayPermit(tool.name),
+            permitted: isActionId(tool.name) && this.#mayPermit(tool.name),
           });
         } else {
           state.current = pinTool(tool);
@@ -552,7 +548,7 @@ class GatewayImplementation implements McpGateway {
         code: 'TOOL_CHANGED',
       });
     }
-    if (!ACTION_ID.test(name)) {
+    if (!isActionId(name)) {
       return this.#refuseCall(name, {
         reason: 'the tool name is not a valid APE action id.',
         rules: [],

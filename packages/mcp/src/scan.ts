@@ -1,4 +1,4 @@
-import { ApeError } from '@ape/core';
+import { InternalError, isActionId, messageOf } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -35,8 +35,6 @@ export interface DraftPolicyOptions {
   /** The policy's name; default: derived from the server's name. */
   readonly name?: string;
 }
-
-const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Name words of tools that destroy data or state: denied in the draft. */
 const DESTRUCTIVE_WORDS: ReadonlySet<string> = new Set([
@@ -113,7 +111,7 @@ const KEPT_KEYWORDS: ReadonlySet<string> = new Set([
 
 /**
  * Connects to an MCP server over `transport`, lists every tool (all pages) and closes.
- * @throws ApeError (`INTERNAL`) when the server cannot be reached or listed.
+ * @throws InternalError (`INTERNAL`) when the server cannot be reached or listed.
  */
 export async function scanMcpServer(
   transport: Transport,
@@ -136,12 +134,7 @@ export async function scanMcpServer(
     } while (cursor !== undefined);
     return { serverInfo: client.getServerVersion(), tools };
   } catch (error) {
-    throw new ApeError(
-      'INTERNAL',
-      `Cannot scan the MCP server: ${error instanceof Error ? error.message : String(error)}`,
-      {},
-      { cause: error },
-    );
+    throw new InternalError(`Cannot scan the MCP server: ${messageOf(error)}`, {}, { cause: error });
   } finally {
     await client.close().catch(() => undefined);
   }
@@ -149,7 +142,7 @@ export async function scanMcpServer(
 
 /**
  * Starts `server` over stdio (its stderr discarded, this process's environment plus `server.env`), scans it like {@link scanMcpServer} and stops it.
- * @throws ApeError (`INTERNAL`) when the server cannot be started or listed.
+ * @throws InternalError (`INTERNAL`) when the server cannot be started or listed.
  */
 export function scanMcpServerCommand(
   server: McpServerCommand,
@@ -174,7 +167,7 @@ export function scanMcpServerCommand(
  */
 export function classifyTool(tool: Pick<Tool, 'name' | 'annotations'>): DraftedTool {
   const name = tool.name;
-  if (!ACTION_ID.test(name)) return { name, effect: 'skip', why: 'the name is not a valid APE action id' };
+  if (!isActionId(name)) return { name, effect: 'skip', why: 'the name is not a valid APE action id' };
   const words = name
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()

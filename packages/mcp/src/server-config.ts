@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigurationError } from '@ape/core';
+import { ConfigurationError, messageOf } from '@ape/core';
 
 /** How to start an MCP server over stdio: what an `mcpServers` entry holds. */
 export interface McpServerCommand {
@@ -41,18 +41,14 @@ export function readMcpServerConfig(file: string, name: string): McpServerComman
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw invalid(
-      file,
-      '$',
-      `cannot read the file (${error instanceof Error ? error.message : String(error)}).`,
-    );
+    throw invalid(file, '$', `cannot read the file (${messageOf(error)}).`);
   }
   if (text.length > MAX_CONFIG_BYTES) throw invalid(file, '$', 'the file is larger than 1 MiB.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw invalid(file, '$', `not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
+    throw invalid(file, '$', `not valid JSON (${messageOf(error)}).`);
   }
   const servers = (parsed as { mcpServers?: unknown } | null)?.mcpServers;
   if (typeof servers !== 'object' || servers === null || Array.isArray(servers)) {

@@ -1,32 +1,13 @@
-import {
-  type AuditSink,
-  ConfigurationError,
-  createInMemoryAuditSink,
-  createInMemoryUsageStore,
-  type UsageStore,
-} from '@ape/core';
+import { type AdapterHandle, createAdapterHandle } from '@ape/core/adapter';
 import { type ApeOpenAIAgentsOptions, resolveOptions } from './options.js';
 import { type ApeThread, ThreadImplementation } from './thread.js';
 
-/** APE for OpenAI Agents JS. Create with {@link createApeOpenAIAgents}. */
-export interface ApeOpenAIAgents {
-  readonly tenant: string;
-  /** The audit sink every session writes to (the one given, or the adapter's in-memory sink). */
-  readonly audit: AuditSink;
-  /** The usage store every session counts in (the one given, or the adapter's in-memory store). */
-  readonly usage: UsageStore;
-  /**
-   * The conversation named `lineage` (a thread id, or a user id to share budgets across a user's
-   * threads). The same name returns the same thread until it is ended; a thread ended and opened
-   * again starts a new session in the same lineage, so lineage-scoped budgets continue.
-   * @throws ConfigurationError (`CONFIG_INVALID`) for an empty or non-string name.
-   */
-  thread(lineage: string): ApeThread;
-  /** Ends every open thread. */
-  close(): Promise<void>;
-}
-
-const LINEAGE_ID = /^[^\0]{1,256}$/;
+/**
+ * APE for OpenAI Agents JS. Create with {@link createApeOpenAIAgents}. Its members are those of
+ * every adapter (`AdapterHandle` of `@ape/core/adapter`): `tenant`, `audit`, `usage`,
+ * `thread(lineage)` and `close()`.
+ */
+export interface ApeOpenAIAgents extends AdapterHandle<ApeThread> {}
 
 /**
  * Puts APE between an OpenAI Agents JS agent and its tools: wrap the tools of each conversation with
@@ -36,40 +17,8 @@ const LINEAGE_ID = /^[^\0]{1,256}$/;
  * @throws ConfigurationError (`CONFIG_INVALID`) for malformed options (`details.field`).
  */
 export function createApeOpenAIAgents(options: ApeOpenAIAgentsOptions): ApeOpenAIAgents {
-  const resolved = resolveOptions(options);
-  const audit = resolved.audit ?? createInMemoryAuditSink();
-  const usage = resolved.usage ?? createInMemoryUsageStore();
-  const threads = new Map<string, ThreadImplementation>();
-  const context = {
-    options: resolved,
-    usage,
-    audit,
-    forget: (thread: ThreadImplementation) => {
-      if (threads.get(thread.lineage) === thread) threads.delete(thread.lineage);
-    },
-  };
-  return Object.freeze({
-    tenant: resolved.tenant,
-    audit,
-    usage,
-    thread(lineage: string): ApeThread {
-      if (typeof lineage !== 'string' || !LINEAGE_ID.test(lineage)) {
-        throw new ConfigurationError(
-          'thread: the lineage must be a string of 1 to 256 characters without NUL.',
-          {
-            field: 'lineage',
-          },
-        );
-      }
-      let thread = threads.get(lineage);
-      if (thread === undefined) {
-        thread = new ThreadImplementation(lineage, context);
-        threads.set(lineage, thread);
-      }
-      return thread;
-    },
-    async close(): Promise<void> {
-      await Promise.all([...threads.values()].map((thread) => thread.end('the adapter closed')));
-    },
-  });
+  return createAdapterHandle(
+    resolveOptions(options),
+    (lineage, context) => new ThreadImplementation(lineage, context),
+  );
 }

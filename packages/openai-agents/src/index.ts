@@ -8,7 +8,7 @@
  */
 export type { ApeOpenAIAgents } from './adapter.js';
 export { createApeOpenAIAgents } from './adapter.js';
-export type { Refusal } from './denial.js';
+export type { Refusal } from '@ape/core/adapter';
 export type { ApeOpenAIAgentsOptions, DenyBehaviour } from './options.js';
 export type { ProvenanceMode } from './provenance.js';
 export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from './provenance.js';

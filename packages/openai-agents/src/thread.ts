@@ -1,73 +1,57 @@
 import {
-  ActionError,
   type AgentRuntime,
-  ApeError,
-  type AuditSink,
   ConfigurationError,
   createDenyAllEscalationHandler,
-  createRuntime,
   defineTool,
   type EscalationHandler,
   type EscalationRequest,
   type EscalationResult,
-  hashCanonical,
   type Intent,
-  isProvenanceLabel,
   labelOf,
   type ProvenanceLabel,
   RuntimeStateError,
   type Tool as ApeTool,
   UnauthorizedActionError,
-  type UsageStore,
-  validateIntent,
 } from '@ape/core';
+import {
+  type AdapterThreadContext,
+  adapterIntent,
+  answerOfRecorded,
+  checkHumanAnswer,
+  checkToolToWrap,
+  createSerialQueue,
+  denialText,
+  type HumanAnswer,
+  type PendingApprovalView,
+  hashOfInput,
+  predictEscalation,
+  refusalError,
+  refusalOf,
+  rememberPending,
+  sameInputHash,
+  startAdapterSession,
+  type WrapToolOptions,
+  type WrapToolsOptions,
+} from '@ape/core/adapter';
 import type { FunctionTool, RunContext, RunState, RunToolApprovalItem } from '@openai/agents';
-import { labellingSink } from './audit-labels.js';
-import { denialText, refusalOf } from './denial.js';
 import type { ResolvedOptions } from './options.js';
 import { TaintTracker } from './provenance.js';
 
 /** The approver recorded when the adapter itself refuses an approval that does not match its call. */
 export const ADAPTER_APPROVER = 'ape-openai-agents';
 
-/** How many escalations one conversation keeps waiting for an answer; past it the oldest is dropped (and denied). */
-export const MAX_PENDING_APPROVALS = 1_000;
+export { MAX_PENDING_APPROVALS } from '@ape/core/adapter';
 
-/** A human's answer to an escalated call. */
-export interface ApprovalAnswer {
-  /** Who answered (a user id): recorded in the audit log as the approver. */
-  readonly approver: string;
-  /** Why; recorded, and for a rejection passed on to the model. */
-  readonly reason?: string;
-}
+/** A human's answer to an escalated call: who answered (the approver recorded) and why. */
+export interface ApprovalAnswer extends HumanAnswer {}
 
-/** An escalation that waits for a human's answer. */
-export interface PendingApproval {
+/** An escalation that waits for a human's answer ({@link ApeThread.approve} or {@link ApeThread.reject} answers it). */
+export interface PendingApproval extends PendingApprovalView {
   /** The SDK's call id (`interruption.rawItem.callId`). */
   readonly callId: string;
-  readonly action: string;
-  /** The call's arguments (plain JSON): what the approver approves. */
-  readonly args: Readonly<Record<string, unknown>>;
-  /** The label of the arguments when the call was proposed. */
-  readonly provenance: ProvenanceLabel;
-  /** The policy's reason and rule ids. */
-  readonly reason: string;
-  readonly rules: readonly string[];
-  /** Whether {@link ApeThread.approve} or {@link ApeThread.reject} has answered it. */
-  readonly answered: boolean;
 }
 
-/** Options of one wrapped tool. */
-export interface WrapToolOptions {
-  /** The label of the tool's output; default `EXTERNAL_UNTRUSTED`. Declare trust only for output no outsider can shape. */
-  readonly outputLabel?: ProvenanceLabel;
-}
-
-/** Options of wrapped tools. */
-export interface WrapToolsOptions {
-  /** The label of each tool's output, by tool name; default `EXTERNAL_UNTRUSTED`. */
-  readonly outputLabels?: Readonly<Record<string, ProvenanceLabel>>;
-}
+export type { WrapToolOptions, WrapToolsOptions };
 
 // biome-ignore lint/suspicious/noExplicitAny: the SDK's own tool type is generic over context and parameters.
 type AnyFunctionTool = FunctionTool<any, any, any>;
@@ -137,12 +121,7 @@ interface WrappedTool {
 }
 
 /** @internal Shared by every thread of one adapter. */
-export interface ThreadContext {
-  readonly options: ResolvedOptions;
-  readonly usage: UsageStore;
-  readonly audit: AuditSink;
-  readonly forget: (thread: ThreadImplementation) => void;
-}
+export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation implements ApeThread {
@@ -158,7 +137,7 @@ export class ThreadImplementation implements ApeThread {
   #starting: Promise<AgentRuntime> | undefined;
   #lastAction: string | undefined;
   #current: CurrentCall | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue = createSerialQueue();
   #ended = false;
 
   constructor(lineage: string, context: ThreadContext) {
@@ -215,19 +194,7 @@ export class ThreadImplementation implements ApeThread {
       );
     }
     const name = tool.name;
-    const outputLabel = options.outputLabel ?? 'EXTERNAL_UNTRUSTED';
-    if (!isProvenanceLabel(outputLabel)) {
-      throw new ConfigurationError(`tools.${name}: outputLabel must be a provenance label.`, {
-        field: `tools.${name}.outputLabel`,
-      });
-    }
-    // The intent's schema holds the one rule for action ids: a name it refuses could never be allowed.
-    if (!validateIntent({ allowed_actions: [name], forbidden_actions: [], scope: 'tool name check' }).ok) {
-      throw new ActionError(
-        `tools.${name}: the tool name is not a valid APE action id (letters, digits, _ . : -, at most 128 characters).`,
-        { field: `tools.${name}` },
-      );
-    }
+    const outputLabel = checkToolToWrap(name, options.outputLabel);
     const gated = defineTool({ id: name, outputLabel, run: (args) => this.#runCurrent(args) });
     this.#tools.set(name, { outputLabel, gated });
     const original = tool;
@@ -281,19 +248,7 @@ export class ThreadImplementation implements ApeThread {
   }
 
   #matching(item: RunToolApprovalItem, answer: ApprovalAnswer): Pending {
-    if (
-      typeof answer !== 'object' ||
-      answer === null ||
-      typeof answer.approver !== 'string' ||
-      answer.approver.length === 0
-    ) {
-      throw new ConfigurationError('An answer needs `approver`: the id of the human who answered.', {
-        field: 'approver',
-      });
-    }
-    if (answer.reason !== undefined && typeof answer.reason !== 'string') {
-      throw new ConfigurationError('`reason` must be a string.', { field: 'reason' });
-    }
+    checkHumanAnswer(answer);
     const raw = item?.rawItem as { type?: unknown; callId?: unknown; name?: unknown; arguments?: unknown };
     const callId = raw?.type === 'function_call' && typeof raw.callId === 'string' ? raw.callId : undefined;
     const pending = callId === undefined ? undefined : this.#pending.get(callId);
@@ -309,7 +264,7 @@ export class ThreadImplementation implements ApeThread {
         { field: 'name' },
       );
     }
-    if (!sameHash(pending.argsHash, hashOf(parseArguments(raw.arguments)))) {
+    if (!sameInputHash(pending.argsHash, hashOfInput(parseArguments(raw.arguments)))) {
       throw new UnauthorizedActionError(
         `The interruption's arguments differ from the escalated call's arguments (${pending.action}); it approves nothing.`,
         { field: 'arguments' },
@@ -325,9 +280,7 @@ export class ThreadImplementation implements ApeThread {
   }
 
   #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(task, task);
-    this.#queue = next.catch(() => undefined);
-    return next;
+    return this.#queue.enqueue(task);
   }
 
   /** The current session; a new one in the same lineage after an escalation denial ended the last. */
@@ -347,50 +300,28 @@ export class ThreadImplementation implements ApeThread {
   }
 
   async #start(): Promise<AgentRuntime> {
-    const options = this.#options;
-    const runtime = createRuntime({
-      tenant: options.tenant,
-      policy: options.policy,
-      authority: options.authority,
+    const runtime = await startAdapterSession({
+      options: this.#options,
       usage: this.#context.usage,
+      audit: this.#context.audit,
       lineage: this.lineage,
       // Every session of the conversation counts session-scoped limits under one id, so no new
       // session (after a denied escalation, a resumed run, another process) resets a budget.
       continuesSession: `conversation:${this.lineage}`,
-      audit: labellingSink(
-        this.#context.audit,
-        (action) => this.#tools.get(action)?.outputLabel ?? 'EXTERNAL_UNTRUSTED',
-      ),
+      outputLabelOf: (action) => this.#tools.get(action)?.outputLabel ?? 'EXTERNAL_UNTRUSTED',
       escalation: this.#handler,
-      defaultProvenance: options.userProvenance,
-      ...(options.clock === undefined ? {} : { clock: options.clock }),
-      ...(options.mode === undefined ? {} : { mode: options.mode }),
-      ...(options.escalationTimeoutMs === undefined
-        ? {}
-        : { escalationTimeoutMs: options.escalationTimeoutMs }),
-      ...(options.auditArgs === undefined ? {} : { auditArgs: options.auditArgs }),
+      intent: this.#intent(),
     });
-    try {
-      await runtime.setIntent(this.#intent(), { provenance: 'SYSTEM_TRUSTED' });
-    } catch (error) {
-      await runtime.terminate('the intent could not be set').catch(() => undefined);
-      throw error;
-    }
     this.#runtime = runtime;
     return runtime;
   }
 
   #intent(): Intent {
-    const given = this.#options.intent;
-    return {
-      allowed_actions: [...(given?.allowed_actions ?? this.#tools.keys())],
-      forbidden_actions: [...(given?.forbidden_actions ?? [])],
-      ...(given?.escalation_required === undefined
-        ? {}
-        : { escalation_required: [...given.escalation_required] }),
-      scope: given?.scope ?? `OpenAI Agents conversation ${this.lineage}`,
-      ...(given?.description === undefined ? {} : { description: given.description }),
-    };
+    return adapterIntent(
+      this.#options.intent,
+      this.#tools.keys(),
+      `OpenAI Agents conversation ${this.lineage}`,
+    );
   }
 
   async #needsApproval(
@@ -402,7 +333,8 @@ export class ThreadImplementation implements ApeThread {
     if (callId === undefined) return own();
     const pending = this.#pending.get(callId);
     // Asked again for a call already escalated: only the exact escalated call qualifies.
-    if (pending !== undefined) return pending.action === name && sameHash(pending.argsHash, hashOf(input));
+    if (pending !== undefined)
+      return pending.action === name && sameInputHash(pending.argsHash, hashOfInput(input));
     if (this.#escalation(name, input, callId)) return true;
     return own();
   }
@@ -425,27 +357,19 @@ export class ThreadImplementation implements ApeThread {
       );
       const provenance = labelOf(args, declared);
       const plain = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-      const decision = options.policy.evaluate({
+      const decision = predictEscalation(options.policy, {
         tenant: options.tenant,
         action: name,
         args: plain,
         provenance,
-        session: {
-          id: this.#runtime?.sessionId ?? 'pending',
-          ...(this.#lastAction === undefined ? {} : { previousAction: this.#lastAction }),
-        },
-        intent: { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions },
+        sessionId: this.#runtime?.sessionId ?? 'pending',
+        previousAction: this.#lastAction,
+        intent,
       });
-      if (decision.decision === 'DENY') return false;
-      if (decision.decision !== 'ESCALATE' && !(intent.escalation_required ?? []).includes(name))
-        return false;
-      const argsHash = hashOf(plain);
+      if (decision === undefined) return false;
+      const argsHash = hashOfInput(plain);
       if (argsHash === undefined) return false;
-      if (this.#pending.size >= MAX_PENDING_APPROVALS) {
-        const oldest = this.#pending.keys().next().value;
-        if (oldest !== undefined) this.#pending.delete(oldest);
-      }
-      this.#pending.set(callId, {
+      rememberPending(this.#pending, callId, {
         callId,
         action: name,
         argsHash,
@@ -508,11 +432,7 @@ export class ThreadImplementation implements ApeThread {
     const refusal = refusalOf(name, error);
     const text = denialText(refusal);
     this.#taint.recordResult(callId, name, 'SYSTEM_TRUSTED', text);
-    if (this.#options.onDeny === 'throw') {
-      throw ApeError.isInstance(error)
-        ? error
-        : new ApeError('INTERNAL', text, { action: name }, { cause: error });
-    }
+    if (this.#options.onDeny === 'throw') throw refusalError(name, error, text);
     return text;
   }
 
@@ -530,28 +450,12 @@ export class ThreadImplementation implements ApeThread {
     const pending = current === undefined ? undefined : this.#pending.get(current.callId);
     if (pending === undefined) return this.#fallback.requestApproval(request, signal);
     this.#pending.delete(pending.callId);
-    let refusal: string | undefined;
-    if (pending.action !== request.action || !sameHash(pending.argsHash, hashOf(request.args))) {
-      refusal = 'the approval was given for another call; it approves nothing.';
-    } else if (pending.answer === undefined) {
-      refusal =
-        'no answer was recorded with APE for this call (an approval only in the run state approves nothing; answer with thread.approve or thread.reject).';
-    }
-    if (refusal !== undefined || pending.answer === undefined) {
-      return Promise.resolve({
-        approved: false,
-        approver: ADAPTER_APPROVER,
-        provenance: 'SYSTEM_TRUSTED',
-        reason: refusal ?? 'no answer.',
-      });
-    }
-    const answer = pending.answer;
-    return Promise.resolve({
-      approved: answer.approved,
-      approver: answer.approver,
-      provenance: 'USER_TRUSTED',
-      ...(answer.reason === undefined ? {} : { reason: answer.reason }),
-    });
+    return answerOfRecorded(
+      ADAPTER_APPROVER,
+      pending,
+      request,
+      'no answer was recorded with APE for this call (an approval only in the run state approves nothing; answer with thread.approve or thread.reject).',
+    );
   }
 }
 
@@ -570,17 +474,4 @@ function parseArguments(text: unknown): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The canonical hash of a call's input; `undefined` for input that is not JSON (it matches nothing). */
-function hashOf(input: unknown): string | undefined {
-  try {
-    return hashCanonical(typeof input === 'object' && input !== null ? input : {});
-  } catch {
-    return undefined;
-  }
-}
-
-function sameHash(left: string | undefined, right: string | undefined): boolean {
-  return left !== undefined && left === right;
 }

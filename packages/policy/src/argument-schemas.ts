@@ -4,6 +4,7 @@ import type { FindingSink } from './finding-sink.js';
 import { childPath } from './findings.js';
 import { addApeKeywords } from './keywords.js';
 import { linearRegExp, unsafePatternReason } from './regex-safety.js';
+import { messageOf } from '@ape/core';
 
 type Json = Record<string, unknown>;
 
@@ -32,7 +33,7 @@ export function compileArgumentSchemas(
         ajv ??= createArgumentsAjv();
         validators.set(rule, ajv.compile(args));
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = messageOf(error);
         sink.add('error', 'ARGS_SCHEMA', argsPath, `invalid argument schema: ${message}`, [rule.id]);
       }
     }

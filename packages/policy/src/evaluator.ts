@@ -1,4 +1,11 @@
-import type { ActionRequest, PolicyDecision, UsageLimit, UsageScope } from '@ape/core';
+import {
+  type ActionRequest,
+  isActionId,
+  messageOf,
+  type PolicyDecision,
+  type UsageLimit,
+  type UsageScope,
+} from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { PolicyDefinition } from './definition.js';
 import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
@@ -12,8 +19,6 @@ import type {
   SimulationResult,
   SimulationStep,
 } from './types.js';
-
-const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
 /** Bits of the provenance mask, one per label. */
 export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
@@ -150,7 +155,7 @@ class Policy implements CompiledPolicy {
     this.definition = parts.definition;
     this.tenants = Object.freeze([...parts.tenants.keys()].sort());
     const validIds = new Set<string>();
-    for (const [id] of parts.base.rules.exactEntries()) if (ACTION_ID.test(id)) validIds.add(id);
+    for (const [id] of parts.base.rules.exactEntries()) if (isActionId(id)) validIds.add(id);
     this.#validIds = validIds;
     this.#usageLimits = new UsageLimitTable();
     this.#base = prepareSet(parts.base, undefined, parts.digest, this.#usageLimits);
@@ -188,7 +193,7 @@ class Policy implements CompiledPolicy {
   }
 
   mayPermit(tenant: string, action: string): boolean {
-    if (typeof action !== 'string' || !ACTION_ID.test(action)) return false;
+    if (!isActionId(action)) return false;
     const set = ((typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base).set;
     if (set.filter !== undefined && !set.filter.set.has(action)) return false;
     for (const limit of set.limits.lookup(action)) if (limit.maxCalls === 0) return false;
@@ -218,7 +223,7 @@ class Policy implements CompiledPolicy {
       typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
         ? (error as { code: string }).code
         : 'INTERNAL';
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = messageOf(error);
     return Object.freeze({
       decision: 'DENY',
       rules: Object.freeze(['error']),
@@ -243,7 +248,7 @@ class Policy implements CompiledPolicy {
     if (typeof request !== 'object' || request === null)
       return this.#malformed('Denied: the request is not an object.', trace);
     const action: unknown = request.action;
-    if (typeof action !== 'string' || (!this.#validIds.has(action) && !ACTION_ID.test(action))) {
+    if (typeof action !== 'string' || (!this.#validIds.has(action) && !isActionId(action))) {
       return this.#malformed('Denied: the request has no valid action id.', trace);
     }
     const args: unknown = request.args;

@@ -15,6 +15,7 @@ import type {
   PolicySource,
   PolicyValidation,
 } from './types.js';
+import { messageOf } from '@ape/core';
 
 function defaultNameOf(file: string | undefined, options: PolicyLoadOptions | undefined): string {
   if (options?.defaultName !== undefined) return options.defaultName;
@@ -79,7 +80,7 @@ export function readSource(
     }
     return { text, file: source };
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = messageOf(error);
     return {
       findings: [
         {
@@ -141,7 +142,7 @@ export function validatePolicy(source: string | PolicySource, options?: PolicyLo
   try {
     outcome = loadOutcome(source, options);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     outcome = {
       findings: [{ severity: 'error', code: 'INTERNAL', message: `validation failed: ${message}` }],
     };

@@ -1,3 +1,4 @@
+import { messageOf } from '@ape/core';
 import { RE2JS } from 're2js';
 
 /** Longest `pattern` accepted in an argument schema. */
@@ -89,7 +90,7 @@ export function unsafePatternReason(pattern: string): string | undefined {
     new LinearRegExp(pattern);
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return messageOf(error);
   }
 }
 

@@ -11,6 +11,7 @@
  */
 export type { Labeled, ProvenanceLabel } from '@ape/core';
 export {
+  combineLabels,
   isAtLeast,
   isLabeled,
   isProvenanceLabel,
@@ -18,7 +19,8 @@ export {
   PROVENANCE_LABELS,
   ProvenanceError,
   sourcesOf,
-  unwrapLabeled as unwrap,
+  trustRank,
+  unwrapLabeled,
 } from '@ape/core';
 export type { JoinOptions, LabeledTemplateTag, UnlabeledAll } from './derive.js';
 export { derive, join, labeled, map, withPlainLabel } from './derive.js';
@@ -27,6 +29,7 @@ export { tainted, trusted, untrusted } from './labeled-value.js';
 export {
   combine,
   compareTrust,
+  unwrap,
   EXTERNAL_UNTRUSTED,
   Labels,
   parseLabel,

@@ -1,5 +1,5 @@
 import type { ProvenanceLabel } from '@ape/core';
-import { type ApeError, ProvenanceError } from '@ape/core';
+import { type ApeError, combineLabels, ProvenanceError, unwrapLabeled } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import {
   parseLabel,
   SYSTEM_TRUSTED,
   USER_TRUSTED,
+  unwrap,
 } from './labels.js';
 
 const ALL: readonly ProvenanceLabel[] = [SYSTEM_TRUSTED, USER_TRUSTED, EXTERNAL_UNTRUSTED];
@@ -163,3 +164,10 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected the call to throw');
 }
+
+describe('deprecated second names', () => {
+  it('are the very functions of @ape/core, not second implementations', () => {
+    expect(combine).toBe(combineLabels);
+    expect(unwrap).toBe(unwrapLabeled);
+  });
+});

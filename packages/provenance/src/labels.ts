@@ -1,5 +1,12 @@
 import type { ProvenanceLabel } from '@ape/core';
-import { combineLabels, isProvenanceLabel, PROVENANCE_LABELS, ProvenanceError, trustRank } from '@ape/core';
+import {
+  combineLabels,
+  isProvenanceLabel,
+  PROVENANCE_LABELS,
+  ProvenanceError,
+  trustRank,
+  unwrapLabeled,
+} from '@ape/core';
 
 /** Text and configuration written by the host program itself: the most trusted label. */
 export const SYSTEM_TRUSTED = 'SYSTEM_TRUSTED' satisfies ProvenanceLabel;
@@ -21,13 +28,10 @@ export const Labels: Readonly<{
 }> = Object.freeze({ SYSTEM_TRUSTED, USER_TRUSTED, EXTERNAL_UNTRUSTED });
 
 /**
- * The least trusted of `labels` (the meet of the lattice `SYSTEM_TRUSTED > USER_TRUSTED >
- * EXTERNAL_UNTRUSTED`). No labels at all, or any unknown label, gives `EXTERNAL_UNTRUSTED`: trust is
- * never assumed. Commutative, associative and idempotent. Never throws.
+ * The least trusted of `labels`: the same function as `combineLabels` of `@ape/core`.
+ * @deprecated Use `combineLabels` (exported by `@ape/core` and `@ape/provenance`).
  */
-export function combine(...labels: readonly unknown[]): ProvenanceLabel {
-  return combineLabels(...labels);
-}
+export const combine: typeof combineLabels = combineLabels;
 
 /**
  * Orders two labels by trust, for `Array.prototype.sort`: negative when `a` is less trusted than `b`,
@@ -37,6 +41,12 @@ export function combine(...labels: readonly unknown[]): ProvenanceLabel {
 export function compareTrust(a: unknown, b: unknown): number {
   return trustRank(a) - trustRank(b);
 }
+
+/**
+ * The plain value of labelled arguments: the same function as `unwrapLabeled` of `@ape/core`.
+ * @deprecated Use `unwrapLabeled` (exported by `@ape/core` and `@ape/provenance`).
+ */
+export const unwrap: typeof unwrapLabeled = unwrapLabeled;
 
 const MAX_QUOTED_LENGTH = 64;
 

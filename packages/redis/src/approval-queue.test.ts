@@ -1,5 +1,5 @@
 import { hashCanonical } from '@ape/core';
-import { runApprovalQueueContract } from '@ape/core/testing';
+import { runApprovalQueueContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';
 import { RedisApprovalQueue } from './approval-queue.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ConfigurationError, StoreUnavailableError } from '@ape/core';
+import { ConfigurationError, messageOf, StoreUnavailableError } from '@ape/core';
 import { createClient } from 'redis';
 import { checkMilliseconds } from './keys.js';
 
@@ -99,10 +99,6 @@ function addressOf(url: string): string {
     );
   }
   return `${parsed.protocol}//${parsed.host}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

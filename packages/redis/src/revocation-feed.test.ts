@@ -1,4 +1,4 @@
-import { runRevocationFeedContract } from '@ape/core/testing';
+import { runRevocationFeedContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';
 import { createRedisConnection } from './connection.js';

@@ -1,5 +1,5 @@
 import { ApeError, type UsageCounter } from '@ape/core';
-import { runUsageStoreContract } from '@ape/core/testing';
+import { runUsageStoreContract } from '@ape/core/contracts';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';

@@ -4,6 +4,7 @@ import {
   ArgumentsError,
   type Intent,
   type Labeled,
+  messageOf,
   type ProvenanceLabel,
 } from '@ape/core';
 import { isLabeled, labelOf, map, sourcesOf, unwrap } from '@ape/provenance';
@@ -273,7 +274,7 @@ export function describeError(error: unknown): AgentError {
       ...(typeof reason === 'string' ? { reason } : {}),
     };
   }
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), rules: [] };
+  return { code: 'INTERNAL', message: messageOf(error), rules: [] };
 }
 
 /**

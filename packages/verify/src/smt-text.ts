@@ -105,11 +105,3 @@ export function realValue(expression: SExpression): number {
   }
   return Number.NaN;
 }
-
-/** Prints an s-expression back as SMT-LIB text. */
-export function printSExpression(expression: SExpression): string {
-  if (typeof expression === 'string') return expression;
-  if (Array.isArray(expression))
-    return `(${(expression as readonly SExpression[]).map(printSExpression).join(' ')})`;
-  return smtString((expression as { string: string }).string);
-}

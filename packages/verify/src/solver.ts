@@ -1,4 +1,4 @@
-import { ApeError } from '@ape/core';
+import { InternalError, messageOf } from '@ape/core';
 import { type Context, init } from 'z3-solver';
 import { readSExpressions, type SExpression } from './smt-text.js';
 
@@ -32,10 +32,7 @@ function serialised<T>(task: () => Promise<T>): Promise<T> {
 function loadZ3(): Promise<Z3Api> {
   z3 ??= init().catch((error: unknown) => {
     z3 = undefined;
-    throw new ApeError(
-      'INTERNAL',
-      `cannot start the Z3 solver: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new InternalError(`cannot start the Z3 solver: ${messageOf(error)}`);
   });
   return z3;
 }
@@ -77,10 +74,7 @@ export async function openSession(preamble: string, timeoutMs = 20_000): Promise
         try {
           solver.fromString(`${preamble}(assert ${assertion})\n${probes.join('\n')}\n`);
         } catch (error) {
-          throw new ApeError(
-            'INTERNAL',
-            `the Z3 solver rejected the encoding: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          throw new InternalError(`the Z3 solver rejected the encoding: ${messageOf(error)}`);
         }
         const answer: SatAnswer = await serialised(() => solver.check());
         const values = new Map<string, SExpression>();
@@ -158,7 +152,7 @@ function splitCommands(script: string): string[] {
  * `push`/`pop` scopes are kept here, and each `check-sat` runs on a fresh solver (see
  * {@link openSession} for why text is never handed to z3-solver's asynchronous calls).
  *
- * @throws ApeError (`INTERNAL`) when Z3 rejects a command.
+ * @throws InternalError (`INTERNAL`) when Z3 rejects a command.
  */
 export async function runSmtScript(script: string): Promise<string> {
   const context = await sharedContext();
@@ -194,10 +188,7 @@ export async function runSmtScript(script: string): Promise<string> {
           try {
             solver.fromString(scopes.flat().join('\n'));
           } catch (error) {
-            throw new ApeError(
-              'INTERNAL',
-              `Z3 rejected the script: ${error instanceof Error ? error.message : String(error)}`,
-            );
+            throw new InternalError(`Z3 rejected the script: ${messageOf(error)}`);
           }
           const answer = await serialised(() => solver.check());
           output.push(answer);

@@ -1,4 +1,4 @@
-import { defineTool } from '@ape/core';
+import { defineTool, messageOf } from '@ape/core';
 import { family, intentOf, NOTES, SECRETS } from './support.js';
 
 /** A fresh, mutable plan of one read of the notes, its arguments fixed. */
@@ -55,7 +55,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
         try {
           if (step?.args !== undefined) step.args['path'] = SECRETS.path;
         } catch (error) {
-          refused = error instanceof Error ? error.message : String(error);
+          refused = messageOf(error);
         }
         if (runtime.plan?.steps[0]?.args?.['path'] !== NOTES.path) {
           await runtime.executeStep(0, context.harmful('read_file').tool, {

@@ -17,6 +17,7 @@ import type {
   StepArguments,
   StepsScenario,
 } from '../types.js';
+import { messageOf } from '@ape/core';
 
 /** @internal The web page the injected instructions come from. */
 export const POISONED_PAGE = 'https://en.wikipedia.org/wiki/Release_notes';
@@ -135,7 +136,7 @@ export async function everyAttemptRefused(
       // An untyped error is not a refusal: the runner reports it as escaping a public API.
       if (mechanism === undefined) throw error;
       mechanisms.add(mechanism);
-      messages.push(error instanceof Error ? error.message : String(error));
+      messages.push(messageOf(error));
     }
   }
   return context.blocked(

@@ -10,6 +10,7 @@ import { type MeasureOptions, measureAsync, type Settings } from '../harness.js'
 import { formatDuration, measuredRow, type Row, type Stats, type TargetResult } from '../report.js';
 import type { BenchCase } from './context.js';
 import { caseResult, cliBinary, repositoryRoot } from './shared.js';
+import { messageOf } from '@ape/core';
 
 /** Issue 11's goal: what the gateway adds per `tools/call` over stdio, at the median. */
 const ADDED_P50_LIMIT_US = 1000;
@@ -115,7 +116,7 @@ async function rowOf(fields: Omit<Row, 'status' | 'stats'>, measure: () => Promi
   try {
     return measuredRow({ ...fields, stats: await measure() });
   } catch (error) {
-    return { ...fields, status: 'failed', note: error instanceof Error ? error.message : String(error) };
+    return { ...fields, status: 'failed', note: messageOf(error) };
   }
 }
 

@@ -27,6 +27,7 @@ import {
 } from '../workloads.js';
 import type { BenchCase, CaseContext } from './context.js';
 import { caseResult } from './shared.js';
+import { messageOf } from '@ape/core';
 
 /** The engines of the scaling cases. */
 export const SCALE_ENGINES = ['ape', 'cedar', 'casbin'] as const;
@@ -185,7 +186,7 @@ async function runPoint(
   try {
     return { ok: true, result: await runScalePoint(engine, size, context.settings) };
   } catch (error) {
-    return { ok: false, status: 'failed', reason: error instanceof Error ? error.message : String(error) };
+    return { ok: false, status: 'failed', reason: messageOf(error) };
   }
 }
 

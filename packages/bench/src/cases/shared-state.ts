@@ -3,6 +3,7 @@ import {
   type AgentRuntime,
   createInMemoryUsageStore,
   createRuntime,
+  messageOf,
   type PolicyEvaluator,
   type UsageCounter,
   type UsageLimit,
@@ -180,11 +181,7 @@ export const sharedStateCase: BenchCase = {
         }),
       );
     } catch (error) {
-      rows.push(
-        ...unavailableRows(
-          `redis-server could not be used: ${error instanceof Error ? error.message : String(error)}`,
-        ),
-      );
+      rows.push(...unavailableRows(`redis-server could not be used: ${messageOf(error)}`));
     } finally {
       await connection?.close();
       await server?.stop();

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
+import { messageOf } from '@ape/core';
 
 interface ServerOptions {
   readonly config?: string;
@@ -279,9 +280,7 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       try {
         writeFileSync(file, draft.text, 'utf8');
       } catch (error) {
-        throw new CommandFailure(
-          `cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new CommandFailure(`cannot write ${file}: ${messageOf(error)}`);
       }
     }
     if (options.json === true) {

@@ -1,4 +1,4 @@
-import { AuditError } from '../errors.js';
+import { AuditError, messageOf } from '../errors.js';
 import type { AuditSink } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
@@ -48,7 +48,7 @@ export class AuditRecorder {
     } catch (error) {
       await this.#onFailure(`audit failure on ${type}`);
       throw new AuditError(
-        `The audit sink could not record ${type} (${error instanceof Error ? error.message : String(error)}); failing closed: the session is terminated.`,
+        `The audit sink could not record ${type} (${messageOf(error)}); failing closed: the session is terminated.`,
         { event: type },
         { cause: error },
       );

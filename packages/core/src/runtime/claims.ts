@@ -1,4 +1,5 @@
 import type { DeepReadonly } from '../deep-freeze.js';
+import { isActionId } from '../action.js';
 import { ActionError, ArgumentsError, RuntimeStateError } from '../errors.js';
 import type { PlanStep } from '../plan.js';
 import type { ProvenanceLabel, TokenBinding } from '../types.js';
@@ -17,8 +18,6 @@ export interface Claim {
 export interface StepClaim extends Claim {
   readonly step: DeepReadonly<PlanStep>;
 }
-
-const ACTION_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 
 function requireFree(session: Session, what: string, operation: string): void {
   if (session.state === 'TERMINATED') throw session.terminatedError(operation);
@@ -190,7 +189,7 @@ export function appendCall(
 ): PreparedCall {
   const chain = session.chain!;
   const index = chain.length;
-  if (typeof actionId !== 'string' || !ACTION_ID.test(actionId)) {
+  if (!isActionId(actionId)) {
     throw new ActionError(
       `Call ${index}: "${String(actionId)}" is not an action id (letters, digits, '_', '.', ':', '-'; at most 128).`,
       { step: index, field: 'actionId' },

@@ -2,22 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { createDenyAllEscalationHandler } from './deny-all-escalation-handler.js';
 import { createInMemoryAuditSink } from './in-memory-audit-sink.js';
 
+const request = {
+  tenant: 'acme',
+  session: 's',
+  stepIndex: 0,
+  action: 'deploy',
+  args: {},
+  provenance: 'USER_TRUSTED',
+  decision: { decision: 'ESCALATE', rules: [], reason: 'r', policy: 'p' },
+} as const;
+
 describe('createDenyAllEscalationHandler', () => {
   it('denies every request as approver deny-all', async () => {
     const handler = createDenyAllEscalationHandler();
-    const answer = await handler.requestApproval(
-      {
-        tenant: 'acme',
-        session: 's',
-        stepIndex: 0,
-        action: 'deploy',
-        args: {},
-        provenance: 'USER_TRUSTED',
-        decision: { decision: 'ESCALATE', rules: [], reason: 'r', policy: 'p' },
-      },
-      new AbortController().signal,
-    );
-    expect(answer).toMatchObject({ approved: false, approver: 'deny-all' });
+    const answer = await handler.requestApproval(request, new AbortController().signal);
+    expect(answer).toMatchObject({ approved: false, approver: 'deny-all', provenance: 'SYSTEM_TRUSTED' });
+    expect(Object.isFrozen(answer)).toBe(true);
+  });
+
+  it('records a custom reason with line breaks and bidi overrides escaped, cut to 300 characters', async () => {
+    const handler = createDenyAllEscalationHandler({
+      reason: `approvals are off\n\u202eduring ${'x'.repeat(400)}`,
+    });
+    const answer = await handler.requestApproval(request, new AbortController().signal);
+    expect(answer.approved).toBe(false);
+    expect(answer.reason?.startsWith('approvals are off\\n\\u202eduring')).toBe(true);
+    expect(answer.reason).toMatch(/more characters\)$/);
   });
 });
 

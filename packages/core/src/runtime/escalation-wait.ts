@@ -1,9 +1,9 @@
-import { EscalationDeniedError, ProvenanceError } from '../errors.js';
+import { EscalationDeniedError, messageOf, ProvenanceError } from '../errors.js';
 import { isAtLeast } from '../labels.js';
 import type { EscalationHandler, EscalationRequest, EscalationResult } from '../ports/escalation-handler.js';
 import type { PolicyDecision } from '../types.js';
 import type { PreparedCall } from './prepared-call.js';
-import { messageOf, type Session, TRUSTED_ENOUGH } from './session.js';
+import { type Session, TRUSTED_ENOUGH } from './session.js';
 
 /** @internal What came back from the escalation handler, or why nothing usable did. */
 export interface EscalationAnswer {

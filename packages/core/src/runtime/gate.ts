@@ -1,4 +1,4 @@
-import { ApeError, PolicyDenyError, TenantIsolationError } from '../errors.js';
+import { ApeError, messageOf, PolicyDenyError, TenantIsolationError } from '../errors.js';
 import { createLabeled, type Labeled } from '../labeled.js';
 import type { UsageReservation } from '../ports/usage-store.js';
 import type { ActionRequest, AuthorityToken, PolicyDecision } from '../types.js';
@@ -7,7 +7,7 @@ import { escalate } from './escalation-wait.js';
 import { escalateByIntent, evaluateSafely, outsideIntent, POLICY_FAILURE_CODE } from './policy-decisions.js';
 import type { PreparedCall, ResolvedTool } from './prepared-call.js';
 import { refuseIfRevoked, revocationDenial } from './revocation-check.js';
-import { messageOf, type Session } from './session.js';
+import type { Session } from './session.js';
 import {
   bounded,
   countersOf,

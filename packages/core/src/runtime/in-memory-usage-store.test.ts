@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageAcquireResult } from '../ports/usage-store.js';
-import { runUsageStoreContract } from '../testing/usage-store-contract.js';
+import { runUsageStoreContract } from '../contracts/usage-store-contract.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 
 runUsageStoreContract(() => createInMemoryUsageStore(), { name: 'createInMemoryUsageStore' });

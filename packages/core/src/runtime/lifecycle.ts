@@ -1,5 +1,5 @@
 import { hashCanonical } from '../canonical-json.js';
-import { ApeError, AuditError, PlanError, RuntimeStateError } from '../errors.js';
+import { AuditError, InternalError, messageOf, PlanError, RuntimeStateError } from '../errors.js';
 import { createIntent, type ValidatedIntent } from '../intent.js';
 import { isAtLeast } from '../labels.js';
 import { createPlan, type ValidatedPlan } from '../plan.js';
@@ -8,7 +8,7 @@ import type { ProvenanceLabel } from '../types.js';
 import { CallChain } from './call-chain.js';
 import { configError, isPolicyEvaluator } from './config.js';
 import { type KeyedLimit, type PlanReview, reviewPlan } from './policy-decisions.js';
-import { messageOf, readDigest, type Session, TRUSTED_ENOUGH } from './session.js';
+import { readDigest, type Session, TRUSTED_ENOUGH } from './session.js';
 import { bounded, limitsOf, previousActionKey, usageKey } from './usage.js';
 
 /** @internal The declared trust of a document handed to the runtime. */
@@ -290,8 +290,7 @@ export async function terminate(session: Session, reason: string): Promise<void>
     );
   }
   if (revocationFailure !== undefined) {
-    throw new ApeError(
-      'INTERNAL',
+    throw new InternalError(
       `The session is terminated, but the authority failed to revoke its tokens: ${messageOf(revocationFailure)}.`,
       { operation: 'revokeSession' },
       { cause: revocationFailure },

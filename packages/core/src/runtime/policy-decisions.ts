@@ -5,6 +5,7 @@ import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
 import type { UsageLimit } from '../ports/usage-store.js';
 import type { ActionRequest, IntentScope, PolicyDecision, ProvenanceLabel } from '../types.js';
 import { limitDenial } from './usage.js';
+import { messageOf } from '../errors.js';
 
 /** The `code` of a DENY produced because the policy threw or answered something that is not a decision. */
 export const POLICY_FAILURE_CODE = 'POLICY_EVALUATION_FAILED';
@@ -24,7 +25,7 @@ export function evaluateSafely(
   try {
     answer = policy.evaluate(request);
   } catch (error) {
-    return failure(digest, `the policy threw (${error instanceof Error ? error.message : String(error)})`);
+    return failure(digest, `the policy threw (${messageOf(error)})`);
   }
   const decision = answer as Partial<PolicyDecision> | null | undefined;
   if (

@@ -1,11 +1,10 @@
 import { canonicalJson, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
-import { ActionError, ApeError, ArgumentsError } from '../errors.js';
+import { ActionError, ApeError, ArgumentsError, messageOf } from '../errors.js';
 import { labelOf, sourcesOf, unwrapLabeled } from '../labeled.js';
 import { isProvenanceLabel } from '../labels.js';
 import type { ProvenanceLabel, TokenBinding } from '../types.js';
 import { formatIssues } from '../validation.js';
-import { messageOf } from './session.js';
 import { isTool, type ToolLike } from './tool.js';
 
 /** @internal Where a call to the gate stands; built once per call by {@link prepareArgs} + binding. */

@@ -1,5 +1,5 @@
 import type { DeepReadonly } from '../deep-freeze.js';
-import { ApeError, ProvenanceError, RuntimeStateError } from '../errors.js';
+import { InternalError, messageOf, ProvenanceError, RuntimeStateError } from '../errors.js';
 import type { ValidatedIntent } from '../intent.js';
 import { isAtLeast, isProvenanceLabel } from '../labels.js';
 import type { ValidatedPlan } from '../plan.js';
@@ -32,11 +32,6 @@ export interface Authorization {
 
 /** The least trusted label that may create or change authority (intent, plan, approval). */
 export const TRUSTED_ENOUGH: ProvenanceLabel = 'USER_TRUSTED';
-
-/** @internal The message of an unknown error. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * @internal The mutable state of one session and the few operations every part of the runtime
@@ -181,8 +176,7 @@ export class Session {
       count = await this.config.authority.revokeSession(this.config.tenant, this.config.sessionId, reason);
     } catch (error) {
       await this.failClosed('the authority failed to revoke tokens');
-      throw new ApeError(
-        'INTERNAL',
+      throw new InternalError(
         `The authority failed to revoke the session's tokens (${reason}): ${messageOf(error)}. The session is terminated.`,
         { reason },
         { cause: error },

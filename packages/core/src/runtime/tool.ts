@@ -1,5 +1,5 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { ActionError, ArgumentsError } from '../errors.js';
+import { ActionError, ArgumentsError, messageOf } from '../errors.js';
 import { isProvenanceLabel } from '../labels.js';
 import type { ProvenanceLabel } from '../types.js';
 import { toIssues, type ValidationIssue } from '../validation.js';
@@ -71,7 +71,7 @@ export function defineTool<Output>(definition: ToolDefinition<Output>): Tool<Out
       validate = toolAjv().compile(definition.argsSchema);
     } catch (error) {
       throw new ArgumentsError(
-        `defineTool(${definition.id}): argsSchema is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}.`,
+        `defineTool(${definition.id}): argsSchema is not a valid JSON Schema: ${messageOf(error)}.`,
         { field: 'argsSchema', tool: definition.id },
         { cause: error },
       );

@@ -1,6 +1,7 @@
 import type { UsageCounter, UsageLimit, UsageReservation, UsageStore } from '../ports/usage-store.js';
 import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
 import type { PolicyDecision } from '../types.js';
+import { messageOf } from '../errors.js';
 
 /** The `code` of a DENY because the usage store threw, rejected or did not answer in time. */
 export const USAGE_STORE_FAILURE_CODE = 'USAGE_STORE_FAILURE';
@@ -163,7 +164,7 @@ export function storeFailureDenial(error: unknown, digest: string): PolicyDecisi
   return Object.freeze({
     decision: 'DENY',
     rules: Object.freeze([]),
-    reason: `Denied because the usage store failed (${error instanceof Error ? error.message : String(error)}); failing closed.`,
+    reason: `Denied because the usage store failed (${messageOf(error)}); failing closed.`,
     policy: digest,
     code: USAGE_STORE_FAILURE_CODE,
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashCanonical } from '../canonical-json.js';
 import { ApeError } from '../errors.js';
-import { runApprovalQueueContract } from '../testing/approval-queue-contract.js';
+import { runApprovalQueueContract } from '../contracts/approval-queue-contract.js';
 import { createInMemoryApprovalQueue } from './in-memory-approval-queue.js';
 
 runApprovalQueueContract('InMemoryApprovalQueue', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/fake-clock.js';
-import { runRevocationFeedContract } from '../testing/revocation-feed-contract.js';
+import { runRevocationFeedContract } from '../contracts/revocation-feed-contract.js';
 import { createInMemoryRevocationFeed } from './in-memory-revocation-feed.js';
 import { revocationTargetKey } from './revocation-rules.js';
 

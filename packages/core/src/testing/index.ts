@@ -1,24 +1,10 @@
 /**
- * Test helpers for APE integrators: fakes of the core ports and contract suites that every
- * implementation of a port (ours or yours) must pass. Import from `@ape/core/testing`; the contract
- * suites need `vitest`.
+ * Test helpers for APE integrators: fakes of the core ports (FakeClock, fake authority, recording
+ * audit sink, scripted escalation handler, stub policy). Import from `@ape/core/testing`, as ESM or
+ * CommonJS; nothing here imports a test runner. The contract suites that every implementation of a
+ * port must pass live in `@ape/core/contracts` (they import vitest).
  */
 export { FakeClock } from './fake-clock.js';
-export { runTokenStoreContract } from './token-store-contract.js';
-export { type ApprovalQueueContractSubject, runApprovalQueueContract } from './approval-queue-contract.js';
-export { type RevocationFeedContractSubject, runRevocationFeedContract } from './revocation-feed-contract.js';
-export { runUsageStoreContract } from './usage-store-contract.js';
-export {
-  type EscalationContractAnswer,
-  type EscalationContractFactory,
-  type EscalationContractSubject,
-  runEscalationHandlerContract,
-} from './escalation-handler-contract.js';
-export {
-  type AuditSinkContractOptions,
-  type ObservedAuditEvent,
-  runAuditSinkContract,
-} from './audit-sink-contract.js';
 export {
   createFakeAuthority,
   type FakeAuthority,

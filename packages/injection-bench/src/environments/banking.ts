@@ -1,15 +1,14 @@
 import type { Environment } from './environment.js';
 import {
-  buildTools,
-  createStateHolder,
+  defineEnvironment,
   findById,
   nextId,
   num,
   optionalStr,
   S,
   str,
-  type ToolSpec,
   ToolFailure,
+  type ToolSpec,
 } from './tool-kit.js';
 
 interface Transaction {
@@ -239,17 +238,9 @@ const tools: readonly ToolSpec<BankingState>[] = [
 ];
 
 /** Banking: one current account, its transactions, scheduled payments and downloaded documents. */
-export const bankingEnvironment: Environment = Object.freeze({
+export const bankingEnvironment: Environment = defineEnvironment<BankingState>({
   id: 'banking',
   description: 'One current account: transactions, scheduled payments, documents, profile.',
   stateSchema,
-  instantiate() {
-    const holder = createStateHolder<BankingState>();
-    const built = buildTools(holder, tools);
-    return {
-      tools: new Map(built.map((tool) => [tool.id, tool])),
-      load: (state: unknown) => holder.replace(state as BankingState),
-      current: () => holder.current(),
-    };
-  },
+  tools,
 });

@@ -1,5 +1,5 @@
 import type { Environment } from './environment.js';
-import { buildTools, createStateHolder, S, str, type ToolSpec, ToolFailure } from './tool-kit.js';
+import { defineEnvironment, PERSON_SCHEMA, S, str, ToolFailure, type ToolSpec } from './tool-kit.js';
 
 interface Message {
   sender: string;
@@ -38,12 +38,7 @@ const stateSchema = {
     me: { type: 'string' },
     members: {
       type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'email'],
-        properties: { name: { type: 'string' }, email: { type: 'string' } },
-      },
+      items: PERSON_SCHEMA,
     },
     channels: {
       type: 'array',
@@ -233,17 +228,9 @@ const tools: readonly ToolSpec<ChatState>[] = [
 ];
 
 /** Team chat: channels, direct messages, membership, and the web pages people link to. */
-export const chatEnvironment: Environment = Object.freeze({
+export const chatEnvironment: Environment = defineEnvironment<ChatState>({
   id: 'chat',
   description: 'Team chat: channels, direct messages, membership and linked web pages.',
   stateSchema,
-  instantiate() {
-    const holder = createStateHolder<ChatState>();
-    const built = buildTools(holder, tools);
-    return {
-      tools: new Map(built.map((tool) => [tool.id, tool])),
-      load: (state: unknown) => holder.replace(state as ChatState),
-      current: () => holder.current(),
-    };
-  },
+  tools,
 });

@@ -1,4 +1,5 @@
 import { defineTool, type ProvenanceLabel, type Tool } from '@ape/core';
+import type { Environment } from './environment.js';
 
 /**
  * The error a simulated service answers with (unknown id, insufficient funds, ...). It is the tool's
@@ -68,6 +69,39 @@ export function buildTools<State>(
     ),
   );
 }
+
+/**
+ * An environment whose tools are `specs` over one state holder: each `instantiate` builds the tools
+ * (compiling their argument schemas) and `load` puts a run's state in the holder.
+ */
+export function defineEnvironment<State>(definition: {
+  readonly id: string;
+  readonly description: string;
+  readonly stateSchema: Readonly<Record<string, unknown>>;
+  readonly tools: readonly ToolSpec<State>[];
+}): Environment {
+  const { tools, ...described } = definition;
+  return Object.freeze({
+    ...described,
+    instantiate() {
+      const holder = createStateHolder<State>();
+      const built = buildTools(holder, tools);
+      return {
+        tools: new Map(built.map((tool) => [tool.id, tool])),
+        load: (state: unknown) => holder.replace(state as State),
+        current: () => holder.current(),
+      };
+    },
+  });
+}
+
+/** The schema of a person: a name and an e-mail address. */
+export const PERSON_SCHEMA = Object.freeze({
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'email'],
+  properties: { name: { type: 'string' }, email: { type: 'string' } },
+});
 
 /** Schema fragments used by every environment. */
 export const S = Object.freeze({

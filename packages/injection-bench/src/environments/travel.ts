@@ -1,14 +1,13 @@
 import type { Environment } from './environment.js';
 import {
-  buildTools,
-  createStateHolder,
+  defineEnvironment,
   nextId,
   optionalStr,
   S,
   str,
   strings,
-  type ToolSpec,
   ToolFailure,
+  type ToolSpec,
 } from './tool-kit.js';
 
 interface Place {
@@ -167,6 +166,50 @@ function named<T extends Place>(places: readonly T[], wanted: readonly string[],
   });
 }
 
+/** The tool listing the names of the places of one kind in a city (the platform's own listing). */
+function listInCity(
+  id: string,
+  description: string,
+  places: (state: TravelState) => readonly Place[],
+): ToolSpec<TravelState> {
+  return {
+    id,
+    description,
+    outputLabel: 'SYSTEM_TRUSTED',
+    properties: { city: placeName },
+    required: ['city'],
+    run: (state, args) => inCity(places(state), str(args, 'city')),
+  };
+}
+
+/**
+ * The tool answering `fields` of named places of one kind, each as `{ name, ...fields }`. Reviews
+ * are third-party text: only a tool without them declares its output trusted.
+ */
+function placeDetails<T extends Place>(spec: {
+  readonly id: string;
+  readonly description: string;
+  readonly outputLabel?: 'SYSTEM_TRUSTED';
+  readonly argument: string;
+  readonly what: string;
+  readonly places: (state: TravelState) => readonly T[];
+  readonly fields: readonly (keyof T & string)[];
+}): ToolSpec<TravelState> {
+  return {
+    id: spec.id,
+    description: spec.description,
+    ...(spec.outputLabel === undefined ? {} : { outputLabel: spec.outputLabel }),
+    properties: { [spec.argument]: names },
+    required: [spec.argument],
+    run: (state, args) =>
+      named(spec.places(state), strings(args, spec.argument), spec.what).map((place) => {
+        const details: Record<string, unknown> = { name: place.name };
+        for (const field of spec.fields) details[field] = place[field];
+        return details;
+      }),
+  };
+}
+
 function reserve(
   state: TravelState,
   kind: 'hotel' | 'restaurant' | 'car',
@@ -190,39 +233,24 @@ const tools: readonly ToolSpec<TravelState>[] = [
     properties: {},
     run: (state) => state.user,
   },
-  {
-    id: 'get_all_hotels_in_city',
-    description: 'Names of the hotels listed in a city.',
-    outputLabel: 'SYSTEM_TRUSTED',
-    properties: { city: placeName },
-    required: ['city'],
-    run: (state, args) => inCity(state.hotels, str(args, 'city')),
-  },
-  {
+  listInCity('get_all_hotels_in_city', 'Names of the hotels listed in a city.', (state) => state.hotels),
+  placeDetails<Hotel>({
     id: 'get_hotels_prices',
     description: 'Price range per night of hotels.',
     outputLabel: 'SYSTEM_TRUSTED',
-    properties: { hotel_names: names },
-    required: ['hotel_names'],
-    run: (state, args) =>
-      named(state.hotels, strings(args, 'hotel_names'), 'hotel').map((hotel) => ({
-        name: hotel.name,
-        price_min: hotel.price_min,
-        price_max: hotel.price_max,
-      })),
-  },
-  {
+    argument: 'hotel_names',
+    what: 'hotel',
+    places: (state) => state.hotels,
+    fields: ['price_min', 'price_max'],
+  }),
+  placeDetails<Hotel>({
     id: 'get_rating_reviews_for_hotels',
     description: 'Rating and guest reviews of hotels.',
-    properties: { hotel_names: names },
-    required: ['hotel_names'],
-    run: (state, args) =>
-      named(state.hotels, strings(args, 'hotel_names'), 'hotel').map((hotel) => ({
-        name: hotel.name,
-        rating: hotel.rating,
-        reviews: hotel.reviews,
-      })),
-  },
+    argument: 'hotel_names',
+    what: 'hotel',
+    places: (state) => state.hotels,
+    fields: ['rating', 'reviews'],
+  }),
   {
     id: 'get_hotels_address',
     description: 'Address of a hotel.',
@@ -234,80 +262,52 @@ const tools: readonly ToolSpec<TravelState>[] = [
       return { name: hotel!.name, address: hotel!.address };
     },
   },
-  {
-    id: 'get_all_restaurants_in_city',
-    description: 'Names of the restaurants listed in a city.',
-    outputLabel: 'SYSTEM_TRUSTED',
-    properties: { city: placeName },
-    required: ['city'],
-    run: (state, args) => inCity(state.restaurants, str(args, 'city')),
-  },
-  {
+  listInCity(
+    'get_all_restaurants_in_city',
+    'Names of the restaurants listed in a city.',
+    (state) => state.restaurants,
+  ),
+  placeDetails<Restaurant>({
     id: 'get_restaurants_info',
     description:
       "Cuisine, rating, price per person, opening hours, dietary options and address (the platform's listing).",
     outputLabel: 'SYSTEM_TRUSTED',
-    properties: { restaurant_names: names },
-    required: ['restaurant_names'],
-    run: (state, args) =>
-      named(state.restaurants, strings(args, 'restaurant_names'), 'restaurant').map((restaurant) => ({
-        name: restaurant.name,
-        cuisine: restaurant.cuisine,
-        rating: restaurant.rating,
-        price_per_person: restaurant.price_per_person,
-        opening_hours: restaurant.opening_hours,
-        dietary: restaurant.dietary,
-        address: restaurant.address,
-      })),
-  },
-  {
+    argument: 'restaurant_names',
+    what: 'restaurant',
+    places: (state) => state.restaurants,
+    fields: ['cuisine', 'rating', 'price_per_person', 'opening_hours', 'dietary', 'address'],
+  }),
+  placeDetails<Restaurant>({
     id: 'get_rating_reviews_for_restaurants',
     description: 'Rating and reviews of restaurants.',
-    properties: { restaurant_names: names },
-    required: ['restaurant_names'],
-    run: (state, args) =>
-      named(state.restaurants, strings(args, 'restaurant_names'), 'restaurant').map((restaurant) => ({
-        name: restaurant.name,
-        rating: restaurant.rating,
-        reviews: restaurant.reviews,
-      })),
-  },
-  {
-    id: 'get_all_car_rental_companies_in_city',
-    description: 'Names of the car rental companies in a city.',
-    outputLabel: 'SYSTEM_TRUSTED',
-    properties: { city: placeName },
-    required: ['city'],
-    run: (state, args) => inCity(state.car_rentals, str(args, 'city')),
-  },
-  {
+    argument: 'restaurant_names',
+    what: 'restaurant',
+    places: (state) => state.restaurants,
+    fields: ['rating', 'reviews'],
+  }),
+  listInCity(
+    'get_all_car_rental_companies_in_city',
+    'Names of the car rental companies in a city.',
+    (state) => state.car_rentals,
+  ),
+  placeDetails<CarRental>({
     id: 'get_car_rental_info',
     description:
       "Rating, price per day, car types and address of car rental companies (the platform's listing).",
     outputLabel: 'SYSTEM_TRUSTED',
-    properties: { company_names: names },
-    required: ['company_names'],
-    run: (state, args) =>
-      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
-        name: company.name,
-        rating: company.rating,
-        price_per_day: company.price_per_day,
-        car_types: company.car_types,
-        address: company.address,
-      })),
-  },
-  {
+    argument: 'company_names',
+    what: 'car rental company',
+    places: (state) => state.car_rentals,
+    fields: ['rating', 'price_per_day', 'car_types', 'address'],
+  }),
+  placeDetails<CarRental>({
     id: 'get_rating_reviews_for_car_rental',
     description: 'Rating and customer reviews of car rental companies.',
-    properties: { company_names: names },
-    required: ['company_names'],
-    run: (state, args) =>
-      named(state.car_rentals, strings(args, 'company_names'), 'car rental company').map((company) => ({
-        name: company.name,
-        rating: company.rating,
-        reviews: company.reviews,
-      })),
-  },
+    argument: 'company_names',
+    what: 'car rental company',
+    places: (state) => state.car_rentals,
+    fields: ['rating', 'reviews'],
+  }),
   {
     id: 'search_flights',
     description: 'Flights between two cities.',
@@ -408,17 +408,9 @@ const tools: readonly ToolSpec<TravelState>[] = [
 ];
 
 /** Travel: hotels, restaurants, car rentals and flights to research and book, a calendar and e-mail. */
-export const travelEnvironment: Environment = Object.freeze({
+export const travelEnvironment: Environment = defineEnvironment<TravelState>({
   id: 'travel',
   description: 'Hotels, restaurants, car rentals and flights; bookings, a calendar and e-mail.',
   stateSchema,
-  instantiate() {
-    const holder = createStateHolder<TravelState>();
-    const built = buildTools(holder, tools);
-    return {
-      tools: new Map(built.map((tool) => [tool.id, tool])),
-      load: (state: unknown) => holder.replace(state as TravelState),
-      current: () => holder.current(),
-    };
-  },
+  tools,
 });

@@ -1,16 +1,16 @@
 import type { Environment } from './environment.js';
 import {
-  buildTools,
-  createStateHolder,
+  defineEnvironment,
   findById,
   mentions,
   nextId,
   optionalStr,
+  PERSON_SCHEMA,
   S,
   str,
   strings,
-  type ToolSpec,
   ToolFailure,
+  type ToolSpec,
 } from './tool-kit.js';
 
 interface Email {
@@ -69,12 +69,7 @@ const stateSchema = {
   additionalProperties: false,
   required: ['user', 'today', 'emails', 'deliveries', 'contacts', 'events', 'files'],
   properties: {
-    user: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'email'],
-      properties: { name: { type: 'string' }, email: { type: 'string' } },
-    },
+    user: PERSON_SCHEMA,
     today: S.date,
     emails: {
       type: 'array',
@@ -108,12 +103,7 @@ const stateSchema = {
     deliveries: { type: 'array', maxItems: 0 },
     contacts: {
       type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'email'],
-        properties: { name: { type: 'string' }, email: { type: 'string' } },
-      },
+      items: PERSON_SCHEMA,
     },
     events: {
       type: 'array',
@@ -480,17 +470,9 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
 ];
 
 /** Workspace: e-mail, calendar and cloud files of one employee. */
-export const workspaceEnvironment: Environment = Object.freeze({
+export const workspaceEnvironment: Environment = defineEnvironment<WorkspaceState>({
   id: 'workspace',
   description: 'E-mail, calendar and cloud files of one employee.',
   stateSchema,
-  instantiate() {
-    const holder = createStateHolder<WorkspaceState>();
-    const built = buildTools(holder, tools);
-    return {
-      tools: new Map(built.map((tool) => [tool.id, tool])),
-      load: (state: unknown) => holder.replace(state as WorkspaceState),
-      current: () => holder.current(),
-    };
-  },
+  tools,
 });

@@ -1,6 +1,6 @@
-import { EscalationDeniedError, PolicyDenyError } from '@ape/core';
 import { describe, expect, it } from 'vitest';
-import { denialText, refusalOf } from './denial.js';
+import { EscalationDeniedError, InternalError, PolicyDenyError } from '../errors.js';
+import { denialText, refusalError, refusalOf } from './denial.js';
 
 describe('denial text', () => {
   it('names the action, the policy reason and the rule ids', () => {
@@ -28,5 +28,24 @@ describe('denial text', () => {
     expect(text).toBe('APE denied read_file: the call could not be checked (TypeError); failing closed.');
     expect(text).not.toContain('hunter2');
     expect(refusalOf('read_file', 'boom').code).toBe('INTERNAL');
+  });
+});
+
+describe('refusalError', () => {
+  it('rethrows an APE error as it is', () => {
+    const error = new PolicyDenyError('denied', { reason: 'no' });
+    expect(refusalError('send_email', error, 'APE denied send_email: no')).toBe(error);
+  });
+
+  it('wraps any other failure in INTERNAL with the denial text, the action and the cause', () => {
+    const cause = new TypeError('secret');
+    const error = refusalError('read_file', cause, 'APE denied read_file: failing closed.');
+    expect(InternalError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({
+      code: 'INTERNAL',
+      message: 'APE denied read_file: failing closed.',
+      details: { action: 'read_file' },
+      cause,
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { ApeError } from '@ape/core';
+import { ApeError, InternalError } from '../errors.js';
 
 /** Why a call did not run, as the model is told. */
 export interface Refusal {
@@ -10,9 +10,9 @@ export interface Refusal {
 }
 
 /**
- * @internal What the model is told about a refused call. For an APE error: its policy reason (or
- * its message when there is none) and rule ids. For anything else: only the error's class name,
- * never its message or stack, which may carry secrets.
+ * What the model is told about a refused call. For an APE error: its policy reason (or its message
+ * when there is none) and rule ids. For anything else: only the error's class name, never its
+ * message or stack, which may carry secrets.
  */
 export function refusalOf(action: string, error: unknown): Refusal {
   if (ApeError.isInstance(error)) {
@@ -35,10 +35,19 @@ export function refusalOf(action: string, error: unknown): Refusal {
   };
 }
 
-/** @internal `APE denied <action>: <reason> (rules: a, b)`. */
+/** `APE denied <action>: <reason> (rules: a, b)`: the text a refused call's tool result carries. */
 export function denialText(refusal: Refusal): string {
   const rules = refusal.rules.length === 0 ? '' : ` (rules: ${refusal.rules.join(', ')})`;
   return `APE denied ${refusal.action}: ${refusal.reason}${rules}`;
+}
+
+/**
+ * What an adapter throws for a refused call with `onDeny: 'throw'`: the APE error itself, or for
+ * any other failure an {@link InternalError} (`INTERNAL`) whose message is the denial `text`,
+ * `details.action` the call and `cause` the original error.
+ */
+export function refusalError(action: string, error: unknown, text: string): ApeError {
+  return ApeError.isInstance(error) ? error : new InternalError(text, { action }, { cause: error });
 }
 
 function firstLine(message: string): string {

@@ -1,9 +1,10 @@
-import type { AuditEvent, AuditSink, ProvenanceLabel } from '@ape/core';
+import type { AuditSink } from '../ports/audit-sink.js';
+import type { AuditEvent, ProvenanceLabel } from '../types.js';
 
 /**
- * @internal The host's audit sink with each successful `tool.executed` event carrying the label
- * its output was given (`outputLabel`), so the log shows which outputs tainted the conversation.
- * Every other event passes through unchanged.
+ * The host's audit sink with each successful `tool.executed` event carrying the label its output
+ * was given (`outputLabel`), so the log shows which outputs tainted the conversation. Every other
+ * event passes through unchanged; `flush` and `close` are the host sink's.
  */
 export function labellingSink(sink: AuditSink, labelOf: (action: string) => ProvenanceLabel): AuditSink {
   return {

@@ -56,7 +56,7 @@ const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: num
 
 /**
  * Files left out of coverage, each with its reason (also listed in CONTRIBUTING.md). Tests, fixtures
- * and the port contract suites that `@ape/core/testing` ships are test code, not code under test; a
+ * and the port contract suites that `@ape/core/contracts` ships are test code, not code under test; a
  * process entry point only wires `process` to a function that the unit tests call directly, and is
  * exercised as a subprocess by test-e2e/.
  */
@@ -64,7 +64,7 @@ const COVERAGE_EXCLUDE = [
   'src/**/*.test.ts',
   'src/**/__fixtures__/**',
   'src/bin.ts', // @ape/cli: `runCli` is unit-tested; the bin itself runs in test-e2e/cli
-  'src/testing/*-contract.ts', // @ape/core/testing: test suites (describe/it) run by each implementer
+  'src/contracts/*-contract.ts', // @ape/core/contracts: test suites (describe/it) run by each implementer
 ];
 
 /**

@@ -1,4 +1,4 @@
-import { runEscalationHandlerContract } from '../testing/escalation-handler-contract.js';
+import { runEscalationHandlerContract } from '../contracts/escalation-handler-contract.js';
 import { createDenyAllEscalationHandler } from './deny-all-escalation-handler.js';
 
 runEscalationHandlerContract('createDenyAllEscalationHandler', () => ({

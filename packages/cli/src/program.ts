@@ -10,6 +10,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerRevokeCommand } from './commands/revoke.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerTestCommand } from './commands/test.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import type { CommandContext } from './context.js';
@@ -21,6 +22,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerValidateCommand,
   registerSimulateCommand,
   registerExplainCommand,
+  registerTestCommand,
   registerAuditCommand,
   registerInitCommand,
   registerDemoCommand,

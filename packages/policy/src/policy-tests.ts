@@ -114,6 +114,9 @@ export function readPolicyTests(source: string | PolicySource, options?: PolicyL
       }
       return { severity: 'error', code: 'SCHEMA', message: plainSchemaMessage(error), ...at(path) };
     });
+    findings.sort(
+      (left, right) => (left.line ?? 0) - (right.line ?? 0) || (left.column ?? 0) - (right.column ?? 0),
+    );
     return Object.freeze({ ok: false, findings: Object.freeze(findings) });
   }
   const document = data.value as Record<string, unknown>;

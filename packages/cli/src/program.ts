@@ -14,6 +14,7 @@ import { registerTestCommand } from './commands/test.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import type { CommandContext } from './context.js';
+import { addHelpExamples } from './help-examples.js';
 
 /** @internal Registers one command (and its subcommands) on the program. */
 export type CommandRegistration = (program: Command, context: CommandContext) => void;
@@ -58,5 +59,6 @@ export function createProgram(context: CommandContext): Command {
     if (program.opts()['color'] === false) context.disableColor();
   });
   for (const register of COMMANDS) register(program, context);
+  addHelpExamples(program);
   return program;
 }

@@ -117,4 +117,13 @@ describe('validate reports every finding in one run', () => {
     });
     expect(only(findings, 'LINT_CONFLICT').line).toBe(2);
   });
+
+  it("says which type a keyword needs, at the schema that lacks it, instead of ajv's strict-types text", () => {
+    const findings = findingsOf(
+      'rules:\n  - id: r\n    actions: [a]\n    effect: allow\n    when:\n      args:\n        type: object\n        properties:\n          path: { pattern: "^/w" }\n',
+    );
+    const finding = only(findings, 'ARGS_SCHEMA');
+    expect(finding).toMatchObject({ path: '$.rules[0].when.args.properties.path', line: 9 });
+    expect(finding.message).toBe('"pattern" only applies to strings: add "type: string" to this schema');
+  });
 });

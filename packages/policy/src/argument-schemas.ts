@@ -51,14 +51,37 @@ export function compileArgumentSchemas(
           /^strict mode: /,
           '',
         );
-        sink.add('error', 'ARGS_SCHEMA', argsPath, `this argument schema is not valid: ${message}`, [
-          rule.id,
-        ]);
+        const typed = STRICT_TYPES.exec(message);
+        if (typed === null) {
+          sink.add('error', 'ARGS_SCHEMA', argsPath, `this argument schema is not valid: ${message}`, [
+            rule.id,
+          ]);
+        } else {
+          const [, type, keyword, pointer] = typed;
+          sink.add(
+            'error',
+            'ARGS_SCHEMA',
+            joinPath(argsPath, decodeURIComponent(pointer ?? '')),
+            `"${keyword}" only applies to ${TYPE_NAMES[type ?? ''] ?? type}: add "type: ${type}" to this schema`,
+            [rule.id],
+          );
+        }
       }
     }
   }
   return validators;
 }
+
+/** ajv's strict-types complaint: a keyword of one type in a schema that does not say it has that type. */
+const STRICT_TYPES = /^missing type "(\w+)" for keyword "([^"]+)" at "#([^"]*)"/;
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  object: 'objects',
+  array: 'arrays',
+  string: 'strings',
+  number: 'numbers',
+  integer: 'numbers',
+};
 
 function createArgumentsAjv(): Ajv2020 {
   const ajv = new Ajv2020({

@@ -46,11 +46,7 @@ export function registerTestCommand(program: Command, context: CommandContext): 
         '[paths...]',
         'test files, or directories searched for *.test.yaml (default: the current directory)',
       )
-      .option('--junit <file>', 'also write a JUnit XML report to <file>, for CI')
-      .addHelpText(
-        'after',
-        '\nExamples:\n  ape test                               every *.test.yaml under the current directory\n  ape test policies/                     every test file under policies/\n  ape test policies/read_only.test.yaml  one file\n  ape test policies/ --junit report.xml  also write a JUnit report for CI',
-      ),
+      .option('--junit <file>', 'also write a JUnit XML report to <file>, for CI'),
   ).action(async (paths: string[], options: TestOptions) => {
     const files = discoverTestFiles(context, paths);
     const { readPolicyTests, runPolicyTests, validatePolicy } = await import('@ape/policy');

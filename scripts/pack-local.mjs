@@ -28,18 +28,27 @@ for (const { directory, manifest } of packages) {
 }
 rmSync(target, { recursive: true, force: true });
 mkdirSync(target, { recursive: true });
+// pnpm runs this script with npm_execpath set to itself; run it the same way (it may not be on PATH).
+const execpath = process.env.npm_execpath ?? '';
+const [pnpm, prefix] = execpath.includes('pnpm') ? [process.execPath, [execpath]] : ['pnpm', []];
+// Framework adapters are printed apart: each is installed with its framework, not all three by default.
+const ADAPTERS = new Set(['@ape/ai-sdk', '@ape/langchain', '@ape/openai-agents']);
 const tarballs = [];
+const adapters = [];
 for (const { directory, manifest } of packages) {
   const before = new Set(readdirSync(target));
-  execFileSync('pnpm', ['pack', '--pack-destination', target], {
+  execFileSync(pnpm, [...prefix, 'pack', '--pack-destination', target], {
     cwd: directory,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const made = readdirSync(target).find((name) => !before.has(name) && name.endsWith('.tgz'));
   if (made === undefined) throw new Error(`pack:local: pnpm pack made no tarball for ${manifest.name}`);
-  tarballs.push(join(target, made));
+  (ADAPTERS.has(manifest.name) ? adapters : tarballs).push(join(target, made));
 }
 process.stderr.write(
-  `packed ${tarballs.length} packages into ${target}\ninstall them in your project with:\n\n`,
+  `packed ${tarballs.length + adapters.length} packages into ${target}\ninstall them in your project with:\n\n`,
 );
 process.stdout.write(`npm install ${tarballs.join(' ')}\n`);
+process.stderr.write(
+  `\nand, for a framework adapter, add its tarball next to its framework (see its page in docs/):\n${adapters.map((file) => `  ${file}`).join('\n')}\n`,
+);

@@ -114,7 +114,10 @@ describe('the example policies', () => {
       if (!tests.ok) continue;
       expect(tests.value.policy).toBe(join(directory, file));
       const results = runPolicyTests(loadPolicy(join(directory, file)), tests.value.cases);
-      expect(results.filter((result) => !result.passed), file).toEqual([]);
+      expect(
+        results.filter((result) => !result.passed),
+        file,
+      ).toEqual([]);
     }
   });
 });

@@ -2,7 +2,7 @@
 // Fails when a package imports a sibling it does not declare, reaches into another package's files,
 // or depends on a package of a higher layer. Arrows point down: core ← policy · authority ·
 // provenance · audit · escalation · redis ← attack · reference-agent · mcp · ai-sdk · openai-agents ·
-// langchain · verify ← cli ← bench · injection-bench.
+// langchain · verify · console ← cli ← bench · injection-bench.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -22,6 +22,7 @@ const LAYERS = {
   'openai-agents': 2,
   langchain: 2,
   verify: 2,
+  console: 2,
   cli: 3,
   bench: 4,
   'injection-bench': 4,

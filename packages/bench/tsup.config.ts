@@ -6,6 +6,8 @@ import { baseConfig } from '../../tsup.base';
 export default defineConfig({
   ...baseConfig({ run: 'src/run.ts', profile: 'src/profile.ts' }),
   format: ['esm'],
+  // Split so that `--charts-from` loads the chart code without the cases and the engines they import.
+  splitting: true,
   dts: false,
   external: [
     '@cedar-policy/cedar-wasm',

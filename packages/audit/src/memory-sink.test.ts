@@ -2,7 +2,7 @@ import { runAuditSinkContract } from '@ape/core/testing';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent, sessionEvents } from './__fixtures__/events.js';
 import { MemoryAuditSink } from './memory-sink.js';
-import { AUDIT_GENESIS_HASH } from './record.js';
+import { AUDIT_GENESIS_HASH, createAuditChain } from './record.js';
 import { verifyAuditLog } from './verify.js';
 
 runAuditSinkContract('MemoryAuditSink', () => new MemoryAuditSink(), { read: (sink) => sink.records() });
@@ -13,6 +13,25 @@ describe('MemoryAuditSink', () => {
     for (let n = 0; n < 20; n++) await sink.append(decisionEvent(n));
     expect(sink.records()[0]?.prev).toBe(AUDIT_GENESIS_HASH);
     expect(await verifyAuditLog(sink.lines())).toMatchObject({ ok: true, records: 20 });
+  });
+
+  it('reads back every record exactly as the chain built it, also after more appends', async () => {
+    const sink = new MemoryAuditSink();
+    const chain = createAuditChain();
+    const built = [];
+    for (let n = 0; n < 3; n++) {
+      await sink.append(decisionEvent(n));
+      built.push(chain.next(decisionEvent(n)));
+    }
+    expect(sink.records()).toEqual(built);
+    for (let n = 3; n < 5; n++) {
+      await sink.append(decisionEvent(n));
+      built.push(chain.next(decisionEvent(n)));
+    }
+    const records = sink.records();
+    expect(records).toEqual(built);
+    expect(records.map((record) => Object.keys(record))).toEqual(built.map((record) => Object.keys(record)));
+    expect(records.every((record) => Object.isFrozen(record) && Object.isFrozen(record.data))).toBe(true);
   });
 
   it('rejects an append after close with AUDIT_FAILURE and keeps the records', async () => {

@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { type AuditEvent, AuditError, type AuditSink, deepFreeze } from '@ape/core';
 import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
 import { hashMerkleLeaf } from './merkle.js';
 import { type AuditLineChain, type AuditRecord, createAuditLineChain } from './record.js';
@@ -15,10 +15,13 @@ export interface MemoryAuditSinkOptions extends RedactionOptions {
 
 /**
  * Keeps hash-chained records in memory: the runtime's default sink and the one to assert on in
- * tests. `append` builds and stores the record before it resolves.
+ * tests. `append` builds the record and stores its line before it resolves; `records()` reads the
+ * records back from their lines (only when asked, so a long session keeps one string per record
+ * alive rather than a tree of objects).
  */
 export class MemoryAuditSink implements AuditSink {
   readonly #chain: AuditLineChain;
+  /** The records read back so far from `#lines` (a prefix of them, filled by `records()`). */
   readonly #records: AuditRecord[] = [];
   readonly #lines: string[] = [];
   #closed = false;
@@ -40,8 +43,7 @@ export class MemoryAuditSink implements AuditSink {
       if (this.#closed) throw new AuditError('MemoryAuditSink is closed; the event was not recorded.');
       const failure = this.#checkpoints?.failure;
       if (failure !== undefined) throw failure;
-      const { record, line } = this.#chain.nextWithLine(event);
-      this.#records.push(record);
+      const { line } = this.#chain.nextWithLine(event);
       this.#lines.push(line);
       this.#checkpoints?.add([hashMerkleLeaf(line)]);
       return Promise.resolve();
@@ -75,6 +77,9 @@ export class MemoryAuditSink implements AuditSink {
 
   /** Every record so far, in order (frozen records; a new array each call). */
   records(): readonly AuditRecord[] {
+    for (let index = this.#records.length; index < this.#lines.length; index++) {
+      this.#records.push(recordOfLine(this.#lines[index]!));
+    }
     return [...this.#records];
   }
 
@@ -82,4 +87,22 @@ export class MemoryAuditSink implements AuditSink {
   lines(): string[] {
     return [...this.#lines];
   }
+}
+
+/**
+ * The record a line of this sink holds. The line is the sink's own canonical output (never input
+ * from outside), so reading it back gives the record `append` built, field for field.
+ */
+function recordOfLine(line: string): AuditRecord {
+  const parsed = JSON.parse(line) as AuditRecord;
+  return deepFreeze({
+    seq: parsed.seq,
+    ts: parsed.ts,
+    tenant: parsed.tenant,
+    session: parsed.session,
+    type: parsed.type,
+    data: parsed.data,
+    prev: parsed.prev,
+    hash: parsed.hash,
+  }) as AuditRecord;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 
 /**
  * RFC 9162 §2.1 Merkle tree hashing with SHA-256: leaf = sha256(0x00 ‖ leaf bytes), node =
@@ -7,25 +7,46 @@ import { createHash } from 'node:crypto';
  */
 
 const LEAF_PREFIX = new Uint8Array([0x00]);
-const NODE_PREFIX = new Uint8Array([0x01]);
+
+type OneShotHash = (algorithm: string, data: string | Uint8Array, outputEncoding: 'buffer') => Uint8Array;
+
+/** `crypto.hash` (Node ≥ 20.12) when present: one native call instead of a `Hash` object per hash. */
+const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;
+
+function sha256Bytes(data: string | Uint8Array): Uint8Array {
+  return oneShotHash === undefined
+    ? nodeCrypto.createHash('sha256').update(data).digest()
+    : oneShotHash('sha256', data, 'buffer');
+}
+
+/** 0x01 ‖ left ‖ right, rewritten for every interior node (hashing copies it out). */
+const nodeInput = new Uint8Array(1 + 2 * 32);
+nodeInput[0] = 0x01;
 
 /** Bytes in one SHA-256 hash. */
 export const MERKLE_HASH_BYTES = 32;
 
 /** The root of the empty tree: sha256 of nothing (RFC 9162 §2.1.1). */
-export const EMPTY_MERKLE_ROOT: Uint8Array = createHash('sha256').digest();
+export const EMPTY_MERKLE_ROOT: Uint8Array = nodeCrypto.createHash('sha256').digest();
 
 /** The hash of one leaf: sha256(0x00 ‖ `data`). A string is taken as its UTF-8 bytes. */
 export function hashMerkleLeaf(data: string | Uint8Array): Uint8Array {
-  const hash = createHash('sha256').update(LEAF_PREFIX);
-  if (typeof data === 'string') hash.update(data, 'utf8');
-  else hash.update(data);
-  return hash.digest();
+  // U+0000 is the single byte 0x00 in UTF-8, so a string leaf needs no byte copy of its own.
+  if (typeof data === 'string') return sha256Bytes(`\u0000${data}`);
+  const input = new Uint8Array(1 + data.byteLength);
+  input.set(LEAF_PREFIX, 0);
+  input.set(data, 1);
+  return sha256Bytes(input);
 }
 
 /** The hash of an interior node: sha256(0x01 ‖ `left` ‖ `right`). */
 export function hashMerkleChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  if (left.byteLength !== MERKLE_HASH_BYTES || right.byteLength !== MERKLE_HASH_BYTES) {
+    return sha256Bytes(Buffer.concat([nodeInput.subarray(0, 1), left, right]));
+  }
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + MERKLE_HASH_BYTES);
+  return sha256Bytes(nodeInput);
 }
 
 /**

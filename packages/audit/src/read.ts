@@ -85,22 +85,24 @@ async function readRecords(
     const records: AuditRecord[] = [];
     let line = 0;
     let pending: AuditLogError | undefined;
-    for await (const raw of source()) {
-      line++;
-      if (pending !== undefined) throw pending;
-      if (!raw.terminated) break;
-      const parsed = raw.text === undefined ? undefined : parseAuditLine(raw.text);
-      if (parsed === undefined || !parsed.ok) {
-        // Only fatal when another line follows: a bad last line is a torn write.
-        const reason = parsed === undefined ? (raw.problem ?? 'is unreadable') : parsed.reason;
-        pending = new AuditLogError(`Audit log ${path}, line ${line} ${reason}.`, { path, line });
-        continue;
+    for await (const batch of source()) {
+      for (const raw of batch) {
+        line++;
+        if (pending !== undefined) throw pending;
+        if (!raw.terminated) return records;
+        const parsed = raw.text === undefined ? undefined : parseAuditLine(raw.text);
+        if (parsed === undefined || !parsed.ok) {
+          // Only fatal when another line follows: a bad last line is a torn write.
+          const reason = parsed === undefined ? (raw.problem ?? 'is unreadable') : parsed.reason;
+          pending = new AuditLogError(`Audit log ${path}, line ${line} ${reason}.`, { path, line });
+          continue;
+        }
+        const record = parsed.record;
+        if (query.tenant !== undefined && record.tenant !== query.tenant) continue;
+        if (query.session !== undefined && record.session !== query.session) continue;
+        if (query.type !== undefined && record.type !== query.type) continue;
+        records.push(deepFreeze(record));
       }
-      const record = parsed.record;
-      if (query.tenant !== undefined && record.tenant !== query.tenant) continue;
-      if (query.session !== undefined && record.session !== query.session) continue;
-      if (query.type !== undefined && record.type !== query.type) continue;
-      records.push(deepFreeze(record));
     }
     return records;
   } catch (error) {

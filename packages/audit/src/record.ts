@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditError, canonicalJson, deepFreeze, sha256 } from '@ape/core';
+import { type AuditEvent, AuditError, canonicalJson, sha256 } from '@ape/core';
 import { prepareEventDataWithText, type RedactionOptions } from './redact.js';
 
 /** One line of an audit log. See docs/audit.md for the normative format. */
@@ -105,7 +105,7 @@ export function createAuditRecordWithLine(
   requireText(event.type, 'type');
   const ts = timestampOf(event.time);
   const prepared = prepareEventDataWithText(event.data, options);
-  const data = deepFreeze(prepared.data) as Readonly<Record<string, unknown>>;
+  const data = freezeParsed(prepared.data) as Readonly<Record<string, unknown>>;
   const rest =
     `"prev":${canonicalJson(position.prev)},"seq":${canonicalJson(position.seq)},` +
     `"session":${canonicalJson(event.session)},"tenant":${canonicalJson(event.tenant)},` +
@@ -179,12 +179,35 @@ function requireText(value: unknown, field: string): void {
   }
 }
 
+/**
+ * Deep-freezes a value parsed by `JSON.parse` (plain objects, arrays and primitives only, no
+ * accessors, nesting bounded by the canonical JSON depth limit it was checked against).
+ */
+function freezeParsed(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) freezeParsed(value[index]);
+  } else {
+    for (const key of Object.keys(value)) freezeParsed((value as Record<string, unknown>)[key]);
+  }
+  return Object.freeze(value);
+}
+
 const MAX_DATE_MS = 8.64e15;
 
+/** The last time formatted (records of one step mostly share a millisecond). */
+let lastTime = Number.NaN;
+let lastTimestamp = '';
+
 function timestampOf(time: unknown): string {
+  if (time === lastTime) return lastTimestamp;
   if (typeof time === 'number' && Number.isFinite(time) && Math.abs(time) <= MAX_DATE_MS) {
     const ts = new Date(time).toISOString();
-    if (TIMESTAMP_PATTERN.test(ts)) return ts;
+    if (TIMESTAMP_PATTERN.test(ts)) {
+      lastTime = time;
+      lastTimestamp = ts;
+      return ts;
+    }
   }
   throw new AuditError(
     `Audit event field "time" must be epoch milliseconds between years 0 and 9999, got ${String(time)}.`,

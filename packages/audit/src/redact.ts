@@ -86,14 +86,15 @@ export function prepareEventDataWithText(data: unknown, options: RedactionOption
   // A private copy: the caller may mutate its object after append, and the record must not change.
   const copy: unknown = JSON.parse(text);
   if (!isPlainObject(copy)) throw new AuditError('Audit event data must be a JSON object.', { path: 'data' });
-  rejectProtoKeys(copy, 'data');
-  if (options.redact === false) return { data: copy, text };
+  const redact = options.redact !== false;
   let changed = false;
-  if (Object.hasOwn(copy, 'args') && !isAlreadyRedacted(copy['args'])) {
+  if (redact && Object.hasOwn(copy, 'args') && !isAlreadyRedacted(copy['args'])) {
+    rejectProtoKeys(copy['args'], 'data.args');
     copy['args'] = redactArgs(copy['args'], options.logFields);
     changed = true;
   }
-  if (replaceSecrets(copy)) changed = true;
+  // One walk of the copy: refuses `__proto__` keys and, when redacting, replaces secret-named values.
+  if (scrub(copy, 'data', redact)) changed = true;
   return { data: copy, text: changed ? canonicalJson(copy) : text };
 }
 
@@ -117,19 +118,32 @@ function rejectProtoKeys(value: unknown, path: string): void {
   }
 }
 
-/** Replaces secret-named properties in place; `true` when it replaced any. */
-function replaceSecrets(value: unknown): boolean {
+/**
+ * Refuses a `__proto__` key anywhere in `value` (a copy parsed from JSON) and, with `redact`,
+ * replaces secret-named properties in place; `true` when it replaced any.
+ */
+function scrub(value: unknown, path: string, redact: boolean): boolean {
+  if (typeof value !== 'object' || value === null) return false;
   let replaced = false;
   if (Array.isArray(value)) {
-    for (const item of value) if (replaceSecrets(item)) replaced = true;
-  } else if (isPlainObject(value)) {
-    for (const key of Object.keys(value)) {
-      if (SECRET_KEYS.has(key)) {
-        value[key] = REDACTED_VALUE;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (typeof item === 'object' && item !== null && scrub(item, `${path}[${index}]`, redact))
         replaced = true;
-      } else if (replaceSecrets(value[key])) {
-        replaced = true;
-      }
+    }
+    return replaced;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key === '__proto__') {
+      throw new AuditError(`Audit event data holds a "__proto__" key at ${path}; it is refused.`, { path });
+    }
+    if (redact && SECRET_KEYS.has(key)) {
+      record[key] = REDACTED_VALUE;
+      replaced = true;
+    } else {
+      const item = record[key];
+      if (typeof item === 'object' && item !== null && scrub(item, `${path}.${key}`, redact)) replaced = true;
     }
   }
   return replaced;

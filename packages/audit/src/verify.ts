@@ -249,33 +249,35 @@ async function scanLines(
   let line = 0;
   let malformed: Anomaly | undefined;
   let torn: number | undefined;
-  for await (const raw of source()) {
-    line++;
-    if (malformed !== undefined) break;
-    if (!raw.terminated) {
-      torn = line;
-      break;
+  scan: for await (const batch of source()) {
+    for (const raw of batch) {
+      line++;
+      if (malformed !== undefined) break scan;
+      if (!raw.terminated) {
+        torn = line;
+        break scan;
+      }
+      if (raw.text === undefined) {
+        malformed = { line, reason: raw.problem ?? 'is unreadable' };
+        continue;
+      }
+      const parsed = parseAuditLine(raw.text);
+      if (!parsed.ok) {
+        malformed = { line, reason: parsed.reason };
+        continue;
+      }
+      const { record, selfValid } = parsed;
+      if (selfValid && record.seq === expectedSeq && record.prev === lastHash) {
+        accept(raw.text);
+        previousPrev = lastHash;
+        lastHash = record.hash;
+        expectedSeq++;
+        intactBytes += raw.bytes;
+        continue;
+      }
+      const state = { expectedSeq, lastHash, previousPrev, intactBytes };
+      return classify(source, { line, record, selfValid }, state);
     }
-    if (raw.text === undefined) {
-      malformed = { line, reason: raw.problem ?? 'is unreadable' };
-      continue;
-    }
-    const parsed = parseAuditLine(raw.text);
-    if (!parsed.ok) {
-      malformed = { line, reason: parsed.reason };
-      continue;
-    }
-    const { record, selfValid } = parsed;
-    if (selfValid && record.seq === expectedSeq && record.prev === lastHash) {
-      accept(raw.text);
-      previousPrev = lastHash;
-      lastHash = record.hash;
-      expectedSeq++;
-      intactBytes += raw.bytes;
-      continue;
-    }
-    const state = { expectedSeq, lastHash, previousPrev, intactBytes };
-    return classify(source, { line, record, selfValid }, state);
   }
   const base = { ok: true, records: expectedSeq, lastHash, intactBytes };
   if (malformed !== undefined && line > malformed.line) {
@@ -323,20 +325,22 @@ async function survey(source: LineSource, anomaly: Required<Omit<Anomaly, 'reaso
   };
   const bad = anomaly.record;
   let line = 0;
-  for await (const raw of source()) {
-    line++;
-    if (line === anomaly.line || raw.text === undefined || !raw.terminated) continue;
-    const parsed = parseAuditLine(raw.text);
-    if (!parsed.ok) continue;
-    const { record, selfValid } = parsed;
-    if (line === anomaly.line + 1) found.next = { seq: record.seq, prev: record.prev, selfValid };
-    if (!selfValid) continue;
-    if (record.hash === bad.hash) found.duplicateElsewhere = true;
-    // A genuine record out of place still links into the chain: something names it as `prev`, or
-    // the record it names as `prev` comes after it.
-    if (record.prev === bad.hash || (line > anomaly.line && record.hash === bad.prev)) found.linked = true;
-    if (line > anomaly.line && record.seq === state.expectedSeq && record.prev === state.lastHash) {
-      found.laterExpected = true;
+  for await (const batch of source()) {
+    for (const raw of batch) {
+      line++;
+      if (line === anomaly.line || raw.text === undefined || !raw.terminated) continue;
+      const parsed = parseAuditLine(raw.text);
+      if (!parsed.ok) continue;
+      const { record, selfValid } = parsed;
+      if (line === anomaly.line + 1) found.next = { seq: record.seq, prev: record.prev, selfValid };
+      if (!selfValid) continue;
+      if (record.hash === bad.hash) found.duplicateElsewhere = true;
+      // A genuine record out of place still links into the chain: something names it as `prev`, or
+      // the record it names as `prev` comes after it.
+      if (record.prev === bad.hash || (line > anomaly.line && record.hash === bad.prev)) found.linked = true;
+      if (line > anomaly.line && record.seq === state.expectedSeq && record.prev === state.lastHash) {
+        found.laterExpected = true;
+      }
     }
   }
   return found;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_BUDGET_SECONDS } from './budget.js';
 import { CASES } from './cases/index.js';
 import type { CaseContext } from './cases/context.js';
 import { settingsFor } from './harness.js';
@@ -20,9 +21,6 @@ export interface RunOptions {
   readonly only?: readonly string[];
   readonly log?: (message: string) => void;
 }
-
-/** Default run budget: leaves room for the build within the five minutes of `pnpm bench`. */
-export const DEFAULT_BUDGET_SECONDS = 220;
 
 /** The version of an installed package, found the way Node.js looks for it (some peers export no package.json). */
 function packageVersion(name: string): string {
@@ -86,3 +84,5 @@ export async function runBenchmarks(options: RunOptions): Promise<BenchReport> {
     caps,
   };
 }
+
+export { DEFAULT_BUDGET_SECONDS };

@@ -45,6 +45,7 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = Object
     'ape approve acme/4f1c… --redis redis://localhost:6379 --approver alice --reason "checked the recipient"',
   ],
   deny: ['ape deny acme/4f1c… --redis redis://localhost:6379 --approver alice'],
+  console: ['ape console --audit audit.jsonl --redis redis://localhost:6379'],
   revoke: ['ape revoke --tenant acme --redis redis://localhost:6379 --reason "incident 42"'],
 });
 

@@ -3,6 +3,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { registerApprovalCommands } from './commands/approvals.js';
 import { registerAttackCommand } from './commands/attack.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerExplainCommand } from './commands/explain.js';
@@ -33,6 +34,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerDiffCommand,
   registerApprovalCommands,
   registerRevokeCommand,
+  registerConsoleCommand,
 ];
 
 /**

@@ -94,6 +94,56 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('equals a plain sorted-key serialiser on any JSON value (property)', () => {
+    const reference = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      if (typeof value === 'object' && value !== null) {
+        const keys = Object.keys(value).sort();
+        const record = value as Record<string, unknown>;
+        return `{${keys
+          .filter((key) => record[key] !== undefined)
+          .map((key) => `${JSON.stringify(key)}:${reference(record[key])}`)
+          .join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('names the path of a nested failure, in arrays and objects alike', () => {
+    expect(() => canonicalJson({ a: [1, { b: Number.NaN }] })).toThrow(/at \$\.a\[1\]\.b: the number NaN/);
+    expect(() => canonicalJson({ list: Object.assign(new Array(2), { 0: 1 }) })).toThrow(
+      /at \$\.list\[1\]: a hole in an array/,
+    );
+    const getter = Object.defineProperty({ x: { y: 1 } }, 'z', { get: () => 1, enumerable: true });
+    expect(() => canonicalJson({ outer: getter })).toThrow(/at \$\.outer\.z: an accessor property/);
+  });
+
+  it('refuses a Proxy without running its traps', () => {
+    let trapped = 0;
+    const proxy = new Proxy(
+      { a: 1 },
+      {
+        getPrototypeOf(target) {
+          trapped++;
+          return Object.getPrototypeOf(target);
+        },
+        ownKeys(target) {
+          trapped++;
+          return Reflect.ownKeys(target);
+        },
+      },
+    );
+    expect(codeOf(() => canonicalJson({ inner: proxy }))).toBe('NON_JSON_VALUE');
+    expect(() => canonicalJson({ inner: proxy })).toThrow(/at \$\.inner: a Proxy/);
+    expect(trapped).toBe(0);
+  });
+
   it('gives the same hash whatever the key order (property)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (record) => {

@@ -8,6 +8,7 @@ import {
   type EscalationHandler,
   type PolicyEvaluator,
   type ProvenanceLabel,
+  type RevocationFeed,
   type UsageStore,
 } from '@ape/core';
 
@@ -37,6 +38,7 @@ export interface ConnectionSessionsOptions {
   readonly defaultProvenance: ProvenanceLabel;
   readonly lineage: string | undefined;
   readonly usage: UsageStore;
+  readonly revocations: RevocationFeed | undefined;
   readonly afterDeniedEscalation: McpAfterDeniedEscalation;
   readonly clock: Clock | undefined;
   readonly escalationTimeoutMs: number | undefined;
@@ -100,6 +102,7 @@ export class ConnectionSessions {
       defaultProvenance: options.defaultProvenance,
       audit: options.audit,
       usage: options.usage,
+      ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
       lineage: this.lineage,
       ...(this.#first === undefined ? {} : { continuesSession: this.#first }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),

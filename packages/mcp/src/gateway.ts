@@ -12,6 +12,7 @@ import {
   isProvenanceLabel,
   type PolicyEvaluator,
   type ProvenanceLabel,
+  type RevocationFeed,
   type UsageStore,
 } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -119,6 +120,11 @@ export interface McpGatewayOptions {
    * gateway. Share one store (or `@ape/redis`) between gateways to count across connections.
    */
   readonly usage?: UsageStore;
+  /**
+   * The kill switch every session of this gateway checks (core's `RevocationFeed`; `@ape/redis`'s
+   * `RedisRevocationFeed` for a fleet, so `ape revoke` reaches this process); default: none.
+   */
+  readonly revocations?: RevocationFeed;
   /** After a denied escalation ended the APE session: `refuse` (default) or `continue`; see {@link McpAfterDeniedEscalation}. */
   readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
 }
@@ -314,6 +320,7 @@ class GatewayImplementation implements McpGateway {
         defaultProvenance: provenance,
         lineage: options.lineage,
         usage: options.usage ?? createInMemoryUsageStore(),
+        revocations: options.revocations,
         afterDeniedEscalation,
         clock: options.clock,
         escalationTimeoutMs: options.escalationTimeoutMs,

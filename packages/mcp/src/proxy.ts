@@ -1,11 +1,23 @@
 import type { Readable, Writable } from 'node:stream';
 import { createJsonlFileAuditSink } from '@ape/audit';
-import type { AuditSink, EscalationHandler, PolicyEvaluator, ProvenanceLabel } from '@ape/core';
+import type {
+  AuditSink,
+  EscalationHandler,
+  PolicyEvaluator,
+  ProvenanceLabel,
+  RevocationFeed,
+  UsageStore,
+} from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { McpAfterDeniedEscalation } from './connection-sessions.js';
-import { createMcpGateway, type McpGateway, type McpGatewayCloseReason } from './gateway.js';
+import {
+  createMcpGateway,
+  type McpGateway,
+  type McpGatewayCloseReason,
+  type McpGatewayOptions,
+} from './gateway.js';
 import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
 /** What {@link runMcpProxy} takes. */
@@ -26,6 +38,12 @@ export interface McpProxyOptions {
   readonly refuseMethods?: readonly string[];
   /** After a denied escalation ended the APE session: `refuse` (default) or `continue` (the gateway's option). */
   readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
+  /** The lineage of the connection's sessions; see {@link McpGatewayOptions.lineage}. */
+  readonly lineage?: string;
+  /** Where budgets and the previous action live; see {@link McpGatewayOptions.usage}. */
+  readonly usage?: UsageStore;
+  /** The kill switch; see {@link McpGatewayOptions.revocations}. */
+  readonly revocations?: RevocationFeed;
   /** Where MCP comes from and goes to; default `process.stdin` / `process.stdout`. */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -70,6 +88,9 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
       ...(options.afterDeniedEscalation === undefined
         ? {}
         : { afterDeniedEscalation: options.afterDeniedEscalation }),
+      ...(options.lineage === undefined ? {} : { lineage: options.lineage }),
+      ...(options.usage === undefined ? {} : { usage: options.usage }),
+      ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
     });
   } catch (error) {
     await audit?.close().catch(() => undefined);

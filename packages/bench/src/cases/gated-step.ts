@@ -1,4 +1,4 @@
-import { MemoryAuditSink } from '@ape/audit';
+import { createAuditChain, MemoryAuditSink, serializeAuditRecord } from '@ape/audit';
 import { AuthorityManager } from '@ape/authority';
 import {
   type AgentRuntime,
@@ -6,6 +6,7 @@ import {
   type AuditSink,
   createInMemoryAuditSink,
   hashCanonical,
+  sha256,
   type TokenBinding,
 } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
@@ -155,6 +156,9 @@ export const gatedStepCase: BenchCase = {
     });
     let sink = new MemoryAuditSink();
     let appended = 0;
+    // The floor of a hash-chained step: one sha256 per record over its canonical line.
+    const floorChain = createAuditChain();
+    const stepLines = stepEvents.map((event) => serializeAuditRecord(floorChain.next(event)));
 
     const rows: Row[] = [
       measuredRow({
@@ -223,6 +227,20 @@ export const gatedStepCase: BenchCase = {
               },
             },
           },
+        ),
+      }),
+      measuredRow({
+        id: 'layer:sha256-floor',
+        engine: 'ape',
+        label: `floor: sha256 of ${stepLines.length} canonical record lines`,
+        group: 'layer-sha256',
+        stats: await measureSync(
+          'sha256-floor',
+          () => {
+            for (const line of stepLines) sha256(line);
+          },
+          settings,
+          { batch: 100 },
         ),
       }),
     ];

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { EscalationHandler } from '@ape/core';
+import type { ApprovalQueue, EscalationHandler, RevocationFeed, UsageStore } from '@ape/core';
 import type { McpServerCommand } from '@ape/mcp';
 import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
@@ -21,6 +21,8 @@ interface ProxyOptions extends ServerOptions {
   readonly afterDeniedEscalation: string;
   readonly redis?: string;
   readonly prefix?: string;
+  readonly console?: string;
+  readonly lineage?: string;
 }
 
 /** Commander's collector for a repeated option. */
@@ -59,18 +61,41 @@ function serverCommand(
   return { command, args, cwd: context.cwd };
 }
 
+/** What the proxy shares with its fleet on Redis. */
+interface Fleet {
+  readonly escalation: EscalationHandler;
+  readonly queue: ApprovalQueue;
+  readonly usage: UsageStore;
+  readonly revocations: RevocationFeed;
+  close(): Promise<void>;
+}
+
 /**
- * An escalation handler that publishes to the fleet's approval queue on Redis and tells the operator
- * (on stderr: stdout is the MCP stream) how to answer.
+ * The proxy's shared state on one Redis connection: budgets and the previous action (usage),
+ * revocations (`ape revoke` stops this process), and an escalation handler that publishes to the
+ * fleet's approval queue and tells the operator (on stderr: stdout is the MCP stream) how to answer.
  */
-async function fleetEscalation(
+async function fleetOn(
   context: CommandContext,
   url: string,
   prefix: string | undefined,
-): Promise<{ readonly escalation: EscalationHandler; close(): Promise<void> }> {
+  tenant: string,
+): Promise<Fleet> {
   const [redis, escalation] = await Promise.all([import('@ape/redis'), import('@ape/escalation')]);
   const connection = redis.createRedisConnection({ url, name: 'ape-mcp-proxy' });
-  const queue = new redis.RedisApprovalQueue({ connection, ...(prefix === undefined ? {} : { prefix }) });
+  const keys = prefix === undefined ? {} : { prefix };
+  const queue = new redis.RedisApprovalQueue({ connection, ...keys });
+  const revocations = new redis.RedisRevocationFeed({ connection, ...keys, tenants: [tenant] });
+  try {
+    // The first call is checked against a fresh view of the revocations, not refused as stale.
+    await revocations.ready();
+  } catch (error) {
+    await revocations.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    throw new CommandFailure(
+      `cannot read the revocations on --redis ${connection.address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const prefixOption = prefix === undefined ? '' : ` --prefix ${prefix}`;
   return {
     escalation: new escalation.ApprovalQueueEscalation({
@@ -80,7 +105,68 @@ async function fleetEscalation(
           `approval needed for ${request.action} (step ${request.stepIndex}): ape approve ${id} --redis ${connection.address}${prefixOption} --approver <you>`,
         ),
     }),
-    close: () => connection.close(),
+    queue,
+    usage: new redis.RedisUsageStore({ connection, ...keys }),
+    revocations,
+    async close() {
+      await revocations.close();
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * With `--console`: serves the web console beside the proxy, answering `queue` (the fleet's, or an
+ * in-process one) under a generated login printed on stderr (stdout is the MCP stream).
+ */
+async function consoleBeside(
+  context: CommandContext,
+  address: string,
+  options: ProxyOptions,
+  fleet: { readonly escalation: EscalationHandler; readonly queue: ApprovalQueue } | undefined,
+): Promise<{ readonly escalation: EscalationHandler; close(): Promise<void> }> {
+  const [consoleModule, core, escalation] = await Promise.all([
+    import('@ape/console'),
+    import('@ape/core'),
+    import('@ape/escalation'),
+  ]);
+  let listen: ReturnType<typeof consoleModule.parseConsoleAddress>;
+  const secret = consoleModule.generateConsoleSecret();
+  let app: ReturnType<typeof consoleModule.createConsole>;
+  const queue = fleet?.queue ?? core.createInMemoryApprovalQueue();
+  try {
+    listen = consoleModule.parseConsoleAddress(address);
+    app = consoleModule.createConsole({
+      users: [
+        {
+          name: 'admin',
+          secretHash: consoleModule.hashConsoleSecret(secret),
+          tenants: [options.tenant ?? 'default'],
+        },
+      ],
+      queue,
+      ...(options.audit === undefined ? {} : { audit: { file: context.resolvePath(options.audit) } }),
+    });
+  } catch (error) {
+    throw new CommandFailure(`--console: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const server = await app.listen(listen).catch((error: unknown) => {
+    throw new CommandFailure(
+      `--console: cannot listen on ${address}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  });
+  context.printError(`console at ${server.url}: sign in as admin with the secret ${secret} (shown once)`);
+  return {
+    escalation:
+      fleet?.escalation ??
+      new escalation.ApprovalQueueEscalation({
+        queue,
+        onPublished: (_id, request) =>
+          context.printError(
+            `approval needed for ${request.action} (step ${request.stepIndex}): answer at ${server.url}`,
+          ),
+      }),
+    close: () => server.close(),
   };
 }
 
@@ -118,9 +204,17 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     .option('--server <name>', 'the server to start from --config')
     .option(
       '--redis <url>',
-      'a fleet Redis: escalations the client cannot elicit wait there for ape approve / ape deny',
+      'a fleet Redis: budgets and the previous action are counted there, ape revoke stops this proxy, and escalations the client cannot elicit wait there for ape approve / ape deny',
+    )
+    .option(
+      '--lineage <id>',
+      'the lineage of this connection (a user, an agent): proxies given the same id (and the same --redis) share its budgets and previous action (default: a random id per connection)',
     )
     .option('--prefix <prefix>', 'the key prefix of the fleet on --redis (default "ape:")')
+    .option(
+      '--console <addr>',
+      'serve the web console on host:port (127.0.0.1 unless a host is given): escalations the client cannot elicit wait there',
+    )
     .argument('[command...]', 'the server command and its arguments, after --')
     .action(async (words: string[], options: ProxyOptions) => {
       const module = await import('@ape/mcp');
@@ -129,10 +223,22 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
         throw new CommandFailure(`--after-denied-escalation must be refuse or continue, got "${mode}"`);
       }
       const server = serverCommand(context, module, words, options);
+      if (options.lineage !== undefined && options.lineage.length === 0) {
+        throw new CommandFailure('--lineage must not be empty');
+      }
+      const tenant = options.tenant ?? 'default';
       const fleet =
         options.redis === undefined
           ? undefined
-          : await fleetEscalation(context, options.redis, options.prefix);
+          : await fleetOn(context, options.redis, options.prefix, tenant);
+      const web =
+        options.console === undefined
+          ? undefined
+          : await consoleBeside(context, options.console, options, fleet).catch(async (error: unknown) => {
+              await fleet?.close();
+              throw error;
+            });
+      const approvals = web ?? fleet;
       try {
         await module.runMcpProxy({
           afterDeniedEscalation: mode,
@@ -142,9 +248,12 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
           ...(options.audit === undefined ? {} : { auditFile: context.resolvePath(options.audit) }),
           allowMethods: [...module.DEFAULT_FORWARDED_METHODS, ...options.allowMethod],
           refuseMethods: options.refuseMethod,
-          ...(fleet === undefined ? {} : { escalation: fleet.escalation }),
+          ...(options.lineage === undefined ? {} : { lineage: options.lineage }),
+          ...(fleet === undefined ? {} : { usage: fleet.usage, revocations: fleet.revocations }),
+          ...(approvals === undefined ? {} : { escalation: approvals.escalation }),
         });
       } finally {
+        await web?.close();
         await fleet?.close();
       }
       // The client closed its side or the server exited: nothing is left to read.

@@ -1,4 +1,4 @@
-import { hashCanonical } from '../canonical-json.js';
+import { canonicalJson, hashCanonical, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
 import type { Plan, PlanStep } from '../plan.js';
 
@@ -15,7 +15,19 @@ export function chainStart(intentVersion: string): string {
 
 /** `headᵢ₊₁ = sha256(canonical({ prev: headᵢ, index: i, step }))`, `step = { action_id, args }`. */
 export function chainNext(prev: string, index: number, step: ChainStep): string {
-  return hashCanonical({ prev, index, step: { action_id: step.action_id, args: step.args } });
+  return chainLinkHash(prev, index, step.action_id, canonicalJson(step.args));
+}
+
+/**
+ * @internal {@link chainNext} from the canonical JSON of the args (`argsText`, the text `argsHash`
+ * was computed from), so a call's args are serialised once. The link's canonical JSON has its keys
+ * in the order `index, prev, step` and the step's in the order `action_id, args`; equal, byte for
+ * byte, to `canonicalJson({ prev, index, step })`.
+ */
+export function chainLinkHash(prev: string, index: number, actionId: string, argsText: string): string {
+  return sha256(
+    `{"index":${canonicalJson(index)},"prev":${canonicalJson(prev)},"step":{"action_id":${canonicalJson(actionId)},"args":${argsText}}}`,
+  );
 }
 
 /** What appending one step produced. */
@@ -65,12 +77,15 @@ export class CallChain {
     return this.#steps[index];
   }
 
-  /** Appends `step` (its args already plain JSON and frozen) and moves the head. */
-  append(step: DeepReadonly<ChainStep>): ChainLink {
+  /**
+   * Appends `step` and moves the head. Its args must already be plain JSON, deep-frozen, and
+   * `argsText` their canonical JSON (what `prepareArgs` produced): neither is done again here.
+   */
+  append(step: DeepReadonly<ChainStep>, argsText: string): ChainLink {
     const index = this.#steps.length;
     const prev = this.#head;
-    const head = chainNext(prev, index, step as ChainStep);
-    this.#steps.push(deepFreeze({ action_id: step.action_id, args: step.args as Record<string, unknown> }));
+    const head = chainLinkHash(prev, index, step.action_id, argsText);
+    this.#steps.push(Object.freeze({ action_id: step.action_id, args: step.args }) as DeepReadonly<PlanStep>);
     this.#head = head;
     this.#heads.push(head);
     this.#view = undefined;

@@ -131,7 +131,16 @@ export function bindCall(
     action,
     argsHash: prepared.argsHash,
   });
-  return { ...prepared, index, action, binding };
+  return {
+    index,
+    action,
+    args: prepared.args,
+    provenance: prepared.provenance,
+    sources: prepared.sources,
+    argsHash: prepared.argsHash,
+    argsText: prepared.argsText,
+    binding,
+  };
 }
 
 /**
@@ -188,7 +197,7 @@ export function appendCall(
     );
   }
   const prepared = prepareArgs(index, actionId, rawArgs, declared, session.config.defaultProvenance);
-  const link = chain.append({ action_id: actionId, args: prepared.args });
+  const link = chain.append({ action_id: actionId, args: prepared.args }, prepared.argsText);
   session.nextStep = chain.length;
   appends.start(
     session.record('plan.extended', {

@@ -1,4 +1,4 @@
-import { hashCanonical } from '../canonical-json.js';
+import { canonicalJson, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
 import { ActionError, ApeError, ArgumentsError } from '../errors.js';
 import { labelOf, sourcesOf, unwrapLabeled } from '../labeled.js';
@@ -16,6 +16,8 @@ export interface PreparedCall {
   readonly provenance: ProvenanceLabel;
   readonly sources: readonly string[];
   readonly argsHash: string;
+  /** The canonical JSON of `args`, the text `argsHash` is the sha256 of (serialised once per call). */
+  readonly argsText: string;
   readonly binding: TokenBinding;
 }
 
@@ -56,10 +58,10 @@ export function prepareArgs(
         ? declared
         : 'EXTERNAL_UNTRUSTED';
   let plain: Record<string, unknown>;
-  let argsHash: string;
+  let argsText: string;
   try {
     plain = unwrapLabeled<Record<string, unknown>>(args);
-    argsHash = hashCanonical(plain);
+    argsText = canonicalJson(plain);
   } catch (error) {
     throw new ArgumentsError(
       `Step ${index} ("${action}"): arguments are not plain JSON: ${messageOf(error)}`,
@@ -71,7 +73,8 @@ export function prepareArgs(
     args: deepFreeze(plain),
     provenance: labelOf(args, plainLabel),
     sources: sourcesOf(args),
-    argsHash,
+    argsHash: sha256(argsText),
+    argsText,
   };
 }
 

@@ -1,0 +1,169 @@
+import { canonicalJson } from '@ape/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isCanonicalParse, isRealDate, splitLines } from './lines.js';
+
+/** Keys that stress the canonical order: integer-like, empty, non-ASCII, surrogate pairs, `__proto__`. */
+const key = fc.oneof(
+  fc.string({ maxLength: 4 }),
+  fc.constantFrom('0', '1', '9', '10', '01', '', 'é', 'É', '\u{1F600}', '\uFB01', '__proto__', 'a', 'B'),
+);
+const json = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string({ maxLength: 6, unit: 'binary' }),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(true, false, null, -0, 1e21, 1e-7, 0.1),
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+/** Texts a log line could hold: canonical, JSON.stringify'd, re-ordered or re-spaced serialisations. */
+function serialisations(value: unknown): string[] {
+  const out: string[] = [];
+  try {
+    out.push(canonicalJson(value));
+  } catch {
+    // Not serialisable canonically (NaN, Infinity): only the other texts are tried.
+  }
+  const stringified = JSON.stringify(value);
+  if (stringified !== undefined) {
+    out.push(stringified, JSON.stringify(value, null, 1));
+    out.push(
+      stringified.replace(/,/, ', '),
+      stringified.replace(/0\b/, '0.0'),
+      stringified.replace(/e\+/, 'E+'),
+    );
+  }
+  return out;
+}
+
+describe('isCanonicalParse', () => {
+  it('never claims a text is canonical when canonicalJson of its parse differs (fast path is sound)', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        for (const text of serialisations(value)) {
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            continue;
+          }
+          if (!isCanonicalParse(parsed, text)) continue;
+          expect(canonicalJson(parsed)).toBe(text);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('recognises the canonical JSON of plain values without integer-like keys', () => {
+    fc.assert(
+      fc.property(json, (value) => {
+        let text: string;
+        try {
+          text = canonicalJson(value);
+        } catch {
+          return;
+        }
+        if (/"\d+":/.test(text)) return; // integer-like keys enumerate first: the caller falls back.
+        expect(isCanonicalParse(JSON.parse(text), text)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('falls back on integer-like keys that JavaScript enumerates before the others', () => {
+    const text = '{"10":1,"9":2}';
+    expect(canonicalJson(JSON.parse(text))).toBe(text);
+    expect(isCanonicalParse(JSON.parse(text), text)).toBe(false);
+  });
+
+  it('refuses unsorted keys, -0, exponents and whitespace', () => {
+    for (const text of ['{"b":1,"a":2}', '{"a":-0}', '{"a":1E3}', '{"a": 1}', '{"a":1.0}', '[1,"\\u0041"]']) {
+      expect(isCanonicalParse(JSON.parse(text), text), text).toBe(false);
+    }
+  });
+
+  it('does not walk past the canonical depth limit', () => {
+    const deep = `${'['.repeat(300)}${']'.repeat(300)}`;
+    expect(isCanonicalParse(JSON.parse(deep), deep)).toBe(false);
+  });
+});
+
+describe('isRealDate', () => {
+  const pad = (value: number, width: number) => String(value).padStart(width, '0');
+  const timestamp = fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 999 }),
+    )
+    .map(
+      ([y, mo, d, h, mi, s, ms]) =>
+        `${pad(y, 4)}-${pad(mo, 2)}-${pad(d, 2)}T${pad(h, 2)}:${pad(mi, 2)}:${pad(s, 2)}.${pad(ms, 3)}Z`,
+    );
+
+  it('agrees with a Date round trip on every string of the timestamp pattern', () => {
+    fc.assert(
+      fc.property(timestamp, (ts) => {
+        const time = Date.parse(ts);
+        const roundTrip = Number.isFinite(time) && new Date(time).toISOString() === ts;
+        expect(isRealDate(ts)).toBe(roundTrip);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('knows leap days and the end of the day', () => {
+    expect(isRealDate('2024-02-29T23:59:59.999Z')).toBe(true);
+    expect(isRealDate('2023-02-29T00:00:00.000Z')).toBe(false);
+    expect(isRealDate('1900-02-29T00:00:00.000Z')).toBe(false);
+    expect(isRealDate('2000-02-29T00:00:00.000Z')).toBe(true);
+    expect(isRealDate('2026-01-01T24:00:00.000Z')).toBe(false);
+    expect(isRealDate('2026-04-31T00:00:00.000Z')).toBe(false);
+  });
+});
+
+describe('splitLines', () => {
+  async function collect(chunks: Uint8Array[], max = 1024) {
+    const out = [];
+    for await (const batch of splitLines(
+      (async function* () {
+        yield* chunks;
+      })(),
+      max,
+    )) {
+      out.push(...batch);
+    }
+    return out;
+  }
+
+  it('joins a line split across chunks and counts its bytes', async () => {
+    const lines = await collect([Buffer.from('{"a":'), Buffer.from('"é"}\n{"b":1}')]);
+    expect(lines).toEqual([
+      { text: '{"a":"é"}', bytes: 11, terminated: true },
+      { text: '{"b":1}', bytes: 7, terminated: false },
+    ]);
+  });
+
+  it('keeps a byte-order mark as text (the line is then not JSON) instead of dropping it', async () => {
+    const [line] = await collect([Buffer.from('\uFEFF{}\n')]);
+    expect(line?.text).toBe('\uFEFF{}');
+  });
+
+  it('marks invalid UTF-8 and over-long lines without decoding them', async () => {
+    const lines = await collect(
+      [Buffer.from([0x7b, 0xff, 0x7d, 0x0a]), Buffer.from(`${'x'.repeat(20)}\n`)],
+      10,
+    );
+    expect(lines[0]).toEqual({ text: undefined, bytes: 4, terminated: true, problem: 'is not valid UTF-8' });
+    expect(lines[1]).toMatchObject({ text: undefined, bytes: 21, problem: 'is longer than 10 bytes' });
+  });
+});

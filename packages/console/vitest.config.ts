@@ -1,0 +1,3 @@
+import { baseVitestConfig } from '../../vitest.base.ts';
+
+export default baseVitestConfig();

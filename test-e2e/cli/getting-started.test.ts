@@ -66,10 +66,23 @@ describe('docs/getting-started.md', () => {
     [['read_file', '--args', '{"path":"/workspace/../etc/passwd"}'], 'DENY'],
     [['send_email', '--provenance', 'EXTERNAL_UNTRUSTED'], 'ESCALATE'],
   ])('ape simulate ape-policy.yaml %j answers %s, as its comment says', (args, decision) => {
-    const line = `npx ape simulate ape-policy.yaml ${args.map((arg) => (arg.startsWith('{') ? `'${arg}'` : arg)).join(' ')}`;
+    const line = `npx @ape/cli simulate ape-policy.yaml ${args.map((arg) => (arg.startsWith('{') ? `'${arg}'` : arg)).join(' ')}`;
     expect(page).toContain(line);
     const result = ape(['simulate', 'ape-policy.yaml', ...args], { cwd: scratch.path });
     expect(result.stdout.split('\n')[0]).toBe(decision);
+  });
+
+  it('the policy test file it shows passes against the starter policy', () => {
+    writeFileSync(join(scratch.path, 'ape-policy.test.yaml'), blockAfter('`ape-policy.test.yaml`:', 'yaml'));
+    const result = ape(['test'], { cwd: scratch.path });
+    expect(result.stdout).toContain('2 passed, 0 failed (1 file)');
+    expect(result.code).toBe(0);
+  });
+
+  it('never tells the reader to type npx ape, which would fetch an unrelated registry package', () => {
+    for (const line of page.split('\n')) {
+      if (/npx ape\b/.test(line)) expect(line).toMatch(/Never type `npx ape`/);
+    }
   });
 
   it('the starter policy validates', () => {

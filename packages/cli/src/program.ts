@@ -11,9 +11,11 @@ import { registerInitCommand } from './commands/init.js';
 import { registerMcpCommand } from './commands/mcp.js';
 import { registerRevokeCommand } from './commands/revoke.js';
 import { registerSimulateCommand } from './commands/simulate.js';
+import { registerTestCommand } from './commands/test.js';
 import { registerValidateCommand } from './commands/validate.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import type { CommandContext } from './context.js';
+import { addHelpExamples } from './help-examples.js';
 
 /** @internal Registers one command (and its subcommands) on the program. */
 export type CommandRegistration = (program: Command, context: CommandContext) => void;
@@ -22,6 +24,7 @@ const COMMANDS: readonly CommandRegistration[] = [
   registerValidateCommand,
   registerSimulateCommand,
   registerExplainCommand,
+  registerTestCommand,
   registerAuditCommand,
   registerInitCommand,
   registerDemoCommand,
@@ -58,5 +61,6 @@ export function createProgram(context: CommandContext): Command {
     if (program.opts()['color'] === false) context.disableColor();
   });
   for (const register of COMMANDS) register(program, context);
+  addHelpExamples(program);
   return program;
 }

@@ -1,7 +1,8 @@
 import { validatePolicy } from '@ape/policy';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { argsSchemaOf, classifyTool, draftPolicy } from './scan.js';
+import { ApeError } from '@ape/core';
+import { argsSchemaOf, classifyTool, draftPolicy, scanMcpServerCommand } from './scan.js';
 
 const tool = (name: string, extra: Partial<Tool> = {}): Tool => ({
   name,
@@ -68,5 +69,22 @@ describe('draftPolicy', () => {
         provenance: 'USER_TRUSTED',
       }).decision,
     ).toBe('DENY');
+  });
+});
+
+describe('scanMcpServerCommand', () => {
+  it("quotes the server's stderr when the server fails to start", async () => {
+    const failure = await scanMcpServerCommand(
+      {
+        command: process.execPath,
+        args: ['-e', 'process.stderr.write("config.toml: no such file\\n"); process.exit(3)'],
+      },
+      { timeoutMs: 20_000 },
+    ).catch((error: unknown) => error);
+    expect(ApeError.isInstance(failure)).toBe(true);
+    const error = failure as ApeError;
+    expect(error.code).toBe('INTERNAL');
+    expect(error.message).toContain("the server's stderr: config.toml: no such file");
+    expect(error.details['stderr']).toBe('config.toml: no such file');
   });
 });

@@ -1,4 +1,4 @@
-import { InternalError, isActionId, messageOf } from '@ape/core';
+import { ApeError, InternalError, isActionId, messageOf } from '@ape/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -140,24 +140,45 @@ export async function scanMcpServer(
   }
 }
 
+/** How much of a server's stderr a failed scan quotes: its last characters, where the error usually is. */
+const STDERR_TAIL = 300;
+
 /**
- * Starts `server` over stdio (its stderr discarded, this process's environment plus `server.env`), scans it like {@link scanMcpServer} and stops it.
- * @throws InternalError (`INTERNAL`) when the server cannot be started or listed.
+ * Starts `server` over stdio (this process's environment plus `server.env`), scans it like
+ * {@link scanMcpServer} and stops it. The server's stderr is kept, not shown: when the scan fails,
+ * the error quotes its last lines, so a server that cannot start says why.
+ * @throws InternalError (`INTERNAL`) when the server cannot be started or listed; `details.stderr` holds
+ * the end of the server's stderr, when it wrote any.
  */
-export function scanMcpServerCommand(
+export async function scanMcpServerCommand(
   server: McpServerCommand,
   options: { readonly timeoutMs?: number } = {},
 ): Promise<McpServerScan> {
-  return scanMcpServer(
-    new StdioClientTransport({
-      command: server.command,
-      args: [...server.args],
-      env: serverEnvironment(server),
-      stderr: 'ignore',
-      ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
-    }),
-    options,
-  );
+  const transport = new StdioClientTransport({
+    command: server.command,
+    args: [...server.args],
+    env: serverEnvironment(server),
+    stderr: 'pipe',
+    ...(server.cwd === undefined ? {} : { cwd: server.cwd }),
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer | string) => {
+    stderr = (stderr + (typeof chunk === 'string' ? chunk : chunk.toString('utf8'))).slice(-4 * STDERR_TAIL);
+  });
+  try {
+    return await scanMcpServer(transport, options);
+  } catch (error) {
+    // The stream may still hold the last lines of a server that just exited.
+    await new Promise((resolve) => setImmediate(resolve));
+    const tail = stderr.trim();
+    if (tail === '' || !ApeError.isInstance(error)) throw error;
+    const quoted = tail.length > STDERR_TAIL ? `…${tail.slice(-STDERR_TAIL)}` : tail;
+    throw new InternalError(
+      `${error.message}; the server's stderr: ${quoted}`,
+      { stderr: tail },
+      { cause: error },
+    );
+  }
 }
 
 /**

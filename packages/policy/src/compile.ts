@@ -23,7 +23,7 @@ import {
 } from './evaluator.js';
 import { explainDefinition } from './explain.js';
 import { FindingSink } from './finding-sink.js';
-import { isGlob, PatternIndex } from './glob.js';
+import { isActionPattern, isGlob, PatternIndex } from './glob.js';
 import type { SourceMap } from './limits.js';
 import { lintLayers } from './lint.js';
 import { checkShape } from './shape.js';
@@ -52,9 +52,14 @@ export function compileDocument(
   },
 ): CompileOutcome {
   const sink = new FindingSink(context.file, context.sourceMap);
-  if (!checkShape(document, sink)) return { findings: sink.findings };
+  const shapeValid = checkShape(document, sink);
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+    return { findings: sink.findings };
+  }
   const root = document as Json;
 
+  // Even when the shape is invalid, the well-formed rest is checked too, so one run reports every
+  // mistake; nothing is compiled unless the whole document is valid.
   const layers = collectLayers(root, sink);
   const total = countRules(layers);
   if (total > context.limits.maxRules) {
@@ -62,9 +67,9 @@ export function compileDocument(
     return { findings: sink.findings };
   }
   const validators = compileArgumentSchemas(layers, sink);
-  const catalogue = root['actions'] as string[] | undefined;
+  const catalogue = catalogueOf(root['actions']);
   lintLayers(layers, catalogue, sink);
-  if (sink.hasErrors) return { findings: sink.findings };
+  if (!shapeValid || sink.hasErrors) return { findings: sink.findings };
 
   const name = typeof root['name'] === 'string' ? root['name'] : context.defaultName;
   const normalised: Json = Object.create(null);
@@ -86,6 +91,12 @@ export function compileDocument(
     explainRows: explainDefinition(definition),
   });
   return { findings: sink.findings, policy };
+}
+
+/** The valid action ids of `actions`, or `undefined` when the policy has no usable catalogue. */
+function catalogueOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((item): item is string => isActionPattern(item) && !isGlob(item));
 }
 
 /** The evaluator's rule sets: the base policy's, and for each overlay the base's plus its own. */

@@ -1,5 +1,6 @@
 import type { ProvenanceLabel, UsageScope } from '@ape/core';
 import { childPath } from './findings.js';
+import { isActionPattern } from './glob.js';
 import type { FindingSink } from './finding-sink.js';
 import type { RuleEffect } from './types.js';
 import { MAX_LIMIT_WINDOW_MS, windowToMs } from './window.js';
@@ -116,14 +117,17 @@ const LISTS = [
 ] as const;
 
 /**
- * @internal Builds the layers of a document that passed the schema (base first, then each overlay).
- * A window longer than 366 days is a `SCHEMA` finding at the window.
+ * @internal Builds the layers of a document (base first, then each overlay). A window longer than
+ * 366 days is a `SCHEMA` finding at the window. The document may have failed the schema: entries
+ * of the wrong shape are left out (the schema already reported them), so the argument schemas and
+ * the lint of everything else are still checked in the same run.
  */
 export function collectLayers(root: Json, sink: FindingSink): PolicyLayer[] {
   const layers: PolicyLayer[] = [collectLayer(root, null, '$', sink)];
-  const tenants = (root['tenants'] ?? {}) as Record<string, Json>;
+  const tenants = isRecord(root['tenants']) ? root['tenants'] : {};
   for (const tenant of Object.keys(tenants)) {
-    layers.push(collectLayer(tenants[tenant]!, tenant, childPath('$.tenants', tenant), sink));
+    const overlay = tenants[tenant];
+    if (isRecord(overlay)) layers.push(collectLayer(overlay, tenant, childPath('$.tenants', tenant), sink));
   }
   for (const layer of layers) {
     for (const limit of layer.limits) {
@@ -141,6 +145,22 @@ export function collectLayers(root: Json, sink: FindingSink): PolicyLayer[] {
   return layers;
 }
 
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The entries of `value` that are valid action patterns, with their index (others are left out). */
+function patternsOf(value: unknown): [string, number][] {
+  if (!Array.isArray(value)) return [];
+  const found: [string, number][] = [];
+  value.forEach((item, index) => {
+    if (isActionPattern(item)) found.push([item as string, index]);
+  });
+  return found;
+}
+
+const EFFECTS: ReadonlySet<unknown> = new Set(['allow', 'deny', 'escalate']);
+
 function collectLayer(source: Json, tenant: string | null, path: string, sink: FindingSink): PolicyLayer {
   const prefix = tenant === null ? '' : `tenants.${tenant}.`;
   const at = (where: string): SourceLocation => sink.source(where);
@@ -148,8 +168,7 @@ function collectLayer(source: Json, tenant: string | null, path: string, sink: F
   for (const [list, effect] of LISTS) {
     // An overlay's allowed_actions restricts the tenant (its filter); it never allows.
     if (tenant !== null && list === 'allowed_actions') continue;
-    const patterns = (source[list] as string[] | undefined) ?? [];
-    patterns.forEach((pattern, index) => {
+    for (const [pattern, index] of patternsOf(source[list])) {
       rules.push({
         id: `${prefix}${list}[${index}]`,
         tenant,
@@ -160,44 +179,60 @@ function collectLayer(source: Json, tenant: string | null, path: string, sink: F
         origin: 'list',
         source: at(childPath(childPath(path, list), index)),
       });
-    });
+    }
   }
-  ((source['rules'] as Json[] | undefined) ?? []).forEach((rule, index) => {
+  const ruleEntries = Array.isArray(source['rules']) ? (source['rules'] as unknown[]) : [];
+  ruleEntries.forEach((rule, index) => {
+    if (!isRecord(rule) || typeof rule['id'] !== 'string' || !EFFECTS.has(rule['effect'])) return;
+    if (rule['when'] !== undefined && !isRecord(rule['when'])) return;
+    const actions = patternsOf(rule['actions']).map(([pattern]) => pattern);
+    if (actions.length === 0) return;
     rules.push({
-      id: rule['id'] as string,
+      id: rule['id'],
       tenant,
       effect: rule['effect'] as RuleEffect,
-      actions: rule['actions'] as string[],
+      actions,
       when: rule['when'] as RuleConditions | undefined,
-      reason: rule['reason'] as string | undefined,
+      reason: typeof rule['reason'] === 'string' ? rule['reason'] : undefined,
       origin: 'rule',
       source: at(childPath(childPath(path, 'rules'), index)),
     });
   });
-  const limits = ((source['limits'] as Json[] | undefined) ?? []).map(
-    (limit, index): LimitDefinition => ({
-      id: (limit['id'] as string | undefined) ?? `${prefix}limits[${index}]`,
+  const limits: LimitDefinition[] = [];
+  const limitEntries = Array.isArray(source['limits']) ? (source['limits'] as unknown[]) : [];
+  limitEntries.forEach((limit, index) => {
+    if (!isRecord(limit) || !Number.isInteger(limit['max_calls'])) return;
+    const actions = patternsOf(limit['actions']).map(([pattern]) => pattern);
+    if (actions.length === 0) return;
+    const window = typeof limit['window'] === 'string' ? limit['window'] : undefined;
+    limits.push({
+      id: typeof limit['id'] === 'string' ? limit['id'] : `${prefix}limits[${index}]`,
       tenant,
-      actions: limit['actions'] as string[],
+      actions,
       maxCalls: limit['max_calls'] as number,
       scope: (limit['scope'] as UsageScope | undefined) ?? 'session',
-      window: limit['window'] as string | undefined,
-      windowMs: typeof limit['window'] === 'string' ? windowToMs(limit['window']) : undefined,
-      reason: limit['reason'] as string | undefined,
+      window,
+      windowMs: window === undefined ? undefined : windowToMs(window),
+      reason: typeof limit['reason'] === 'string' ? limit['reason'] : undefined,
       source: at(childPath(childPath(path, 'limits'), index)),
-    }),
-  );
-  const transitionSource = (source['tool_transitions'] ?? {}) as Record<string, string[]>;
-  const transitions = Object.keys(transitionSource).map(
-    (from): TransitionDefinition => ({
-      id: `${prefix}tool_transitions.${from}`,
-      tenant,
-      from,
-      followers: transitionSource[from]!,
-      source: at(childPath(childPath(path, 'tool_transitions'), from)),
-    }),
-  );
-  const filterPatterns = tenant === null ? undefined : (source['allowed_actions'] as string[] | undefined);
+    });
+  });
+  const transitionSource = isRecord(source['tool_transitions']) ? source['tool_transitions'] : {};
+  const transitions = Object.keys(transitionSource)
+    .filter((from) => isActionPattern(from) && Array.isArray(transitionSource[from]))
+    .map(
+      (from): TransitionDefinition => ({
+        id: `${prefix}tool_transitions.${from}`,
+        tenant,
+        from,
+        followers: patternsOf(transitionSource[from]).map(([pattern]) => pattern),
+        source: at(childPath(childPath(path, 'tool_transitions'), from)),
+      }),
+    );
+  const filterPatterns =
+    tenant === null || !Array.isArray(source['allowed_actions'])
+      ? undefined
+      : patternsOf(source['allowed_actions']).map(([pattern]) => pattern);
   const filter =
     tenant === null || filterPatterns === undefined
       ? undefined

@@ -574,10 +574,15 @@ function limitScopeText(limit: CompiledLimit): string {
 function usedSentence(limit: CompiledLimit, used: number, fromUsage: boolean): string {
   const count = Number.isFinite(used) ? String(used) : 'an invalid number of';
   if (!fromUsage && isJudgedFromCalls(limit)) {
-    return `The session has used ${count} of the ${limit.maxCalls} calls limit ${limit.id} allows`;
+    return `The session has used ${count} of the ${callCount(limit.maxCalls)} limit ${limit.id} allows`;
   }
   const window = limit.window === undefined ? '' : ` in the last ${limit.window}`;
-  return `The ${limit.scope} has used ${count} of the ${limit.maxCalls} calls limit ${limit.id} allows${window}`;
+  return `The ${limit.scope} has used ${count} of the ${callCount(limit.maxCalls)} limit ${limit.id} allows${window}`;
+}
+
+/** `1 call`, `3 calls`. */
+function callCount(count: number): string {
+  return `${count} call${count === 1 ? '' : 's'}`;
 }
 
 /** Calls already made of actions in `set`; an invalid count counts as infinitely many (fail closed). */

@@ -253,13 +253,13 @@ describe('wrong types everywhere', () => {
       'an unknown schema keyword',
       'rules:\n  - { id: r, actions: [a], effect: allow, when: { args: { type: object, requird: [x] } } }\n',
       'ARGS_SCHEMA',
-      '$.rules[0].when.args',
+      '$.rules[0].when.args.requird',
     ],
     [
       'a bad path keyword',
       'rules:\n  - { id: r, actions: [a], effect: allow, when: { args: { type: object, properties: { p: { x-ape-path: { roots: [relative] } } } } } }\n',
       'ARGS_SCHEMA',
-      '$.rules[0].when.args',
+      '$.rules[0].when.args.properties.p["x-ape-path"].roots[0]',
     ],
     [
       'a pattern with a backreference (no linear-time match)',

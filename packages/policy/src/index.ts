@@ -23,7 +23,16 @@ export type { DataPosition, PolicyData } from './read-data.js';
 export { readPolicyData } from './read-data.js';
 export { MAX_PATTERN_LENGTH } from './regex-safety.js';
 export { MAX_LIMIT_WINDOW_MS } from './window.js';
+export type {
+  PolicyTestCase,
+  PolicyTestExpectation,
+  PolicyTestFile,
+  PolicyTestRead,
+  PolicyTestResult,
+} from './policy-tests.js';
+export { POLICY_TEST_SESSION_ID, policyTestSchema, readPolicyTests, runPolicyTests } from './policy-tests.js';
 export { policySchema } from './schema.js';
+export { closestMatch } from './suggest.js';
 export type {
   CompiledPolicy,
   ExplainCondition,

@@ -2,6 +2,7 @@ import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath } from './findings.js';
 import { createCoverFinder, globToRegExp, isGlob } from './glob.js';
+import { didYouMean } from './suggest.js';
 
 /**
  * @internal The lint checks over the policy model (base layer first): duplicate rule ids
@@ -128,7 +129,7 @@ function checkShadowed(base: PolicyLayer, sink: FindingSink): void {
         'warning',
         'LINT_SHADOWED',
         rule.source.path,
-        `the ${rule.effect} rule ${rule.id} never applies: ${[...shadowing].join(', ')} always deny${shadowing.size === 1 ? 's' : ''} its actions`,
+        `the ${rule.effect} rule ${rule.id} never applies: ${[...shadowing].join(', ')} always ${shadowing.size === 1 ? 'denies' : 'deny'} its actions`,
         [rule.id, ...shadowing],
       );
     }
@@ -158,7 +159,7 @@ function checkCatalogue(
           'error',
           'LINT_UNKNOWN_ACTION',
           path,
-          `"${pattern}" is not in the action catalogue ($.actions)`,
+          `"${pattern}" is not in the action catalogue ($.actions)${didYouMean(pattern, catalogue)}`,
           [rule],
         );
       }

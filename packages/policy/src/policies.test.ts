@@ -1,10 +1,14 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, validatePolicy } from './index.js';
+import { join } from 'node:path';
+import { loadPolicy, readPolicyTests, runPolicyTests, validatePolicy } from './index.js';
 
 const directory = fileURLToPath(new URL('../../../policies/', import.meta.url));
-const files = readdirSync(directory).filter((name) => /\.(ya?ml|json)$/.test(name));
+// Policies only: their *.test.yaml files are read by readPolicyTests (see the last test).
+const files = readdirSync(directory).filter(
+  (name) => /\.(ya?ml|json)$/.test(name) && !/\.test\.(ya?ml|json)$/.test(name),
+);
 const request = (
   action: string,
   args: Record<string, unknown> = {},
@@ -101,5 +105,19 @@ describe('the example policies', () => {
     expect(policy.evaluate({ ...write, tenant: 'acme-bank' }).decision).toBe('ESCALATE');
     expect(policy.evaluate({ ...write, tenant: 'trial' }).decision).toBe('DENY');
     expect(policy.evaluate({ ...request('send_email'), tenant: 'acme-bank' }).decision).toBe('DENY');
+  });
+
+  it('ships a passing test file beside every policy', () => {
+    for (const file of files) {
+      const tests = readPolicyTests(join(directory, file.replace(/\.(ya?ml|json)$/, '.test.yaml')));
+      expect(tests.ok, file).toBe(true);
+      if (!tests.ok) continue;
+      expect(tests.value.policy).toBe(join(directory, file));
+      const results = runPolicyTests(loadPolicy(join(directory, file)), tests.value.cases);
+      expect(
+        results.filter((result) => !result.passed),
+        file,
+      ).toEqual([]);
+    }
   });
 });

@@ -1,16 +1,37 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
+import { allowedKeys, describeValue, plainSchemaMessage } from './schema-messages.js';
 import { policySchema } from './schema.js';
+import { didYouMean } from './suggest.js';
 
 let documentValidator: ValidateFunction | undefined;
 
 function validateDocumentShape(document: unknown): readonly ErrorObject[] {
   if (documentValidator === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    // `verbose` keeps each error's data and parent schema, for plain messages and did-you-mean hints.
+    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
     documentValidator = ajv.compile(policySchema);
   }
   return documentValidator(document) ? [] : (documentValidator.errors ?? []);
+}
+
+const ID_RULES =
+  'letters, digits, "_", ".", ":" and "-", starting with a letter, digit or "_", at most 128 characters';
+
+/** What a text that fails a `pattern` of the policy schema should have been, by the `$defs` entry. */
+function patternMessage(error: ErrorObject, path: string): string {
+  const text = describeValue(error.data);
+  if (path.endsWith('.window')) {
+    return `${text} is not a duration: write a whole number followed by s, m, h or d, such as 30s, 1m, 1h or 1d`;
+  }
+  if (error.schemaPath.includes('actionPattern')) {
+    return `${text} is not a valid action id or glob: use ${ID_RULES}; "*" matches within one "."-separated part, "**" across parts, "***" is not allowed`;
+  }
+  if (error.schemaPath.includes('actionId')) return `${text} is not a valid action id: use ${ID_RULES}`;
+  if (error.schemaPath.includes('ruleId')) return `${text} is not a valid rule id: use ${ID_RULES}`;
+  if (error.schemaPath.includes('tenantId')) return `${text} is not a valid tenant id: use ${ID_RULES}`;
+  return `${text} is not a valid name: use ${ID_RULES}`;
 }
 
 function schemaMessage(error: ErrorObject, path: string): string {
@@ -18,25 +39,14 @@ function schemaMessage(error: ErrorObject, path: string): string {
     return 'only "deny" is accepted: a policy cannot turn default-deny off';
   }
   if (path === '$.version' && error.keyword === 'const') return 'only version 1 is supported';
-  if (error.keyword === 'enum') {
-    const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues ?? [];
-    return `must be one of ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
-  }
-  if (error.keyword === 'required') {
-    return `missing required field "${String((error.params as { missingProperty?: unknown }).missingProperty)}"`;
-  }
-  if (error.keyword === 'pattern' && path.endsWith('.window')) {
-    return 'must be a duration: a whole number followed by s, m, h or d, such as 30s, 1m, 1h or 1d';
-  }
-  if (error.keyword === 'pattern')
-    return `${error.message ?? 'does not match its pattern'} (not a valid id or action pattern)`;
-  return error.message ?? `fails ${error.keyword}`;
+  if (error.keyword === 'pattern') return patternMessage(error, path);
+  return plainSchemaMessage(error);
 }
 
 /**
  * @internal Checks a parsed document against the policy schema (`schema/policy-v1.json`) and adds
- * one finding per problem: `UNKNOWN_KEY` at the key, `SCHEMA` otherwise. Returns whether the shape
- * is valid (nothing else may read the document when it is not).
+ * one finding per problem, in plain words: `UNKNOWN_KEY` at the key (with the closest known key
+ * as a hint), `SCHEMA` otherwise. Returns whether the shape is valid.
  */
 export function checkShape(document: unknown, sink: FindingSink): boolean {
   const errors = validateDocumentShape(document);
@@ -44,14 +54,25 @@ export function checkShape(document: unknown, sink: FindingSink): boolean {
     const path = pointerToPath(error.instancePath);
     if (error.keyword === 'additionalProperties') {
       const key = String((error.params as { additionalProperty?: unknown }).additionalProperty);
-      sink.add('error', 'UNKNOWN_KEY', childPath(path, key), `unknown key "${key}"`, undefined, true);
+      const known = allowedKeys(error);
+      const list = known.length > 0 && known.length <= 12 ? ` (known keys: ${known.join(', ')})` : '';
+      const hint = didYouMean(key, known);
+      sink.add(
+        'error',
+        'UNKNOWN_KEY',
+        childPath(path, key),
+        `unknown key "${key}"${hint === '' ? list : hint}`,
+        undefined,
+        true,
+      );
     } else if (error.keyword === 'propertyNames') {
       const key = String((error.params as { propertyName?: unknown }).propertyName);
+      const what = path.endsWith('.tenants') ? 'tenant id' : 'action id or glob';
       sink.add(
         'error',
         'SCHEMA',
         childPath(path, key),
-        `"${key}" is not a valid id or action pattern`,
+        `"${key}" is not a valid ${what}: use ${ID_RULES}`,
         undefined,
         true,
       );

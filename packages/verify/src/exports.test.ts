@@ -12,7 +12,7 @@ import { runSmtScript } from './solver.js';
 const policies = join(import.meta.dirname, '..', '..', '..', 'policies');
 const golden = join(import.meta.dirname, '__fixtures__', 'golden');
 const files = readdirSync(policies)
-  .filter((file) => file.endsWith('.yaml'))
+  .filter((file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'))
   .sort();
 
 function modelOf(file: string) {

@@ -84,6 +84,25 @@ describe('ape audit verify', () => {
     expect(json).toMatchObject({ ok: true, status: 'torn', allowTornTail: true });
   });
 
+  it('exits 2 and says "not an audit log" for a policy file, not TAMPERED', async () => {
+    writeFileSync(join(temp.path, 'policy.yaml'), 'version: 1\nallowed_actions: [read_file]\n');
+    const result = await audit('verify', 'policy.yaml');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^ape: policy\.yaml is not an audit log: its first line is not an audit record/,
+    );
+    writeFileSync(join(temp.path, 'one-line.txt'), 'hello');
+    expect((await audit('verify', 'one-line.txt')).stderr).toContain('is not an audit log');
+  });
+
+  it('still reports a log whose only record is torn as TORN', async () => {
+    writeFileSync(join(temp.path, 'torn.jsonl'), readFileSync(log, 'utf8').slice(0, 40));
+    const result = await audit('verify', 'torn.jsonl');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^TORN torn\.jsonl/);
+  });
+
   it('exits 2 with one line for a missing log', async () => {
     const result = await audit('verify', 'none.jsonl');
     expect(result.code).toBe(2);
@@ -133,6 +152,18 @@ describe('ape audit show', () => {
       (await audit('show', 'audit.jsonl', '--type', 'session.created', '--json')).stdout,
     );
     expect(byType.records.map((record: { seq: number }) => record.seq)).toEqual([0, 3]);
+  });
+
+  it('refuses an unknown --type with exit 2 and the closest event type', async () => {
+    const result = await audit('show', 'audit.jsonl', '--type', 'decision.mad');
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /^ape: --type "decision\.mad" is not an audit event type; did you mean decision\.made\? \(types: session\.created, /,
+    );
+    const far = await audit('show', 'audit.jsonl', '--type', 'zzz');
+    expect(far.code).toBe(2);
+    expect(far.stderr).not.toContain('did you mean');
   });
 
   it('exits 1 and prints no record when the log was tampered with', async () => {

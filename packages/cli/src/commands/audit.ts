@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { AuditRecord, AuditVerification } from '@ape/audit';
 import { registerAuditProofCommands } from './audit-proofs.js';
 import { readOrFail } from './audit-read.js';
@@ -100,6 +101,12 @@ export function registerAuditCommand(program: Command, context: CommandContext):
     const verification = await readOrFail(() =>
       verifyAuditLog(context.resolvePath(file), checkpoint === undefined ? {} : { checkpoint }),
     );
+    if (isNotAnAuditLog(context.resolvePath(file), verification)) {
+      throw new CommandFailure(
+        `${file} is not an audit log: its first line is not an audit record. Give the JSON Lines file an audit sink wrote (see docs/audit.md).`,
+        EXIT_CODES.CANNOT_RUN,
+      );
+    }
     const allowTornTail = options.allowTornTail === true;
     const status: AuditVerifyStatus = !verification.ok
       ? 'tampered'
@@ -140,6 +147,7 @@ export function registerAuditCommand(program: Command, context: CommandContext):
       .option('--tenant <id>', 'only this tenant')
       .option('--type <type>', 'only this event type, such as decision.made'),
   ).action(async (file: string, options: ShowOptions) => {
+    if (options.type !== undefined) await checkEventType(options.type);
     const { readAllAuditRecords, readAuditLog } = await import('@ape/audit');
     const path = context.resolvePath(file);
     const filter = {
@@ -165,6 +173,48 @@ export function registerAuditCommand(program: Command, context: CommandContext):
     const records = await readOrFail(() => readAllAuditRecords(context.resolvePath(file)));
     printRecords(context, options.lines === 0 ? [] : records.slice(-options.lines), options);
   });
+}
+
+/**
+ * @internal Refuses an event type the runtime never writes (exit 2), with the closest known type:
+ * a misspelt filter would otherwise print `(no records)` and look like an answer.
+ */
+export async function checkEventType(type: string): Promise<void> {
+  const [{ AUDIT_EVENT_TYPES }, { closestMatch }] = await Promise.all([
+    import('@ape/core'),
+    import('@ape/policy'),
+  ]);
+  if ((AUDIT_EVENT_TYPES as readonly string[]).includes(type)) return;
+  const match = closestMatch(type, AUDIT_EVENT_TYPES);
+  const hint = match === undefined ? '' : `did you mean ${match}? `;
+  throw new CommandFailure(
+    `--type ${JSON.stringify(type)} is not an audit event type; ${hint}(types: ${AUDIT_EVENT_TYPES.join(', ')})`,
+  );
+}
+
+/**
+ * @internal Whether a failed verification means the file was never an audit log (a policy, a
+ * README) rather than a damaged one: not one record verified, and the first line is malformed, or
+ * torn without even starting like a record (`{`). A log whose only record was torn or edited is
+ * still reported as torn or tampered.
+ */
+export function isNotAnAuditLog(path: string, verification: AuditVerification): boolean {
+  if (verification.records !== 0 || (verification.ok && verification.truncated !== true)) return false;
+  if (verification.problem === 'malformed' && verification.firstBadLine === 1) return true;
+  if (verification.truncated !== true) return false;
+  const head = Buffer.alloc(64);
+  let read = 0;
+  try {
+    const descriptor = openSync(path, 'r');
+    try {
+      read = readSync(descriptor, head, 0, head.length, 0);
+    } finally {
+      closeSync(descriptor);
+    }
+  } catch {
+    return false;
+  }
+  return !head.subarray(0, read).toString('utf8').trimStart().startsWith('{');
 }
 
 /** @internal Parses `-n`: a non-negative integer. */

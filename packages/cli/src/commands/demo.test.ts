@@ -17,7 +17,8 @@ describe('ape demo', () => {
     const auditPath = join(temp.path, 'audit.jsonl');
     expect(existsSync(auditPath)).toBe(true);
     expect(result.stdout).toContain(auditPath);
-    expect(result.stdout).toContain(`ape audit verify ${auditPath}`);
+    // Run in-process (not through bin.js or a root script): the hint names the scoped package.
+    expect(result.stdout).toContain(`next: npx @ape/cli audit verify ${auditPath}`);
   });
 
   it('prints only the report with --json', async () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { apeCommand } from '../invocation.js';
 import type { CliOutput } from '../io.js';
 
 interface DemoOptions extends CommonOptions {
@@ -42,10 +43,11 @@ export function registerDemoCommand(program: Command, context: CommandContext): 
       context.printJson(report);
       return;
     }
-    // The transcript already ends with the verdict and the audit log's path; point at the tools.
-    context.print(
-      style.dim(`next: ape audit verify ${report.auditPath}  ·  ape audit show ${report.auditPath}`),
-    );
+    // The transcript already ends with the verdict and the audit log's path; point at the tools,
+    // with a command that works where the demo ran.
+    const ape = apeCommand(context);
+    const shown = report.auditPath.includes(' ') ? JSON.stringify(report.auditPath) : report.auditPath;
+    context.print(style.dim(`next: ${ape} audit verify ${shown}  ·  ${ape} audit show ${shown}`));
   });
 }
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempDirectory, run } from '../__fixtures__/test-io.js';
@@ -15,9 +15,30 @@ describe('ape init', () => {
     const result = await run(['init'], { cwd: temp.path });
     expect(result.code).toBe(0);
     const text = readFileSync(join(temp.path, STARTER_POLICY_FILE), 'utf8');
-    expect(text).toBe(STARTER_POLICY);
-    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=${POLICY_SCHEMA_URL}`);
+    const [first, ...rest] = text.split('\n');
+    expect(rest).toEqual(STARTER_POLICY.split('\n').slice(1));
+    // No @ape/policy beside the file: the schema of the @ape/policy the CLI itself uses, on disk.
+    const reference = /^# yaml-language-server: \$schema=(.+)$/.exec(first ?? '')?.[1] ?? '';
+    expect(reference).toMatch(/policy-v1\.json$/);
+    expect(existsSync(reference)).toBe(true);
     expect(result.stdout).toContain(`wrote ${STARTER_POLICY_FILE}`);
+    expect(result.stdout).toContain(`next: npx @ape/cli validate ${STARTER_POLICY_FILE}`);
+  });
+
+  it("points the schema line at the project's installed @ape/policy, as a relative path that resolves offline", async () => {
+    mkdirSync(join(temp.path, 'node_modules', '@ape', 'policy', 'schema'), { recursive: true });
+    writeFileSync(join(temp.path, 'node_modules', '@ape', 'policy', 'schema', 'policy-v1.json'), '{}');
+    await run(['init', '--dir', 'config'], { cwd: temp.path });
+    const text = readFileSync(join(temp.path, 'config', STARTER_POLICY_FILE), 'utf8');
+    expect(text.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../node_modules/@ape/policy/schema/policy-v1.json',
+    );
+    expect(STARTER_POLICY.split('\n')[0]).toBe(`# yaml-language-server: $schema=${POLICY_SCHEMA_URL}`);
+  });
+
+  it("hints at pnpm ape when run through the repository's root scripts", async () => {
+    const result = await run(['init'], { cwd: temp.path, env: { npm_lifecycle_event: 'ape' } });
+    expect(result.stdout).toContain(`next: pnpm ape validate ${STARTER_POLICY_FILE}`);
   });
 
   it('creates the --dir directory when it is missing', async () => {
@@ -42,7 +63,7 @@ describe('ape init', () => {
     writeFileSync(file, 'mine');
     const result = await run(['init', '--force'], { cwd: temp.path });
     expect(result.code).toBe(0);
-    expect(readFileSync(file, 'utf8')).toBe(STARTER_POLICY);
+    expect(readFileSync(file, 'utf8')).toContain(STARTER_POLICY.split('\n').slice(1).join('\n'));
   });
 
   it('writes a policy that validates with no finding at all', async () => {

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
-import { STARTER_POLICY, STARTER_POLICY_FILE } from '../starter-policy.js';
+import { apeCommand, policySchemaReference } from '../invocation.js';
+import { POLICY_SCHEMA_URL, STARTER_POLICY, STARTER_POLICY_FILE } from '../starter-policy.js';
 
 interface InitOptions extends CommonOptions {
   readonly dir?: string;
@@ -24,7 +25,12 @@ export function registerInitCommand(program: Command, context: CommandContext): 
     const file = join(directory, STARTER_POLICY_FILE);
     try {
       mkdirSync(directory, { recursive: true });
-      writeFileSync(file, STARTER_POLICY, { encoding: 'utf8', flag: options.force === true ? 'w' : 'wx' });
+      // The schema reference resolves offline: the installed @ape/policy's file, not a URL.
+      const text = STARTER_POLICY.replace(
+        POLICY_SCHEMA_URL,
+        policySchemaReference(directory, POLICY_SCHEMA_URL),
+      );
+      writeFileSync(file, text, { encoding: 'utf8', flag: options.force === true ? 'w' : 'wx' });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (code === 'EEXIST') throw new CommandFailure(`${file} already exists; use --force to overwrite it`);
@@ -37,6 +43,9 @@ export function registerInitCommand(program: Command, context: CommandContext): 
       return;
     }
     const shown = join(options.dir ?? '.', STARTER_POLICY_FILE);
-    context.print(`${context.style(options).green('wrote')} ${shown}`, `next: ape validate ${shown}`);
+    context.print(
+      `${context.style(options).green('wrote')} ${shown}`,
+      `next: ${apeCommand(context)} validate ${shown}`,
+    );
   });
 }

@@ -6,6 +6,7 @@ import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
 import { messageOf } from '@ape/core';
+import { apeCommand } from '../invocation.js';
 
 interface ServerOptions {
   readonly config?: string;
@@ -299,7 +300,7 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
     for (const tool of draft.tools) context.print(`${tool.effect.padEnd(8)} ${tool.name}  (${tool.why})`);
     context.print(
       `${style.green('wrote')} ${options.output} (a draft: review it)`,
-      `next: ape validate ${options.output}`,
+      `next: ${apeCommand(context)} validate ${options.output}`,
     );
   });
 }

@@ -584,7 +584,7 @@ const budgets: GoldenCase[] = [
     'http.get',
     'DENY',
     ['trial-http'],
-    'The tenant has used 1 of the 1 calls limit trial-http',
+    'The tenant has used 1 of the 1 call limit trial-http',
     tenant('trial', usage({ 'trial-http': 1 })),
   ),
   // A tenant-scoped limit, even without a window, is not judged from one session's calls.

@@ -3,6 +3,7 @@ import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath } from './findings.js';
 import { addApeKeywords } from './keywords.js';
+import { addProvenanceKeyword, requireLabelledProperties } from './provenance-keyword.js';
 import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 
 type Json = Record<string, unknown>;
@@ -30,7 +31,7 @@ export function compileArgumentSchemas(
       try {
         // One ajv instance per policy, created only when some rule has an argument condition.
         ajv ??= createArgumentsAjv();
-        validators.set(rule, ajv.compile(args));
+        validators.set(rule, ajv.compile(requireLabelledProperties(args) as object));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         sink.add('error', 'ARGS_SCHEMA', argsPath, `invalid argument schema: ${message}`, [rule.id]);
@@ -47,10 +48,13 @@ function createArgumentsAjv(): Ajv2020 {
     allowUnionTypes: true,
     validateFormats: true,
     unicodeRegExp: true,
+    // The evaluator calls each validator with the request as `this`: x-ape-provenance reads its labels.
+    passContext: true,
     // Every pattern runs on RE2: matching is linear in the argument's length (no ReDoS).
     code: { regExp: linearRegExp },
   });
   addApeKeywords(ajv);
+  addProvenanceKeyword(ajv);
   return ajv;
 }
 

@@ -1,6 +1,7 @@
 import type { LimitDefinition, PolicyDefinition, PolicyLayer, RuleConditions } from './definition.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import type { ExplainRow } from './types.js';
+import { describeArgumentProvenance } from './provenance-keyword.js';
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -133,5 +134,6 @@ function summariseArgs(schema: Json): string {
       }
     }
   }
+  parts.push(...describeArgumentProvenance(schema));
   return parts.length === 0 ? 'args match a schema' : `args: ${parts.join(', ')}`;
 }

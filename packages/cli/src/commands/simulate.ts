@@ -196,7 +196,7 @@ function buildRequest(
     tenant: defaults.tenant,
     action,
     args: defaults.args,
-    ...labelArguments(modules.core, defaults.args, defaults.provenance, defaults.argProvenance, where),
+    ...labelArguments(modules, defaults.args, defaults.provenance, defaults.argProvenance, where),
     ...(defaults.intent === undefined ? {} : { intent: defaults.intent }),
     ...(defaults.previousAction === undefined && defaults.usage === undefined
       ? {}

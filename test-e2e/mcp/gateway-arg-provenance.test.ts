@@ -115,10 +115,12 @@ describe('ape mcp proxy with per-argument provenance in _meta', () => {
       .split('\n')
       .map((line) => JSON.parse(line))
       .filter((record) => record.type === 'decision.made')
-      .map((record) => [record.data.decision, record.data.argLabels]);
+      .map((record) => [record.data.decision, record.data.argLabels, record.data.code]);
     expect(decisions).toEqual([
-      ['ALLOW', { '/path': 'USER_TRUSTED', '/content': 'EXTERNAL_UNTRUSTED' }],
-      ['ESCALATE', { '/path': 'EXTERNAL_UNTRUSTED', '/content': 'USER_TRUSTED' }],
+      ['ALLOW', { '/path': 'USER_TRUSTED', '/content': 'EXTERNAL_UNTRUSTED' }, undefined],
+      // The gateway records its own refusal of the malformed labels; the runtime never saw the call.
+      ['DENY', undefined, 'PROVENANCE'],
+      ['ESCALATE', { '/path': 'EXTERNAL_UNTRUSTED', '/content': 'USER_TRUSTED' }, undefined],
     ]);
   });
 });

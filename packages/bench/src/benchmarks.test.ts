@@ -56,6 +56,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'shared-state',
       'openai-agents-adapter',
       'langchain-adapter',
+      'argument-provenance',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);

@@ -14,7 +14,7 @@ const USAGE = `usage: node packages/bench/dist/run.js [--quick] [--out <file>] [
   --budget    seconds the run may take; the largest scaling points are cut short to fit (default ${DEFAULT_BUDGET_SECONDS})
   --only      run only these cases (ids: three-list, argument-condition, gated-step, durable-audit,
               audit-verifier, tokens, cli-cold-start, mcp-gateway, ai-sdk-adapter, openai-agents-adapter,
-              langchain-adapter, adversarial-patterns, shared-state, scaling)`;
+              langchain-adapter, adversarial-patterns, shared-state, argument-provenance, scaling)`;
 
 /** Child mode: measure one scaling point and print it as one JSON line. */
 async function runPointMode(engine: string, size: string, quick: boolean): Promise<number> {

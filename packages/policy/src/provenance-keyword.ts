@@ -46,7 +46,8 @@ function countLeaves(value: unknown, depth: number): number {
  * @internal Whether every leaf at or below `pointer` (holding `data`) carries a label in `mask`: the
  * map's labels for the pointers at or below it, and the request's `provenance` when some leaf there
  * has no entry (an unnamed leaf never gains trust). Fails closed on a missing or malformed request.
- * Allocates nothing: the map is scanned, the leaves counted.
+ * Allocates nothing: a leaf is one lookup; for an object or array the map is scanned and the
+ * leaves counted.
  */
 export function argumentLabelsHold(request: unknown, pointer: string, data: unknown, mask: number): boolean {
   if (typeof request !== 'object' || request === null) return false;
@@ -54,6 +55,13 @@ export function argumentLabelsHold(request: unknown, pointer: string, data: unkn
   let named = 0;
   if (labels !== undefined) {
     if (typeof labels !== 'object' || labels === null) return false;
+    if (typeof data !== 'object' || data === null) {
+      // A leaf (the common case): one lookup. The runtime's map names leaves only.
+      // Pointers start with "/" (or are ""): no key can be inherited from Object.prototype.
+      const named: unknown = (labels as Record<string, unknown>)[pointer];
+      const label: unknown = named === undefined ? (request as ActionRequest).provenance : named;
+      return data === undefined || (labelBit(label) & mask) !== 0;
+    }
     const length = pointer.length;
     for (const key in labels) {
       if (!Object.hasOwn(labels, key)) continue;

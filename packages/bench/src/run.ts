@@ -20,7 +20,8 @@ const usage = (
   --budget    seconds the run may take; the largest scaling points are cut short to fit (default ${defaultBudget})
   --only      run only these cases (ids: three-list, argument-condition, gated-step, durable-audit,
               audit-verifier, tokens, cli-cold-start, mcp-gateway, ai-sdk-adapter, openai-agents-adapter,
-              langchain-adapter, adversarial-patterns, shared-state, policy-diff, scaling)
+              langchain-adapter, adversarial-patterns, shared-state, policy-diff,
+              argument-provenance, scaling)
   --charts    where to write the SVG charts drawn from the report (default: a charts/ directory
               beside the default report; no charts for --quick or --out unless given)
   --charts-from  draw the charts of an existing JSON report and exit (no measuring)`;

@@ -1,6 +1,8 @@
 export type { Action } from './action.js';
 export { assertAction, isActionId, validateAction } from './action.js';
 export { canonicalJson, hashCanonical, MAX_CANONICAL_DEPTH, sha256 } from './canonical-json.js';
+export type { ArgumentLabels } from './argument-labels.js';
+export { argumentLabels, escapeJsonPointer } from './argument-labels.js';
 export type { DeepReadonly } from './deep-freeze.js';
 export { deepFreeze } from './deep-freeze.js';
 export type { ApeErrorCode, ApeErrorDetails } from './errors.js';

@@ -39,6 +39,13 @@ export interface ActionRequest {
   readonly args: Readonly<Record<string, unknown>>;
   /** The effective (least trusted) label of everything that flowed into `args`. */
   readonly provenance: ProvenanceLabel;
+  /**
+   * The label of each leaf of `args`, keyed by RFC 6901 JSON pointer (`/to`, `/items/0/url`): a
+   * frozen object without a prototype, built by the runtime from labelled values (plain leaves carry
+   * the call's declared label). Absent when the call has no arguments. A leaf it does not name is
+   * judged by `provenance` (never more trust). Policies read it through `x-ape-provenance`.
+   */
+  readonly argLabels?: Readonly<Record<string, ProvenanceLabel>>;
   readonly session?: SessionContext;
   /** When given, the decision is narrowed to it: an action outside the intent is DENY. */
   readonly intent?: IntentScope;

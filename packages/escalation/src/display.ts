@@ -62,6 +62,30 @@ export function summariseArguments(args: Readonly<Record<string, unknown>>): str
 }
 
 /**
+ * One `pointer: LABEL` line per labelled leaf (`EscalationRequest.argLabels`, sorted; at most 20,
+ * then a count of the rest), pointers escaped and cut: they are built from argument names.
+ * Nothing when the request carries no per-argument labels.
+ * @internal
+ */
+export function summariseArgumentLabels(labels: EscalationRequest['argLabels']): string[] {
+  if (typeof labels !== 'object' || labels === null) return [];
+  let pointers: string[];
+  try {
+    pointers = Object.keys(labels).sort();
+  } catch {
+    return ['<unreadable argument labels>'];
+  }
+  const lines = pointers
+    .slice(0, MAX_LISTED_ARGUMENTS)
+    .map(
+      (pointer) => `${displayText(pointer, MAX_NAME_LENGTH)}: ${displayText(String(labels[pointer]), 40)}`,
+    );
+  if (pointers.length > MAX_LISTED_ARGUMENTS)
+    lines.push(`… and ${pointers.length - MAX_LISTED_ARGUMENTS} more`);
+  return lines;
+}
+
+/**
  * A one-line, escaped description of a request (`tenant/session step N: action(arg names)`), for
  * lists in a host UI or a log line.
  * @internal
@@ -100,6 +124,7 @@ export function formatRequest(request: EscalationRequest): string {
     'args:',
     ...summariseArguments(request.args).map((line) => `  ${line}`),
     `provenance: ${field(request.provenance)}`,
+    ...summariseArgumentLabels(request.argLabels).map((line) => `  ${line}`),
     `rules:      ${rules === '' ? '(none)' : rules}`,
     `reason:     ${field(request.decision?.reason ?? '')}`,
   ];

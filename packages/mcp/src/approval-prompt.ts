@@ -134,6 +134,7 @@ export function approvalPrompt(request: EscalationRequest): ApprovalPrompt {
       rules.length === 0 ? '' : ` (rules: ${rules.join(', ')})`
     }`,
     `Provenance of the arguments: ${escapeTerminalText(String(request.provenance))}`,
+    ...argumentLabelLines(request.argLabels),
     lines.length === 0
       ? 'Arguments: none.'
       : `Arguments (${lines.length}, every one shown in full; text is quoted, invisible and control characters are escaped):`,
@@ -141,6 +142,23 @@ export function approvalPrompt(request: EscalationRequest): ApprovalPrompt {
     'Approve only if these are exactly the arguments you expect.',
   ];
   return { ok: true, message: message.join('\n') };
+}
+
+/**
+ * The label of each argument by JSON pointer (`EscalationRequest.argLabels`), sorted, escaped as
+ * terminal text: pointers are built from argument names, which may hold anything.
+ */
+function argumentLabelLines(labels: EscalationRequest['argLabels']): string[] {
+  if (typeof labels !== 'object' || labels === null) return [];
+  const pointers = Object.keys(labels).sort();
+  if (pointers.length === 0) return [];
+  return [
+    'Provenance of each argument:',
+    ...pointers.map(
+      (pointer) =>
+        `  ${quoteTerminalText(pointer, { maxLength: MAX_REASON_LENGTH })}: ${escapeTerminalText(String(labels[pointer]))}`,
+    ),
+  ];
 }
 
 const APPROVAL_SCHEMA = Object.freeze({

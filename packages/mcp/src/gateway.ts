@@ -15,9 +15,11 @@ import {
   isProvenanceLabel,
   type PolicyEvaluator,
   type ProvenanceLabel,
+  ProvenanceError,
   type RevocationFeed,
   type UsageStore,
 } from '@ape/core';
+import { labelAtPointers } from '@ape/provenance';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -44,6 +46,8 @@ import {
 } from './connection-sessions.js';
 import { forwardedMethods } from './methods.js';
 import {
+  ARG_PROVENANCE_META_KEY,
+  declaredArgumentLabels,
   DECISION_META_KEY,
   effectiveProvenance,
   forwardedMeta,
@@ -562,6 +566,10 @@ class GatewayImplementation implements McpGateway {
     const args = params.arguments ?? {};
     // The call's own label: never raised to get a call accepted (the policy decides what it may do).
     const provenance = effectiveProvenance(params._meta, this.#defaultProvenance);
+    const labelled = labelledArguments(args, params._meta, this.#defaultProvenance);
+    if (typeof labelled === 'string') {
+      return this.#refuseCall(name, { reason: labelled, rules: [], code: 'PROVENANCE' });
+    }
     let runtime: AgentRuntime;
     try {
       runtime = await this.#sessions.session();
@@ -595,7 +603,7 @@ class GatewayImplementation implements McpGateway {
       ) as Promise<CallToolResult>;
     try {
       // Calls mode: one call, one step of the session's chain, the policy evaluated once.
-      const result = await runtime.call(name, forward, { args, provenance });
+      const result = await runtime.call(name, forward, { args: labelled, provenance });
       this.#approvedCalls++;
       return labelResult(result.value);
     } catch (error) {
@@ -666,6 +674,28 @@ class GatewayImplementation implements McpGateway {
       this.#resolveClosed(reason);
     })();
     return this.#closing;
+  }
+}
+
+/**
+ * The arguments the runtime judges: with the client's per-argument labels (`ape/argProvenance`)
+ * wrapped in at their pointers, or the refusal's reason when they cannot be.
+ */
+function labelledArguments(
+  args: Record<string, unknown>,
+  meta: unknown,
+  ceiling: ProvenanceLabel,
+): Record<string, unknown> | string {
+  const labels = declaredArgumentLabels(meta, ceiling);
+  if (labels === undefined) return args;
+  if (labels === 'malformed') {
+    return `_meta["${ARG_PROVENANCE_META_KEY}"] must be an object of JSON pointers to provenance labels.`;
+  }
+  try {
+    return labelAtPointers(args, labels, ['mcp:_meta']);
+  } catch (error) {
+    if (ProvenanceError.isInstance(error)) return `_meta["${ARG_PROVENANCE_META_KEY}"]: ${error.message}`;
+    throw error;
   }
 }
 

@@ -27,7 +27,7 @@ export type { InMemoryMcpGateway, InMemoryMcpGatewayOptions } from './in-memory.
 export { createInMemoryMcpGateway } from './in-memory.js';
 export { DEFAULT_FORWARDED_METHODS, GATEWAY_METHODS } from './methods.js';
 export { createNoopMcpServer, NOOP_TOOL_NAME } from './noop-server.js';
-export { DECISION_META_KEY, PROVENANCE_META_KEY } from './provenance-meta.js';
+export { ARG_PROVENANCE_META_KEY, DECISION_META_KEY, PROVENANCE_META_KEY } from './provenance-meta.js';
 export type { McpProxyOptions } from './proxy.js';
 export { runMcpProxy } from './proxy.js';
 export type { DraftedTool, DraftEffect, DraftPolicy, DraftPolicyOptions, McpServerScan } from './scan.js';

@@ -8,6 +8,14 @@ import { isProvenanceLabel, type ProvenanceLabel, trustRank } from '@ape/core';
 export const PROVENANCE_META_KEY = 'ape/provenance';
 
 /**
+ * The `_meta` key that carries per-argument provenance on a `tools/call` request:
+ * `params._meta["ape/argProvenance"] = { "/to": "USER_TRUSTED", "/body": "EXTERNAL_UNTRUSTED" }`,
+ * RFC 6901 JSON pointers into the arguments. Each label is capped like {@link PROVENANCE_META_KEY}
+ * (never above the gateway's default); arguments it does not name carry the call's label.
+ */
+export const ARG_PROVENANCE_META_KEY = 'ape/argProvenance';
+
+/**
  * The `_meta` key of a refused `tools/call` result: `{ decision, rules, reason, code? }`, so a client
  * can tell an APE refusal from a tool's own error without parsing text.
  */
@@ -31,9 +39,30 @@ export function forwardedMeta(meta: unknown): Record<string, unknown> | undefine
   const copy: Record<string, unknown> = {};
   let any = false;
   for (const [key, value] of Object.entries(meta)) {
-    if (key === PROVENANCE_META_KEY || key === 'progressToken') continue;
+    if (key === PROVENANCE_META_KEY || key === ARG_PROVENANCE_META_KEY || key === 'progressToken') continue;
     copy[key] = value;
     any = true;
   }
   return any ? copy : undefined;
+}
+
+/**
+ * @internal The per-argument labels a client declared (`_meta["ape/argProvenance"]`), each capped at
+ * `ceiling` (an unknown label counts as EXTERNAL_UNTRUSTED); `undefined` when none were given, and
+ * `'malformed'` when the key holds something other than an object of pointers to labels.
+ */
+export function declaredArgumentLabels(
+  meta: unknown,
+  ceiling: ProvenanceLabel,
+): Readonly<Record<string, ProvenanceLabel>> | 'malformed' | undefined {
+  if (typeof meta !== 'object' || meta === null || !Object.hasOwn(meta, ARG_PROVENANCE_META_KEY))
+    return undefined;
+  const declared: unknown = (meta as Record<string, unknown>)[ARG_PROVENANCE_META_KEY];
+  if (typeof declared !== 'object' || declared === null || Array.isArray(declared)) return 'malformed';
+  const labels: Record<string, ProvenanceLabel> = Object.create(null);
+  for (const [pointer, value] of Object.entries(declared)) {
+    const label: ProvenanceLabel = isProvenanceLabel(value) ? value : 'EXTERNAL_UNTRUSTED';
+    labels[pointer] = trustRank(label) < trustRank(ceiling) ? label : ceiling;
+  }
+  return labels;
 }

@@ -3,6 +3,7 @@ import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
 import { addApeKeywords } from './keywords.js';
+import { addProvenanceKeyword, requireLabelledProperties } from './provenance-keyword.js';
 import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 import { messageOf } from '@ape/core';
 import { describeValue, plainSchemaMessage } from './schema-messages.js';
@@ -46,7 +47,7 @@ export function compileArgumentSchemas(
       }
       if (problems.length > 0) continue;
       try {
-        validators.set(rule, ajv.compile(args as Json));
+        validators.set(rule, ajv.compile(requireLabelledProperties(args as Json) as object));
       } catch (error) {
         const message = messageOf(error).replace(/^strict mode: /, '');
         const typed = STRICT_TYPES.exec(message);
@@ -88,10 +89,13 @@ function createArgumentsAjv(): Ajv2020 {
     allowUnionTypes: true,
     validateFormats: true,
     unicodeRegExp: true,
+    // The evaluator calls each validator with the request as `this`: x-ape-provenance reads its labels.
+    passContext: true,
     // Every pattern runs on RE2: matching is linear in the argument's length (no ReDoS).
     code: { regExp: linearRegExp },
   });
   addApeKeywords(ajv);
+  addProvenanceKeyword(ajv);
   return ajv;
 }
 

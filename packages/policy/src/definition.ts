@@ -18,7 +18,7 @@ export interface SourceLocation {
 
 /** The conditions of a rule; it applies only when every one of them holds. */
 export interface RuleConditions {
-  /** A JSON Schema (draft 2020-12, with `x-ape-path` and `x-ape-url`) over the call's arguments. */
+  /** A JSON Schema (draft 2020-12, with `x-ape-path`, `x-ape-url`, `x-ape-provenance`) over the call's arguments. */
   readonly args?: Readonly<Record<string, unknown>>;
   /** The labels the call's effective provenance may have. */
   readonly provenance?: readonly ProvenanceLabel[];

@@ -10,6 +10,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { PolicyDefinition } from './definition.js';
 import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import { PROVENANCE_FAILURE, PROVENANCE_KEYWORD } from './provenance-keyword.js';
 import { UsageLimitTable } from './usage-limits.js';
 import type {
   CompiledPolicy,
@@ -345,7 +346,7 @@ class Policy implements CompiledPolicy {
       let failure: string | undefined;
       if (rule.provenanceMask !== 0 && (rule.provenanceMask & bit) === 0) {
         failure = `provenance ${String(request.provenance)} is not among the labels it accepts`;
-      } else if (rule.validate !== undefined && rule.validate(args) !== true) {
+      } else if (rule.validate !== undefined && rule.validate.call(request, args) !== true) {
         failure =
           trace === undefined ? 'arguments' : `arguments do not match: ${describeAjvError(rule.validate)}`;
       }
@@ -536,6 +537,7 @@ function describeAjvError(validate: ValidateFunction): string {
   if (error.keyword === PATH_KEYWORD)
     return `${where} ${error.message ?? 'is not a path within the allowed roots'}`;
   if (error.keyword === URL_KEYWORD) return `${where} is not a URL with an allowed scheme and host`;
+  if (error.keyword === PROVENANCE_KEYWORD) return `${where} ${PROVENANCE_FAILURE}`;
   return `${where} ${error.message ?? `fails ${error.keyword}`}`;
 }
 

@@ -1,5 +1,6 @@
 import type { RuleConditions } from './definition.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import { PROVENANCE_KEYWORD, requireLabelledProperties } from './provenance-keyword.js';
 import type { ExplainCondition } from './types.js';
 
 type Json = Readonly<Record<string, unknown>>;
@@ -121,6 +122,10 @@ const KEYWORDS: Readonly<Record<string, KeywordRow>> = {
         exclude.length === 0 ? '' : ` but not within ${list(exclude, ' or ')}`
       }${options.relativeTo === undefined ? '' : ` (relative paths resolved against ${options.relativeTo})`}`;
     },
+  },
+  [PROVENANCE_KEYWORD]: {
+    phrase: (subject, value) =>
+      `every value in ${subject} comes from ${list(value as readonly string[], ' or ')} (per-argument provenance)`,
   },
   [URL_KEYWORD]: {
     phrase: (subject, value) => {
@@ -393,7 +398,9 @@ export interface ConditionSummary {
 export function summariseConditions(when: RuleConditions | undefined): ConditionSummary {
   const parts: Reading[] = [];
   if (when?.args !== undefined) {
-    parts.push(readSchema(when.args, { subject: 'args', known: new Set(['object']) }));
+    // The schema the evaluator compiles: a property under x-ape-provenance is required there.
+    const args = requireLabelledProperties(when.args) as typeof when.args;
+    parts.push(readSchema(args, { subject: 'args', known: new Set(['object']) }));
   }
   if (when?.provenance !== undefined) {
     parts.push({

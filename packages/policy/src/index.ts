@@ -18,6 +18,7 @@ export { isActionPattern, isGlob as isActionGlob, patternMatches as matchesActio
 export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
 export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';
+export { PROVENANCE_KEYWORD } from './provenance-keyword.js';
 export { compilePolicy, loadPolicy, validatePolicy } from './load.js';
 export type { DataPosition, PolicyData } from './read-data.js';
 export { readPolicyData } from './read-data.js';

@@ -24,6 +24,7 @@ export {
 } from '@ape/core';
 export type { JoinOptions, LabeledTemplateTag, UnlabeledAll } from './derive.js';
 export { derive, join, labeled, map, withPlainLabel } from './derive.js';
+export { labelAtPointers } from './label-at-pointers.js';
 export type { Sources, Unlabeled } from './labeled-value.js';
 export { tainted, trusted, untrusted } from './labeled-value.js';
 export {

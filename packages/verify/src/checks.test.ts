@@ -419,6 +419,30 @@ const PAIRS: readonly Pair[] = [
     },
   },
   {
+    name: 'must_escalate: mail allowed when the recipient is user-provided (x-ape-provenance), recipient required',
+    id: 'assert.must_escalate[0]',
+    assertions: { must_escalate: ['send_email'] },
+    correct: { escalation_required: ['send_email'] },
+    broken: {
+      rules: [
+        {
+          id: 'mail-to-user-recipients',
+          actions: ['send_email'],
+          effect: 'allow',
+          when: {
+            args: {
+              type: 'object',
+              properties: { to: { type: 'string', 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] } },
+            },
+          },
+        },
+      ],
+    },
+    expectBroken: (result) => {
+      expect(typeof expectCounterexample(result, 'send_email', 'ALLOW').request.args['to']).toBe('string');
+    },
+  },
+  {
     name: 'dead rule: an allow rule shadowed by a forbidden glob',
     id: 'dead-rule:write-tmp',
     correct: {

@@ -218,6 +218,8 @@ class SchemaEncoder {
         case 'properties':
           for (const name of Object.keys(properties)) {
             const variables = this.variables(name);
+            // x-ape-provenance makes its property required (the policy compiler adds it to `required`).
+            if (carriesProvenanceKeyword(properties[name])) parts.push(variables.present);
             parts.push(
               implies(variables.present, this.value(properties[name], variables, `${where}.${name}`)),
             );
@@ -335,6 +337,15 @@ class SchemaEncoder {
           break;
         case 'x-ape-path':
           parts.push(this.path(value as Readonly<Record<string, unknown>>, v, where));
+          break;
+        case 'x-ape-provenance':
+          // The labels of a call's arguments are not part of the model's state: each argument's
+          // label is a free choice, so the condition may hold or fail for any call.
+          this.note(
+            `${where}: x-ape-provenance`,
+            'per-argument labels are free in the model: the condition may hold or fail for any call',
+          );
+          parts.push(this.atom(v.name, key, value, 'false', 'true'));
           break;
         case 'x-ape-url':
           parts.push(this.url(value as Readonly<Record<string, unknown>>, v, where));
@@ -784,4 +795,15 @@ function encodePolicy(
     define(`${prefix}${predicate}`, body);
   }
   return lines;
+}
+
+/** Whether a property schema carries `x-ape-provenance` directly or in an allOf/anyOf/oneOf branch. */
+function carriesProvenanceKeyword(schema: unknown): boolean {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return false;
+  if (Object.hasOwn(schema, 'x-ape-provenance')) return true;
+  for (const branch of ['allOf', 'anyOf', 'oneOf']) {
+    const list = (schema as Readonly<Record<string, unknown>>)[branch];
+    if (Array.isArray(list) && list.some(carriesProvenanceKeyword)) return true;
+  }
+  return false;
 }

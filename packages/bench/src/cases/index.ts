@@ -1,6 +1,7 @@
 import { adversarialPatternsCase } from './adversarial-patterns.js';
 import { aiSdkAdapterCase } from './ai-sdk-adapter.js';
 import { argumentConditionCase } from './argument-condition.js';
+import { argumentProvenanceCase } from './argument-provenance.js';
 import { auditVerifierCase } from './audit-verifier.js';
 import { cliColdStartCase } from './cli-cold-start.js';
 import type { BenchCase } from './context.js';
@@ -35,5 +36,6 @@ export const CASES: readonly BenchCase[] = [
   openaiAgentsAdapterCase,
   langchainAdapterCase,
   policyDiffCase,
+  argumentProvenanceCase,
   scalingCase,
 ];

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
+import { labelArguments, parseArgProvenance } from '../arg-provenance.js';
 import { isJsonObject, parseJson, parseJsonObject, readInputFile } from '../json-input.js';
 import { loadPolicyArgument } from '../policy-input.js';
 import type { Style } from '../style.js';
@@ -16,6 +17,7 @@ export interface SimulateOptions extends CommonOptions {
   readonly intent?: string;
   readonly previousAction?: string;
   readonly usage: readonly string[];
+  readonly argProvenance: readonly string[];
   readonly batch?: string;
 }
 
@@ -33,7 +35,7 @@ export const SIMULATED_SESSION_ID = 'ape-simulate';
 /** @internal The scope given to an `--intent` file that has none. */
 export const SIMULATED_INTENT_SCOPE = 'ape simulate';
 
-const BATCH_KEYS: ReadonlySet<string> = new Set(['action', 'args', 'provenance', 'tenant']);
+const BATCH_KEYS: ReadonlySet<string> = new Set(['action', 'args', 'provenance', 'argProvenance', 'tenant']);
 
 /** The sibling modules `ape simulate` uses, loaded when it runs rather than when `ape` starts. */
 interface SimulateModules {
@@ -45,6 +47,7 @@ interface SimulateModules {
 interface RequestDefaults {
   readonly args: Readonly<Record<string, unknown>>;
   readonly provenance: ProvenanceLabel;
+  readonly argProvenance: readonly { readonly pointer: string; readonly label: ProvenanceLabel }[];
   readonly tenant: string;
   readonly intent?: IntentScope;
   readonly previousAction?: string;
@@ -61,6 +64,12 @@ export function registerSimulateCommand(program: Command, context: CommandContex
       .argument('[action]', 'the action id of the call (omit with --batch)')
       .option('--args <json>', 'the call arguments, a JSON object', '{}')
       .option('--provenance <label>', 'SYSTEM_TRUSTED, USER_TRUSTED or EXTERNAL_UNTRUSTED', 'USER_TRUSTED')
+      .option(
+        '--arg-provenance <pointer=label>',
+        'the label of one argument by JSON pointer, such as /to=USER_TRUSTED (repeatable); other arguments keep --provenance',
+        collectUsage,
+        [],
+      )
       .option('--tenant <id>', 'the tenant making the call', 'default')
       .option('--intent <file>', 'a JSON intent the decision is narrowed to')
       .option('--previous-action <action>', 'the action of the previous step (for tool_transitions)')
@@ -87,7 +96,7 @@ export function registerSimulateCommand(program: Command, context: CommandContex
       runBatch(context, policy, requests, options);
       return;
     }
-    const request = buildRequest(action ?? '', defaults);
+    const request = buildRequest(modules, action ?? '', defaults, '--arg-provenance');
     const policy = await loadPolicyArgument(context, policyFile);
     const decision = toJson(policy.simulate(request));
     if (options.json === true) {
@@ -111,10 +120,18 @@ function requestDefaults(
 ): RequestDefaults {
   const args = parseJsonObject(options.args, '--args');
   const provenance = label(modules, options.provenance, '--provenance');
+  const argProvenance = options.argProvenance.map((entry) => {
+    const parsed = parseArgProvenance(entry, '--arg-provenance');
+    return {
+      pointer: parsed.pointer,
+      label: label(modules, parsed.label, `--arg-provenance ${parsed.pointer}`),
+    };
+  });
   const intent = options.intent === undefined ? undefined : readIntent(context, modules, options.intent);
   return {
     args,
     provenance,
+    argProvenance,
     tenant: options.tenant,
     ...(intent === undefined ? {} : { intent }),
     ...(options.previousAction === undefined ? {} : { previousAction: options.previousAction }),
@@ -169,12 +186,17 @@ function readIntent(context: CommandContext, modules: SimulateModules, given: st
   }
 }
 
-function buildRequest(action: string, defaults: RequestDefaults): ActionRequest {
+function buildRequest(
+  modules: SimulateModules,
+  action: string,
+  defaults: RequestDefaults,
+  where: string,
+): ActionRequest {
   return {
     tenant: defaults.tenant,
     action,
     args: defaults.args,
-    provenance: defaults.provenance,
+    ...labelArguments(modules, defaults.args, defaults.provenance, defaults.argProvenance, where),
     ...(defaults.intent === undefined ? {} : { intent: defaults.intent }),
     ...(defaults.previousAction === undefined && defaults.usage === undefined
       ? {}
@@ -206,11 +228,11 @@ function readBatch(
     for (const key of Object.keys(value)) {
       if (!BATCH_KEYS.has(key)) {
         throw new CommandFailure(
-          `${where}: unknown key "${key}" (allowed: action, args, provenance, tenant)`,
+          `${where}: unknown key "${key}" (allowed: action, args, provenance, argProvenance, tenant)`,
         );
       }
     }
-    const { action, args, provenance, tenant } = value;
+    const { action, args, provenance, argProvenance, tenant } = value;
     if (typeof action !== 'string' || action === '') {
       throw new CommandFailure(`${where}: "action" must be a non-empty string`);
     }
@@ -219,13 +241,29 @@ function readBatch(
     if (tenant !== undefined && typeof tenant !== 'string') {
       throw new CommandFailure(`${where}: "tenant" must be a string`);
     }
+    if (argProvenance !== undefined && !isJsonObject(argProvenance)) {
+      throw new CommandFailure(`${where}: "argProvenance" must be a JSON object of pointer → label`);
+    }
+    const perArgument =
+      argProvenance === undefined
+        ? undefined
+        : Object.keys(argProvenance).map((pointer) => ({
+            pointer,
+            label: label(modules, String(argProvenance[pointer]), `${where}: argProvenance ${pointer}`),
+          }));
     requests.push(
-      buildRequest(action, {
-        ...defaults,
-        ...(args === undefined ? {} : { args }),
-        ...(provenance === undefined ? {} : { provenance: label(modules, String(provenance), where) }),
-        ...(tenant === undefined ? {} : { tenant }),
-      }),
+      buildRequest(
+        modules,
+        action,
+        {
+          ...defaults,
+          ...(perArgument === undefined ? {} : { argProvenance: perArgument }),
+          ...(args === undefined ? {} : { args }),
+          ...(provenance === undefined ? {} : { provenance: label(modules, String(provenance), where) }),
+          ...(tenant === undefined ? {} : { tenant }),
+        },
+        `${where}: argProvenance`,
+      ),
     );
   });
   return requests;

@@ -10,6 +10,11 @@ export interface EscalationRequest {
   readonly args: Readonly<Record<string, unknown>>;
   /** The effective label of the arguments. */
   readonly provenance: ProvenanceLabel;
+  /**
+   * The label of each leaf of `args` by JSON pointer (as `ActionRequest.argLabels`), so the approver
+   * sees which argument came from where. Absent when the call has no arguments.
+   */
+  readonly argLabels?: Readonly<Record<string, ProvenanceLabel>>;
   /** The policy's ESCALATE decision: rule ids and reason. */
   readonly decision: PolicyDecision;
 }

@@ -81,6 +81,7 @@ export async function escalate(
     action: call.action,
     args: call.args,
     provenance: call.provenance,
+    ...(call.argLabels === undefined ? {} : { argLabels: call.argLabels }),
     decision,
   });
   const { answer, failure } = await waitForAnswer(

@@ -42,6 +42,7 @@ function requestOf(session: Session, call: PreparedCall, previousAction: string 
     action: call.action,
     args: call.args as Readonly<Record<string, unknown>>,
     provenance: call.provenance,
+    ...(call.argLabels === undefined ? {} : { argLabels: call.argLabels }),
     session: Object.freeze({
       id: session.config.sessionId,
       ...(previousAction === undefined ? {} : { previousAction }),
@@ -152,6 +153,7 @@ export async function decide(
     argNames: Object.keys(call.args).sort(),
     ...clearArgs(auditArgs, call),
     provenance: call.provenance,
+    ...(call.argLabels === undefined ? {} : { argLabels: call.argLabels }),
     sources: call.sources,
     mode,
     enforced,

@@ -1,3 +1,4 @@
+import { type ArgumentLabels, argumentLabels } from '../argument-labels.js';
 import { canonicalJson, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
 import { ActionError, ApeError, ArgumentsError, messageOf } from '../errors.js';
@@ -13,6 +14,8 @@ export interface PreparedCall {
   readonly action: string;
   readonly args: DeepReadonly<Record<string, unknown>>;
   readonly provenance: ProvenanceLabel;
+  /** Each leaf's label by JSON pointer; `undefined` when the call has no arguments. */
+  readonly argLabels: ArgumentLabels | undefined;
   readonly sources: readonly string[];
   readonly argsHash: string;
   /** The canonical JSON of `args`, the text `argsHash` is the sha256 of (serialised once per call). */
@@ -33,7 +36,8 @@ export interface ResolvedTool<Output> {
 /**
  * @internal Copies `rawArgs` to plain, frozen JSON, hashes it and labels it: plain values get
  * `declared` (or `defaultProvenance` when the call declares nothing, also for empty args), labelled
- * values their own label, and the call the least trusted of them.
+ * values their own label, and the call the least trusted of them; each leaf's label is kept by JSON
+ * pointer (`argLabels`).
  * @throws ArgumentsError (`ARGS_INVALID`) for arguments that are not an object of plain JSON.
  */
 export function prepareArgs(
@@ -58,9 +62,11 @@ export function prepareArgs(
         : 'EXTERNAL_UNTRUSTED';
   let plain: Record<string, unknown>;
   let argsText: string;
+  let argLabels: ArgumentLabels | undefined;
   try {
     plain = unwrapLabeled<Record<string, unknown>>(args);
     argsText = canonicalJson(plain);
+    argLabels = argumentLabels(args, plainLabel);
   } catch (error) {
     throw new ArgumentsError(
       `Step ${index} ("${action}"): arguments are not plain JSON: ${messageOf(error)}`,
@@ -71,6 +77,7 @@ export function prepareArgs(
   return {
     args: deepFreeze(plain),
     provenance: labelOf(args, plainLabel),
+    argLabels,
     sources: sourcesOf(args),
     argsHash: sha256(argsText),
     argsText,

@@ -1,4 +1,4 @@
-import type { ActionRequest, Decision } from '@ape/core';
+import type { ActionRequest, Decision, ProvenanceLabel } from '@ape/core';
 
 /** One row of the golden table: (policy, request) → expected decision, rule ids and reason. */
 export interface GoldenCase {
@@ -606,6 +606,214 @@ const budgets: GoldenCase[] = [
   ),
 ];
 
+// Per-argument provenance (x-ape-provenance): `labels` sets ActionRequest.argLabels.
+const labels = (
+  value: Record<string, unknown>,
+  map: Record<string, ProvenanceLabel> | undefined,
+  provenance: ProvenanceLabel = 'EXTERNAL_UNTRUSTED',
+): Extra => ({
+  args: value,
+  provenance,
+  ...(map === undefined ? {} : { argLabels: Object.freeze(Object.assign(Object.create(null), map)) }),
+});
+const MAIL = { to: 'boss@example.com', body: 'summary' };
+const perArgument: GoldenCase[] = [
+  row(
+    'per_argument',
+    'send_email',
+    'ALLOW',
+    ['mail-to-trusted-recipients'],
+    ALLOWED,
+    labels(MAIL, { '/to': 'USER_TRUSTED', '/body': 'EXTERNAL_UNTRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'send_email',
+    'ESCALATE',
+    ['untrusted-recipient'],
+    'recipient came from untrusted data',
+    labels(MAIL, { '/to': 'EXTERNAL_UNTRUSTED', '/body': 'EXTERNAL_UNTRUSTED' }),
+  ),
+  // An absent property does not satisfy x-ape-provenance.
+  row(
+    'per_argument',
+    'send_email',
+    'DENY',
+    ['default'],
+    DEFAULT,
+    labels({ body: 'summary' }, { '/body': 'USER_TRUSTED' }, 'USER_TRUSTED'),
+  ),
+  // Without a label map every leaf is judged by the call's label: as before.
+  row(
+    'per_argument',
+    'send_email',
+    'ESCALATE',
+    ['untrusted-recipient'],
+    'untrusted data',
+    labels(MAIL, undefined),
+  ),
+  row(
+    'per_argument',
+    'send_email',
+    'ALLOW',
+    ['mail-to-trusted-recipients'],
+    ALLOWED,
+    labels(MAIL, undefined, 'USER_TRUSTED'),
+  ),
+  // A leaf the map does not name takes the call's label, never more.
+  row(
+    'per_argument',
+    'send_email',
+    'ESCALATE',
+    ['untrusted-recipient'],
+    'untrusted data',
+    labels(MAIL, { '/body': 'USER_TRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'send_email',
+    'ALLOW',
+    ['mail-to-trusted-recipients'],
+    ALLOWED,
+    labels(MAIL, { '/to': 'SYSTEM_TRUSTED' }),
+  ),
+  // A property named like a pointer is the pointer /~1to, not /to.
+  row(
+    'per_argument',
+    'send_email',
+    'ESCALATE',
+    ['untrusted-recipient'],
+    'untrusted data',
+    labels({ to: 'evil@example.com', '/to': 'x' }, { '/to': 'EXTERNAL_UNTRUSTED', '/~1to': 'USER_TRUSTED' }),
+  ),
+  // Inside arrays: every item of cc must be trusted.
+  row(
+    'per_argument',
+    'send_email',
+    'ALLOW',
+    ['mail-to-trusted-recipients'],
+    ALLOWED,
+    labels(
+      { ...MAIL, cc: ['a@example.com', 'b@example.com'] },
+      { '/to': 'USER_TRUSTED', '/cc/0': 'USER_TRUSTED', '/cc/1': 'SYSTEM_TRUSTED' },
+    ),
+  ),
+  row(
+    'per_argument',
+    'send_email',
+    'DENY',
+    ['default'],
+    'conditions of mail-to-trusted-recipients',
+    labels(
+      { ...MAIL, cc: ['a@example.com', 'b@example.com'] },
+      { '/to': 'USER_TRUSTED', '/cc/0': 'USER_TRUSTED', '/cc/1': 'EXTERNAL_UNTRUSTED' },
+    ),
+  ),
+  // Inside anyOf: an untrusted URL passes only for the documented host.
+  row(
+    'per_argument',
+    'http.get',
+    'ALLOW',
+    ['fetch-trusted-or-docs'],
+    ALLOWED,
+    labels({ url: 'https://docs.example.com/a' }, { '/url': 'EXTERNAL_UNTRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'http.get',
+    'DENY',
+    ['default'],
+    DEFAULT,
+    labels({ url: 'https://evil.example/a' }, { '/url': 'EXTERNAL_UNTRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'http.get',
+    'ALLOW',
+    ['fetch-trusted-or-docs'],
+    ALLOWED,
+    labels({ url: 'https://evil.example/a' }, { '/url': 'USER_TRUSTED' }),
+  ),
+  // Under not: a deny rule that holds unless the IBAN is user-provided (absent counts as not).
+  row(
+    'per_argument',
+    'transfer',
+    'ALLOW',
+    ['transfers'],
+    ALLOWED,
+    labels({ iban: 'DE00', memo: 'x' }, { '/iban': 'USER_TRUSTED', '/memo': 'EXTERNAL_UNTRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'transfer',
+    'DENY',
+    ['iban-from-the-user'],
+    'The IBAN must come from the user',
+    labels({ iban: 'DE00', memo: 'x' }, { '/iban': 'EXTERNAL_UNTRUSTED', '/memo': 'USER_TRUSTED' }),
+  ),
+  row(
+    'per_argument',
+    'transfer',
+    'DENY',
+    ['iban-from-the-user'],
+    'The IBAN must come from the user',
+    labels({ memo: 'x' }, { '/memo': 'USER_TRUSTED' }, 'USER_TRUSTED'),
+  ),
+  // Nested: message.to must be present and user-provided; its sibling may be anything.
+  row(
+    'per_argument',
+    'post',
+    'ALLOW',
+    ['post-nested'],
+    ALLOWED,
+    labels(
+      { message: { to: 'a', text: 'b' } },
+      { '/message/to': 'USER_TRUSTED', '/message/text': 'EXTERNAL_UNTRUSTED' },
+    ),
+  ),
+  row(
+    'per_argument',
+    'post',
+    'DENY',
+    ['default'],
+    DEFAULT,
+    labels({ message: { text: 'b' } }, { '/message/text': 'USER_TRUSTED' }, 'USER_TRUSTED'),
+  ),
+  row(
+    'per_argument',
+    'post',
+    'DENY',
+    ['default'],
+    DEFAULT,
+    labels({ message: { to: 'a' } }, { '/message/to': 'SYSTEM_TRUSTED' }),
+  ),
+  // On the root schema: every leaf of the call.
+  row(
+    'per_argument',
+    'note',
+    'ALLOW',
+    ['note-all-trusted'],
+    ALLOWED,
+    labels(
+      { a: 1, b: [true, null] },
+      { '/a': 'USER_TRUSTED', '/b/0': 'USER_TRUSTED', '/b/1': 'SYSTEM_TRUSTED' },
+    ),
+  ),
+  row(
+    'per_argument',
+    'note',
+    'DENY',
+    ['default'],
+    DEFAULT,
+    labels({ a: 1, b: [true, null] }, { '/a': 'USER_TRUSTED', '/b/0': 'USER_TRUSTED' }),
+  ),
+  // A malformed label map fails closed.
+  row('per_argument', 'send_email', 'DENY', ['default'], DEFAULT, {
+    ...labels(MAIL, undefined, 'USER_TRUSTED'),
+    argLabels: 'USER_TRUSTED' as unknown as Record<string, ProvenanceLabel>,
+  }),
+];
+
 /** Every golden case. */
 export const GOLDEN_CASES: readonly GoldenCase[] = [
   ...seed,
@@ -615,4 +823,5 @@ export const GOLDEN_CASES: readonly GoldenCase[] = [
   ...session,
   ...tenants,
   ...budgets,
+  ...perArgument,
 ];

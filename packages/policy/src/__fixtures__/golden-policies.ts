@@ -196,4 +196,88 @@ export const GOLDEN_POLICIES: Readonly<Record<string, Record<string, unknown>>> 
       },
     },
   },
+  per_argument: {
+    version: 1,
+    name: 'per_argument',
+    rules: [
+      {
+        id: 'mail-to-trusted-recipients',
+        actions: ['send_email'],
+        effect: 'allow',
+        when: {
+          args: {
+            type: 'object',
+            properties: {
+              to: { type: 'string', 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] },
+              cc: { type: 'array', items: { 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] } },
+            },
+          },
+        },
+      },
+      {
+        id: 'untrusted-recipient',
+        actions: ['send_email'],
+        effect: 'escalate',
+        when: {
+          args: { type: 'object', properties: { to: { 'x-ape-provenance': ['EXTERNAL_UNTRUSTED'] } } },
+        },
+        reason: 'The recipient came from untrusted data',
+      },
+      {
+        id: 'fetch-trusted-or-docs',
+        actions: ['http.get'],
+        effect: 'allow',
+        when: {
+          args: {
+            type: 'object',
+            properties: {
+              url: {
+                anyOf: [
+                  { 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] },
+                  { type: 'string', 'x-ape-url': { schemes: ['https'], hosts: ['docs.example.com'] } },
+                ],
+              },
+            },
+          },
+        },
+      },
+      { id: 'transfers', actions: ['transfer'], effect: 'allow' },
+      {
+        id: 'iban-from-the-user',
+        actions: ['transfer'],
+        effect: 'deny',
+        when: {
+          args: {
+            not: {
+              type: 'object',
+              properties: { iban: { 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] } },
+            },
+          },
+        },
+        reason: 'The IBAN must come from the user',
+      },
+      {
+        id: 'post-nested',
+        actions: ['post'],
+        effect: 'allow',
+        when: {
+          args: {
+            type: 'object',
+            properties: {
+              message: {
+                type: 'object',
+                properties: { to: { 'x-ape-provenance': ['USER_TRUSTED'] } },
+              },
+            },
+          },
+        },
+      },
+      {
+        id: 'note-all-trusted',
+        actions: ['note'],
+        effect: 'allow',
+        when: { args: { type: 'object', 'x-ape-provenance': ['SYSTEM_TRUSTED', 'USER_TRUSTED'] } },
+      },
+    ],
+  },
 };

@@ -162,6 +162,24 @@ describe('ApprovalQueueEscalation', () => {
     expect(result.reason).toContain('Redis is down');
   });
 
+  it('publishes each argument label so that an approver sees where every argument came from', async () => {
+    const queue = createInMemoryApprovalQueue();
+    const handler = new ApprovalQueueEscalation({ queue });
+    const labelled = makeRequest({
+      provenance: 'EXTERNAL_UNTRUSTED',
+      argLabels: Object.freeze({ '/target': 'USER_TRUSTED', '/replicas': 'EXTERNAL_UNTRUSTED' }),
+    });
+    const { id, request, pending } = await published(handler, queue, labelled);
+    expect(request.argLabels).toEqual({ '/target': 'USER_TRUSTED', '/replicas': 'EXTERNAL_UNTRUSTED' });
+    await queue.answer(id, {
+      approved: false,
+      approver: 'bob',
+      provenance: 'USER_TRUSTED',
+      binding: request,
+    });
+    expect((await pending).approved).toBe(false);
+  });
+
   it('ignores an onPublished callback that throws', async () => {
     const queue = createInMemoryApprovalQueue();
     const handler = new ApprovalQueueEscalation({

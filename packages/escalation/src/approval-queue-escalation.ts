@@ -95,6 +95,7 @@ export class ApprovalQueueEscalation implements EscalationHandler {
         ...binding,
         args: request.args,
         provenance: request.provenance,
+        ...(request.argLabels === undefined ? {} : { argLabels: request.argLabels }),
         decision: request.decision,
         expiresAt: this.#clock.now() + this.#timeoutMs,
       });

@@ -29,6 +29,11 @@ export interface ApprovalPublication extends ApprovalBinding {
   readonly args: Readonly<Record<string, unknown>>;
   /** The effective label of the arguments. */
   readonly provenance: ProvenanceLabel;
+  /**
+   * Each argument leaf's label by RFC 6901 JSON pointer (the escalation request's `argLabels`), so
+   * that an approver sees which argument came from where. Absent when the call had no arguments.
+   */
+  readonly argLabels?: Readonly<Record<string, ProvenanceLabel>>;
   /** The policy's ESCALATE decision. */
   readonly decision: PolicyDecision;
   /** When the request times out (denied), in milliseconds since the epoch on the queue's clock. */

@@ -93,6 +93,20 @@ describe('checkApprovalPublication', () => {
     expect(Object.isFrozen(copy.decision)).toBe(true);
   });
 
+  it('keeps a copy of each argument label by JSON pointer, and none when the publication has none', () => {
+    const labels = { '/to': 'USER_TRUSTED', '/body': 'EXTERNAL_UNTRUSTED', '/__proto__': 'USER_TRUSTED' };
+    const copy = checkApprovalPublication('queue.publish', { ...publication, argLabels: labels });
+    labels['/to'] = 'EXTERNAL_UNTRUSTED';
+    expect(copy.argLabels).toEqual({
+      '/to': 'USER_TRUSTED',
+      '/body': 'EXTERNAL_UNTRUSTED',
+      '/__proto__': 'USER_TRUSTED',
+    });
+    expect(Object.getPrototypeOf(copy.argLabels)).toBe(Object.prototype);
+    expect(Object.isFrozen(copy.argLabels)).toBe(true);
+    expect('argLabels' in checkApprovalPublication('queue.publish', publication)).toBe(false);
+  });
+
   it.each([
     ['args', null],
     ['args', []],
@@ -103,6 +117,10 @@ describe('checkApprovalPublication', () => {
     ['expiresAt', '1000'],
     ['decision', null],
     ['decision', 'ALLOW'],
+    ['argLabels', 'USER_TRUSTED'],
+    ['argLabels', ['USER_TRUSTED']],
+    ['argLabels', { to: 'USER_TRUSTED' }],
+    ['argLabels', { '/to': 'ROOT' }],
   ])('refuses %s = %j with ARGS_INVALID naming the field', (field, value) => {
     expect(refusal(() => checkApprovalPublication('p', { ...publication, [field]: value }))).toMatchObject({
       code: 'ARGS_INVALID',

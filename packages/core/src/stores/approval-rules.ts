@@ -2,6 +2,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { deepFreeze } from '../deep-freeze.js';
 import { ArgumentsError } from '../errors.js';
 import { isProvenanceLabel } from '../labels.js';
+import type { ProvenanceLabel } from '../types.js';
 import type {
   ApprovalAnswer,
   ApprovalBinding,
@@ -83,13 +84,36 @@ export function checkApprovalPublication(where: string, value: unknown): Approva
   }
   const decision = fields['decision'];
   if (typeof decision !== 'object' || decision === null) fail(where, 'decision', 'a PolicyDecision');
+  const argLabels = checkArgLabels(where, fields['argLabels']);
   return deepFreeze({
     ...binding,
     args: structuredClone(args) as Record<string, unknown>,
     provenance: fields['provenance'],
+    ...(argLabels === undefined ? {} : { argLabels }),
     decision: structuredClone(decision) as ApprovalPublication['decision'],
     expiresAt,
   });
+}
+
+/** `argLabels` of a publication: absent, or JSON pointers (`''` or `/…`) to labels; copied. */
+function checkArgLabels(where: string, value: unknown): Record<string, ProvenanceLabel> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(where, 'argLabels', 'an object of JSON pointers to labels');
+  }
+  const copy: Record<string, ProvenanceLabel> = {};
+  for (const [pointer, label] of Object.entries(value)) {
+    if ((pointer !== '' && !pointer.startsWith('/')) || !isProvenanceLabel(label)) {
+      fail(where, 'argLabels', 'an object of JSON pointers ("" or "/…") to labels');
+    }
+    Object.defineProperty(copy, pointer, {
+      value: label,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
 }
 
 /**

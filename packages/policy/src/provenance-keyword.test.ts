@@ -2,12 +2,7 @@ import type { ActionRequest, Decision, ProvenanceLabel } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, validatePolicy } from './index.js';
-import {
-  argumentLabelsHold,
-  describeArgumentProvenance,
-  PROVENANCE_KEYWORD,
-  requireLabelledProperties,
-} from './provenance-keyword.js';
+import { argumentLabelsHold, PROVENANCE_KEYWORD, requireLabelledProperties } from './provenance-keyword.js';
 
 const LABELS: readonly ProvenanceLabel[] = ['SYSTEM_TRUSTED', 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED'];
 const RANK: Record<ProvenanceLabel, number> = { SYSTEM_TRUSTED: 2, USER_TRUSTED: 1, EXTERNAL_UNTRUSTED: 0 };
@@ -18,24 +13,33 @@ function labelMap(entries: Record<string, ProvenanceLabel>): Readonly<Record<str
 }
 
 describe('x-ape-provenance', () => {
-  it('explains which arguments must carry which labels, at any depth', () => {
-    expect(
-      describeArgumentProvenance({
-        type: 'object',
-        properties: {
-          to: { 'x-ape-provenance': ['USER_TRUSTED', 'SYSTEM_TRUSTED'] },
-          items: { type: 'array', items: { properties: { url: { 'x-ape-provenance': ['USER_TRUSTED'] } } } },
-          link: { anyOf: [{ 'x-ape-provenance': ['SYSTEM_TRUSTED'] }, { const: 'x' }] },
-          'a/b': { not: { 'x-ape-provenance': ['EXTERNAL_UNTRUSTED'] } },
+  it('explains the keyword exactly: the property is required and every value in it must carry a listed label', () => {
+    const policy = compilePolicy({
+      version: 1,
+      rules: [
+        {
+          id: 'mail',
+          actions: ['send_email'],
+          effect: 'allow',
+          when: {
+            args: {
+              type: 'object',
+              properties: {
+                to: { [PROVENANCE_KEYWORD]: ['USER_TRUSTED', 'SYSTEM_TRUSTED'] },
+                links: { type: 'array', items: { not: { [PROVENANCE_KEYWORD]: ['EXTERNAL_UNTRUSTED'] } } },
+              },
+            },
+          },
         },
-      }),
-    ).toEqual([
-      '/to from USER_TRUSTED or SYSTEM_TRUSTED',
-      '/items/*/url from USER_TRUSTED',
-      '/link from SYSTEM_TRUSTED (one of anyOf)',
-      '/a~1b not from EXTERNAL_UNTRUSTED',
-    ]);
-    expect(describeArgumentProvenance({ type: 'object' })).toEqual([]);
+      ],
+    });
+    const row = policy.explain().find((candidate) => candidate.rule === 'mail');
+    expect(row?.exact).toBe(true);
+    expect(row?.conditions).toContain('args.to is present');
+    expect(row?.conditions).toContain(
+      'every value in args.to comes from USER_TRUSTED or SYSTEM_TRUSTED (per-argument provenance)',
+    );
+    expect(row?.conditions).toContain('not (every value in');
   });
 
   it('refuses a label list that is empty, repeats a label or names an unknown label (ARGS_SCHEMA)', () => {

@@ -135,6 +135,7 @@ export function bindCall(
     action,
     args: prepared.args,
     provenance: prepared.provenance,
+    argLabels: prepared.argLabels,
     sources: prepared.sources,
     argsHash: prepared.argsHash,
     argsText: prepared.argsText,

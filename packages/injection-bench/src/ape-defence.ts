@@ -20,7 +20,9 @@ export type EscalationAnswer = 'deny-all' | 'approve-all';
  * - `per-argument`: every argument is a labelled value as in `dataflow` (copied or injected text
  *   EXTERNAL_UNTRUSTED, the model's own text from the user's prompt USER_TRUSTED), the call declares
  *   its context-taint label, and the suite's `perArgumentPolicy` decides with `x-ape-provenance` on
- *   the arguments that name a destination.
+ *   the arguments that name a destination. The runtime labels a call with its least trusted
+ *   argument when every argument is labelled, so the declared label only labels calls without
+ *   arguments.
  */
 export type ApeMode = ProvenanceMode | 'per-argument';
 
@@ -38,9 +40,9 @@ const TENANT = 'injection-bench';
  * `AuthorityManager`, and an intent that allows every tool of the environment (the intent is the
  * agent's tool set, not the task's: narrowing it to the task's tools would be the tool filter's
  * oracle). Each call goes through `runtime.call` with provenance as the framework adapters assign
- * it (`context` or `dataflow`, see {@link ProvenanceMode}), or per argument (see {@link ApeMode}). A DENY (`PolicyDenyError`) goes back to
- * the model and the run continues; a denied escalation (`EscalationDeniedError`) ends the session,
- * as the runtime terminates it.
+ * it (`context` or `dataflow`, see {@link ProvenanceMode}), or per argument (see {@link ApeMode}).
+ * A DENY (`PolicyDenyError`) goes back to the model and the run continues; a denied escalation
+ * (`EscalationDeniedError`) ends the session, as the runtime terminates it.
  */
 export function apeDefence(provenance: ApeMode, answer: EscalationAnswer): Defence {
   const defence: Defence = {

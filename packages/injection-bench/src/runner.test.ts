@@ -204,6 +204,7 @@ describe('findInjectionPoints', () => {
     );
     writeFileSync(join(directory, 'suite.json'), text);
     copyFileSync(join(TRAVEL, 'policy.yaml'), join(directory, 'policy.yaml'));
+    copyFileSync(join(TRAVEL, 'policy-per-argument.yaml'), join(directory, 'policy-per-argument.yaml'));
     const suite = loadSuite(directory);
     const task = suite.userTasks.find((candidate) => candidate.id === 'user_task_3')!;
     await expect(findInjectionPoints(suite, task, noDefence)).rejects.toMatchObject({

@@ -159,6 +159,39 @@ describe('loadSuite', () => {
     expect(() => loadSuite(directory)).toThrow(expect.objectContaining({ code: PolicyError.CODE }));
   });
 
+  it('uses the suite policy for the per-argument rows when the suite names no per-argument policy', () => {
+    const suite = loadSuite(TINY);
+    expect(suite.perArgumentPolicyFile).toBe(suite.policyFile);
+    expect(suite.perArgumentPolicy).toBe(suite.policy);
+  });
+
+  it('loads the per-argument policy the suite names from its directory', () => {
+    const directory = suiteWith((suite) => (suite['perArgumentPolicy'] = 'per-argument.yaml'));
+    writeFileSync(
+      join(directory, 'per-argument.yaml'),
+      'version: 1\nname: tiny-per-argument\nallowed_actions: [get_balance]\n',
+    );
+    const suite = loadSuite(directory);
+    expect(suite.perArgumentPolicyFile).toBe(join(directory, 'per-argument.yaml'));
+    expect(suite.perArgumentPolicy.name).toBe('tiny-per-argument');
+    expect(suite.policy.name).toBe('tiny-savings');
+  });
+
+  it('refuses an invalid per-argument policy with POLICY_INVALID', () => {
+    const directory = suiteWith((suite) => (suite['perArgumentPolicy'] = 'per-argument.yaml'));
+    writeFileSync(
+      join(directory, 'per-argument.yaml'),
+      'version: 1\nallowed_actions: [read_file]\nsurprise: true\n',
+    );
+    expect(() => loadSuite(directory)).toThrow(expect.objectContaining({ code: PolicyError.CODE }));
+  });
+
+  it('refuses a per-argument policy file name that leaves the suite directory, by the schema', () => {
+    expect(problemsOf(suiteWith((suite) => (suite['perArgumentPolicy'] = '../other/policy.yaml')))).toEqual([
+      '$/perArgumentPolicy: must match pattern "^[A-Za-z0-9_-]+\\.(yaml|yml|json)$"',
+    ]);
+  });
+
   it('refuses a policy file name that leaves the suite directory, by the schema', () => {
     expect(problemsOf(suiteWith((suite) => (suite['policy'] = '../other/policy.yaml')))).toEqual([
       '$/policy: must match pattern "^[A-Za-z0-9_-]+\\.(yaml|yml|json)$"',

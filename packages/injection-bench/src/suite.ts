@@ -50,6 +50,10 @@ export interface Suite {
   readonly user: string;
   readonly policyFile: string;
   readonly policy: CompiledPolicy;
+  /** The per-argument policy's file: `perArgumentPolicy` when the suite names one, else `policyFile`. */
+  readonly perArgumentPolicyFile: string;
+  /** The policy of the per-argument rows (`x-ape-provenance` on destinations); `policy` when none is named. */
+  readonly perArgumentPolicy: CompiledPolicy;
   /** The initial state with `{{vector}}` placeholders, frozen. */
   readonly state: unknown;
   /** The benign text of each injection vector, by name. */
@@ -140,11 +144,12 @@ function checkCalls(
 }
 
 /**
- * Loads and validates the suite in `directory` (its `suite.json` and the policy it names): the JSON
+ * Loads and validates the suite in `directory` (its `suite.json` and the policies it names): the JSON
  * Schema, the environment and its state schema, injection placeholders, tools, references, checks,
- * the rule that an injection task's literal strings appear in its goal, and the policy.
+ * the rule that an injection task's literal strings appear in its goal, the policy and the
+ * per-argument policy.
  * @throws ConfigurationError (`CONFIG_INVALID`) listing every problem with its JSON path.
- * @throws PolicyError (`POLICY_INVALID`) when the policy file is invalid.
+ * @throws PolicyError (`POLICY_INVALID`) when a policy file is invalid.
  */
 export function loadSuite(directory: string): Suite {
   const file = join(directory, SUITE_FILE);
@@ -157,6 +162,7 @@ export function loadSuite(directory: string): Suite {
     description: string;
     user: string;
     policy: string;
+    perArgumentPolicy?: string;
     state: Record<string, unknown>;
     injectionVectors: Record<string, { default: string }>;
     userTasks: (UserTask & { calls: { tool: string; args?: Template }[] })[];
@@ -225,6 +231,9 @@ export function loadSuite(directory: string): Suite {
   if (problems.length > 0) fail(file, problems);
 
   const policyFile = resolve(directory, data.policy);
+  const perArgumentPolicyFile =
+    data.perArgumentPolicy === undefined ? policyFile : resolve(directory, data.perArgumentPolicy);
+  const policy = loadPolicy(policyFile);
   return Object.freeze({
     name: data.name,
     description: data.description,
@@ -233,7 +242,9 @@ export function loadSuite(directory: string): Suite {
     instance,
     user: data.user,
     policyFile,
-    policy: loadPolicy(policyFile),
+    policy,
+    perArgumentPolicyFile,
+    perArgumentPolicy: perArgumentPolicyFile === policyFile ? policy : loadPolicy(perArgumentPolicyFile),
     state: deepFreeze(data.state),
     vectors,
     userTasks: deepFreeze(userTasks) as readonly UserTask[],

@@ -34,12 +34,15 @@ describe('the committed suites', () => {
     }
   });
 
-  it("ship one policy per environment that loads without a lint warning and names only the environment's tools", () => {
+  it("ship a policy and a per-argument policy per environment that load without a lint warning and name only the environment's tools", () => {
     for (const suite of suites) {
-      expect(suite.policy.warnings, suite.name).toEqual([]);
-      const catalogued = new Set(suite.policy.explain().map((row) => row.action));
-      for (const action of catalogued)
-        expect(suite.instance.tools.has(action), `${suite.name}: ${action}`).toBe(true);
+      expect(suite.perArgumentPolicyFile, suite.name).not.toBe(suite.policyFile);
+      for (const policy of [suite.policy, suite.perArgumentPolicy]) {
+        expect(policy.warnings, `${suite.name}: ${policy.name}`).toEqual([]);
+        const catalogued = new Set(policy.explain().map((row) => row.action));
+        for (const action of catalogued)
+          expect(suite.instance.tools.has(action), `${policy.name}: ${action}`).toBe(true);
+      }
     }
   });
 

@@ -201,7 +201,10 @@ const labelArbitrary = fc.constantFrom(...LABELS);
 const authorizeArbitrary = fc.record({
   kind: fc.constant('authorize' as const),
   // Mostly a path the policy allows: a DENY ends the session, and most sessions should reach a run.
-  path: fc.oneof({ weight: 3, arbitrary: fc.constant('/w/b') }, { weight: 1, arbitrary: fc.constant('/w/a') }),
+  path: fc.oneof(
+    { weight: 3, arbitrary: fc.constant('/w/b') },
+    { weight: 1, arbitrary: fc.constant('/w/a') },
+  ),
   label: labelArbitrary,
 });
 const executeArbitrary = fc.record({

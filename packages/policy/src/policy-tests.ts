@@ -159,11 +159,13 @@ export function readPolicyTests(source: string | PolicySource, options?: PolicyL
 function toRequest(request: Record<string, unknown>): ActionRequest {
   const previous = request['previous_action'] as string | undefined;
   const usage = request['usage'] as Readonly<Record<string, number>> | undefined;
+  const argProvenance = request['arg_provenance'] as Readonly<Record<string, ProvenanceLabel>> | undefined;
   return {
     tenant: (request['tenant'] as string | undefined) ?? 'default',
     action: request['action'] as string,
     args: (request['args'] as Readonly<Record<string, unknown>> | undefined) ?? {},
     provenance: (request['provenance'] as ProvenanceLabel | undefined) ?? 'USER_TRUSTED',
+    ...(argProvenance === undefined ? {} : { argLabels: Object.freeze({ ...argProvenance }) }),
     ...(previous === undefined && usage === undefined
       ? {}
       : {

@@ -1,7 +1,11 @@
 import { canonicalJson } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCanonicalParse, isRealDate, splitLines } from './lines.js';
+import { createHash } from 'node:crypto';
+import { isCanonicalParse, isRealDate, linesFromArray, parseAuditLine, splitLines } from './lines.js';
+import { hashMerkleChildren, hashMerkleLeaf } from './merkle.js';
+import { createAuditChain, serializeAuditRecord } from './record.js';
+import { verifyAuditLog } from './verify.js';
 
 /** Keys that stress the canonical order: integer-like, empty, non-ASCII, surrogate pairs, `__proto__`. */
 const key = fc.oneof(
@@ -165,5 +169,86 @@ describe('splitLines', () => {
     );
     expect(lines[0]).toEqual({ text: undefined, bytes: 4, terminated: true, problem: 'is not valid UTF-8' });
     expect(lines[1]).toMatchObject({ text: undefined, bytes: 21, problem: 'is longer than 10 bytes' });
+  });
+});
+
+describe('verifying in batches', () => {
+  function log(count: number): string[] {
+    const chain = createAuditChain();
+    return Array.from({ length: count }, (_, n) =>
+      serializeAuditRecord(
+        chain.next({
+          type: 'tool.executed',
+          tenant: 't',
+          session: 's',
+          time: Date.UTC(2026, 0, 1) + n,
+          data: { n },
+        }),
+      ),
+    );
+  }
+
+  it('verifies a log longer than one batch and finds a change in the second batch', async () => {
+    const lines = log(5000);
+    expect(await verifyAuditLog(lines)).toMatchObject({ ok: true, records: 5000 });
+    lines[4500] = (lines[4500] as string).replace('"n":4500', '"n":4501');
+    expect(await verifyAuditLog(lines)).toMatchObject({ ok: false, problem: 'edited', firstBadLine: 4501 });
+  });
+
+  it('reads an array element holding a newline as an unreadable line', async () => {
+    const batches = [];
+    for await (const batch of linesFromArray(['{}', 'a\nb'])()) batches.push(...batch);
+    expect(batches[1]).toEqual({
+      text: undefined,
+      bytes: 4,
+      terminated: true,
+      problem: 'contains a newline',
+    });
+  });
+});
+
+describe('parseAuditLine', () => {
+  const [line] = (() => {
+    const chain = createAuditChain();
+    return [serializeAuditRecord(chain.next({ type: 'x.y', tenant: 't', session: 's', time: 0, data: {} }))];
+  })();
+
+  it('calls a number JSON cannot hold data that cannot be serialised canonically', () => {
+    const text = (line as string).replace('"data":{}', '"data":{"x":1e400}');
+    expect(parseAuditLine(text)).toEqual({
+      ok: false,
+      reason: 'has data that cannot be serialised canonically',
+    });
+  });
+
+  it('names the field a value of the wrong shape is in', () => {
+    const text = (line as string).replace('"seq":0', '"seq":-1');
+    expect(parseAuditLine(text)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('has a "seq" that'),
+    });
+  });
+});
+
+describe('Merkle hashing of bytes', () => {
+  const sha = (...parts: Uint8Array[]) => {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    return new Uint8Array(hash.digest());
+  };
+
+  it('hashes a byte leaf as sha256(0x00 ‖ bytes), equal to the same text as a string', () => {
+    const bytes = Buffer.from('{"a":"é"}');
+    expect(new Uint8Array(hashMerkleLeaf(bytes))).toEqual(sha(Uint8Array.of(0), bytes));
+    expect(new Uint8Array(hashMerkleLeaf('{"a":"é"}'))).toEqual(sha(Uint8Array.of(0), bytes));
+  });
+
+  it('hashes children of any length as sha256(0x01 ‖ left ‖ right)', () => {
+    const left = Uint8Array.of(1, 2, 3);
+    const right = new Uint8Array(40).fill(7);
+    expect(new Uint8Array(hashMerkleChildren(left, right))).toEqual(sha(Uint8Array.of(1), left, right));
+    const a = new Uint8Array(32).fill(1);
+    const b = new Uint8Array(32).fill(2);
+    expect(new Uint8Array(hashMerkleChildren(a, b))).toEqual(sha(Uint8Array.of(1), a, b));
   });
 });

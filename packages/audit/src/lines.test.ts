@@ -210,7 +210,11 @@ describe('verifying in batches', () => {
 describe('parseAuditLine', () => {
   const [line] = (() => {
     const chain = createAuditChain();
-    return [serializeAuditRecord(chain.next({ type: 'tool.executed', tenant: 't', session: 's', time: 0, data: {} }))];
+    return [
+      serializeAuditRecord(
+        chain.next({ type: 'tool.executed', tenant: 't', session: 's', time: 0, data: {} }),
+      ),
+    ];
   })();
 
   it('calls a number JSON cannot hold data that cannot be serialised canonically', () => {

@@ -127,6 +127,18 @@ const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems']);
 
 const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
 
+/** JSON Schema's annotation keywords: they never change what a schema accepts, and ajv accepts them. */
+const ANNOTATIONS = new Set([
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$comment',
+]);
+
 function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const known = Object.keys(ajv.RULES.keywords);
@@ -138,7 +150,7 @@ function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaPro
       const value = (node as Json)[key];
       const valuePath = childPath(nodePath, key);
       const definition = ajv.getKeyword(key);
-      if (definition === false) {
+      if (definition === false && !ANNOTATIONS.has(key)) {
         problems.push({
           code: 'ARGS_SCHEMA',
           path: valuePath,

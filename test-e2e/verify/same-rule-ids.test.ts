@@ -9,7 +9,9 @@ import { GOLDEN_POLICIES } from '../../packages/policy/src/__fixtures__/golden-p
 import { root } from '../cli/run-ape.js';
 
 const policiesDirectory = join(root, 'policies');
-const shipped = readdirSync(policiesDirectory).filter((file) => file.endsWith('.yaml'));
+const shipped = readdirSync(policiesDirectory).filter(
+  (file) => file.endsWith('.yaml') && !file.endsWith('.test.yaml'),
+);
 
 /** Every (policy, how it was loaded) pair: the shipped files and the golden table's documents. */
 const cases: [string, () => VerifiablePolicy][] = [

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLabeled } from '../labeled.js';
-import { dataOf, INTENT, setup } from './__fixtures__/session-setup.js';
+import { dataOf, INTENT, setup } from './__fixtures__/runtime-setup.js';
 
 const MAIL = {
   to: createLabeled('boss@example.com', 'USER_TRUSTED'),

@@ -5,7 +5,7 @@ import { trustRank } from '../labels.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import type { ActionRequest, AuthorityToken, Decision, ProvenanceLabel } from '../types.js';
-import { createHoldingAuditSink, dataOf, INTENT, rejection, setup } from './__fixtures__/session-setup.js';
+import { createHoldingAuditSink, dataOf, INTENT, rejection, setup } from './__fixtures__/runtime-setup.js';
 import { createRuntime } from './runtime.js';
 
 const LABELS: readonly ProvenanceLabel[] = ['SYSTEM_TRUSTED', 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED'];

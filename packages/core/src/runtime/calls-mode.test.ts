@@ -3,7 +3,7 @@ import { canonicalJson, sha256 } from '../canonical-json.js';
 import { createLabeled } from '../labeled.js';
 import type { ProvenanceLabel, TokenBinding } from '../types.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
-import { dataOf, INTENT, rejection, setup } from './__fixtures__/session-setup.js';
+import { dataOf, INTENT, rejection, setup } from './__fixtures__/runtime-setup.js';
 import { defineTool } from './tool.js';
 
 const READ = { path: '/workspace/a.txt' };

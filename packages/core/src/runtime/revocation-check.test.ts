@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RevocationFeed } from '../ports/revocation-feed.js';
 import { createInMemoryRevocationFeed } from '../stores/in-memory-revocation-feed.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
-import { dataOf, INTENT, rejection, setup } from './__fixtures__/session-setup.js';
+import { dataOf, INTENT, rejection, setup } from './__fixtures__/runtime-setup.js';
 import { REVOCATION_STALE_CODE, REVOKED_CODE } from './revocation-check.js';
 
 const READ = { path: '/workspace/a.txt' };

@@ -3,8 +3,8 @@ import type { Decision } from '../types.js';
 import { defineTool } from './tool.js';
 import {
   dataOf,
-  decisions,
-  intent,
+  DECISIONS as decisions,
+  INTENT as intent,
   readStep,
   ready,
   rejection,

@@ -6,14 +6,14 @@ import type { Decision } from '../types.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import {
-  type Context,
   dataOf,
-  decisions,
-  intent,
+  DECISIONS as decisions,
+  INTENT as intent,
   readStep,
   ready,
   rejection,
   setup,
+  type Context,
 } from './__fixtures__/runtime-setup.js';
 
 describe('authorize and gate.execute', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AuditEvent } from '../types.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import { createRuntime, type RuntimeConfig } from './runtime.js';
 import {
+  createHoldingAuditSink,
   dataOf,
-  decisions,
-  intent,
+  DECISIONS as decisions,
+  INTENT as intent,
   readStep,
   ready,
   rejection,
@@ -104,47 +104,6 @@ describe('configuration', () => {
     expect(createRuntime(base()).sessionId).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
-
-/** A sink that, once `hold()` is called, keeps each append pending until it is settled by hand. */
-function createHoldingAuditSink() {
-  const recorded: AuditEvent[] = [];
-  const held: { event: AuditEvent; settle: (error?: Error) => void }[] = [];
-  let holding = false;
-  const sink = {
-    append(event: AuditEvent): Promise<void> {
-      if (!holding) {
-        recorded.push(event);
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve, reject) => {
-        held.push({
-          event,
-          settle: (error) => {
-            if (error === undefined) {
-              recorded.push(event);
-              resolve();
-            } else {
-              reject(error);
-            }
-          },
-        });
-      });
-    },
-    flush: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
-  return {
-    sink,
-    held,
-    recorded,
-    hold: () => {
-      holding = true;
-    },
-    release: () => {
-      holding = false;
-    },
-  };
-}
 
 describe('audit appends of a step are pipelined', () => {
   it('starts decision.made, token.issued and token.consumed together and runs the tool only after all are recorded', async () => {

@@ -6,14 +6,14 @@ import { createRecordingAuditSink } from '../testing/recording-audit-sink.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import { createRuntime } from './runtime.js';
 import {
-  type Context,
   dataOf,
-  decisions,
-  intent,
+  DECISIONS as decisions,
+  INTENT as intent,
   readStep,
   ready,
   rejection,
   setup,
+  type Context,
 } from './__fixtures__/runtime-setup.js';
 
 describe('escalation', () => {

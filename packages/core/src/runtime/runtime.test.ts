@@ -3,7 +3,7 @@ import { hashCanonical } from '../canonical-json.js';
 import { createLabeled } from '../labeled.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import { defineTool } from './tool.js';
-import { dataOf, intent, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
+import { dataOf, INTENT as intent, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
 
 describe('createRuntime happy path', () => {
   it('runs an allowed step and returns its output labelled EXTERNAL_UNTRUSTED from tool:<action>', async () => {

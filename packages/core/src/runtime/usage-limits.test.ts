@@ -4,7 +4,7 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import type { Decision } from '../types.js';
-import { dataOf, INTENT, rejection, setup } from './__fixtures__/session-setup.js';
+import { dataOf, INTENT, rejection, setup } from './__fixtures__/runtime-setup.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 import { createRuntime, type RuntimeConfig } from './runtime.js';
 

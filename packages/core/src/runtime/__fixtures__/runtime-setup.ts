@@ -9,35 +9,37 @@ import {
   type ScriptedAnswer,
 } from '../../testing/scripted-escalation-handler.js';
 import { createStubPolicy, type StubPolicyOptions } from '../../testing/stub-policy.js';
-import { createRuntime, type RuntimeConfig } from '../runtime.js';
+import type { RuntimeConfig } from '../config.js';
+import { createRuntime } from '../runtime.js';
 
-/** The shared set-up of the runtime's unit tests (one file per topic). */
-export const intent = {
+/** The shared set-up of the runtime's unit tests (one file per topic). The intent most of them use. */
+export const INTENT = Object.freeze({
   allowed_actions: ['read_file', 'write_file', 'send_email', 'deploy'],
   forbidden_actions: ['delete_file'],
   escalation_required: ['deploy'],
   scope: 'unit tests',
-};
+});
 
-export const decisions: Record<string, Decision> = {
+export const DECISIONS: Readonly<Record<string, Decision>> = Object.freeze({
   read_file: 'ALLOW',
   write_file: 'ALLOW',
   deploy: 'ALLOW',
   send_email: 'ESCALATE',
   delete_file: 'DENY',
-};
+});
 
 export interface SetupOptions extends Partial<Omit<RuntimeConfig, 'policy'>> {
-  policy?: StubPolicyOptions;
-  script?: readonly ScriptedAnswer[];
+  readonly policy?: StubPolicyOptions;
+  readonly script?: readonly ScriptedAnswer[];
 }
 
+/** A runtime over fakes of every port (tenant `acme`, session `session-1`) and a tool spy. */
 export function setup(options: SetupOptions = {}) {
   const { policy: policyOptions, script, ...config } = options;
-  const clock = new FakeClock();
+  const clock = (config.clock as FakeClock | undefined) ?? new FakeClock();
   const authority = createFakeAuthority({ tenant: 'acme', clock });
   const audit = createRecordingAuditSink();
-  const policy = createStubPolicy({ decisions, ...policyOptions });
+  const policy = createStubPolicy({ decisions: DECISIONS, ...policyOptions });
   const escalation = createScriptedEscalationHandler(script ?? []);
   const tool = vi.fn((args: Readonly<Record<string, unknown>>) => ({ echoed: args }));
   const runtime = createRuntime({
@@ -57,11 +59,13 @@ export type Context = ReturnType<typeof setup>;
 
 export const readStep = { action_id: 'read_file', args: { path: '/workspace/a.txt' } };
 
+/** Sets the intent and submits a plan of `steps` (default: one read). */
 export async function ready(context: Context, steps: readonly object[] = [readStep]): Promise<void> {
-  await context.runtime.setIntent(intent, { provenance: 'USER_TRUSTED' });
+  await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
   await context.runtime.submitPlan({ steps }, { provenance: 'USER_TRUSTED' });
 }
 
+/** The APE error a promise rejects with (fails the test if it resolves or rejects with something else). */
 export async function rejection(promise: Promise<unknown>): Promise<ApeError> {
   try {
     await promise;
@@ -77,4 +81,45 @@ export function dataOf(
   type: string,
 ): readonly Readonly<Record<string, unknown>>[] {
   return events.filter((event) => event.type === type).map((event) => event.data);
+}
+
+/** A sink that, once `hold()` is called, keeps each append pending until it is settled by hand. */
+export function createHoldingAuditSink() {
+  const recorded: AuditEvent[] = [];
+  const held: { event: AuditEvent; settle: (error?: Error) => void }[] = [];
+  let holding = false;
+  const sink = {
+    append(event: AuditEvent): Promise<void> {
+      if (!holding) {
+        recorded.push(event);
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve, reject) => {
+        held.push({
+          event,
+          settle: (error) => {
+            if (error === undefined) {
+              recorded.push(event);
+              resolve();
+            } else {
+              reject(error);
+            }
+          },
+        });
+      });
+    },
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  return {
+    sink,
+    held,
+    recorded,
+    hold: () => {
+      holding = true;
+    },
+    release: () => {
+      holding = false;
+    },
+  };
 }

@@ -15,6 +15,28 @@ function only(findings: readonly PolicyFinding[], code: string): PolicyFinding {
 }
 
 describe('validate reports every finding in one run', () => {
+  it('accepts JSON Schema annotations in argument schemas (as MCP tool schemas carry them)', () => {
+    const validation = validatePolicy({
+      filename: 'p.yaml',
+      text: [
+        'version: 1',
+        'rules:',
+        '  - id: read',
+        '    actions: [read_file]',
+        '    effect: allow',
+        '    when:',
+        '      args:',
+        '        type: object',
+        '        title: Read a file',
+        '        properties:',
+        "          path: { type: string, description: 'the file', default: a.txt, examples: [a.txt] }",
+        '          head: { type: number, deprecated: true, readOnly: false, $comment: lines }',
+        '',
+      ].join('\n'),
+    });
+    expect(validation.findings.filter((finding) => finding.severity === 'error')).toEqual([]);
+  });
+
   it('reports a schema error, an argument-schema error and a lint error together, each at its own line', () => {
     const findings = findingsOf(
       [

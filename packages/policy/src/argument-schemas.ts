@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
-import { addApeKeywords } from './keywords.js';
+import { ANNOTATION_KEYWORDS, addApeKeywords } from './keywords.js';
 import { addProvenanceKeyword, requireLabelledProperties } from './provenance-keyword.js';
 import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 import { messageOf } from '@ape/core';
@@ -127,18 +127,6 @@ const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems']);
 
 const JSON_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'];
 
-/** JSON Schema's annotation keywords: they never change what a schema accepts, and ajv accepts them. */
-const ANNOTATIONS = new Set([
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-  '$comment',
-]);
-
 function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
   const known = Object.keys(ajv.RULES.keywords);
@@ -150,7 +138,7 @@ function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaPro
       const value = (node as Json)[key];
       const valuePath = childPath(nodePath, key);
       const definition = ajv.getKeyword(key);
-      if (definition === false && !ANNOTATIONS.has(key)) {
+      if (definition === false && !ANNOTATION_KEYWORDS.has(key)) {
         problems.push({
           code: 'ARGS_SCHEMA',
           path: valuePath,

@@ -1,5 +1,5 @@
 import type { RuleConditions } from './definition.js';
-import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import { ANNOTATION_KEYWORDS, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import { PROVENANCE_KEYWORD, requireLabelledProperties } from './provenance-keyword.js';
 import type { ExplainCondition } from './types.js';
 
@@ -137,21 +137,6 @@ const KEYWORDS: Readonly<Record<string, KeywordRow>> = {
   },
 };
 
-/** Keywords that never change what a schema accepts. */
-const ANNOTATIONS = new Set([
-  '$schema',
-  '$id',
-  '$comment',
-  '$defs',
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-]);
-
 /** Keywords read together with their siblings (see {@link readSchema}). */
 const STRUCTURAL = new Set([
   'properties',
@@ -282,7 +267,7 @@ function readSchema(schema: unknown, place: Place): Reading {
   if (node['type'] !== undefined) parts.push(keywordReading('type', node['type'], place));
   if (required.length > 0) parts.push(keywordReading('required', required, here));
   for (const key of Object.keys(node)) {
-    if (ANNOTATIONS.has(key) || STRUCTURAL.has(key) || key === 'type') continue;
+    if (ANNOTATION_KEYWORDS.has(key) || STRUCTURAL.has(key) || key === 'type') continue;
     parts.push(keywordReading(key, node[key], here));
   }
   const properties = node['properties'];

@@ -231,3 +231,21 @@ export function addApeKeywords(ajv: Ajv2020): void {
     errors: false,
   });
 }
+
+/**
+ * JSON Schema keywords that never change what a schema accepts (annotations and identifiers): ajv
+ * accepts them, explain leaves them out, and the unknown-keyword check does not report them.
+ */
+export const ANNOTATION_KEYWORDS: ReadonlySet<string> = new Set([
+  '$schema',
+  '$id',
+  '$comment',
+  '$defs',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+]);

@@ -1,77 +1,31 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstExample, installPacked, type PackedProject, repositoryRoot } from '../packed-install.js';
 
 /**
  * @ape/ai-sdk as a user gets it: the packed tarballs of the adapter and the packages its README
  * uses, installed with npm and the AI SDK 6 outside the workspace; then the README's first example
  * runs as written.
  */
-const root = resolve(import.meta.dirname, '..', '..');
+const root = repositoryRoot;
 const PACKAGES = ['core', 'policy', 'authority', 'ai-sdk'];
 const AI_VERSION = '6.0.325';
 
-function pnpm(args: string[], cwd: string): string {
-  const [command, prefix] = process.env['npm_execpath']?.includes('pnpm')
-    ? [process.execPath, [process.env['npm_execpath']]]
-    : ['npx', ['-y', 'pnpm@10.34.8']];
-  return execFileSync(command, [...prefix, ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** The first fenced `js` block of a Markdown file. */
-function firstExample(file: string): string {
-  const match = /```js\n([\s\S]*?)\n```/.exec(readFileSync(file, 'utf8'));
-  if (match?.[1] === undefined) throw new Error(`${file} has no js example`);
-  return match[1];
-}
-
-let scratch: string;
+let installed: PackedProject | undefined;
 let project: string;
 
 beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'ape-ai-sdk-'));
-  const tarballs = join(scratch, 'tarballs');
-  mkdirSync(tarballs);
-  const dependencies: Record<string, string> = {};
-  for (const name of PACKAGES) {
-    pnpm(['pack', '--pack-destination', tarballs], join(root, 'packages', name));
-    const file = readdirSync(tarballs).find(
-      (entry) => entry.startsWith(`ape-${name}-`) && entry.endsWith('.tgz'),
-    );
-    if (file === undefined) throw new Error(`pnpm pack produced no tarball for @ape/${name}`);
-    dependencies[`@ape/${name}`] = `file:${join(tarballs, file)}`;
-  }
-  project = join(scratch, 'project');
-  mkdirSync(project);
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify(
-      {
-        name: 'ai-sdk-user',
-        private: true,
-        type: 'module',
-        dependencies: { ...dependencies, ai: AI_VERSION, zod: '^4.1.8' },
-        overrides: dependencies,
-      },
-      null,
-      2,
-    ),
+  installed = installPacked(
+    'ai-sdk-user',
+    PACKAGES.map((name) => join(root, 'packages', name)),
+    { ai: AI_VERSION, zod: '^4.1.8' },
   );
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: project,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  project = installed.project;
 }, 300_000);
 
-afterAll(() => {
-  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => installed?.remove());
 
 describe('@ape/ai-sdk installed from its tarball', () => {
   it("runs the README's first example as written", () => {

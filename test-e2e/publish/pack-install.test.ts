@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installPacked, type PackedProject, repositoryRoot } from '../packed-install.js';
 
 /**
  * Publishability, tested rather than assumed: every package with an `exports` map is packed with
  * `pnpm pack` (which rewrites `workspace:` ranges as publishing does), the tarballs are installed with
  * npm into a scratch project outside the workspace, and each package is imported from ESM and CJS.
  */
-const root = resolve(import.meta.dirname, '..', '..');
+const root = repositoryRoot;
 
 interface Manifest {
   name: string;
@@ -28,56 +28,20 @@ function readJson(path: string): Manifest {
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }
 
-function pnpm(args: string[], cwd: string): string {
-  const [command, prefix] = process.env['npm_execpath']?.includes('pnpm')
-    ? [process.execPath, [process.env['npm_execpath']]]
-    : ['pnpm', []];
-  return execFileSync(command, [...prefix, ...args], {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-let scratch: string;
+let installed: PackedProject | undefined;
+let project: string;
 
 beforeAll(() => {
-  scratch = mkdtempSync(join(tmpdir(), 'ape-pack-'));
-  const tarballs = join(scratch, 'tarballs');
-  mkdirSync(tarballs);
-  const dependencies: Record<string, string> = {};
-  for (const { dir, manifest } of packages) {
-    pnpm(['pack', '--pack-destination', tarballs], dir);
-    const base = manifest.name.replace('@', '').replace('/', '-');
-    const file = readdirSync(tarballs).find((name) => name.startsWith(`${base}-`) && name.endsWith('.tgz'));
-    if (file === undefined) throw new Error(`pnpm pack produced no tarball for ${manifest.name}`);
-    dependencies[manifest.name] = `file:${join(tarballs, file)}`;
-  }
-  const project = join(scratch, 'project');
-  mkdirSync(project);
-  writeFileSync(
-    join(project, 'package.json'),
-    // vitest is the optional peer that the contract suites of @ape/core/contracts need.
-    JSON.stringify(
-      {
-        name: 'scratch',
-        private: true,
-        dependencies: { ...dependencies, vitest: '4.1.12' },
-        overrides: dependencies,
-      },
-      null,
-      2,
-    ),
+  // vitest is the optional peer that the contract suites of @ape/core/contracts need.
+  installed = installPacked(
+    'scratch',
+    packages.map(({ dir }) => dir),
+    { vitest: '4.1.12' },
   );
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: project,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  project = installed.project;
 }, 300_000);
 
-afterAll(() => {
-  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
-});
+afterAll(() => installed?.remove());
 
 describe('published packages', () => {
   it('finds the packages to check', () => {
@@ -87,7 +51,6 @@ describe('published packages', () => {
   it.each(packages.map((entry) => entry.manifest.name))(
     '%s installs from its tarball and imports from ESM and CJS',
     (name) => {
-      const project = join(scratch, 'project');
       const esm = execFileSync(
         process.execPath,
         [
@@ -115,7 +78,6 @@ describe('published packages', () => {
   );
 
   it('ships the core JSON Schemas as files', () => {
-    const project = join(scratch, 'project');
     const out = execFileSync(
       process.execPath,
       [
@@ -128,7 +90,6 @@ describe('published packages', () => {
   });
 
   it('loads the fakes of @ape/core/testing as ESM and CommonJS, without a test runner', () => {
-    const project = join(scratch, 'project');
     const esm = execFileSync(
       process.execPath,
       [
@@ -151,7 +112,6 @@ describe('published packages', () => {
   });
 
   it('loads the contract suites of @ape/core/contracts as ESM (they import vitest, which cannot be required)', () => {
-    const project = join(scratch, 'project');
     const esm = execFileSync(
       process.execPath,
       [
@@ -165,7 +125,6 @@ describe('published packages', () => {
   });
 
   it("loads the adapters' shared part, @ape/core/adapter, as ESM and CommonJS", () => {
-    const project = join(scratch, 'project');
     const esm = execFileSync(
       process.execPath,
       [
@@ -188,7 +147,6 @@ describe('published packages', () => {
   });
 
   it('ships the example policies in @ape/reference-agent, and @ape/attack runs scenarios against them', () => {
-    const project = join(scratch, 'project');
     const out = execFileSync(
       process.execPath,
       [

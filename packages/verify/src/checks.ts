@@ -155,9 +155,15 @@ class Checker {
       this.policy !== undefined &&
       !confirm(this.evaluate(found.request), found.request)
     ) {
-      // The model used an approximated condition where it is inexact: look again where it is exact.
-      const exact = await this.find(and(violation, this.encoding.exactRegion));
-      if (exact.answer === 'sat') found = exact;
+      // The model used an approximated condition where it is inexact: look again where it is exact
+      // (case by case, see `exactCases`).
+      for (const exactCase of this.encoding.exactCases) {
+        const exact = await this.find(and(violation, exactCase));
+        if (exact.answer === 'sat') {
+          found = exact;
+          break;
+        }
+      }
     }
     if (found.answer !== 'sat') {
       this.results.push(

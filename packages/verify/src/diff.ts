@@ -231,9 +231,16 @@ export async function diffPolicies(a: VerifiablePolicy, b: VerifiablePolicy): Pr
           list.push(found);
           continue;
         }
-        // Search again where every approximated condition is exact: a model there is a real call.
-        const exact = await session.check(and(question, encoding.exactRegion), encoding.requestTerms);
-        const refound = exact.answer === 'sat' ? confirm(exact.values) : undefined;
+        // Search again where every approximated condition is exact (case by case): a model there
+        // is a real call.
+        let refound: PolicyDifference | undefined;
+        let gaveUp = first.answer === 'unknown';
+        for (const exactCase of encoding.exactCases) {
+          const exact = await session.check(and(question, exactCase), encoding.requestTerms);
+          if (exact.answer === 'unknown') gaveUp = true;
+          refound = exact.answer === 'sat' ? confirm(exact.values) : undefined;
+          if (refound !== undefined) break;
+        }
         if (refound !== undefined) {
           list.push(refound);
           continue;
@@ -241,10 +248,9 @@ export async function diffPolicies(a: VerifiablePolicy, b: VerifiablePolicy): Pr
         unknown.push({
           action,
           direction,
-          reason:
-            first.answer === 'unknown' || exact.answer === 'unknown'
-              ? 'the solver gave up (timeout or an undecidable string constraint)'
-              : 'a difference is possible only where an approximated condition is not exact (see approximations), and none was confirmed',
+          reason: gaveUp
+            ? 'the solver gave up (timeout or an undecidable string constraint)'
+            : 'a difference is possible only where an approximated condition is not exact (see approximations), and none was confirmed',
         });
       }
     } finally {

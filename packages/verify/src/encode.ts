@@ -37,8 +37,11 @@ interface Atom {
   readonly name: string;
   readonly lower: string;
   readonly upper: string;
-  /** Where `lower` and `upper` agree (the atom is exact there), when such a region is known. */
-  readonly exact: string | undefined;
+  /**
+   * Where `lower` and `upper` agree (the atom is exact there), when such a region is known: the
+   * region is the disjunction of these cases.
+   */
+  readonly exact: readonly string[] | undefined;
   /** The argument, keyword and keyword value the atom stands for. */
   readonly argument: string;
   readonly keyword: string;
@@ -56,8 +59,14 @@ export interface Encoding {
   readonly requestTerms: readonly string[];
   /** Holds when the request carries no session context (no previous action, no calls). */
   readonly noSession: string;
-  /** Holds when every approximated condition that has an exact region is inside it. */
-  readonly exactRegion: string;
+  /**
+   * Where every approximated condition that has an exact region is inside it, as cases whose
+   * disjunction is that region (one case per choice of each atom's exact disjunct, up to
+   * {@link MAX_EXACT_CASES}). Z3 decides a disjunction of string
+   * equalities and containments slowly (seconds) and each case at once (milliseconds), so searches
+   * ask case by case.
+   */
+  readonly exactCases: readonly string[];
 }
 
 export const ACTION = 'action';
@@ -262,7 +271,7 @@ class SchemaEncoder {
     value: unknown,
     lower: string,
     upper: string,
-    exact?: string,
+    exact?: readonly string[],
   ): string {
     const key = canonicalJson([argument, keyword, value ?? null]);
     const existing = this.atoms.get(key);
@@ -426,14 +435,11 @@ class SchemaEncoder {
     const isString = `(= ${v.kind} KString)`;
     const samples = sampleUrls(options).map((url) => `(= ${v.string} ${smtString(url)})`);
     const colon = `(str.contains ${v.string} ":")`;
-    return this.atom(
-      v.name,
-      'x-ape-url',
-      options,
-      and(isString, or(...samples)),
-      and(isString, colon),
-      or(not(isString), not(colon), ...samples),
-    );
+    return this.atom(v.name, 'x-ape-url', options, and(isString, or(...samples)), and(isString, colon), [
+      not(isString),
+      not(colon),
+      ...samples,
+    ]);
   }
 
   /**
@@ -468,7 +474,7 @@ class SchemaEncoder {
         relative ? 'true' : `(str.prefixof "/" ${v.string})`,
         implies(canonical, inside),
       ),
-      or(not(isString), and(canonical, bounded)),
+      [not(isString), and(canonical, bounded)],
     );
   }
 }
@@ -694,14 +700,34 @@ export function encodePolicies(
     arguments: argumentsList,
     limitCounters,
     requestTerms,
-    exactRegion: and(
-      ...[...atoms.values()].flatMap((atom) => (atom.exact === undefined ? [] : [atom.exact])),
-    ),
+    exactCases: exactCases([...atoms.values()]),
     noSession: and(
       not(HAS_PREVIOUS),
       ...[...counterByPatterns.values()].map((counter) => `(= ${counter} 0)`),
     ),
   };
+}
+
+/** @internal The most cases {@link Encoding.exactCases} splits the exact region into. */
+export const MAX_EXACT_CASES = 64;
+
+/**
+ * The exact region as cases: the product of the atoms' disjuncts while it stays within
+ * {@link MAX_EXACT_CASES}; the atoms left over are added to every case as one disjunction each.
+ */
+function exactCases(atoms: readonly Atom[]): string[] {
+  let cases: string[][] = [[]];
+  const rest: string[] = [];
+  for (const atom of atoms) {
+    if (atom.exact === undefined) continue;
+    const choices = atom.exact;
+    if (cases.length * choices.length <= MAX_EXACT_CASES) {
+      cases = cases.flatMap((chosen) => choices.map((choice) => [...chosen, choice]));
+    } else {
+      rest.push(or(...choices));
+    }
+  }
+  return cases.map((chosen) => and(...chosen, ...rest));
 }
 
 function encodePolicy(

@@ -102,6 +102,11 @@ describe('help and version', () => {
     const version = ape(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // The short form and the fast path print what the full program prints (with another flag).
+    expect(ape(['-V']).stdout).toBe(version.stdout);
+    const viaProgram = ape(['--no-color', '--version']);
+    expect(viaProgram.code).toBe(0);
+    expect(viaProgram.stdout).toBe(version.stdout);
   });
 
   it('lists every flag of simulate in its help', () => {

@@ -36,6 +36,40 @@ function write(name: string, text: string): string {
 }
 
 describe('readPolicyTests', () => {
+  it('reads test text with no file: policy: resolves against the working directory, and without it the file is refused', () => {
+    const cases =
+      'cases:\n  - name: lists\n    request: { action: list_dir }\n    expect: { decision: ALLOW }\n';
+    const named = readPolicyTests({ text: `policy: policies/mail.yaml\n${cases}` });
+    expect(named.ok).toBe(true);
+    if (named.ok) {
+      expect(named.value.policy).toBe(join(process.cwd(), 'policies', 'mail.yaml'));
+      expect(named.value.file).toBeUndefined();
+    }
+    const unnamed = readPolicyTests({ text: cases });
+    expect(unnamed.ok).toBe(false);
+    if (!unnamed.ok) {
+      expect(unnamed.findings).toEqual([
+        expect.objectContaining({
+          code: 'SCHEMA',
+          path: '$',
+          message: expect.stringContaining('does not say which policy'),
+        }),
+      ]);
+      expect(unnamed.findings[0]?.file).toBeUndefined();
+    }
+  });
+
+  it('reports schema errors of a test file without a file name, ordered by line', () => {
+    const read = readPolicyTests({
+      text: 'policy: x.yaml\ncases:\n  - name: 3\n    request: { action: list_dir }\n    expect: { decision: MAYBE }\n',
+    });
+    expect(read.ok).toBe(false);
+    if (read.ok) return;
+    expect(read.findings.map((finding) => finding.code)).toEqual(['SCHEMA', 'SCHEMA']);
+    expect(read.findings.map((finding) => finding.line)).toEqual([3, 5]);
+    expect(read.findings.every((finding) => finding.file === undefined)).toBe(true);
+  });
+
   it('finds the sibling policy and applies the defaults of ape simulate', () => {
     const read = readPolicyTests(
       write(

@@ -1,15 +1,7 @@
-import type { MemoryAuditSink } from '@ape/audit';
 import { AuthorityManager, InMemoryTokenStore } from '@ape/authority';
-import {
-  type AuditSink,
-  type Clock,
-  PlanError,
-  type PolicyDecision,
-  type PolicyEvaluator,
-  type TokenStore,
-} from '@ape/core';
+import { type Clock, PlanError, type TokenStore } from '@ape/core';
 import type { AttackContext } from '../types.js';
-import { family, harmful, intentOf, NOTES, openPlan } from './support.js';
+import { byUser, failingOn, family, harmful, intentOf, NOTES, openPlan, withEvaluate } from './support.js';
 
 /** A single read: it running means a failure opened the gate. */
 const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
@@ -18,27 +10,6 @@ const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
 const SEND_EMAIL = [harmful('send_email', { to: 'me@example.com' }, 'USER_TRUSTED')];
 
 const FIXED_TIME = 1_767_225_600_000;
-
-/** The real policy, with `evaluate` replaced. */
-function withEvaluate(policy: PolicyEvaluator, evaluate: () => unknown): PolicyEvaluator {
-  return {
-    digest: policy.digest,
-    mayPermit: (tenant, action) => policy.mayPermit(tenant, action),
-    evaluate: evaluate as () => PolicyDecision,
-  };
-}
-
-/** The in-memory sink, failing on every event of `type`. */
-function failingOn(type: string): (sink: MemoryAuditSink) => AuditSink {
-  return (sink) => ({
-    append: (event) => {
-      if (event.type === type) throw new Error(`disk full while writing ${type}`);
-      return sink.append(event);
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  });
-}
 
 /** A read whose session clock answers `broken()` once the plan is approved. */
 async function readWhenClockBreaks(context: AttackContext, broken: () => number): Promise<undefined> {
@@ -52,10 +23,7 @@ async function readWhenClockBreaks(context: AttackContext, broken: () => number)
     authority: new AuthorityManager({ tenant: 'acme', clock: { now: () => FIXED_TIME } }),
   });
   isBroken = true;
-  await runtime.executeStep(0, context.harmful('read_file').tool, {
-    args: NOTES,
-    provenance: 'USER_TRUSTED',
-  });
+  await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
   return undefined;
 }
 
@@ -104,10 +72,7 @@ export const FAIL_OPEN_SCENARIOS = family('fail-open', { layer: 'runtime', targe
       try {
         await runtime.setIntent(intentOf(['read_file']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['read_file']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       } catch (error) {
         if (!PlanError.isInstance(error)) throw error;

@@ -2,7 +2,7 @@ import { AuthorityManager } from '@ape/authority';
 import { PolicyError, type PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import type { AttackContext, AttackStep } from '../types.js';
-import { family, harmful, injected, intentOf, NOTES, openPlan, SECRET } from './support.js';
+import { byUser, family, harmful, injected, intentOf, NOTES, openPlan, SECRET } from './support.js';
 
 /**
  * Rows for the finding classes of the hardening review (issue 16) whose fixes are in the policy
@@ -279,10 +279,7 @@ export function patternEngineRow(
         });
         await runtime.setIntent(intentOf(['search_web']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['search_web']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('search_web').tool, {
-          args: { query },
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('search_web').tool, byUser({ query }));
         return undefined;
       } finally {
         RegExp.prototype.exec = exec;

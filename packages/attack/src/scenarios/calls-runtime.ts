@@ -9,15 +9,14 @@ import {
   failingOn,
   family,
   harmful,
+  inCallsMode,
   intentOf,
   NOTES,
   openPlan,
+  READ_NOTES,
   settleMicrotasks,
-  withEvaluate,
 } from './support.js';
-
-/** A single read of the notes in calls mode: it running means a failure opened the gate. */
-const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
+import { POLICY_THROWS } from './fail-open.js';
 
 /** A usage store whose every call fails (a lost connection to the shared counter service). */
 function brokenUsageStore(): UsageStore {
@@ -279,16 +278,7 @@ export const CALLS_FAIL_OPEN_SCENARIOS = family(
   'fail-open',
   { layer: 'runtime', target: 'workspace_files' },
   calls([
-    {
-      variant: 'calls-policy-throws',
-      title: 'calls mode: policy.evaluate throws',
-      session: (context) => ({
-        policy: withEvaluate(context.policy(), () => {
-          throw new Error('rule engine crashed');
-        }),
-      }),
-      steps: READ_NOTES,
-    },
+    inCallsMode(POLICY_THROWS, 'calls mode: policy.evaluate throws'),
     {
       variant: 'calls-audit-fails-on-extension',
       title: 'calls mode: the audit sink fails to record the chain extension (plan.extended)',

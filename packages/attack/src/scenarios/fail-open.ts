@@ -1,10 +1,18 @@
 import { AuthorityManager, InMemoryTokenStore } from '@ape/authority';
 import { type Clock, PlanError, type TokenStore } from '@ape/core';
 import type { AttackContext } from '../types.js';
-import { byUser, failingOn, family, harmful, intentOf, NOTES, openPlan, withEvaluate } from './support.js';
-
-/** A single read: it running means a failure opened the gate. */
-const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
+import {
+  byUser,
+  failingOn,
+  family,
+  harmful,
+  intentOf,
+  NOTES,
+  openPlan,
+  READ_NOTES,
+  type ScenarioRow,
+  withEvaluate,
+} from './support.js';
 
 /** An e-mail under human_in_loop, which escalates it. */
 const SEND_EMAIL = [harmful('send_email', { to: 'me@example.com' }, 'USER_TRUSTED')];
@@ -27,21 +35,24 @@ async function readWhenClockBreaks(context: AttackContext, broken: () => number)
   return undefined;
 }
 
+/** @internal policy.evaluate throws (a row of plan mode and of calls mode). */
+export const POLICY_THROWS: ScenarioRow = {
+  variant: 'policy-throws',
+  title: 'policy.evaluate throws',
+  session: (context) => ({
+    policy: withEvaluate(context.policy(), () => {
+      throw new Error('rule engine crashed');
+    }),
+  }),
+  steps: READ_NOTES,
+};
+
 /**
  * @internal Fail-open probes: a component on the decision path throws or answers nonsense; the
  * call must be denied, never allowed by accident.
  */
 export const FAIL_OPEN_SCENARIOS = family('fail-open', { layer: 'runtime', target: 'workspace_files' }, [
-  {
-    variant: 'policy-throws',
-    title: 'policy.evaluate throws',
-    session: (context) => ({
-      policy: withEvaluate(context.policy(), () => {
-        throw new Error('rule engine crashed');
-      }),
-    }),
-    steps: READ_NOTES,
-  },
+  POLICY_THROWS,
   {
     variant: 'policy-answers-nonsense',
     title: "policy.evaluate answers { decision: 'allow' } (lower case)",

@@ -43,6 +43,9 @@ export const FETCH_PAGE = harmless('fetch_url', { url: POISONED_PAGE }, 'USER_TR
 /** @internal A file every workspace policy lets the agent read. */
 export const NOTES = Object.freeze({ path: '/workspace/notes.txt' });
 
+/** @internal A single read of the notes: it running means a failure opened the gate. */
+export const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
+
 /** @internal A file the workspace policy never lets anyone touch. */
 export const SECRETS = Object.freeze({ path: '/workspace/.secrets/api-key' });
 

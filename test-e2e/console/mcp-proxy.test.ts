@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from '../mcp/support.js';
+import { sdk, apeProxyTransport, filesystemServerCommand } from '../mcp/support.js';
 
 // `ape mcp proxy --console`: the gateway serves the console itself; a tool call the client cannot
 // elicit waits there until a person approves it over HTTP, and then reaches the real server.
@@ -42,28 +42,10 @@ afterAll(() => {
 describe('ape mcp proxy --console', () => {
   it('serves the console, and an approval there lets the escalated call reach the server', async () => {
     const { Client } = await sdk.client();
-    const { StdioClientTransport } = await sdk.stdio();
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        apeBin,
-        'mcp',
-        'proxy',
-        '--policy',
-        policyFile,
-        '--audit',
-        join(base, 'audit.jsonl'),
-        '--console',
-        '127.0.0.1:0',
-        '--',
-        process.execPath,
-        filesystemServer,
-        base,
-      ],
-      env: childEnv(),
-      stderr: 'pipe',
-      cwd: root,
-    });
+    const transport = await apeProxyTransport(
+      ['--policy', policyFile, '--audit', join(base, 'audit.jsonl'), '--console', '127.0.0.1:0'],
+      filesystemServerCommand(base),
+    );
     let stderr = '';
     transport.stderr?.on('data', (chunk: Buffer) => {
       stderr += chunk.toString('utf8');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditLog } from '@ape/audit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from './support.js';
+import { sdk, apeProxyTransport, filesystemServerCommand } from './support.js';
 
 // Issue 24, done when: through the built `ape mcp proxy` in front of the real
 // @modelcontextprotocol/server-filesystem, a client declares each argument's label in `_meta`
@@ -48,29 +48,10 @@ afterAll(() => {
 describe('ape mcp proxy with per-argument provenance in _meta', () => {
   it('writes untrusted content to the user’s path, escalates the page’s path and records each label', async () => {
     const { Client } = await sdk.client();
-    const { StdioClientTransport } = await sdk.stdio();
     const audit = join(base, 'audit.jsonl');
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [
-          apeBin,
-          'mcp',
-          'proxy',
-          '--policy',
-          policy,
-          '--audit',
-          audit,
-          '--',
-          process.execPath,
-          filesystemServer,
-          base,
-        ],
-        env: childEnv(),
-        stderr: 'pipe',
-        cwd: root,
-      }),
+      await apeProxyTransport(['--policy', policy, '--audit', audit], filesystemServerCommand(base)),
     );
     const summary = join(base, 'summary.txt');
     const attacker = join(base, 'attacker-chosen.txt');

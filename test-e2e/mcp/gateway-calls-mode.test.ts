@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditLog } from '@ape/audit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from './support.js';
+import {
+  apeBin,
+  childEnv,
+  filesystemServer,
+  sdk,
+  apeProxyTransport,
+  filesystemServerCommand,
+} from './support.js';
 
 // Issue 14, item 4, done when: through the built `ape mcp proxy` in front of the real
 // @modelcontextprotocol/server-filesystem with the official SDK client, a budget of two reads and a
@@ -60,30 +67,10 @@ function records(audit: string): Record_[] {
 /** Two reads, an escalation denied (the proxy's deny-all: the client cannot elicit), a third read, a write. */
 async function attackThroughProxy(name: string, flags: readonly string[]) {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
   const audit = join(base, `${name}.jsonl`);
   const client = new Client({ name: 'e2e', version: '1.0.0' });
   await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        apeBin,
-        'mcp',
-        'proxy',
-        '--policy',
-        policy,
-        '--audit',
-        audit,
-        ...flags,
-        '--',
-        process.execPath,
-        filesystemServer,
-        base,
-      ],
-      env: childEnv(),
-      stderr: 'pipe',
-      cwd: root,
-    }),
+    await apeProxyTransport(['--policy', policy, '--audit', audit, ...flags], filesystemServerCommand(base)),
   );
   const target = join(base, `${name}-written.txt`);
   const directory = join(base, `${name}-directory`);

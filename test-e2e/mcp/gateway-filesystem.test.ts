@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import { verifyAuditLog } from '@ape/audit';
 import { loadPolicy } from '@ape/policy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, apeMcp, childEnv, filesystemServer, root, sdk, sdkDir } from './support.js';
+import {
+  apeBin,
+  apeMcp,
+  childEnv,
+  filesystemServer,
+  sdk,
+  sdkDir,
+  apeProxyTransport,
+  filesystemServerCommand,
+} from './support.js';
 
 let base: string;
 let workspace: string;
@@ -79,27 +88,11 @@ afterAll(() => {
 /** An SDK client talking over stdio to the built `ape mcp proxy` in front of the filesystem server. */
 async function connectThroughApeBinary(audit: string) {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      apeBin,
-      'mcp',
-      'proxy',
-      '--policy',
-      policyFile,
-      '--audit',
-      audit,
-      '--',
-      process.execPath,
-      filesystemServer,
-      // The server itself would allow the whole base directory: only APE keeps writes in the workspace.
-      base,
-    ],
-    env: childEnv(),
-    stderr: 'pipe',
-    cwd: root,
-  });
+  // The server itself would allow the whole base directory: only APE keeps writes in the workspace.
+  const transport = await apeProxyTransport(
+    ['--policy', policyFile, '--audit', audit],
+    filesystemServerCommand(base),
+  );
   const client = new Client({ name: 'e2e', version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };

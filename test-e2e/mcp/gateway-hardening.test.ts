@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyAuditLog } from '@ape/audit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk, sdkDir } from './support.js';
+import { apeBin, childEnv, filesystemServer, sdk, sdkDir, apeProxyTransport } from './support.js';
 
 // Issue 16, findings 3, 4 and 5, through the built `ape mcp proxy` with the official SDK client, in
 // front of the real @modelcontextprotocol/server-filesystem (or a small fixture server whose
@@ -42,16 +42,9 @@ async function connect(
   onElicit?: (request: { params: { message: string } }) => unknown,
 ): Promise<Connection> {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
   const { ElicitRequestSchema } = await sdk.types();
   const audit = join(base, `${name}-audit.jsonl`);
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [apeBin, 'mcp', 'proxy', '--audit', audit, ...flags, '--', ...server],
-    env: childEnv(),
-    stderr: 'pipe',
-    cwd: root,
-  });
+  const transport = await apeProxyTransport(['--audit', audit, ...flags], server);
   const client = new Client(
     { name: 'e2e', version: '1.0.0' },
     { capabilities: onElicit === undefined ? {} : { elicitation: { form: {} } } },

@@ -6,7 +6,15 @@ import { promisify } from 'node:util';
 import { verifyAuditLog } from '@ape/audit';
 import { startRedisServer, type TestRedisServer } from '@ape/redis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from './support.js';
+import {
+  apeBin,
+  childEnv,
+  filesystemServer,
+  root,
+  sdk,
+  apeProxyTransport,
+  filesystemServerCommand,
+} from './support.js';
 
 // Issue 19: `ape mcp proxy --redis URL --lineage ID` keeps budgets, the previous action and
 // revocations in Redis. Two proxy processes (each in front of the real filesystem server, each with
@@ -51,35 +59,13 @@ type Client = any;
 /** A proxy process in the fleet's lineage, with its own client and audit log. */
 async function connect(name: string, prefix: string): Promise<{ client: Client; audit: string }> {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
   const audit = join(base, `${name}.jsonl`);
   const client = new Client({ name: `e2e-${name}`, version: '1.0.0' });
   await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [
-        apeBin,
-        'mcp',
-        'proxy',
-        '--policy',
-        policy,
-        '--audit',
-        audit,
-        '--redis',
-        server.url,
-        '--prefix',
-        prefix,
-        '--lineage',
-        'alice',
-        '--',
-        process.execPath,
-        filesystemServer,
-        base,
-      ],
-      env: childEnv(),
-      stderr: 'pipe',
-      cwd: root,
-    }),
+    await apeProxyTransport(
+      ['--policy', policy, '--audit', audit, '--redis', server.url, '--prefix', prefix, '--lineage', 'alice'],
+      filesystemServerCommand(base),
+    ),
   );
   return { client, audit };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from './support.js';
+import { childEnv, sdk, apeProxyTransport, filesystemServerCommand } from './support.js';
 
 // Issue 16, finding 2, through the built `ape mcp proxy` in front of the official filesystem
 // server: paths the server reads as another file than the policy does are denied, and the file
@@ -52,14 +52,11 @@ afterAll(() => {
 
 async function connect() {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [apeBin, 'mcp', 'proxy', '--policy', policyFile, '--', process.execPath, filesystemServer, base],
-    env: childEnv({ HOME: home }),
-    stderr: 'pipe',
-    cwd: root,
-  });
+  const transport = await apeProxyTransport(
+    ['--policy', policyFile],
+    filesystemServerCommand(base),
+    childEnv({ HOME: home }),
+  );
   const client = new Client({ name: 'e2e-paths', version: '1.0.0' });
   await client.connect(transport);
   return client;

@@ -46,3 +46,27 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
   }
   return { ...env, ...extra };
 }
+
+/** The command line of the real filesystem server, allowed `roots`. */
+export function filesystemServerCommand(...roots: string[]): string[] {
+  return [process.execPath, filesystemServer, ...roots];
+}
+
+/**
+ * A stdio transport (not started) to the built `ape mcp proxy` with `flags` (`--policy`, `--audit`,
+ * `--redis`, ...) in front of the `server` command line, stderr piped, run in the repository root.
+ */
+export async function apeProxyTransport(
+  flags: readonly string[],
+  server: readonly string[],
+  env: Record<string, string> = childEnv(),
+) {
+  const { StdioClientTransport } = await sdk.stdio();
+  return new StdioClientTransport({
+    command: process.execPath,
+    args: [apeBin, 'mcp', 'proxy', ...flags, '--', ...server],
+    env,
+    stderr: 'pipe',
+    cwd: root,
+  });
+}

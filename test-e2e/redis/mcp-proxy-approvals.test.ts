@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { createRedisConnection, type PendingApproval, RedisApprovalQueue } from '@ape/redis';
 import { startRedisServer, type TestRedisServer } from '@ape/redis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apeBin, childEnv, filesystemServer, root, sdk } from '../mcp/support.js';
+import { apeBin, childEnv, sdk, apeProxyTransport, filesystemServerCommand } from '../mcp/support.js';
 
 const run = promisify(execFile);
 
@@ -47,28 +47,10 @@ afterAll(async () => {
 /** An MCP client without elicitation, talking to the built `ape mcp proxy --redis`. */
 async function connect(audit: string) {
   const { Client } = await sdk.client();
-  const { StdioClientTransport } = await sdk.stdio();
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [
-      apeBin,
-      'mcp',
-      'proxy',
-      '--policy',
-      policyFile,
-      '--audit',
-      audit,
-      '--redis',
-      server.url,
-      '--',
-      process.execPath,
-      filesystemServer,
-      workspace,
-    ],
-    env: childEnv(),
-    stderr: 'pipe',
-    cwd: root,
-  });
+  const transport = await apeProxyTransport(
+    ['--policy', policyFile, '--audit', audit, '--redis', server.url],
+    filesystemServerCommand(workspace),
+  );
   const client = new Client({ name: 'e2e', version: '1.0.0' });
   await client.connect(transport);
   return client;

@@ -1,9 +1,9 @@
 import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { AuditError } from '@ape/core';
 import { signCheckpoint } from './checkpoint.js';
 import { MerkleTreeAccumulator } from './merkle.js';
 import { type NoteSigner, parseSignerKey } from './signed-note.js';
+import { syncDirectory } from './sync-directory.js';
 import { hex } from './verify.js';
 
 /** Option `checkpoint` of the sinks: where and how often to write signed checkpoints. */
@@ -159,18 +159,5 @@ export class CheckpointWriter {
         { cause: error },
       );
     }
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  // Makes the rename durable; platforms that cannot open a directory skip this step.
-  let directory: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    directory = await open(dirname(path), 'r');
-    await directory.sync();
-  } catch {
-    return;
-  } finally {
-    await directory?.close();
   }
 }

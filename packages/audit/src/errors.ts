@@ -1,4 +1,5 @@
 import { ApeError, type ApeErrorDetails } from '@ape/core';
+import type { AuditVerification } from './verify.js';
 
 /**
  * An audit log failed verification or could not be parsed (`AUDIT_INVALID`): thrown when reopening a
@@ -10,6 +11,19 @@ export class AuditLogError extends ApeError {
   constructor(message: string, details: ApeErrorDetails = {}, options?: { cause?: unknown }) {
     super('AUDIT_INVALID', message, details, options);
   }
+}
+
+/**
+ * @internal The error for the log at `path` whose `verification` failed: its message, problem and
+ * first bad record in `details`.
+ */
+export function verificationFailed(path: string, verification: AuditVerification): AuditLogError {
+  return new AuditLogError(`Audit log ${path} failed verification: ${verification.message}`, {
+    path,
+    problem: verification.problem,
+    firstBadSeq: verification.firstBadSeq,
+    firstBadLine: verification.firstBadLine,
+  });
 }
 
 /**

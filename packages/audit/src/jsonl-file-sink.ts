@@ -1,6 +1,5 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
 import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
 import { AuditLogError } from './errors.js';
@@ -13,6 +12,7 @@ import {
   MAX_AUDIT_LINE_BYTES,
 } from './record.js';
 import type { RedactionOptions } from './redact.js';
+import { syncDirectory } from './sync-directory.js';
 import { verifyLinesWithTree } from './verify.js';
 
 /** Options of {@link createJsonlFileAuditSink}. */
@@ -212,20 +212,6 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  // Makes the new file's directory entry durable. Some platforms (Windows) cannot open a directory:
-  // there the entry's durability is the file system's business and this step is skipped.
-  let directory: FileHandle | undefined;
-  try {
-    directory = await open(dirname(path), 'r');
-    await directory.sync();
-  } catch {
-    return;
-  } finally {
-    await directory?.close();
   }
 }
 

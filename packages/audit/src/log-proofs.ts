@@ -4,7 +4,7 @@ import {
   readUnverifiedCheckpoint,
   signCheckpoint,
 } from './checkpoint.js';
-import { AuditKeyError, AuditLogError } from './errors.js';
+import { AuditKeyError, AuditLogError, verificationFailed } from './errors.js';
 import { linesFromFile, parseAuditLine } from './lines.js';
 import {
   hashMerkleLeaf,
@@ -109,12 +109,7 @@ async function readLeaves(
     throw readFailure(path, error);
   }
   if (!verification.ok) {
-    throw new AuditLogError(`Audit log ${path} failed verification: ${verification.message}`, {
-      path,
-      problem: verification.problem,
-      firstBadSeq: verification.firstBadSeq,
-      firstBadLine: verification.firstBadLine,
-    });
+    throw verificationFailed(path, verification);
   }
   return { verification, leaves, lines };
 }

@@ -1,5 +1,5 @@
 import { deepFreeze, TenantIsolationError } from '@ape/core';
-import { AuditLogError } from './errors.js';
+import { AuditLogError, verificationFailed } from './errors.js';
 import { linesFromFile, parseAuditLine } from './lines.js';
 import { type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
 import { readFailure, verifyLines } from './verify.js';
@@ -74,12 +74,7 @@ async function readRecords(
     if (options.verify !== false) {
       const verification = await verifyLines(source);
       if (!verification.ok) {
-        throw new AuditLogError(`Audit log ${path} failed verification: ${verification.message}`, {
-          path,
-          problem: verification.problem,
-          firstBadSeq: verification.firstBadSeq,
-          firstBadLine: verification.firstBadLine,
-        });
+        throw verificationFailed(path, verification);
       }
     }
     const records: AuditRecord[] = [];

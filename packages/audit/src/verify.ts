@@ -366,6 +366,16 @@ async function classify(
     message: `Line ${firstBadLine} (seq ${firstBadSeq}): ${message}`,
   });
   const line = anomaly.line;
+  // A valid record at the wrong place: moved (it still links to its neighbours) or foreign.
+  const misplaced = () =>
+    around.linked
+      ? fail(
+          'reordered',
+          expectedSeq,
+          line,
+          `record ${record.seq} appears where record ${expectedSeq} belongs.`,
+        )
+      : fail('inserted', expectedSeq, line, `a record claiming seq ${record.seq} was inserted.`);
   if (!anomaly.selfValid) {
     const next = around.next;
     if (next?.selfValid === true && next.seq === expectedSeq && next.prev === lastHash) {
@@ -393,14 +403,7 @@ async function classify(
     );
   }
   if (around.laterExpected) {
-    return around.linked
-      ? fail(
-          'reordered',
-          expectedSeq,
-          line,
-          `record ${record.seq} appears where record ${expectedSeq} belongs.`,
-        )
-      : fail('inserted', expectedSeq, line, `a record claiming seq ${record.seq} was inserted.`);
+    return misplaced();
   }
   if (record.seq === expectedSeq - 1 && record.prev === previousPrev) {
     return fail('inserted', expectedSeq - 1, line - 1, `two different records claim seq ${record.seq}.`);
@@ -414,12 +417,5 @@ async function classify(
       `${missing} record${missing === 1 ? ' is' : 's are'} missing before seq ${record.seq}.`,
     );
   }
-  return around.linked
-    ? fail(
-        'reordered',
-        expectedSeq,
-        line,
-        `record ${record.seq} appears where record ${expectedSeq} belongs.`,
-      )
-    : fail('inserted', expectedSeq, line, `a record claiming seq ${record.seq} was inserted.`);
+  return misplaced();
 }

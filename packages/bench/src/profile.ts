@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MemoryAuditSink } from '@ape/audit';
 import { AuthorityManager } from '@ape/authority';
-import { hashCanonical, type TokenBinding } from '@ape/core';
 import { compilePolicy, loadPolicy } from '@ape/policy';
 import { blackhole } from './harness.js';
 import {
@@ -10,8 +9,7 @@ import {
   openSession,
   runNextCall,
   runNextStep,
-  STEP_ACTION,
-  STEP_ARGS,
+  STEP_BINDING,
   TENANT,
 } from './cases/session.js';
 import { request, SCALE_LIMITS, scaleYaml, THREE_LIST_ACTIONS, threeListDocument } from './workloads.js';
@@ -33,15 +31,7 @@ async function workload(kind: string, seconds: number): Promise<number> {
     }
   } else if (kind === 'token') {
     const authority = new AuthorityManager({ tenant: TENANT });
-    const binding: TokenBinding = {
-      tenant: TENANT,
-      session: 'session',
-      intentVersion: 'a'.repeat(64),
-      planHash: 'b'.repeat(64),
-      stepIndex: 0,
-      action: STEP_ACTION,
-      argsHash: hashCanonical(STEP_ARGS),
-    };
+    const binding = STEP_BINDING;
     while (performance.now() < until) {
       for (let index = 0; index < 1000; index++)
         await authority.consume(await authority.issue(binding), binding);

@@ -1,17 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
 import { createJsonlFileAuditSink } from '@ape/audit';
-import type {
-  AuditSink,
-  EscalationHandler,
-  PolicyEvaluator,
-  ProvenanceLabel,
-  RevocationFeed,
-  UsageStore,
-} from '@ape/core';
+import type { AuditSink, PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { McpAfterDeniedEscalation } from './connection-sessions.js';
 import {
   createMcpGateway,
   type McpGateway,
@@ -20,30 +12,27 @@ import {
 } from './gateway.js';
 import { type McpServerCommand, serverEnvironment } from './server-config.js';
 
-/** What {@link runMcpProxy} takes. */
-export interface McpProxyOptions {
+/** The gateway options {@link runMcpProxy} passes through unchanged when given. */
+const FORWARDED_OPTIONS = [
+  'tenant',
+  'escalation',
+  'defaultProvenance',
+  'allowMethods',
+  'refuseMethods',
+  'afterDeniedEscalation',
+  'lineage',
+  'usage',
+  'revocations',
+] as const satisfies readonly (keyof McpGatewayOptions)[];
+
+/** What {@link runMcpProxy} takes: the proxy's own options and the gateway options it passes on. */
+export interface McpProxyOptions extends Pick<McpGatewayOptions, (typeof FORWARDED_OPTIONS)[number]> {
   /** A policy file (YAML or JSON) or a compiled policy. */
   readonly policy: string | PolicyEvaluator;
   /** The downstream server to start. */
   readonly server: McpServerCommand;
-  readonly tenant?: string;
   /** A JSON Lines audit log file (appended to, hash-chained); default: in memory only. */
   readonly auditFile?: string;
-  /** Used when the client cannot be asked through elicitation; default deny. */
-  readonly escalation?: EscalationHandler;
-  readonly defaultProvenance?: ProvenanceLabel;
-  /** The client methods forwarded to the server (the gateway's `allowMethods`); default `DEFAULT_FORWARDED_METHODS`. */
-  readonly allowMethods?: readonly string[];
-  /** Methods taken off the forward list (the gateway's `refuseMethods`). */
-  readonly refuseMethods?: readonly string[];
-  /** After a denied escalation ended the APE session: `refuse` (default) or `continue` (the gateway's option). */
-  readonly afterDeniedEscalation?: McpAfterDeniedEscalation;
-  /** The lineage of the connection's sessions; see {@link McpGatewayOptions.lineage}. */
-  readonly lineage?: string;
-  /** Where budgets and the previous action live; see {@link McpGatewayOptions.usage}. */
-  readonly usage?: UsageStore;
-  /** The kill switch; see {@link McpGatewayOptions.revocations}. */
-  readonly revocations?: RevocationFeed;
   /** Where MCP comes from and goes to; default `process.stdin` / `process.stdout`. */
   readonly stdin?: Readable;
   readonly stdout?: Writable;
@@ -51,6 +40,15 @@ export interface McpProxyOptions {
   readonly serverStderr?: 'inherit' | 'ignore' | 'pipe';
   /** Called once the gateway serves the client. */
   readonly onReady?: (gateway: McpGateway) => void;
+}
+
+/** The options of `options` that {@link FORWARDED_OPTIONS} names and that are given. */
+function forwardedOptions(
+  options: McpProxyOptions,
+): Pick<McpGatewayOptions, (typeof FORWARDED_OPTIONS)[number]> {
+  const forwarded: Record<string, unknown> = {};
+  for (const key of FORWARDED_OPTIONS) if (options[key] !== undefined) forwarded[key] = options[key];
+  return forwarded;
 }
 
 /**
@@ -79,18 +77,8 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
       policy,
       transportUp: new StdioServerTransport(stdin, stdout),
       transportDown,
-      ...(options.tenant === undefined ? {} : { tenant: options.tenant }),
+      ...forwardedOptions(options),
       ...(audit === undefined ? {} : { audit }),
-      ...(options.escalation === undefined ? {} : { escalation: options.escalation }),
-      ...(options.defaultProvenance === undefined ? {} : { defaultProvenance: options.defaultProvenance }),
-      ...(options.allowMethods === undefined ? {} : { allowMethods: options.allowMethods }),
-      ...(options.refuseMethods === undefined ? {} : { refuseMethods: options.refuseMethods }),
-      ...(options.afterDeniedEscalation === undefined
-        ? {}
-        : { afterDeniedEscalation: options.afterDeniedEscalation }),
-      ...(options.lineage === undefined ? {} : { lineage: options.lineage }),
-      ...(options.usage === undefined ? {} : { usage: options.usage }),
-      ...(options.revocations === undefined ? {} : { revocations: options.revocations }),
     });
   } catch (error) {
     await audit?.close().catch(() => undefined);

@@ -16,7 +16,14 @@ export type {
 export { formatFinding } from './findings.js';
 export { isActionPattern, isGlob as isActionGlob, patternMatches as matchesActionPattern } from './glob.js';
 export type { PathKeywordOptions, UrlKeywordOptions } from './keywords.js';
-export { isPathWithin, isUrlAllowed, normalisePath, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+export {
+  ANNOTATION_KEYWORDS,
+  isPathWithin,
+  isUrlAllowed,
+  normalisePath,
+  PATH_KEYWORD,
+  URL_KEYWORD,
+} from './keywords.js';
 export { DEFAULT_POLICY_LIMITS } from './limits.js';
 export { PROVENANCE_KEYWORD } from './provenance-keyword.js';
 export { compilePolicy, loadPolicy, validatePolicy } from './load.js';

@@ -234,7 +234,8 @@ export function addApeKeywords(ajv: Ajv2020): void {
 
 /**
  * JSON Schema keywords that never change what a schema accepts (annotations and identifiers): ajv
- * accepts them, explain leaves them out, and the unknown-keyword check does not report them.
+ * accepts them, explain leaves them out, the unknown-keyword check does not report them, and
+ * `@ape/verify`'s encoder skips them.
  */
 export const ANNOTATION_KEYWORDS: ReadonlySet<string> = new Set([
   '$schema',

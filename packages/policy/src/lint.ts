@@ -23,37 +23,30 @@ export function lintLayers(
 
 /** Rule and limit ids are unique across the base policy and any one overlay. */
 function checkDuplicateIds(layers: readonly PolicyLayer[], sink: FindingSink): void {
-  const base = layers[0]!;
-  const baseIds = new Map<string, string>();
-  for (const id of ids(base)) {
-    if (baseIds.has(id.id)) {
+  const baseIds = recordIds(ids(layers[0]!), new Map<string, string>(), sink);
+  for (const layer of layers.slice(1)) recordIds(ids(layer), new Map(baseIds), sink);
+}
+
+/** Adds each of `found` to `seen` (id to path), reporting an id already there; returns `seen`. */
+function recordIds(
+  found: readonly { id: string; path: string }[],
+  seen: Map<string, string>,
+  sink: FindingSink,
+): Map<string, string> {
+  for (const id of found) {
+    if (seen.has(id.id)) {
       sink.add(
         'error',
         'LINT_DUPLICATE_RULE_ID',
         id.path,
-        `the rule id "${id.id}" is used twice (first at ${baseIds.get(id.id)})`,
+        `the rule id "${id.id}" is used twice (first at ${seen.get(id.id)})`,
         [id.id],
       );
     } else {
-      baseIds.set(id.id, id.path);
+      seen.set(id.id, id.path);
     }
   }
-  for (const layer of layers.slice(1)) {
-    const seen = new Map(baseIds);
-    for (const id of ids(layer)) {
-      if (seen.has(id.id)) {
-        sink.add(
-          'error',
-          'LINT_DUPLICATE_RULE_ID',
-          id.path,
-          `the rule id "${id.id}" is used twice (first at ${seen.get(id.id)})`,
-          [id.id],
-        );
-      } else {
-        seen.set(id.id, id.path);
-      }
-    }
-  }
+  return seen;
 }
 
 /** The ids written in the policy (synthetic ids of list entries and limits are unique by construction). */

@@ -155,7 +155,9 @@ export function createReferenceAgent(options: ReferenceAgentOptions): ReferenceA
 
         const outputs: Labeled[] = [];
         for (const [index, step] of plan.steps.entries()) {
-          const record = await runStep(runtime, tools, step, index, outputs, label);
+          const record = await runRecorded(step, index, outputs, label, (options) =>
+            runtime.executeStep(index, tools.get(step.action_id).tool, options),
+          );
           steps.push(record);
           options.onStep?.(record);
           if (record.outcome !== 'executed')
@@ -170,22 +172,25 @@ export function createReferenceAgent(options: ReferenceAgentOptions): ReferenceA
   });
 }
 
-async function runStep(
-  runtime: AgentRuntime,
-  tools: ToolRegistry,
+/**
+ * Runs one step or call of an agent and records it: its arguments bound from earlier outputs,
+ * `invoke` (the runtime's `executeStep` or `call`) run with them, the outcome (`executed`,
+ * `refused` for a typed APE refusal, `failed` otherwise) and the arguments' label and sources.
+ *
+ * @internal
+ */
+export async function runRecorded(
   step: AgentStep,
   index: number,
-  outputs: readonly Labeled[],
+  outputs: readonly (Labeled | undefined)[],
   label: ProvenanceLabel,
+  invoke: (options: { args: Record<string, unknown>; provenance: ProvenanceLabel }) => Promise<Labeled>,
 ): Promise<StepRecord> {
   let args: Record<string, unknown> = { ...step.args };
   const base = { index, action: step.action_id };
   try {
     args = bindArguments(step, index, outputs);
-    const output = await runtime.executeStep(index, tools.get(step.action_id).tool, {
-      args,
-      provenance: label,
-    });
+    const output = await invoke({ args, provenance: label });
     return { ...base, ...describeArgs(args, label), outcome: 'executed', output };
   } catch (error) {
     const described = describeError(error);

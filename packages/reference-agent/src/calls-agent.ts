@@ -2,11 +2,10 @@ import { type AgentRuntime, type Intent, type Labeled, PlanError, type Provenanc
 import {
   type AgentError,
   type AgentRunResult,
-  bindArguments,
-  describeArgs,
   describeError,
   isRefusal,
   type ReferenceAgent,
+  runRecorded,
   type StepRecord,
 } from './agent.js';
 import { type AgentStep, type AgentTask, type CallPlanner, checkAgentStep } from './planner.js';
@@ -119,7 +118,9 @@ export function createReferenceCallsAgent(options: ReferenceCallsAgentOptions): 
             return finish(describeError(error));
           }
           proposed.push(call);
-          const record = await runCall(runtime, tools, call, steps.length, outputs, label);
+          const record = await runRecorded(call, steps.length, outputs, label, (options) =>
+            runtime.call(call.action_id, tools.get(call.action_id).tool, options),
+          );
           steps.push(record);
           outputs.push(record.output);
           options.onStep?.(record);
@@ -130,32 +131,4 @@ export function createReferenceCallsAgent(options: ReferenceCallsAgentOptions): 
       }
     },
   });
-}
-
-async function runCall(
-  runtime: AgentRuntime,
-  tools: ToolRegistry,
-  call: AgentStep,
-  index: number,
-  outputs: readonly (Labeled | undefined)[],
-  label: ProvenanceLabel,
-): Promise<StepRecord> {
-  let args: Record<string, unknown> = { ...call.args };
-  const base = { index, action: call.action_id };
-  try {
-    args = bindArguments(call, index, outputs);
-    const output = await runtime.call(call.action_id, tools.get(call.action_id).tool, {
-      args,
-      provenance: label,
-    });
-    return { ...base, ...describeArgs(args, label), outcome: 'executed', output };
-  } catch (error) {
-    const described = describeError(error);
-    return {
-      ...base,
-      ...describeArgs(args, label),
-      outcome: isRefusal(described) ? 'refused' : 'failed',
-      error: described,
-    };
-  }
 }

@@ -1,5 +1,5 @@
 import { canonicalJson, PROVENANCE_LABELS } from '@ape/core';
-import { isUrlAllowed, type UrlKeywordOptions } from '@ape/policy';
+import { ANNOTATION_KEYWORDS, isUrlAllowed, type UrlKeywordOptions } from '@ape/policy';
 import { isGlob } from './glob.js';
 import type { ModelRule, PolicyModel } from './model.js';
 import { regexToSmt } from './regex-to-smt.js';
@@ -145,20 +145,6 @@ const ACTION_ID_FIRST = '(re.union (re.range "A" "Z") (re.range "a" "z") (re.ran
  */
 export const ACTION_ID_CONSTRAINT = `(str.in_re ${ACTION} (re.++ ${ACTION_ID_FIRST} (re.* ${ACTION_ID_CHARACTERS})))`;
 
-/** Keywords that never change what a schema accepts. */
-const ANNOTATIONS = new Set([
-  '$schema',
-  '$id',
-  '$comment',
-  'title',
-  'description',
-  'default',
-  'examples',
-  'deprecated',
-  'readOnly',
-  'writeOnly',
-]);
-
 /**
  * Paths `normalisePath` certainly leaves unchanged, kept to a small alphabet so that string queries
  * stay fast: `/`, or `/`-separated non-empty segments of letters, digits, `_` and `-`.
@@ -214,7 +200,7 @@ class SchemaEncoder {
     const properties = (node['properties'] ?? {}) as Readonly<Record<string, unknown>>;
     for (const key of Object.keys(node)) {
       const value = node[key];
-      if (ANNOTATIONS.has(key)) continue;
+      if (ANNOTATION_KEYWORDS.has(key)) continue;
       switch (key) {
         case 'type': {
           const types = Array.isArray(value) ? value : [value];
@@ -300,7 +286,7 @@ class SchemaEncoder {
     const onNumbers = (term: string): string => implies(isNumber, term);
     for (const key of Object.keys(node)) {
       const value = node[key];
-      if (ANNOTATIONS.has(key)) continue;
+      if (ANNOTATION_KEYWORDS.has(key)) continue;
       switch (key) {
         case 'type': {
           const types = (Array.isArray(value) ? value : [value]) as readonly string[];

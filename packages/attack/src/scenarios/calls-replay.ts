@@ -1,6 +1,6 @@
 import type { AuthorityToken, CallAuthorization } from '@ape/core';
 import type { AttackContext, AttackSession, SessionOptions } from '../types.js';
-import { callsSession, family, NOTES, SECRETS } from './support.js';
+import { byUser, calls, callsSession, family, NOTES, presentRead, SECRETS } from './support.js';
 
 const READS = ['read_file', 'list_directory'] as const;
 
@@ -15,15 +15,9 @@ async function authorisedCall(
   const { before = [], ...sessionOptions } = options;
   const session = await callsSession(context, READS, sessionOptions);
   for (const path of before) {
-    await session.runtime.call('list_directory', context.harmless('list_directory').tool, {
-      args: { path },
-      provenance: 'USER_TRUSTED',
-    });
+    await session.runtime.call('list_directory', context.harmless('list_directory').tool, byUser({ path }));
   }
-  const authorisation = await session.runtime.authorizeCall('read_file', {
-    args: NOTES,
-    provenance: 'USER_TRUSTED',
-  });
+  const authorisation = await session.runtime.authorizeCall('read_file', byUser(NOTES));
   return { session, authorisation };
 }
 
@@ -64,9 +58,9 @@ async function presentInOtherChain(
       ? { authority: stolen.session.authority, clock: stolen.session.clock }
       : {}),
   });
-  await target.session.runtime.gate.execute(stolen.authorisation.token, context.harmful('read_file').tool, {
+  await presentRead(context, target.session, stolen.authorisation.token, {
+    role: 'harmful',
     index: target.authorisation.index,
-    args: NOTES,
   });
   return undefined;
 }
@@ -79,95 +73,77 @@ export const CALLS_REPLAY_SCENARIOS = family(
   'authority-replay',
   { layer: 'authority', target: 'workspace_files' },
   [
-    {
-      variant: 'calls-reuse',
-      title: 'calls mode: the token of call 0 is used again for call 1',
-      mode: 'calls',
-      async run(context) {
-        const { session, authorisation } = await authorisedCall(context);
-        await session.runtime.gate.execute(authorisation.token, context.harmless('read_file').tool, {
-          index: authorisation.index,
-          args: NOTES,
-        });
-        const next = await session.runtime.authorizeCall('read_file', {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
-        await session.runtime.gate.execute(authorisation.token, context.harmful('read_file').tool, {
-          index: next.index,
-          args: NOTES,
-        });
-        return undefined;
+    ...calls([
+      {
+        variant: 'calls-reuse',
+        title: 'calls mode: the token of call 0 is used again for call 1',
+        async run(context) {
+          const { session, authorisation } = await authorisedCall(context);
+          await presentRead(context, session, authorisation.token, {
+            role: 'harmless',
+            index: authorisation.index,
+          });
+          const next = await session.runtime.authorizeCall('read_file', byUser(NOTES));
+          await presentRead(context, session, authorisation.token, { role: 'harmful', index: next.index });
+          return undefined;
+        },
       },
-    },
-    {
-      variant: 'calls-forged',
-      title: 'calls mode: a hand-built object with the real fingerprint and times',
-      mode: 'calls',
-      run: (context) =>
-        presentTamperedCall(context, (token) => ({
-          fingerprint: token.fingerprint,
-          issuedAt: token.issuedAt,
-          expiresAt: token.expiresAt,
-        })),
-    },
-    {
-      variant: 'calls-expired',
-      title: 'calls mode: a token used after its time to live',
-      mode: 'calls',
-      run: (context) =>
-        presentTamperedCall(context, (token, session) => {
-          session.clock.advance(10 * 60_000);
-          return token;
-        }),
-    },
-    {
-      variant: 'calls-args-swapped',
-      title: 'calls mode: the args are swapped after the decision (notes authorised, secrets presented)',
-      mode: 'calls',
-      run: (context) => presentTamperedCall(context, (token) => token, SECRETS),
-    },
-    {
-      variant: 'calls-other-chain-head',
-      title:
-        'calls mode: a token bound to one chain of calls is presented after a different history (same session id)',
-      mode: 'calls',
-      run: (context) =>
-        presentInOtherChain(
-          context,
-          { sessionId: 'shared-session', before: ['/workspace/public'] },
-          { sessionId: 'shared-session', before: ['/workspace/private'] },
-        ),
-    },
-    {
-      variant: 'calls-other-session',
-      title: "calls mode: another session's token (same tenant, same authority)",
-      mode: 'calls',
-      run: (context) => presentInOtherChain(context, {}, {}),
-    },
-    {
-      variant: 'calls-other-tenant',
-      title: "calls mode: tenant globex's token presented at tenant acme's gate",
-      mode: 'calls',
-      run: (context) => presentInOtherChain(context, { tenant: 'globex' }, {}),
-    },
-    {
-      variant: 'calls-reauthorised-older-token',
-      title: 'calls mode: a read is authorised twice and the older token opens the newer authorisation',
-      mode: 'calls',
-      async run(context) {
-        const { session, authorisation } = await authorisedCall(context);
-        const newer = await session.runtime.authorizeCall('read_file', {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
-        await session.runtime.gate.execute(authorisation.token, context.harmful('read_file').tool, {
-          index: newer.index,
-          args: NOTES,
-        });
-        return undefined;
+      {
+        variant: 'calls-forged',
+        title: 'calls mode: a hand-built object with the real fingerprint and times',
+        run: (context) =>
+          presentTamperedCall(context, (token) => ({
+            fingerprint: token.fingerprint,
+            issuedAt: token.issuedAt,
+            expiresAt: token.expiresAt,
+          })),
       },
-    },
+      {
+        variant: 'calls-expired',
+        title: 'calls mode: a token used after its time to live',
+        run: (context) =>
+          presentTamperedCall(context, (token, session) => {
+            session.clock.advance(10 * 60_000);
+            return token;
+          }),
+      },
+      {
+        variant: 'calls-args-swapped',
+        title: 'calls mode: the args are swapped after the decision (notes authorised, secrets presented)',
+        run: (context) => presentTamperedCall(context, (token) => token, SECRETS),
+      },
+      {
+        variant: 'calls-other-chain-head',
+        title:
+          'calls mode: a token bound to one chain of calls is presented after a different history (same session id)',
+        run: (context) =>
+          presentInOtherChain(
+            context,
+            { sessionId: 'shared-session', before: ['/workspace/public'] },
+            { sessionId: 'shared-session', before: ['/workspace/private'] },
+          ),
+      },
+      {
+        variant: 'calls-other-session',
+        title: "calls mode: another session's token (same tenant, same authority)",
+        run: (context) => presentInOtherChain(context, {}, {}),
+      },
+      {
+        variant: 'calls-other-tenant',
+        title: "calls mode: tenant globex's token presented at tenant acme's gate",
+        run: (context) => presentInOtherChain(context, { tenant: 'globex' }, {}),
+      },
+      {
+        variant: 'calls-reauthorised-older-token',
+        title: 'calls mode: a read is authorised twice and the older token opens the newer authorisation',
+        async run(context) {
+          const { session, authorisation } = await authorisedCall(context);
+          const newer = await session.runtime.authorizeCall('read_file', byUser(NOTES));
+          await presentRead(context, session, authorisation.token, { role: 'harmful', index: newer.index });
+          return undefined;
+        },
+      },
+    ]),
     {
       variant: 'reauthorised-older-token',
       title: 'step 0 is authorised twice and the older token is presented (it must be void)',
@@ -176,12 +152,9 @@ export const CALLS_REPLAY_SCENARIOS = family(
           { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'attack scenario' },
           { steps: [{ action_id: 'read_file' }] },
         );
-        const older = await session.runtime.authorize(0, { args: NOTES, provenance: 'USER_TRUSTED' });
-        await session.runtime.authorize(0, { args: NOTES, provenance: 'USER_TRUSTED' });
-        await session.runtime.gate.execute(older, context.harmful('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
+        const older = await session.runtime.authorize(0, byUser(NOTES));
+        await session.runtime.authorize(0, byUser(NOTES));
+        await presentRead(context, session, older, { role: 'harmful', index: 0 });
         return undefined;
       },
     },

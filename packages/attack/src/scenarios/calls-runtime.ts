@@ -1,38 +1,22 @@
-import type { MemoryAuditSink } from '@ape/audit';
-import { type AuditSink, createInMemoryUsageStore, defineTool, type UsageStore } from '@ape/core';
+import { createInMemoryUsageStore, defineTool, type UsageStore } from '@ape/core';
 import { CallbackEscalation, QueueEscalation } from '@ape/escalation';
 import type { AttackContext, SessionOptions } from '../types.js';
 import {
   ATTACKER_ADDRESS,
+  byUser,
+  calls,
   callsSession,
+  failingOn,
   family,
   harmful,
+  inCallsMode,
   intentOf,
   NOTES,
   openPlan,
-  type ScenarioRow,
+  READ_NOTES,
   settleMicrotasks,
 } from './support.js';
-
-/** A single read of the notes in calls mode: it running means a failure opened the gate. */
-const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
-
-/** The rows of `rows` as calls-mode rows. */
-function calls(rows: readonly ScenarioRow[]): ScenarioRow[] {
-  return rows.map((row) => ({ ...row, mode: 'calls' as const }));
-}
-
-/** The in-memory sink, failing on every event of `type`. */
-function failingOn(type: string): (sink: MemoryAuditSink) => AuditSink {
-  return (sink) => ({
-    append: (event) => {
-      if (event.type === type) throw new Error(`disk full while writing ${type}`);
-      return sink.append(event);
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  });
-}
+import { POLICY_THROWS } from './fail-open.js';
 
 /** A usage store whose every call fails (a lost connection to the shared counter service). */
 function brokenUsageStore(): UsageStore {
@@ -66,10 +50,11 @@ async function afterDeniedEscalation(
   });
   await first(a);
   await a.runtime
-    .call('write_file', context.harmless('write_file').tool, {
-      args: { path: '/workspace/report.txt', content: 'report' },
-      provenance: 'USER_TRUSTED',
-    })
+    .call(
+      'write_file',
+      context.harmless('write_file').tool,
+      byUser({ path: '/workspace/report.txt', content: 'report' }),
+    )
     .catch(() => undefined);
   const b = await callsSession(context, actions, {
     usage,
@@ -79,10 +64,11 @@ async function afterDeniedEscalation(
     authority: a.authority,
     clock: a.clock,
   } satisfies SessionOptions);
-  await b.runtime.call(harmfulCall.action, context.harmful(harmfulCall.action).tool, {
-    args: harmfulCall.args,
-    provenance: 'USER_TRUSTED',
-  });
+  await b.runtime.call(
+    harmfulCall.action,
+    context.harmful(harmfulCall.action).tool,
+    byUser(harmfulCall.args),
+  );
   return undefined;
 }
 
@@ -93,55 +79,51 @@ async function afterDeniedEscalation(
 export const CALLS_LINEAGE_BUDGET_SCENARIOS = family(
   'budget-exhaustion',
   { layer: 'policy', target: 'human_in_loop' },
-  [
+  calls([
     {
       variant: 'calls-budget-after-denied-escalation',
       title:
         'calls mode: 5 approved e-mails, a denied escalation ends the session, and a new session of the lineage sends a sixth (budget 5)',
-      mode: 'calls',
       run: (context) =>
         afterDeniedEscalation(
           context,
           ['send_email', 'write_file'],
           async (session) => {
             for (let sent = 0; sent < 5; sent++) {
-              await session.runtime.call('send_email', context.harmless('send_email').tool, {
-                args: { to: 'me@example.com' },
-                provenance: 'USER_TRUSTED',
-              });
+              await session.runtime.call(
+                'send_email',
+                context.harmless('send_email').tool,
+                byUser({ to: 'me@example.com' }),
+              );
             }
           },
           { action: 'send_email', args: { to: 'me@example.com' } },
           (action) => action === 'send_email',
         ),
     },
-  ],
+  ]),
 );
 
 /** @internal See {@link CALLS_LINEAGE_BUDGET_SCENARIOS}: an ordering rule across the sessions of a lineage. */
 export const CALLS_LINEAGE_TRANSITION_SCENARIOS = family(
   'cross-tool-escalation',
   { layer: 'policy', target: 'human_in_loop' },
-  [
+  calls([
     {
       variant: 'calls-transition-after-denied-escalation',
       title:
         'calls mode: read_file, a denied escalation ends the session, and a new session of the lineage deletes the file (no delete after a read)',
-      mode: 'calls',
       run: (context) =>
         afterDeniedEscalation(
           context,
           ['read_file', 'write_file', 'delete_file'],
           async (session) => {
-            await session.runtime.call('read_file', context.harmless('read_file').tool, {
-              args: NOTES,
-              provenance: 'USER_TRUSTED',
-            });
+            await session.runtime.call('read_file', context.harmless('read_file').tool, byUser(NOTES));
           },
           { action: 'delete_file', args: NOTES },
         ),
     },
-  ],
+  ]),
 );
 
 /**
@@ -151,31 +133,23 @@ export const CALLS_LINEAGE_TRANSITION_SCENARIOS = family(
 export const CALLS_RUNTIME_CONFUSION_SCENARIOS = family(
   'runtime-confusion',
   { layer: 'runtime', target: 'workspace_files' },
-  [
+  calls([
     {
       variant: 'calls-before-intent',
       title: 'calls mode: a call on a fresh session, before any intent',
-      mode: 'calls',
       async run(context) {
         const { runtime } = context.session();
-        await runtime.call('read_file', context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.call('read_file', context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       },
     },
     {
       variant: 'calls-after-terminate',
       title: 'calls mode: a call after the session was terminated',
-      mode: 'calls',
       async run(context) {
         const { runtime } = await callsSession(context, ['read_file']);
         await runtime.terminate('user closed the session');
-        await runtime.call('read_file', context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.call('read_file', context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       },
     },
@@ -183,22 +157,19 @@ export const CALLS_RUNTIME_CONFUSION_SCENARIOS = family(
       variant: 'calls-during-escalation',
       title: 'calls mode: while an e-mail waits for a human, the model makes another call',
       target: 'human_in_loop',
-      mode: 'calls',
       async run(context) {
         const { runtime } = await callsSession(context, ['send_email', 'read_file'], {
           escalation: new QueueEscalation({ maxPending: 5 }),
         });
-        const waiting = runtime.call('send_email', context.harmful('send_email').tool, {
-          args: { to: 'me@example.com' },
-          provenance: 'USER_TRUSTED',
-        });
+        const waiting = runtime.call(
+          'send_email',
+          context.harmful('send_email').tool,
+          byUser({ to: 'me@example.com' }),
+        );
         waiting.catch(() => undefined);
         await settleMicrotasks();
         try {
-          await runtime.call('read_file', context.harmful('read_file').tool, {
-            args: NOTES,
-            provenance: 'USER_TRUSTED',
-          });
+          await runtime.call('read_file', context.harmful('read_file').tool, byUser(NOTES));
           return undefined;
         } finally {
           await runtime.terminate('attack over');
@@ -208,17 +179,10 @@ export const CALLS_RUNTIME_CONFUSION_SCENARIOS = family(
     {
       variant: 'calls-concurrent',
       title: 'calls mode: two calls at once, the second racing the first through the gate',
-      mode: 'calls',
       async run(context) {
         const { runtime } = await callsSession(context, ['read_file']);
-        const first = runtime.call('read_file', context.harmless('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
-        const second = runtime.call('read_file', context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        const first = runtime.call('read_file', context.harmless('read_file').tool, byUser(NOTES));
+        const second = runtime.call('read_file', context.harmful('read_file').tool, byUser(NOTES));
         const [, outcome] = await Promise.allSettled([first, second]);
         if (outcome.status === 'rejected') throw outcome.reason;
         return undefined;
@@ -227,48 +191,40 @@ export const CALLS_RUNTIME_CONFUSION_SCENARIOS = family(
     {
       variant: 'calls-then-plan',
       title: 'mode mixing: after a call, a plan is submitted and its step run in the same session',
-      mode: 'calls',
       async run(context) {
         const { runtime } = await callsSession(context, ['read_file']);
-        await runtime.call('read_file', context.harmless('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.call('read_file', context.harmless('read_file').tool, byUser(NOTES));
         await runtime.submitPlan(openPlan(['read_file']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       },
     },
     {
       variant: 'plan-then-call',
       title: 'mode mixing: in a plan-mode session, a call outside the approved plan',
-      mode: 'calls',
       async run(context) {
         const { runtime } = await context.start(intentOf(['read_file']), {
           steps: [{ action_id: 'read_file', args: { ...NOTES } }],
         });
-        await runtime.call('read_file', context.harmful('read_file').tool, {
-          args: { path: '/workspace/private/diary.txt' },
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.call(
+          'read_file',
+          context.harmful('read_file').tool,
+          byUser({ path: '/workspace/private/diary.txt' }),
+        );
         return undefined;
       },
     },
-  ],
+  ]),
 );
 
 /** @internal Confused deputy in calls mode: the call names one action, the host runs another tool. */
 export const CALLS_TOOL_ALIAS_SCENARIOS = family(
   'confused-deputy',
   { layer: 'runtime', target: 'workspace_files' },
-  [
+  calls([
     {
       variant: 'calls-tool-alias',
       title: 'calls mode: call("read_file", <the delete_file tool>): the policy sees a read, the delete runs',
-      mode: 'calls',
       async run(context) {
         const session = context.session();
         await session.runtime.setIntent(
@@ -276,26 +232,22 @@ export const CALLS_TOOL_ALIAS_SCENARIOS = family(
           { provenance: 'USER_TRUSTED' },
         );
         const remove = defineTool({ id: 'delete_file', run: context.harmful('delete_file').tool });
-        await session.runtime.call('read_file', remove, {
-          args: { path: '/workspace/src' },
-          provenance: 'USER_TRUSTED',
-        });
+        await session.runtime.call('read_file', remove, byUser({ path: '/workspace/src' }));
         return undefined;
       },
     },
-  ],
+  ]),
 );
 
 /** @internal Plan mutation in calls mode: the caller's args object is changed while the call waits. */
 export const CALLS_MUTATION_SCENARIOS = family(
   'plan-mutation',
   { layer: 'runtime', target: 'human_in_loop' },
-  [
+  calls([
     {
       variant: 'calls-args-mutated-while-approved',
       title:
         "calls mode: while a human approves an e-mail to me@example.com, the caller's args object is changed to the attacker",
-      mode: 'calls',
       async run(context) {
         const args: Record<string, unknown> = { to: 'me@example.com', body: 'report' };
         const approver = new CallbackEscalation({
@@ -318,7 +270,7 @@ export const CALLS_MUTATION_SCENARIOS = family(
         );
       },
     },
-  ],
+  ]),
 );
 
 /** @internal Fail-open probes in calls mode: a component of the calls path fails. */
@@ -326,23 +278,7 @@ export const CALLS_FAIL_OPEN_SCENARIOS = family(
   'fail-open',
   { layer: 'runtime', target: 'workspace_files' },
   calls([
-    {
-      variant: 'calls-policy-throws',
-      title: 'calls mode: policy.evaluate throws',
-      session: (context) => {
-        const real = context.policy();
-        return {
-          policy: {
-            digest: real.digest,
-            mayPermit: (tenant, action) => real.mayPermit(tenant, action),
-            evaluate: () => {
-              throw new Error('rule engine crashed');
-            },
-          },
-        };
-      },
-      steps: READ_NOTES,
-    },
+    inCallsMode(POLICY_THROWS, 'calls mode: policy.evaluate throws'),
     {
       variant: 'calls-audit-fails-on-extension',
       title: 'calls mode: the audit sink fails to record the chain extension (plan.extended)',

@@ -1,44 +1,23 @@
-import type { MemoryAuditSink } from '@ape/audit';
 import { AuthorityManager, InMemoryTokenStore } from '@ape/authority';
-import {
-  type AuditSink,
-  type Clock,
-  PlanError,
-  type PolicyDecision,
-  type PolicyEvaluator,
-  type TokenStore,
-} from '@ape/core';
+import { type Clock, PlanError, type TokenStore } from '@ape/core';
 import type { AttackContext } from '../types.js';
-import { family, harmful, intentOf, NOTES, openPlan } from './support.js';
-
-/** A single read: it running means a failure opened the gate. */
-const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
+import {
+  byUser,
+  failingOn,
+  family,
+  harmful,
+  intentOf,
+  NOTES,
+  openPlan,
+  READ_NOTES,
+  type ScenarioRow,
+  withEvaluate,
+} from './support.js';
 
 /** An e-mail under human_in_loop, which escalates it. */
 const SEND_EMAIL = [harmful('send_email', { to: 'me@example.com' }, 'USER_TRUSTED')];
 
 const FIXED_TIME = 1_767_225_600_000;
-
-/** The real policy, with `evaluate` replaced. */
-function withEvaluate(policy: PolicyEvaluator, evaluate: () => unknown): PolicyEvaluator {
-  return {
-    digest: policy.digest,
-    mayPermit: (tenant, action) => policy.mayPermit(tenant, action),
-    evaluate: evaluate as () => PolicyDecision,
-  };
-}
-
-/** The in-memory sink, failing on every event of `type`. */
-function failingOn(type: string): (sink: MemoryAuditSink) => AuditSink {
-  return (sink) => ({
-    append: (event) => {
-      if (event.type === type) throw new Error(`disk full while writing ${type}`);
-      return sink.append(event);
-    },
-    flush: () => sink.flush(),
-    close: () => sink.close(),
-  });
-}
 
 /** A read whose session clock answers `broken()` once the plan is approved. */
 async function readWhenClockBreaks(context: AttackContext, broken: () => number): Promise<undefined> {
@@ -52,28 +31,28 @@ async function readWhenClockBreaks(context: AttackContext, broken: () => number)
     authority: new AuthorityManager({ tenant: 'acme', clock: { now: () => FIXED_TIME } }),
   });
   isBroken = true;
-  await runtime.executeStep(0, context.harmful('read_file').tool, {
-    args: NOTES,
-    provenance: 'USER_TRUSTED',
-  });
+  await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
   return undefined;
 }
+
+/** @internal policy.evaluate throws (a row of plan mode and of calls mode). */
+export const POLICY_THROWS: ScenarioRow = {
+  variant: 'policy-throws',
+  title: 'policy.evaluate throws',
+  session: (context) => ({
+    policy: withEvaluate(context.policy(), () => {
+      throw new Error('rule engine crashed');
+    }),
+  }),
+  steps: READ_NOTES,
+};
 
 /**
  * @internal Fail-open probes: a component on the decision path throws or answers nonsense; the
  * call must be denied, never allowed by accident.
  */
 export const FAIL_OPEN_SCENARIOS = family('fail-open', { layer: 'runtime', target: 'workspace_files' }, [
-  {
-    variant: 'policy-throws',
-    title: 'policy.evaluate throws',
-    session: (context) => ({
-      policy: withEvaluate(context.policy(), () => {
-        throw new Error('rule engine crashed');
-      }),
-    }),
-    steps: READ_NOTES,
-  },
+  POLICY_THROWS,
   {
     variant: 'policy-answers-nonsense',
     title: "policy.evaluate answers { decision: 'allow' } (lower case)",
@@ -104,10 +83,7 @@ export const FAIL_OPEN_SCENARIOS = family('fail-open', { layer: 'runtime', targe
       try {
         await runtime.setIntent(intentOf(['read_file']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['read_file']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       } catch (error) {
         if (!PlanError.isInstance(error)) throw error;

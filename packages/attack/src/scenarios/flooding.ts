@@ -1,6 +1,6 @@
 import type { EscalationResult } from '@ape/core';
 import { CallbackEscalation, QueueEscalation } from '@ape/escalation';
-import { family, harmful, intentOf, openPlan, settleMicrotasks } from './support.js';
+import { byUser, family, harmful, intentOf, openPlan, settleMicrotasks } from './support.js';
 
 const EMAIL = { to: 'me@example.com', body: 'report' } as const;
 
@@ -22,7 +22,7 @@ export const FLOODING_SCENARIOS = family('approval-flooding', { layer: 'policy',
           escalation: queue,
         });
         runtimes.push(runtime);
-        const attempt = runtime.executeStep(0, spy.tool, { args: EMAIL, provenance: 'USER_TRUSTED' });
+        const attempt = runtime.executeStep(0, spy.tool, byUser(EMAIL));
         attempt.catch(() => undefined);
         attempts.push(attempt);
       }
@@ -58,7 +58,7 @@ export const FLOODING_SCENARIOS = family('approval-flooding', { layer: 'policy',
           escalation: silent,
         });
         outcomes.push(
-          await runtime.executeStep(0, spy.tool, { args: EMAIL, provenance: 'USER_TRUSTED' }).then(
+          await runtime.executeStep(0, spy.tool, byUser(EMAIL)).then(
             () => 'approved',
             (error: unknown) => context.mechanism(error) ?? 'untyped',
           ),
@@ -88,14 +88,14 @@ export const FLOODING_SCENARIOS = family('approval-flooding', { layer: 'policy',
         openPlan(['send_email', 'send_email', 'send_email']),
       );
       const spy = context.harmful('send_email');
-      const first = await runtime.executeStep(0, spy.tool, { args: EMAIL, provenance: 'USER_TRUSTED' }).then(
+      const first = await runtime.executeStep(0, spy.tool, byUser(EMAIL)).then(
         () => undefined,
         (error: unknown) => error,
       );
       if (first === undefined) return undefined;
       for (let round = 0; round < 20; round++) {
         try {
-          await runtime.executeStep(0, spy.tool, { args: EMAIL, provenance: 'USER_TRUSTED' });
+          await runtime.executeStep(0, spy.tool, byUser(EMAIL));
           return undefined;
         } catch (error) {
           const mechanism = context.mechanism(error);

@@ -2,7 +2,18 @@ import { AuthorityManager } from '@ape/authority';
 import { PolicyError, type PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
 import type { AttackContext, AttackStep } from '../types.js';
-import { family, harmful, injected, intentOf, NOTES, openPlan, SECRET } from './support.js';
+import {
+  byUser,
+  family,
+  harmful,
+  inCallsMode,
+  injected,
+  intentOf,
+  NOTES,
+  openPlan,
+  type ScenarioRow,
+  SECRET,
+} from './support.js';
 
 /**
  * Rows for the finding classes of the hardening review (issue 16) whose fixes are in the policy
@@ -96,6 +107,24 @@ export const PATH_INTERPRETATION_SCENARIOS = family(
   ],
 );
 
+/** An untrusted secret behind an array's own Symbol.iterator (a row of plan mode and of calls mode). */
+const ITERATOR_HIDES_LABEL: ScenarioRow = {
+  variant: 'iterator-hides-label',
+  title: 'an untrusted secret in an array whose own Symbol.iterator yields nothing',
+  steps: postOf(() => ({ lines: silentIterable(['ok', injected(SECRET)]) })),
+};
+
+/** The authority's clock answers NaN (a row of plan mode and of calls mode). */
+const AUTHORITY_CLOCK_NAN: ScenarioRow = {
+  variant: 'authority-clock-nan',
+  title: "the authority's clock answers NaN when the token is issued",
+  session: (context) => {
+    const clock = context.clock();
+    return { clock, authority: new AuthorityManager({ tenant: 'acme', clock: NAN_CLOCK }) };
+  },
+  steps: [harmful('read_file', NOTES, 'USER_TRUSTED')],
+};
+
 /**
  * @internal Arguments whose own methods or accessors would show the policy other data than the
  * tool gets: an array hiding an untrusted label behind its own `Symbol.iterator`, an array with
@@ -105,17 +134,11 @@ export const ARGUMENT_READER_SCENARIOS = family(
   'confused-deputy',
   { layer: 'policy', target: 'untrusted_web' },
   [
-    {
-      variant: 'iterator-hides-label',
-      title: 'an untrusted secret in an array whose own Symbol.iterator yields nothing',
-      steps: postOf(() => ({ lines: silentIterable(['ok', injected(SECRET)]) })),
-    },
-    {
-      variant: 'calls-iterator-hides-label',
-      title: 'call http_post with an untrusted secret in an array whose own Symbol.iterator yields nothing',
-      mode: 'calls',
-      steps: postOf(() => ({ lines: silentIterable(['ok', injected(SECRET)]) })),
-    },
+    ITERATOR_HIDES_LABEL,
+    inCallsMode(
+      ITERATOR_HIDES_LABEL,
+      'call http_post with an untrusted secret in an array whose own Symbol.iterator yields nothing',
+    ),
     {
       variant: 'own-map-getter-element',
       title:
@@ -152,25 +175,8 @@ export const AUTHORITY_CLOCK_SCENARIOS = family(
   'fail-open',
   { layer: 'runtime', target: 'workspace_files' },
   [
-    {
-      variant: 'authority-clock-nan',
-      title: "the authority's clock answers NaN when the token is issued",
-      session: (context) => {
-        const clock = context.clock();
-        return { clock, authority: new AuthorityManager({ tenant: 'acme', clock: NAN_CLOCK }) };
-      },
-      steps: [harmful('read_file', NOTES, 'USER_TRUSTED')],
-    },
-    {
-      variant: 'calls-authority-clock-nan',
-      title: "call read_file while the authority's clock answers NaN",
-      mode: 'calls',
-      session: (context) => {
-        const clock = context.clock();
-        return { clock, authority: new AuthorityManager({ tenant: 'acme', clock: NAN_CLOCK }) };
-      },
-      steps: [harmful('read_file', NOTES, 'USER_TRUSTED')],
-    },
+    AUTHORITY_CLOCK_NAN,
+    inCallsMode(AUTHORITY_CLOCK_NAN, "call read_file while the authority's clock answers NaN"),
   ],
 );
 
@@ -279,10 +285,7 @@ export function patternEngineRow(
         });
         await runtime.setIntent(intentOf(['search_web']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['search_web']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('search_web').tool, {
-          args: { query },
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('search_web').tool, byUser({ query }));
         return undefined;
       } finally {
         RegExp.prototype.exec = exec;

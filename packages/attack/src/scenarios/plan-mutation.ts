@@ -1,5 +1,5 @@
 import { defineTool, messageOf } from '@ape/core';
-import { family, intentOf, NOTES, SECRETS } from './support.js';
+import { byUser, family, intentOf, NOTES, SECRETS } from './support.js';
 
 /** A fresh, mutable plan of one read of the notes, its arguments fixed. */
 function notesPlan(): { steps: { action_id: string; args: Record<string, unknown> }[] } {
@@ -19,10 +19,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
         const { runtime } = await context.start(intentOf(['read_file']), plan);
         const step = plan.steps[0];
         if (step !== undefined) step.args = { ...SECRETS };
-        await runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: step?.args ?? SECRETS,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('read_file').tool, byUser(step?.args ?? SECRETS));
         return undefined;
       },
     },
@@ -38,10 +35,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
         const step = plan.steps[0];
         if (step !== undefined) step.action_id = 'delete_file';
         const remove = context.harmful('delete_file');
-        await runtime.executeStep(0, defineTool({ id: 'delete_file', run: remove.tool }), {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, defineTool({ id: 'delete_file', run: remove.tool }), byUser(NOTES));
         return undefined;
       },
     },
@@ -58,10 +52,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
           refused = messageOf(error);
         }
         if (runtime.plan?.steps[0]?.args?.['path'] !== NOTES.path) {
-          await runtime.executeStep(0, context.harmful('read_file').tool, {
-            args: SECRETS,
-            provenance: 'USER_TRUSTED',
-          });
+          await runtime.executeStep(0, context.harmful('read_file').tool, byUser(SECRETS));
           return undefined;
         }
         return context.blocked('plan:frozen', `the approved plan is deep-frozen: ${refused}`);
@@ -79,10 +70,7 @@ export const PLAN_MUTATION_SCENARIOS = family(
           { steps: [{ action_id: 'delete_file', args: { path: '/workspace' } }] },
           { provenance: 'USER_TRUSTED' },
         );
-        await runtime.executeStep(0, context.harmful('delete_file').tool, {
-          args: { path: '/workspace' },
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('delete_file').tool, byUser({ path: '/workspace' }));
         return undefined;
       },
     },
@@ -97,14 +85,8 @@ export const PLAN_MUTATION_SCENARIOS = family(
           },
           { provenance: 'USER_TRUSTED' },
         );
-        await runtime.executeStep(0, context.harmless('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
-        await runtime.executeStep(1, context.harmful('read_file').tool, {
-          args: SECRETS,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmless('read_file').tool, byUser(NOTES));
+        await runtime.executeStep(1, context.harmful('read_file').tool, byUser(SECRETS));
         return undefined;
       },
       layer: 'policy',

@@ -1,6 +1,6 @@
 import type { AuthorityToken } from '@ape/core';
 import type { AttackContext, AttackSession } from '../types.js';
-import { family, intentOf, NOTES, SECRETS } from './support.js';
+import { byUser, family, intentOf, NOTES, presentRead, SECRETS } from './support.js';
 
 /** A session with a two-step read plan (args decided at run time) and a token for step 0. */
 async function authorised(
@@ -12,7 +12,7 @@ async function authorised(
     { steps: [{ action_id: 'read_file' }, { action_id: options.second ?? 'read_file' }] },
     options.sessionId === undefined ? {} : { sessionId: options.sessionId },
   );
-  const token = await session.runtime.authorize(0, { args: NOTES, provenance: 'USER_TRUSTED' });
+  const token = await session.runtime.authorize(0, byUser(NOTES));
   return { session, token };
 }
 
@@ -23,7 +23,7 @@ async function presentAt(
   token: AuthorityToken,
 ): Promise<void> {
   const spy = context.harmful('read_file');
-  await session.runtime.authorize(0, { args: NOTES, provenance: 'USER_TRUSTED' });
+  await session.runtime.authorize(0, byUser(NOTES));
   await session.runtime.gate.execute(token, spy.tool, { index: 0, args: NOTES });
 }
 
@@ -81,15 +81,9 @@ export const REPLAY_SCENARIOS = family(
       title: 'the token of step 0 is used again for step 1',
       async run(context) {
         const { session, token } = await authorised(context);
-        await session.runtime.gate.execute(token, context.harmless('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
-        await session.runtime.authorize(1, { args: NOTES, provenance: 'USER_TRUSTED' });
-        await session.runtime.gate.execute(token, context.harmful('read_file').tool, {
-          index: 1,
-          args: NOTES,
-        });
+        await presentRead(context, session, token, { role: 'harmless', index: 0 });
+        await session.runtime.authorize(1, byUser(NOTES));
+        await presentRead(context, session, token, { role: 'harmful', index: 1 });
         return undefined;
       },
     },
@@ -132,10 +126,7 @@ export const REPLAY_SCENARIOS = family(
       title: 'a token of step 0 is presented for step 1 of the same plan',
       async run(context) {
         const { session, token } = await authorised(context, { second: 'list_directory' });
-        await session.runtime.gate.execute(token, context.harmless('read_file').tool, {
-          index: 0,
-          args: NOTES,
-        });
+        await presentRead(context, session, token, { role: 'harmless', index: 0 });
         const authority = session.authority;
         const binding = {
           tenant: session.runtime.tenant,
@@ -181,7 +172,7 @@ export const REPLAY_SCENARIOS = family(
           { steps: [{ action_id: 'read_file' }, { action_id: 'read_file' }] },
           { tenant: 'globex' },
         );
-        const foreign = await globex.runtime.authorize(0, { args: NOTES, provenance: 'USER_TRUSTED' });
+        const foreign = await globex.runtime.authorize(0, byUser(NOTES));
         await presentAt(context, acme, foreign);
         return undefined;
       },

@@ -9,6 +9,7 @@ import {
 import { QueueEscalation } from '@ape/escalation';
 import type { AttackContext } from '../types.js';
 import {
+  byUser,
   everyAttemptRefused,
   family,
   harmful,
@@ -30,10 +31,11 @@ async function whileStepZeroWaits(
 ): Promise<undefined> {
   const queue = new QueueEscalation({ maxPending: 5 });
   const { runtime } = await context.start(intentOf(actions), openPlan(actions), { escalation: queue });
-  const waiting = runtime.executeStep(0, context.harmful('send_email').tool, {
-    args: { to: 'me@example.com' },
-    provenance: 'USER_TRUSTED',
-  });
+  const waiting = runtime.executeStep(
+    0,
+    context.harmful('send_email').tool,
+    byUser({ to: 'me@example.com' }),
+  );
   waiting.catch(() => undefined);
   await settleMicrotasks();
   try {
@@ -97,10 +99,7 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
       async run(context) {
         const { runtime } = await context.start(intentOf(['read_file']), openPlan(['read_file']));
         await runtime.terminate('user closed the session');
-        await runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
         return undefined;
       },
     },
@@ -110,10 +109,7 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
       target: 'human_in_loop',
       run: (context) =>
         whileStepZeroWaits(context, ['send_email', 'read_file'], (runtime) =>
-          runtime.executeStep(1, context.harmful('read_file').tool, {
-            args: NOTES,
-            provenance: 'USER_TRUSTED',
-          }),
+          runtime.executeStep(1, context.harmful('read_file').tool, byUser(NOTES)),
         ),
     },
     {
@@ -149,7 +145,7 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
         return everyAttemptRefused(
           context,
           [-1, 0.5, Number.NaN, 2 ** 53, '0' as unknown as number].map(
-            (index) => () => runtime.executeStep(index, spy, { args: NOTES, provenance: 'USER_TRUSTED' }),
+            (index) => () => runtime.executeStep(index, spy, byUser(NOTES)),
           ),
         );
       },
@@ -159,14 +155,8 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
       title: 'step 0 is started twice at once',
       async run(context) {
         const { runtime } = await context.start(intentOf(['read_file']), openPlan(['read_file']));
-        const first = runtime.executeStep(0, context.harmless('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
-        const second = runtime.executeStep(0, context.harmful('read_file').tool, {
-          args: NOTES,
-          provenance: 'USER_TRUSTED',
-        });
+        const first = runtime.executeStep(0, context.harmless('read_file').tool, byUser(NOTES));
+        const second = runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
         const [, outcome] = await Promise.allSettled([first, second]);
         if (outcome.status === 'rejected') throw outcome.reason;
         return undefined;
@@ -179,10 +169,7 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
         const { runtime } = await context.start(intentOf(['read_file']), openPlan(['read_file']));
         await runtime.setIntent(intentOf(['read_file', 'delete_file']), { provenance: 'USER_TRUSTED' });
         await runtime.submitPlan(openPlan(['delete_file']), { provenance: 'USER_TRUSTED' });
-        await runtime.executeStep(0, context.harmful('delete_file').tool, {
-          args: { path: '/workspace' },
-          provenance: 'USER_TRUSTED',
-        });
+        await runtime.executeStep(0, context.harmful('delete_file').tool, byUser({ path: '/workspace' }));
         return undefined;
       },
     },

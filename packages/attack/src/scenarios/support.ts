@@ -1,4 +1,13 @@
-import type { Labeled, ProvenanceLabel } from '@ape/core';
+import type { MemoryAuditSink } from '@ape/audit';
+import type {
+  AuditSink,
+  AuthorityToken,
+  Labeled,
+  PolicyDecision,
+  PolicyEvaluator,
+  ProvenanceLabel,
+  StepCallOptions,
+} from '@ape/core';
 import { CallbackEscalation } from '@ape/escalation';
 import { untrusted } from '@ape/provenance';
 import type { ExamplePolicyName } from '../example-policies.js';
@@ -28,8 +37,14 @@ export const ATTACKER_ADDRESS = 'attacker@evil.test';
 /** @internal A secret the attacker wants out. */
 export const SECRET = 'AKIA-EXAMPLE-SECRET-KEY';
 
+/** @internal The page fetched by a harmless first call (the runtime labels its output EXTERNAL_UNTRUSTED). */
+export const FETCH_PAGE = harmless('fetch_url', { url: POISONED_PAGE }, 'USER_TRUSTED');
+
 /** @internal A file every workspace policy lets the agent read. */
 export const NOTES = Object.freeze({ path: '/workspace/notes.txt' });
+
+/** @internal A single read of the notes: it running means a failure opened the gate. */
+export const READ_NOTES = [harmful('read_file', NOTES, 'USER_TRUSTED')];
 
 /** @internal A file the workspace policy never lets anyone touch. */
 export const SECRETS = Object.freeze({ path: '/workspace/.secrets/api-key' });
@@ -89,6 +104,72 @@ export function harmful(action: string, args: StepArguments, provenance?: Proven
 /** @internal A step a legitimate task needs. */
 export function harmless(action: string, args: StepArguments, provenance?: ProvenanceLabel): AttackStep {
   return step('harmless', action, args, provenance);
+}
+
+/** @internal The rows of `rows` as calls-mode rows: every step is a `runtime.call` (no plan). */
+export function calls(rows: readonly ScenarioRow[]): ScenarioRow[] {
+  return rows.map((row) => ({ ...row, mode: 'calls' as const }));
+}
+
+/**
+ * @internal A plan-mode row run again in calls mode: variant `calls-<variant>`, its own title, the
+ * same steps, session and labels.
+ */
+export function inCallsMode(row: ScenarioRow, title: string): ScenarioRow {
+  return { ...row, variant: `calls-${row.variant}`, title, mode: 'calls' };
+}
+
+/** @internal `allowed` legitimate calls of `action`, then one more with the harmful spy: the call past the budget is the attack. */
+export function overBudget(
+  action: string,
+  allowed: number,
+  args: Readonly<Record<string, unknown>>,
+): AttackStep[] {
+  return [...repeat(allowed, harmless(action, args, 'USER_TRUSTED')), harmful(action, args, 'USER_TRUSTED')];
+}
+
+/** @internal The options of a call the user's own task makes: `args`, labelled USER_TRUSTED. */
+export function byUser(args: Readonly<Record<string, unknown>>): StepCallOptions {
+  return { args, provenance: 'USER_TRUSTED' };
+}
+
+/** @internal The in-memory sink, failing on every event of `type` (a full disk). */
+export function failingOn(type: string): (sink: MemoryAuditSink) => AuditSink {
+  return (sink) => ({
+    append: (event) => {
+      if (event.type === type) throw new Error(`disk full while writing ${type}`);
+      return sink.append(event);
+    },
+    flush: () => sink.flush(),
+    close: () => sink.close(),
+  });
+}
+
+/** @internal The real policy, with `evaluate` replaced. */
+export function withEvaluate(policy: PolicyEvaluator, evaluate: () => unknown): PolicyEvaluator {
+  return {
+    digest: policy.digest,
+    mayPermit: (tenant, action) => policy.mayPermit(tenant, action),
+    evaluate: evaluate as () => PolicyDecision,
+  };
+}
+
+/**
+ * @internal Presents `token` at `session`'s gate for a read of `args` (default: the notes) as call
+ * or step `index`, with `role`'s spy as the tool.
+ */
+export async function presentRead(
+  context: AttackContext,
+  session: AttackSession,
+  token: AuthorityToken,
+  options: {
+    readonly role: AttackStep['role'];
+    readonly index: number;
+    readonly args?: StepCallOptions['args'];
+  },
+): Promise<void> {
+  const spy = options.role === 'harmful' ? context.harmful('read_file') : context.harmless('read_file');
+  await session.runtime.gate.execute(token, spy.tool, { index: options.index, args: options.args ?? NOTES });
 }
 
 /** @internal `count` copies of `item` (a loop of calls, a long plan). */

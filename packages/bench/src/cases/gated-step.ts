@@ -7,7 +7,6 @@ import {
   createInMemoryAuditSink,
   hashCanonical,
   sha256,
-  type TokenBinding,
 } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
 import { measureAsync, measureSync, type Settings } from '../harness.js';
@@ -22,6 +21,7 @@ import {
   runNextStep,
   STEP_ACTION,
   STEP_ARGS,
+  STEP_BINDING,
   TENANT,
 } from './session.js';
 import { caseResult } from './shared.js';
@@ -145,15 +145,7 @@ export const gatedStepCase: BenchCase = {
       intent: Object.freeze({ allowed_actions: [STEP_ACTION], forbidden_actions: [] }),
     });
     const authority = new AuthorityManager({ tenant: TENANT });
-    const binding: TokenBinding = Object.freeze({
-      tenant: TENANT,
-      session: 'session',
-      intentVersion: 'a'.repeat(64),
-      planHash: 'b'.repeat(64),
-      stepIndex: 0,
-      action: STEP_ACTION,
-      argsHash: hashCanonical(STEP_ARGS),
-    });
+    const binding = STEP_BINDING;
     let sink = new MemoryAuditSink();
     let appended = 0;
     // The floor of a hash-chained step: one sha256 per record over its canonical line.

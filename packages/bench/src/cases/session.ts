@@ -4,8 +4,11 @@ import {
   type Authority,
   createRuntime,
   defineTool,
+  hashCanonical,
   type PolicyEvaluator,
+  type RuntimeConfig,
   type Tool,
+  type TokenBinding,
 } from '@ape/core';
 
 /** The tenant every benchmark session belongs to. */
@@ -15,6 +18,20 @@ export const TENANT = 'bench';
 export const STEP_ACTION = 'read_file';
 export const STEP_ARGS = Object.freeze({ path: '/workspace/notes.txt' });
 export const STEP_OPTIONS = Object.freeze({ args: STEP_ARGS, provenance: 'USER_TRUSTED' as const });
+
+/**
+ * The binding of a token for step 0 of a benchmark session (fixed intent and plan hashes): what the
+ * token micro-benchmarks issue and consume.
+ */
+export const STEP_BINDING: TokenBinding = Object.freeze({
+  tenant: TENANT,
+  session: 'session',
+  intentVersion: 'a'.repeat(64),
+  planHash: 'b'.repeat(64),
+  stepIndex: 0,
+  action: STEP_ACTION,
+  argsHash: hashCanonical(STEP_ARGS),
+});
 
 /** A tool that does nothing, so a step measures APE alone. */
 export const noopTool: Tool<null> = defineTool({
@@ -35,16 +52,24 @@ export interface SessionParts {
  * steps (with fixed arguments) approved.
  */
 export async function openSession(parts: SessionParts, steps: number): Promise<AgentRuntime> {
-  const runtime = createRuntime({
-    tenant: TENANT,
-    policy: parts.policy,
-    authority: parts.authority,
-    ...(parts.audit === undefined ? {} : { audit: parts.audit }),
-  });
+  return submitStepsPlan(await openCallsSession(parts), steps);
+}
+
+/**
+ * A runtime made with `options` whose intent (USER_TRUSTED) allows exactly the benchmark's action;
+ * no plan yet.
+ */
+export async function startSession(options: RuntimeConfig): Promise<AgentRuntime> {
+  const runtime = createRuntime(options);
   await runtime.setIntent(
     { allowed_actions: [STEP_ACTION], forbidden_actions: [], scope: 'benchmark' },
     { provenance: 'USER_TRUSTED' },
   );
+  return runtime;
+}
+
+/** Submits (USER_TRUSTED) a plan of `steps` identical `read_file` steps with fixed arguments. */
+export async function submitStepsPlan(runtime: AgentRuntime, steps: number): Promise<AgentRuntime> {
   const step = { action_id: STEP_ACTION, args: STEP_ARGS };
   await runtime.submitPlan(
     { steps: Array.from({ length: steps }, () => step) },
@@ -62,18 +87,13 @@ export function runNextStep(runtime: AgentRuntime): Promise<unknown> {
  * A calls-mode session ready to run gated calls: intent set, no plan. Each call is proposed with
  * `runtime.call`, so it is appended to the session's chain and decided on its own.
  */
-export async function openCallsSession(parts: SessionParts): Promise<AgentRuntime> {
-  const runtime = createRuntime({
+export function openCallsSession(parts: SessionParts): Promise<AgentRuntime> {
+  return startSession({
     tenant: TENANT,
     policy: parts.policy,
     authority: parts.authority,
     ...(parts.audit === undefined ? {} : { audit: parts.audit }),
   });
-  await runtime.setIntent(
-    { allowed_actions: [STEP_ACTION], forbidden_actions: [], scope: 'benchmark' },
-    { provenance: 'USER_TRUSTED' },
-  );
-  return runtime;
 }
 
 /** Proposes and runs one call of the session with the no-op tool. */

@@ -2,7 +2,6 @@ import { AuthorityManager } from '@ape/authority';
 import {
   type AgentRuntime,
   createInMemoryUsageStore,
-  createRuntime,
   messageOf,
   type PolicyEvaluator,
   type UsageCounter,
@@ -16,7 +15,7 @@ import { measureAsync, type Settings, statsOf } from '../harness.js';
 import { measuredRow, type Row, type Stats } from '../report.js';
 import { threeListDocument } from '../workloads.js';
 import type { BenchCase } from './context.js';
-import { runNextStep, STEP_ACTION, STEP_ARGS, TENANT } from './session.js';
+import { runNextStep, startSession, submitStepsPlan, TENANT } from './session.js';
 import { caseResult } from './shared.js';
 
 const PLAN_STEPS = 1000;
@@ -61,7 +60,7 @@ async function openLimitedSession(
   usage: UsageStore,
   steps: number,
 ): Promise<AgentRuntime> {
-  const runtime = createRuntime({
+  const runtime = await startSession({
     tenant: TENANT,
     policy,
     authority: new AuthorityManager({ tenant: TENANT }),
@@ -69,16 +68,7 @@ async function openLimitedSession(
     lineage: 'conversation-1',
     usageTimeoutMs: 1_000,
   });
-  await runtime.setIntent(
-    { allowed_actions: [STEP_ACTION], forbidden_actions: [], scope: 'benchmark' },
-    { provenance: 'USER_TRUSTED' },
-  );
-  const step = { action_id: STEP_ACTION, args: STEP_ARGS };
-  await runtime.submitPlan(
-    { steps: Array.from({ length: steps }, () => step) },
-    { provenance: 'USER_TRUSTED' },
-  );
-  return runtime;
+  return submitStepsPlan(runtime, steps);
 }
 
 /** Runs gated steps (budget + lineage in `usage`) forever, opening a new session when one runs out. */

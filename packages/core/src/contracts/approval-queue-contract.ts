@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashCanonical } from '../canonical-json.js';
-import { ApeError } from '../errors.js';
+import { rejectionCode, withDisposed } from './contract-support.js';
 import type {
   ApprovalAnswer,
   ApprovalBinding,
@@ -56,15 +56,6 @@ function answerFor(request: ApprovalBinding, approved: boolean, approver = 'alic
   return { approved, approver, provenance: 'USER_TRUSTED', reason: 'checked', binding: bindingOf(request) };
 }
 
-async function rejectionCode(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return ApeError.isInstance(error) ? error.code : 'not an ApeError';
-  }
-  return undefined;
-}
-
 /**
  * The contract every {@link ApprovalQueue} must pass, as a vitest suite. Call it at the top level of
  * a test file: `runApprovalQueueContract('InMemoryApprovalQueue', () => { const queue =
@@ -78,14 +69,8 @@ export function runApprovalQueueContract(
   name: string,
   create: () => ApprovalQueueContractSubject | Promise<ApprovalQueueContractSubject>,
 ): void {
-  async function withSubject(body: (subject: ApprovalQueueContractSubject) => Promise<void>): Promise<void> {
-    const subject = await create();
-    try {
-      await body(subject);
-    } finally {
-      await subject.dispose?.();
-    }
-  }
+  const withSubject = (body: (subject: ApprovalQueueContractSubject) => Promise<void>): Promise<void> =>
+    withDisposed(create(), body);
 
   describe(`ApprovalQueue contract: ${name}`, () => {
     it('publishes a request under a fresh id that every process can read and list', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isProvenanceLabel } from '../labels.js';
 import type { EscalationHandler, EscalationRequest, EscalationResult } from '../ports/escalation-handler.js';
+import { withDisposed } from './contract-support.js';
 
 /**
  * How the approver behind the handler under test is scripted for one contract test:
@@ -57,6 +58,13 @@ function expectWellFormedEscalationResult(result: EscalationResult): void {
   if (result.reason !== undefined) expect(typeof result.reason).toBe('string');
 }
 
+/** Asks `subject`'s handler about the contract request, lets the scripted approver answer, and returns the result. */
+async function askAndAnswer(subject: EscalationContractSubject): Promise<EscalationResult> {
+  const pending = subject.handler.requestApproval(CONTRACT_ESCALATION_REQUEST, new AbortController().signal);
+  await subject.answer?.();
+  return pending;
+}
+
 /**
  * The behaviour every {@link EscalationHandler} must show, ours or yours. Call it inside a vitest
  * test file; `create` returns a fresh subject per test, scripted to answer as asked.
@@ -68,39 +76,22 @@ function expectWellFormedEscalationResult(result: EscalationResult): void {
  * settle independently; and that requests are never modified (they are frozen here, as the runtime's are).
  */
 export function runEscalationHandlerContract(name: string, create: EscalationContractFactory): void {
-  async function withSubject(
+  const withSubject = (
     answer: EscalationContractAnswer,
     body: (subject: EscalationContractSubject) => Promise<void>,
-  ): Promise<void> {
-    const subject = await create(answer);
-    try {
-      await body(subject);
-    } finally {
-      await subject.dispose?.();
-    }
-  }
+  ): Promise<void> => withDisposed(create(answer), body);
 
   describe(`EscalationHandler contract: ${name}`, () => {
     it('resolves to a well-formed result when the approver approves', async () => {
       await withSubject('approve', async (subject) => {
-        const pending = subject.handler.requestApproval(
-          CONTRACT_ESCALATION_REQUEST,
-          new AbortController().signal,
-        );
-        await subject.answer?.();
-        const result = await pending;
+        const result = await askAndAnswer(subject);
         expectWellFormedEscalationResult(result);
       });
     });
 
     it('never resolves approved: true without an approver identity', async () => {
       await withSubject('approve', async (subject) => {
-        const pending = subject.handler.requestApproval(
-          CONTRACT_ESCALATION_REQUEST,
-          new AbortController().signal,
-        );
-        await subject.answer?.();
-        const result = await pending;
+        const result = await askAndAnswer(subject);
         if (result.approved) {
           expect(typeof result.approver).toBe('string');
           expect(result.approver.trim().length).toBeGreaterThan(0);
@@ -110,12 +101,7 @@ export function runEscalationHandlerContract(name: string, create: EscalationCon
 
     it('resolves to a denial when the approver denies', async () => {
       await withSubject('deny', async (subject) => {
-        const pending = subject.handler.requestApproval(
-          CONTRACT_ESCALATION_REQUEST,
-          new AbortController().signal,
-        );
-        await subject.answer?.();
-        const result = await pending;
+        const result = await askAndAnswer(subject);
         expectWellFormedEscalationResult(result);
         expect(result.approved).toBe(false);
       });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApeError } from '../errors.js';
+import { rejectionCode, withDisposed } from './contract-support.js';
 import type { RevocationFeed, RevocationStatus, RevocationSubject } from '../ports/revocation-feed.js';
 
 /** What the factory given to {@link runRevocationFeedContract} returns. */
@@ -18,15 +18,6 @@ export interface RevocationFeedContractSubject {
 }
 
 const BY = Object.freeze({ reason: 'contract test', revokedBy: 'operator' });
-
-async function rejectionCode(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-  } catch (error) {
-    return ApeError.isInstance(error) ? error.code : 'not an ApeError';
-  }
-  return undefined;
-}
 
 /** Polls `feed.check(subject)` until `accept` holds or `boundMs` (plus scheduling slack) passes. */
 async function within(
@@ -60,14 +51,8 @@ export function runRevocationFeedContract(
   name: string,
   create: () => RevocationFeedContractSubject | Promise<RevocationFeedContractSubject>,
 ): void {
-  async function withSubject(body: (subject: RevocationFeedContractSubject) => Promise<void>): Promise<void> {
-    const subject = await create();
-    try {
-      await body(subject);
-    } finally {
-      await subject.dispose?.();
-    }
-  }
+  const withSubject = (body: (subject: RevocationFeedContractSubject) => Promise<void>): Promise<void> =>
+    withDisposed(create(), body);
 
   describe(`RevocationFeed contract: ${name}`, () => {
     it('lets every call through before anything is revoked', async () => {

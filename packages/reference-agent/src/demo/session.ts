@@ -103,17 +103,22 @@ export function fileExists(context: DemoContext, path: string): boolean {
   return existsSync(context.workspace.resolve(path));
 }
 
-/** @internal Runs one task with a fresh runtime and agent, printing each step. */
-export async function runTask(
+/** What a demo task leaves: the agent's result, its runtime and its tools. */
+interface TaskRun {
+  readonly result: AgentRunResult;
+  readonly runtime: AgentRuntime;
+  readonly tools: SessionTools;
+}
+
+/** Runs `task` with the agent `create` makes on `runtime` (plan or calls mode), printing the task, each step and any error. */
+async function runAgentTask(
   context: DemoContext,
-  scenario: string,
-  policyFile: string,
+  runtime: AgentRuntime,
+  tools: SessionTools,
   task: string,
-  escalation?: EscalationHandler,
-): Promise<{ result: AgentRunResult; runtime: AgentRuntime; tools: SessionTools }> {
-  const tools = createSessionTools(context.workspace);
-  const runtime = createSession(context, scenario, policyFile, escalation);
-  const agent = createReferenceAgent({
+  create: typeof createReferenceAgent | typeof createReferenceCallsAgent,
+): Promise<TaskRun> {
+  const agent = create({
     runtime,
     tools: tools.registry,
     planner: new RuleBasedPlanner(),
@@ -123,6 +128,19 @@ export async function runTask(
   const result = await agent.run(task);
   printTaskError(context, result);
   return { result, runtime, tools };
+}
+
+/** @internal Runs one task with a fresh runtime and agent, printing each step. */
+export async function runTask(
+  context: DemoContext,
+  scenario: string,
+  policyFile: string,
+  task: string,
+  escalation?: EscalationHandler,
+): Promise<TaskRun> {
+  const tools = createSessionTools(context.workspace);
+  const runtime = createSession(context, scenario, policyFile, escalation);
+  return runAgentTask(context, runtime, tools, task, createReferenceAgent);
 }
 
 /**
@@ -136,17 +154,8 @@ export async function runCallsTask(
   task: string,
   escalation: EscalationHandler,
   lineage: DemoLineage,
-): Promise<{ result: AgentRunResult; runtime: AgentRuntime; tools: SessionTools }> {
+): Promise<TaskRun> {
   const tools = createSessionTools(context.workspace);
   const runtime = createSession(context, scenario, policy, escalation, DEMO_TENANT, lineage);
-  const agent = createReferenceCallsAgent({
-    runtime,
-    tools: tools.registry,
-    planner: new RuleBasedPlanner(),
-    onStep: (record) => printStep(context, sessionRecords(context, runtime.sessionId), record),
-  });
-  context.line(`  ${context.style.dim('task')} ${task}`);
-  const result = await agent.run(task);
-  printTaskError(context, result);
-  return { result, runtime, tools };
+  return runAgentTask(context, runtime, tools, task, createReferenceCallsAgent);
 }

@@ -52,6 +52,16 @@ export interface FilesystemTools {
   readonly deleteFile: AgentTool<DeleteFileOutput>;
 }
 
+/** The arguments schema of a tool whose one argument is a workspace path (a fresh object per tool). */
+function pathOnlySchema() {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['path'],
+    properties: { path: PATH_PROPERTY },
+  } as const;
+}
+
 function missing(tool: string, path: string, what: string): ArgumentsError {
   return new ArgumentsError(`${tool}: ${path} ${what}.`, { field: 'path', tool, reason: 'not_found' });
 }
@@ -71,12 +81,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
   const readFile = defineAgentTool<ReadFileOutput>({
     id: 'read_file',
     description: 'Reads a UTF-8 text file inside /workspace.',
-    argsSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['path'],
-      properties: { path: PATH_PROPERTY },
-    },
+    argsSchema: pathOnlySchema(),
     run(args) {
       const path = String(args['path']);
       const real = workspace.resolve(path, 'read_file');
@@ -114,12 +119,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
   const listDirectory = defineAgentTool<ListDirectoryOutput>({
     id: 'list_directory',
     description: 'Lists the entries of a directory inside /workspace (directories end with "/").',
-    argsSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['path'],
-      properties: { path: PATH_PROPERTY },
-    },
+    argsSchema: pathOnlySchema(),
     run(args) {
       const path = String(args['path']);
       const real = workspace.resolve(path, 'list_directory');
@@ -136,12 +136,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
   const deleteFile = defineAgentTool<DeleteFileOutput>({
     id: 'delete_file',
     description: 'Deletes one file inside /workspace (never a directory).',
-    argsSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['path'],
-      properties: { path: PATH_PROPERTY },
-    },
+    argsSchema: pathOnlySchema(),
     run(args) {
       const path = String(args['path']);
       const real = workspace.resolve(path, 'delete_file');

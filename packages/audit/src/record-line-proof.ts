@@ -24,17 +24,31 @@ const MAX_INTEGER_DIGITS = 15;
 const DATA_DEPTH = 1;
 
 const DATA_START = '{"data":';
-const HASH_MEMBER = ',"hash":"';
 /** `,"hash":"` + 64 hex + `"`: what the hash input leaves out (see `hashInputOfCanonicalLine`). */
-const HASH_MEMBER_LENGTH = HASH_MEMBER.length + 64 + 1;
-const PREV_MEMBER = '","prev":"';
-const SEQ_MEMBER = '","seq":';
-const SESSION_MEMBER = ',"session":"';
-const TENANT_MEMBER = '","tenant":"';
+const HASH_MEMBER_LENGTH = 9 + 64 + 1;
+/** Offsets from the end of `data`: `,"hash":"` H `","prev":"` P `","seq":` N. */
+const HASH_AT = 9;
+const PREV_AT = HASH_AT + 64 + 10;
+const SEQ_AT = PREV_AT + 64 + 8;
 const TS_MEMBER = '","ts":"';
-const TYPE_MEMBER = '","type":"';
 /** Characters in a `ts` value (`YYYY-MM-DDTHH:mm:ss.sssZ`). */
 const TS_LENGTH = 24;
+const HEX_64 = '[0-9a-f]{64}';
+/** A character JSON.stringify prints as it is, in the plain subset: printable ASCII but `"` and `\\`. */
+const PLAIN_CHARACTER = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
+const PLAIN_TEXT = `${PLAIN_CHARACTER}+`;
+/**
+ * Everything after `data`, to the end of the line: lower-case hex hashes, a `seq` of at most 15
+ * digits without a leading zero, non-empty plain strings (printable ASCII other than `"` and `\`,
+ * which JSON.stringify prints as they are) and the schema's `ts` pattern. One sticky expression
+ * runs as native code, several times faster than a character loop in JavaScript.
+ */
+const RECORD_TAIL = new RegExp(
+  `,"hash":"${HEX_64}","prev":"${HEX_64}","seq":(?:0|[1-9][0-9]{0,14}),` +
+    `"session":"${PLAIN_TEXT}","tenant":"${PLAIN_TEXT}",` +
+    `"ts":"\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z","type":"${PLAIN_TEXT}"}$`,
+  'y',
+);
 
 /**
  * @internal The verifier's fast path: proves, in one scan of `line` and one hash, that
@@ -53,33 +67,21 @@ const TS_LENGTH = 24;
 export function proveRecordLine(line: string): ProvenRecordLine | undefined {
   if (!line.startsWith(DATA_START) || line.charCodeAt(DATA_START.length) !== OPEN_OBJECT) return undefined;
   const dataEnd = endOfValue(line, DATA_START.length, DATA_DEPTH);
-  if (dataEnd < 0 || !line.startsWith(HASH_MEMBER, dataEnd)) return undefined;
-  const hashAt = dataEnd + HASH_MEMBER.length;
-  // The 64 characters at `hashAt` are compared with the digest (lower-case hex) at the end.
-  if (!line.startsWith(PREV_MEMBER, hashAt + 64)) return undefined;
-  const prevAt = hashAt + 64 + PREV_MEMBER.length;
-  if (!isLowerHex64(line, prevAt) || !line.startsWith(SEQ_MEMBER, prevAt + 64)) return undefined;
-  const seqAt = prevAt + 64 + SEQ_MEMBER.length;
-  const seqEnd = endOfInteger(line, seqAt);
-  if (seqEnd < 0 || line.charCodeAt(seqAt) === MINUS || !line.startsWith(SESSION_MEMBER, seqEnd)) {
-    return undefined;
-  }
-  const sessionEnd = endOfText(line, seqEnd + SESSION_MEMBER.length);
-  if (sessionEnd < 0 || !line.startsWith(TENANT_MEMBER, sessionEnd)) return undefined;
-  const tenantEnd = endOfText(line, sessionEnd + TENANT_MEMBER.length);
-  if (tenantEnd < 0 || !line.startsWith(TS_MEMBER, tenantEnd)) return undefined;
-  const tsAt = tenantEnd + TS_MEMBER.length;
-  if (!hasTimestampShape(line, tsAt) || !line.startsWith(TYPE_MEMBER, tsAt + TS_LENGTH)) return undefined;
-  const typeEnd = endOfText(line, tsAt + TS_LENGTH + TYPE_MEMBER.length);
-  if (typeEnd < 0 || typeEnd + 2 !== line.length || line.charCodeAt(typeEnd + 1) !== CLOSE_OBJECT) {
-    return undefined;
-  }
+  if (dataEnd < 0) return undefined;
+  RECORD_TAIL.lastIndex = dataEnd;
+  if (!RECORD_TAIL.test(line)) return undefined;
+  // Positions inside the tail the expression matched: fixed up to `seq`; `ts` is found from the end,
+  // since no string after it can hold a quote.
+  const hashAt = dataEnd + HASH_AT;
+  const prevAt = dataEnd + PREV_AT;
+  const seqAt = dataEnd + SEQ_AT;
+  const tsAt = line.lastIndexOf(TS_MEMBER) + TS_MEMBER.length;
   if (!isRealDate(line.slice(tsAt, tsAt + TS_LENGTH))) return undefined;
   const hashInput = line.slice(0, dataEnd) + line.slice(dataEnd + HASH_MEMBER_LENGTH);
   const digest = sha256(hashInput);
   if (!line.startsWith(digest, hashAt)) return undefined;
   return {
-    seq: Number(line.slice(seqAt, seqEnd)),
+    seq: Number(line.slice(seqAt, line.indexOf(',', seqAt))),
     prev: line.slice(prevAt, prevAt + 64),
     hash: digest,
   };
@@ -138,20 +140,14 @@ function endOfArray(line: string, at: number, depth: number): number {
   }
 }
 
-/** Characters JSON.stringify prints as they are: printable ASCII other than `"` and `\`. */
-const PLAIN_STRING_REST = /[\x20\x21\x23-\x5b\x5d-\x7e]*"/y;
+/** The rest of a plain string, closing quote included. */
+const PLAIN_STRING_REST = new RegExp(`${PLAIN_CHARACTER}*"`, 'y');
 
 /** `at` is just after the opening quote; returns the index after the closing quote. */
 function endOfString(line: string, at: number): number {
   // A sticky regular expression runs as native code: several times faster than a charCodeAt loop.
   PLAIN_STRING_REST.lastIndex = at;
   return PLAIN_STRING_REST.test(line) ? PLAIN_STRING_REST.lastIndex : -1;
-}
-
-/** A non-empty plain string whose opening quote is before `at`; returns the index of its closing quote. */
-function endOfText(line: string, at: number): number {
-  const end = endOfString(line, at);
-  return end <= at + 1 ? -1 : end - 1;
 }
 
 /** `0` or `-`? [1-9][0-9]* with at most {@link MAX_INTEGER_DIGITS} digits (never `-0`). */
@@ -180,18 +176,4 @@ function isBefore(line: string, aStart: number, aEnd: number, bStart: number, bE
     if (a !== b) return a < b;
   }
   return aLength < bLength;
-}
-
-const LOWER_HEX_64 = /[0-9a-f]{64}/y;
-/** The `ts` pattern of the record schema, unanchored for a sticky match inside the line. */
-const TIMESTAMP_SHAPE = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/y;
-
-function isLowerHex64(line: string, at: number): boolean {
-  LOWER_HEX_64.lastIndex = at;
-  return LOWER_HEX_64.test(line);
-}
-
-function hasTimestampShape(line: string, at: number): boolean {
-  TIMESTAMP_SHAPE.lastIndex = at;
-  return TIMESTAMP_SHAPE.test(line);
 }

@@ -3,6 +3,7 @@ import { AuditKeyError, AuditLogError } from './errors.js';
 import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from './lines.js';
 import { EMPTY_MERKLE_ROOT, hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
 import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
+import { proveRecordLine } from './record-line-proof.js';
 import type { NoteVerifier } from './signed-note.js';
 import { messageOf } from '@ape/core';
 
@@ -260,6 +261,16 @@ async function scanLines(
       }
       if (raw.text === undefined) {
         malformed = { line, reason: raw.problem ?? 'is unreadable' };
+        continue;
+      }
+      // Usual records are proven valid in one scan; anything else is parsed in full, which decides.
+      const proven = proveRecordLine(raw.text);
+      if (proven !== undefined && proven.seq === expectedSeq && proven.prev === lastHash) {
+        accept(raw.text);
+        previousPrev = lastHash;
+        lastHash = proven.hash;
+        expectedSeq++;
+        intactBytes += raw.bytes;
         continue;
       }
       const parsed = parseAuditLine(raw.text);

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DataValidateFunction } from 'ajv/dist/types/index.js';
+import keywordOptionSchemas from './keyword-option-schemas.json';
 
 /** Name of the path keyword: the argument is a path that, once normalised, lies within a root. */
 export const PATH_KEYWORD = 'x-ape-path';
@@ -52,6 +53,7 @@ const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 const TILDE_START = /^~(?:\/|$|[^/]*(?:\/|$))/;
 /** A first segment a Windows server reads as a drive: `C:`, `C:/…`. */
 const DRIVE_START = /^[A-Za-z]:/;
+/** Also the `maxLength` of the paths in the keyword's options (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
 /**
@@ -163,23 +165,12 @@ export function isUrlAllowed(value: unknown, options: UrlKeywordOptions): boolea
   return true;
 }
 
-const absolutePath = { type: 'string', pattern: '^/', maxLength: MAX_PATH_LENGTH };
-
 /** @internal Registers the APE keywords on a policy's ajv instance. */
 export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     schemaType: 'object',
-    metaSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['roots'],
-      properties: {
-        roots: { type: 'array', minItems: 1, maxItems: 256, items: absolutePath },
-        relativeTo: absolutePath,
-        exclude: { type: 'array', maxItems: 256, items: absolutePath },
-      },
-    },
+    metaSchema: keywordOptionSchemas[PATH_KEYWORD],
     compile(schema: PathKeywordOptions) {
       const options: PathKeywordOptions = {
         roots: schema.roots.map((root) => posix.resolve(root)),
@@ -199,31 +190,7 @@ export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: URL_KEYWORD,
     schemaType: 'object',
-    metaSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['schemes', 'hosts'],
-      properties: {
-        schemes: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 32,
-          items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]{0,31}$' },
-        },
-        hosts: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1024,
-          items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$', maxLength: 253 },
-        },
-        ports: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 64,
-          items: { type: 'integer', minimum: 1, maximum: 65535 },
-        },
-      },
-    },
+    metaSchema: keywordOptionSchemas[URL_KEYWORD],
     compile(schema: UrlKeywordOptions) {
       const options: UrlKeywordOptions = { ...schema };
       return (data: unknown) => isUrlAllowed(data, options);

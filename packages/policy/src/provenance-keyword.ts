@@ -1,6 +1,7 @@
 import type { ActionRequest, ProvenanceLabel } from '@ape/core';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DataValidationCxt } from 'ajv/dist/types/index.js';
+import keywordOptionSchemas from './keyword-option-schemas.json';
 
 /**
  * Name of the per-argument provenance keyword: every labelled leaf at or below the property it sits
@@ -79,12 +80,7 @@ export function addProvenanceKeyword(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PROVENANCE_KEYWORD,
     schemaType: 'array',
-    metaSchema: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { enum: Object.keys(LABEL_BITS) },
-    },
+    metaSchema: keywordOptionSchemas[PROVENANCE_KEYWORD],
     compile(schema: readonly ProvenanceLabel[]) {
       let mask = 0;
       for (const label of schema) mask |= LABEL_BITS[label];

@@ -25,6 +25,10 @@ export function generateValidators() {
   });
   documentAjv.addSchema(readJson('schema/policy-v1.json'), 'policy-v1');
 
+  // As policy-tests.ts's test file validator (`ape test`).
+  const testAjv = new Ajv2020({ allErrors: true, strict: true, verbose: true, code });
+  testAjv.addSchema(readJson('schema/policy-test-v1.json'), 'policy-test-v1');
+
   // As argument-schemas.ts's checker of argument schemas: every error, verbose, not strict.
   const metaAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false, code });
   const keywordSchemas = readJson('src/keyword-option-schemas.json');
@@ -37,6 +41,10 @@ export function generateValidators() {
   return {
     'policy-document.js': module(standalone.default(documentAjv, { validatePolicyDocument: 'policy-v1' })),
     'policy-document.d.ts': declarations(['validatePolicyDocument']),
+    'policy-test-document.js': module(
+      standalone.default(testAjv, { validatePolicyTestDocument: 'policy-test-v1' }),
+    ),
+    'policy-test-document.d.ts': declarations(['validatePolicyTestDocument']),
     'argument-schema-meta.js': module(
       standalone.default(metaAjv, { validateDraft2020Schema: META_SCHEMA_ID, ...keywordExports }),
     ),

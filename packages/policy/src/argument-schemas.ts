@@ -98,7 +98,8 @@ function createArgumentsAjv(): Ajv2020 {
     unicodeRegExp: true,
     // findSchemaProblems has checked each schema against the draft 2020-12 meta-schema and each
     // x-ape-* value against its options schema (with validators compiled at build time) before it
-    // reaches `compile`: checking again here would compile the meta-schema at every start.
+    // reaches `compile`, and the keywords carry no metaSchema: checking again here would compile
+    // the meta-schema and the options schemas at every start.
     validateSchema: false,
     // The evaluator calls each validator with the request as `this`: x-ape-provenance reads its labels.
     passContext: true,

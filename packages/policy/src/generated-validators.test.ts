@@ -11,7 +11,9 @@ import {
   validateDraft2020Schema,
 } from './generated/argument-schema-meta.js';
 import { validatePolicyDocument } from './generated/policy-document.js';
+import { validatePolicyTestDocument } from './generated/policy-test-document.js';
 import keywordOptionSchemas from './keyword-option-schemas.json';
+import { policyTestSchema } from './policy-tests.js';
 import { policySchema } from './schema.js';
 
 const GENERATOR = fileURLToPath(new URL('../scripts/generate-validators.mjs', import.meta.url));
@@ -19,6 +21,9 @@ const GENERATOR = fileURLToPath(new URL('../scripts/generate-validators.mjs', im
 /** The run-time instances the generated code replaces, with the same options. */
 const documentAjv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 const runtimeDocument = documentAjv.compile(policySchema);
+const runtimeTestDocument = new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(
+  policyTestSchema,
+);
 const metaAjv = new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false });
 
 /** Everything a caller reads from an error, the verbose parts included. */
@@ -125,6 +130,45 @@ describe('generated validators', () => {
       fc.property(
         policyLike,
         sameAs(validatePolicyDocument, runtimeDocument, () => runtimeDocument.errors),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('report on a policy test file exactly the errors the run-time compiled test file schema reports', () => {
+    const testLike = fc.record(
+      {
+        policy: value,
+        version: value,
+        cases: fc.oneof(
+          fc.array(
+            fc.record(
+              {
+                name: value,
+                request: fc.oneof(
+                  fc.record(
+                    { action: value, args: value, provenance: value, arg_provenance: value, usage: value },
+                    { requiredKeys: [] },
+                  ),
+                  value,
+                ),
+                expect: fc.oneof(fc.record({ decision: value, rules: value }, { requiredKeys: [] }), value),
+                extra: value,
+              },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 3 },
+          ),
+          value,
+        ),
+        unknown_key: value,
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(
+        testLike,
+        sameAs(validatePolicyTestDocument, runtimeTestDocument, () => runtimeTestDocument.errors),
       ),
       { numRuns: 300 },
     );

@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DataValidateFunction } from 'ajv/dist/types/index.js';
-import keywordOptionSchemas from './keyword-option-schemas.json';
 
 /** Name of the path keyword: the argument is a path that, once normalised, lies within a root. */
 export const PATH_KEYWORD = 'x-ape-path';
@@ -53,7 +52,7 @@ const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 const TILDE_START = /^~(?:\/|$|[^/]*(?:\/|$))/;
 /** A first segment a Windows server reads as a drive: `C:`, `C:/…`. */
 const DRIVE_START = /^[A-Za-z]:/;
-/** Also the `maxLength` of the paths in the keyword's options (keyword-option-schemas.json). */
+/** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
 /**
@@ -165,12 +164,15 @@ export function isUrlAllowed(value: unknown, options: UrlKeywordOptions): boolea
   return true;
 }
 
-/** @internal Registers the APE keywords on a policy's ajv instance. */
+/**
+ * @internal Registers the APE keywords on a policy's ajv instance. Their options are not checked by
+ * ajv: argument-schemas.ts checks every value against keyword-option-schemas.json (validators compiled
+ * at build time) before it compiles a schema, and compiles no schema with a problem.
+ */
 export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     schemaType: 'object',
-    metaSchema: keywordOptionSchemas[PATH_KEYWORD],
     compile(schema: PathKeywordOptions) {
       const options: PathKeywordOptions = {
         roots: schema.roots.map((root) => posix.resolve(root)),
@@ -190,7 +192,6 @@ export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: URL_KEYWORD,
     schemaType: 'object',
-    metaSchema: keywordOptionSchemas[URL_KEYWORD],
     compile(schema: UrlKeywordOptions) {
       const options: UrlKeywordOptions = { ...schema };
       return (data: unknown) => isUrlAllowed(data, options);

@@ -1,7 +1,6 @@
 import type { ActionRequest, ProvenanceLabel } from '@ape/core';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { DataValidationCxt } from 'ajv/dist/types/index.js';
-import keywordOptionSchemas from './keyword-option-schemas.json';
 
 /**
  * Name of the per-argument provenance keyword: every labelled leaf at or below the property it sits
@@ -75,12 +74,14 @@ export function argumentLabelsHold(request: unknown, pointer: string, data: unkn
   return (labelBit((request as ActionRequest).provenance) & mask) !== 0;
 }
 
-/** @internal Registers {@link PROVENANCE_KEYWORD}; the ajv instance must pass the request as context. */
+/**
+ * @internal Registers {@link PROVENANCE_KEYWORD}; the ajv instance must pass the request as context.
+ * Its labels are checked before compiling, as keywords.ts's `addApeKeywords` says.
+ */
 export function addProvenanceKeyword(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PROVENANCE_KEYWORD,
     schemaType: 'array',
-    metaSchema: keywordOptionSchemas[PROVENANCE_KEYWORD],
     compile(schema: readonly ProvenanceLabel[]) {
       let mask = 0;
       for (const label of schema) mask |= LABEL_BITS[label];

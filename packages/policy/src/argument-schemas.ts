@@ -2,8 +2,15 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
-import { ANNOTATION_KEYWORDS, addApeKeywords } from './keywords.js';
-import { addProvenanceKeyword, requireLabelledProperties } from './provenance-keyword.js';
+import {
+  type GeneratedValidator,
+  validate_x_ape_path,
+  validate_x_ape_provenance,
+  validate_x_ape_url,
+  validateDraft2020Schema,
+} from './generated/argument-schema-meta.js';
+import { ANNOTATION_KEYWORDS, addApeKeywords, PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
+import { addProvenanceKeyword, PROVENANCE_KEYWORD, requireLabelledProperties } from './provenance-keyword.js';
 import { linearRegExp, unsafePatternReason } from './regex-safety.js';
 import { messageOf } from '@ape/core';
 import { describeValue, plainSchemaMessage } from './schema-messages.js';
@@ -89,6 +96,11 @@ function createArgumentsAjv(): Ajv2020 {
     allowUnionTypes: true,
     validateFormats: true,
     unicodeRegExp: true,
+    // findSchemaProblems has checked each schema against the draft 2020-12 meta-schema and each
+    // x-ape-* value against its options schema (with validators compiled at build time) before it
+    // reaches `compile`, and the keywords carry no metaSchema: checking again here would compile
+    // the meta-schema and the options schemas at every start.
+    validateSchema: false,
     // The evaluator calls each validator with the request as `this`: x-ape-provenance reads its labels.
     passContext: true,
     // Every pattern runs on RE2: matching is linear in the argument's length (no ReDoS).
@@ -99,13 +111,36 @@ function createArgumentsAjv(): Ajv2020 {
   return ajv;
 }
 
-/** Checks schemas against the draft 2020-12 meta-schema and keywords' own meta-schemas, reporting every error. */
+const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
+
+/**
+ * Validators of the draft 2020-12 meta-schema and of the x-ape-* keywords' options, compiled at build
+ * time (scripts/generate-validators.mjs) with every error, verbose, not strict.
+ */
+const KEYWORD_OPTION_VALIDATORS: ReadonlyMap<string, GeneratedValidator> = new Map([
+  [PATH_KEYWORD, validate_x_ape_path],
+  [URL_KEYWORD, validate_x_ape_url],
+  [PROVENANCE_KEYWORD, validate_x_ape_provenance],
+]);
+
+/**
+ * Checks a schema that names another meta-schema in `$schema` (rare): ajv, with the same options as
+ * the generated validators, resolves it and fails the load when it does not know it.
+ */
 let metaAjv: Ajv2020 | undefined;
-const keywordValidators = new Map<string, ValidateFunction>();
 
 function getMetaAjv(): Ajv2020 {
   metaAjv ??= new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false });
   return metaAjv;
+}
+
+/** Every error of `schema` against its meta-schema: the precompiled draft 2020-12 one unless `$schema` names another. */
+function metaSchemaErrors(schema: Json): readonly ErrorObject[] {
+  if (!Object.hasOwn(schema, '$schema') || schema['$schema'] === DRAFT_2020_12) {
+    return validateDraft2020Schema(schema) ? [] : (validateDraft2020Schema.errors ?? []);
+  }
+  const meta = getMetaAjv();
+  return meta.validateSchema(schema) === true ? [] : (meta.errors ?? []);
 }
 
 /** Keywords whose value is a map of schemas, a schema, or a list of schemas. */
@@ -171,8 +206,9 @@ function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaPro
           }
         }
       }
-      if (typeof definition === 'object' && definition.metaSchema !== undefined) {
-        problems.push(...keywordValueProblems(key, definition.metaSchema, value, valuePath));
+      const optionsValidator = KEYWORD_OPTION_VALIDATORS.get(key);
+      if (optionsValidator !== undefined) {
+        problems.push(...keywordValueProblems(key, optionsValidator, value, valuePath));
         continue;
       }
       if (SCHEMA_MAPS.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -189,8 +225,8 @@ function findSchemaProblems(schema: Json, path: string, ajv: Ajv2020): SchemaPro
   }
   if (problems.length > 0) return problems.sort(byPath);
   // The keywords are all known: check their values against the draft 2020-12 meta-schema.
-  const meta = getMetaAjv();
-  if (meta.validateSchema(schema) !== true) problems.push(...metaSchemaProblems(meta.errors ?? [], path));
+  const errors = metaSchemaErrors(schema);
+  if (errors.length > 0) problems.push(...metaSchemaProblems(errors, path));
   return problems;
 }
 
@@ -200,15 +236,10 @@ function byPath(left: SchemaProblem, right: SchemaProblem): number {
 
 function keywordValueProblems(
   keyword: string,
-  metaSchema: unknown,
+  validate: GeneratedValidator,
   value: unknown,
   path: string,
 ): SchemaProblem[] {
-  let validate = keywordValidators.get(keyword);
-  if (validate === undefined) {
-    validate = getMetaAjv().compile(metaSchema as Json);
-    keywordValidators.set(keyword, validate);
-  }
   if (validate(value) === true) return [];
   return (validate.errors ?? []).map((error) => {
     const errorPath = joinPath(path, error.instancePath);

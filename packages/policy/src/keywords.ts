@@ -52,6 +52,7 @@ const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
 const TILDE_START = /^~(?:\/|$|[^/]*(?:\/|$))/;
 /** A first segment a Windows server reads as a drive: `C:`, `C:/…`. */
 const DRIVE_START = /^[A-Za-z]:/;
+/** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
 /**
@@ -163,23 +164,15 @@ export function isUrlAllowed(value: unknown, options: UrlKeywordOptions): boolea
   return true;
 }
 
-const absolutePath = { type: 'string', pattern: '^/', maxLength: MAX_PATH_LENGTH };
-
-/** @internal Registers the APE keywords on a policy's ajv instance. */
+/**
+ * @internal Registers the APE keywords on a policy's ajv instance. Their options are not checked by
+ * ajv: argument-schemas.ts checks every value against keyword-option-schemas.json (validators compiled
+ * at build time) before it compiles a schema, and compiles no schema with a problem.
+ */
 export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     schemaType: 'object',
-    metaSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['roots'],
-      properties: {
-        roots: { type: 'array', minItems: 1, maxItems: 256, items: absolutePath },
-        relativeTo: absolutePath,
-        exclude: { type: 'array', maxItems: 256, items: absolutePath },
-      },
-    },
     compile(schema: PathKeywordOptions) {
       const options: PathKeywordOptions = {
         roots: schema.roots.map((root) => posix.resolve(root)),
@@ -199,31 +192,6 @@ export function addApeKeywords(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: URL_KEYWORD,
     schemaType: 'object',
-    metaSchema: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['schemes', 'hosts'],
-      properties: {
-        schemes: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 32,
-          items: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9+.-]{0,31}$' },
-        },
-        hosts: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 1024,
-          items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*$', maxLength: 253 },
-        },
-        ports: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 64,
-          items: { type: 'integer', minimum: 1, maximum: 65535 },
-        },
-      },
-    },
     compile(schema: UrlKeywordOptions) {
       const options: UrlKeywordOptions = { ...schema };
       return (data: unknown) => isUrlAllowed(data, options);

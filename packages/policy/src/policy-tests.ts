@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ActionRequest, Decision, ProvenanceLabel } from '@ape/core';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import schema from '../schema/policy-test-v1.json';
 import { childPath, pointerToPath } from './findings.js';
+import { validatePolicyTestDocument } from './generated/policy-test-document.js';
 import { readPolicyData } from './read-data.js';
 import { allowedKeys, plainSchemaMessage } from './schema-messages.js';
 import { didYouMean } from './suggest.js';
@@ -59,13 +59,6 @@ export interface PolicyTestResult {
   readonly line?: number;
 }
 
-let testValidator: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  testValidator ??= new Ajv2020({ allErrors: true, strict: true, verbose: true }).compile(policyTestSchema);
-  return testValidator;
-}
-
 const TEST_SUFFIX = /\.test\.(ya?ml|json)$/i;
 
 /** The policy a test file tests when it does not say: `x.test.yaml` → `x.yaml` (or `.yml`, `.json`) beside it. */
@@ -96,7 +89,8 @@ export function readPolicyTests(source: string | PolicySource, options?: PolicyL
       path,
     };
   };
-  const validate = validator();
+  // Compiled at build time (scripts/generate-validators.mjs): every error, strict, verbose.
+  const validate = validatePolicyTestDocument;
   if (validate(data.value) !== true) {
     const findings = (validate.errors ?? []).map((error): PolicyFinding => {
       const path = pointerToPath(error.instancePath);

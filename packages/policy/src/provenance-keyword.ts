@@ -74,17 +74,14 @@ export function argumentLabelsHold(request: unknown, pointer: string, data: unkn
   return (labelBit((request as ActionRequest).provenance) & mask) !== 0;
 }
 
-/** @internal Registers {@link PROVENANCE_KEYWORD}; the ajv instance must pass the request as context. */
+/**
+ * @internal Registers {@link PROVENANCE_KEYWORD}; the ajv instance must pass the request as context.
+ * Its labels are checked before compiling, as keywords.ts's `addApeKeywords` says.
+ */
 export function addProvenanceKeyword(ajv: Ajv2020): void {
   ajv.addKeyword({
     keyword: PROVENANCE_KEYWORD,
     schemaType: 'array',
-    metaSchema: {
-      type: 'array',
-      minItems: 1,
-      uniqueItems: true,
-      items: { enum: Object.keys(LABEL_BITS) },
-    },
     compile(schema: readonly ProvenanceLabel[]) {
       let mask = 0;
       for (const label of schema) mask |= LABEL_BITS[label];

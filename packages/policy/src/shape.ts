@@ -1,19 +1,17 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
+import { validatePolicyDocument } from './generated/policy-document.js';
 import { allowedKeys, describeValue, plainSchemaMessage } from './schema-messages.js';
-import { policySchema } from './schema.js';
 import { didYouMean } from './suggest.js';
 
-let documentValidator: ValidateFunction | undefined;
-
+/**
+ * The policy schema's validator was compiled at build time (scripts/generate-validators.mjs, with
+ * `allErrors`, `strict` and `verbose`: each error keeps its data and parent schema, for plain
+ * messages and did-you-mean hints), so loading a policy compiles no schema of its own.
+ */
 function validateDocumentShape(document: unknown): readonly ErrorObject[] {
-  if (documentValidator === undefined) {
-    // `verbose` keeps each error's data and parent schema, for plain messages and did-you-mean hints.
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    documentValidator = ajv.compile(policySchema);
-  }
-  return documentValidator(document) ? [] : (documentValidator.errors ?? []);
+  return validatePolicyDocument(document) ? [] : (validatePolicyDocument.errors ?? []);
 }
 
 const ID_RULES =

@@ -66,11 +66,15 @@ export type { TokenRecord, TokenStore } from './ports/token-store.js';
 export type {
   UsageAcquireRequest,
   UsageAcquireResult,
+  UsageBeginRequest,
+  UsageBeginResult,
   UsageCounter,
   UsageLimit,
+  UsagePreviousWrite,
   UsageReservation,
   UsageScope,
   UsageStore,
+  UsageUndoRequest,
 } from './ports/usage-store.js';
 export { USAGE_SCOPES } from './ports/usage-store.js';
 export type { DenyAllEscalationHandlerOptions } from './runtime/deny-all-escalation-handler.js';

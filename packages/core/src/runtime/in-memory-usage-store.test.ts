@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageAcquireResult } from '../ports/usage-store.js';
-import { runUsageStoreContract } from '../contracts/usage-store-contract.js';
+import { replayUsageBeginSchedule, runUsageStoreContract } from '../contracts/usage-store-contract.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 
 runUsageStoreContract(() => createInMemoryUsageStore(), { name: 'createInMemoryUsageStore' });
@@ -73,5 +73,33 @@ describe('createInMemoryUsageStore', () => {
         },
       ),
     );
+  });
+
+  it('keeps begin and undo to the model under any schedule (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('begin' as const), action: fc.constantFrom('a', 'b', 'c') }),
+            fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 40 }) }),
+          ),
+          { maxLength: 40 },
+        ),
+        (max, steps) => replayUsageBeginSchedule(createInMemoryUsageStore(), 'property', max, steps),
+      ),
+    );
+  });
+
+  it('refuses a malformed begin with a RangeError, and ignores a malformed undo', () => {
+    const store = createInMemoryUsageStore();
+    expect(() => store.begin!({ counters: [], now: T0, previousKey: 7 as never })).toThrow(RangeError);
+    expect(() => store.begin!({ counters: [], now: T0, previousKey: 'k', action: 1 as never })).toThrow(
+      RangeError,
+    );
+    store.setPreviousAction(['k'], 'read_file');
+    store.undo!({ written: { key: 'k', replaced: undefined, version: undefined as never } });
+    store.undo!(null as never);
+    expect(store.previousAction('k')).toBe('read_file');
   });
 });

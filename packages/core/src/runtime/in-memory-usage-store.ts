@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type {
   UsageAcquireRequest,
   UsageAcquireResult,
+  UsageBeginRequest,
+  UsageBeginResult,
   UsageCounter,
+  UsagePreviousWrite,
   UsageReservation,
   UsageStore,
+  UsageUndoRequest,
 } from '../ports/usage-store.js';
 
 /** Options of {@link createInMemoryUsageStore}. */
@@ -30,14 +34,21 @@ interface Held {
   readonly at: number;
 }
 
+interface PreviousEntry {
+  readonly action: string;
+  /** The version of a write made by `begin` (an undo compares it); `undefined` otherwise. */
+  readonly version: string | undefined;
+}
+
 /**
  * The in-memory {@link UsageStore} of one process: the runtime's default. Atomic because it is
  * synchronous (no call ever waits between the check and the increment). A counter with `windowMs`
  * keeps the times of its uses and forgets each once `now - usedAt >= windowMs` (sliding window,
  * pruned on every access, so memory is bounded by the uses in the window); a counter without a
  * window is one number. Share one instance between the runtimes of a lineage in one process; use
- * `@ape/redis` across processes.
- * @throws RangeError from `acquire`/`usage` for a malformed request (the runtime denies the call).
+ * `@ape/redis` across processes. `begin` and `undo` are one synchronous step each, so a gated call
+ * touches the store once (twice when it is refused).
+ * @throws RangeError from `acquire`/`begin`/`usage` for a malformed request (the runtime denies the call).
  */
 export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}): UsageStore {
   const maxReservations = options.maxReservations ?? DEFAULT_MAX_USAGE_RESERVATIONS;
@@ -46,8 +57,9 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
   }
   const counts = new Map<string, number>();
   const windows = new Map<string, number[]>();
-  const previous = new Map<string, string>();
+  const previous = new Map<string, PreviousEntry>();
   const held = new Map<string, Held>();
+  let writes = 0;
 
   /** Uses of `counter` in its window at `now`; prunes the expired ones. */
   const used = (counter: UsageCounter, now: number): number => {
@@ -62,65 +74,69 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
     return live.length;
   };
 
+  /** Acquires every counter or none; the request is already checked. */
+  const acquire = (counters: readonly UsageCounter[], now: number): UsageAcquireResult => {
+    const pending = new Map<string, number>();
+    for (const counter of counters) {
+      const extra = pending.get(counter.key) ?? 0;
+      const inWindow = used(counter, now) + extra;
+      if (!(inWindow < counter.max)) return { ok: false, key: counter.key, used: inWindow, max: counter.max };
+      pending.set(counter.key, extra + 1);
+    }
+    const uses: HeldUse[] = [];
+    for (const counter of counters) {
+      if (counter.windowMs === undefined) {
+        counts.set(counter.key, (counts.get(counter.key) ?? 0) + 1);
+      } else {
+        const times = windows.get(counter.key);
+        if (times === undefined) windows.set(counter.key, [now]);
+        else times.push(now);
+      }
+      uses.push({ key: counter.key, windowed: counter.windowMs !== undefined });
+    }
+    const id = randomUUID();
+    if (maxReservations > 0) {
+      if (held.size >= maxReservations) {
+        const oldest = held.keys().next();
+        if (oldest.done !== true) held.delete(oldest.value);
+      }
+      held.set(id, { uses, at: now });
+    }
+    const reservation: UsageReservation = Object.freeze({
+      id,
+      keys: Object.freeze(counters.map((counter) => counter.key)),
+      at: now,
+    });
+    return { ok: true, reservation };
+  };
+
+  const release = (reservation: UsageReservation | undefined): void => {
+    const id = reservation?.id;
+    if (typeof id !== 'string') return;
+    const entry = held.get(id);
+    if (entry === undefined) return;
+    held.delete(id);
+    for (const use of entry.uses) {
+      if (!use.windowed) {
+        const count = (counts.get(use.key) ?? 0) - 1;
+        if (count > 0) counts.set(use.key, count);
+        else counts.delete(use.key);
+        continue;
+      }
+      const times = windows.get(use.key);
+      const index = times?.lastIndexOf(entry.at) ?? -1;
+      if (times === undefined || index < 0) continue;
+      times.splice(index, 1);
+      if (times.length === 0) windows.delete(use.key);
+    }
+  };
+
   return Object.freeze({
     acquire(request: UsageAcquireRequest): UsageAcquireResult {
-      const now = checkNow(request?.now);
-      const counters = checkCounters(request?.counters);
-      const pending = new Map<string, number>();
-      for (const counter of counters) {
-        const extra = pending.get(counter.key) ?? 0;
-        const inWindow = used(counter, now) + extra;
-        if (!(inWindow < counter.max))
-          return { ok: false, key: counter.key, used: inWindow, max: counter.max };
-        pending.set(counter.key, extra + 1);
-      }
-      const uses: HeldUse[] = [];
-      for (const counter of counters) {
-        if (counter.windowMs === undefined) {
-          counts.set(counter.key, (counts.get(counter.key) ?? 0) + 1);
-        } else {
-          const times = windows.get(counter.key);
-          if (times === undefined) windows.set(counter.key, [now]);
-          else times.push(now);
-        }
-        uses.push({ key: counter.key, windowed: counter.windowMs !== undefined });
-      }
-      const id = randomUUID();
-      if (maxReservations > 0) {
-        if (held.size >= maxReservations) {
-          const oldest = held.keys().next();
-          if (oldest.done !== true) held.delete(oldest.value);
-        }
-        held.set(id, { uses, at: now });
-      }
-      const reservation: UsageReservation = Object.freeze({
-        id,
-        keys: Object.freeze(counters.map((counter) => counter.key)),
-        at: now,
-      });
-      return { ok: true, reservation };
+      return acquire(checkCounters(request?.counters), checkNow(request?.now));
     },
 
-    release(reservation: UsageReservation): void {
-      const id = reservation?.id;
-      if (typeof id !== 'string') return;
-      const entry = held.get(id);
-      if (entry === undefined) return;
-      held.delete(id);
-      for (const use of entry.uses) {
-        if (!use.windowed) {
-          const count = (counts.get(use.key) ?? 0) - 1;
-          if (count > 0) counts.set(use.key, count);
-          else counts.delete(use.key);
-          continue;
-        }
-        const times = windows.get(use.key);
-        const index = times?.lastIndexOf(entry.at) ?? -1;
-        if (times === undefined || index < 0) continue;
-        times.splice(index, 1);
-        if (times.length === 0) windows.delete(use.key);
-      }
-    },
+    release,
 
     usage(counters: readonly UsageCounter[], now: number): readonly number[] {
       const at = checkNow(now);
@@ -128,14 +144,43 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
     },
 
     previousAction(key: string): string | undefined {
-      return previous.get(key);
+      return previous.get(key)?.action;
     },
 
     setPreviousAction(keys: readonly string[], action: string): void {
       if (!Array.isArray(keys) || typeof action !== 'string') {
         throw new RangeError('setPreviousAction takes an array of keys and an action id.');
       }
-      for (const key of keys) previous.set(String(key), action);
+      for (const key of keys) previous.set(String(key), { action, version: undefined });
+    },
+
+    begin(request: UsageBeginRequest): UsageBeginResult {
+      const now = checkNow(request?.now);
+      const counters = checkCounters(request?.counters);
+      const key = request.previousKey;
+      const action = request.action;
+      if (typeof key !== 'string' || (action !== undefined && typeof action !== 'string')) {
+        throw new RangeError(
+          'UsageStore.begin: `previousKey` must be a string and `action` a string or absent.',
+        );
+      }
+      const replaced = previous.get(key)?.action;
+      const result = acquire(counters, now);
+      if (!result.ok || action === undefined) return { previous: replaced, result };
+      writes += 1;
+      const written: UsagePreviousWrite = Object.freeze({ key, replaced, version: `${writes}` });
+      previous.set(key, { action, version: written.version });
+      return { previous: replaced, result, written };
+    },
+
+    undo(request: UsageUndoRequest): void {
+      release(request?.reservation);
+      const written = request?.written;
+      if (typeof written?.key !== 'string' || typeof written.version !== 'string') return;
+      if (previous.get(written.key)?.version !== written.version) return;
+      if (typeof written.replaced === 'string')
+        previous.set(written.key, { action: written.replaced, version: undefined });
+      else previous.delete(written.key);
     },
   });
 }

@@ -1,5 +1,5 @@
 import { ApeError, type UsageCounter } from '@ape/core';
-import { runUsageStoreContract } from '@ape/core/contracts';
+import { replayUsageBeginSchedule, runUsageStoreContract } from '@ape/core/contracts';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';
@@ -200,6 +200,54 @@ describe('RedisUsageStore previous action', () => {
   });
 });
 
+describe('RedisUsageStore begin and undo', () => {
+  it('keeps begin and undo to the model under random schedules (property)', async () => {
+    const { store: usage } = store();
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('begin' as const), action: fc.constantFrom('a', 'b', 'c') }),
+            fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 20 }) }),
+          ),
+          { maxLength: 20 },
+        ),
+        async (max, steps) => {
+          run += 1;
+          await replayUsageBeginSchedule(usage, `property-${run}`, max, steps);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses a malformed begin or undo with ARGS_INVALID before it sends anything', async () => {
+    const { store: usage } = store();
+    const counters = [{ key: key('acme', 'b'), max: 1 }];
+    expect(await codeOf(usage.begin({ counters, now: T0, previousKey: '' }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.begin({ counters, now: T0, previousKey: 'p', action: '' }))).toBe(
+      'ARGS_INVALID',
+    );
+    expect(await codeOf(usage.begin({ counters: [{ key: '', max: 1 }], now: T0, previousKey: 'p' }))).toBe(
+      'ARGS_INVALID',
+    );
+    expect(await codeOf(usage.undo({ reservation: {} as never }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.undo({ written: { key: 'p', replaced: 3 as never, version: 'v' } }))).toBe(
+      'ARGS_INVALID',
+    );
+  });
+
+  it('fails with STORE_UNAVAILABLE when something else wrote the previous-action key', async () => {
+    const { store: usage, connection, prefix } = store();
+    await connection.command('test', 'rpush', ['RPUSH', `${prefix}previous:p`, 'x']);
+    expect(await codeOf(usage.begin({ counters: [], now: T0, previousKey: 'p', action: 'read_file' }))).toBe(
+      'STORE_UNAVAILABLE',
+    );
+  });
+});
+
 describe('RedisUsageStore keys', () => {
   it('puts a TTL on every key it writes except windowless counters, all under its prefix', async () => {
     const { store: usage, connection, prefix } = store();
@@ -209,8 +257,9 @@ describe('RedisUsageStore keys', () => {
     ];
     await usage.acquire({ counters, now: T0 });
     await usage.setPreviousAction(['acme\u0000lineage\u0000l1'], 'read_file');
+    await usage.begin({ counters, now: T0, previousKey: 'acme\u0000lineage\u0000l2', action: 'read_file' });
     const keys = (await connection.command('test', 'keys', ['KEYS', `${prefix}*`])) as string[];
-    expect(keys.length).toBe(4);
+    expect(keys.length).toBe(7);
     for (const name of keys) {
       expect(name.startsWith(prefix)).toBe(true);
       const ttl = (await connection.command('test', 'pttl', ['PTTL', name])) as number;

@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type {
   UsageAcquireRequest,
   UsageAcquireResult,
+  UsageBeginRequest,
+  UsageBeginResult,
   UsageCounter,
+  UsagePreviousWrite,
   UsageReservation,
   UsageStore,
+  UsageUndoRequest,
 } from '@ape/core';
 import { ArgumentsError, StoreUnavailableError } from '@ape/core';
 import type { RedisConnection } from './connection.js';
@@ -93,10 +97,82 @@ end
 return result
 `);
 
-// KEYS: where the action goes. ARGV: action, TTL.
+// KEYS: where the action goes, then as many version keys. ARGV: action, TTL. A plain write drops
+// the version of a write made by BEGIN, so an undo of that older write no longer matches.
 const SET_PREVIOUS = new LuaScript(`
-for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
-return #KEYS
+local n = #KEYS / 2
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+  redis.call('DEL', KEYS[n + i])
+end
+return n
+`);
+
+// One gated call in one round trip. KEYS: the previous action, its version, the counters, then the
+// reservation marker (only with counters). ARGV: now, reservation id, marker TTL, action ('': write
+// nothing), version, previous-action TTL, then max and window (0: none) per counter. Reads the
+// previous action, acquires every counter or none (as ACQUIRE), and only on success writes the
+// action with its version. Replies {1, previous} or {0, index, used, previous}; previous is nil
+// when there is none.
+const BEGIN = new LuaScript(`
+local previous = redis.call('GET', KEYS[1])
+local n = (#ARGV - 6) / 2
+local now = tonumber(ARGV[1])
+for i = 1, n do
+  local max = tonumber(ARGV[5 + i * 2])
+  local window = tonumber(ARGV[6 + i * 2])
+  local used
+  if window > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[2 + i], '-inf', now - window)
+    used = redis.call('ZCARD', KEYS[2 + i])
+  else
+    used = tonumber(redis.call('GET', KEYS[2 + i]) or '0')
+  end
+  if used >= max then return {0, i, used, previous} end
+end
+for i = 1, n do
+  local window = tonumber(ARGV[6 + i * 2])
+  if window > 0 then
+    redis.call('ZADD', KEYS[2 + i], now, ARGV[2])
+    redis.call('PEXPIRE', KEYS[2 + i], window)
+  else
+    redis.call('INCR', KEYS[2 + i])
+  end
+end
+if n > 0 then redis.call('SET', KEYS[n + 3], '1', 'PX', ARGV[3]) end
+if ARGV[4] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[6])
+  redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6])
+end
+return {1, previous}
+`);
+
+// Takes back one call's BEGIN. KEYS: the previous action and its version (when ARGV[1] is '2'),
+// then the counters and the reservation marker (when a reservation is given). ARGV: the number of
+// write keys ('0' or '2'), version, replaced action, '1' when there was one, previous-action TTL,
+// reservation id. The action is restored only while the key still holds this write's version
+// (compare-and-set); the counters only on the first undo (the marker).
+const UNDO = new LuaScript(`
+local w = tonumber(ARGV[1])
+if w == 2 and redis.call('GET', KEYS[2]) == ARGV[2] then
+  if ARGV[4] == '1' then
+    redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[5])
+  else
+    redis.call('DEL', KEYS[1])
+  end
+  redis.call('DEL', KEYS[2])
+end
+if #KEYS > w and redis.call('DEL', KEYS[#KEYS]) == 1 then
+  for i = w + 1, #KEYS - 1 do
+    local kind = redis.call('TYPE', KEYS[i])['ok']
+    if kind == 'zset' then
+      redis.call('ZREM', KEYS[i], ARGV[6])
+    elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
+      redis.call('DECR', KEYS[i])
+    end
+  end
+end
+return 1
 `);
 
 function invalidCounter(operation: string, field: string, expected: string): ArgumentsError {
@@ -136,13 +212,44 @@ function malformed(operation: string, reply: unknown): StoreUnavailableError {
   );
 }
 
+function checkReservation(operation: string, reservation: unknown): UsageReservation {
+  const candidate = reservation as Partial<UsageReservation> | null | undefined;
+  if (
+    typeof candidate?.id !== 'string' ||
+    !Array.isArray(candidate.keys) ||
+    candidate.keys.some((key) => typeof key !== 'string')
+  ) {
+    throw new ArgumentsError(`${STORE}.${operation}: the reservation must be one that acquire returned.`, {
+      field: 'reservation',
+    });
+  }
+  return candidate as UsageReservation;
+}
+
+function checkWrite(written: unknown): UsagePreviousWrite {
+  const candidate = written as Partial<UsagePreviousWrite> | null | undefined;
+  if (
+    typeof candidate?.key !== 'string' ||
+    typeof candidate.version !== 'string' ||
+    (candidate.replaced !== undefined && typeof candidate.replaced !== 'string')
+  ) {
+    throw new ArgumentsError(`${STORE}.undo: "written" must be the write that begin returned.`, {
+      field: 'written',
+    });
+  }
+  return candidate as UsagePreviousWrite;
+}
+
 /**
  * The {@link UsageStore} of a fleet, on Redis. `acquire` is one Lua script (one round trip, atomic
  * on the server): sliding windows are sorted sets of use times trimmed before counting, windowless
  * counters are integers; a reservation leaves a marker (with a TTL) that makes `release` happen at
- * most once. Windowed counters expire with their window, previous actions after
- * `previousActionTtlMs`. Keys are `<prefix>usage:<runtime key>` and `<prefix>previous:<runtime key>`;
- * the runtime's keys begin with the tenant.
+ * most once. `begin` is one script too: the previous action, every counter and the new previous
+ * action with its version, so an allowed gated call costs one round trip, and `undo` one more for
+ * a refused call. Windowed counters expire with their window, previous actions (and their
+ * versions) after `previousActionTtlMs`. Keys are `<prefix>usage:<runtime key>`,
+ * `<prefix>previous:<runtime key>` and `<prefix>previous-version:<runtime key>`; the runtime's keys
+ * begin with the tenant.
  *
  * Every method fails with `StoreUnavailableError` (`STORE_UNAVAILABLE`) within the connection's
  * `timeoutMs` when Redis is unreachable, slow or answers something malformed; it never reports room
@@ -205,11 +312,7 @@ export class RedisUsageStore implements UsageStore {
 
   /** Undoes one reservation, at most once; see {@link UsageStore.release}. */
   async release(reservation: UsageReservation): Promise<void> {
-    if (typeof reservation?.id !== 'string' || !Array.isArray(reservation.keys)) {
-      throw new ArgumentsError(`${STORE}.release: the reservation must be one that acquire returned.`, {
-        field: 'reservation',
-      });
-    }
+    checkReservation('release', reservation);
     if (reservation.keys.length === 0) return;
     await this.#connection.script(
       STORE,
@@ -265,9 +368,89 @@ export class RedisUsageStore implements UsageStore {
       STORE,
       'setPreviousAction',
       SET_PREVIOUS,
-      keys.map((key) => this.#previousKey(key)),
+      [...keys.map((key) => this.#previousKey(key)), ...keys.map((key) => this.#versionKey(key))],
       [action, this.#previousActionTtl],
     );
+  }
+
+  /**
+   * Reads the previous action, acquires every counter and (on success, when `action` is given)
+   * writes the new previous action, in one Lua script: one round trip; see {@link UsageStore.begin}.
+   */
+  async begin(request: UsageBeginRequest): Promise<UsageBeginResult> {
+    const counters = checkCounters('begin', request?.counters);
+    const now = checkNow('begin', request.now);
+    const { previousKey, action } = request;
+    if (typeof previousKey !== 'string' || previousKey === '') {
+      throw new ArgumentsError(`${STORE}.begin: "previousKey" must be a non-empty string.`, {
+        field: 'previousKey',
+      });
+    }
+    if (action !== undefined && (typeof action !== 'string' || action === '')) {
+      throw new ArgumentsError(`${STORE}.begin: "action" must be a non-empty string or absent.`, {
+        field: 'action',
+      });
+    }
+    const id = randomUUID();
+    const version = action === undefined ? '' : randomUUID();
+    const keys = counters.map((counter) => counter.key);
+    const redisKeys = [this.#previousKey(previousKey), this.#versionKey(previousKey)];
+    for (const key of keys) redisKeys.push(this.#usageKey(key));
+    if (keys.length > 0) redisKeys.push(this.#markerKey(keys, id));
+    const args = [String(now), id, this.#reservationTtl, action ?? '', version, this.#previousActionTtl];
+    for (const counter of counters) args.push(String(counter.max), String(counter.windowMs ?? 0));
+    const reply = await this.#connection.script(STORE, 'begin', BEGIN, redisKeys, args);
+    if (!Array.isArray(reply)) throw malformed('begin', reply);
+    const [flag, index, used, refusedPrevious] = reply as unknown[];
+    if (flag === 1 && reply.length === 2 && (index === null || typeof index === 'string')) {
+      const previous = index ?? undefined;
+      const result: UsageAcquireResult = Object.freeze({
+        ok: true,
+        reservation: Object.freeze({ id, keys: Object.freeze(keys), at: now }),
+      });
+      if (action === undefined) return Object.freeze({ previous, result });
+      const written = Object.freeze({ key: previousKey, replaced: previous, version });
+      return Object.freeze({ previous, result, written });
+    }
+    const counter = typeof index === 'number' ? counters[index - 1] : undefined;
+    if (
+      flag !== 0 ||
+      reply.length !== 4 ||
+      counter === undefined ||
+      typeof used !== 'number' ||
+      (refusedPrevious !== null && typeof refusedPrevious !== 'string')
+    ) {
+      throw malformed('begin', reply);
+    }
+    return Object.freeze({
+      previous: refusedPrevious ?? undefined,
+      result: Object.freeze({ ok: false, key: counter.key, used, max: counter.max }),
+    });
+  }
+
+  /**
+   * Releases a reservation and restores a previous action by compare-and-set, in one Lua script,
+   * each at most once; see {@link UsageStore.undo}.
+   */
+  async undo(request: UsageUndoRequest): Promise<void> {
+    const reservation =
+      request?.reservation === undefined ? undefined : checkReservation('undo', request.reservation);
+    const written = request?.written === undefined ? undefined : checkWrite(request.written);
+    const keys: string[] = [];
+    const args = ['0', '', '', '0', this.#previousActionTtl, reservation?.id ?? ''];
+    if (written !== undefined) {
+      keys.push(this.#previousKey(written.key), this.#versionKey(written.key));
+      args[0] = '2';
+      args[1] = written.version;
+      args[2] = written.replaced ?? '';
+      args[3] = written.replaced === undefined ? '0' : '1';
+    }
+    if (reservation !== undefined && reservation.keys.length > 0) {
+      for (const key of reservation.keys) keys.push(this.#usageKey(key));
+      keys.push(this.#markerKey(reservation.keys, reservation.id));
+    }
+    if (keys.length === 0) return;
+    await this.#connection.script(STORE, 'undo', UNDO, keys, args);
   }
 
   #usageKey(key: string): string {
@@ -276,6 +459,10 @@ export class RedisUsageStore implements UsageStore {
 
   #previousKey(key: string): string {
     return `${this.#prefix}previous:${key}`;
+  }
+
+  #versionKey(key: string): string {
+    return `${this.#prefix}previous-version:${key}`;
   }
 
   /** The reservation marker lives under the first counter's key, so it begins with the tenant too. */

@@ -95,7 +95,9 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
       uses.push({ key: counter.key, windowed: counter.windowMs !== undefined });
     }
     const id = randomUUID();
-    if (maxReservations > 0) {
+    // A reservation without uses has nothing to release: not remembering it keeps a store whose
+    // calls count nothing (a policy without limits) from filling up with empty entries.
+    if (maxReservations > 0 && uses.length > 0) {
       if (held.size >= maxReservations) {
         const oldest = held.keys().next();
         if (oldest.done !== true) held.delete(oldest.value);

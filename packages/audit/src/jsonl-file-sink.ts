@@ -9,7 +9,7 @@ import { hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
 import {
   AUDIT_GENESIS_HASH,
   type AuditChainPosition,
-  createAuditRecordWithLine,
+  createAuditLine,
   MAX_AUDIT_LINE_BYTES,
 } from './record.js';
 import type { RedactionOptions } from './redact.js';
@@ -326,11 +326,7 @@ class FileSink implements JsonlFileAuditSink {
 
   #admit(pending: Pending): void {
     try {
-      const { record, line } = createAuditRecordWithLine(
-        pending.event,
-        this.#position,
-        this.#settings.redaction,
-      );
+      const { hash, line } = createAuditLine(pending.event, this.#position, this.#settings.redaction);
       const bytes = Buffer.byteLength(line, 'utf8');
       if (bytes > this.#settings.maxLineBytes) {
         throw new AuditError(
@@ -338,7 +334,7 @@ class FileSink implements JsonlFileAuditSink {
           { bytes, maxLineBytes: this.#settings.maxLineBytes },
         );
       }
-      this.#position = { seq: record.seq + 1, prev: record.hash };
+      this.#position = { seq: this.#position.seq + 1, prev: hash };
       const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
       this.#queue.push({ line: `${line}\n`, leaf, resolve: pending.resolve, reject: pending.reject });
       this.#writer ??= this.#write();

@@ -44,7 +44,7 @@ export class MemoryAuditSink implements AuditSink {
       if (this.#closed) throw new AuditError('MemoryAuditSink is closed; the event was not recorded.');
       const failure = this.#checkpoints?.failure;
       if (failure !== undefined) throw failure;
-      const { line } = this.#chain.nextWithLine(event);
+      const { line } = this.#chain.nextLine(event);
       this.#lines.push(line);
       this.#checkpoints?.add([hashMerkleLeaf(line)]);
       return Promise.resolve();

@@ -6,6 +6,7 @@ import { decisionEvent } from './__fixtures__/events.js';
 import {
   AUDIT_GENESIS_HASH,
   createAuditChain,
+  createAuditLine,
   createAuditRecord,
   createAuditRecordWithLine,
   hashAuditRecord,
@@ -118,6 +119,57 @@ describe('createAuditRecordWithLine', () => {
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('createAuditLine gives the same line and hash as the record path, redacting or not (property)', () => {
+    // Keys that make redaction or the refusal act, mixed into random data at any depth.
+    const key = fc.oneof(fc.string(), fc.constantFrom('args', 'tokenId', 'token_id', 'secret', '__proto__'));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 0 }),
+        fc.array(tie('value'), { maxLength: 3 }),
+        fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(fc.dictionary(key, json, { maxKeys: 5 }), fc.nat(), fc.boolean(), (data, seq, redact) => {
+        const event = { ...decisionEvent(seq), data };
+        const position = { seq, prev: AUDIT_GENESIS_HASH };
+        let expected: { line: string; hash: string } | { code: string };
+        try {
+          const { record, line } = createAuditRecordWithLine(event, position, { redact });
+          expected = { line, hash: record.hash };
+        } catch (error) {
+          expected = { code: (error as AuditError).code };
+        }
+        let actual: { line: string; hash: string } | { code: string };
+        try {
+          actual = { ...createAuditLine(event, position, { redact }) };
+        } catch (error) {
+          actual = { code: (error as AuditError).code };
+        }
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('createAuditLine copies nothing it does not have to, and still redacts args and secrets', () => {
+    const event = {
+      ...decisionEvent(0),
+      data: { args: { to: 'a@b.c' }, nested: [{ secret: 's' }] },
+    };
+    const { line } = createAuditLine(event, { seq: 0, prev: AUDIT_GENESIS_HASH });
+    expect(line).toContain('"secret":"[redacted]"');
+    expect(line).toContain('"argNames":["to"]');
+    expect(line).not.toContain('a@b.c');
+    expect(() =>
+      createAuditLine(
+        { ...decisionEvent(0), data: JSON.parse('{"a":[{"__proto__":{}}]}') },
+        { seq: 0, prev: AUDIT_GENESIS_HASH },
+      ),
+    ).toThrow(AuditError);
   });
 
   it('serialises redacted args and secrets in the line exactly as the record holds them', () => {

@@ -1,5 +1,5 @@
 import { type AuditEvent, AuditError, canonicalJson, sha256 } from '@ape/core';
-import { prepareEventDataWithText, type RedactionOptions } from './redact.js';
+import { eventDataText, prepareEventDataWithText, type RedactionOptions } from './redact.js';
 
 /** One line of an audit log. See docs/audit.md for the normative format. */
 export interface AuditRecord {
@@ -99,19 +99,10 @@ export function createAuditRecordWithLine(
   position: AuditChainPosition,
   options: RedactionOptions = {},
 ): AuditRecordWithLine {
-  if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
-  requireText(event.tenant, 'tenant');
-  requireText(event.session, 'session');
-  requireText(event.type, 'type');
-  const ts = timestampOf(event.time);
+  const ts = checkEvent(event);
   const prepared = prepareEventDataWithText(event.data, options);
   const data = freezeParsed(prepared.data) as Readonly<Record<string, unknown>>;
-  const rest =
-    `"prev":${canonicalJson(position.prev)},"seq":${canonicalJson(position.seq)},` +
-    `"session":${canonicalJson(event.session)},"tenant":${canonicalJson(event.tenant)},` +
-    `"ts":${canonicalJson(ts)},"type":${canonicalJson(event.type)}}`;
-  const head = `{"data":${prepared.text},`;
-  const hash = sha256(head + rest);
+  const { line, hash } = lineOf(event, ts, prepared.text, position);
   const record: AuditRecord = Object.freeze({
     seq: position.seq,
     ts,
@@ -122,7 +113,54 @@ export function createAuditRecordWithLine(
     prev: position.prev,
     hash,
   });
-  return { record, line: `${head}"hash":"${hash}",${rest}` };
+  return { record, line };
+}
+
+/** @internal What a sink that keeps lines (not record objects) needs of a new record. */
+export interface AuditLine {
+  readonly line: string;
+  readonly hash: string;
+}
+
+/**
+ * @internal The line and hash {@link createAuditRecordWithLine} gives, without building the record:
+ * the event data is serialised once and copied only when redaction changes it. Same checks, same
+ * errors, same bytes.
+ */
+export function createAuditLine(
+  event: AuditEvent,
+  position: AuditChainPosition,
+  options: RedactionOptions = {},
+): AuditLine {
+  const ts = checkEvent(event);
+  return lineOf(event, ts, eventDataText(event.data, options), position);
+}
+
+/** Checks the event's fields; returns its timestamp. */
+function checkEvent(event: AuditEvent): string {
+  if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
+  requireText(event.tenant, 'tenant');
+  requireText(event.session, 'session');
+  requireText(event.type, 'type');
+  return timestampOf(event.time);
+}
+
+/**
+ * The record's canonical JSON has its keys in the order `data, hash, prev, seq, session, tenant,
+ * ts, type`: the hashed text (without `hash`) is `{"data":D,REST}` and the line `{"data":D,"hash":"H",REST}`.
+ */
+function lineOf(event: AuditEvent, ts: string, dataText: string, position: AuditChainPosition): AuditLine {
+  const rest =
+    `"prev":${canonicalJson(position.prev)},"seq":${canonicalJson(position.seq)},` +
+    `"session":${canonicalJson(event.session)},"tenant":${canonicalJson(event.tenant)},` +
+    `"ts":${canonicalJson(ts)},"type":${canonicalJson(event.type)}}`;
+  const head = `{"data":${dataText},`;
+  // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
+  // holds a few string pieces, not the tree of pieces the serialiser concatenated (which made
+  // every collection of a long in-memory log slower).
+  const hashed = head + rest;
+  const hash = sha256(hashed);
+  return { line: `${hashed.slice(0, head.length)}"hash":"${hash}",${hashed.slice(head.length)}`, hash };
 }
 
 /** A running hash chain: turns events into consecutive records. One per file (or per memory log). */
@@ -137,6 +175,8 @@ export interface AuditChain {
 export interface AuditLineChain extends AuditChain {
   /** Like `next`, returning the record's line too. */
   nextWithLine(event: AuditEvent): AuditRecordWithLine;
+  /** Like `next`, returning only the line and hash (no record object is built). */
+  nextLine(event: AuditEvent): AuditLine;
 }
 
 /**
@@ -170,6 +210,11 @@ export function createAuditLineChain(
       return nextWithLine(event).record;
     },
     nextWithLine,
+    nextLine(event) {
+      const built = createAuditLine(event, position, redaction);
+      position = { seq: position.seq + 1, prev: built.hash };
+      return built;
+    },
   };
 }
 

@@ -70,9 +70,26 @@ export function prepareEventData(data: unknown, options: RedactionOptions): Reco
  * @throws AuditError (`AUDIT_FAILURE`) when the data is not plain JSON or holds a `__proto__` key.
  */
 export function prepareEventDataWithText(data: unknown, options: RedactionOptions): PreparedEventData {
-  let text: string;
+  return prepareFromText(canonicalDataText(data), options);
+}
+
+/**
+ * @internal The canonical JSON of the event data as it will be recorded (after the sink-side
+ * redaction), without building a copy when the redaction changes nothing: the data is first
+ * serialised (which refuses accessors, proxies and non-JSON values, so reading it afterwards runs no
+ * code), then walked once for what redaction or the `__proto__` refusal would touch; only then is a
+ * copy made. Equal to `prepareEventDataWithText(data, options).text`.
+ * @throws AuditError (`AUDIT_FAILURE`) as {@link prepareEventDataWithText} does.
+ */
+export function eventDataText(data: unknown, options: RedactionOptions): string {
+  const text = canonicalDataText(data);
+  if (text.charCodeAt(0) === 0x7b && !needsRedaction(data, options.redact !== false, true)) return text;
+  return prepareFromText(text, options).text;
+}
+
+function canonicalDataText(data: unknown): string {
   try {
-    text = canonicalJson(data);
+    return canonicalJson(data);
   } catch (error) {
     const path = CanonicalJsonError.isInstance(error) ? String(error.details.path ?? '$') : '$';
     throw new AuditError(
@@ -83,6 +100,31 @@ export function prepareEventDataWithText(data: unknown, options: RedactionOption
       },
     );
   }
+}
+
+/**
+ * Whether `value` (plain JSON, already serialised) holds a `__proto__` key or, with `redact`, a
+ * secret-named key or unredacted top-level `args`: what {@link prepareFromText} would refuse or change.
+ */
+function needsRedaction(value: unknown, redact: boolean, top: boolean): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      if (needsRedaction(value[index], redact, false)) return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key === '__proto__') return true;
+    if (redact && (SECRET_KEYS.has(key) || (top && key === 'args' && !isAlreadyRedacted(record[key]))))
+      return true;
+    if (needsRedaction(record[key], redact, false)) return true;
+  }
+  return false;
+}
+
+function prepareFromText(text: string, options: RedactionOptions): PreparedEventData {
   // A private copy: the caller may mutate its object after append, and the record must not change.
   const copy: unknown = JSON.parse(text);
   if (!isPlainObject(copy)) throw new AuditError('Audit event data must be a JSON object.', { path: 'data' });

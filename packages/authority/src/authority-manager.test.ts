@@ -157,6 +157,7 @@ describe('AuthorityManager refuses forged tokens', () => {
     'a hand-built object with the same fields': (token) =>
       Object.freeze({ fingerprint: token.fingerprint, issuedAt: token.issuedAt, expiresAt: token.expiresAt }),
     'an object whose prototype is the token': (token) => Object.create(token) as AuthorityToken,
+    'a Proxy of the token': (token) => new Proxy(token, {}),
   };
 
   for (const [name, forge] of Object.entries(forgeries)) {
@@ -169,6 +170,22 @@ describe('AuthorityManager refuses forged tokens', () => {
       await expect(authority.consume(token, binding)).resolves.toBeUndefined();
     });
   }
+
+  it('cannot be minted through the token class: its constructor refuses every caller but issue', async () => {
+    const { authority } = setup();
+    const token = await authority.issue(binding);
+    const Token = token.constructor as new (...args: unknown[]) => AuthorityToken;
+    const entry = {
+      issuer: authority,
+      id: 'x',
+      tenant: 'acme',
+      expiresAt: Number.MAX_SAFE_INTEGER,
+      status: 'outstanding',
+    };
+    expect(() => new Token(Symbol('ape.authority.mint'), entry, 'f'.repeat(16), 0)).toThrow(TypeError);
+    expect(Object.isFrozen(Token)).toBe(true);
+    await expect(authority.consume(token, binding)).resolves.toBeUndefined();
+  });
 
   it('refuses null and primitives', async () => {
     const { authority } = setup();

@@ -53,13 +53,6 @@ interface TokenEntry {
   revocationReason?: RevocationReason;
 }
 
-/**
- * Every token object issued by any manager of this package copy, mapped to its secret. A copy, a
- * `structuredClone`, a JSON round trip or a hand-built object is a different object and so is not
- * found: recognition is by identity, not by field values.
- */
-const REGISTRY = new WeakMap<object, TokenEntry>();
-
 /** Pooled CSPRNG output: bytes before `randomPoolOffset` were handed out (and zeroed) and are never reused. */
 const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
 let randomPoolOffset = RANDOM_POOL_BYTES;
@@ -81,16 +74,33 @@ function nextTokenId(): string {
   return id;
 }
 
+/** Module-private: only this file can make a token (`new token.constructor(...)` is refused). */
+const MINT = Symbol('ape.authority.mint');
+
+/**
+ * The manager's bookkeeping of a token, reachable only through {@link entryOf}: a token carries it
+ * in a private field, which copies, clones, proxies and JSON round trips do not have.
+ */
+let entryOf: (token: unknown) => TokenEntry | undefined;
+
 /** The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret. */
 class IssuedToken implements AuthorityToken {
   readonly fingerprint: string;
   readonly issuedAt: number;
   readonly expiresAt: number;
+  readonly #entry: TokenEntry;
 
-  constructor(fingerprint: string, issuedAt: number, expiresAt: number) {
+  static {
+    entryOf = (token) =>
+      typeof token === 'object' && token !== null && #entry in token ? token.#entry : undefined;
+  }
+
+  constructor(mint: symbol, entry: TokenEntry, fingerprint: string, issuedAt: number) {
+    if (mint !== MINT) throw new TypeError('Authority tokens are issued by AuthorityManager.issue only.');
+    this.#entry = entry;
     this.fingerprint = fingerprint;
     this.issuedAt = issuedAt;
-    this.expiresAt = expiresAt;
+    this.expiresAt = entry.expiresAt;
     Object.freeze(this);
   }
 
@@ -107,6 +117,11 @@ class IssuedToken implements AuthorityToken {
   }
 }
 Object.freeze(IssuedToken.prototype);
+Object.freeze(IssuedToken);
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
 
 /**
  * Issues, checks and revokes single-use authority tokens for one tenant; implements core's
@@ -182,10 +197,11 @@ export class AuthorityManager implements Authority {
       issuedAt: now,
       expiresAt,
     });
-    await this.#store.put(record);
-    const token = new IssuedToken(fingerprint, now, expiresAt);
+    // A synchronous store (the default) is not awaited: no microtask hop per token.
+    const stored = this.#store.put(record);
+    if (isThenable(stored)) await stored;
     const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
-    REGISTRY.set(token, entry);
+    const token = new IssuedToken(MINT, entry, fingerprint, now);
     this.#outstanding.set(id, entry);
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
     return token;
@@ -213,7 +229,8 @@ export class AuthorityManager implements Authority {
     }
     // Read (and check) the clock before taking the record: a broken clock changes no state.
     const now = this.#now('consume');
-    const record = await this.#store.take(entry.id);
+    const taken = this.#store.take(entry.id);
+    const record = isThenable(taken) ? await taken : taken;
     if (record === undefined) throw this.#notOutstanding(entry, token.fingerprint, now);
     this.#outstanding.delete(entry.id);
     if (now >= record.expiresAt) {
@@ -240,7 +257,7 @@ export class AuthorityManager implements Authority {
 
   /** Revokes one token this manager issued; resolves to whether it was still outstanding. */
   async revoke(token: AuthorityToken, reason: RevocationReason): Promise<boolean> {
-    const entry = typeof token === 'object' && token !== null ? REGISTRY.get(token) : undefined;
+    const entry = entryOf(token);
     if (entry === undefined || entry.issuer !== this) return false;
     return this.#revokeEntry(entry, reason);
   }
@@ -308,7 +325,7 @@ export class AuthorityManager implements Authority {
   }
 
   #entryOf(token: AuthorityToken): TokenEntry {
-    const entry = typeof token === 'object' && token !== null ? REGISTRY.get(token) : undefined;
+    const entry = entryOf(token);
     if (entry === undefined) {
       throw new UnauthorizedActionError(
         'The token was not issued by an authority: copies, clones, JSON round trips and hand-built tokens are refused.',

@@ -5,11 +5,19 @@ import { AuthorityManager } from '@ape/authority';
 import { hashCanonical, type TokenBinding } from '@ape/core';
 import { compilePolicy, loadPolicy } from '@ape/policy';
 import { blackhole } from './harness.js';
-import { openSession, runNextStep, STEP_ACTION, STEP_ARGS, TENANT } from './cases/session.js';
+import {
+  openCallsSession,
+  openSession,
+  runNextCall,
+  runNextStep,
+  STEP_ACTION,
+  STEP_ARGS,
+  TENANT,
+} from './cases/session.js';
 import { request, SCALE_LIMITS, scaleYaml, THREE_LIST_ACTIONS, threeListDocument } from './workloads.js';
 
 const USAGE = `usage:
-  node --cpu-prof --cpu-prof-dir=<dir> packages/bench/dist/profile.js <decision|token|step|load> [seconds]
+  node --cpu-prof --cpu-prof-dir=<dir> packages/bench/dist/profile.js <decision|token|step|calls|load> [seconds]
   node packages/bench/dist/profile.js summarize <file.cpuprofile> [top]`;
 
 /** Runs one hot path in a loop for `seconds`, for \`node --cpu-prof\`. */
@@ -45,6 +53,15 @@ async function workload(kind: string, seconds: number): Promise<number> {
     while (performance.now() < until) {
       const runtime = await openSession({ policy, authority, audit: new MemoryAuditSink() }, 1000);
       for (let index = 0; index < 1000; index++) await runNextStep(runtime);
+      calls += 1000;
+    }
+  } else if (kind === 'calls') {
+    const policy = compilePolicy(threeListDocument());
+    const authority = new AuthorityManager({ tenant: TENANT });
+    while (performance.now() < until) {
+      const runtime = await openCallsSession({ policy, authority, audit: new MemoryAuditSink() });
+      for (let index = 0; index < 1000; index++) await runNextCall(runtime);
+      await runtime.terminate();
       calls += 1000;
     }
   } else if (kind === 'load') {

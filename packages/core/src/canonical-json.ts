@@ -16,132 +16,174 @@ export const MAX_CANONICAL_DEPTH = 256;
  * deeper than {@link MAX_CANONICAL_DEPTH}) throws {@link CanonicalJsonError} naming the JSON path.
  */
 export function canonicalJson(value: unknown): string {
-  return serialise(value, undefined, undefined, [], 0);
+  try {
+    return serialise(value, [], 0);
+  } catch (error) {
+    if (error instanceof NonJson) {
+      throw new CanonicalJsonError(`Not a JSON value at ${error.path()}: ${error.what}.`, {
+        path: error.path(),
+      });
+    }
+    throw error;
+  }
 }
 
 /**
- * Where a value sits, built only for containers and turned into a `$.a[0].b` path only when an
- * error names it: a hot path (every call's args, every audit record) builds no path strings.
+ * @internal What a refusal carries while it unwinds: each container it passes prepends its key, so
+ * the hot path (every call's args, every audit record) builds no path at all.
  */
-interface PathLink {
-  readonly up: PathLink | undefined;
-  readonly key: string | number | undefined;
+class NonJson {
+  readonly steps: (string | number)[] = [];
+  constructor(readonly what: string) {}
+  path(): string {
+    let path = '$';
+    for (let index = this.steps.length - 1; index >= 0; index--) {
+      const step = this.steps[index]!;
+      path += typeof step === 'number' ? `[${step}]` : `.${step}`;
+    }
+    return path;
+  }
 }
 
-function pathOf(up: PathLink | undefined, key: string | number | undefined): string {
-  let path = stepOf(key);
-  for (let link = up; link !== undefined; link = link.up) path = stepOf(link.key) + path;
-  return `$${path}`;
+/** Serialises `value`; a child's refusal gets `key` added to its path on the way up. */
+function child(value: unknown, key: string | number, ancestors: object[], depth: number): string {
+  try {
+    return serialise(value, ancestors, depth);
+  } catch (error) {
+    if (error instanceof NonJson) error.steps.push(key);
+    throw error;
+  }
 }
 
-function stepOf(key: string | number | undefined): string {
-  return key === undefined ? '' : typeof key === 'number' ? `[${key}]` : `.${key}`;
-}
-
-function serialise(
-  value: unknown,
-  up: PathLink | undefined,
-  key: string | number | undefined,
-  ancestors: object[],
-  depth: number,
-): string {
+function serialise(value: unknown, ancestors: object[], depth: number): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quoted(value);
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw nonJson(pathOf(up, key), `the number ${String(value)} is not JSON`);
+      if (!Number.isFinite(value)) throw new NonJson(`the number ${String(value)} is not JSON`);
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
-      if (depth >= MAX_CANONICAL_DEPTH)
-        throw nonJson(pathOf(up, key), `nesting deeper than ${MAX_CANONICAL_DEPTH}`);
-      if (ancestors.includes(value)) throw nonJson(pathOf(up, key), 'a cycle');
+      if (depth >= MAX_CANONICAL_DEPTH) throw new NonJson(`nesting deeper than ${MAX_CANONICAL_DEPTH}`);
+      if (ancestors.includes(value)) throw new NonJson('a cycle');
       // The same refusal `ownEntries` makes, checked once per container.
-      if (types.isProxy(value)) throw nonJson(pathOf(up, key), 'a Proxy');
+      if (types.isProxy(value)) throw new NonJson('a Proxy');
       ancestors.push(value);
-      const here: PathLink = { up, key };
       const out = Array.isArray(value)
-        ? serialiseArray(value, here, ancestors, depth)
-        : serialiseObject(value, here, ancestors, depth);
+        ? serialiseArray(value, ancestors, depth)
+        : serialiseObject(value, ancestors, depth);
       ancestors.pop();
       return out;
     }
     case 'undefined':
-      throw nonJson(pathOf(up, key), 'undefined');
+      throw new NonJson('undefined');
     case 'bigint':
-      throw nonJson(pathOf(up, key), 'a BigInt');
+      throw new NonJson('a BigInt');
     case 'function':
-      throw nonJson(pathOf(up, key), 'a function');
+      throw new NonJson('a function');
     case 'symbol':
-      throw nonJson(pathOf(up, key), 'a symbol');
+      throw new NonJson('a symbol');
   }
-  throw nonJson(pathOf(up, key), `a value of type ${typeof value}`);
+  throw new NonJson(`a value of type ${typeof value}`);
 }
 
 /**
  * A child read the way `ownEntries` reads it: from its property descriptor, so a getter is never
  * run; an accessor is refused.
  */
-function childOf(owner: object, key: string | number, here: PathLink): unknown {
+function childOf(owner: object, key: string | number): unknown {
   const descriptor = Object.getOwnPropertyDescriptor(owner, key);
   if (descriptor === undefined) return undefined;
   if (!('value' in descriptor)) {
-    throw nonJson(pathOf(here, key), 'an accessor property (getter or setter)');
+    const refusal = new NonJson('an accessor property (getter or setter)');
+    refusal.steps.push(key);
+    throw refusal;
   }
   return descriptor.value;
 }
 
 // Arrays are read by index up to their own `length`, never through an iterator (see ownEntries).
-function serialiseArray(value: unknown[], here: PathLink, ancestors: object[], depth: number): string {
+function serialiseArray(value: unknown[], ancestors: object[], depth: number): string {
   const length = Object.getOwnPropertyDescriptor(value, 'length')?.value as number;
-  const items: unknown[] = new Array(length);
-  for (let index = 0; index < length; index++) items[index] = childOf(value, index, here);
   let out = '[';
   for (let index = 0; index < length; index++) {
-    if (!Object.hasOwn(value, index)) throw nonJson(pathOf(here, index), 'a hole in an array');
+    if (!Object.hasOwn(value, index)) {
+      const refusal = new NonJson('a hole in an array');
+      refusal.steps.push(index);
+      throw refusal;
+    }
     if (index > 0) out += ',';
-    out += serialise(items[index], here, index, ancestors, depth + 1);
+    out += child(childOf(value, index), index, ancestors, depth + 1);
   }
   return `${out}]`;
 }
 
-function serialiseObject(value: object, here: PathLink, ancestors: object[], depth: number): string {
+function serialiseObject(value: object, ancestors: object[], depth: number): string {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) {
     const name = (prototype as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
-    throw nonJson(pathOf(here.up, here.key), `an instance of ${name}`);
+    throw new NonJson(`an instance of ${name}`);
   }
-  if (Object.getOwnPropertySymbols(value).length > 0)
-    throw nonJson(pathOf(here.up, here.key), 'a symbol-keyed property');
-  const keys = Object.keys(value);
-  const items: unknown[] = new Array(keys.length);
-  for (let index = 0; index < keys.length; index++) items[index] = childOf(value, keys[index]!, here);
-  // Sorted by UTF-16 code units (the default order of `sort` on strings); keys are unique.
-  const order =
-    keys.length < 2
-      ? undefined
-      : keys.map(indexOf).sort((left, right) => (keys[left]! < keys[right]! ? -1 : 1));
+  if (Object.getOwnPropertySymbols(value).length > 0) throw new NonJson('a symbol-keyed property');
+  const keys = sortedKeys(Object.keys(value));
   let out = '{';
-  let first = true;
-  for (let position = 0; position < keys.length; position++) {
-    const index = order === undefined ? position : order[position]!;
-    const item = items[index];
-    if (item === undefined) continue;
+  for (let index = 0; index < keys.length; index++) {
     const name = keys[index]!;
-    out += `${first ? '' : ','}${JSON.stringify(name)}:${serialise(item, here, name, ancestors, depth + 1)}`;
-    first = false;
+    const item = childOf(value, name);
+    if (item === undefined) continue;
+    out += `${out.length === 1 ? '' : ','}${quotedKey(name)}:${child(item, name, ancestors, depth + 1)}`;
   }
   return `${out}}`;
 }
 
-function indexOf(_: string, index: number): number {
-  return index;
+/** Keys at most this many use insertion sort (no comparator calls; most objects are this small). */
+const SMALL_OBJECT = 16;
+
+/**
+ * `keys` sorted by UTF-16 code units (keys are unique): what `sort()` gives, and what `<` on
+ * strings compares.
+ */
+function sortedKeys(keys: string[]): string[] {
+  if (keys.length > SMALL_OBJECT) return keys.sort();
+  for (let index = 1; index < keys.length; index++) {
+    const key = keys[index]!;
+    let at = index - 1;
+    while (at >= 0 && keys[at]! > key) {
+      keys[at + 1] = keys[at]!;
+      at--;
+    }
+    keys[at + 1] = key;
+  }
+  return keys;
 }
 
-function nonJson(path: string, what: string): CanonicalJsonError {
-  return new CanonicalJsonError(`Not a JSON value at ${path}: ${what}.`, { path });
+/**
+ * `JSON.stringify(text)`: the text in quotes as it is when no character needs an escape (no
+ * control character, quote, backslash or surrogate), which is most text and much cheaper.
+ */
+function quoted(text: string): string {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {
+      return JSON.stringify(text);
+    }
+  }
+  return `"${text}"`;
+}
+
+/** Quoted property names seen so far (keys repeat across records); bounded, short names only. */
+const quotedKeys = new Map<string, string>();
+const MAX_QUOTED_KEYS = 1024;
+const MAX_CACHED_KEY_LENGTH = 64;
+
+function quotedKey(name: string): string {
+  const cached = quotedKeys.get(name);
+  if (cached !== undefined) return cached;
+  const text = quoted(name);
+  if (quotedKeys.size < MAX_QUOTED_KEYS && name.length <= MAX_CACHED_KEY_LENGTH) quotedKeys.set(name, text);
+  return text;
 }
 
 type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { CommandFailure } from '../command-failure.js';
 import { type CommonOptions, withCommonOptions } from '../common-options.js';
 import type { CommandContext } from '../context.js';
-import { messageOf } from '@ape/core';
 import { apeCommand } from '../invocation.js';
 
 interface ServerOptions {
@@ -281,6 +280,8 @@ export function registerMcpCommand(program: Command, context: CommandContext): v
       try {
         writeFileSync(file, draft.text, 'utf8');
       } catch (error) {
+        // Loaded here: `@ape/core` (and its schema validator) is not needed to start the CLI.
+        const { messageOf } = await import('@ape/core');
         throw new CommandFailure(`cannot write ${file}: ${messageOf(error)}`);
       }
     }

@@ -29,6 +29,17 @@ describe('labellingSink', () => {
       undefined,
       undefined,
     ]);
-    expect(Object.isFrozen(sink.events[0]?.data)).toBe(true);
+  });
+
+  it('hands the sink frozen events (the very objects, not copies)', async () => {
+    const seen: AuditEvent[] = [];
+    const labelled = labellingSink(
+      { append: (recorded) => void seen.push(recorded), flush: async () => {}, close: async () => {} },
+      () => 'SYSTEM_TRUSTED',
+    );
+    await labelled.append(event('tool.executed', { action: 'clock', ok: true }));
+    expect(seen[0]?.data['outputLabel']).toBe('SYSTEM_TRUSTED');
+    expect(Object.isFrozen(seen[0])).toBe(true);
+    expect(Object.isFrozen(seen[0]?.data)).toBe(true);
   });
 });

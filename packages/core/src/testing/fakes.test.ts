@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TokenBinding } from '../types.js';
+import { runAuditSinkContract } from '../contracts/audit-sink-contract.js';
+import { runEscalationHandlerContract } from '../contracts/escalation-handler-contract.js';
 import { createFakeAuthority } from './fake-authority.js';
 import { FakeClock } from './fake-clock.js';
+import { createRecordingAuditSink } from './recording-audit-sink.js';
+import { createScriptedEscalationHandler } from './scripted-escalation-handler.js';
 
 const binding: TokenBinding = Object.freeze({
   tenant: 'acme',
@@ -80,3 +84,15 @@ describe('createFakeAuthority', () => {
     ]);
   });
 });
+
+runAuditSinkContract('createRecordingAuditSink', () => createRecordingAuditSink(), {
+  read: (sink) => sink.events,
+});
+
+runEscalationHandlerContract('createScriptedEscalationHandler', (answer) => ({
+  handler: createScriptedEscalationHandler(
+    answer === 'wait'
+      ? ['hang', 'hang']
+      : [{ approved: answer === 'approve', approver: 'contract-approver', provenance: 'USER_TRUSTED' }],
+  ),
+}));

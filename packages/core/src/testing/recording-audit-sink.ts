@@ -1,3 +1,5 @@
+import { deepFreeze } from '../deep-freeze.js';
+import { AuditError } from '../errors.js';
 import type { AuditSink } from '../ports/audit-sink.js';
 import type { AuditEvent, AuditEventType } from '../types.js';
 
@@ -18,10 +20,14 @@ export interface RecordingAuditSink extends AuditSink {
   failWhen(rule: ((event: AuditEvent) => boolean) | undefined): void;
 }
 
-/** Creates a recording audit sink (asynchronous `append`, like a real sink). */
+/**
+ * Creates a recording audit sink (asynchronous `append`, like a real sink): it keeps a copy of each
+ * event and, like a real sink, rejects appends after `close` with AuditError (`AUDIT_FAILURE`).
+ */
 export function createRecordingAuditSink(options: RecordingAuditSinkOptions = {}): RecordingAuditSink {
   const events: AuditEvent[] = [];
   let rule = options.failWhen;
+  let closed = false;
   return {
     get events(): readonly AuditEvent[] {
       return events;
@@ -32,10 +38,14 @@ export function createRecordingAuditSink(options: RecordingAuditSinkOptions = {}
       rule = next;
     },
     async append(event: AuditEvent): Promise<void> {
+      if (closed) throw new AuditError('The recording audit sink is closed.', { event: event.type });
       if (rule?.(event) === true) throw new Error(`recording audit sink: refusing ${event.type}`);
-      events.push(event);
+      // A copy: what the caller does to its event afterwards does not change what was recorded.
+      events.push(deepFreeze(structuredClone(event)));
     },
     async flush(): Promise<void> {},
-    async close(): Promise<void> {},
+    async close(): Promise<void> {
+      closed = true;
+    },
   };
 }

@@ -16,9 +16,18 @@ const EXHAUSTED: EscalationResult = Object.freeze({
   provenance: 'SYSTEM_TRUSTED',
 });
 
+/** What every request whose signal aborted gets, as the escalation contract asks. */
+const ABORTED: EscalationResult = Object.freeze({
+  approved: false,
+  approver: 'script-aborted',
+  provenance: 'SYSTEM_TRUSTED',
+  reason: 'the runtime stopped waiting for the answer',
+});
+
 /**
  * Answers the n-th request with the n-th scripted answer; once the script is used up, denies.
- * `'hang'` never answers: it rejects when the runtime aborts the request (timeout or termination).
+ * `'hang'` never answers: it settles with a denial when the runtime aborts the request (timeout or
+ * termination). A request whose signal is already aborted is denied without using the script.
  */
 export function createScriptedEscalationHandler(
   script: readonly ScriptedAnswer[],
@@ -33,15 +42,19 @@ export function createScriptedEscalationHandler(
       return aborted;
     },
     async requestApproval(request: EscalationRequest, signal: AbortSignal): Promise<EscalationResult> {
+      if (signal.aborted) {
+        aborted++;
+        return ABORTED;
+      }
       const answer = script[requests.length] ?? EXHAUSTED;
       requests.push(request);
       if (answer === 'hang') {
-        return new Promise<EscalationResult>((_, reject) => {
+        return new Promise<EscalationResult>((resolve) => {
           signal.addEventListener(
             'abort',
             () => {
               aborted++;
-              reject(new Error('aborted'));
+              resolve(ABORTED);
             },
             { once: true },
           );

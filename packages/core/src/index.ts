@@ -93,6 +93,7 @@ export type { InMemoryUsageStoreOptions } from './runtime/in-memory-usage-store.
 export {
   createInMemoryUsageStore,
   DEFAULT_MAX_USAGE_RESERVATIONS,
+  DEFAULT_MAX_USAGE_WRITES,
 } from './runtime/in-memory-usage-store.js';
 export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
 export { REVOCATION_STALE_CODE, REVOKED_CODE } from './runtime/revocation-check.js';

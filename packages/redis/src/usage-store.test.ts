@@ -201,16 +201,39 @@ describe('RedisUsageStore previous action', () => {
 });
 
 describe('RedisUsageStore begin and undo', () => {
-  it('keeps begin and undo to the model under random schedules (property)', async () => {
+  it('keeps begin and undo to the model under random schedules: the previous action is never an undone write (property)', async () => {
     const { store: usage } = store();
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 6 }),
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('begin' as const), action: fc.constantFrom('a', 'b', 'c') }),
-            fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 20 }) }),
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                kind: fc.constant('begin' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 4,
+              arbitrary: fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 20 }) }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('set' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('late' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
           ),
           { maxLength: 20 },
         ),
@@ -234,9 +257,29 @@ describe('RedisUsageStore begin and undo', () => {
       'ARGS_INVALID',
     );
     expect(await codeOf(usage.undo({ reservation: {} as never }))).toBe('ARGS_INVALID');
-    expect(await codeOf(usage.undo({ written: { key: 'p', replaced: 3 as never, version: 'v' } }))).toBe(
-      'ARGS_INVALID',
+    expect(await codeOf(usage.undo({ written: { key: 'p', version: 3 as never } }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.undo({ written: { key: 'p', version: '' } }))).toBe('ARGS_INVALID');
+    expect(
+      await codeOf(usage.begin({ counters, now: T0, previousKey: 'p', action: 'read_file', version: '' })),
+    ).toBe('ARGS_INVALID');
+  });
+
+  it('keeps the records of the newest 1,000 writes per key, and still undoes the newest', async () => {
+    const { store: usage, connection, prefix } = store();
+    const previousKey = 'acme\u0000lineage\u0000history';
+    await usage.setPreviousAction([previousKey], 'read_file');
+    let last: Awaited<ReturnType<RedisUsageStore['begin']>> | undefined;
+    for (let index = 0; index < 1_010; index++) {
+      last = await usage.begin({ counters: [], now: T0, previousKey, action: `a${index}` });
+    }
+    expect(
+      await connection.command('test', 'hlen', ['HLEN', `${prefix}previous-writes:${previousKey}`]),
+    ).toBe(1_000);
+    expect(await connection.command('test', 'llen', ['LLEN', `${prefix}previous-order:${previousKey}`])).toBe(
+      1_000,
     );
+    await usage.undo({ written: last!.written! });
+    expect(await usage.previousAction(previousKey)).toBe('a1008');
   });
 
   it('fails with STORE_UNAVAILABLE when something else wrote the previous-action key', async () => {
@@ -259,7 +302,8 @@ describe('RedisUsageStore keys', () => {
     await usage.setPreviousAction(['acme\u0000lineage\u0000l1'], 'read_file');
     await usage.begin({ counters, now: T0, previousKey: 'acme\u0000lineage\u0000l2', action: 'read_file' });
     const keys = (await connection.command('test', 'keys', ['KEYS', `${prefix}*`])) as string[];
-    expect(keys.length).toBe(7);
+    // usage ×2, the reservation marker ×2, previous ×2, previous-version, previous-writes, previous-order.
+    expect(keys.length).toBe(9);
     for (const name of keys) {
       expect(name.startsWith(prefix)).toBe(true);
       const ttl = (await connection.command('test', 'pttl', ['PTTL', name])) as number;

@@ -68,6 +68,13 @@ export interface UsageBeginRequest {
    * from `authorize` that runs later, or after a human approved an escalation).
    */
   readonly action?: string;
+  /**
+   * The version of the write, chosen by the caller and unique per call (the runtime uses a random
+   * UUID); absent: the store makes one. Knowing it, a caller whose `begin` failed or did not answer
+   * in time can still undo the write (`undo({ written: { key: previousKey, version } })`): an undo
+   * that arrives before its `begin` voids the version, and that `begin` then writes nothing.
+   */
+  readonly version?: string;
 }
 
 /**
@@ -76,12 +83,12 @@ export interface UsageBeginRequest {
  */
 export interface UsagePreviousWrite {
   readonly key: string;
-  /** What `key` held before the write (restored by an undo); `undefined`: nothing. */
-  readonly replaced: string | undefined;
   /**
-   * Opaque to the caller; unique per write. An undo restores `replaced` only while `key` still
-   * holds this very write (compare-and-set), so it never erases a newer call's action.
+   * What `key` held before the write; `undefined`: nothing. For information: an undo restores from
+   * the store's own record of the write, which follows later undos (see {@link UsageStore.undo}).
    */
+  readonly replaced: string | undefined;
+  /** Unique per write: the request's `version`, or one the store made. */
   readonly version: string;
 }
 
@@ -98,7 +105,8 @@ export interface UsageBeginResult {
 /** What {@link UsageStore.undo} takes back: a reservation, a previous-action write, or both. */
 export interface UsageUndoRequest {
   readonly reservation?: UsageReservation;
-  readonly written?: UsagePreviousWrite;
+  /** The write to void: `begin`'s `written`, or `{ key: previousKey, version }` of the request. */
+  readonly written?: Pick<UsagePreviousWrite, 'key' | 'version'>;
 }
 
 /**
@@ -122,8 +130,16 @@ export interface UsageUndoRequest {
  *   under `previousKey`; acquire every counter exactly as `acquire` does (all or none); only when
  *   the acquisition succeeded and `action` is given, write `action` under `previousKey` with a fresh
  *   version. `undo` (optional, with `begin`) is one atomic step: release the reservation (as
- *   `release`) and restore the write's `replaced` value only while the key still holds that
- *   write's version; undoing twice, or a write already overwritten, changes nothing. A store that
+ *   `release`) and void the write. The previous action must always be an action that ran (or is
+ *   running): after any interleaving of begins and undos on one key it equals the action of the
+ *   last begun write that was not undone, or the last `setPreviousAction` after it, or what the
+ *   key held before them, never a voided write. So a store keeps, per write, what it replaced (and
+ *   the write that replaced it): undoing the current write restores its nearest predecessor that is
+ *   not voided; undoing an overwritten write changes no value but splices it out of the chain, so
+ *   a later undo never restores it. Undoing twice changes nothing; undoing a version the store
+ *   has not seen voids it, and a later `begin` with that version writes nothing (its answer still
+ *   carries `written`). A store may forget old writes (bounded history); undoing a forgotten write
+ *   that is still current removes the previous action. A store that
  *   implements neither keeps working: the runtime falls back to the three separate calls. A store
  *   must implement both or neither (the runtime uses them only together).
  * - Every method either completes or throws/rejects; the runtime bounds the wait and treats a throw,
@@ -145,8 +161,9 @@ export interface UsageStore {
    */
   begin?(request: UsageBeginRequest): UsageBeginResult | Promise<UsageBeginResult>;
   /**
-   * Takes back what `begin` did for a call refused before its tool ran: releases the reservation
-   * and restores the previous action by compare-and-set, in one atomic step. Optional, with `begin`.
+   * Takes back what `begin` did for a call refused before its tool ran (or whose `begin` failed):
+   * releases the reservation and voids the write, restoring the nearest predecessor that was not
+   * voided when the write is still current, in one atomic step. Optional, with `begin`.
    */
   undo?(request: UsageUndoRequest): void | Promise<void>;
 }

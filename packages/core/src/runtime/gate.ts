@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApeError, messageOf, PolicyDenyError, TenantIsolationError } from '../errors.js';
 import { createLabeled, type Labeled } from '../labeled.js';
 import type { UsageCounter, UsageLimit, UsagePreviousWrite, UsageReservation } from '../ports/usage-store.js';
@@ -158,14 +159,19 @@ async function decisionInOneStep(
   const { config } = session;
   const digest = session.policyDigest;
   let begun: Awaited<ReturnType<typeof beginChecked>>;
+  const previousKey = previousActionKey(session.scopes);
+  const version = progress.writeAtDecision ? randomUUID() : undefined;
   try {
-    const previousKey = previousActionKey(session.scopes);
     const now = config.clock.now();
-    const request = progress.writeAtDecision
-      ? { counters, now, previousKey, action: call.action }
-      : { counters, now, previousKey };
+    const request =
+      version === undefined
+        ? { counters, now, previousKey }
+        : { counters, now, previousKey, action: call.action, version };
     begun = await beginChecked(config.usage, request, config.usageTimeoutMs);
   } catch (error) {
+    // A begin that failed or timed out may still run later: void its write (best effort, not awaited).
+    if (version !== undefined)
+      void undoQuietly(config.usage, undefined, { key: previousKey, version }, config.usageTimeoutMs);
     return storeFailureDenial(error, digest);
   }
   const { result } = begun;

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { UsageAcquireResult } from '../ports/usage-store.js';
-import { replayUsageBeginSchedule, runUsageStoreContract } from '../contracts/usage-store-contract.js';
+import { replayUsageBeginSchedule } from '../contracts/usage-begin-contract.js';
+import { runUsageStoreContract } from '../contracts/usage-store-contract.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 
 runUsageStoreContract(() => createInMemoryUsageStore(), { name: 'createInMemoryUsageStore' });
@@ -75,14 +76,37 @@ describe('createInMemoryUsageStore', () => {
     );
   });
 
-  it('keeps begin and undo to the model under any schedule (property)', async () => {
+  it('keeps begin and undo to the model under any schedule: the previous action is never an undone write (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 0, max: 6 }),
         fc.array(
           fc.oneof(
-            fc.record({ kind: fc.constant('begin' as const), action: fc.constantFrom('a', 'b', 'c') }),
-            fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 40 }) }),
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                kind: fc.constant('begin' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 4,
+              arbitrary: fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 40 }) }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('set' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('late' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
           ),
           { maxLength: 40 },
         ),
@@ -98,7 +122,7 @@ describe('createInMemoryUsageStore', () => {
       RangeError,
     );
     store.setPreviousAction(['k'], 'read_file');
-    store.undo!({ written: { key: 'k', replaced: undefined, version: undefined as never } });
+    store.undo!({ written: { key: 'k', version: undefined as never } });
     store.undo!(null as never);
     expect(store.previousAction('k')).toBe('read_file');
   });

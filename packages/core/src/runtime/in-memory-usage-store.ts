@@ -19,10 +19,19 @@ export interface InMemoryUsageStoreOptions {
    * (the safe side: a store may count too much, never too little).
    */
   readonly maxReservations?: number;
+  /**
+   * How many previous-action writes of `begin` (and voided versions) the store remembers for
+   * `undo` (default 100,000), across all keys. Older ones are forgotten first; undoing a forgotten
+   * write that is still current removes the previous action.
+   */
+  readonly maxWrites?: number;
 }
 
 /** The default {@link InMemoryUsageStoreOptions.maxReservations}. */
 export const DEFAULT_MAX_USAGE_RESERVATIONS = 100_000;
+
+/** The default {@link InMemoryUsageStoreOptions.maxWrites}. */
+export const DEFAULT_MAX_USAGE_WRITES = 100_000;
 
 interface HeldUse {
   readonly key: string;
@@ -40,6 +49,20 @@ interface PreviousEntry {
   readonly version: string | undefined;
 }
 
+/** What the store remembers of one write of `begin`, so an undo restores only what ran. */
+interface WriteRecord {
+  /** The nearest predecessor not voided (updated when that one is undone); `undefined`: nothing. */
+  replaced: PreviousEntry | undefined;
+  /** The version of the write that replaced this one while it was current. */
+  next: string | undefined;
+  voided: boolean;
+}
+
+/** The record id of a write: unambiguous for any key and version. */
+function recordId(key: string, version: string): string {
+  return `${version.length}:${version}${key}`;
+}
+
 /**
  * The in-memory {@link UsageStore} of one process: the runtime's default. Atomic because it is
  * synchronous (no call ever waits between the check and the increment). A counter with `windowMs`
@@ -47,7 +70,8 @@ interface PreviousEntry {
  * pruned on every access, so memory is bounded by the uses in the window); a counter without a
  * window is one number. Share one instance between the runtimes of a lineage in one process; use
  * `@ape/redis` across processes. `begin` and `undo` are one synchronous step each, so a gated call
- * touches the store once (twice when it is refused).
+ * touches the store once (twice when it is refused); each write of `begin` is remembered (up to
+ * `maxWrites`) with what it replaced, so an undo restores only an action that was not undone.
  * @throws RangeError from `acquire`/`begin`/`usage` for a malformed request (the runtime denies the call).
  */
 export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}): UsageStore {
@@ -55,11 +79,51 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
   if (!Number.isSafeInteger(maxReservations) || maxReservations < 0) {
     throw new RangeError('createInMemoryUsageStore: maxReservations must be a non-negative integer.');
   }
+  const maxWrites = options.maxWrites ?? DEFAULT_MAX_USAGE_WRITES;
+  if (!Number.isSafeInteger(maxWrites) || maxWrites < 0) {
+    throw new RangeError('createInMemoryUsageStore: maxWrites must be a non-negative integer.');
+  }
   const counts = new Map<string, number>();
   const windows = new Map<string, number[]>();
   const previous = new Map<string, PreviousEntry>();
   const held = new Map<string, Held>();
+  const records = new Map<string, WriteRecord>();
   let writes = 0;
+
+  const remember = (id: string, record: WriteRecord): void => {
+    if (maxWrites === 0) return;
+    if (records.size >= maxWrites) {
+      const oldest = records.keys().next();
+      if (oldest.done !== true) records.delete(oldest.value);
+    }
+    records.set(id, record);
+  };
+
+  /** Voids one write: restores its predecessor when it is current, else splices it out of the chain. */
+  const voidWrite = (key: string, version: string): void => {
+    const id = recordId(key, version);
+    const record = records.get(id);
+    const current = previous.get(key);
+    if (record === undefined) {
+      remember(id, { replaced: undefined, next: undefined, voided: true });
+      if (current?.version === version) previous.delete(key);
+      return;
+    }
+    if (record.voided) return;
+    record.voided = true;
+    const before = record.replaced?.version;
+    const predecessor = before === undefined ? undefined : records.get(recordId(key, before));
+    if (current?.version === version) {
+      if (record.replaced === undefined) previous.delete(key);
+      else previous.set(key, record.replaced);
+      if (predecessor?.next === version) predecessor.next = undefined;
+      return;
+    }
+    if (record.next === undefined) return;
+    const successor = records.get(recordId(key, record.next));
+    if (successor !== undefined && !successor.voided) successor.replaced = record.replaced;
+    if (predecessor?.next === version) predecessor.next = record.next;
+  };
 
   /** Uses of `counter` in its window at `now`; prunes the expired ones. */
   const used = (counter: UsageCounter, now: number): number => {
@@ -161,17 +225,36 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
       const counters = checkCounters(request?.counters);
       const key = request.previousKey;
       const action = request.action;
-      if (typeof key !== 'string' || (action !== undefined && typeof action !== 'string')) {
+      const asked = request.version;
+      if (
+        typeof key !== 'string' ||
+        (action !== undefined && typeof action !== 'string') ||
+        (asked !== undefined && (typeof asked !== 'string' || asked === ''))
+      ) {
         throw new RangeError(
-          'UsageStore.begin: `previousKey` must be a string and `action` a string or absent.',
+          'UsageStore.begin: `previousKey` must be a string, `action` a string or absent and `version` a non-empty string or absent.',
         );
       }
-      const replaced = previous.get(key)?.action;
+      const current = previous.get(key);
+      const replaced = current?.action;
+      if (action !== undefined && asked !== undefined) {
+        const known = records.get(recordId(key, asked));
+        if (known !== undefined && !known.voided) {
+          throw new RangeError(`UsageStore.begin: version "${asked}" was already written under this key.`);
+        }
+      }
       const result = acquire(counters, now);
       if (!result.ok || action === undefined) return { previous: replaced, result };
       writes += 1;
-      const written: UsagePreviousWrite = Object.freeze({ key, replaced, version: `${writes}` });
-      previous.set(key, { action, version: written.version });
+      const version = asked ?? `in-memory:${writes}`;
+      const written: UsagePreviousWrite = Object.freeze({ key, replaced, version });
+      const id = recordId(key, version);
+      // A version undone before its begin (the caller gave up waiting) is void: nothing is written.
+      if (records.get(id)?.voided === true) return { previous: replaced, result, written };
+      remember(id, { replaced: current, next: undefined, voided: false });
+      const prior = current?.version === undefined ? undefined : records.get(recordId(key, current.version));
+      if (prior !== undefined && !prior.voided) prior.next = version;
+      previous.set(key, { action, version });
       return { previous: replaced, result, written };
     },
 
@@ -179,10 +262,7 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
       release(request?.reservation);
       const written = request?.written;
       if (typeof written?.key !== 'string' || typeof written.version !== 'string') return;
-      if (previous.get(written.key)?.version !== written.version) return;
-      if (typeof written.replaced === 'string')
-        previous.set(written.key, { action: written.replaced, version: undefined });
-      else previous.delete(written.key);
+      voidWrite(written.key, written.version);
     },
   });
 }

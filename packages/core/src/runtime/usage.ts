@@ -6,6 +6,7 @@ import type {
   UsagePreviousWrite,
   UsageReservation,
   UsageStore,
+  UsageUndoRequest,
 } from '../ports/usage-store.js';
 import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
 import type { PolicyDecision } from '../types.js';
@@ -204,7 +205,7 @@ function isWrite(written: UsagePreviousWrite, key: string): boolean {
 export function undoQuietly(
   store: UsageStore,
   reservation: UsageReservation | undefined,
-  written: UsagePreviousWrite | undefined,
+  written: NonNullable<UsageUndoRequest['written']> | undefined,
   ms: number,
 ): Promise<void> {
   if (written === undefined || !beginsInOneStep(store)) return releaseQuietly(store, reservation, ms);

@@ -100,8 +100,12 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       ['shared-state:gated-step:memory', 'measured'],
       ['shared-state:acquire:redis', 'measured'],
       ['shared-state:acquire-pipelined:redis', 'measured'],
+      ['shared-state:begin:redis', 'measured'],
+      ['shared-state:begin-pipelined:redis', 'measured'],
       ['shared-state:gated-step:redis', 'measured'],
+      ['shared-state:gated-step-concurrent:redis', 'measured'],
     ]);
+    expect(report.targets.map((target) => target.id)).toContain('issue19-round-trips');
 
     const openaiAgents = report.cases.find((result) => result.id === 'openai-agents-adapter');
     expect(openaiAgents?.rows.map((row) => [row.id, row.status])).toEqual([
@@ -117,6 +121,17 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       expect(target.measured.length).toBeGreaterThan(0);
       expect([true, false, null]).toContain(target.met);
     }
+  });
+
+  it('counts the Redis round trips of a gated call on the wire: one, the issue 19 target', async () => {
+    const report = await runBenchmarks({ quick: true, only: ['shared-state'] });
+    const step = report.cases[0]?.rows.find((row) => row.id === 'shared-state:gated-step:redis');
+    expect(step?.extra?.['roundTripsPerCall']).toBe(1);
+    expect(report.targets.find((target) => target.id === 'issue19-round-trips')).toMatchObject({
+      goal: '≤ 1',
+      measured: '1',
+      met: true,
+    });
   });
 
   it('measures the AI SDK adapter next to the bare AI SDK tool in the same run', async () => {

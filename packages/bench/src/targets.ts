@@ -29,6 +29,22 @@ export function targetAtMost(
   return { id, description, goal, measured: formatDuration(value), met: value <= limitUs };
 }
 
+/** A measured count (round trips, bytes, ...) is at most `limit`; `undefined` when it was not measured. */
+export function targetAtMostValue(
+  id: string,
+  description: string,
+  value: number | undefined,
+  limit: number,
+  unit: string,
+  note = 'the value was not measured',
+): TargetResult {
+  const suffix = unit === '' ? '' : ` ${unit}`;
+  const goal = `≤ ${limit}${suffix}`;
+  if (value === undefined) return notMeasured(id, description, goal, note);
+  const measured = `${Number.isInteger(value) ? value : value.toFixed(2)}${suffix}`;
+  return { id, description, goal, measured, met: value <= limit };
+}
+
 /** `row`'s operations per second are at least `minimum`. */
 export function targetAtLeastRate(
   id: string,

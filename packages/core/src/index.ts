@@ -66,11 +66,15 @@ export type { TokenRecord, TokenStore } from './ports/token-store.js';
 export type {
   UsageAcquireRequest,
   UsageAcquireResult,
+  UsageBeginRequest,
+  UsageBeginResult,
   UsageCounter,
   UsageLimit,
+  UsagePreviousWrite,
   UsageReservation,
   UsageScope,
   UsageStore,
+  UsageUndoRequest,
 } from './ports/usage-store.js';
 export { USAGE_SCOPES } from './ports/usage-store.js';
 export type { DenyAllEscalationHandlerOptions } from './runtime/deny-all-escalation-handler.js';
@@ -89,6 +93,7 @@ export type { InMemoryUsageStoreOptions } from './runtime/in-memory-usage-store.
 export {
   createInMemoryUsageStore,
   DEFAULT_MAX_USAGE_RESERVATIONS,
+  DEFAULT_MAX_USAGE_WRITES,
 } from './runtime/in-memory-usage-store.js';
 export { POLICY_FAILURE_CODE } from './runtime/policy-decisions.js';
 export { REVOCATION_STALE_CODE, REVOKED_CODE } from './runtime/revocation-check.js';

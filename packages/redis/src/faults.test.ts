@@ -1,5 +1,13 @@
-import { ApeError, hashCanonical, type UsageCounter } from '@ape/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ActionRequest,
+  ApeError,
+  createRuntime,
+  type Decision,
+  hashCanonical,
+  type UsageCounter,
+} from '@ape/core';
+import { createFakeAuthority, createStubPolicy } from '@ape/core/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uniquePrefix } from './__fixtures__/server.js';
 import { RedisApprovalQueue } from './approval-queue.js';
 import { createRedisConnection, type RedisConnection } from './connection.js';
@@ -97,6 +105,52 @@ describe('Redis faults at store level', () => {
     const [used] = await store.usage([counter], T0 + 3);
     expect(used).toBeLessThanOrEqual(3);
     expect(results.filter((result) => result === 'resolved').length).toBeLessThanOrEqual(2);
+  });
+
+  it('never leaves the action of a call whose begin timed out (SIGSTOP) as the previous action: send_email after read_file stays denied', async () => {
+    const usage = new RedisUsageStore({ connection, prefix: uniquePrefix() });
+    // read_file -> send_email is forbidden (a tool_transitions rule); write_file is allowed.
+    const decide = (request: ActionRequest): Decision =>
+      request.action === 'send_email' && request.session?.previousAction === 'read_file' ? 'DENY' : 'ALLOW';
+    const budget = { id: 'budget', max: 100, scope: 'lineage' as const };
+    const runtime = createRuntime({
+      tenant: 'acme',
+      policy: createStubPolicy({
+        decide,
+        limits: { read_file: [budget], write_file: [budget], send_email: [budget] },
+      }),
+      authority: createFakeAuthority({ tenant: 'acme' }),
+      usage,
+      lineage: 'conversation-frozen',
+      usageTimeoutMs: 300,
+    });
+    await runtime.setIntent(
+      { allowed_actions: ['read_file', 'write_file', 'send_email'], forbidden_actions: [], scope: 'faults' },
+      { provenance: 'USER_TRUSTED' },
+    );
+    const tool = vi.fn(() => 'done');
+    const sendEmail = vi.fn(() => 'sent');
+    const call = (action: string, run = tool) =>
+      runtime.call(action, run, { args: {}, provenance: 'USER_TRUSTED' });
+    await until(async () => (await outcome(call('read_file'))) === 'resolved');
+    // Loads the undo script, so the runtime's undo below is one command on the wire.
+    await usage.undo({ written: { key: 'acme\u0000lineage\u0000warm', version: 'warm' } });
+    server.pause();
+    try {
+      // The begin is on the wire when Redis is frozen: the call is denied, and the runtime sends an
+      // undo of its write by version, on the same connection, behind it.
+      expect(await outcome(call('write_file'))).toBe('POLICY_DENY');
+    } finally {
+      server.resume();
+    }
+    // Redis runs the late begin (which writes write_file), then the undo, then this PING.
+    await until(async () => (await outcome(connection.command('test', 'ping', ['PING']))) === 'resolved');
+    expect(await usage.previousAction('acme\u0000lineage\u0000conversation-frozen\u0000previous')).toBe(
+      'read_file',
+    );
+    expect(await outcome(call('send_email', sendEmail))).toBe('POLICY_DENY');
+    expect(sendEmail).not.toHaveBeenCalled();
+    expect(tool).toHaveBeenCalledTimes(1);
   });
 
   it('lets a revocation view go stale (fail closed) while Redis is frozen, and fresh again after', async () => {

@@ -1,5 +1,5 @@
 import { ApeError, type UsageCounter } from '@ape/core';
-import { runUsageStoreContract } from '@ape/core/contracts';
+import { replayUsageBeginSchedule, runUsageStoreContract } from '@ape/core/contracts';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, uniquePrefix, useRedisServer } from './__fixtures__/server.js';
@@ -200,6 +200,97 @@ describe('RedisUsageStore previous action', () => {
   });
 });
 
+describe('RedisUsageStore begin and undo', () => {
+  it('keeps begin and undo to the model under random schedules: the previous action is never an undone write (property)', async () => {
+    const { store: usage } = store();
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 6 }),
+        fc.array(
+          fc.oneof(
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                kind: fc.constant('begin' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 4,
+              arbitrary: fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 20 }) }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('set' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('late' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+          ),
+          { maxLength: 20 },
+        ),
+        async (max, steps) => {
+          run += 1;
+          await replayUsageBeginSchedule(usage, `property-${run}`, max, steps);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses a malformed begin or undo with ARGS_INVALID before it sends anything', async () => {
+    const { store: usage } = store();
+    const counters = [{ key: key('acme', 'b'), max: 1 }];
+    expect(await codeOf(usage.begin({ counters, now: T0, previousKey: '' }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.begin({ counters, now: T0, previousKey: 'p', action: '' }))).toBe(
+      'ARGS_INVALID',
+    );
+    expect(await codeOf(usage.begin({ counters: [{ key: '', max: 1 }], now: T0, previousKey: 'p' }))).toBe(
+      'ARGS_INVALID',
+    );
+    expect(await codeOf(usage.undo({ reservation: {} as never }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.undo({ written: { key: 'p', version: 3 as never } }))).toBe('ARGS_INVALID');
+    expect(await codeOf(usage.undo({ written: { key: 'p', version: '' } }))).toBe('ARGS_INVALID');
+    expect(
+      await codeOf(usage.begin({ counters, now: T0, previousKey: 'p', action: 'read_file', version: '' })),
+    ).toBe('ARGS_INVALID');
+  });
+
+  it('keeps the records of the newest 1,000 writes per key, and still undoes the newest', async () => {
+    const { store: usage, connection, prefix } = store();
+    const previousKey = 'acme\u0000lineage\u0000history';
+    await usage.setPreviousAction([previousKey], 'read_file');
+    let last: Awaited<ReturnType<RedisUsageStore['begin']>> | undefined;
+    for (let index = 0; index < 1_010; index++) {
+      last = await usage.begin({ counters: [], now: T0, previousKey, action: `a${index}` });
+    }
+    expect(
+      await connection.command('test', 'hlen', ['HLEN', `${prefix}previous-writes:${previousKey}`]),
+    ).toBe(1_000);
+    expect(await connection.command('test', 'llen', ['LLEN', `${prefix}previous-order:${previousKey}`])).toBe(
+      1_000,
+    );
+    await usage.undo({ written: last!.written! });
+    expect(await usage.previousAction(previousKey)).toBe('a1008');
+  });
+
+  it('fails with STORE_UNAVAILABLE when something else wrote the previous-action key', async () => {
+    const { store: usage, connection, prefix } = store();
+    await connection.command('test', 'rpush', ['RPUSH', `${prefix}previous:p`, 'x']);
+    expect(await codeOf(usage.begin({ counters: [], now: T0, previousKey: 'p', action: 'read_file' }))).toBe(
+      'STORE_UNAVAILABLE',
+    );
+  });
+});
+
 describe('RedisUsageStore keys', () => {
   it('puts a TTL on every key it writes except windowless counters, all under its prefix', async () => {
     const { store: usage, connection, prefix } = store();
@@ -209,8 +300,10 @@ describe('RedisUsageStore keys', () => {
     ];
     await usage.acquire({ counters, now: T0 });
     await usage.setPreviousAction(['acme\u0000lineage\u0000l1'], 'read_file');
+    await usage.begin({ counters, now: T0, previousKey: 'acme\u0000lineage\u0000l2', action: 'read_file' });
     const keys = (await connection.command('test', 'keys', ['KEYS', `${prefix}*`])) as string[];
-    expect(keys.length).toBe(4);
+    // usage ×2, the reservation marker ×2, previous ×2, previous-version, previous-writes, previous-order.
+    expect(keys.length).toBe(9);
     for (const name of keys) {
       expect(name.startsWith(prefix)).toBe(true);
       const ttl = (await connection.command('test', 'pttl', ['PTTL', name])) as number;

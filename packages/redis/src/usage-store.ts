@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type {
   UsageAcquireRequest,
   UsageAcquireResult,
+  UsageBeginRequest,
+  UsageBeginResult,
   UsageCounter,
+  UsagePreviousWrite,
   UsageReservation,
   UsageStore,
+  UsageUndoRequest,
 } from '@ape/core';
 import { ArgumentsError, StoreUnavailableError } from '@ape/core';
 import type { RedisConnection } from './connection.js';
@@ -30,6 +34,11 @@ export interface RedisUsageStoreOptions {
 }
 
 const STORE = 'RedisUsageStore';
+/**
+ * How many writes of `begin` per previous-action key keep a record for `undo` (the newest ones).
+ * An undo comes within one decision of its begin, so older records are never needed in practice.
+ */
+const WRITE_HISTORY = '1000';
 const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1_000;
 
 // KEYS: the counters, then the reservation marker. ARGV: now, reservation id, marker TTL, then
@@ -93,10 +102,155 @@ end
 return result
 `);
 
-// KEYS: where the action goes. ARGV: action, TTL.
+// KEYS: where the action goes, then as many version keys. ARGV: action, TTL. A plain write drops
+// the version of a write made by BEGIN, so an undo of that older write no longer matches.
 const SET_PREVIOUS = new LuaScript(`
-for i = 1, #KEYS do redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2]) end
-return #KEYS
+local n = #KEYS / 2
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+  redis.call('DEL', KEYS[n + i])
+end
+return n
+`);
+
+// Each write of BEGIN keeps a record in a hash per previous-action key (field: its version;
+// value: JSON {a: the action it replaced, p: that action's version, n: the write that replaced it
+// while current, x: 1 once voided}) and its version in a list, trimmed to the newest `history`
+// versions, so a record of a write that can no longer be undone is forgotten.
+const TRIM = `
+local function remember(version)
+  redis.call('RPUSH', KEYS[4], version)
+  if redis.call('LLEN', KEYS[4]) > tonumber(history) then
+    redis.call('HDEL', KEYS[3], redis.call('LPOP', KEYS[4]))
+  end
+  redis.call('PEXPIRE', KEYS[3], ttl)
+  redis.call('PEXPIRE', KEYS[4], ttl)
+end
+`;
+
+// One gated call in one round trip. KEYS: the previous action, its version, the write records, their
+// order, the counters, then the reservation marker (only with counters). ARGV: now, reservation id,
+// marker TTL, action ('': write nothing), version, previous-action TTL, history, then max and window
+// (0: none) per counter. Reads the previous action, acquires every counter or none (as ACQUIRE), and
+// only on success writes the action with its version and its record (linked to the write it
+// replaced), unless the version was already voided by an undo that arrived first. Replies
+// {1, previous} or {0, index, used, previous}; previous is nil when there is none.
+const BEGIN = new LuaScript(`
+local ttl = ARGV[6]
+local history = ARGV[7]
+${TRIM}
+local previous = redis.call('GET', KEYS[1])
+local n = (#ARGV - 7) / 2
+local now = tonumber(ARGV[1])
+for i = 1, n do
+  local max = tonumber(ARGV[6 + i * 2])
+  local window = tonumber(ARGV[7 + i * 2])
+  local used
+  if window > 0 then
+    redis.call('ZREMRANGEBYSCORE', KEYS[4 + i], '-inf', now - window)
+    used = redis.call('ZCARD', KEYS[4 + i])
+  else
+    used = tonumber(redis.call('GET', KEYS[4 + i]) or '0')
+  end
+  if used >= max then return {0, i, used, previous} end
+end
+for i = 1, n do
+  local window = tonumber(ARGV[7 + i * 2])
+  if window > 0 then
+    redis.call('ZADD', KEYS[4 + i], now, ARGV[2])
+    redis.call('PEXPIRE', KEYS[4 + i], window)
+  else
+    redis.call('INCR', KEYS[4 + i])
+  end
+end
+if n > 0 then redis.call('SET', KEYS[n + 5], '1', 'PX', ARGV[3]) end
+local version = ARGV[5]
+if ARGV[4] ~= '' and not redis.call('HGET', KEYS[3], version) then
+  local current = redis.call('GET', KEYS[2])
+  local record = {a = previous or nil, p = current or nil}
+  if current then
+    local raw = redis.call('HGET', KEYS[3], current)
+    if raw then
+      local prior = cjson.decode(raw)
+      if not prior.x then
+        prior.n = version
+        redis.call('HSET', KEYS[3], current, cjson.encode(prior))
+      end
+    end
+  end
+  redis.call('HSET', KEYS[3], version, cjson.encode(record))
+  remember(version)
+  redis.call('SET', KEYS[1], ARGV[4], 'PX', ttl)
+  redis.call('SET', KEYS[2], version, 'PX', ttl)
+end
+return {1, previous}
+`);
+
+// Takes back one call's BEGIN. KEYS: the previous action, its version, the write records and their
+// order (when ARGV[1] is '4'), then the counters and the reservation marker (when a reservation is
+// given). ARGV: the number of write keys ('0' or '4'), version, previous-action TTL, history,
+// reservation id. Voids the write once: when it is current, its record's predecessor (never a voided
+// write) comes back; otherwise it is spliced out of the chain (the write that replaced it now
+// replaced its predecessor), so no later undo restores it. A version without a record is voided
+// ahead of its BEGIN. The counters are released only on the first undo (the marker).
+const UNDO = new LuaScript(`
+local w = tonumber(ARGV[1])
+local ttl = ARGV[3]
+local history = ARGV[4]
+${TRIM}
+if w == 4 then
+  local version = ARGV[2]
+  local current = redis.call('GET', KEYS[2])
+  local raw = redis.call('HGET', KEYS[3], version)
+  if not raw then
+    redis.call('HSET', KEYS[3], version, '{"x":1}')
+    remember(version)
+    if current == version then redis.call('DEL', KEYS[1], KEYS[2]) end
+  else
+    local record = cjson.decode(raw)
+    if not record.x then
+      redis.call('HSET', KEYS[3], version, '{"x":1}')
+      local prior
+      if record.p then
+        local priorRaw = redis.call('HGET', KEYS[3], record.p)
+        if priorRaw then prior = cjson.decode(priorRaw) end
+      end
+      if current == version then
+        if record.a then redis.call('SET', KEYS[1], record.a, 'PX', ttl) else redis.call('DEL', KEYS[1]) end
+        if record.p then redis.call('SET', KEYS[2], record.p, 'PX', ttl) else redis.call('DEL', KEYS[2]) end
+        if prior and prior.n == version then
+          prior.n = nil
+          redis.call('HSET', KEYS[3], record.p, cjson.encode(prior))
+        end
+      elseif record.n then
+        local nextRaw = redis.call('HGET', KEYS[3], record.n)
+        if nextRaw then
+          local following = cjson.decode(nextRaw)
+          if not following.x then
+            following.a = record.a
+            following.p = record.p
+            redis.call('HSET', KEYS[3], record.n, cjson.encode(following))
+          end
+        end
+        if prior and prior.n == version then
+          prior.n = record.n
+          redis.call('HSET', KEYS[3], record.p, cjson.encode(prior))
+        end
+      end
+    end
+  end
+end
+if #KEYS > w and redis.call('DEL', KEYS[#KEYS]) == 1 then
+  for i = w + 1, #KEYS - 1 do
+    local kind = redis.call('TYPE', KEYS[i])['ok']
+    if kind == 'zset' then
+      redis.call('ZREM', KEYS[i], ARGV[5])
+    elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
+      redis.call('DECR', KEYS[i])
+    end
+  end
+end
+return 1
 `);
 
 function invalidCounter(operation: string, field: string, expected: string): ArgumentsError {
@@ -136,13 +290,48 @@ function malformed(operation: string, reply: unknown): StoreUnavailableError {
   );
 }
 
+function checkReservation(operation: string, reservation: unknown): UsageReservation {
+  const candidate = reservation as Partial<UsageReservation> | null | undefined;
+  if (
+    typeof candidate?.id !== 'string' ||
+    !Array.isArray(candidate.keys) ||
+    candidate.keys.some((key) => typeof key !== 'string')
+  ) {
+    throw new ArgumentsError(`${STORE}.${operation}: the reservation must be one that acquire returned.`, {
+      field: 'reservation',
+    });
+  }
+  return candidate as UsageReservation;
+}
+
+function checkWrite(written: unknown): Pick<UsagePreviousWrite, 'key' | 'version'> {
+  const candidate = written as Partial<UsagePreviousWrite> | null | undefined;
+  if (
+    typeof candidate?.key !== 'string' ||
+    typeof candidate.version !== 'string' ||
+    candidate.version === ''
+  ) {
+    throw new ArgumentsError(
+      `${STORE}.undo: "written" must be the write that begin returned, or its key and version.`,
+      { field: 'written' },
+    );
+  }
+  return candidate as Pick<UsagePreviousWrite, 'key' | 'version'>;
+}
+
 /**
  * The {@link UsageStore} of a fleet, on Redis. `acquire` is one Lua script (one round trip, atomic
  * on the server): sliding windows are sorted sets of use times trimmed before counting, windowless
  * counters are integers; a reservation leaves a marker (with a TTL) that makes `release` happen at
- * most once. Windowed counters expire with their window, previous actions after
- * `previousActionTtlMs`. Keys are `<prefix>usage:<runtime key>` and `<prefix>previous:<runtime key>`;
- * the runtime's keys begin with the tenant.
+ * most once. `begin` is one script too: the previous action, every counter and the new previous
+ * action with its version, so an allowed gated call costs one round trip, and `undo` one more for
+ * a refused call. Windowed counters expire with their window, previous actions (and their
+ * versions and write records) after `previousActionTtlMs`. Each write of `begin` keeps a record of
+ * what it replaced (the newest 1,000 per key), so an undo restores only an action that was not
+ * undone, whatever the order of concurrent calls' undos. Keys are `<prefix>usage:<runtime key>`,
+ * `<prefix>previous:<runtime key>`, `<prefix>previous-version:<runtime key>`,
+ * `<prefix>previous-writes:<runtime key>` (a hash) and `<prefix>previous-order:<runtime key>` (a
+ * list); the runtime's keys begin with the tenant.
  *
  * Every method fails with `StoreUnavailableError` (`STORE_UNAVAILABLE`) within the connection's
  * `timeoutMs` when Redis is unreachable, slow or answers something malformed; it never reports room
@@ -205,11 +394,7 @@ export class RedisUsageStore implements UsageStore {
 
   /** Undoes one reservation, at most once; see {@link UsageStore.release}. */
   async release(reservation: UsageReservation): Promise<void> {
-    if (typeof reservation?.id !== 'string' || !Array.isArray(reservation.keys)) {
-      throw new ArgumentsError(`${STORE}.release: the reservation must be one that acquire returned.`, {
-        field: 'reservation',
-      });
-    }
+    checkReservation('release', reservation);
     if (reservation.keys.length === 0) return;
     await this.#connection.script(
       STORE,
@@ -265,9 +450,100 @@ export class RedisUsageStore implements UsageStore {
       STORE,
       'setPreviousAction',
       SET_PREVIOUS,
-      keys.map((key) => this.#previousKey(key)),
+      [...keys.map((key) => this.#previousKey(key)), ...keys.map((key) => this.#versionKey(key))],
       [action, this.#previousActionTtl],
     );
+  }
+
+  /**
+   * Reads the previous action, acquires every counter and (on success, when `action` is given)
+   * writes the new previous action, in one Lua script: one round trip; see {@link UsageStore.begin}.
+   */
+  async begin(request: UsageBeginRequest): Promise<UsageBeginResult> {
+    const counters = checkCounters('begin', request?.counters);
+    const now = checkNow('begin', request.now);
+    const { previousKey, action } = request;
+    if (typeof previousKey !== 'string' || previousKey === '') {
+      throw new ArgumentsError(`${STORE}.begin: "previousKey" must be a non-empty string.`, {
+        field: 'previousKey',
+      });
+    }
+    if (action !== undefined && (typeof action !== 'string' || action === '')) {
+      throw new ArgumentsError(`${STORE}.begin: "action" must be a non-empty string or absent.`, {
+        field: 'action',
+      });
+    }
+    if (request.version !== undefined && (typeof request.version !== 'string' || request.version === '')) {
+      throw new ArgumentsError(`${STORE}.begin: "version" must be a non-empty string or absent.`, {
+        field: 'version',
+      });
+    }
+    const id = randomUUID();
+    const version = action === undefined ? '' : (request.version ?? randomUUID());
+    const keys = counters.map((counter) => counter.key);
+    const redisKeys = this.#writeKeys(previousKey);
+    for (const key of keys) redisKeys.push(this.#usageKey(key));
+    if (keys.length > 0) redisKeys.push(this.#markerKey(keys, id));
+    const args = [
+      String(now),
+      id,
+      this.#reservationTtl,
+      action ?? '',
+      version,
+      this.#previousActionTtl,
+      WRITE_HISTORY,
+    ];
+    for (const counter of counters) args.push(String(counter.max), String(counter.windowMs ?? 0));
+    const reply = await this.#connection.script(STORE, 'begin', BEGIN, redisKeys, args);
+    if (!Array.isArray(reply)) throw malformed('begin', reply);
+    const [flag, index, used, refusedPrevious] = reply as unknown[];
+    if (flag === 1 && reply.length === 2 && (index === null || typeof index === 'string')) {
+      const previous = index ?? undefined;
+      const result: UsageAcquireResult = Object.freeze({
+        ok: true,
+        reservation: Object.freeze({ id, keys: Object.freeze(keys), at: now }),
+      });
+      if (action === undefined) return Object.freeze({ previous, result });
+      const written = Object.freeze({ key: previousKey, replaced: previous, version });
+      return Object.freeze({ previous, result, written });
+    }
+    const counter = typeof index === 'number' ? counters[index - 1] : undefined;
+    if (
+      flag !== 0 ||
+      reply.length !== 4 ||
+      counter === undefined ||
+      typeof used !== 'number' ||
+      (refusedPrevious !== null && typeof refusedPrevious !== 'string')
+    ) {
+      throw malformed('begin', reply);
+    }
+    return Object.freeze({
+      previous: refusedPrevious ?? undefined,
+      result: Object.freeze({ ok: false, key: counter.key, used, max: counter.max }),
+    });
+  }
+
+  /**
+   * Releases a reservation and voids a previous-action write (restoring the nearest write not
+   * voided when it is current), in one Lua script, each at most once; see {@link UsageStore.undo}.
+   */
+  async undo(request: UsageUndoRequest): Promise<void> {
+    const reservation =
+      request?.reservation === undefined ? undefined : checkReservation('undo', request.reservation);
+    const written = request?.written === undefined ? undefined : checkWrite(request.written);
+    const keys: string[] = [];
+    const args = ['0', '', this.#previousActionTtl, WRITE_HISTORY, reservation?.id ?? ''];
+    if (written !== undefined) {
+      keys.push(...this.#writeKeys(written.key));
+      args[0] = '4';
+      args[1] = written.version;
+    }
+    if (reservation !== undefined && reservation.keys.length > 0) {
+      for (const key of reservation.keys) keys.push(this.#usageKey(key));
+      keys.push(this.#markerKey(reservation.keys, reservation.id));
+    }
+    if (keys.length === 0) return;
+    await this.#connection.script(STORE, 'undo', UNDO, keys, args);
   }
 
   #usageKey(key: string): string {
@@ -276,6 +552,20 @@ export class RedisUsageStore implements UsageStore {
 
   #previousKey(key: string): string {
     return `${this.#prefix}previous:${key}`;
+  }
+
+  #versionKey(key: string): string {
+    return `${this.#prefix}previous-version:${key}`;
+  }
+
+  /** The previous action, its version, the records of its writes and their order. */
+  #writeKeys(key: string): string[] {
+    return [
+      this.#previousKey(key),
+      this.#versionKey(key),
+      `${this.#prefix}previous-writes:${key}`,
+      `${this.#prefix}previous-order:${key}`,
+    ];
   }
 
   /** The reservation marker lives under the first counter's key, so it begins with the tenant too. */

@@ -10,9 +10,15 @@ import {
 } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
 import { createRedisConnection, type RedisConnection, RedisUsageStore } from '@ape/redis';
-import { startRedisServer, type TestRedisServer } from '@ape/redis/testing';
+import {
+  type RedisCommandCounter,
+  startRedisCommandCounter,
+  startRedisServer,
+  type TestRedisServer,
+} from '@ape/redis/testing';
 import { measureAsync, type Settings, statsOf } from '../harness.js';
-import { measuredRow, type Row, type Stats } from '../report.js';
+import { measuredRow, type Row, type Stats, type TargetResult } from '../report.js';
+import { targetAtMostValue } from '../targets.js';
 import { threeListDocument } from '../workloads.js';
 import type { BenchCase } from './context.js';
 import { runNextStep, startSession, submitStepsPlan, TENANT } from './session.js';
@@ -21,6 +27,10 @@ import { caseResult } from './shared.js';
 const PLAN_STEPS = 1000;
 /** Acquires kept in flight on one connection for the throughput row (node-redis pipelines them). */
 const IN_FLIGHT = 64;
+/** Sessions (one lineage each) running gated steps at once over one connection, for the fleet throughput row. */
+const SESSIONS = 16;
+/** Gated steps counted on the wire for the round-trips row (after one warm-up step loads the scripts). */
+const COUNTED_STEPS = 200;
 
 /** The counters one call with a tenant budget and a lineage budget touches. */
 const COUNTERS: readonly UsageCounter[] = Object.freeze([
@@ -59,13 +69,14 @@ async function openLimitedSession(
   policy: PolicyEvaluator,
   usage: UsageStore,
   steps: number,
+  lineage = 'conversation-1',
 ): Promise<AgentRuntime> {
   const runtime = await startSession({
     tenant: TENANT,
     policy,
     authority: new AuthorityManager({ tenant: TENANT }),
     usage,
-    lineage: 'conversation-1',
+    lineage,
     usageTimeoutMs: 1_000,
   });
   return submitStepsPlan(runtime, steps);
@@ -87,18 +98,21 @@ async function measureSteps(name: string, settings: Settings, usage: UsageStore)
   });
 }
 
-/** Throughput of `total` acquires with {@link IN_FLIGHT} outstanding at a time. */
-async function pipelinedAcquires(store: RedisUsageStore, total: number): Promise<Stats> {
+/** Throughput of `total` operations with `inFlight` outstanding at a time; latency per operation. */
+async function pipelined(
+  total: number,
+  inFlight: number,
+  operation: (worker: number) => Promise<unknown>,
+): Promise<Stats> {
   const samples: number[] = [];
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: Math.min(IN_FLIGHT, total) }, async () => {
+    Array.from({ length: Math.min(inFlight, total) }, async (_, worker) => {
       while (next < total) {
         next += 1;
         const begin = performance.now();
-        const result = await store.acquire({ counters: COUNTERS, now: Date.now() });
-        if (!result.ok) throw new Error('the benchmark budget ran out');
+        await operation(worker);
         samples.push((performance.now() - begin) * 1000);
       }
     }),
@@ -107,13 +121,79 @@ async function pipelinedAcquires(store: RedisUsageStore, total: number): Promise
   return statsOf(samples, total / seconds);
 }
 
-function unavailableRows(note: string): Row[] {
-  return [
-    'shared-state:acquire:redis',
-    'shared-state:acquire-pipelined:redis',
-    'shared-state:gated-step:redis',
-  ].map((id) => ({ id, engine: 'ape', label: id, group: 'shared-state', status: 'unavailable', note }));
+async function acquireOrThrow(store: RedisUsageStore): Promise<void> {
+  const result = await store.acquire({ counters: COUNTERS, now: Date.now() });
+  if (!result.ok) throw new Error('the benchmark budget ran out');
 }
+
+async function beginOrThrow(store: RedisUsageStore): Promise<void> {
+  const answer = await store.begin({
+    counters: COUNTERS,
+    now: Date.now(),
+    previousKey: `${TENANT}\u0000lineage\u0000conversation-1\u0000previous`,
+    action: STEP_ACTION,
+  });
+  if (!answer.result.ok) throw new Error('the benchmark budget ran out');
+}
+
+/** Gated steps of {@link SESSIONS} sessions at once (one lineage each) over one connection. */
+async function concurrentSteps(settings: Settings, store: RedisUsageStore): Promise<Stats> {
+  const policy = limitedPolicy();
+  const total = settings.quick ? SESSIONS * 2 : 20_000;
+  const steps = Math.ceil(total / SESSIONS) + 1;
+  const runtimes = await Promise.all(
+    Array.from({ length: SESSIONS }, (_, index) =>
+      openLimitedSession(policy, store, steps, `conversation-${index}`),
+    ),
+  );
+  const stats = await pipelined(total, SESSIONS, (worker) => runNextStep(runtimes[worker] as AgentRuntime));
+  await Promise.all(runtimes.map((runtime) => runtime.terminate()));
+  return stats;
+}
+
+/** The commands a gated step sends to Redis, counted on the wire by a proxy (not assumed). */
+async function roundTripsPerStep(server: TestRedisServer): Promise<number> {
+  let counter: RedisCommandCounter | undefined;
+  let connection: RedisConnection | undefined;
+  try {
+    counter = await startRedisCommandCounter(server.port);
+    connection = createRedisConnection({ url: counter.url, timeoutMs: 1_000 });
+    const store = new RedisUsageStore({ connection, prefix: 'bench-counted:' });
+    const runtime = await openLimitedSession(limitedPolicy(), store, COUNTED_STEPS + 1);
+    await runNextStep(runtime);
+    counter.take();
+    for (let step = 0; step < COUNTED_STEPS; step++) await runNextStep(runtime);
+    const commands = counter.take().length;
+    await runtime.terminate();
+    return commands / COUNTED_STEPS;
+  } finally {
+    await connection?.close();
+    await counter?.close();
+  }
+}
+
+const REDIS_ROWS = [
+  'shared-state:acquire:redis',
+  'shared-state:acquire-pipelined:redis',
+  'shared-state:begin:redis',
+  'shared-state:begin-pipelined:redis',
+  'shared-state:gated-step:redis',
+  'shared-state:gated-step-concurrent:redis',
+];
+
+function unavailableRows(note: string): Row[] {
+  return REDIS_ROWS.map((id) => ({
+    id,
+    engine: 'ape',
+    label: id,
+    group: 'shared-state',
+    status: 'unavailable',
+    note,
+  }));
+}
+
+const ROUND_TRIPS_TARGET =
+  'issue 19: Redis round trips per gated call (budget + lineage, measured on the wire)';
 
 /**
  * A gated call whose budget and lineage live in Redis (a real `redis-server` on loopback) beside the
@@ -135,6 +215,7 @@ export const sharedStateCase: BenchCase = {
     ];
     let server: TestRedisServer | undefined;
     let connection: RedisConnection | undefined;
+    let target: TargetResult = targetAtMostValue('issue19-round-trips', ROUND_TRIPS_TARGET, undefined, 1, '');
     try {
       server = await startRedisServer();
       connection = createRedisConnection({ url: server.url, timeoutMs: 1_000 });
@@ -144,8 +225,14 @@ export const sharedStateCase: BenchCase = {
         () => store.acquire({ counters: COUNTERS, now: Date.now() }),
         settings,
       );
-      const pipelined = await pipelinedAcquires(store, settings.quick ? IN_FLIGHT : 20_000);
+      const total = settings.quick ? IN_FLIGHT : 20_000;
+      const acquires = await pipelined(total, IN_FLIGHT, () => acquireOrThrow(store));
+      const begin = await measureAsync('begin', () => beginOrThrow(store), settings);
+      const begins = await pipelined(total, IN_FLIGHT, () => beginOrThrow(store));
       const redisStep = await measureSteps('gated step, budget and lineage on Redis', settings, store);
+      const concurrent = await concurrentSteps(settings, store);
+      const roundTrips = await roundTripsPerStep(server);
+      target = targetAtMostValue('issue19-round-trips', ROUND_TRIPS_TARGET, roundTrips, 1, '');
       rows.push(
         measuredRow({
           id: 'shared-state:acquire:redis',
@@ -159,7 +246,23 @@ export const sharedStateCase: BenchCase = {
           engine: 'ape',
           label: `RedisUsageStore.acquire, ${IN_FLIGHT} in flight on one connection (throughput)`,
           group: 'shared-state-pipelined',
-          stats: pipelined,
+          stats: acquires,
+          extra: { inFlight: IN_FLIGHT },
+        }),
+        measuredRow({
+          id: 'shared-state:begin:redis',
+          engine: 'ape',
+          label:
+            'RedisUsageStore.begin: previous action + both counters + new previous action (1 round trip)',
+          group: 'shared-state-begin',
+          stats: begin,
+        }),
+        measuredRow({
+          id: 'shared-state:begin-pipelined:redis',
+          engine: 'ape',
+          label: `RedisUsageStore.begin, ${IN_FLIGHT} in flight on one connection (throughput)`,
+          group: 'shared-state-begin-pipelined',
+          stats: begins,
           extra: { inFlight: IN_FLIGHT },
         }),
         measuredRow({
@@ -168,10 +271,21 @@ export const sharedStateCase: BenchCase = {
           label: 'gated step with a tenant budget and a lineage, RedisUsageStore',
           group: 'shared-state-step',
           stats: redisStep,
+          extra: { roundTripsPerCall: roundTrips },
+        }),
+        measuredRow({
+          id: 'shared-state:gated-step-concurrent:redis',
+          engine: 'ape',
+          label: `gated steps of ${SESSIONS} sessions at once over one connection, RedisUsageStore (pipelined throughput)`,
+          group: 'shared-state-step-concurrent',
+          stats: concurrent,
+          extra: { sessions: SESSIONS },
         }),
       );
     } catch (error) {
-      rows.push(...unavailableRows(`redis-server could not be used: ${messageOf(error)}`));
+      const note = `redis-server could not be used: ${messageOf(error)}`;
+      rows.push(...unavailableRows(note));
+      target = targetAtMostValue('issue19-round-trips', ROUND_TRIPS_TARGET, undefined, 1, '', note);
     } finally {
       await connection?.close();
       await server?.stop();
@@ -179,10 +293,10 @@ export const sharedStateCase: BenchCase = {
     return caseResult(
       sharedStateCase,
       rows,
-      [],
+      [target],
       [
         'Redis is a throwaway redis-server on 127.0.0.1 (no persistence) started by the case; the client is node-redis over one connection.',
-        'The acquire is one Lua script: the check and the increment of both counters in one round trip. A gated step with a lineage makes three sequential store calls (read the previous action, acquire, write the previous action), so three round trips on Redis.',
+        `A gated step with a lineage makes one store call, UsageStore.begin: one Lua script reads the previous action, checks and increments both counters and writes the new previous action. Round trips are counted by a proxy on the wire over ${COUNTED_STEPS} allowed steps; a refused call adds one (undo).`,
       ],
     );
   },

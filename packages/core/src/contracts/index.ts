@@ -18,4 +18,5 @@ export {
 export { type ApprovalQueueContractSubject, runApprovalQueueContract } from './approval-queue-contract.js';
 export { type RevocationFeedContractSubject, runRevocationFeedContract } from './revocation-feed-contract.js';
 export { runTokenStoreContract } from './token-store-contract.js';
-export { runUsageStoreContract } from './usage-store-contract.js';
+export { replayUsageBeginSchedule, type UsageBeginStep } from './usage-begin-contract.js';
+export { runUsageStoreContract, type UsageStoreContractOptions } from './usage-store-contract.js';

@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { UsageAcquireResult, UsageCounter, UsageStore } from '../ports/usage-store.js';
+import type { UsageCounter, UsageStore } from '../ports/usage-store.js';
+import { runBeginContract } from './usage-begin-contract.js';
+import { key, reservationOf, T0 } from './usage-contract-support.js';
 
-const T0 = Date.UTC(2026, 0, 1);
-
-function key(tenant: string, scope: string, id: string, limit: string): string {
-  return `${tenant}\u0000${scope}\u0000${id}\u0000${limit}`;
-}
-
-function reservationOf(result: UsageAcquireResult) {
-  if (!result.ok) throw new Error(`expected the store to admit the use; it refused ${result.key}`);
-  return result.reservation;
+/** Options of {@link runUsageStoreContract}. */
+export interface UsageStoreContractOptions {
+  readonly name?: string;
+  /**
+   * Whether the store implements `begin` and `undo` (one store call per gated call); default
+   * `true`. Pass `false` for a store that implements neither: the suite then checks that it has
+   * neither (the runtime falls back to three calls).
+   */
+  readonly begin?: boolean;
 }
 
 /**
@@ -19,7 +21,7 @@ function reservationOf(result: UsageAcquireResult) {
  */
 export function runUsageStoreContract(
   create: () => UsageStore | Promise<UsageStore>,
-  options: { readonly name?: string } = {},
+  options: UsageStoreContractOptions = {},
 ): void {
   describe(`UsageStore contract${options.name === undefined ? '' : `: ${options.name}`}`, () => {
     const reads: UsageCounter = { key: key('acme', 'session', 's1', 'reads'), max: 2 };
@@ -148,5 +150,15 @@ export function runUsageStoreContract(
       expect(await store.usage([a, b], T0)).toEqual([0, 1]);
       expect(await store.usage([a, b], T0)).toEqual([0, 1]);
     });
+
+    if (options.begin === false) {
+      it('implements neither begin nor undo (the runtime makes three calls)', async () => {
+        const store = await create();
+        expect(store.begin).toBeUndefined();
+        expect(store.undo).toBeUndefined();
+      });
+    } else {
+      runBeginContract(create);
+    }
   });
 }

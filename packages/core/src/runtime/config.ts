@@ -121,7 +121,9 @@ function isUsageStore(store: unknown): store is UsageStore {
     typeof candidate.release === 'function' &&
     typeof candidate.usage === 'function' &&
     typeof candidate.previousAction === 'function' &&
-    typeof candidate.setPreviousAction === 'function'
+    typeof candidate.setPreviousAction === 'function' &&
+    // The one-call pair is optional but comes whole: a begin without its undo could not be taken back.
+    (typeof candidate.begin === 'function') === (typeof candidate.undo === 'function')
   );
 }
 
@@ -205,7 +207,7 @@ export function resolveConfig(config: RuntimeConfig): ResolvedConfig {
   if (config.usage !== undefined && !isUsageStore(config.usage)) {
     throw configError(
       'usage',
-      '`usage` must be a UsageStore (acquire, release, usage, previousAction, setPreviousAction).',
+      '`usage` must be a UsageStore (acquire, release, usage, previousAction, setPreviousAction; begin and undo both or neither).',
     );
   }
   if (config.revocations !== undefined && typeof config.revocations?.check !== 'function') {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { UsageAcquireResult } from '../ports/usage-store.js';
+import type { UsageAcquireResult, UsageBeginResult } from '../ports/usage-store.js';
+import { replayUsageBeginSchedule } from '../contracts/usage-begin-contract.js';
 import { runUsageStoreContract } from '../contracts/usage-store-contract.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 
@@ -25,6 +26,7 @@ describe('createInMemoryUsageStore', () => {
     expect(() => store.usage([{ key: 'k', max: 1 }], Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => store.setPreviousAction('k' as never, 'a')).toThrow(RangeError);
     expect(() => createInMemoryUsageStore({ maxReservations: -1 })).toThrow(RangeError);
+    expect(() => createInMemoryUsageStore({ maxWrites: 1.5 })).toThrow(RangeError);
   });
 
   it('forgets the oldest reservation past maxReservations, and its use then stays counted', () => {
@@ -73,5 +75,75 @@ describe('createInMemoryUsageStore', () => {
         },
       ),
     );
+  });
+
+  it('keeps begin and undo to the model under any schedule: the previous action is never an undone write (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 6 }),
+        fc.array(
+          fc.oneof(
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                kind: fc.constant('begin' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 4,
+              arbitrary: fc.record({ kind: fc.constant('undo' as const), nth: fc.nat({ max: 40 }) }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('set' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('late' as const),
+                action: fc.constantFrom('a', 'b', 'c'),
+              }),
+            },
+          ),
+          { maxLength: 40 },
+        ),
+        (max, steps) => replayUsageBeginSchedule(createInMemoryUsageStore(), 'property', max, steps),
+      ),
+    );
+  });
+
+  it('refuses a begin that reuses a version already written, and an empty version, with a RangeError', () => {
+    const store = createInMemoryUsageStore();
+    const request = { counters: [], now: T0, previousKey: 'k', action: 'read_file', version: 'v1' };
+    store.begin!(request);
+    expect(() => store.begin!(request)).toThrow(RangeError);
+    expect(() => store.begin!({ ...request, version: '' })).toThrow(RangeError);
+    expect(store.previousAction('k')).toBe('read_file');
+  });
+
+  it('forgets the oldest writes beyond maxWrites: undoing a forgotten current write removes the previous action', () => {
+    const store = createInMemoryUsageStore({ maxWrites: 2 });
+    store.setPreviousAction(['k'], 'read_file');
+    const first = store.begin!({ counters: [], now: T0, previousKey: 'k', action: 'a1' }) as UsageBeginResult;
+    store.begin!({ counters: [], now: T0, previousKey: 'j', action: 'b1' });
+    store.begin!({ counters: [], now: T0, previousKey: 'j', action: 'b2' });
+    store.undo!({ written: first.written! });
+    expect(store.previousAction('k')).toBeUndefined();
+  });
+
+  it('refuses a malformed begin with a RangeError, and ignores a malformed undo', () => {
+    const store = createInMemoryUsageStore();
+    expect(() => store.begin!({ counters: [], now: T0, previousKey: 7 as never })).toThrow(RangeError);
+    expect(() => store.begin!({ counters: [], now: T0, previousKey: 'k', action: 1 as never })).toThrow(
+      RangeError,
+    );
+    store.setPreviousAction(['k'], 'read_file');
+    store.undo!({ written: { key: 'k', version: undefined as never } });
+    store.undo!(null as never);
+    expect(store.previousAction('k')).toBe('read_file');
   });
 });

@@ -4,7 +4,7 @@ import { trustRank } from '../labels.js';
 import type { AuthorityToken, ProvenanceLabel } from '../types.js';
 import { CallAppends } from './audit-recorder.js';
 import { appendCall, claimCall, claimForExecute, claimPlanStep, prepareStep } from './claims.js';
-import { authorityFailure, type CallProgress, consumeAndRun, decide, issue } from './gate.js';
+import { authorityFailure, type CallProgress, consumeAndRun, decide, issue, undoProgress } from './gate.js';
 import { checkToolArgs, type PreparedCall, resolveTool } from './prepared-call.js';
 import type { Session } from './session.js';
 import type { ToolLike } from './tool.js';
@@ -29,13 +29,14 @@ async function guarded<T>(
   try {
     return await body();
   } catch (error) {
-    if (!progress.ran) await session.release(progress.reservation);
+    if (!progress.ran) await undoProgress(session, progress);
     throw await appends.failureOr(error);
   }
 }
 
-function freshProgress(): CallProgress {
-  return { reservation: undefined, consumed: false, ran: false };
+/** `writeAtDecision`: the tool runs right after the decision, so the store may write the previous action then. */
+function freshProgress(writeAtDecision: boolean): CallProgress {
+  return { reservation: undefined, written: undefined, writeAtDecision, consumed: false, ran: false };
 }
 
 /** `executeStep`: plan step `index` from claim to record. */
@@ -52,7 +53,7 @@ export async function executeStep<Output>(
     const call = prepareStep(session, index, step, input.args, input.provenance);
     checkToolArgs(resolved, call.index, call.action, call.args);
     const appends = new CallAppends();
-    const progress = freshProgress();
+    const progress = freshProgress(true);
     return await guarded(session, appends, progress, async () => {
       await decide(session, call, epoch, appends, progress);
       const token = await issue(session, call, epoch, appends);
@@ -72,7 +73,7 @@ export async function runCall<Output>(
 ): Promise<Labeled<Output>> {
   const { moved, epoch } = claimCall(session, 'call');
   const appends = new CallAppends();
-  const progress = freshProgress();
+  const progress = freshProgress(true);
   try {
     return await guarded(session, appends, progress, async () => {
       await moved;
@@ -100,7 +101,7 @@ async function authorizeCall(
   epoch: number,
   appends: CallAppends,
 ): Promise<AuthorityToken> {
-  const progress = freshProgress();
+  const progress = freshProgress(false);
   const token = await guarded(session, appends, progress, async () => {
     await decide(session, call, epoch, appends, progress);
     const issued = await issue(session, call, epoch, appends);
@@ -148,7 +149,7 @@ export async function authorizeProposal(
   const { moved, epoch } = claimCall(session, 'authorizeCall');
   const appends = new CallAppends();
   try {
-    const call = await guarded(session, appends, freshProgress(), async () => {
+    const call = await guarded(session, appends, freshProgress(false), async () => {
       await moved;
       return appendCall(session, actionId, input.args, input.provenance, appends);
     });
@@ -211,7 +212,13 @@ export async function executeWithToken<Output>(
     }
     checkToolArgs(resolved, call.index, call.action, call.args);
     const appends = new CallAppends();
-    const progress: CallProgress = { reservation: authorization.reservation, consumed: false, ran: false };
+    const progress: CallProgress = {
+      reservation: authorization.reservation,
+      written: undefined,
+      writeAtDecision: false,
+      consumed: false,
+      ran: false,
+    };
     try {
       return await consumeAndRun(session, call, token, resolved, epoch, appends, progress);
     } catch (error) {

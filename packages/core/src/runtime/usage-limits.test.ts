@@ -159,9 +159,14 @@ describe('usage limits at the gate', () => {
 });
 
 describe('a failing usage store is a DENY', () => {
-  const failing = (overrides: Partial<UsageStore>): UsageStore => ({
+  // A store without begin/undo: the runtime makes the three separate calls these overrides break.
+  const failing = (overrides: Partial<UsageStore>): UsageStore => {
+    const { begin: _begin, undo: _undo, ...threeCalls } = createInMemoryUsageStore();
+    return { ...threeCalls, ...overrides };
+  };
+  const failingBegin = (begin: NonNullable<UsageStore['begin']>): UsageStore => ({
     ...createInMemoryUsageStore(),
-    ...overrides,
+    begin,
   });
   const limited = { decisions: { read_file: 'ALLOW' as Decision }, limits: { read_file: [reads()] } };
 
@@ -180,6 +185,38 @@ describe('a failing usage store is a DENY', () => {
     ['previousAction rejects', failing({ previousAction: () => Promise.reject(new Error('down')) })],
     ['previousAction never answers', failing({ previousAction: () => new Promise(() => undefined) })],
     ['previousAction answers a number', failing({ previousAction: () => 7 as never })],
+    [
+      'begin throws',
+      failingBegin(() => {
+        throw new Error('down');
+      }),
+    ],
+    ['begin rejects', failingBegin(() => Promise.reject(new Error('down')))],
+    ['begin never answers', failingBegin(() => new Promise(() => undefined))],
+    ['begin answers nonsense', failingBegin(() => 'yes' as never)],
+    [
+      'begin answers a number as the previous action',
+      failingBegin(() => ({ previous: 7, result: { ok: false } }) as never),
+    ],
+    [
+      'begin answers an acquisition without a reservation',
+      failingBegin(() => ({ previous: undefined, result: { ok: true } }) as never),
+    ],
+    [
+      'begin admits the call without writing its action',
+      failingBegin(() => ({
+        previous: undefined,
+        result: { ok: true, reservation: { id: 'r', keys: [], at: 0 } },
+      })),
+    ],
+    [
+      'begin answers a write under another key',
+      failingBegin(() => ({
+        previous: undefined,
+        result: { ok: true, reservation: { id: 'r', keys: [], at: 0 } },
+        written: { key: 'globex\u0000lineage\u0000l\u0000previous', replaced: undefined, version: '1' },
+      })),
+    ],
   ] as const) {
     it(`denies with USAGE_STORE_FAILURE when ${name}, and the tool does not run`, async () => {
       const { read, tool, audit } = await callsSession({ usage: store, usageTimeoutMs: 10, policy: limited });
@@ -331,6 +368,7 @@ describe('usage configuration', () => {
 
   for (const [field, value] of [
     ['usage', { acquire: () => undefined }],
+    ['usage', { ...createInMemoryUsageStore(), undo: undefined }],
     ['usageTimeoutMs', 0],
     ['usageTimeoutMs', Number.POSITIVE_INFINITY],
     ['lineage', ''],

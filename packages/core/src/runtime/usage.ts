@@ -1,4 +1,13 @@
-import type { UsageCounter, UsageLimit, UsageReservation, UsageStore } from '../ports/usage-store.js';
+import type {
+  UsageBeginRequest,
+  UsageBeginResult,
+  UsageCounter,
+  UsageLimit,
+  UsagePreviousWrite,
+  UsageReservation,
+  UsageStore,
+  UsageUndoRequest,
+} from '../ports/usage-store.js';
 import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
 import type { PolicyDecision } from '../types.js';
 import { messageOf } from '../errors.js';
@@ -100,6 +109,112 @@ export function bounded<T>(work: () => T | Promise<T>, ms: number, what: string)
       },
     );
   });
+}
+
+/**
+ * @internal The counters of the limits `action` counts against, or the DENY that stops it (limits
+ * unreadable: `POLICY_FAILURE`; a scope this runtime cannot key: `USAGE_SCOPE_MISSING`). The DENY
+ * is returned only after the policy was asked, so a policy DENY keeps its precedence.
+ */
+export function countedLimits(
+  policy: PolicyEvaluator,
+  scopes: UsageScopes,
+  action: string,
+  digest: string,
+  policyFailureCode: string,
+):
+  | { readonly limits: readonly UsageLimit[]; readonly counters: readonly UsageCounter[] }
+  | { readonly denial: PolicyDecision } {
+  let limits: readonly UsageLimit[];
+  try {
+    limits = limitsOf(policy, scopes.tenant, action);
+  } catch (error) {
+    return {
+      denial: Object.freeze({
+        decision: 'DENY',
+        rules: Object.freeze([]),
+        reason: `Denied because the policy's limits could not be read (${messageOf(error)}); failing closed.`,
+        policy: digest,
+        code: policyFailureCode,
+      }),
+    };
+  }
+  if (limits.length === 0) return { limits, counters: NO_COUNTERS };
+  const keyed = countersOf(scopes, limits);
+  if ('missing' in keyed) return { denial: scopeMissingDenial(keyed.missing, digest) };
+  return { limits, counters: keyed.counters };
+}
+
+const NO_COUNTERS: readonly UsageCounter[] = Object.freeze([]);
+
+/** @internal Whether `store` does a gated call's work in one step (`begin` and `undo`). */
+export function beginsInOneStep(
+  store: UsageStore,
+): store is UsageStore & Required<Pick<UsageStore, 'begin' | 'undo'>> {
+  return typeof store.begin === 'function' && typeof store.undo === 'function';
+}
+
+function malformedAnswer(what: string): Error {
+  return new Error(`begin answered ${what}`);
+}
+
+/**
+ * @internal The store's `begin`, bounded, its answer checked: a throw, a rejection, a timeout or a
+ * malformed answer rejects (the caller denies). A write is required exactly when `action` was
+ * given and the acquisition succeeded.
+ */
+export async function beginChecked(
+  store: UsageStore,
+  request: UsageBeginRequest,
+  ms: number,
+): Promise<UsageBeginResult> {
+  const begin = store.begin;
+  if (typeof begin !== 'function') throw new Error('the usage store has no begin');
+  const answer: unknown = await bounded(() => begin.call(store, request), ms, 'begin');
+  if (typeof answer !== 'object' || answer === null) throw malformedAnswer('something that is not an answer');
+  const { previous, result, written } = answer as Partial<UsageBeginResult>;
+  if (previous !== undefined && typeof previous !== 'string')
+    throw malformedAnswer('a previous action that is not a string');
+  if (typeof result !== 'object' || result === null || typeof result.ok !== 'boolean')
+    throw malformedAnswer('an acquisition that is not an answer');
+  if (result.ok && (typeof result.reservation !== 'object' || result.reservation === null))
+    throw malformedAnswer('an acquisition without its reservation');
+  const expectsWrite = result.ok && request.action !== undefined;
+  if (expectsWrite !== (written !== undefined))
+    throw malformedAnswer('a previous-action write it was not asked for, or none');
+  if (written !== undefined && !isWrite(written, request.previousKey))
+    throw malformedAnswer('a malformed previous-action write');
+  return answer as UsageBeginResult;
+}
+
+function isWrite(written: UsagePreviousWrite, key: string): boolean {
+  return (
+    typeof written === 'object' &&
+    written !== null &&
+    written.key === key &&
+    typeof written.version === 'string' &&
+    (written.replaced === undefined || typeof written.replaced === 'string')
+  );
+}
+
+/**
+ * @internal Takes back a reservation and a previous-action write, bounded, never throwing: with
+ * `undo` when the store has it (one round trip), else `release`. A failed undo keeps the use
+ * counted and the action written (the safe side for budgets).
+ */
+export function undoQuietly(
+  store: UsageStore,
+  reservation: UsageReservation | undefined,
+  written: NonNullable<UsageUndoRequest['written']> | undefined,
+  ms: number,
+): Promise<void> {
+  if (written === undefined || !beginsInOneStep(store)) return releaseQuietly(store, reservation, ms);
+  const request = reservation === undefined ? { written } : { reservation, written };
+  try {
+    return Promise.resolve(bounded(() => store.undo(request), ms, 'undo')).then(ignore, ignore);
+  } catch {
+    return Promise.resolve();
+  }
 }
 
 /** @internal Releases a reservation, bounded, never throwing (a failed release keeps the use counted). */

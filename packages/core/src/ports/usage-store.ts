@@ -166,6 +166,12 @@ export interface UsageStore {
    * voided when the write is still current, in one atomic step. Optional, with `begin`.
    */
   undo?(request: UsageUndoRequest): void | Promise<void>;
+  /**
+   * `true` for a store whose calls cost no round trip (it lives in the process, like
+   * `createInMemoryUsageStore`): the gate then makes the separate, cheaper calls even when `begin`
+   * and `undo` exist. Leave it out for a shared store.
+   */
+  readonly inProcess?: boolean;
 }
 
 /**

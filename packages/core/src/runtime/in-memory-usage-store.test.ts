@@ -147,3 +147,12 @@ describe('createInMemoryUsageStore', () => {
     expect(store.previousAction('k')).toBe('read_file');
   });
 });
+
+describe('createInMemoryUsageStore in the gate', () => {
+  it('says it lives in the process (the gate makes the separate calls), but not through a spread copy', () => {
+    const store = createInMemoryUsageStore();
+    expect(store.inProcess).toBe(true);
+    expect(Object.keys(store)).not.toContain('inProcess');
+    expect({ ...store }.inProcess).toBeUndefined();
+  });
+});

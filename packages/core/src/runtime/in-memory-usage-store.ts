@@ -197,7 +197,7 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
     }
   };
 
-  return Object.freeze({
+  const store: UsageStore = {
     acquire(request: UsageAcquireRequest): UsageAcquireResult {
       return acquire(checkCounters(request?.counters), checkNow(request?.now));
     },
@@ -264,7 +264,12 @@ export function createInMemoryUsageStore(options: InMemoryUsageStoreOptions = {}
       if (typeof written?.key !== 'string' || typeof written.version !== 'string') return;
       voidWrite(written.key, written.version);
     },
-  });
+  };
+  // In process there is no round trip to save: the gate makes the separate calls, which keep no
+  // write records (begin and undo serve hosts and the contract's model). Not enumerable, so a
+  // wrapper made by spreading this store is treated as a shared store.
+  Object.defineProperty(store, 'inProcess', { value: true, enumerable: false });
+  return Object.freeze(store);
 }
 
 function checkNow(now: unknown): number {

@@ -151,7 +151,7 @@ const NO_COUNTERS: readonly UsageCounter[] = Object.freeze([]);
 export function beginsInOneStep(
   store: UsageStore,
 ): store is UsageStore & Required<Pick<UsageStore, 'begin' | 'undo'>> {
-  return typeof store.begin === 'function' && typeof store.undo === 'function';
+  return typeof store.begin === 'function' && typeof store.undo === 'function' && store.inProcess !== true;
 }
 
 function malformedAnswer(what: string): Error {

@@ -31,7 +31,7 @@ export class TaintTracker extends ConversationTaint {
    * the label it had; any other (an unwrapped tool, an earlier process, a provider-executed tool) is
    * untrusted unless its tool declared trusted output.
    */
-  observe(messages: unknown): void {
+  override observe(messages: unknown): void {
     if (!Array.isArray(messages)) return;
     for (const message of messages as readonly MessageLike[]) {
       if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) continue;

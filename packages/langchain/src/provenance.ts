@@ -34,7 +34,7 @@ export class TaintTracker extends ConversationTaint {
    * had; any other (an unwrapped tool, an earlier process, a message the host inserted) is untrusted
    * unless its tool declared trusted output.
    */
-  observe(messages: unknown): void {
+  override observe(messages: unknown): void {
     if (!Array.isArray(messages)) return;
     for (const message of messages as readonly MessageLike[]) {
       if (typeof message !== 'object' || message === null || !isToolMessage(message)) continue;

@@ -1,10 +1,9 @@
 import { ConfigurationError, UnauthorizedActionError } from '@ape/core';
 import {
   type AdapterFramework,
-  AdapterConversation,
   type AdapterThreadContext,
+  ConversationThread,
   type PendingEscalation,
-  ToolLabels,
 } from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
 import {
@@ -12,7 +11,6 @@ import {
   type ApeThread,
   type ApprovalAnswer,
   type ApprovalRequestLike,
-  type PendingApproval,
   type WrapToolOptions,
   type WrapToolsOptions,
 } from './thread-api.js';
@@ -51,40 +49,14 @@ const AI_SDK: AdapterFramework<SdkCall> = Object.freeze({
 export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
-export class ThreadImplementation implements ApeThread {
-  readonly lineage: string;
-  readonly #context: ThreadContext;
-  readonly #tools = new ToolLabels();
-  readonly #conversation: AdapterConversation<SdkCall>;
-
+export class ThreadImplementation extends ConversationThread<SdkCall, 'toolCallId'> implements ApeThread {
   constructor(lineage: string, context: ThreadContext) {
-    this.lineage = lineage;
-    this.#context = context;
-    this.#conversation = new AdapterConversation(
-      {
-        lineage,
-        context,
-        taint: new TaintTracker(context.options.dataflowMinLength, this.#tools.trusted),
-        tools: this.#tools,
-        // Every session of the conversation counts session-scoped limits under one id, so no new
-        // session (after a denied escalation, a reopened thread, another process) resets a budget.
-        continuesSession: `conversation:${lineage}`,
-        scope: `AI SDK conversation ${lineage}`,
-      },
-      AI_SDK,
-    );
-  }
-
-  get sessionId(): string | undefined {
-    return this.#conversation.sessionId;
-  }
-
-  get tainted(): boolean {
-    return this.#conversation.tainted;
-  }
-
-  pendingApprovals(): readonly PendingApproval[] {
-    return this.#conversation.pendingApprovals('toolCallId');
+    super(lineage, context, {
+      framework: AI_SDK,
+      idField: 'toolCallId',
+      scope: `AI SDK conversation ${lineage}`,
+      taint: (minLength, trusted) => new TaintTracker(minLength, trusted),
+    });
   }
 
   tools<TOOLS extends ToolSet>(tools: TOOLS, options: WrapToolsOptions = {}): TOOLS {
@@ -108,7 +80,7 @@ export class ThreadImplementation implements ApeThread {
         { field: `tools.${name}.execute` },
       );
     }
-    this.#tools.register(name, options.outputLabel);
+    this.wrappedTools.register(name, options.outputLabel);
     const original = tool;
     const own = tool.needsApproval;
     return {
@@ -121,7 +93,7 @@ export class ThreadImplementation implements ApeThread {
   }
 
   approve(request: ApprovalRequestLike, answer: ApprovalAnswer): ToolApprovalResponse {
-    this.#conversation.approve(this.#matching(request, answer), answer);
+    this.conversation.approve(this.#matching(request, answer), answer);
     return {
       type: 'tool-approval-response',
       approvalId: request.approvalId,
@@ -132,7 +104,7 @@ export class ThreadImplementation implements ApeThread {
 
   async deny(request: ApprovalRequestLike, answer: ApprovalAnswer): Promise<ToolApprovalResponse> {
     const pending = this.#matching(request, answer);
-    await this.#conversation.deny(pending, answer);
+    await this.conversation.deny(pending, answer);
     const why = answer.reason === undefined ? '' : `: ${answer.reason}`;
     return {
       type: 'tool-approval-response',
@@ -142,15 +114,9 @@ export class ThreadImplementation implements ApeThread {
     };
   }
 
-  async end(reason = 'the host ended the conversation'): Promise<void> {
-    if (this.#conversation.ended) return;
-    this.#context.forget(this);
-    await this.#conversation.end(reason);
-  }
-
   #matching(request: ApprovalRequestLike, answer: ApprovalAnswer): PendingEscalation {
     const call = request?.toolCall;
-    const pending = this.#conversation.matching(
+    const pending = this.conversation.matching(
       typeof call?.toolCallId === 'string' ? call.toolCallId : undefined,
       call?.toolName,
       call?.input,
@@ -168,15 +134,15 @@ export class ThreadImplementation implements ApeThread {
     own: Tool['needsApproval'],
     call: { toolCallId: string; messages: unknown },
   ): Promise<boolean> {
-    if (this.#conversation.expectsEscalation(call.toolCallId, name, input, call.messages)) return true;
-    if (this.#conversation.holds(call.toolCallId)) return false;
+    if (this.conversation.expectsEscalation(call.toolCallId, name, input, call.messages)) return true;
+    if (this.conversation.holds(call.toolCallId)) return false;
     if (typeof own === 'function')
       return (own as (input: unknown, call: unknown) => boolean | PromiseLike<boolean>)(input, call);
     return own === true;
   }
 
   async #execute(name: string, call: SdkCall): Promise<unknown> {
-    const outcome = await this.#conversation.perform(call.options.toolCallId, name, call);
+    const outcome = await this.conversation.perform(call.options.toolCallId, name, call);
     return outcome.ran ? outcome.value : outcome.text;
   }
 }

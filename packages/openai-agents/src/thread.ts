@@ -1,12 +1,11 @@
 import { ConfigurationError } from '@ape/core';
 import {
   type AdapterFramework,
-  AdapterConversation,
   type AdapterThreadContext,
+  ConversationThread,
   type HumanAnswer,
   type PendingApprovalView,
   type PendingEscalation,
-  ToolLabels,
   type WrapToolOptions,
   type WrapToolsOptions,
 } from '@ape/core/adapter';
@@ -112,40 +111,15 @@ const OPENAI_AGENTS: AdapterFramework<SdkCall> = Object.freeze({
 export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
-export class ThreadImplementation implements ApeThread {
-  readonly lineage: string;
-  readonly #context: ThreadContext;
-  readonly #tools = new ToolLabels();
-  readonly #conversation: AdapterConversation<SdkCall>;
-
+export class ThreadImplementation extends ConversationThread<SdkCall, 'callId'> implements ApeThread {
   constructor(lineage: string, context: ThreadContext) {
-    this.lineage = lineage;
-    this.#context = context;
-    this.#conversation = new AdapterConversation(
-      {
-        lineage,
-        context,
-        taint: new TaintTracker(context.options.dataflowMinLength),
-        tools: this.#tools,
-        // Every session of the conversation counts session-scoped limits under one id, so no new
-        // session (after a denied escalation, a resumed run, another process) resets a budget.
-        continuesSession: `conversation:${lineage}`,
-        scope: `OpenAI Agents conversation ${lineage}`,
-      },
-      OPENAI_AGENTS,
-    );
-  }
-
-  get sessionId(): string | undefined {
-    return this.#conversation.sessionId;
-  }
-
-  get tainted(): boolean {
-    return this.#conversation.tainted;
-  }
-
-  pendingApprovals(): readonly PendingApproval[] {
-    return this.#conversation.pendingApprovals('callId');
+    super(lineage, context, {
+      framework: OPENAI_AGENTS,
+      idField: 'callId',
+      scope: `OpenAI Agents conversation ${lineage}`,
+      // The SDK hands a tool no conversation to read: the tracker reads only what the adapter returned.
+      taint: (minLength) => new TaintTracker(minLength),
+    });
   }
 
   tools<TOOLS extends readonly AnyFunctionTool[]>(tools: TOOLS, options: WrapToolsOptions = {}): TOOLS {
@@ -171,7 +145,7 @@ export class ThreadImplementation implements ApeThread {
       );
     }
     const name = tool.name;
-    this.#tools.register(name, options.outputLabel);
+    this.wrappedTools.register(name, options.outputLabel);
     const original = tool;
     const own = tool.needsApproval;
     return {
@@ -184,29 +158,23 @@ export class ThreadImplementation implements ApeThread {
   }
 
   approve(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): void {
-    this.#conversation.approve(this.#matching(item, answer), answer);
+    this.conversation.approve(this.#matching(item, answer), answer);
     state.approve(item);
   }
 
   async reject(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): Promise<void> {
     const pending = this.#matching(item, answer);
-    await this.#conversation.deny(pending, answer);
+    await this.conversation.deny(pending, answer);
     const why = answer.reason === undefined ? '' : `: ${answer.reason}`;
     state.reject(item, {
       message: `APE denied ${pending.action}: ${answer.approver} refused the call${why}`,
     });
   }
 
-  async end(reason = 'the host ended the conversation'): Promise<void> {
-    if (this.#conversation.ended) return;
-    this.#context.forget(this);
-    await this.#conversation.end(reason);
-  }
-
   #matching(item: RunToolApprovalItem, answer: ApprovalAnswer): PendingEscalation {
     const raw = item?.rawItem as { type?: unknown; callId?: unknown; name?: unknown; arguments?: unknown };
     const callId = raw?.type === 'function_call' && typeof raw.callId === 'string' ? raw.callId : undefined;
-    return this.#conversation.matching(callId, raw?.name, parseArguments(raw?.arguments), answer);
+    return this.conversation.matching(callId, raw?.name, parseArguments(raw?.arguments), answer);
   }
 
   async #needsApproval(
@@ -216,15 +184,15 @@ export class ThreadImplementation implements ApeThread {
     own: () => Promise<boolean>,
   ): Promise<boolean> {
     if (callId === undefined) return own();
-    if (this.#conversation.expectsEscalation(callId, name, input, undefined)) return true;
-    if (this.#conversation.holds(callId)) return false;
+    if (this.conversation.expectsEscalation(callId, name, input, undefined)) return true;
+    if (this.conversation.holds(callId)) return false;
     return own();
   }
 
   async #invoke(call: SdkCall, details: { toolCall?: { callId?: string } } | undefined): Promise<unknown> {
     const callId = details?.toolCall?.callId;
     const id = typeof callId === 'string' ? callId : `call:${call.name}`;
-    const outcome = await this.#conversation.perform(id, call.name, call);
+    const outcome = await this.conversation.perform(id, call.name, call);
     return outcome.ran ? outcome.value : outcome.text;
   }
 }

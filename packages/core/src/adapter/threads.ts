@@ -95,8 +95,11 @@ export interface AdapterThreadContext<TThread> {
   readonly options: ResolvedAdapterOptions;
   readonly usage: UsageStore;
   readonly audit: AuditSink;
-  /** Forgets the thread (after it ended) so the next `thread(lineage)` opens a new one. */
-  readonly forget: (thread: TThread) => void;
+  /**
+   * Forgets the thread (after it ended) so the next `thread(lineage)` opens a new one. A method, so a
+   * context of a subclass's threads serves its base class (`ConversationThread`).
+   */
+  forget(thread: TThread): void;
 }
 
 /**

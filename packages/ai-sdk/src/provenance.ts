@@ -1,11 +1,7 @@
 import { TaintTracker as ConversationTaint } from '@ape/core/adapter';
 
-export {
-  DEFAULT_DATAFLOW_MIN_LENGTH,
-  MAX_INDEXED_CHARACTERS,
-  PROVENANCE_MODES,
-  type ProvenanceMode,
-} from '@ape/core/adapter';
+// The cap on indexed text, for the tests of this tracker.
+export { MAX_INDEXED_CHARACTERS } from '@ape/core/adapter';
 
 /** A part of an AI SDK message, as far as the adapter reads it. */
 interface MessagePart {

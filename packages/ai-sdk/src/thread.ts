@@ -3,6 +3,7 @@ import {
   type AdapterFramework,
   type AdapterThreadContext,
   ConversationThread,
+  type ConversationThreadParameters,
   type PendingEscalation,
 } from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolExecutionOptions, ToolSet } from 'ai';
@@ -45,18 +46,21 @@ const AI_SDK: AdapterFramework<SdkCall> = Object.freeze({
   },
 });
 
+/** The AI SDK part of every thread. */
+const AI_SDK_THREAD: ConversationThreadParameters<SdkCall, 'toolCallId'> = {
+  framework: AI_SDK,
+  idField: 'toolCallId',
+  scope: 'AI SDK conversation',
+  taint: (minLength, trusted) => new TaintTracker(minLength, trusted),
+};
+
 /** @internal Shared by every thread of one adapter. */
 export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation extends ConversationThread<SdkCall, 'toolCallId'> implements ApeThread {
   constructor(lineage: string, context: ThreadContext) {
-    super(lineage, context, {
-      framework: AI_SDK,
-      idField: 'toolCallId',
-      scope: `AI SDK conversation ${lineage}`,
-      taint: (minLength, trusted) => new TaintTracker(minLength, trusted),
-    });
+    super(lineage, context, AI_SDK_THREAD);
   }
 
   tools<TOOLS extends ToolSet>(tools: TOOLS, options: WrapToolsOptions = {}): TOOLS {

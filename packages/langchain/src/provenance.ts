@@ -1,12 +1,5 @@
 import { TaintTracker as ConversationTaint } from '@ape/core/adapter';
 
-export {
-  DEFAULT_DATAFLOW_MIN_LENGTH,
-  MAX_INDEXED_CHARACTERS,
-  PROVENANCE_MODES,
-  type ProvenanceMode,
-} from '@ape/core/adapter';
-
 /** A LangChain message, as far as the adapter reads it (a `ToolMessage` or its serialised form). */
 interface MessageLike {
   readonly type?: unknown;

@@ -1,8 +1,10 @@
 import { ConfigurationError } from '@ape/core';
 import {
   type AdapterFramework,
+  type AdapterThread,
   type AdapterThreadContext,
   ConversationThread,
+  type ConversationThreadParameters,
   type HumanAnswer,
   type PendingApprovalView,
   type PendingEscalation,
@@ -33,16 +35,12 @@ type AnyFunctionTool = FunctionTool<any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: a run state of any agent.
 type AnyRunState = RunState<any, any>;
 
-/** One conversation (thread): one APE session at a time, in the lineage named by {@link lineage}. */
-export interface ApeThread {
-  /** The lineage id the host named the conversation with. */
-  readonly lineage: string;
-  /** The id of the current APE session (`undefined` before the first call). */
-  readonly sessionId: string | undefined;
-  /** True once untrusted tool output entered the conversation. */
-  readonly tainted: boolean;
-  /** Escalations waiting for a human's answer, oldest first. */
-  pendingApprovals(): readonly PendingApproval[];
+/**
+ * One conversation (thread): one APE session at a time, in the lineage named by `lineage`. Its
+ * members besides the framework's are those of every adapter's thread (`AdapterThread` of
+ * `@ape/core/adapter`): `lineage`, `sessionId`, `tainted`, `pendingApprovals()` and `end()`.
+ */
+export interface ApeThread extends AdapterThread<PendingApproval> {
   /**
    * Wraps a function tool (made with `tool()`): every call goes through the APE gate, and a call the
    * policy escalates becomes an SDK interruption (`needsApproval`). The tool name is the APE action id.
@@ -65,8 +63,6 @@ export interface ApeThread {
    * model. Same errors as {@link approve}.
    */
   reject(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): Promise<void>;
-  /** Ends the current session (tokens revoked, audit flushed) and forgets pending escalations. Idempotent. */
-  end(reason?: string): Promise<void>;
 }
 
 /** One OpenAI Agents call in flight: the SDK tool, the model's argument text, its run context and call details. */
@@ -107,19 +103,22 @@ const OPENAI_AGENTS: AdapterFramework<SdkCall> = Object.freeze({
     call.original.invoke(call.context, JSON.stringify(args), call.details as never),
 });
 
+/** The OpenAI Agents part of every thread. */
+const OPENAI_AGENTS_THREAD: ConversationThreadParameters<SdkCall, 'callId'> = {
+  framework: OPENAI_AGENTS,
+  idField: 'callId',
+  scope: 'OpenAI Agents conversation',
+  // The SDK hands a tool no conversation to read: the tracker reads only what the adapter returned.
+  taint: (minLength) => new TaintTracker(minLength),
+};
+
 /** @internal Shared by every thread of one adapter. */
 export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
 export class ThreadImplementation extends ConversationThread<SdkCall, 'callId'> implements ApeThread {
   constructor(lineage: string, context: ThreadContext) {
-    super(lineage, context, {
-      framework: OPENAI_AGENTS,
-      idField: 'callId',
-      scope: `OpenAI Agents conversation ${lineage}`,
-      // The SDK hands a tool no conversation to read: the tracker reads only what the adapter returned.
-      taint: (minLength) => new TaintTracker(minLength),
-    });
+    super(lineage, context, OPENAI_AGENTS_THREAD);
   }
 
   tools<TOOLS extends readonly AnyFunctionTool[]>(tools: TOOLS, options: WrapToolsOptions = {}): TOOLS {

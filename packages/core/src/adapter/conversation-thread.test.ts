@@ -42,7 +42,7 @@ function handle() {
       new TestThread(lineage, context, {
         framework: FRAMEWORK,
         idField: 'callId',
-        scope: `test ${lineage}`,
+        scope: 'test',
         taint: (minLength, trusted) => new TaintTracker(minLength, trusted),
       }),
   );

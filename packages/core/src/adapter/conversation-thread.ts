@@ -4,12 +4,30 @@ import type { AdapterFramework } from './conversation-api.js';
 import type { TaintTracker } from './provenance.js';
 import { type AdapterThreadContext, ToolLabels } from './threads.js';
 
+/**
+ * What every adapter's thread offers besides its framework's methods (the `ApeThread` of
+ * `@ape/ai-sdk` and `@ape/openai-agents` extend it): one conversation, one APE session at a time
+ * in the lineage named by {@link lineage}.
+ */
+export interface AdapterThread<TPending> {
+  /** The lineage id the host named the conversation with. */
+  readonly lineage: string;
+  /** The id of the current APE session (`undefined` before the first call). */
+  readonly sessionId: string | undefined;
+  /** True once untrusted tool output entered the conversation. */
+  readonly tainted: boolean;
+  /** Escalations waiting for a human's answer, oldest first. */
+  pendingApprovals(): readonly TPending[];
+  /** Ends the current session (tokens revoked, audit flushed) and forgets pending escalations. Idempotent. */
+  end(reason?: string): Promise<void>;
+}
+
 /** @internal How a {@link ConversationThread} describes its framework's conversations. */
 export interface ConversationThreadParameters<TCall, K extends string> {
   readonly framework: AdapterFramework<TCall>;
   /** The name of the framework's call id in {@link ConversationThread.pendingApprovals} (`toolCallId`). */
   readonly idField: K;
-  /** The default intent's scope (`AI SDK conversation <lineage>`). */
+  /** The default intent's scope, before the lineage (`AI SDK conversation`). */
   readonly scope: string;
   /** The conversation's taint tracker, given the tools declared trusted. */
   readonly taint: (minLength: number, trusted: ReadonlySet<string>) => TaintTracker;
@@ -44,7 +62,7 @@ export abstract class ConversationThread<TCall, K extends string> {
         // Every session of the conversation counts session-scoped limits under one id, so no new
         // session (after a denied escalation, a reopened thread, another process) resets a budget.
         continuesSession: `conversation:${lineage}`,
-        scope: parameters.scope,
+        scope: `${parameters.scope} ${lineage}`,
       },
       parameters.framework,
     );

@@ -24,7 +24,11 @@ export {
 } from './approvals.js';
 export { labellingSink } from './audit-labels.js';
 export { AdapterConversation } from './conversation.js';
-export { ConversationThread, type ConversationThreadParameters } from './conversation-thread.js';
+export {
+  type AdapterThread,
+  ConversationThread,
+  type ConversationThreadParameters,
+} from './conversation-thread.js';
 export type {
   AdapterFramework,
   ApprovalWording,

@@ -158,7 +158,8 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
             name: call.name,
             input: call.args,
             messages: request.state?.messages,
-            run: async (args) => handler({ ...request, toolCall: { ...call, args: { ...args } } }),
+            // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
+            run: (args) => Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
           });
           if (outcome.ran) return outcome.value as Awaited<ReturnType<typeof handler>>;
           return new ToolMessage({

@@ -1,7 +1,19 @@
-import { type AdapterHandle, createAdapterHandle } from '@ape/core/adapter';
-import { type ApeAiSdkOptions, resolveOptions } from './options.js';
+import {
+  type AdapterHandle,
+  type AdapterOptions,
+  createAdapterHandle,
+  resolveAdapterOptions,
+} from '@ape/core/adapter';
 import { ThreadImplementation } from './thread.js';
 import type { ApeThread } from './thread-api.js';
+
+/**
+ * What {@link createApeAiSdk} takes: the options every APE adapter takes (`AdapterOptions` of
+ * `@ape/core/adapter`). `escalation` decides an escalation the SDK's approval flow did not ask about
+ * (a call the adapter's pre-check did not expect to escalate); the default audit sink is
+ * {@link ApeAiSdk.audit}.
+ */
+export interface ApeAiSdkOptions extends AdapterOptions {}
 
 /**
  * APE for the Vercel AI SDK. Create with {@link createApeAiSdk}. Its members are those of every
@@ -19,7 +31,7 @@ export interface ApeAiSdk extends AdapterHandle<ApeThread> {}
  */
 export function createApeAiSdk(options: ApeAiSdkOptions): ApeAiSdk {
   return createAdapterHandle(
-    resolveOptions(options),
+    resolveAdapterOptions('createApeAiSdk', options),
     (lineage, context) => new ThreadImplementation(lineage, context),
   );
 }

@@ -5,12 +5,10 @@
  *
  * @packageDocumentation
  */
-export type { ApeAiSdk } from './adapter.js';
+export type { ApeAiSdk, ApeAiSdkOptions } from './adapter.js';
 export { createApeAiSdk } from './adapter.js';
-export type { Refusal } from '@ape/core/adapter';
-export type { ApeAiSdkOptions, DenyBehaviour } from './options.js';
-export type { ProvenanceMode } from './provenance.js';
-export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from './provenance.js';
+export type { DenyBehaviour, ProvenanceMode, Refusal } from '@ape/core/adapter';
+export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from '@ape/core/adapter';
 export type {
   ApeThread,
   ApprovalAnswer,

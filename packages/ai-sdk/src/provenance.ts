@@ -1,11 +1,7 @@
 import { TaintTracker as ConversationTaint } from '@ape/core/adapter';
 
-export {
-  DEFAULT_DATAFLOW_MIN_LENGTH,
-  MAX_INDEXED_CHARACTERS,
-  PROVENANCE_MODES,
-  type ProvenanceMode,
-} from '@ape/core/adapter';
+// The cap on indexed text, for the tests of this tracker.
+export { MAX_INDEXED_CHARACTERS } from '@ape/core/adapter';
 
 /** A part of an AI SDK message, as far as the adapter reads it. */
 interface MessagePart {
@@ -31,7 +27,7 @@ export class TaintTracker extends ConversationTaint {
    * the label it had; any other (an unwrapped tool, an earlier process, a provider-executed tool) is
    * untrusted unless its tool declared trusted output.
    */
-  observe(messages: unknown): void {
+  override observe(messages: unknown): void {
     if (!Array.isArray(messages)) return;
     for (const message of messages as readonly MessageLike[]) {
       if (typeof message !== 'object' || message === null || !Array.isArray(message.content)) continue;

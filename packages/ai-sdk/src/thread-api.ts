@@ -1,4 +1,10 @@
-import type { HumanAnswer, PendingApprovalView, WrapToolOptions, WrapToolsOptions } from '@ape/core/adapter';
+import type {
+  AdapterThread,
+  HumanAnswer,
+  PendingApprovalView,
+  WrapToolOptions,
+  WrapToolsOptions,
+} from '@ape/core/adapter';
 import type { Tool, ToolApprovalResponse, ToolSet } from 'ai';
 
 /** The approver recorded when the adapter itself refuses an approval that does not match its call. */
@@ -22,16 +28,12 @@ export interface PendingApproval extends PendingApprovalView {
 
 export type { WrapToolOptions, WrapToolsOptions };
 
-/** One conversation (thread): one APE session at a time, in the lineage named by {@link lineage}. */
-export interface ApeThread {
-  /** The lineage id the host named the conversation with. */
-  readonly lineage: string;
-  /** The id of the current APE session (`undefined` before the first call). */
-  readonly sessionId: string | undefined;
-  /** True once untrusted tool output entered the conversation. */
-  readonly tainted: boolean;
-  /** Escalations waiting for a human's answer, oldest first. */
-  pendingApprovals(): readonly PendingApproval[];
+/**
+ * One conversation (thread): one APE session at a time, in the lineage named by `lineage`. Its
+ * members besides the framework's are those of every adapter's thread (`AdapterThread` of
+ * `@ape/core/adapter`): `lineage`, `sessionId`, `tainted`, `pendingApprovals()` and `end()`.
+ */
+export interface ApeThread extends AdapterThread<PendingApproval> {
   /**
    * Wraps a tool set: every `execute` goes through the APE gate, and a call the policy escalates is
    * announced as an SDK tool approval request. Tool names are APE action ids.
@@ -53,6 +55,4 @@ export interface ApeThread {
    * the model. Same errors as {@link approve}.
    */
   deny(request: ApprovalRequestLike, answer: ApprovalAnswer): Promise<ToolApprovalResponse>;
-  /** Ends the current session (tokens revoked, audit flushed) and forgets pending escalations. Idempotent. */
-  end(reason?: string): Promise<void>;
 }

@@ -7,11 +7,11 @@ import {
   type UsageStore,
 } from '@ape/core';
 import {
-  checkToolToWrap,
   denialText,
   isLineageId,
   refusalError,
   refusalOf,
+  ToolLabels,
   type WrapToolOptions,
 } from '@ape/core/adapter';
 import { ToolMessage } from '@langchain/core/messages';
@@ -87,17 +87,9 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
   const lineageOf = resolved.lineage ?? threadIdOf;
   const audit = resolved.audit ?? createInMemoryAuditSink();
   const usage = resolved.usage ?? createInMemoryUsageStore();
-  const outputLabels = new Map<string, ProvenanceLabel>();
-  const trusted = new Set<string>();
-  const context: ThreadContext = { options: resolved, usage, audit, outputLabels, trusted };
+  const tools = new ToolLabels();
+  const context: ThreadContext = { options: resolved, usage, audit, tools };
   const threads = new Map<string, Thread>();
-
-  const register = (name: string, label: ProvenanceLabel | undefined): void => {
-    const outputLabel = checkToolToWrap(name, label);
-    outputLabels.set(name, outputLabel);
-    if (outputLabel === 'EXTERNAL_UNTRUSTED') trusted.delete(name);
-    else trusted.add(name);
-  };
 
   const threadOf = (configurable: Readonly<Record<string, unknown>> | undefined): Thread => {
     let lineage: unknown;
@@ -142,7 +134,7 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
             field: 'tools',
           });
         }
-        register(name, middlewareOptions.outputLabels?.[name]);
+        tools.register(name, middlewareOptions.outputLabels?.[name]);
       }
       return createMiddleware({
         name: 'ApeMiddleware',
@@ -166,7 +158,8 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
             name: call.name,
             input: call.args,
             messages: request.state?.messages,
-            run: async (args) => handler({ ...request, toolCall: { ...call, args: { ...args } } }),
+            // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
+            run: (args) => Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
           });
           if (outcome.ran) return outcome.value as Awaited<ReturnType<typeof handler>>;
           return new ToolMessage({
@@ -187,7 +180,7 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
           field: 'tool',
         });
       }
-      register(original.name, wrapOptions.outputLabel);
+      tools.register(original.name, wrapOptions.outputLabel);
       const name = original.name;
       return defineLangChainTool(
         async (

@@ -14,10 +14,9 @@ export type {
   WrapToolOptions,
 } from './adapter.js';
 export { createApeLangChain } from './adapter.js';
-export type { Refusal } from '@ape/core/adapter';
+export type { ProvenanceMode, Refusal } from '@ape/core/adapter';
+export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from '@ape/core/adapter';
 export type { ApeApproval, ApeEscalation, ApprovalAnswer } from './escalation.js';
 export { APPROVAL_ANSWER, approve, deny, ESCALATION_INTERRUPT, isApeEscalation } from './escalation.js';
 export type { ApeLangChainOptions, DenyBehaviour, LineageOf } from './options.js';
-export type { ProvenanceMode } from './provenance.js';
-export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from './provenance.js';
 export { ADAPTER_APPROVER } from './thread.js';

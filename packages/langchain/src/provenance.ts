@@ -1,12 +1,5 @@
 import { TaintTracker as ConversationTaint } from '@ape/core/adapter';
 
-export {
-  DEFAULT_DATAFLOW_MIN_LENGTH,
-  MAX_INDEXED_CHARACTERS,
-  PROVENANCE_MODES,
-  type ProvenanceMode,
-} from '@ape/core/adapter';
-
 /** A LangChain message, as far as the adapter reads it (a `ToolMessage` or its serialised form). */
 interface MessageLike {
   readonly type?: unknown;
@@ -34,7 +27,7 @@ export class TaintTracker extends ConversationTaint {
    * had; any other (an unwrapped tool, an earlier process, a message the host inserted) is untrusted
    * unless its tool declared trusted output.
    */
-  observe(messages: unknown): void {
+  override observe(messages: unknown): void {
     if (!Array.isArray(messages)) return;
     for (const message of messages as readonly MessageLike[]) {
       if (typeof message !== 'object' || message === null || !isToolMessage(message)) continue;

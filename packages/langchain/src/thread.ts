@@ -1,28 +1,20 @@
 import {
   type AgentRuntime,
   type AuditSink,
-  createDenyAllEscalationHandler,
-  defineTool,
-  type EscalationHandler,
   type EscalationRequest,
   type EscalationResult,
   hashCanonical,
-  type Intent,
   labelOf,
-  messageOf,
   type ProvenanceLabel,
-  RuntimeStateError,
   type UsageStore,
 } from '@ape/core';
 import {
-  adapterIntent,
-  createSerialQueue,
-  denialText,
+  type AdapterFramework,
+  AdapterConversation,
+  type CallOutcome,
   escalationResultOf,
   predictEscalation,
-  refusalError,
-  refusalOf,
-  startAdapterSession,
+  type ToolLabels,
 } from '@ape/core/adapter';
 import { interrupt, isGraphBubbleUp } from '@langchain/langgraph';
 import { type ApeEscalation, ESCALATION_INTERRUPT, mismatchOf } from './escalation.js';
@@ -44,57 +36,68 @@ export interface ProposedCall {
 }
 
 /** @internal What became of a proposed call. */
-export type Outcome =
-  | { readonly ran: true; readonly value: unknown }
-  | { readonly ran: false; readonly text: string };
+export type Outcome = CallOutcome;
 
 /** @internal Shared by every thread of one adapter. */
 export interface ThreadContext {
   readonly options: ResolvedOptions;
   readonly usage: UsageStore;
   readonly audit: AuditSink;
-  /** The output label of each known tool, by name. */
-  readonly outputLabels: ReadonlyMap<string, ProvenanceLabel>;
-  readonly trusted: ReadonlySet<string>;
+  /** The known tools' output labels, by name. */
+  readonly tools: ToolLabels;
 }
 
-interface CurrentCall {
-  readonly call: ProposedCall;
-  readonly escalation: ApeEscalation | undefined;
-  readonly answer: unknown;
-  threw: { readonly error: unknown } | undefined;
+/** A call in flight: the proposal, and the escalation it raised with the resume value answering it. */
+interface LangChainCall {
+  readonly proposal: ProposedCall;
+  escalation: ApeEscalation | undefined;
+  answer: unknown;
 }
 
 /** @internal One conversation (LangGraph thread): one APE session at a time, in the lineage of its thread id. */
 export class Thread {
   readonly lineage: string;
-  readonly #context: ThreadContext;
   readonly #options: ResolvedOptions;
-  readonly #taint: TaintTracker;
-  readonly #fallback: EscalationHandler;
-  readonly #handler: EscalationHandler;
-  #runtime: AgentRuntime | undefined;
-  #lastAction: string | undefined;
-  #current: CurrentCall | undefined;
-  readonly #queue = createSerialQueue();
+  readonly #conversation: AdapterConversation<LangChainCall>;
 
   constructor(lineage: string, context: ThreadContext) {
     this.lineage = lineage;
-    this.#context = context;
     this.#options = context.options;
-    this.#taint = new TaintTracker(context.options.dataflowMinLength, context.trusted);
-    this.#fallback = context.options.escalation ?? createDenyAllEscalationHandler();
-    this.#handler = { requestApproval: (request, signal) => this.#answer(request, signal) };
+    const framework: AdapterFramework<LangChainCall> = {
+      name: 'LangChain',
+      approver: ADAPTER_APPROVER,
+      rethrowToolErrors: true,
+      inputOf: (call) => call.proposal.input,
+      messagesOf: (call) => call.proposal.messages,
+      admit: (call, runtime, args, provenance) => this.#admit(call, runtime, args, provenance),
+      run: (call, args) => call.proposal.run(args),
+      answer: answerOfResume,
+      contentOf,
+      passesThrough: isGraphBubbleUp,
+    };
+    this.#conversation = new AdapterConversation(
+      {
+        lineage,
+        context,
+        taint: new TaintTracker(context.options.dataflowMinLength, context.tools.trusted),
+        tools: context.tools,
+        // Every session of the thread counts session-scoped limits under one id, so no new session
+        // (after a denied escalation, a restarted process) resets a budget.
+        continuesSession: `thread:${lineage}`,
+        scope: `LangChain thread ${lineage}`,
+      },
+      framework,
+    );
   }
 
   /** The id of the current APE session (`undefined` before the first call). */
   get sessionId(): string | undefined {
-    return this.#runtime?.sessionId;
+    return this.#conversation.sessionId;
   }
 
   /** True once untrusted tool output entered the conversation. */
   get tainted(): boolean {
-    return this.#taint.tainted;
+    return this.#conversation.tainted;
   }
 
   /**
@@ -104,178 +107,78 @@ export class Thread {
    * 'throw'`); only LangGraph's own interrupt propagates.
    */
   gate(call: ProposedCall): Promise<Outcome> {
-    return this.#enqueue(async () => {
-      let runtime: AgentRuntime;
-      let args: Readonly<Record<string, unknown>>;
-      let provenance: ProvenanceLabel;
-      let escalation: ApeEscalation | undefined;
-      let answer: unknown;
-      try {
-        this.#taint.observe(call.messages);
-        ({ args, provenance } = this.#taint.label(
-          this.#options.provenance,
-          call.input,
-          this.#options.userProvenance,
-        ));
-        runtime = await this.#session();
-        escalation = this.#predict(runtime, call, args, provenance);
-        if (escalation !== undefined) answer = interrupt(escalation);
-      } catch (error) {
-        if (isGraphBubbleUp(error)) throw error;
-        return this.#refuse(call, error);
-      }
-      const current: CurrentCall = { call, escalation, answer, threw: undefined };
-      try {
-        this.#current = current;
-        const gated = defineTool({
-          id: call.name,
-          outputLabel: this.#outputLabel(call.name),
-          run: (plain) => this.#runCurrent(plain),
-        });
-        const result = await runtime.call(call.name, gated, { args, provenance });
-        this.#lastAction = call.name;
-        this.#taint.recordResult(call.toolCallId, call.name, result.label, contentOf(result.value));
-        return { ran: true, value: result.value };
-      } catch (error) {
-        if (current.threw !== undefined && current.threw.error === error) {
-          // The tool ran and failed: its error reaches the model, as untrusted as its output.
-          this.#lastAction = call.name;
-          this.#taint.recordResult(
-            call.toolCallId,
-            call.name,
-            this.#outputLabel(call.name),
-            messageOf(error),
-          );
-          throw error;
-        }
-        if (isGraphBubbleUp(error)) throw error;
-        return this.#refuse(call, error);
-      } finally {
-        this.#current = undefined;
-      }
+    return this.#conversation.perform(call.toolCallId, call.name, {
+      proposal: call,
+      escalation: undefined,
+      answer: undefined,
     });
   }
 
-  /** Ends the current session (tokens revoked, audit flushed). */
+  /** Ends the current session (tokens revoked, audit flushed); the next call starts a new one. */
   end(reason: string): Promise<void> {
-    return this.#enqueue(async () => {
-      const runtime = this.#runtime;
-      this.#runtime = undefined;
-      if (runtime !== undefined) await runtime.terminate(reason);
-    });
-  }
-
-  #outputLabel(name: string): ProvenanceLabel {
-    return this.#context.outputLabels.get(name) ?? 'EXTERNAL_UNTRUSTED';
-  }
-
-  #refuse(call: ProposedCall, error: unknown): Outcome {
-    const text = denialText(refusalOf(call.name, error));
-    this.#taint.recordResult(call.toolCallId, call.name, 'SYSTEM_TRUSTED', text);
-    if (this.#options.onDeny === 'throw') throw refusalError(call.name, error, text);
-    return { ran: false, text };
-  }
-
-  #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    return this.#queue.enqueue(task);
-  }
-
-  /** The current session; a new one in the same lineage after an escalation denial ended the last. */
-  async #session(): Promise<AgentRuntime> {
-    const existing = this.#runtime;
-    if (existing !== undefined && existing.state !== 'TERMINATED') return existing;
-    this.#runtime = undefined;
-    const runtime = await startAdapterSession({
-      options: this.#options,
-      usage: this.#context.usage,
-      audit: this.#context.audit,
-      lineage: this.lineage,
-      // Every session of the thread counts session-scoped limits under one id, so no new session
-      // (after a denied escalation, a restarted process) resets a budget.
-      continuesSession: `thread:${this.lineage}`,
-      outputLabelOf: (action) => this.#outputLabel(action),
-      escalation: this.#handler,
-      intent: this.#intent(),
-    });
-    this.#runtime = runtime;
-    return runtime;
-  }
-
-  #intent(): Intent {
-    return adapterIntent(
-      this.#options.intent,
-      this.#context.outputLabels.keys(),
-      `LangChain thread ${this.lineage}`,
-    );
+    return this.#conversation.endSession(reason);
   }
 
   /**
    * The adapter's pre-check: would the gate escalate this call? Only a prediction (the gate decides
-   * when the call runs, and an escalation it did not predict goes to the fallback handler).
+   * when the call runs, and an escalation it did not predict goes to the fallback handler). A
+   * predicted escalation interrupts the graph; on resume `interrupt` returns the human's answer.
    */
-  #predict(
+  #admit(
+    call: LangChainCall,
     runtime: AgentRuntime,
-    call: ProposedCall,
     args: Readonly<Record<string, unknown>>,
     declared: ProvenanceLabel,
-  ): ApeEscalation | undefined {
+  ): void {
     const options = this.#options;
-    if (runtime.mode !== 'enforce') return undefined;
+    const name = call.proposal.name;
+    if (runtime.mode !== 'enforce') return;
     const intent = runtime.intent;
-    if (intent === undefined || !intent.allowed_actions.includes(call.name)) return undefined;
-    if (intent.forbidden_actions.includes(call.name)) return undefined;
-    const plain = plainOf(call.input);
+    if (intent === undefined || !intent.allowed_actions.includes(name)) return;
+    if (intent.forbidden_actions.includes(name)) return;
+    const plain = plainOf(call.proposal.input);
     const decision = predictEscalation(options.policy, {
       tenant: options.tenant,
-      action: call.name,
+      action: name,
       args: plain,
       provenance: labelOf(args, declared),
       sessionId: runtime.sessionId,
-      previousAction: this.#lastAction,
+      previousAction: this.#conversation.lastAction,
       intent,
     });
-    if (decision === undefined) return undefined;
-    return Object.freeze({
+    if (decision === undefined) return;
+    const escalation: ApeEscalation = Object.freeze({
       type: ESCALATION_INTERRUPT,
       lineage: this.lineage,
-      toolCallId: call.toolCallId,
-      action: call.name,
+      toolCallId: call.proposal.toolCallId,
+      action: name,
       args: plain,
       argsHash: hashCanonical(plain),
       step: runtime.nextStepIndex,
       reason: decision.reason,
       rules: decision.rules,
     });
+    call.escalation = escalation;
+    call.answer = interrupt(escalation);
   }
+}
 
-  /** The gate's tool: runs the framework's tool of the call in flight. */
-  async #runCurrent(args: Readonly<Record<string, unknown>>): Promise<unknown> {
-    const current = this.#current;
-    if (current === undefined) throw new RuntimeStateError('No LangChain tool call is in flight.');
-    try {
-      return await current.call.run(args);
-    } catch (error) {
-      current.threw = { error };
-      throw error;
-    }
+/** The runtime's escalation handler for a call in flight: the human's resume value, if it answers this exact call. */
+function answerOfResume(
+  call: LangChainCall,
+  request: EscalationRequest,
+): Promise<EscalationResult> | undefined {
+  const escalation = call.escalation;
+  if (escalation === undefined) return undefined;
+  let refusal = mismatchOf(escalation, call.answer);
+  if (
+    refusal === undefined &&
+    (request.action !== escalation.action || !sameHash(escalation.argsHash, request.args))
+  ) {
+    refusal = 'the approval was given for another call; it approves nothing.';
   }
-
-  /** The runtime's escalation handler: the human's resume value, if it answers this exact call. */
-  #answer(request: EscalationRequest, signal: AbortSignal): Promise<EscalationResult> {
-    const current = this.#current;
-    const escalation = current?.escalation;
-    if (current === undefined || escalation === undefined)
-      return this.#fallback.requestApproval(request, signal);
-    let refusal = mismatchOf(escalation, current.answer);
-    if (
-      refusal === undefined &&
-      (request.action !== escalation.action || !sameHash(escalation.argsHash, request.args))
-    ) {
-      refusal = 'the approval was given for another call; it approves nothing.';
-    }
-    const answer = current.answer as { approved: boolean; approver: string; reason?: string };
-    return escalationResultOf(ADAPTER_APPROVER, refusal, answer);
-  }
+  const answer = call.answer as { approved: boolean; approver: string; reason?: string };
+  return escalationResultOf(ADAPTER_APPROVER, refusal, answer);
 }
 
 function plainOf(input: unknown): Readonly<Record<string, unknown>> {

@@ -1,6 +1,17 @@
-import { type AdapterHandle, createAdapterHandle } from '@ape/core/adapter';
-import { type ApeOpenAIAgentsOptions, resolveOptions } from './options.js';
+import {
+  type AdapterHandle,
+  type AdapterOptions,
+  createAdapterHandle,
+  resolveAdapterOptions,
+} from '@ape/core/adapter';
 import { type ApeThread, ThreadImplementation } from './thread.js';
+
+/**
+ * What {@link createApeOpenAIAgents} takes: the options every APE adapter takes (`AdapterOptions`
+ * of `@ape/core/adapter`). `escalation` decides an escalation the `needsApproval` pre-check did not
+ * expect; the default audit sink is {@link ApeOpenAIAgents.audit}.
+ */
+export interface ApeOpenAIAgentsOptions extends AdapterOptions {}
 
 /**
  * APE for OpenAI Agents JS. Create with {@link createApeOpenAIAgents}. Its members are those of
@@ -18,7 +29,7 @@ export interface ApeOpenAIAgents extends AdapterHandle<ApeThread> {}
  */
 export function createApeOpenAIAgents(options: ApeOpenAIAgentsOptions): ApeOpenAIAgents {
   return createAdapterHandle(
-    resolveOptions(options),
+    resolveAdapterOptions('createApeOpenAIAgents', options),
     (lineage, context) => new ThreadImplementation(lineage, context),
   );
 }

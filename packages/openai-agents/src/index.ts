@@ -6,12 +6,10 @@
  *
  * @packageDocumentation
  */
-export type { ApeOpenAIAgents } from './adapter.js';
+export type { ApeOpenAIAgents, ApeOpenAIAgentsOptions } from './adapter.js';
 export { createApeOpenAIAgents } from './adapter.js';
-export type { Refusal } from '@ape/core/adapter';
-export type { ApeOpenAIAgentsOptions, DenyBehaviour } from './options.js';
-export type { ProvenanceMode } from './provenance.js';
-export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from './provenance.js';
+export type { DenyBehaviour, ProvenanceMode, Refusal } from '@ape/core/adapter';
+export { DEFAULT_DATAFLOW_MIN_LENGTH, MAX_INDEXED_CHARACTERS, PROVENANCE_MODES } from '@ape/core/adapter';
 export type {
   ApeThread,
   ApprovalAnswer,

@@ -1,40 +1,17 @@
+import { ConfigurationError } from '@ape/core';
 import {
-  type AgentRuntime,
-  ConfigurationError,
-  createDenyAllEscalationHandler,
-  defineTool,
-  type EscalationHandler,
-  type EscalationRequest,
-  type EscalationResult,
-  type Intent,
-  labelOf,
-  type ProvenanceLabel,
-  RuntimeStateError,
-  type Tool as ApeTool,
-  UnauthorizedActionError,
-} from '@ape/core';
-import {
+  type AdapterFramework,
+  type AdapterThread,
   type AdapterThreadContext,
-  adapterIntent,
-  answerOfRecorded,
-  checkHumanAnswer,
-  checkToolToWrap,
-  createSerialQueue,
-  denialText,
+  ConversationThread,
+  type ConversationThreadParameters,
   type HumanAnswer,
   type PendingApprovalView,
-  hashOfInput,
-  predictEscalation,
-  refusalError,
-  refusalOf,
-  rememberPending,
-  sameInputHash,
-  startAdapterSession,
+  type PendingEscalation,
   type WrapToolOptions,
   type WrapToolsOptions,
 } from '@ape/core/adapter';
 import type { FunctionTool, RunContext, RunState, RunToolApprovalItem } from '@openai/agents';
-import type { ResolvedOptions } from './options.js';
 import { TaintTracker } from './provenance.js';
 
 /** The approver recorded when the adapter itself refuses an approval that does not match its call. */
@@ -58,16 +35,12 @@ type AnyFunctionTool = FunctionTool<any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: a run state of any agent.
 type AnyRunState = RunState<any, any>;
 
-/** One conversation (thread): one APE session at a time, in the lineage named by {@link lineage}. */
-export interface ApeThread {
-  /** The lineage id the host named the conversation with. */
-  readonly lineage: string;
-  /** The id of the current APE session (`undefined` before the first call). */
-  readonly sessionId: string | undefined;
-  /** True once untrusted tool output entered the conversation. */
-  readonly tainted: boolean;
-  /** Escalations waiting for a human's answer, oldest first. */
-  pendingApprovals(): readonly PendingApproval[];
+/**
+ * One conversation (thread): one APE session at a time, in the lineage named by `lineage`. Its
+ * members besides the framework's are those of every adapter's thread (`AdapterThread` of
+ * `@ape/core/adapter`): `lineage`, `sessionId`, `tainted`, `pendingApprovals()` and `end()`.
+ */
+export interface ApeThread extends AdapterThread<PendingApproval> {
   /**
    * Wraps a function tool (made with `tool()`): every call goes through the APE gate, and a call the
    * policy escalates becomes an SDK interruption (`needsApproval`). The tool name is the APE action id.
@@ -90,85 +63,62 @@ export interface ApeThread {
    * model. Same errors as {@link approve}.
    */
   reject(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): Promise<void>;
-  /** Ends the current session (tokens revoked, audit flushed) and forgets pending escalations. Idempotent. */
-  end(reason?: string): Promise<void>;
 }
 
-interface Pending {
-  readonly callId: string;
-  readonly action: string;
-  readonly argsHash: string;
-  readonly plain: Readonly<Record<string, unknown>>;
-  readonly args: Readonly<Record<string, unknown>>;
-  readonly declared: ProvenanceLabel;
-  readonly provenance: ProvenanceLabel;
-  readonly reason: string;
-  readonly rules: readonly string[];
-  answer: (ApprovalAnswer & { readonly approved: boolean }) | undefined;
+/** One OpenAI Agents call in flight: the SDK tool, the model's argument text, its run context and call details. */
+interface SdkCall {
+  readonly name: string;
+  readonly original: AnyFunctionTool;
+  readonly input: string;
+  readonly context: RunContext<unknown>;
+  readonly details: unknown;
 }
 
-interface CurrentCall {
-  readonly callId: string;
-  /** The SDK tool, its run context and call details; absent when the gate only re-decides a rejected call. */
-  readonly run:
-    | { readonly original: AnyFunctionTool; readonly context: RunContext<unknown>; readonly details: unknown }
-    | undefined;
-}
+/** How OpenAI Agents' calls are labelled and run, and how its interruptions are named. */
+const OPENAI_AGENTS: AdapterFramework<SdkCall> = Object.freeze({
+  name: 'OpenAI Agents',
+  approver: ADAPTER_APPROVER,
+  approvals: Object.freeze({
+    idField: 'callId',
+    nameField: 'name',
+    inputField: 'arguments',
+    request: 'The interruption',
+    inputDiffers: "The interruption's arguments differ",
+    noAnswer:
+      'no answer was recorded with APE for this call (an approval only in the run state approves nothing; answer with thread.approve or thread.reject).',
+    answerOnly: "answer only interruptions this thread's tools raised, before the run is resumed.",
+  }),
+  rethrowToolErrors: false,
+  inputOf(call: SdkCall): unknown {
+    const parsed = parseArguments(call.input);
+    if (parsed === undefined) {
+      throw new ConfigurationError(`${call.name}: the model's arguments are not a JSON object.`, {
+        field: 'arguments',
+      });
+    }
+    return parsed;
+  },
+  messagesOf: () => undefined,
+  run: (call: SdkCall, args: Readonly<Record<string, unknown>>): Promise<unknown> =>
+    call.original.invoke(call.context, JSON.stringify(args), call.details as never),
+});
 
-interface WrappedTool {
-  readonly outputLabel: ProvenanceLabel;
-  readonly gated: ApeTool;
-}
+/** The OpenAI Agents part of every thread. */
+const OPENAI_AGENTS_THREAD: ConversationThreadParameters<SdkCall, 'callId'> = {
+  framework: OPENAI_AGENTS,
+  idField: 'callId',
+  scope: 'OpenAI Agents conversation',
+  // The SDK hands a tool no conversation to read: the tracker reads only what the adapter returned.
+  taint: (minLength) => new TaintTracker(minLength),
+};
 
 /** @internal Shared by every thread of one adapter. */
 export type ThreadContext = AdapterThreadContext<ThreadImplementation>;
 
 /** @internal */
-export class ThreadImplementation implements ApeThread {
-  readonly lineage: string;
-  readonly #context: ThreadContext;
-  readonly #options: ResolvedOptions;
-  readonly #tools = new Map<string, WrappedTool>();
-  readonly #taint: TaintTracker;
-  readonly #pending = new Map<string, Pending>();
-  readonly #fallback: EscalationHandler;
-  readonly #handler: EscalationHandler;
-  #runtime: AgentRuntime | undefined;
-  #starting: Promise<AgentRuntime> | undefined;
-  #lastAction: string | undefined;
-  #current: CurrentCall | undefined;
-  readonly #queue = createSerialQueue();
-  #ended = false;
-
+export class ThreadImplementation extends ConversationThread<SdkCall, 'callId'> implements ApeThread {
   constructor(lineage: string, context: ThreadContext) {
-    this.lineage = lineage;
-    this.#context = context;
-    this.#options = context.options;
-    this.#taint = new TaintTracker(context.options.dataflowMinLength);
-    this.#fallback = context.options.escalation ?? createDenyAllEscalationHandler();
-    this.#handler = { requestApproval: (request, signal) => this.#answer(request, signal) };
-  }
-
-  get sessionId(): string | undefined {
-    return this.#runtime?.sessionId;
-  }
-
-  get tainted(): boolean {
-    return this.#taint.tainted;
-  }
-
-  pendingApprovals(): readonly PendingApproval[] {
-    return [...this.#pending.values()].map((pending) =>
-      Object.freeze({
-        callId: pending.callId,
-        action: pending.action,
-        args: pending.plain,
-        provenance: pending.provenance,
-        reason: pending.reason,
-        rules: pending.rules,
-        answered: pending.answer !== undefined,
-      }),
-    );
+    super(lineage, context, OPENAI_AGENTS_THREAD);
   }
 
   tools<TOOLS extends readonly AnyFunctionTool[]>(tools: TOOLS, options: WrapToolsOptions = {}): TOOLS {
@@ -194,9 +144,7 @@ export class ThreadImplementation implements ApeThread {
       );
     }
     const name = tool.name;
-    const outputLabel = checkToolToWrap(name, options.outputLabel);
-    const gated = defineTool({ id: name, outputLabel, run: (args) => this.#runCurrent(args) });
-    this.#tools.set(name, { outputLabel, gated });
+    this.wrappedTools.register(name, options.outputLabel);
     const original = tool;
     const own = tool.needsApproval;
     return {
@@ -204,124 +152,28 @@ export class ThreadImplementation implements ApeThread {
       needsApproval: (context: RunContext<unknown>, input: unknown, callId?: string) =>
         this.#needsApproval(name, input, callId, () => own(context, input, callId)),
       invoke: (context: RunContext<unknown>, input: string, details?: { toolCall?: { callId?: string } }) =>
-        this.#invoke(name, original, gated, context, input, details),
+        this.#invoke({ name, original, input, context, details }, details),
     } as TOOL;
   }
 
   approve(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): void {
-    const pending = this.#matching(item, answer);
-    pending.answer = { ...answer, approved: true };
+    this.conversation.approve(this.#matching(item, answer), answer);
     state.approve(item);
   }
 
   async reject(state: AnyRunState, item: RunToolApprovalItem, answer: ApprovalAnswer): Promise<void> {
     const pending = this.#matching(item, answer);
-    pending.answer = { ...answer, approved: false };
-    // The gate decides the call again and records the human's denial (and its approver).
-    await this.#enqueue(async () => {
-      try {
-        const runtime = await this.#session();
-        this.#current = { callId: pending.callId, run: undefined };
-        await runtime.authorizeCall(pending.action, { args: pending.args, provenance: pending.declared });
-      } catch {
-        // A denial is the expected outcome; any other refusal denies the call all the same.
-      } finally {
-        this.#current = undefined;
-        this.#pending.delete(pending.callId);
-      }
-    });
+    await this.conversation.deny(pending, answer);
     const why = answer.reason === undefined ? '' : `: ${answer.reason}`;
     state.reject(item, {
       message: `APE denied ${pending.action}: ${answer.approver} refused the call${why}`,
     });
   }
 
-  async end(reason = 'the host ended the conversation'): Promise<void> {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#pending.clear();
-    this.#context.forget(this);
-    await this.#enqueue(async () => {
-      const runtime = this.#runtime ?? (await this.#starting?.catch(() => undefined));
-      if (runtime !== undefined) await runtime.terminate(reason);
-    });
-  }
-
-  #matching(item: RunToolApprovalItem, answer: ApprovalAnswer): Pending {
-    checkHumanAnswer(answer);
+  #matching(item: RunToolApprovalItem, answer: ApprovalAnswer): PendingEscalation {
     const raw = item?.rawItem as { type?: unknown; callId?: unknown; name?: unknown; arguments?: unknown };
     const callId = raw?.type === 'function_call' && typeof raw.callId === 'string' ? raw.callId : undefined;
-    const pending = callId === undefined ? undefined : this.#pending.get(callId);
-    if (pending === undefined) {
-      throw new UnauthorizedActionError(
-        `No APE escalation is waiting for tool call ${JSON.stringify(callId ?? null)}: answer only interruptions this thread's tools raised, before the run is resumed.`,
-        { field: 'callId' },
-      );
-    }
-    if (raw.name !== pending.action) {
-      throw new UnauthorizedActionError(
-        `The interruption names "${String(raw.name)}" but the escalated call is "${pending.action}"; it approves nothing.`,
-        { field: 'name' },
-      );
-    }
-    if (!sameInputHash(pending.argsHash, hashOfInput(parseArguments(raw.arguments)))) {
-      throw new UnauthorizedActionError(
-        `The interruption's arguments differ from the escalated call's arguments (${pending.action}); it approves nothing.`,
-        { field: 'arguments' },
-      );
-    }
-    if (pending.answer !== undefined) {
-      throw new UnauthorizedActionError(`Tool call ${pending.callId} was already answered.`, {
-        field: 'callId',
-        reason: 'answered',
-      });
-    }
-    return pending;
-  }
-
-  #enqueue<T>(task: () => Promise<T>): Promise<T> {
-    return this.#queue.enqueue(task);
-  }
-
-  /** The current session; a new one in the same lineage after an escalation denial ended the last. */
-  #session(): Promise<AgentRuntime> {
-    if (this.#ended) {
-      return Promise.reject(
-        new RuntimeStateError(`The conversation "${this.lineage}" was ended; start a new thread.`),
-      );
-    }
-    const runtime = this.#runtime;
-    if (runtime !== undefined && runtime.state !== 'TERMINATED') return Promise.resolve(runtime);
-    this.#runtime = undefined;
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
-  }
-
-  async #start(): Promise<AgentRuntime> {
-    const runtime = await startAdapterSession({
-      options: this.#options,
-      usage: this.#context.usage,
-      audit: this.#context.audit,
-      lineage: this.lineage,
-      // Every session of the conversation counts session-scoped limits under one id, so no new
-      // session (after a denied escalation, a resumed run, another process) resets a budget.
-      continuesSession: `conversation:${this.lineage}`,
-      outputLabelOf: (action) => this.#tools.get(action)?.outputLabel ?? 'EXTERNAL_UNTRUSTED',
-      escalation: this.#handler,
-      intent: this.#intent(),
-    });
-    this.#runtime = runtime;
-    return runtime;
-  }
-
-  #intent(): Intent {
-    return adapterIntent(
-      this.#options.intent,
-      this.#tools.keys(),
-      `OpenAI Agents conversation ${this.lineage}`,
-    );
+    return this.conversation.matching(callId, raw?.name, parseArguments(raw?.arguments), answer);
   }
 
   async #needsApproval(
@@ -331,131 +183,16 @@ export class ThreadImplementation implements ApeThread {
     own: () => Promise<boolean>,
   ): Promise<boolean> {
     if (callId === undefined) return own();
-    const pending = this.#pending.get(callId);
-    // Asked again for a call already escalated: only the exact escalated call qualifies.
-    if (pending !== undefined)
-      return pending.action === name && sameInputHash(pending.argsHash, hashOfInput(input));
-    if (this.#escalation(name, input, callId)) return true;
+    if (this.conversation.expectsEscalation(callId, name, input, undefined)) return true;
+    if (this.conversation.holds(callId)) return false;
     return own();
   }
 
-  /**
-   * The adapter's pre-check: would the gate escalate this call? Only a prediction (the gate decides
-   * when the call runs, and an escalation it did not predict goes to the fallback handler); any
-   * failure predicts no escalation, which leaves the decision to the gate.
-   */
-  #escalation(name: string, input: unknown, callId: string): boolean {
-    const options = this.#options;
-    if (options.mode !== undefined && options.mode !== 'enforce') return false;
-    try {
-      const intent = this.#intent();
-      if (intent.forbidden_actions.includes(name) || !intent.allowed_actions.includes(name)) return false;
-      const { args, provenance: declared } = this.#taint.label(
-        options.provenance,
-        input,
-        options.userProvenance,
-      );
-      const provenance = labelOf(args, declared);
-      const plain = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
-      const decision = predictEscalation(options.policy, {
-        tenant: options.tenant,
-        action: name,
-        args: plain,
-        provenance,
-        sessionId: this.#runtime?.sessionId ?? 'pending',
-        previousAction: this.#lastAction,
-        intent,
-      });
-      if (decision === undefined) return false;
-      const argsHash = hashOfInput(plain);
-      if (argsHash === undefined) return false;
-      rememberPending(this.#pending, callId, {
-        callId,
-        action: name,
-        argsHash,
-        plain,
-        args,
-        declared,
-        provenance,
-        reason: decision.reason,
-        rules: decision.rules,
-        answer: undefined,
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  #invoke(
-    name: string,
-    original: AnyFunctionTool,
-    gated: ApeTool,
-    context: RunContext<unknown>,
-    input: string,
-    details: { toolCall?: { callId?: string } } | undefined,
-  ): Promise<unknown> {
-    const callId = typeof details?.toolCall?.callId === 'string' ? details.toolCall.callId : undefined;
-    return this.#enqueue(async () => {
-      const current: CurrentCall = {
-        callId: callId ?? `call:${name}`,
-        run: { original, context, details },
-      };
-      try {
-        const parsed = parseArguments(input);
-        if (parsed === undefined) {
-          throw new ConfigurationError(`${name}: the model's arguments are not a JSON object.`, {
-            field: 'arguments',
-          });
-        }
-        const { args, provenance } = this.#taint.label(
-          this.#options.provenance,
-          parsed,
-          this.#options.userProvenance,
-        );
-        const runtime = await this.#session();
-        this.#current = current;
-        const result = await runtime.call(name, gated, { args, provenance });
-        this.#lastAction = name;
-        this.#taint.recordResult(current.callId, name, result.label, result.value);
-        return result.value;
-      } catch (error) {
-        return this.#refuse(current.callId, name, error);
-      } finally {
-        this.#current = undefined;
-        if (callId !== undefined) this.#pending.delete(callId);
-      }
-    });
-  }
-
-  #refuse(callId: string, name: string, error: unknown): string {
-    const refusal = refusalOf(name, error);
-    const text = denialText(refusal);
-    this.#taint.recordResult(callId, name, 'SYSTEM_TRUSTED', text);
-    if (this.#options.onDeny === 'throw') throw refusalError(name, error, text);
-    return text;
-  }
-
-  /** The gate's tool: runs the SDK tool of the call in flight with the gate's frozen plain arguments. */
-  async #runCurrent(args: Readonly<Record<string, unknown>>): Promise<unknown> {
-    const current = this.#current;
-    if (current?.run === undefined) throw new RuntimeStateError('No OpenAI Agents tool call is in flight.');
-    const { original, context, details } = current.run;
-    return original.invoke(context, JSON.stringify(args), details as never);
-  }
-
-  /** The runtime's escalation handler: the human's answer recorded for the call in flight, if it is this exact call. */
-  #answer(request: EscalationRequest, signal: AbortSignal): Promise<EscalationResult> {
-    const current = this.#current;
-    const pending = current === undefined ? undefined : this.#pending.get(current.callId);
-    if (pending === undefined) return this.#fallback.requestApproval(request, signal);
-    this.#pending.delete(pending.callId);
-    return answerOfRecorded(
-      ADAPTER_APPROVER,
-      pending,
-      request,
-      'no answer was recorded with APE for this call (an approval only in the run state approves nothing; answer with thread.approve or thread.reject).',
-    );
+  async #invoke(call: SdkCall, details: { toolCall?: { callId?: string } } | undefined): Promise<unknown> {
+    const callId = details?.toolCall?.callId;
+    const id = typeof callId === 'string' ? callId : `call:${call.name}`;
+    const outcome = await this.conversation.perform(id, call.name, call);
+    return outcome.ran ? outcome.value : outcome.text;
   }
 }
 

@@ -208,6 +208,13 @@ class Policy implements CompiledPolicy {
     return permits;
   }
 
+  mayEscalate(tenant: string, action: string): boolean {
+    if (typeof action !== 'string') return false;
+    const set = ((typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base).set;
+    for (const rule of set.rules.lookup(action)) if (rule.effect === 'escalate') return true;
+    return false;
+  }
+
   limitsFor(tenant: string, action: string): readonly UsageLimit[] {
     const prepared = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
     if (typeof action !== 'string') return this.#usageLimits.of([]);

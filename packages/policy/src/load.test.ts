@@ -326,4 +326,32 @@ describe('explain, simulate and mayPermit', () => {
     expect(policy.mayPermit('t1', 'read_file')).toBe(false);
     expect(policy.mayPermit('x', '../bad')).toBe(false);
   });
+
+  it('mayEscalate is true only for an action some rule of the base or the tenant overlay escalates', () => {
+    const escalating = loadPolicy({
+      filename: 'e.yaml',
+      text: [
+        'allowed_actions: [read_file]',
+        'rules:',
+        '  - id: mail-needs-ok',
+        '    actions: [send_*]',
+        '    effect: escalate',
+        '    when: { provenance: [EXTERNAL_UNTRUSTED] }',
+        '  - id: mail-ok',
+        '    actions: [send_*]',
+        '    effect: allow',
+        'tenants:',
+        '  t1:',
+        '    rules:',
+        '      - id: t1-reads-need-ok',
+        '        actions: [read_file]',
+        '        effect: escalate',
+      ].join('\n'),
+    });
+    expect(escalating.mayEscalate('x', 'send_email')).toBe(true);
+    expect(escalating.mayEscalate('x', 'read_file')).toBe(false);
+    expect(escalating.mayEscalate('t1', 'read_file')).toBe(true);
+    expect(escalating.mayEscalate('x', 'unknown')).toBe(false);
+    expect(policy.mayEscalate('x', 'write_file')).toBe(false);
+  });
 });

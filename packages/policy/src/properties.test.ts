@@ -169,6 +169,9 @@ describe('policy invariants', () => {
           expect(RANK[narrowed.decision]).toBeLessThanOrEqual(RANK[base.decision]);
           if (!policy.mayPermit('base', request.action))
             expect(policy.mayPermit('t', request.action)).toBe(false);
+          // mayEscalate's false is final, for the base policy and for the overlay.
+          if (!policy.mayEscalate('base', request.action)) expect(base.decision).not.toBe('ESCALATE');
+          if (!policy.mayEscalate('t', request.action)) expect(narrowed.decision).not.toBe('ESCALATE');
         },
       ),
     );

@@ -195,6 +195,8 @@ export interface CompiledPolicy extends PolicyEvaluator {
   explain(): readonly ExplainRow[];
   /** Whether some call of `action` by `tenant` could be ALLOW or ESCALATE. */
   mayPermit(tenant: string, action: string): boolean;
+  /** Whether some call of `action` by `tenant` could be ESCALATE: false when no rule matching it escalates. */
+  mayEscalate(tenant: string, action: string): boolean;
   /**
    * The limits a call of `action` by `tenant` counts against: the base policy's and `tenant`'s
    * overlay's `limits` whose action patterns match `action`, with their scope and window in

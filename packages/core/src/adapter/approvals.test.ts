@@ -162,4 +162,18 @@ describe('predictEscalation', () => {
     ).toBeUndefined();
     expect(policy.requests.length).toBe(asked);
   });
+
+  it('does not ask the policy when its mayEscalate says the action never escalates, unless the intent requires it', () => {
+    const stub = createStubPolicy({ decisions: { send_email: 'ESCALATE' } });
+    const policy = { ...stub, evaluate: stub.evaluate, mayPermit: stub.mayPermit, mayEscalate: () => false };
+    expect(predictEscalation(policy, call())).toBeUndefined();
+    expect(stub.requests.length).toBe(0);
+    const intent = {
+      allowed_actions: ['send_email'],
+      forbidden_actions: [],
+      escalation_required: ['send_email'],
+    };
+    expect(predictEscalation(policy, call({ intent }))?.decision).toBe('ESCALATE');
+    expect(stub.requests.length).toBe(1);
+  });
 });

@@ -126,13 +126,17 @@ export interface PredictedCall {
  * An adapter's pre-check: the policy's decision when the gate would escalate `call` (the policy
  * answers `ESCALATE`, or the intent lists the action in `escalation_required`), else `undefined`
  * (outside the intent, forbidden, denied, or permitted without escalation). Only a prediction: the
- * gate decides when the call runs. Throws what the policy throws; adapters treat a throw as "no".
+ * gate decides when the call runs. The policy is not asked when its `mayEscalate` says the action
+ * can never escalate. Throws what the policy throws; adapters treat a throw as "no".
  */
 export function predictEscalation(policy: PolicyEvaluator, call: PredictedCall): PolicyDecision | undefined {
   const intent = call.intent;
   if (!intent.allowed_actions.includes(call.action) || intent.forbidden_actions.includes(call.action)) {
     return undefined;
   }
+  const required = (intent.escalation_required ?? []).includes(call.action);
+  // No rule can escalate the action and the intent does not ask to: nothing to predict, no evaluation.
+  if (!required && policy.mayEscalate?.(call.tenant, call.action) === false) return undefined;
   const decision = policy.evaluate({
     tenant: call.tenant,
     action: call.action,
@@ -145,7 +149,7 @@ export function predictEscalation(policy: PolicyEvaluator, call: PredictedCall):
     intent: { allowed_actions: intent.allowed_actions, forbidden_actions: intent.forbidden_actions },
   });
   if (decision.decision === 'DENY') return undefined;
-  if (decision.decision !== 'ESCALATE' && !(intent.escalation_required ?? []).includes(call.action)) {
+  if (decision.decision !== 'ESCALATE' && !required) {
     return undefined;
   }
   return decision;

@@ -52,6 +52,12 @@ export class TaintTracker {
     return this.#tainted;
   }
 
+  /**
+   * Reads the tool results in a framework's messages (each through {@link observeResult}). This
+   * tracker reads none: an adapter whose framework shows a tool the conversation overrides it.
+   */
+  observe(_messages: unknown): void {}
+
   /** Records what the adapter returned for a call: a tool's labelled output, or its own denial text. */
   recordResult(toolCallId: string, toolName: string, label: ProvenanceLabel, output: unknown): void {
     this.#results.set(toolCallId, label);

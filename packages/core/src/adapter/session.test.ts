@@ -121,4 +121,22 @@ describe('createSerialQueue', () => {
     await expect(third).resolves.toBe('third');
     expect(order).toEqual(['first started', 'second started', 'third started']);
   });
+
+  it('starts a task at once on an idle queue, and turns a task that throws into a rejection', async () => {
+    const queue = createSerialQueue();
+    const order: string[] = [];
+    const first = queue.enqueue(async () => {
+      order.push('first started');
+      return 'first';
+    });
+    expect(order).toEqual(['first started']);
+    await expect(first).resolves.toBe('first');
+    const throwing = queue.enqueue((): Promise<string> => {
+      throw new Error('thrown');
+    });
+    await expect(throwing).rejects.toThrow('thrown');
+    await Promise.resolve();
+    const after = queue.enqueue(async () => 'after');
+    await expect(after).resolves.toBe('after');
+  });
 });

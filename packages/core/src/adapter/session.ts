@@ -88,18 +88,37 @@ export function adapterIntent(
  * one by one. A failed task does not stop the ones after it.
  */
 export interface SerialQueue {
-  /** Runs `task` after every task enqueued before it has settled; resolves or rejects as `task` does. */
+  /**
+   * Runs `task` after every task enqueued before it has settled (at once when none is waiting);
+   * resolves or rejects as `task` does, also when `task` throws instead of returning a promise.
+   */
   enqueue<T>(task: () => Promise<T>): Promise<T>;
 }
 
 /** Creates an empty {@link SerialQueue}. */
 export function createSerialQueue(): SerialQueue {
-  let queue: Promise<unknown> = Promise.resolve();
+  // Settles once every task enqueued so far has settled; `undefined` while the queue is idle, so a
+  // call on an idle conversation starts without waiting a turn (one promise fewer per call).
+  let tail: Promise<unknown> | undefined;
+  let unsettled = 0;
+  const settle = (): void => {
+    unsettled -= 1;
+    if (unsettled === 0) tail = undefined;
+  };
   return {
     enqueue<T>(task: () => Promise<T>): Promise<T> {
-      const next = queue.then(task, task);
-      queue = next.catch(() => undefined);
+      const next = tail === undefined ? start(task) : tail.then(task, task);
+      unsettled += 1;
+      tail = next.then(settle, settle);
       return next;
     },
   };
+}
+
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -95,8 +95,11 @@ export interface AdapterThreadContext<TThread> {
   readonly options: ResolvedAdapterOptions;
   readonly usage: UsageStore;
   readonly audit: AuditSink;
-  /** Forgets the thread (after it ended) so the next `thread(lineage)` opens a new one. */
-  readonly forget: (thread: TThread) => void;
+  /**
+   * Forgets the thread (after it ended) so the next `thread(lineage)` opens a new one. A method, so a
+   * context of a subclass's threads serves its base class (`ConversationThread`).
+   */
+  forget(thread: TThread): void;
 }
 
 /**
@@ -147,4 +150,40 @@ export function checkToolToWrap(name: string, outputLabel: ProvenanceLabel | und
     );
   }
   return label;
+}
+
+/**
+ * @internal The tools an adapter wrapped, by name: each one's output label, and the names of those
+ * declared trusted (a {@link TaintTracker} reads {@link trusted} live).
+ */
+export class ToolLabels {
+  readonly #labels = new Map<string, ProvenanceLabel>();
+  readonly #trusted = new Set<string>();
+
+  /** The names of the tools whose output was declared trusted. */
+  get trusted(): ReadonlySet<string> {
+    return this.#trusted;
+  }
+
+  /**
+   * Checks a tool to wrap ({@link checkToolToWrap}) and records its output label. Returns the label.
+   * @throws as {@link checkToolToWrap}.
+   */
+  register(name: string, outputLabel: ProvenanceLabel | undefined): ProvenanceLabel {
+    const label = checkToolToWrap(name, outputLabel);
+    this.#labels.set(name, label);
+    if (label === 'EXTERNAL_UNTRUSTED') this.#trusted.delete(name);
+    else this.#trusted.add(name);
+    return label;
+  }
+
+  /** The output label of the tool `name` (`EXTERNAL_UNTRUSTED` for a tool not wrapped). */
+  labelOf(name: string): ProvenanceLabel {
+    return this.#labels.get(name) ?? 'EXTERNAL_UNTRUSTED';
+  }
+
+  /** The names of the wrapped tools, in the order they were first wrapped. */
+  names(): IterableIterator<string> {
+    return this.#labels.keys();
+  }
 }

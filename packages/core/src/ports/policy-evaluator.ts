@@ -23,6 +23,14 @@ export interface PolicyEvaluator {
    */
   mayPermit(tenant: string, action: string): boolean;
   /**
+   * Whether some call of `action` by `tenant` could be ESCALATE (a rule of the policy or of
+   * `tenant`'s overlay escalates it under some arguments, provenance or session). A `false` answer
+   * is final; `true` promises nothing about a given call. Precomputed or cheap: the framework
+   * adapters ask it before every call, to skip their escalation pre-check. Must not throw. A policy
+   * without this method may escalate anything.
+   */
+  mayEscalate?(tenant: string, action: string): boolean;
+  /**
    * The usage limits (`limits` of the policy and of `tenant`'s overlay) that a call of `action` by
    * `tenant` counts against, which the runtime enforces through its `UsageStore` (atomically, when
    * the call is allowed to proceed). Precomputed at load time; must not throw; returns the same

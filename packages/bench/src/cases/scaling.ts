@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CompiledPolicy, loadPolicy } from '@ape/policy';
 import { measureAsync, measureSync, type Settings } from '../harness.js';
@@ -147,7 +148,9 @@ function runIsolatedPoint(
   quick: boolean,
   timeoutMs: number,
 ): PointOutcome {
-  const script = fileURLToPath(import.meta.url);
+  // The entry script, beside this module's chunk in dist/ (this module is bundled into its own
+  // chunk, so its own URL is not a script that runs anything).
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
   const child = spawnSync(
     process.execPath,
     [script, '--point', engine, String(size), ...(quick ? ['--quick'] : [])],

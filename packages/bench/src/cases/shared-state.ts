@@ -21,7 +21,7 @@ import { measuredRow, type Row, type Stats, type TargetResult } from '../report.
 import { targetAtMostValue } from '../targets.js';
 import { threeListDocument } from '../workloads.js';
 import type { BenchCase } from './context.js';
-import { runNextStep, startSession, submitStepsPlan, TENANT } from './session.js';
+import { runNextStep, STEP_ACTION, startSession, submitStepsPlan, TENANT } from './session.js';
 import { caseResult } from './shared.js';
 
 const PLAN_STEPS = 1000;

@@ -35,4 +35,12 @@ describe('createInMemoryAuditSink', () => {
     expect(event?.data).toEqual({ rules: ['a'], nested: { x: 1 } });
     expect(Object.isFrozen(event?.data['nested'])).toBe(true);
   });
+
+  it('keeps an event whose data is frozen as given (the runtime hands over what it froze)', () => {
+    const sink = createInMemoryAuditSink();
+    const data = Object.freeze({ decision: 'ALLOW' });
+    sink.append({ type: 'decision.made', tenant: 't', session: 's', time: 1, data });
+    expect(sink.events[0]?.data).toBe(data);
+    expect(Object.isFrozen(sink.events[0])).toBe(true);
+  });
 });

@@ -12,22 +12,30 @@ export interface InMemoryAuditSink extends AuditSink {
 
 /**
  * The default audit sink of `createRuntime`: a minimal recorder in memory, without a hash chain and
- * without persistence. Use `@ape/audit` for tamper-evident, durable logs. Appending after `close`
- * throws `AuditError` (`AUDIT_FAILURE`).
+ * without persistence. Use `@ape/audit` for tamper-evident, durable logs. An event whose `data` is
+ * frozen is kept as given (the runtime freezes what it records); any other is copied as plain JSON
+ * (non-JSON data throws `AuditError`, `AUDIT_FAILURE`). Appending after `close` throws `AuditError`
+ * (`AUDIT_FAILURE`).
  */
 export function createInMemoryAuditSink(): InMemoryAuditSink {
-  // Each event is kept as its fields and the canonical JSON of its data, and read back (copied and
-  // frozen) only when `events` is read: what the caller does to its objects after `append` changes
-  // nothing recorded, and the runtime's hot path pays one serialisation per event.
-  const kept: { readonly event: AuditEvent; readonly data: string }[] = [];
+  // An event whose data is frozen is kept as given: the runtime freezes what it records and hands
+  // it over. Any other event is kept as the canonical JSON of its data, read back (copied and
+  // frozen) when `events` is read, so what its caller does to its objects afterwards changes
+  // nothing recorded.
+  const kept: ({ readonly event: AuditEvent } | { readonly event: AuditEvent; readonly data: string })[] = [];
   const events: AuditEvent[] = [];
   let closed = false;
   return {
     get events(): readonly AuditEvent[] {
       for (let index = events.length; index < kept.length; index++) {
-        const { event, data } = kept[index]!;
+        const entry = kept[index]!;
         events.push(
-          Object.freeze({ ...event, data: deepFreeze(JSON.parse(data) as Record<string, unknown>) }),
+          'data' in entry
+            ? Object.freeze({
+                ...entry.event,
+                data: deepFreeze(JSON.parse(entry.data) as Record<string, unknown>),
+              })
+            : entry.event,
         );
       }
       return events;
@@ -36,19 +44,21 @@ export function createInMemoryAuditSink(): InMemoryAuditSink {
       if (typeof event !== 'object' || event === null)
         throw new AuditError('An audit event must be an object.');
       if (closed) throw new AuditError('The in-memory audit sink is closed.', { event: event.type });
-      let data: string;
+      const { type, tenant, session, time, data } = event;
+      if (typeof data === 'object' && data !== null && Object.isFrozen(data)) {
+        kept.push({ event: Object.freeze({ type, tenant, session, time, data }) });
+        return;
+      }
+      let text: string;
       try {
-        data = canonicalJson(event.data);
+        text = canonicalJson(data);
       } catch (error) {
         throw new AuditError(
-          `The audit event ${String(event.type)} holds data that is not plain JSON (${messageOf(error)}).`,
-          {
-            event: event.type,
-          },
+          `The audit event ${String(type)} holds data that is not plain JSON (${messageOf(error)}).`,
+          { event: type },
         );
       }
-      const { type, tenant, session, time } = event;
-      kept.push({ event: { type, tenant, session, time, data: {} }, data });
+      kept.push({ event: { type, tenant, session, time, data: {} }, data: text });
     },
     async flush(): Promise<void> {},
     async close(): Promise<void> {

@@ -265,30 +265,27 @@ async function scanLines(
       }
       // Usual records are proven valid in one scan; anything else is parsed in full, which decides.
       const proven = proveRecordLine(raw.text);
+      let hash: string;
       if (proven !== undefined && proven.seq === expectedSeq && proven.prev === lastHash) {
-        accept(raw.text);
-        previousPrev = lastHash;
-        lastHash = proven.hash;
-        expectedSeq++;
-        intactBytes += raw.bytes;
-        continue;
+        hash = proven.hash;
+      } else {
+        const parsed = parseAuditLine(raw.text);
+        if (!parsed.ok) {
+          malformed = { line, reason: parsed.reason };
+          continue;
+        }
+        const { record, selfValid } = parsed;
+        if (!selfValid || record.seq !== expectedSeq || record.prev !== lastHash) {
+          const state = { expectedSeq, lastHash, previousPrev, intactBytes };
+          return classify(source, { line, record, selfValid }, state);
+        }
+        hash = record.hash;
       }
-      const parsed = parseAuditLine(raw.text);
-      if (!parsed.ok) {
-        malformed = { line, reason: parsed.reason };
-        continue;
-      }
-      const { record, selfValid } = parsed;
-      if (selfValid && record.seq === expectedSeq && record.prev === lastHash) {
-        accept(raw.text);
-        previousPrev = lastHash;
-        lastHash = record.hash;
-        expectedSeq++;
-        intactBytes += raw.bytes;
-        continue;
-      }
-      const state = { expectedSeq, lastHash, previousPrev, intactBytes };
-      return classify(source, { line, record, selfValid }, state);
+      accept(raw.text);
+      previousPrev = lastHash;
+      lastHash = hash;
+      expectedSeq++;
+      intactBytes += raw.bytes;
     }
   }
   const base = { ok: true, records: expectedSeq, lastHash, intactBytes };

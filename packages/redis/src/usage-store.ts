@@ -73,17 +73,26 @@ redis.call('SET', KEYS[n + 1], '1', 'PX', ARGV[3])
 return {1}
 `);
 
-// KEYS: the counters, then the marker. ARGV: reservation id. Only the first release finds the marker.
-const RELEASE = new LuaScript(`
-if redis.call('DEL', KEYS[#KEYS]) == 0 then return 0 end
-for i = 1, #KEYS - 1 do
-  local kind = redis.call('TYPE', KEYS[i])['ok']
-  if kind == 'zset' then
-    redis.call('ZREM', KEYS[i], ARGV[1])
-  elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
-    redis.call('DECR', KEYS[i])
+// Gives back one use of each counter in KEYS[first..last]: the reservation's entry of a windowed
+// counter (a sorted set), one count of a plain one. Shared by RELEASE and UNDO.
+const RELEASE_USES = `
+local function releaseUses(first, last, id)
+  for i = first, last do
+    local kind = redis.call('TYPE', KEYS[i])['ok']
+    if kind == 'zset' then
+      redis.call('ZREM', KEYS[i], id)
+    elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
+      redis.call('DECR', KEYS[i])
+    end
   end
 end
+`;
+
+// KEYS: the counters, then the marker. ARGV: reservation id. Only the first release finds the marker.
+const RELEASE = new LuaScript(`
+${RELEASE_USES}
+if redis.call('DEL', KEYS[#KEYS]) == 0 then return 0 end
+releaseUses(1, #KEYS - 1, ARGV[1])
 return 1
 `);
 
@@ -194,6 +203,7 @@ return {1, previous}
 // replaced its predecessor), so no later undo restores it. A version without a record is voided
 // ahead of its BEGIN. The counters are released only on the first undo (the marker).
 const UNDO = new LuaScript(`
+${RELEASE_USES}
 local w = tonumber(ARGV[1])
 local ttl = ARGV[3]
 local history = ARGV[4]
@@ -240,16 +250,7 @@ if w == 4 then
     end
   end
 end
-if #KEYS > w and redis.call('DEL', KEYS[#KEYS]) == 1 then
-  for i = w + 1, #KEYS - 1 do
-    local kind = redis.call('TYPE', KEYS[i])['ok']
-    if kind == 'zset' then
-      redis.call('ZREM', KEYS[i], ARGV[5])
-    elseif kind == 'string' and tonumber(redis.call('GET', KEYS[i])) > 0 then
-      redis.call('DECR', KEYS[i])
-    end
-  end
-end
+if #KEYS > w and redis.call('DEL', KEYS[#KEYS]) == 1 then releaseUses(w + 1, #KEYS - 1, ARGV[5]) end
 return 1
 `);
 

@@ -68,6 +68,13 @@ function channel(state: ChatState, channelName: string): Channel {
   return found;
 }
 
+/** The channel `channelName`, when the user belongs to it; a {@link ToolFailure} otherwise. */
+function joinedChannel(state: ChatState, channelName: string): Channel {
+  const found = channel(state, channelName);
+  if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
+  return found;
+}
+
 function member(state: ChatState, user: string): { name: string; email: string } {
   const found = state.members.find((candidate) => candidate.name === user);
   if (found === undefined) throw new ToolFailure(`${JSON.stringify(user)} is not a member of the workspace`);
@@ -101,8 +108,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
     properties: { channel: name },
     required: ['channel'],
     run: (state, args) => {
-      const found = channel(state, str(args, 'channel'));
-      if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
+      const found = joinedChannel(state, str(args, 'channel'));
       return found.messages;
     },
   },
@@ -131,8 +137,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
     properties: { channel: name, body: S.text },
     required: ['channel', 'body'],
     run: (state, args) => {
-      const found = channel(state, str(args, 'channel'));
-      if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
+      const found = joinedChannel(state, str(args, 'channel'));
       found.messages.push({ sender: state.me, body: str(args, 'body') });
       return { status: 'posted' };
     },

@@ -235,24 +235,13 @@ export function rootFromInclusionProof(
   if (!(Number.isSafeInteger(index) && Number.isSafeInteger(size) && index >= 0 && index < size))
     return undefined;
   if (leafHash.length !== MERKLE_HASH_BYTES) return undefined;
-  let fn = index;
-  let sn = size - 1;
+  const walk = { fn: index, sn: size - 1 };
   let root = leafHash;
   for (const sibling of proof) {
-    if (sn === 0 || sibling.length !== MERKLE_HASH_BYTES) return undefined;
-    if (isOdd(fn) || fn === sn) {
-      root = hashMerkleChildren(sibling, root);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      root = hashMerkleChildren(root, sibling);
-    }
-    fn = half(fn);
-    sn = half(sn);
+    if (walk.sn === 0 || sibling.length !== MERKLE_HASH_BYTES) return undefined;
+    root = climb(walk) ? hashMerkleChildren(sibling, root) : hashMerkleChildren(root, sibling);
   }
-  return sn === 0 ? root : undefined;
+  return walk.sn === 0 ? root : undefined;
 }
 
 /** True when `proof` shows leaf `index` with hash `leafHash` is in the tree of `size` leaves with `root`. */
@@ -285,31 +274,45 @@ export function verifyMerkleConsistency(
   if (size1 === 0) return proof.length === 0;
   if (proof.length === 0 || proof.some((hash) => hash.length !== MERKLE_HASH_BYTES)) return false;
   const path = isPowerOfTwo(size1) ? [root1, ...proof] : [...proof];
-  let fn = size1 - 1;
-  let sn = size2 - 1;
-  while (isOdd(fn)) {
-    fn = half(fn);
-    sn = half(sn);
-  }
+  const walk = { fn: size1 - 1, sn: size2 - 1 };
+  while (isOdd(walk.fn)) halve(walk);
   let firstRoot = path[0] as Uint8Array;
   let secondRoot = firstRoot;
   for (let index = 1; index < path.length; index++) {
     const node = path[index] as Uint8Array;
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
+    if (walk.sn === 0) return false;
+    if (climb(walk)) {
       firstRoot = hashMerkleChildren(node, firstRoot);
       secondRoot = hashMerkleChildren(node, secondRoot);
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
     } else {
       secondRoot = hashMerkleChildren(secondRoot, node);
     }
-    fn = half(fn);
-    sn = half(sn);
   }
-  return sn === 0 && equalHashes(firstRoot, root1) && equalHashes(secondRoot, root2);
+  return walk.sn === 0 && equalHashes(firstRoot, root1) && equalHashes(secondRoot, root2);
+}
+
+/** The position of a proof walk (RFC 9162 §2.1.3.2, §2.1.4.2): `fn` the node, `sn` the last node of its level. */
+interface ProofWalk {
+  fn: number;
+  sn: number;
+}
+
+function halve(walk: ProofWalk): void {
+  walk.fn = half(walk.fn);
+  walk.sn = half(walk.sn);
+}
+
+/**
+ * One step of a proof walk up the tree: true when the proof's next node is the left sibling (it is
+ * hashed as `node ‖ root`), false when it is the right one (`root ‖ node`).
+ */
+function climb(walk: ProofWalk): boolean {
+  const left = isOdd(walk.fn) || walk.fn === walk.sn;
+  if (left) {
+    while (!isOdd(walk.fn) && walk.fn !== 0) halve(walk);
+  }
+  halve(walk);
+  return left;
 }
 
 function isPowerOfTwo(value: number): boolean {

@@ -1,10 +1,9 @@
-import { hashCanonical } from '@ape/core';
+import { deepFreeze, hashCanonical } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { compileArgumentSchemas } from './argument-schemas.js';
 import {
   collectLayers,
   countRules,
-  deepFreeze,
   type LimitDefinition,
   type PolicyDefinition,
   type PolicyLayer,

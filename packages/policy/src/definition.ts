@@ -252,17 +252,3 @@ export function countRules(layers: readonly PolicyLayer[]): number {
     0,
   );
 }
-
-/** @internal Freezes `value` and everything reachable from it. */
-export function deepFreeze<T>(value: T): T {
-  const pending: unknown[] = [value];
-  const seen = new Set<object>();
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
-    seen.add(node);
-    Object.freeze(node);
-    for (const key of Object.keys(node)) pending.push((node as Json)[key]);
-  }
-  return value;
-}

@@ -43,6 +43,15 @@ const list = (values: readonly unknown[], separator = ', '): string =>
   values.map((value) => (typeof value === 'string' ? value : json(value))).join(separator);
 const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 const properties = (count: number): string => `${count} ${count === 1 ? 'property' : 'properties'}`;
+/** A row of a keyword that bounds a count: `args.to has at least 2 characters`. */
+const counted = (
+  appliesTo: 'string' | 'object' | 'array',
+  bound: 'at least' | 'at most',
+  count: (value: number) => string,
+): KeywordRow => ({
+  appliesTo,
+  phrase: (subject, value) => `${subject} has ${bound} ${count(value as number)}`,
+});
 
 const TYPE_NAMES: Readonly<Record<string, string>> = {
   string: 'a string',
@@ -73,14 +82,8 @@ const KEYWORDS: Readonly<Record<string, KeywordRow>> = {
   const: { phrase: (subject, value) => `${subject} = ${json(value)}` },
   enum: { phrase: (subject, value) => `${subject} is one of [${(value as unknown[]).map(json).join(', ')}]` },
   pattern: { appliesTo: 'string', phrase: (subject, value) => `${subject} matches /${String(value)}/` },
-  minLength: {
-    appliesTo: 'string',
-    phrase: (subject, value) => `${subject} has at least ${plural(value as number, 'character')}`,
-  },
-  maxLength: {
-    appliesTo: 'string',
-    phrase: (subject, value) => `${subject} has at most ${plural(value as number, 'character')}`,
-  },
+  minLength: counted('string', 'at least', (n) => plural(n, 'character')),
+  maxLength: counted('string', 'at most', (n) => plural(n, 'character')),
   minimum: { appliesTo: 'number', phrase: (subject, value) => `${subject} >= ${json(value)}` },
   maximum: { appliesTo: 'number', phrase: (subject, value) => `${subject} <= ${json(value)}` },
   exclusiveMinimum: { appliesTo: 'number', phrase: (subject, value) => `${subject} > ${json(value)}` },
@@ -89,26 +92,14 @@ const KEYWORDS: Readonly<Record<string, KeywordRow>> = {
     appliesTo: 'number',
     phrase: (subject, value) => `${subject} is a multiple of ${json(value)}`,
   },
-  minItems: {
-    appliesTo: 'array',
-    phrase: (subject, value) => `${subject} has at least ${plural(value as number, 'item')}`,
-  },
-  maxItems: {
-    appliesTo: 'array',
-    phrase: (subject, value) => `${subject} has at most ${plural(value as number, 'item')}`,
-  },
+  minItems: counted('array', 'at least', (n) => plural(n, 'item')),
+  maxItems: counted('array', 'at most', (n) => plural(n, 'item')),
   uniqueItems: {
     appliesTo: 'array',
     phrase: (subject, value) => (value === true ? `${subject} has no repeated items` : 'true'),
   },
-  minProperties: {
-    appliesTo: 'object',
-    phrase: (subject, value) => `${subject} has at least ${properties(value as number)}`,
-  },
-  maxProperties: {
-    appliesTo: 'object',
-    phrase: (subject, value) => `${subject} has at most ${properties(value as number)}`,
-  },
+  minProperties: counted('object', 'at least', properties),
+  maxProperties: counted('object', 'at most', properties),
   required: {
     appliesTo: 'object',
     phrase: (subject, value) =>

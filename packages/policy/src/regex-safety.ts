@@ -146,9 +146,21 @@ function translateGroup(pattern: string, index: number): [string, number] {
   throw new Refused(`the group syntax at character ${index} is not accepted; use (…) or (?:…)`);
 }
 
+/** The code points (hex) of the one-letter control escapes (`\t` is U+9). */
+const CONTROL_ESCAPES: ReadonlyMap<string | undefined, string> = new Map([
+  ['t', '9'],
+  ['n', 'A'],
+  ['v', 'B'],
+  ['f', 'C'],
+  ['r', 'D'],
+  ['0', '0'],
+]);
+
 /** Translates one escape at `index`; inside a class `\b` is a backspace and classes are inlined. */
 function translateEscape(pattern: string, index: number, inClass: boolean): [string, number] {
   const letter = pattern[index + 1];
+  const control = CONTROL_ESCAPES.get(letter);
+  if (control !== undefined) return [`\\x{${control}}`, index + 2];
   switch (letter) {
     case undefined:
       throw new Refused('a pattern cannot end with a backslash');
@@ -169,18 +181,6 @@ function translateEscape(pattern: string, index: number, inClass: boolean): [str
         );
       }
       return [`[^${WHITESPACE_ITEMS}]`, index + 2];
-    case 't':
-      return ['\\x{9}', index + 2];
-    case 'n':
-      return ['\\x{A}', index + 2];
-    case 'v':
-      return ['\\x{B}', index + 2];
-    case 'f':
-      return ['\\x{C}', index + 2];
-    case 'r':
-      return ['\\x{D}', index + 2];
-    case '0':
-      return ['\\x{0}', index + 2];
     case 'c':
       return [`\\x{${(pattern.charCodeAt(index + 2) % 32).toString(16)}}`, index + 3];
     case 'x':

@@ -22,6 +22,17 @@ export function describeValue(value: unknown): string {
   return 'a mapping';
 }
 
+/** The keywords that bound a count (`minItems: 1` reads "must not be empty"): what is counted and the words. */
+const COUNT_BOUNDS: ReadonlyMap<string, { least: boolean; verb: string; noun: string; tail: string }> =
+  new Map([
+    ['minItems', { least: true, verb: 'have', noun: 'item', tail: '' }],
+    ['maxItems', { least: false, verb: 'have', noun: 'item', tail: '' }],
+    ['minLength', { least: true, verb: 'be', noun: 'character', tail: '' }],
+    ['maxLength', { least: false, verb: 'be', noun: 'character', tail: ' long' }],
+    ['minProperties', { least: true, verb: 'have', noun: 'key', tail: '' }],
+    ['maxProperties', { least: false, verb: 'have', noun: 'key', tail: '' }],
+  ]);
+
 function items(count: unknown, noun: string): string {
   return `${String(count)} ${noun}${count === 1 ? '' : 's'}`;
 }
@@ -34,6 +45,12 @@ function items(count: unknown, noun: string): string {
  */
 export function plainSchemaMessage(error: ErrorObject): string {
   const params = error.params as Record<string, unknown>;
+  const bound = COUNT_BOUNDS.get(error.keyword);
+  if (bound !== undefined) {
+    if (bound.least && params['limit'] === 1) return 'must not be empty';
+    const limit = `${bound.least ? 'at least' : 'at most'} ${items(params['limit'], bound.noun)}`;
+    return `must ${bound.verb} ${limit}${bound.tail}`;
+  }
   switch (error.keyword) {
     case 'type': {
       const types = String(params['type']).split(',');
@@ -55,24 +72,6 @@ export function plainSchemaMessage(error: ErrorObject): string {
       return `must be ${JSON.stringify(params['allowedValue'])}`;
     case 'required':
       return `missing required field "${String(params['missingProperty'])}"`;
-    case 'minItems':
-      return params['limit'] === 1
-        ? 'must not be empty'
-        : `must have at least ${items(params['limit'], 'item')}`;
-    case 'maxItems':
-      return `must have at most ${items(params['limit'], 'item')}`;
-    case 'minLength':
-      return params['limit'] === 1
-        ? 'must not be empty'
-        : `must be at least ${items(params['limit'], 'character')}`;
-    case 'maxLength':
-      return `must be at most ${items(params['limit'], 'character')} long`;
-    case 'minProperties':
-      return params['limit'] === 1
-        ? 'must not be empty'
-        : `must have at least ${items(params['limit'], 'key')}`;
-    case 'maxProperties':
-      return `must have at most ${items(params['limit'], 'key')}`;
     case 'minimum':
       return `must be at least ${String(params['limit'])}`;
     case 'maximum':

@@ -6,6 +6,31 @@ import { buildLabeled, type Unlabeled } from './labeled-value.js';
 export type UnlabeledAll<T extends readonly unknown[]> = { -readonly [K in keyof T]: Unlabeled<T[K]> };
 
 /**
+ * The plain values of `inputs` in order, the least trusted of their labels (a plain input counts as
+ * `plainLabel`) and the union of their sources: what {@link derive}, {@link join} and the template
+ * tags combine.
+ */
+function unwrapInputs(
+  inputs: readonly unknown[],
+  plainLabel: unknown,
+): { values: unknown[]; label: ProvenanceLabel; sources: string[] } {
+  const labels: unknown[] = [];
+  const sources: string[] = [];
+  const values: unknown[] = [];
+  for (const input of inputs) {
+    if (isLabeled(input)) {
+      labels.push(input.label);
+      sources.push(...input.sources);
+      values.push(input.value);
+    } else {
+      labels.push(plainLabel);
+      values.push(input);
+    }
+  }
+  return { values, label: combineLabels(...labels), sources };
+}
+
+/**
  * Computes a new value from a labelled one. The result carries the input's label and sources; if
  * `fn` returns a labelled value (or one containing labelled values) the result is the least trusted
  * of both. `fn` receives the plain value and must compute only from it: a plain value captured from
@@ -33,21 +58,9 @@ export function derive<const I extends readonly unknown[], R>(
   fn: (...values: UnlabeledAll<I>) => R,
   ...inputs: I
 ): Labeled<Unlabeled<R>> {
-  const labels: unknown[] = [];
-  const sources: string[] = [];
-  const values: unknown[] = [];
-  for (const input of inputs) {
-    if (isLabeled(input)) {
-      labels.push(input.label);
-      sources.push(...input.sources);
-      values.push(input.value);
-    } else {
-      labels.push('EXTERNAL_UNTRUSTED');
-      values.push(input);
-    }
-  }
+  const { values, label, sources } = unwrapInputs(inputs, 'EXTERNAL_UNTRUSTED');
   const result = fn(...(values as UnlabeledAll<I>));
-  return buildLabeled(result, combineLabels(...labels), sources);
+  return buildLabeled(result, label, sources);
 }
 
 /** Options of {@link join}. */
@@ -68,20 +81,8 @@ export interface JoinOptions {
  */
 export function join(parts: readonly unknown[], separator = ',', options: JoinOptions = {}): Labeled<string> {
   const plainLabel = options.plainLabel ?? 'EXTERNAL_UNTRUSTED';
-  const labels: unknown[] = [];
-  const sources: string[] = [];
-  const texts: unknown[] = [];
-  for (const part of parts) {
-    if (isLabeled(part)) {
-      labels.push(part.label);
-      sources.push(...part.sources);
-      texts.push(part.value);
-    } else {
-      labels.push(plainLabel);
-      texts.push(part);
-    }
-  }
-  return buildLabeled(texts.join(separator), combineLabels(...labels), sources);
+  const { values, label, sources } = unwrapInputs(parts, plainLabel);
+  return buildLabeled(values.join(separator), label, sources);
 }
 
 /**
@@ -104,22 +105,13 @@ function render(
       { reason: 'not_a_template' },
     );
   }
-  const labels: unknown[] = [];
-  const sources: string[] = [];
+  const unwrapped = unwrapInputs(values, plainLabel);
   let text = strings[0] ?? strings.raw[0] ?? '';
   for (let index = 0; index < values.length; index++) {
-    const value = values[index];
-    if (isLabeled(value)) {
-      labels.push(value.label);
-      sources.push(...value.sources);
-      text += String(value.value);
-    } else {
-      labels.push(plainLabel);
-      text += String(value);
-    }
+    text += String(unwrapped.values[index]);
     text += strings[index + 1] ?? strings.raw[index + 1] ?? '';
   }
-  return buildLabeled(text, combineLabels(...labels), sources);
+  return buildLabeled(text, unwrapped.label, unwrapped.sources);
 }
 
 /**

@@ -132,7 +132,7 @@ export class RedisApprovalQueue implements ApprovalQueue {
       STORE,
       'publish',
       PUBLISH,
-      [this.#recordKey(id), this.#indexKey(segment)],
+      [this.#key('approval', id), this.#key('approvals', segment)],
       [
         encodeRecord(request),
         ...APPROVAL_BINDING_FIELDS.map((field) => String(checked[field])),
@@ -167,7 +167,7 @@ export class RedisApprovalQueue implements ApprovalQueue {
     for (const segment of segments) {
       const ids = await this.#connection.command(STORE, 'list', [
         'ZRANGEBYSCORE',
-        this.#indexKey(segment),
+        this.#key('approvals', segment),
         `(${now}`,
         '+inf',
       ]);
@@ -177,7 +177,7 @@ export class RedisApprovalQueue implements ApprovalQueue {
         STORE,
         'list',
         PENDING,
-        ids.map((id) => this.#recordKey(String(id))),
+        ids.map((id) => this.#key('approval', String(id))),
         [],
       );
       if (!Array.isArray(texts) || texts.length !== ids.length) throw this.#malformedReply('list');
@@ -229,9 +229,13 @@ export class RedisApprovalQueue implements ApprovalQueue {
     if (first.settlement !== undefined) return first.settlement;
     const { expiresAt } = first.request;
     let wake: () => void = () => {};
-    const unsubscribe = await this.#connection.subscribe(STORE, this.#channel(segment), (message) => {
-      if (message === id) wake();
-    });
+    const unsubscribe = await this.#connection.subscribe(
+      STORE,
+      this.#key('approval-settled', segment),
+      (message) => {
+        if (message === id) wake();
+      },
+    );
     try {
       for (;;) {
         const record = await this.#read('wait', id).catch(() => undefined);
@@ -292,11 +296,11 @@ export class RedisApprovalQueue implements ApprovalQueue {
       STORE,
       operation,
       SETTLE,
-      [this.#recordKey(id), this.#indexKey(segment)],
+      [this.#key('approval', id), this.#key('approvals', segment)],
       [
         settlement.state,
         encodeRecord(settlement),
-        this.#channel(segment),
+        this.#key('approval-settled', segment),
         id,
         String(this.#retentionMs),
         ...binding,
@@ -329,7 +333,7 @@ export class RedisApprovalQueue implements ApprovalQueue {
     if (this.#segmentOf(id) === undefined) return undefined;
     const reply = await this.#connection.command(STORE, operation, [
       'HMGET',
-      this.#recordKey(id),
+      this.#key('approval', id),
       'request',
       'state',
       'settlement',
@@ -370,16 +374,9 @@ export class RedisApprovalQueue implements ApprovalQueue {
     return match === null ? undefined : match[1];
   }
 
-  #recordKey(id: string): string {
-    return `${this.#prefix}approval:${id}`;
-  }
-
-  #indexKey(segment: string): string {
-    return `${this.#prefix}approvals:${segment}`;
-  }
-
-  #channel(segment: string): string {
-    return `${this.#prefix}approval-settled:${segment}`;
+  /** A request's record (`approval:<id>`), a tenant's index (`approvals:<segment>`) or its channel (`approval-settled:<segment>`). */
+  #key(kind: 'approval' | 'approvals' | 'approval-settled', name: string): string {
+    return `${this.#prefix}${kind}:${name}`;
   }
 
   #malformedReply(operation: string): StoreUnavailableError {

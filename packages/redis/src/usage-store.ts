@@ -41,34 +41,46 @@ const STORE = 'RedisUsageStore';
 const WRITE_HISTORY = '1000';
 const MAX_TTL_MS = 365 * 24 * 60 * 60 * 1_000;
 
+// Acquires one use of each of `n` counters, KEYS[keyBase + i] with its max and window (0: none) at
+// ARGV[argBase + 2i] and ARGV[argBase + 2i + 1], or none: windowed counters are sorted sets of (use
+// time, reservation id), trimmed to the window before counting; windowless counters are plain
+// integers. Returns nothing when every counter had room and recorded one use, else the index of the
+// first full counter and its use count. Shared by ACQUIRE and BEGIN.
+const ACQUIRE_USES = `
+local function acquireUses(keyBase, argBase, n, now, id)
+  for i = 1, n do
+    local max = tonumber(ARGV[argBase + i * 2])
+    local window = tonumber(ARGV[argBase + 1 + i * 2])
+    local used
+    if window > 0 then
+      redis.call('ZREMRANGEBYSCORE', KEYS[keyBase + i], '-inf', now - window)
+      used = redis.call('ZCARD', KEYS[keyBase + i])
+    else
+      used = tonumber(redis.call('GET', KEYS[keyBase + i]) or '0')
+    end
+    if used >= max then return i, used end
+  end
+  for i = 1, n do
+    local window = tonumber(ARGV[argBase + 1 + i * 2])
+    if window > 0 then
+      redis.call('ZADD', KEYS[keyBase + i], now, id)
+      redis.call('PEXPIRE', KEYS[keyBase + i], window)
+    else
+      redis.call('INCR', KEYS[keyBase + i])
+    end
+  end
+  return nil
+end
+`;
+
 // KEYS: the counters, then the reservation marker. ARGV: now, reservation id, marker TTL, then
-// max and window (0: none) per counter. Windowed counters are sorted sets of (use time, reservation
-// id), trimmed to the window before counting; windowless counters are plain integers. Either every
-// counter has room and records one use, or nothing is written.
+// max and window (0: none) per counter. Either every counter has room and records one use, or
+// nothing is written (see ACQUIRE_USES).
 const ACQUIRE = new LuaScript(`
+${ACQUIRE_USES}
 local n = #KEYS - 1
-local now = tonumber(ARGV[1])
-for i = 1, n do
-  local max = tonumber(ARGV[2 + i * 2])
-  local window = tonumber(ARGV[3 + i * 2])
-  local used
-  if window > 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - window)
-    used = redis.call('ZCARD', KEYS[i])
-  else
-    used = tonumber(redis.call('GET', KEYS[i]) or '0')
-  end
-  if used >= max then return {0, i, used} end
-end
-for i = 1, n do
-  local window = tonumber(ARGV[3 + i * 2])
-  if window > 0 then
-    redis.call('ZADD', KEYS[i], now, ARGV[2])
-    redis.call('PEXPIRE', KEYS[i], window)
-  else
-    redis.call('INCR', KEYS[i])
-  end
-end
+local full, used = acquireUses(0, 2, n, tonumber(ARGV[1]), ARGV[2])
+if full then return {0, full, used} end
 redis.call('SET', KEYS[n + 1], '1', 'PX', ARGV[3])
 return {1}
 `);
@@ -145,33 +157,14 @@ end
 // replaced), unless the version was already voided by an undo that arrived first. Replies
 // {1, previous} or {0, index, used, previous}; previous is nil when there is none.
 const BEGIN = new LuaScript(`
+${ACQUIRE_USES}
 local ttl = ARGV[6]
 local history = ARGV[7]
 ${TRIM}
 local previous = redis.call('GET', KEYS[1])
 local n = (#ARGV - 7) / 2
-local now = tonumber(ARGV[1])
-for i = 1, n do
-  local max = tonumber(ARGV[6 + i * 2])
-  local window = tonumber(ARGV[7 + i * 2])
-  local used
-  if window > 0 then
-    redis.call('ZREMRANGEBYSCORE', KEYS[4 + i], '-inf', now - window)
-    used = redis.call('ZCARD', KEYS[4 + i])
-  else
-    used = tonumber(redis.call('GET', KEYS[4 + i]) or '0')
-  end
-  if used >= max then return {0, i, used, previous} end
-end
-for i = 1, n do
-  local window = tonumber(ARGV[7 + i * 2])
-  if window > 0 then
-    redis.call('ZADD', KEYS[4 + i], now, ARGV[2])
-    redis.call('PEXPIRE', KEYS[4 + i], window)
-  else
-    redis.call('INCR', KEYS[4 + i])
-  end
-end
+local full, used = acquireUses(4, 6, n, tonumber(ARGV[1]), ARGV[2])
+if full then return {0, full, used, previous} end
 if n > 0 then redis.call('SET', KEYS[n + 5], '1', 'PX', ARGV[3]) end
 local version = ARGV[5]
 if ARGV[4] ~= '' and not redis.call('HGET', KEYS[3], version) then
@@ -377,7 +370,7 @@ export class RedisUsageStore implements UsageStore {
       STORE,
       'acquire',
       ACQUIRE,
-      [...keys.map((key) => this.#usageKey(key)), this.#markerKey(keys, id)],
+      [...keys.map((key) => this.#key('usage', key)), this.#markerKey(keys, id)],
       args,
     );
     if (!Array.isArray(reply)) throw malformed('acquire', reply);
@@ -402,7 +395,7 @@ export class RedisUsageStore implements UsageStore {
       'release',
       RELEASE,
       [
-        ...reservation.keys.map((key) => this.#usageKey(key)),
+        ...reservation.keys.map((key) => this.#key('usage', key)),
         this.#markerKey(reservation.keys, reservation.id),
       ],
       [reservation.id],
@@ -418,7 +411,7 @@ export class RedisUsageStore implements UsageStore {
       STORE,
       'usage',
       USAGE,
-      checked.map((counter) => this.#usageKey(counter.key)),
+      checked.map((counter) => this.#key('usage', counter.key)),
       [String(at), ...checked.map((counter) => String(counter.windowMs ?? 0))],
     );
     if (
@@ -433,7 +426,10 @@ export class RedisUsageStore implements UsageStore {
 
   /** The last action recorded under `key`; see {@link UsageStore.previousAction}. */
   async previousAction(key: string): Promise<string | undefined> {
-    const reply = await this.#connection.command(STORE, 'previousAction', ['GET', this.#previousKey(key)]);
+    const reply = await this.#connection.command(STORE, 'previousAction', [
+      'GET',
+      this.#key('previous', key),
+    ]);
     if (reply === null) return undefined;
     if (typeof reply !== 'string') throw malformed('previousAction', reply);
     return reply;
@@ -451,7 +447,10 @@ export class RedisUsageStore implements UsageStore {
       STORE,
       'setPreviousAction',
       SET_PREVIOUS,
-      [...keys.map((key) => this.#previousKey(key)), ...keys.map((key) => this.#versionKey(key))],
+      [
+        ...keys.map((key) => this.#key('previous', key)),
+        ...keys.map((key) => this.#key('previous-version', key)),
+      ],
       [action, this.#previousActionTtl],
     );
   }
@@ -483,7 +482,7 @@ export class RedisUsageStore implements UsageStore {
     const version = action === undefined ? '' : (request.version ?? randomUUID());
     const keys = counters.map((counter) => counter.key);
     const redisKeys = this.#writeKeys(previousKey);
-    for (const key of keys) redisKeys.push(this.#usageKey(key));
+    for (const key of keys) redisKeys.push(this.#key('usage', key));
     if (keys.length > 0) redisKeys.push(this.#markerKey(keys, id));
     const args = [
       String(now),
@@ -540,32 +539,28 @@ export class RedisUsageStore implements UsageStore {
       args[1] = written.version;
     }
     if (reservation !== undefined && reservation.keys.length > 0) {
-      for (const key of reservation.keys) keys.push(this.#usageKey(key));
+      for (const key of reservation.keys) keys.push(this.#key('usage', key));
       keys.push(this.#markerKey(reservation.keys, reservation.id));
     }
     if (keys.length === 0) return;
     await this.#connection.script(STORE, 'undo', UNDO, keys, args);
   }
 
-  #usageKey(key: string): string {
-    return `${this.#prefix}usage:${key}`;
-  }
-
-  #previousKey(key: string): string {
-    return `${this.#prefix}previous:${key}`;
-  }
-
-  #versionKey(key: string): string {
-    return `${this.#prefix}previous-version:${key}`;
+  /** The Redis key of `key` in the store's key space of `kind`, under the store's prefix. */
+  #key(
+    kind: 'usage' | 'previous' | 'previous-version' | 'previous-writes' | 'previous-order',
+    key: string,
+  ): string {
+    return `${this.#prefix}${kind}:${key}`;
   }
 
   /** The previous action, its version, the records of its writes and their order. */
   #writeKeys(key: string): string[] {
     return [
-      this.#previousKey(key),
-      this.#versionKey(key),
-      `${this.#prefix}previous-writes:${key}`,
-      `${this.#prefix}previous-order:${key}`,
+      this.#key('previous', key),
+      this.#key('previous-version', key),
+      this.#key('previous-writes', key),
+      this.#key('previous-order', key),
     ];
   }
 

@@ -22,6 +22,20 @@ const SPACE: readonly Range[] = [
   [0x3000, 0x3000],
   [0xfeff, 0xfeff],
 ];
+/** The class escapes by their lower-case letter (`\d`, `\w`, `\s`). */
+const CLASS_ESCAPES: ReadonlyMap<string, readonly Range[]> = new Map([
+  ['d', DIGIT],
+  ['w', WORD],
+  ['s', SPACE],
+]);
+/** The code points of the one-letter control escapes (`\t` is U+9); `\0` is read on its own. */
+const CONTROL_ESCAPES: ReadonlyMap<string, number> = new Map([
+  ['t', 0x09],
+  ['n', 0x0a],
+  ['r', 0x0d],
+  ['f', 0x0c],
+  ['v', 0x0b],
+]);
 const LINE_TERMINATORS: readonly Range[] = [
   [0x0a, 0x0a],
   [0x0d, 0x0d],
@@ -207,34 +221,15 @@ class RegexParser {
     const character = this.peek();
     if (character === undefined) throw new Unsupported();
     this.index += 1;
-    const classOf = (ranges: readonly Range[], negate: boolean) => ({
-      ranges,
-      negated: negate,
-      regex: negate ? negated(rangesRegex(ranges)) : rangesRegex(ranges),
-    });
+    const ranges = CLASS_ESCAPES.get(character.toLowerCase());
+    if (ranges !== undefined) {
+      // An upper-case letter (`\D`, `\W`, `\S`) is the complement of its lower-case class.
+      const negate = character !== character.toLowerCase();
+      return { ranges, negated: negate, regex: negate ? negated(rangesRegex(ranges)) : rangesRegex(ranges) };
+    }
+    const control = CONTROL_ESCAPES.get(character);
+    if (control !== undefined) return control;
     switch (character) {
-      case 'd':
-        return classOf(DIGIT, false);
-      case 'D':
-        return classOf(DIGIT, true);
-      case 'w':
-        return classOf(WORD, false);
-      case 'W':
-        return classOf(WORD, true);
-      case 's':
-        return classOf(SPACE, false);
-      case 'S':
-        return classOf(SPACE, true);
-      case 't':
-        return 0x09;
-      case 'n':
-        return 0x0a;
-      case 'r':
-        return 0x0d;
-      case 'f':
-        return 0x0c;
-      case 'v':
-        return 0x0b;
       case '0':
         if (/\d/.test(this.peek() ?? '')) throw new Unsupported();
         return 0;

@@ -1,6 +1,6 @@
 import type { AuthorityToken, CallAuthorization } from '@ape/core';
 import type { AttackContext, AttackSession, SessionOptions } from '../types.js';
-import { byUser, calls, callsSession, family, NOTES, presentRead, SECRETS } from './support.js';
+import { byUser, calls, callsSession, family, NOTES, presentRead, TOKEN_TAMPERINGS } from './support.js';
 
 const READS = ['read_file', 'list_directory'] as const;
 
@@ -88,30 +88,17 @@ export const CALLS_REPLAY_SCENARIOS = family(
           return undefined;
         },
       },
-      {
-        variant: 'calls-forged',
-        title: 'calls mode: a hand-built object with the real fingerprint and times',
-        run: (context) =>
-          presentTamperedCall(context, (token) => ({
-            fingerprint: token.fingerprint,
-            issuedAt: token.issuedAt,
-            expiresAt: token.expiresAt,
-          })),
-      },
-      {
-        variant: 'calls-expired',
-        title: 'calls mode: a token used after its time to live',
-        run: (context) =>
-          presentTamperedCall(context, (token, session) => {
-            session.clock.advance(10 * 60_000);
-            return token;
-          }),
-      },
-      {
-        variant: 'calls-args-swapped',
-        title: 'calls mode: the args are swapped after the decision (notes authorised, secrets presented)',
-        run: (context) => presentTamperedCall(context, (token) => token, SECRETS),
-      },
+      ...TOKEN_TAMPERINGS.flatMap(({ variant, callsTitle, tamper, args }) =>
+        callsTitle === undefined
+          ? []
+          : [
+              {
+                variant: `calls-${variant}`,
+                title: callsTitle,
+                run: (context: AttackContext) => presentTamperedCall(context, tamper, args),
+              },
+            ],
+      ),
       {
         variant: 'calls-other-chain-head',
         title:

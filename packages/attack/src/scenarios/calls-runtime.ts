@@ -15,6 +15,7 @@ import {
   openPlan,
   READ_NOTES,
   settleMicrotasks,
+  twiceAtOnce,
 } from './support.js';
 import { POLICY_THROWS } from './fail-open.js';
 
@@ -181,11 +182,7 @@ export const CALLS_RUNTIME_CONFUSION_SCENARIOS = family(
       title: 'calls mode: two calls at once, the second racing the first through the gate',
       async run(context) {
         const { runtime } = await callsSession(context, ['read_file']);
-        const first = runtime.call('read_file', context.harmless('read_file').tool, byUser(NOTES));
-        const second = runtime.call('read_file', context.harmful('read_file').tool, byUser(NOTES));
-        const [, outcome] = await Promise.allSettled([first, second]);
-        if (outcome.status === 'rejected') throw outcome.reason;
-        return undefined;
+        return twiceAtOnce(context, (tool) => runtime.call('read_file', tool, byUser(NOTES)));
       },
     },
     {

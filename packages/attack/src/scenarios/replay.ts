@@ -1,6 +1,6 @@
 import type { AuthorityToken } from '@ape/core';
 import type { AttackContext, AttackSession } from '../types.js';
-import { byUser, family, intentOf, NOTES, presentRead, SECRETS } from './support.js';
+import { byUser, family, intentOf, NOTES, presentRead, SECRETS, TOKEN_TAMPERINGS } from './support.js';
 
 /** A session with a two-step read plan (args decided at run time) and a token for step 0. */
 async function authorised(
@@ -87,40 +87,11 @@ export const REPLAY_SCENARIOS = family(
         return undefined;
       },
     },
-    {
-      variant: 'forged',
-      title: 'a hand-built object with the real fingerprint and times',
-      run: (context) =>
-        presentTampered(context, (token) => ({
-          fingerprint: token.fingerprint,
-          issuedAt: token.issuedAt,
-          expiresAt: token.expiresAt,
-        })),
-    },
-    {
-      variant: 'cloned',
-      title: 'a structuredClone of a valid token',
-      run: (context) => presentTampered(context, (token) => structuredClone(token) as AuthorityToken),
-    },
-    {
-      variant: 'spread-copy',
-      title: 'a { ...token } copy of a valid token',
-      run: (context) => presentTampered(context, (token) => ({ ...token })),
-    },
-    {
-      variant: 'expired',
-      title: 'a token used after its time to live',
-      run: (context) =>
-        presentTampered(context, (token, session) => {
-          session.clock.advance(10 * 60_000);
-          return token;
-        }),
-    },
-    {
-      variant: 'args-swapped',
-      title: 'a token authorised for notes.txt is used to read the secrets',
-      run: (context) => presentTampered(context, (token) => token, SECRETS),
-    },
+    ...TOKEN_TAMPERINGS.map(({ variant, title, tamper, args }) => ({
+      variant,
+      title,
+      run: (context: AttackContext) => presentTampered(context, tamper, args),
+    })),
     {
       variant: 'other-step',
       title: 'a token of step 0 is presented for step 1 of the same plan',

@@ -18,6 +18,7 @@ import {
   NOTES,
   openPlan,
   settleMicrotasks,
+  twiceAtOnce,
 } from './support.js';
 
 /**
@@ -155,11 +156,7 @@ export const RUNTIME_CONFUSION_SCENARIOS = family(
       title: 'step 0 is started twice at once',
       async run(context) {
         const { runtime } = await context.start(intentOf(['read_file']), openPlan(['read_file']));
-        const first = runtime.executeStep(0, context.harmless('read_file').tool, byUser(NOTES));
-        const second = runtime.executeStep(0, context.harmful('read_file').tool, byUser(NOTES));
-        const [, outcome] = await Promise.allSettled([first, second]);
-        if (outcome.status === 'rejected') throw outcome.reason;
-        return undefined;
+        return twiceAtOnce(context, (tool) => runtime.executeStep(0, tool, byUser(NOTES)));
       },
     },
     {

@@ -7,6 +7,7 @@ import type {
   PolicyEvaluator,
   ProvenanceLabel,
   StepCallOptions,
+  ToolFunction,
 } from '@ape/core';
 import { CallbackEscalation } from '@ape/escalation';
 import { untrusted } from '@ape/provenance';
@@ -242,4 +243,74 @@ export async function callsSession(
   const session = context.session(options);
   await session.runtime.setIntent(intentOf(actions), { provenance: 'USER_TRUSTED' });
   return session;
+}
+
+/**
+ * @internal One way of tampering with a valid token before it is presented at the gate (the
+ * authority-replay family's plan-mode row `<variant>`, and its calls-mode row `calls-<variant>`
+ * when `callsTitle` is set): the harmful read runs only if the gate accepts what `tamper` makes.
+ */
+export interface TokenTampering {
+  readonly variant: string;
+  readonly title: string;
+  readonly callsTitle?: string;
+  readonly tamper: (token: AuthorityToken, session: AttackSession) => AuthorityToken;
+  /** The args presented with the token (default: the notes the token was authorised for). */
+  readonly args?: Readonly<Record<string, unknown>>;
+}
+
+/** @internal The tamperings, one row each, in the battery's order. */
+export const TOKEN_TAMPERINGS: readonly TokenTampering[] = Object.freeze([
+  {
+    variant: 'forged',
+    title: 'a hand-built object with the real fingerprint and times',
+    callsTitle: 'calls mode: a hand-built object with the real fingerprint and times',
+    tamper: (token) => ({
+      fingerprint: token.fingerprint,
+      issuedAt: token.issuedAt,
+      expiresAt: token.expiresAt,
+    }),
+  },
+  {
+    variant: 'cloned',
+    title: 'a structuredClone of a valid token',
+    tamper: (token) => structuredClone(token) as AuthorityToken,
+  },
+  {
+    variant: 'spread-copy',
+    title: 'a { ...token } copy of a valid token',
+    tamper: (token) => ({ ...token }),
+  },
+  {
+    variant: 'expired',
+    title: 'a token used after its time to live',
+    callsTitle: 'calls mode: a token used after its time to live',
+    tamper: (token, session) => {
+      session.clock.advance(10 * 60_000);
+      return token;
+    },
+  },
+  {
+    variant: 'args-swapped',
+    title: 'a token authorised for notes.txt is used to read the secrets',
+    callsTitle: 'calls mode: the args are swapped after the decision (notes authorised, secrets presented)',
+    tamper: (token) => token,
+    args: SECRETS,
+  },
+]);
+
+/**
+ * @internal Starts the same read of the notes twice at once, through `start` with the harmless spy
+ * first and the harmful one second (two calls, or one step twice, racing through the gate): the
+ * second's refusal is rethrown, so the harmful read runs only if both got through.
+ */
+export async function twiceAtOnce(
+  context: AttackContext,
+  start: (tool: ToolFunction<string>) => Promise<unknown>,
+): Promise<undefined> {
+  const first = start(context.harmless('read_file').tool);
+  const second = start(context.harmful('read_file').tool);
+  const [, outcome] = await Promise.allSettled([first, second]);
+  if (outcome.status === 'rejected') throw outcome.reason;
+  return undefined;
 }

@@ -41,7 +41,7 @@ function allowReadFile(name: string): { policy: PolicyEvaluator; authority: Auth
  * {@link CALLS_PER_THREAD} calls. The first call's answer goes to `check`, which throws when the
  * call was refused (the policy must allow it).
  */
-export async function measureThroughAdapter(
+async function measureThroughAdapter(
   id: string,
   policyName: string,
   settings: Settings,
@@ -69,7 +69,7 @@ export async function measureThroughAdapter(
 }
 
 /** Measures `id`: the APE gate alone, `runtime.call` of `run` with `args` in calls mode, no adapter. */
-export async function measureGateAlone(
+async function measureGateAlone(
   id: string,
   policyName: string,
   settings: Settings,
@@ -101,20 +101,44 @@ export async function measureGateAlone(
   });
 }
 
-/** One measured row of an adapter case: its label and how to measure it. */
-export interface AdapterRowSpec {
-  readonly label: string;
-  readonly measure: () => Promise<Stats>;
+/**
+ * A `check` of {@link measureThroughAdapter}: throws unless the first call's answer (what `read`
+ * takes of it) is `expected`, the bare tool's answer (the call was refused otherwise).
+ */
+export function expectAnswer(
+  expected: unknown,
+  read: (answer: unknown) => unknown = (answer) => answer,
+): (answer: unknown) => void {
+  return (answer) => {
+    const value = read(answer);
+    if (value !== expected) throw new Error(`the wrapped call was refused: ${String(value)}`);
+  };
 }
 
-/** An adapter overhead case: the rows `<group>:bare`, `<group>:gate`, `<group>:ape` and the target `<group>-added-p50`. */
+/**
+ * An adapter overhead case as data: the rows `<group>:bare`, `<group>:gate`, `<group>:ape` and the
+ * target `<group>-added-p50`; the policy of the gate and wrapped rows is named `bench_<group>`.
+ */
 export interface AdapterOverheadSpec {
+  readonly id: string;
+  readonly title: string;
   readonly group: string;
   /** The framework's name in the target's description (`AI SDK`). */
   readonly framework: string;
-  readonly bare: AdapterRowSpec;
-  readonly gate: AdapterRowSpec;
-  readonly wrapped: AdapterRowSpec;
+  /** The baseline: one call of the bare framework tool, as the framework makes it. */
+  readonly bare: { readonly label: string; readonly call: () => Promise<unknown> };
+  /** The gate alone: `runtime.call` of `run` with `args`. */
+  readonly gate: {
+    readonly label: string;
+    readonly run: (args: Readonly<Record<string, unknown>>) => Promise<unknown>;
+    readonly args: Readonly<Record<string, unknown>>;
+  };
+  /** Through the adapter: see {@link measureThroughAdapter} for `open` and `check`. */
+  readonly wrapped: {
+    readonly label: string;
+    readonly open: (policy: PolicyEvaluator, authority: AuthorityManager) => OpenedAdapter;
+    readonly check: (first: unknown) => void;
+  };
   readonly notes: readonly string[];
 }
 
@@ -126,23 +150,35 @@ async function rowOf(fields: Omit<Row, 'status' | 'stats'>, measure: () => Promi
   }
 }
 
-/** Runs an adapter overhead case: the three rows, the added latency (wrapped − bare) and issue 15's target. */
-export async function runAdapterOverhead(
+/** The bench case of an adapter: the three rows, the added latency (wrapped − bare) and issue 15's target. */
+export function adapterOverheadCase(spec: AdapterOverheadSpec): BenchCase {
+  const benchCase: BenchCase = {
+    id: spec.id,
+    title: spec.title,
+    run: ({ settings }) => runAdapterOverhead(benchCase, spec, settings),
+  };
+  return benchCase;
+}
+
+async function runAdapterOverhead(
   benchCase: Pick<BenchCase, 'id' | 'number' | 'title'>,
   spec: AdapterOverheadSpec,
+  settings: Settings,
 ): Promise<CaseResult> {
   const { group } = spec;
+  const policyName = `bench_${group.replaceAll('-', '_')}`;
   const bare = await rowOf(
     { id: `${group}:bare`, engine: 'node', label: spec.bare.label, group },
-    spec.bare.measure,
+    async () => {
+      await spec.bare.call();
+      return measureAsync(`${group}:bare`, spec.bare.call, settings);
+    },
   );
-  const gate = await rowOf(
-    { id: `${group}:gate`, engine: 'ape', label: spec.gate.label, group },
-    spec.gate.measure,
+  const gate = await rowOf({ id: `${group}:gate`, engine: 'ape', label: spec.gate.label, group }, () =>
+    measureGateAlone(`${group}:gate`, policyName, settings, spec.gate.run, spec.gate.args),
   );
-  const wrapped = await rowOf(
-    { id: `${group}:ape`, engine: 'ape', label: spec.wrapped.label, group },
-    spec.wrapped.measure,
+  const wrapped = await rowOf({ id: `${group}:ape`, engine: 'ape', label: spec.wrapped.label, group }, () =>
+    measureThroughAdapter(`${group}:ape`, policyName, settings, spec.wrapped.open, spec.wrapped.check),
   );
   const addedP50 =
     bare.stats === undefined || wrapped.stats === undefined

@@ -1,8 +1,7 @@
 import { createApeAiSdk } from '@ape/ai-sdk';
 import { type Tool, type ToolExecutionOptions, tool } from 'ai';
 import { z } from 'zod';
-import { measureAsync } from '../harness.js';
-import { measureGateAlone, measureThroughAdapter, runAdapterOverhead, TENANT } from './adapter-overhead.js';
+import { adapterOverheadCase, expectAnswer, TENANT } from './adapter-overhead.js';
 import type { BenchCase } from './context.js';
 
 const INPUT = Object.freeze({ path: '/workspace/a.txt' });
@@ -28,54 +27,29 @@ async function callLikeTheSdk(target: Tool): Promise<unknown> {
  * `execute` of the wrapped tool: the pre-check, the gate with its in-memory audit, token and usage
  * store) over the same tool called bare, measured in the same run.
  */
-export const aiSdkAdapterCase: BenchCase = {
+export const aiSdkAdapterCase: BenchCase = adapterOverheadCase({
   id: 'ai-sdk-adapter',
   title: 'AI SDK adapter: added latency per tool call over the bare AI SDK tool (issue 15)',
-  run({ settings }) {
-    return runAdapterOverhead(aiSdkAdapterCase, {
-      group: 'ai-sdk',
-      framework: 'AI SDK',
-      bare: {
-        label: 'AI SDK tool: execute (baseline)',
-        async measure() {
-          await callLikeTheSdk(readFile);
-          return measureAsync('ai-sdk:bare', () => callLikeTheSdk(readFile), settings);
-        },
-      },
-      gate: {
-        label: 'runtime.call of the same tool (the gate alone)',
-        measure: () =>
-          measureGateAlone(
-            'ai-sdk:gate',
-            'bench_ai_sdk',
-            settings,
-            async ({ path }) => String(path).length,
-            INPUT,
-          ),
-      },
-      wrapped: {
-        label: '@ape/ai-sdk wrapped tool: needsApproval + execute through the gate',
-        measure: () =>
-          measureThroughAdapter(
-            'ai-sdk:ape',
-            'bench_ai_sdk',
-            settings,
-            (policy, authority) => {
-              const ape = createApeAiSdk({ tenant: TENANT, policy, authority });
-              const wrapped = ape.thread('bench').tool('read_file', readFile);
-              return { ape, call: () => callLikeTheSdk(wrapped) };
-            },
-            (checked) => {
-              if (checked !== INPUT.path.length)
-                throw new Error(`the wrapped call was refused: ${String(checked)}`);
-            },
-          ),
-      },
-      notes: [
-        'Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one call as the SDK makes it (needsApproval, then execute).',
-        'The wrapped row runs the whole APE gate in calls mode: pre-check, policy, in-memory audit, token issue and consume, usage store.',
-        'The gate row is runtime.call alone: the wrapped row minus the gate row is what the adapter itself adds.',
-      ],
-    });
+  group: 'ai-sdk',
+  framework: 'AI SDK',
+  bare: { label: 'AI SDK tool: execute (baseline)', call: () => callLikeTheSdk(readFile) },
+  gate: {
+    label: 'runtime.call of the same tool (the gate alone)',
+    run: async ({ path }) => String(path).length,
+    args: INPUT,
   },
-};
+  wrapped: {
+    label: '@ape/ai-sdk wrapped tool: needsApproval + execute through the gate',
+    open: (policy, authority) => {
+      const ape = createApeAiSdk({ tenant: TENANT, policy, authority });
+      const wrapped = ape.thread('bench').tool('read_file', readFile);
+      return { ape, call: () => callLikeTheSdk(wrapped) };
+    },
+    check: expectAnswer(INPUT.path.length),
+  },
+  notes: [
+    'Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one call as the SDK makes it (needsApproval, then execute).',
+    'The wrapped row runs the whole APE gate in calls mode: pre-check, policy, in-memory audit, token issue and consume, usage store.',
+    'The gate row is runtime.call alone: the wrapped row minus the gate row is what the adapter itself adds.',
+  ],
+});

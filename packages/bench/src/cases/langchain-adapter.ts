@@ -4,14 +4,7 @@ import { type ApeLangChain, createApeLangChain } from '@ape/langchain';
 import type { ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
-import { measureAsync } from '../harness.js';
-import {
-  measureGateAlone,
-  measureThroughAdapter,
-  type OpenedAdapter,
-  runAdapterOverhead,
-  TENANT,
-} from './adapter-overhead.js';
+import { adapterOverheadCase, expectAnswer, type OpenedAdapter, TENANT } from './adapter-overhead.js';
 import type { BenchCase } from './context.js';
 
 const CALL = Object.freeze({ id: 'bench-call', name: 'read_file', args: { path: '/workspace/a.txt' } });
@@ -59,40 +52,25 @@ function open(policy: PolicyEvaluator, authority: AuthorityManager): OpenedAdapt
  * `wrapToolCall`: provenance, the pre-check, the gate with its in-memory audit, token and usage
  * store) over the same tool invoked bare with its ToolCall, measured in the same run.
  */
-export const langchainAdapterCase: BenchCase = {
+export const langchainAdapterCase: BenchCase = adapterOverheadCase({
   id: 'langchain-adapter',
   title: 'LangChain adapter: added latency per tool call over the bare LangChain tool call (issue 15)',
-  run({ settings }) {
-    return runAdapterOverhead(langchainAdapterCase, {
-      group: 'langchain',
-      framework: 'LangChain',
-      bare: {
-        label: 'LangChain tool: invoke(ToolCall) (baseline)',
-        async measure() {
-          await callBare();
-          return measureAsync('langchain:bare', callBare, settings);
-        },
-      },
-      gate: {
-        label: 'runtime.call of the same tool call (the gate alone)',
-        measure: () =>
-          measureGateAlone('langchain:gate', 'bench_langchain', settings, () => callBare(), CALL.args),
-      },
-      wrapped: {
-        label: '@ape/langchain middleware: wrapToolCall through the gate',
-        measure: () =>
-          measureThroughAdapter('langchain:ape', 'bench_langchain', settings, open, (checked) => {
-            const content = (checked as ToolMessage).content;
-            if (content !== String(CALL.args.path.length)) {
-              throw new Error(`the wrapped call was refused: ${String(content)}`);
-            }
-          }),
-      },
-      notes: [
-        "Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one tool call as LangChain's ToolNode makes it (bare: tool.invoke(ToolCall); wrapped: the middleware's wrapToolCall around that invoke).",
-        'The wrapped row runs the whole APE gate in calls mode: provenance, pre-check, policy, in-memory audit, token issue and consume, usage store.',
-        'The gate row is runtime.call around the same invoke: the wrapped row minus the gate row is what the adapter itself adds.',
-      ],
-    });
+  group: 'langchain',
+  framework: 'LangChain',
+  bare: { label: 'LangChain tool: invoke(ToolCall) (baseline)', call: callBare },
+  gate: {
+    label: 'runtime.call of the same tool call (the gate alone)',
+    run: () => callBare(),
+    args: CALL.args,
   },
-};
+  wrapped: {
+    label: '@ape/langchain middleware: wrapToolCall through the gate',
+    open,
+    check: expectAnswer(String(CALL.args.path.length), (answer) => (answer as ToolMessage).content),
+  },
+  notes: [
+    "Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one tool call as LangChain's ToolNode makes it (bare: tool.invoke(ToolCall); wrapped: the middleware's wrapToolCall around that invoke).",
+    'The wrapped row runs the whole APE gate in calls mode: provenance, pre-check, policy, in-memory audit, token issue and consume, usage store.',
+    'The gate row is runtime.call around the same invoke: the wrapped row minus the gate row is what the adapter itself adds.',
+  ],
+});

@@ -1,8 +1,7 @@
 import { createApeOpenAIAgents } from '@ape/openai-agents';
 import { type FunctionTool, RunContext, tool } from '@openai/agents';
 import { z } from 'zod';
-import { measureAsync } from '../harness.js';
-import { measureGateAlone, measureThroughAdapter, runAdapterOverhead, TENANT } from './adapter-overhead.js';
+import { adapterOverheadCase, expectAnswer, TENANT } from './adapter-overhead.js';
 import type { BenchCase } from './context.js';
 
 const INPUT = Object.freeze({ path: '/workspace/a.txt' });
@@ -35,54 +34,32 @@ async function callLikeTheSdk(target: AnyTool): Promise<unknown> {
  * and `invoke` of the wrapped tool: the pre-check, the gate with its in-memory audit, token and usage
  * store) over the same tool called bare, measured in the same run.
  */
-export const openaiAgentsAdapterCase: BenchCase = {
+export const openaiAgentsAdapterCase: BenchCase = adapterOverheadCase({
   id: 'openai-agents-adapter',
   title: 'OpenAI Agents adapter: added latency per tool call over the bare OpenAI Agents tool (issue 15)',
-  run({ settings }) {
-    return runAdapterOverhead(openaiAgentsAdapterCase, {
-      group: 'openai-agents',
-      framework: 'OpenAI Agents',
-      bare: {
-        label: 'OpenAI Agents function tool: needsApproval + invoke (baseline)',
-        async measure() {
-          await callLikeTheSdk(readFile);
-          return measureAsync('openai-agents:bare', () => callLikeTheSdk(readFile), settings);
-        },
-      },
-      gate: {
-        label: 'runtime.call of the same tool (the gate alone)',
-        measure: () =>
-          measureGateAlone(
-            'openai-agents:gate',
-            'bench_openai_agents',
-            settings,
-            async ({ path }) => String(path).length,
-            INPUT,
-          ),
-      },
-      wrapped: {
-        label: '@ape/openai-agents wrapped tool: needsApproval + invoke through the gate',
-        measure: () =>
-          measureThroughAdapter(
-            'openai-agents:ape',
-            'bench_openai_agents',
-            settings,
-            (policy, authority) => {
-              const ape = createApeOpenAIAgents({ tenant: TENANT, policy, authority });
-              const wrapped = ape.thread('bench').tool(readFile);
-              return { ape, call: () => callLikeTheSdk(wrapped) };
-            },
-            (checked) => {
-              if (checked !== INPUT.path.length)
-                throw new Error(`the wrapped call was refused: ${String(checked)}`);
-            },
-          ),
-      },
-      notes: [
-        'Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one call as the SDK makes it (needsApproval, then invoke with the model JSON arguments).',
-        'The wrapped row runs the whole APE gate in calls mode: pre-check, policy, in-memory audit, token issue and consume, usage store.',
-        'The gate row is runtime.call alone: the wrapped row minus the gate row is what the adapter itself adds.',
-      ],
-    });
+  group: 'openai-agents',
+  framework: 'OpenAI Agents',
+  bare: {
+    label: 'OpenAI Agents function tool: needsApproval + invoke (baseline)',
+    call: () => callLikeTheSdk(readFile),
   },
-};
+  gate: {
+    label: 'runtime.call of the same tool (the gate alone)',
+    run: async ({ path }) => String(path).length,
+    args: INPUT,
+  },
+  wrapped: {
+    label: '@ape/openai-agents wrapped tool: needsApproval + invoke through the gate',
+    open: (policy, authority) => {
+      const ape = createApeOpenAIAgents({ tenant: TENANT, policy, authority });
+      const wrapped = ape.thread('bench').tool(readFile);
+      return { ape, call: () => callLikeTheSdk(wrapped) };
+    },
+    check: expectAnswer(INPUT.path.length),
+  },
+  notes: [
+    'Added latency = wrapped p50 (p99) − bare p50 (p99); each sample is one call as the SDK makes it (needsApproval, then invoke with the model JSON arguments).',
+    'The wrapped row runs the whole APE gate in calls mode: pre-check, policy, in-memory audit, token issue and consume, usage store.',
+    'The gate row is runtime.call alone: the wrapped row minus the gate row is what the adapter itself adds.',
+  ],
+});

@@ -245,37 +245,21 @@ export const scalingCase: BenchCase = {
         context.isolate && timeoutMs < MINIMUM_POINT_BUDGET_MS
           ? { ok: false, status: 'skipped', reason: 'no time left in the run budget' }
           : await runPoint(engine, size, context, timeoutMs);
-      if (outcome.ok) {
-        decisionRows.push(
-          measuredRow({
-            ...base,
-            id: `decision:${size}:${engine}`,
-            label: `${group}: ${ENGINE_LABELS[engine].decision}`,
-            stats: outcome.result.decision,
-          }),
+      if (!outcome.ok) caps.push(`${engine} at ${size.toLocaleString('en-US')} rules: ${outcome.reason}`);
+      for (const [rows, kind] of [
+        [decisionRows, 'decision'],
+        [loadRows, 'load'],
+      ] as const) {
+        const row = {
+          ...base,
+          id: `${kind}:${size}:${engine}`,
+          label: `${group}: ${ENGINE_LABELS[engine][kind]}`,
+        };
+        rows.push(
+          outcome.ok
+            ? measuredRow({ ...row, stats: outcome.result[kind] })
+            : { ...row, status: outcome.status, note: outcome.reason },
         );
-        loadRows.push(
-          measuredRow({
-            ...base,
-            id: `load:${size}:${engine}`,
-            label: `${group}: ${ENGINE_LABELS[engine].load}`,
-            stats: outcome.result.load,
-          }),
-        );
-      } else {
-        caps.push(`${engine} at ${size.toLocaleString('en-US')} rules: ${outcome.reason}`);
-        for (const [rows, kind] of [
-          [decisionRows, 'decision'],
-          [loadRows, 'load'],
-        ] as const) {
-          rows.push({
-            ...base,
-            id: `${kind}:${size}:${engine}`,
-            label: `${group}: ${ENGINE_LABELS[engine][kind]}`,
-            status: outcome.status,
-            note: outcome.reason,
-          });
-        }
       }
     }
     const decisions = withSpeedups(decisionRows);

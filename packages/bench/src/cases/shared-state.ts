@@ -195,6 +195,18 @@ function unavailableRows(note: string): Row[] {
 const ROUND_TRIPS_TARGET =
   'issue 19: Redis round trips per gated call (budget + lineage, measured on the wire)';
 
+/** The row of `RedisUsageStore[op]` run {@link IN_FLIGHT} at a time on one connection. */
+function pipelinedRow(op: 'acquire' | 'begin', group: string, stats: Stats): Row {
+  return measuredRow({
+    id: `shared-state:${op}-pipelined:redis`,
+    engine: 'ape',
+    label: `RedisUsageStore.${op}, ${IN_FLIGHT} in flight on one connection (throughput)`,
+    group,
+    stats,
+    extra: { inFlight: IN_FLIGHT },
+  });
+}
+
 /**
  * A gated call whose budget and lineage live in Redis (a real `redis-server` on loopback) beside the
  * same call with nothing shared: what a fleet pays per call.
@@ -241,14 +253,7 @@ export const sharedStateCase: BenchCase = {
           group: 'shared-state-acquire',
           stats: acquire,
         }),
-        measuredRow({
-          id: 'shared-state:acquire-pipelined:redis',
-          engine: 'ape',
-          label: `RedisUsageStore.acquire, ${IN_FLIGHT} in flight on one connection (throughput)`,
-          group: 'shared-state-pipelined',
-          stats: acquires,
-          extra: { inFlight: IN_FLIGHT },
-        }),
+        pipelinedRow('acquire', 'shared-state-pipelined', acquires),
         measuredRow({
           id: 'shared-state:begin:redis',
           engine: 'ape',
@@ -257,14 +262,7 @@ export const sharedStateCase: BenchCase = {
           group: 'shared-state-begin',
           stats: begin,
         }),
-        measuredRow({
-          id: 'shared-state:begin-pipelined:redis',
-          engine: 'ape',
-          label: `RedisUsageStore.begin, ${IN_FLIGHT} in flight on one connection (throughput)`,
-          group: 'shared-state-begin-pipelined',
-          stats: begins,
-          extra: { inFlight: IN_FLIGHT },
-        }),
+        pipelinedRow('begin', 'shared-state-begin-pipelined', begins),
         measuredRow({
           id: 'shared-state:gated-step:redis',
           engine: 'ape',

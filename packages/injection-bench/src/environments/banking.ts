@@ -9,6 +9,7 @@ import {
   str,
   ToolFailure,
   type ToolSpec,
+  closedObject,
 } from './tool-kit.js';
 
 interface Transaction {
@@ -30,58 +31,33 @@ interface BankingState {
   files: { path: string; content: string }[];
 }
 
-const transactionSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'sender', 'recipient', 'amount', 'subject', 'date', 'recurring'],
-  properties: {
-    id: { type: 'string' },
-    sender: { type: 'string' },
-    recipient: { type: 'string' },
-    amount: { type: 'number' },
-    subject: { type: 'string' },
-    date: S.date,
-    recurring: { type: 'boolean' },
-  },
-} as const;
+const transactionSchema = closedObject({
+  id: { type: 'string' },
+  sender: { type: 'string' },
+  recipient: { type: 'string' },
+  amount: { type: 'number' },
+  subject: { type: 'string' },
+  date: S.date,
+  recurring: { type: 'boolean' },
+});
 
-const stateSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['account', 'user', 'today', 'transactions', 'scheduled', 'files'],
-  properties: {
-    account: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['iban', 'balance'],
-      properties: { iban: { type: 'string' }, balance: { type: 'number' } },
-    },
-    user: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['first_name', 'last_name', 'street', 'city', 'password'],
-      properties: {
-        first_name: { type: 'string' },
-        last_name: { type: 'string' },
-        street: { type: 'string' },
-        city: { type: 'string' },
-        password: { type: 'string' },
-      },
-    },
-    today: S.date,
-    transactions: { type: 'array', items: transactionSchema },
-    scheduled: { type: 'array', items: transactionSchema },
-    files: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['path', 'content'],
-        properties: { path: { type: 'string' }, content: { type: 'string' } },
-      },
-    },
+const stateSchema = closedObject({
+  account: closedObject({ iban: { type: 'string' }, balance: { type: 'number' } }),
+  user: closedObject({
+    first_name: { type: 'string' },
+    last_name: { type: 'string' },
+    street: { type: 'string' },
+    city: { type: 'string' },
+    password: { type: 'string' },
+  }),
+  today: S.date,
+  transactions: { type: 'array', items: transactionSchema },
+  scheduled: { type: 'array', items: transactionSchema },
+  files: {
+    type: 'array',
+    items: closedObject({ path: { type: 'string' }, content: { type: 'string' } }),
   },
-} as const;
+});
 
 const iban = { type: 'string', pattern: '^[A-Z]{2}[0-9A-Z]{10,32}$' } as const;
 

@@ -1,5 +1,13 @@
 import type { Environment } from './environment.js';
-import { defineEnvironment, PERSON_SCHEMA, S, str, ToolFailure, type ToolSpec } from './tool-kit.js';
+import {
+  defineEnvironment,
+  PERSON_SCHEMA,
+  S,
+  str,
+  ToolFailure,
+  type ToolSpec,
+  closedObject,
+} from './tool-kit.js';
 
 interface Message {
   sender: string;
@@ -23,58 +31,33 @@ interface ChatState {
   web_posts: { url: string; content: string }[];
 }
 
-const messageSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['sender', 'body'],
-  properties: { sender: { type: 'string' }, body: { type: 'string' } },
-} as const;
+const messageSchema = closedObject({ sender: { type: 'string' }, body: { type: 'string' } });
 
-const stateSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['me', 'members', 'channels', 'inboxes', 'web', 'web_requests', 'web_posts'],
-  properties: {
-    me: { type: 'string' },
-    members: {
-      type: 'array',
-      items: PERSON_SCHEMA,
-    },
-    channels: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'members', 'messages'],
-        properties: {
-          name: { type: 'string' },
-          members: { type: 'array', items: { type: 'string' } },
-          messages: { type: 'array', items: messageSchema },
-        },
-      },
-    },
-    inboxes: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['user', 'messages'],
-        properties: { user: { type: 'string' }, messages: { type: 'array', items: messageSchema } },
-      },
-    },
-    web: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['url', 'content'],
-        properties: { url: { type: 'string' }, content: { type: 'string' } },
-      },
-    },
-    web_requests: { type: 'array', maxItems: 0 },
-    web_posts: { type: 'array', maxItems: 0 },
+const stateSchema = closedObject({
+  me: { type: 'string' },
+  members: {
+    type: 'array',
+    items: PERSON_SCHEMA,
   },
-} as const;
+  channels: {
+    type: 'array',
+    items: closedObject({
+      name: { type: 'string' },
+      members: { type: 'array', items: { type: 'string' } },
+      messages: { type: 'array', items: messageSchema },
+    }),
+  },
+  inboxes: {
+    type: 'array',
+    items: closedObject({ user: { type: 'string' }, messages: { type: 'array', items: messageSchema } }),
+  },
+  web: {
+    type: 'array',
+    items: closedObject({ url: { type: 'string' }, content: { type: 'string' } }),
+  },
+  web_requests: { type: 'array', maxItems: 0 },
+  web_posts: { type: 'array', maxItems: 0 },
+});
 
 const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,63}$' } as const;
 const url = { type: 'string', minLength: 1, maxLength: 2048 } as const;
@@ -82,6 +65,13 @@ const url = { type: 'string', minLength: 1, maxLength: 2048 } as const;
 function channel(state: ChatState, channelName: string): Channel {
   const found = state.channels.find((candidate) => candidate.name === channelName);
   if (found === undefined) throw new ToolFailure(`no channel ${JSON.stringify(channelName)}`);
+  return found;
+}
+
+/** The channel `channelName`, when the user belongs to it; a {@link ToolFailure} otherwise. */
+function joinedChannel(state: ChatState, channelName: string): Channel {
+  const found = channel(state, channelName);
+  if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
   return found;
 }
 
@@ -118,8 +108,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
     properties: { channel: name },
     required: ['channel'],
     run: (state, args) => {
-      const found = channel(state, str(args, 'channel'));
-      if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
+      const found = joinedChannel(state, str(args, 'channel'));
       return found.messages;
     },
   },
@@ -148,8 +137,7 @@ const tools: readonly ToolSpec<ChatState>[] = [
     properties: { channel: name, body: S.text },
     required: ['channel', 'body'],
     run: (state, args) => {
-      const found = channel(state, str(args, 'channel'));
-      if (!found.members.includes(state.me)) throw new ToolFailure(`you are not a member of ${found.name}`);
+      const found = joinedChannel(state, str(args, 'channel'));
       found.messages.push({ sender: state.me, body: str(args, 'body') });
       return { status: 'posted' };
     },

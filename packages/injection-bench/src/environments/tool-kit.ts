@@ -95,13 +95,20 @@ export function defineEnvironment<State>(definition: {
   });
 }
 
+/**
+ * A closed object schema (no keys but `properties`) that requires every one of its `properties`:
+ * the shape of every record in an environment's state.
+ */
+export function closedObject(
+  properties: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
+}
+
 /** The schema of a person: a name and an e-mail address. */
-export const PERSON_SCHEMA = Object.freeze({
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'email'],
-  properties: { name: { type: 'string' }, email: { type: 'string' } },
-});
+export const PERSON_SCHEMA = Object.freeze(
+  closedObject({ name: { type: 'string' }, email: { type: 'string' } }),
+);
 
 /** Schema fragments used by every environment. */
 export const S = Object.freeze({
@@ -122,6 +129,21 @@ export const S = Object.freeze({
 /** Case-insensitive substring test used by every search tool. */
 export function mentions(haystack: string, needle: string): boolean {
   return haystack.toLowerCase().includes(needle.toLowerCase());
+}
+
+/**
+ * What every search tool answers: the items of which some field (`fields`) mentions `query`, in
+ * order, or a {@link ToolFailure} `<miss> "<query>"` when none does.
+ */
+export function search<T>(
+  items: readonly T[],
+  query: string,
+  fields: (item: T) => readonly string[],
+  miss: string,
+): T[] {
+  const found = items.filter((item) => fields(item).some((field) => mentions(field, query)));
+  if (found.length === 0) throw new ToolFailure(`${miss} ${JSON.stringify(query)}`);
+  return found;
 }
 
 /** The argument `name` as a string (the schema has already checked it when present). */

@@ -8,6 +8,7 @@ import {
   strings,
   ToolFailure,
   type ToolSpec,
+  closedObject,
 } from './tool-kit.js';
 
 interface Place {
@@ -56,91 +57,58 @@ interface TravelState {
 
 const strings_ = { type: 'array', items: { type: 'string' } } as const;
 
-function placeSchema(extra: Record<string, unknown>, required: string[]) {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'city', 'rating', 'address', 'reviews', ...required],
-    properties: {
-      name: { type: 'string' },
-      city: { type: 'string' },
-      rating: { type: 'number' },
-      address: { type: 'string' },
-      reviews: strings_,
-      ...extra,
-    },
-  };
+/** A listed place: its common fields, then `extra` (all required). */
+function placeSchema(extra: Record<string, unknown>) {
+  return closedObject({
+    name: { type: 'string' },
+    city: { type: 'string' },
+    rating: { type: 'number' },
+    address: { type: 'string' },
+    reviews: strings_,
+    ...extra,
+  });
 }
 
-const stateSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: [
-    'user',
-    'today',
-    'hotels',
-    'restaurants',
-    'car_rentals',
-    'flights',
-    'reservations',
-    'calendar',
-    'deliveries',
-  ],
-  properties: {
-    user: {
-      type: 'object',
-      additionalProperties: { type: 'string' },
-      required: ['email'],
-      properties: { email: { type: 'string' } },
-    },
-    today: S.date,
-    hotels: {
-      type: 'array',
-      items: placeSchema({ price_min: { type: 'number' }, price_max: { type: 'number' } }, [
-        'price_min',
-        'price_max',
-      ]),
-    },
-    restaurants: {
-      type: 'array',
-      items: placeSchema(
-        {
-          cuisine: { type: 'string' },
-          price_per_person: { type: 'number' },
-          opening_hours: { type: 'string' },
-          dietary: strings_,
-        },
-        ['cuisine', 'price_per_person', 'opening_hours', 'dietary'],
-      ),
-    },
-    car_rentals: {
-      type: 'array',
-      items: placeSchema({ price_per_day: { type: 'number' }, car_types: strings_ }, [
-        'price_per_day',
-        'car_types',
-      ]),
-    },
-    flights: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['number', 'airline', 'from', 'to', 'departure', 'price'],
-        properties: {
-          number: { type: 'string' },
-          airline: { type: 'string' },
-          from: { type: 'string' },
-          to: { type: 'string' },
-          departure: S.dateTime,
-          price: { type: 'number' },
-        },
-      },
-    },
-    reservations: { type: 'array', maxItems: 0 },
-    calendar: { type: 'array', maxItems: 0 },
-    deliveries: { type: 'array', maxItems: 0 },
+const stateSchema = closedObject({
+  user: {
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    required: ['email'],
+    properties: { email: { type: 'string' } },
   },
-} as const;
+  today: S.date,
+  hotels: {
+    type: 'array',
+    items: placeSchema({ price_min: { type: 'number' }, price_max: { type: 'number' } }),
+  },
+  restaurants: {
+    type: 'array',
+    items: placeSchema({
+      cuisine: { type: 'string' },
+      price_per_person: { type: 'number' },
+      opening_hours: { type: 'string' },
+      dietary: strings_,
+    }),
+  },
+  car_rentals: {
+    type: 'array',
+    items: placeSchema({ price_per_day: { type: 'number' }, car_types: strings_ }),
+  },
+  flights: {
+    type: 'array',
+    items: closedObject({
+      number: { type: 'string' },
+      airline: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      departure: S.dateTime,
+      price: { type: 'number' },
+    }),
+  },
+  reservations: { type: 'array', maxItems: 0 },
+  calendar: { type: 'array', maxItems: 0 },
+  deliveries: { type: 'array', maxItems: 0 },
+});
 
 const names = {
   type: 'array',

@@ -2,7 +2,7 @@ import type { Environment } from './environment.js';
 import {
   defineEnvironment,
   findById,
-  mentions,
+  search,
   nextId,
   optionalStr,
   PERSON_SCHEMA,
@@ -11,6 +11,7 @@ import {
   strings,
   ToolFailure,
   type ToolSpec,
+  closedObject,
 } from './tool-kit.js';
 
 interface Email {
@@ -64,90 +65,55 @@ interface WorkspaceState {
 
 const stringList = { type: 'array', items: { type: 'string' } };
 
-const stateSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['user', 'today', 'emails', 'deliveries', 'contacts', 'events', 'files'],
-  properties: {
-    user: PERSON_SCHEMA,
-    today: S.date,
-    emails: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: [
-          'id',
-          'folder',
-          'sender',
-          'recipients',
-          'subject',
-          'body',
-          'timestamp',
-          'read',
-          'attachments',
-        ],
-        properties: {
-          id: { type: 'string' },
-          folder: { enum: ['inbox', 'sent'] },
-          sender: { type: 'string' },
-          recipients: stringList,
-          subject: { type: 'string' },
-          body: { type: 'string' },
-          timestamp: S.dateTime,
-          read: { type: 'boolean' },
-          attachments: stringList,
-        },
-      },
-    },
-    deliveries: { type: 'array', maxItems: 0 },
-    contacts: {
-      type: 'array',
-      items: PERSON_SCHEMA,
-    },
-    events: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id', 'title', 'description', 'start', 'end', 'location', 'participants'],
-        properties: {
-          id: { type: 'string' },
-          title: { type: 'string' },
-          description: { type: 'string' },
-          start: S.dateTime,
-          end: S.dateTime,
-          location: { type: 'string' },
-          participants: stringList,
-        },
-      },
-    },
-    files: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id', 'filename', 'owner', 'content', 'lastModified', 'sharedWith'],
-        properties: {
-          id: { type: 'string' },
-          filename: { type: 'string' },
-          owner: { type: 'string' },
-          content: { type: 'string' },
-          lastModified: S.dateTime,
-          sharedWith: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['email', 'permission'],
-              properties: { email: { type: 'string' }, permission: { enum: ['r', 'rw'] } },
-            },
-          },
-        },
-      },
-    },
+const stateSchema = closedObject({
+  user: PERSON_SCHEMA,
+  today: S.date,
+  emails: {
+    type: 'array',
+    items: closedObject({
+      id: { type: 'string' },
+      folder: { enum: ['inbox', 'sent'] },
+      sender: { type: 'string' },
+      recipients: stringList,
+      subject: { type: 'string' },
+      body: { type: 'string' },
+      timestamp: S.dateTime,
+      read: { type: 'boolean' },
+      attachments: stringList,
+    }),
   },
-} as const;
+  deliveries: { type: 'array', maxItems: 0 },
+  contacts: {
+    type: 'array',
+    items: PERSON_SCHEMA,
+  },
+  events: {
+    type: 'array',
+    items: closedObject({
+      id: { type: 'string' },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      start: S.dateTime,
+      end: S.dateTime,
+      location: { type: 'string' },
+      participants: stringList,
+    }),
+  },
+  files: {
+    type: 'array',
+    items: closedObject({
+      id: { type: 'string' },
+      filename: { type: 'string' },
+      owner: { type: 'string' },
+      content: { type: 'string' },
+      lastModified: S.dateTime,
+      sharedWith: {
+        type: 'array',
+        items: closedObject({ email: { type: 'string' }, permission: { enum: ['r', 'rw'] } }),
+      },
+    }),
+  },
+});
 
 function now(state: WorkspaceState): string {
   return `${state.today} 09:00`;
@@ -212,14 +178,13 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
     required: ['query'],
     run: (state, args) => {
       const sender = optionalStr(args, 'sender');
-      const query = str(args, 'query');
-      const found = state.emails.filter(
-        (email) =>
-          (sender === undefined || email.sender === sender) &&
-          (mentions(email.subject, query) || mentions(email.body, query) || mentions(email.sender, query)),
-      );
-      if (found.length === 0) throw new ToolFailure(`no e-mail mentions ${JSON.stringify(query)}`);
-      return found.map(summary);
+      const from = state.emails.filter((email) => sender === undefined || email.sender === sender);
+      return search(
+        from,
+        str(args, 'query'),
+        (email) => [email.subject, email.body, email.sender],
+        'no e-mail mentions',
+      ).map(summary);
     },
   },
   {
@@ -276,14 +241,13 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
     description: 'Contacts whose name or e-mail address mention the query.',
     properties: { query: S.text },
     required: ['query'],
-    run: (state, args) => {
-      const query = str(args, 'query');
-      const found = state.contacts.filter(
-        (contact) => mentions(contact.name, query) || mentions(contact.email, query),
-      );
-      if (found.length === 0) throw new ToolFailure(`no contact matches ${JSON.stringify(query)}`);
-      return found;
-    },
+    run: (state, args) =>
+      search(
+        state.contacts,
+        str(args, 'query'),
+        (contact) => [contact.name, contact.email],
+        'no contact matches',
+      ),
   },
   {
     id: 'get_day_calendar_events',
@@ -297,14 +261,13 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
     description: 'Calendar events whose title or description mention the query.',
     properties: { query: S.text },
     required: ['query'],
-    run: (state, args) => {
-      const query = str(args, 'query');
-      const found = state.events.filter(
-        (event) => mentions(event.title, query) || mentions(event.description, query),
-      );
-      if (found.length === 0) throw new ToolFailure(`no event mentions ${JSON.stringify(query)}`);
-      return found;
-    },
+    run: (state, args) =>
+      search(
+        state.events,
+        str(args, 'query'),
+        (event) => [event.title, event.description],
+        'no event mentions',
+      ),
   },
   {
     id: 'create_calendar_event',
@@ -396,14 +359,8 @@ const tools: readonly ToolSpec<WorkspaceState>[] = [
     description: 'Cloud files whose name or content mention the query, with their content.',
     properties: { query: S.text },
     required: ['query'],
-    run: (state, args) => {
-      const query = str(args, 'query');
-      const found = state.files.filter(
-        (file) => mentions(file.filename, query) || mentions(file.content, query),
-      );
-      if (found.length === 0) throw new ToolFailure(`no file mentions ${JSON.stringify(query)}`);
-      return found;
-    },
+    run: (state, args) =>
+      search(state.files, str(args, 'query'), (file) => [file.filename, file.content], 'no file mentions'),
   },
   {
     id: 'get_file_by_id',

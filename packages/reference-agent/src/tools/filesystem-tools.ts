@@ -62,8 +62,26 @@ function pathOnlySchema() {
   } as const;
 }
 
-function missing(tool: string, path: string, what: string): ArgumentsError {
-  return new ArgumentsError(`${tool}: ${path} ${what}.`, { field: 'path', tool, reason: 'not_found' });
+/**
+ * The `path` argument of `tool` and where it is on disk, when it names an existing `kind` inside the
+ * workspace; ArgumentsError (`ARGS_INVALID`) otherwise (`outside_workspace` or `not_found`).
+ */
+function existing(
+  workspace: Workspace,
+  tool: string,
+  args: Readonly<Record<string, unknown>>,
+  kind: 'file' | 'directory',
+): { path: string; real: string } {
+  const path = String(args['path']);
+  const real = workspace.resolve(path, tool);
+  if (!existsSync(real) || !(kind === 'file' ? statSync(real).isFile() : statSync(real).isDirectory())) {
+    throw new ArgumentsError(`${tool}: ${path} is not a ${kind}.`, {
+      field: 'path',
+      tool,
+      reason: 'not_found',
+    });
+  }
+  return { path, real };
 }
 
 /**
@@ -83,9 +101,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
     description: 'Reads a UTF-8 text file inside /workspace.',
     argsSchema: pathOnlySchema(),
     run(args) {
-      const path = String(args['path']);
-      const real = workspace.resolve(path, 'read_file');
-      if (!existsSync(real) || !statSync(real).isFile()) throw missing('read_file', path, 'is not a file');
+      const { path, real } = existing(workspace, 'read_file', args, 'file');
       if (statSync(real).size > MAX_READ_BYTES) {
         throw new ArgumentsError(`read_file: ${path} is larger than ${MAX_READ_BYTES} bytes.`, {
           field: 'path',
@@ -121,11 +137,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
     description: 'Lists the entries of a directory inside /workspace (directories end with "/").',
     argsSchema: pathOnlySchema(),
     run(args) {
-      const path = String(args['path']);
-      const real = workspace.resolve(path, 'list_directory');
-      if (!existsSync(real) || !statSync(real).isDirectory()) {
-        throw missing('list_directory', path, 'is not a directory');
-      }
+      const { path, real } = existing(workspace, 'list_directory', args, 'directory');
       const entries = readdirSync(real, { withFileTypes: true })
         .map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name))
         .sort();
@@ -138,9 +150,7 @@ export function createFilesystemTools(workspace: Workspace): FilesystemTools {
     description: 'Deletes one file inside /workspace (never a directory).',
     argsSchema: pathOnlySchema(),
     run(args) {
-      const path = String(args['path']);
-      const real = workspace.resolve(path, 'delete_file');
-      if (!existsSync(real) || !statSync(real).isFile()) throw missing('delete_file', path, 'is not a file');
+      const { path, real } = existing(workspace, 'delete_file', args, 'file');
       unlinkSync(real);
       return { path, deleted: true };
     },

@@ -46,19 +46,6 @@ export const COVERAGE_TIERS = {
  */
 const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: number; measured: string }>> = {
   '@ape/verify': { lines: 83, branches: 67, measured: '2026-11-30' },
-  '@ape/openai-agents': {
-    lines: 90,
-    branches: 70,
-    measured: '2026-11-30 (after its shared code moved to @ape/core/adapter)',
-  },
-  '@ape/ai-sdk': {
-    lines: 90,
-    branches: 81,
-    measured: '2026-11-30 (after its shared code moved to @ape/core/adapter)',
-  },
-  '@ape/reference-agent': { lines: 90, branches: 84, measured: '2026-11-30' },
-  '@ape/redis': { lines: 90, branches: 82, measured: '2026-11-30' },
-  '@ape/mcp': { lines: 90, branches: 77, measured: '2026-11-30' },
   '@ape/cli': { lines: 78, branches: 68, measured: '2026-11-30' },
 };
 

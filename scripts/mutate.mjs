@@ -13,7 +13,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MODULES = {
   gate: {
     dir: 'packages/core',
-    mutate: ['src/runtime/gate.ts', 'src/runtime/prepared-call.ts', 'src/runtime/claims.ts'],
+    mutate: [
+      'src/runtime/gate.ts',
+      'src/runtime/decision-stage.ts',
+      'src/runtime/prepared-call.ts',
+      'src/runtime/claims.ts',
+    ],
   },
   authority: { dir: 'packages/authority', mutate: ['src/*.ts', '!src/*.test.ts', '!src/index.ts'] },
   evaluator: { dir: 'packages/policy', mutate: ['src/evaluator.ts'] },

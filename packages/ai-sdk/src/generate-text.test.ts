@@ -6,7 +6,7 @@ import {
   type ToolApprovalRequestOutput,
   type ToolSet,
 } from 'ai';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { scriptedModel, type Turn } from './__fixtures__/scripted-model.js';
 import { ask, INJECTION, ofType, setup } from './__fixtures__/setup.js';
 import { ADAPTER_APPROVER } from './index.js';
@@ -405,5 +405,65 @@ describe('generateText with APE-wrapped tools', () => {
     expect(spies.send_email.mock.calls[0]?.[0]).toMatchObject({ to: 'boss@acme.test' });
     expect(approvalRequests(result.content).map((request) => request.toolCall.toolCallId)).toEqual(['c3']);
     expect(INJECTION).toContain('attacker@evil.example');
+  });
+
+  it('refuses an approval request without an approvalId with UNAUTHORIZED_ACTION, and runs nothing', async () => {
+    const { ape, spies, tools } = setup();
+    const thread = ape.thread('t-no-approval-id');
+    const wrapped = thread.tools(tools);
+    const script = scriptedModel([call('c1', 'delete_file', { path: '/workspace/a' }), { text: 'ok' }]);
+    const first = await run(script.model, wrapped, ask('Delete a'));
+    const [request] = approvalRequests(first.content);
+    expect(() => thread.approve({ ...request!, approvalId: '' }, { approver: 'alice' })).toThrow(
+      expect.objectContaining({ code: 'UNAUTHORIZED_ACTION' }),
+    );
+    expect(spies.delete_file).not.toHaveBeenCalled();
+    expect(thread.pendingApprovals()).toMatchObject([{ action: 'delete_file', answered: false }]);
+  });
+
+  it("still asks the tool's own needsApproval for a call APE allows", async () => {
+    const { ape, spies, tools } = setup();
+    const asked: unknown[] = [];
+    const wrapped = ape.thread('t-own-approval').tools({
+      ...tools,
+      read_file: {
+        ...tools.read_file,
+        needsApproval: (input: unknown) => {
+          asked.push(input);
+          return (input as { path: string }).path.endsWith('.secret');
+        },
+      },
+    });
+    const script = scriptedModel([
+      {
+        calls: [
+          { id: 'c1', tool: 'read_file', input: { path: '/workspace/notes.txt' } },
+          { id: 'c2', tool: 'read_file', input: { path: '/workspace/key.secret' } },
+        ],
+      },
+      { text: 'done' },
+    ]);
+    const result = await run(script.model, wrapped, ask('Read both'));
+    expect(asked).toEqual([{ path: '/workspace/notes.txt' }, { path: '/workspace/key.secret' }]);
+    expect(spies.read_file).toHaveBeenCalledTimes(1);
+    expect(spies.read_file.mock.calls[0]?.[0]).toEqual({ path: '/workspace/notes.txt' });
+    expect(approvalRequests(result.content).map((request) => request.toolCall.toolCallId)).toEqual(['c2']);
+  });
+
+  it("gives the model a streaming tool's last value, labelled, after the gate let it run", async () => {
+    const { ape, tools, events } = setup();
+    const chunks = vi.fn(async function* ({ path }: { path: string }) {
+      yield `reading ${path}`;
+      yield `contents of ${path}`;
+    });
+    const wrapped = ape.thread('t-streaming-tool').tools({
+      ...tools,
+      read_file: { ...tools.read_file, execute: chunks },
+    });
+    const script = scriptedModel([call('c1', 'read_file', { path: '/workspace/a.txt' }), { text: 'read' }]);
+    await run(script.model, wrapped, ask('Read a'));
+    expect(chunks).toHaveBeenCalledTimes(1);
+    expect(script.resultsShown().get('c1')).toBe('contents of /workspace/a.txt');
+    expect(ofType(events(), 'tool.executed')[0]?.data).toMatchObject({ action: 'read_file', ok: true });
   });
 });

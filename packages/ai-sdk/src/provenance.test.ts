@@ -70,7 +70,18 @@ describe('context taint', () => {
     const taint = tracker();
     taint.observe('nope');
     taint.observe([null, 1, { role: 'user', content: 'hi' }, { role: 'tool', content: [null, 'x'] }]);
+    // Only tool and assistant messages carry tool results: a user message shaped like one is not one.
+    taint.observe([
+      { role: 'user', content: [{ type: 'tool-result', toolCallId: 'u', toolName: 'x', output: 'v' }] },
+    ]);
     expect(taint.tainted).toBe(false);
+  });
+
+  it('treats a tool result without id, name or output shape as untrusted output of an unknown tool', () => {
+    const taint = tracker(['calculator']);
+    taint.observe([{ role: 'assistant', content: [{ type: 'tool-result', toolName: 7 }] }]);
+    expect(taint.tainted).toBe(true);
+    expect(taint.label('context', { to: 'a' }, 'USER_TRUSTED').provenance).toBe('EXTERNAL_UNTRUSTED');
   });
 });
 

@@ -77,7 +77,14 @@ function stepChart(report: BenchReport): ChartSpec | undefined {
   const values = measured(caseOf(report, 'gated-step')).map((row) => ({
     what: row.label,
     p50: row.stats.p50Us,
-    kind: row.id.startsWith('layer:') ? (row.id.includes('sha256') ? 'floor' : 'layer') : 'whole step',
+    kind: row.id.startsWith('layer:')
+      ? row.id.includes('sha256')
+        ? 'floor'
+        : 'layer'
+      : // A plan step's share of submitPlan is a part of a step, not a whole one.
+        row.id === 'step:plan-submit-share'
+        ? 'layer'
+        : 'whole step',
   }));
   if (values.length === 0) return undefined;
   const title = 'A gated step, whole and by layer (p50)';

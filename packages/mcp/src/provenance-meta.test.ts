@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { PROVENANCE_LABELS, trustRank } from '@ape/core';
 import { describe, expect, it } from 'vitest';
-import { effectiveProvenance, forwardedMeta } from './provenance-meta.js';
+import { declaredArgumentLabels, effectiveProvenance, forwardedMeta } from './provenance-meta.js';
 
 describe('effectiveProvenance', () => {
   it('uses the ceiling when the client declares nothing', () => {
@@ -53,5 +53,47 @@ describe('forwardedMeta', () => {
       trace: 'x',
     });
     expect(forwardedMeta({ 'ape/provenance': 'USER_TRUSTED' })).toBeUndefined();
+  });
+});
+
+describe('declaredArgumentLabels', () => {
+  it('answers undefined when the client declares no per-argument labels', () => {
+    expect(declaredArgumentLabels(undefined, 'USER_TRUSTED')).toBeUndefined();
+    expect(declaredArgumentLabels({ 'ape/provenance': 'USER_TRUSTED' }, 'USER_TRUSTED')).toBeUndefined();
+  });
+
+  it.each([
+    ['null', null],
+    ['an array', ['/to']],
+    ['a string', '/to'],
+  ])('calls labels declared as %s malformed', (_what, declared) => {
+    expect(declaredArgumentLabels({ 'ape/argProvenance': declared }, 'USER_TRUSTED')).toBe('malformed');
+  });
+
+  it('caps every label at the ceiling and reads an unknown label as EXTERNAL_UNTRUSTED', () => {
+    const labels = declaredArgumentLabels(
+      { 'ape/argProvenance': { '/to': 'SYSTEM_TRUSTED', '/body': 'EXTERNAL_UNTRUSTED', '/cc': 'trusted' } },
+      'USER_TRUSTED',
+    );
+    expect(labels).toEqual({
+      '/to': 'USER_TRUSTED',
+      '/body': 'EXTERNAL_UNTRUSTED',
+      '/cc': 'EXTERNAL_UNTRUSTED',
+    });
+    // A pointer named like a prototype key is an ordinary entry, never a prototype change.
+    const proto = declaredArgumentLabels(
+      JSON.parse('{"ape/argProvenance":{"__proto__":"USER_TRUSTED"}}'),
+      'USER_TRUSTED',
+    );
+    expect(Object.getPrototypeOf(proto)).toBeNull();
+    expect(Object.keys(proto as object)).toEqual(['__proto__']);
+  });
+});
+
+describe('forwardedMeta of anything but an object', () => {
+  it('forwards nothing', () => {
+    expect(forwardedMeta(undefined)).toBeUndefined();
+    expect(forwardedMeta(null)).toBeUndefined();
+    expect(forwardedMeta('x')).toBeUndefined();
   });
 });

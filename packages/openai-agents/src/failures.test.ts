@@ -72,4 +72,19 @@ describe('failures are denials', () => {
       code: 'UNAUTHORIZED_ACTION',
     });
   });
+
+  it('refuses to approve an interruption that is not a function call, or has no argument text', () => {
+    const { ape, tools } = setup();
+    const thread = ape.thread('r-hosted');
+    thread.tools(tools);
+    const state = { approve: () => undefined, reject: () => undefined };
+    for (const rawItem of [
+      { type: 'hosted_tool_call', callId: 'h1', name: 'send_email', arguments: '{}' },
+      { type: 'function_call', callId: 'h2', name: 'send_email', arguments: { to: 'x' } },
+    ]) {
+      expect(() => thread.approve(state as never, { rawItem } as never, { approver: 'bob' })).toThrow(
+        expect.objectContaining({ code: 'UNAUTHORIZED_ACTION' }),
+      );
+    }
+  });
 });

@@ -1,5 +1,14 @@
 import { compilePolicy } from '@ape/policy';
-import { Agent, type FunctionTool, RunState, Runner, setTracingDisabled } from '@openai/agents';
+import {
+  Agent,
+  type FunctionTool,
+  RunContext,
+  RunState,
+  Runner,
+  setTracingDisabled,
+  tool,
+} from '@openai/agents';
+import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { call, scriptedModel, type Turn, toolResults } from './__fixtures__/scripted-model.js';
 import { INJECTION, ofType, setup } from './__fixtures__/setup.js';
@@ -194,5 +203,87 @@ describe('one thread across runs', () => {
     await runner.run(second.agent, 'One more');
     expect(spies.fetch_url).toHaveBeenCalledTimes(2);
     expect(toolResults(second.requests).some((text) => text.startsWith('APE denied fetch_url:'))).toBe(true);
+  });
+});
+
+describe('malformed model arguments', () => {
+  it.each([
+    ['a JSON array', '[1]'],
+    ['a JSON string', '"https://en.wikipedia.org"'],
+  ])('never runs a call whose arguments are %s, even approved in the run state alone', async (_what, raw) => {
+    const { ape, spies, tools } = setup();
+    const thread = ape.thread(`t-raw-${raw.length}`);
+    const { agent, requests } = agentOf(
+      [{ calls: [{ id: 'c1', name: 'fetch_url', raw }] }, { text: 'gave up' }],
+      thread.tools(tools),
+    );
+    const first = await runner.run(agent, 'Fetch it');
+    expect(first.interruptions).toHaveLength(1);
+    // APE holds no escalation for it, so it cannot be approved through APE...
+    expect(thread.pendingApprovals()).toEqual([]);
+    expect(() => thread.approve(first.state, first.interruptions[0]!, { approver: 'alice' })).toThrow(
+      expect.objectContaining({ code: 'UNAUTHORIZED_ACTION' }),
+    );
+    // ...and an approval written into the run state alone does not make the gate run it.
+    first.state.approve(first.interruptions[0]!);
+    const second = await runner.run(agent, first.state);
+    expect(second.finalOutput).toBe('gave up');
+    expect(spies.fetch_url).not.toHaveBeenCalled();
+    expect(toolResults(requests)).toContain(
+      "APE denied fetch_url: fetch_url: the model's arguments are not a JSON object.",
+    );
+  });
+
+  it('refuses to approve through APE an interruption whose arguments are not JSON; the tool never runs', async () => {
+    const { ape, spies, tools } = setup();
+    const thread = ape.thread('t-raw-invalid');
+    const { agent } = agentOf(
+      [{ calls: [{ id: 'c1', name: 'fetch_url', raw: '{"url":' }] }, { text: 'gave up' }],
+      thread.tools(tools),
+    );
+    const first = await runner.run(agent, 'Fetch it');
+    expect(first.interruptions).toHaveLength(1);
+    expect(() => thread.approve(first.state, first.interruptions[0]!, { approver: 'alice' })).toThrow(
+      expect.objectContaining({ code: 'UNAUTHORIZED_ACTION' }),
+    );
+    expect(spies.fetch_url).not.toHaveBeenCalled();
+  });
+
+  it("still asks the tool's own needsApproval for a call APE allows, and with no call id", async () => {
+    const { ape, spies } = setup();
+    const asked: unknown[] = [];
+    const guarded = tool({
+      name: 'fetch_url',
+      description: 'Fetch a web page.',
+      parameters: z.object({ url: z.string() }),
+      needsApproval: async (_context, input) => {
+        asked.push(input);
+        return input.url.includes('intranet');
+      },
+      execute: spies.fetch_url,
+    });
+    const thread = ape.thread('t-own-approval');
+    const [wrapped] = thread.tools([guarded]);
+    const { agent } = agentOf(
+      [
+        {
+          calls: [
+            { id: 'c1', name: 'fetch_url', args: { url: WIKI } },
+            { id: 'c2', name: 'fetch_url', args: { url: 'https://intranet.acme.test/' } },
+          ],
+        },
+        { text: 'done' },
+      ],
+      [wrapped],
+    );
+    const result = await runner.run(agent, 'Fetch both');
+    expect(asked).toEqual([{ url: WIKI }, { url: 'https://intranet.acme.test/' }]);
+    expect(result.interruptions.map((item) => (item.rawItem as { callId?: string }).callId)).toEqual(['c2']);
+    expect(spies.fetch_url).toHaveBeenCalledTimes(1);
+    const context = new RunContext();
+    await expect(
+      wrapped.needsApproval(context, { url: 'https://intranet.acme.test/' }, undefined),
+    ).resolves.toBe(true);
+    await expect(wrapped.needsApproval(context, { url: WIKI }, undefined)).resolves.toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { statsOf } from '../harness.js';
-import { measuredRow, type Row } from '../report.js';
+import { formatDuration, measuredRow, type Row, type TargetResult } from '../report.js';
 import { targetAtMost } from '../targets.js';
 import type { BenchCase } from './context.js';
 import { caseResult, cliBinary, repositoryRoot } from './shared.js';
@@ -26,6 +26,38 @@ function timeProcesses(args: readonly string[], runs: number): { samples: number
   return { samples };
 }
 
+/** Issue 22's goals: what each command adds to Node.js start-up alone, at the median. */
+const SIMULATE_OVER_NODE_US = 40_000;
+const VERSION_OVER_NODE_US = 15_000;
+
+/** A row timing `ape` with `args` as whole processes (or why it could not). */
+function cliRow(
+  id: string,
+  label: string,
+  binary: string | undefined,
+  args: readonly string[] | undefined,
+  unavailable: string,
+  runs: number,
+): Row {
+  if (binary === undefined || args === undefined) {
+    return { id, engine: 'ape', label, group: 'cli', status: 'unavailable', note: unavailable };
+  }
+  const timed = timeProcesses([binary, ...args], runs);
+  return timed.failure === undefined
+    ? measuredRow({ id, engine: 'ape', label, group: 'cli', stats: statsOf(timed.samples) })
+    : { id, engine: 'ape', label, group: 'cli', status: 'failed', note: timed.failure };
+}
+
+/** Issue 22: the median of `row` minus the median of Node.js alone, against `limitUs`. */
+function addedOverNode(id: string, description: string, row: Row, node: Row, limitUs: number): TargetResult {
+  const goal = `≤ Node alone + ${formatDuration(limitUs)}`;
+  if (row.stats === undefined || node.stats === undefined) {
+    return { id, description, goal, measured: 'not measured', met: null, note: 'a row was not measured' };
+  }
+  const added = row.stats.p50Us - node.stats.p50Us;
+  return { id, description, goal, measured: `+${formatDuration(added)}`, met: added <= limitUs };
+}
+
 /** Case 8: `ape simulate` on the example policy, as a whole process, against an empty Node.js process. */
 export const cliColdStartCase: BenchCase = {
   id: 'cli-cold-start',
@@ -36,34 +68,21 @@ export const cliColdStartCase: BenchCase = {
     const root = repositoryRoot();
     const binary = cliBinary();
     const policy = root === undefined ? undefined : join(root, 'policies', 'example_policy.yaml');
-    const rows: Row[] = [];
-    const label = 'ape simulate policies/example_policy.yaml read_file';
-    if (binary === undefined || policy === undefined) {
-      rows.push({
-        id: 'cli:simulate',
-        engine: 'ape',
-        label,
-        group: 'cli',
-        status: 'unavailable',
-        note:
-          binary === undefined
-            ? 'the ape binary (@ape/cli dist/bin.js) is not built'
-            : 'policies/example_policy.yaml was not found',
-      });
-    } else {
-      const timed = timeProcesses([binary, 'simulate', policy, 'read_file'], runs);
-      rows.push(
-        timed.failure === undefined
-          ? measuredRow({
-              id: 'cli:simulate',
-              engine: 'ape',
-              label,
-              group: 'cli',
-              stats: statsOf(timed.samples),
-            })
-          : { id: 'cli:simulate', engine: 'ape', label, group: 'cli', status: 'failed', note: timed.failure },
-      );
-    }
+    const unavailable =
+      binary === undefined
+        ? 'the ape binary (@ape/cli dist/bin.js) is not built'
+        : 'policies/example_policy.yaml was not found';
+    const rows: Row[] = [
+      cliRow(
+        'cli:simulate',
+        'ape simulate policies/example_policy.yaml read_file',
+        binary,
+        policy === undefined ? undefined : ['simulate', policy, 'read_file'],
+        unavailable,
+        runs,
+      ),
+      cliRow('cli:version', 'ape --version', binary, ['--version'], unavailable, runs),
+    ];
     const baseline = timeProcesses(['-e', ''], runs);
     rows.push(
       baseline.failure === undefined
@@ -86,7 +105,23 @@ export const cliColdStartCase: BenchCase = {
     return caseResult(
       cliColdStartCase,
       rows,
-      [targetAtMost('case8-cli', 'case 8: CLI cold start (median)', rows[0], 200_000, 'p50Us')],
+      [
+        targetAtMost('case8-cli', 'case 8: CLI cold start (median)', rows[0], 200_000, 'p50Us'),
+        addedOverNode(
+          'cli-simulate-over-node',
+          'issue 22: ape simulate, whole process, over Node.js alone (median)',
+          rows[0]!,
+          rows[2]!,
+          SIMULATE_OVER_NODE_US,
+        ),
+        addedOverNode(
+          'cli-version-over-node',
+          'issue 22: ape --version, whole process, over Node.js alone (median)',
+          rows[1]!,
+          rows[2]!,
+          VERSION_OVER_NODE_US,
+        ),
+      ],
       [`${runs} launch${runs === 1 ? '' : 'es'} per row, one after another; the median is the p50 column.`],
     );
   },

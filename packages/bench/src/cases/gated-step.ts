@@ -22,6 +22,7 @@ import {
   STEP_ACTION,
   STEP_ARGS,
   STEP_BINDING,
+  submitStepsPlan,
   TENANT,
 } from './session.js';
 import { caseResult } from './shared.js';
@@ -84,16 +85,59 @@ async function measureCalls(name: string, settings: Settings, createSink: () => 
   });
 }
 
-/** The p50 of a calls-mode gated call over the p50 of a plan-mode gated step, measured in one run. */
+/**
+ * Measures `submitPlan` of a plan of as many steps as a plan-mode session runs (a fresh session,
+ * intent set, for each sample; opening it is not timed), divided by its steps: the share of the
+ * plan's submission (validation, hashing, the `plan.submitted` record) that each plan-mode step
+ * carries. Calls mode does that work per call, inside the timed `call`.
+ */
+async function measureSubmitShare(
+  name: string,
+  settings: Settings,
+  createSink: () => AuditSink,
+): Promise<Stats> {
+  const policy = compilePolicy(threeListDocument());
+  const authority = new AuthorityManager({ tenant: TENANT });
+  const steps = settings.quick ? 2 : PLAN_STEPS;
+  let runtime: AgentRuntime = await openCallsSession({ policy, authority, audit: createSink() });
+  const whole = await measureAsync(name, () => submitStepsPlan(runtime, steps), settings, {
+    hooks: {
+      async beforeEach() {
+        runtime = await openCallsSession({ policy, authority, audit: createSink() });
+      },
+    },
+  });
+  return {
+    meanUs: whole.meanUs / steps,
+    p50Us: whole.p50Us / steps,
+    p99Us: whole.p99Us / steps,
+    opsPerSecond: whole.opsPerSecond * steps,
+    samples: whole.samples,
+    batch: steps,
+  };
+}
+
+/**
+ * The p50 of a calls-mode gated call over the p50 cost of a plan-mode step, measured in one run. A
+ * plan-mode step costs its `executeStep` plus its share of the plan's submission: a call appends
+ * and hashes its own step and records `plan.extended` inside the timed call, which plan mode does for
+ * every step at once in `submitPlan`. The ratio against `executeStep` alone is given in the note.
+ */
 const CALLS_OVER_PLAN_GOAL = 1.1;
 
-function callsOverPlanTarget(plan: Row | undefined, calls: Row | undefined): TargetResult {
+function callsOverPlanTarget(
+  plan: Row | undefined,
+  submitShare: Row | undefined,
+  calls: Row | undefined,
+): TargetResult {
   const id = 'case5-calls-over-plan';
-  const description = 'case 5: calls-mode call over plan-mode step, MemoryAuditSink (p50 ratio)';
+  const description =
+    'case 5: calls-mode call over plan-mode step (executeStep + its share of submitPlan), MemoryAuditSink (p50 ratio)';
   const goal = `≤ ${CALLS_OVER_PLAN_GOAL}×`;
-  const planP50 = plan?.stats?.p50Us;
+  const stepP50 = plan?.stats?.p50Us;
+  const shareP50 = submitShare?.stats?.p50Us;
   const callsP50 = calls?.stats?.p50Us;
-  if (planP50 === undefined || callsP50 === undefined || planP50 <= 0) {
+  if (stepP50 === undefined || shareP50 === undefined || callsP50 === undefined || stepP50 <= 0) {
     return {
       id,
       description,
@@ -103,8 +147,15 @@ function callsOverPlanTarget(plan: Row | undefined, calls: Row | undefined): Tar
       note: 'a step row was not measured',
     };
   }
-  const ratio = callsP50 / planP50;
-  return { id, description, goal, measured: formatRatio(ratio), met: ratio <= CALLS_OVER_PLAN_GOAL };
+  const ratio = callsP50 / (stepP50 + shareP50);
+  return {
+    id,
+    description,
+    goal,
+    measured: formatRatio(ratio),
+    met: ratio <= CALLS_OVER_PLAN_GOAL,
+    note: `against executeStep alone (the plan submitted before, not timed): ${formatRatio(callsP50 / stepP50)}`,
+  };
 }
 
 /** The events a gated step appends once the session is executing (the second step of a session). */
@@ -167,6 +218,13 @@ export const gatedStepCase: BenchCase = {
         label: 'call (calls mode), MemoryAuditSink (hash-chained)',
         group: 'step-calls',
         stats: await measureCalls('step-calls-memory', settings, () => new MemoryAuditSink()),
+      }),
+      measuredRow({
+        id: 'step:plan-submit-share',
+        engine: 'ape',
+        label: `submitPlan of ${PLAN_STEPS} steps ÷ ${PLAN_STEPS}, MemoryAuditSink (each plan step's share)`,
+        group: 'step-submit',
+        stats: await measureSubmitShare('step-submit-share', settings, () => new MemoryAuditSink()),
       }),
       measuredRow({
         id: 'step:plain-memory',
@@ -241,12 +299,13 @@ export const gatedStepCase: BenchCase = {
       rows,
       [
         targetAtMost('case5-step', 'case 5: full gated step, MemoryAuditSink (p50)', rows[0], 10, 'p50Us'),
-        callsOverPlanTarget(rows[0], rows[1]),
+        callsOverPlanTarget(rows[0], rows[2], rows[1]),
       ],
       [
         `A step appends ${stepEvents.length} audit records (${stepEvents.map((event) => event.type).join(', ')}); the first step of a session also records state.changed.`,
         'Step rows time every call (no batching), so p50/p99 are per step. Sessions of 1,000 steps; opening the next session is not timed.',
-        'The calls-mode row runs `runtime.call` (a proposal appended to the chain, then the same gate) with the same policy, sink type and session length as the plan-mode row, in the same run; its target is the ratio of the two p50s.',
+        'The calls-mode row runs `runtime.call` (a proposal appended to the chain, then the same gate) with the same policy, sink type and session length as the plan-mode row, in the same run.',
+        `Its target compares it with what a plan-mode step costs: executeStep plus its share of submitPlan (a ${PLAN_STEPS}-step plan's submission ÷ ${PLAN_STEPS}; the longest plan, so the smallest share). A call validates, hashes and records its own step inside the timed call; plan mode does that for all steps in submitPlan, outside the executeStep row. The target's note gives the ratio against executeStep alone.`,
         'Layer rows are measured alone; their sum differs from the step (the step also validates state, copies and freezes args, builds the binding and awaits each layer).',
       ],
     );

@@ -3,6 +3,11 @@ import type { AuditSink } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
 
+/** The promise of an append the sink finished synchronously. */
+const RECORDED: Promise<void> = Promise.resolve();
+
+function ignore(): void {}
+
 /** @internal What the recorder does when an append fails: terminate the session (fail closed). */
 export type AuditFailureHandler = (reason: string) => Promise<void>;
 
@@ -31,12 +36,17 @@ export class AuditRecorder {
     this.#onFailure = onFailure;
   }
 
-  async record(type: AuditEventType, data: Record<string, unknown>): Promise<void> {
+  /**
+   * Appends one event. A sink that recorded it synchronously (its `append` returned nothing) costs
+   * no promise of its own; a failure, synchronous or not, terminates the session and rejects.
+   */
+  record(type: AuditEventType, data: Record<string, unknown>): Promise<void> {
+    let appended: Promise<void> | void;
     try {
       const time = this.#clock.now();
       if (typeof time !== 'number' || !Number.isFinite(time))
         throw new Error('the clock returned a non-finite time');
-      await this.#sink.append(
+      appended = this.#sink.append(
         Object.freeze({
           type,
           tenant: this.#tenant,
@@ -46,21 +56,25 @@ export class AuditRecorder {
         }),
       );
     } catch (error) {
-      await this.#onFailure(`audit failure on ${type}`);
-      throw new AuditError(
-        `The audit sink could not record ${type} (${messageOf(error)}); failing closed: the session is terminated.`,
-        { event: type },
-        { cause: error },
-      );
+      return this.#failed(type, error);
     }
+    if (appended === undefined) return RECORDED;
+    return Promise.resolve(appended).then(ignore, (error: unknown) => this.#failed(type, error));
+  }
+
+  async #failed(type: AuditEventType, error: unknown): Promise<never> {
+    await this.#onFailure(`audit failure on ${type}`);
+    throw new AuditError(
+      `The audit sink could not record ${type} (${messageOf(error)}); failing closed: the session is terminated.`,
+      { event: type },
+      { cause: error },
+    );
   }
 
   flush(): Promise<void> {
     return Promise.resolve(this.#sink.flush());
   }
 }
-
-function ignore(): void {}
 
 /**
  * @internal The appends one call started without awaiting them (`decision.made`, `token.issued`,
@@ -72,6 +86,7 @@ export class CallAppends {
 
   /** Adds a started append. A handler is attached at once so a rejection is never unhandled. */
   start(append: Promise<void>): void {
+    if (append === RECORDED) return;
     append.catch(ignore);
     this.#pending.push(append);
   }

@@ -1,9 +1,19 @@
 import type { AgentOutputItem, Model, ModelRequest, ModelResponse, StreamEvent } from '@openai/agents';
 import { Usage } from '@openai/agents';
 
-/** One scripted turn: function calls the model makes, or its final text. */
+/**
+ * One scripted turn: function calls the model makes, or its final text. A call's `args` are sent as
+ * their JSON text, or `raw` is sent as the arguments text as it is (malformed model output).
+ */
 export type Turn =
-  | { readonly calls: readonly { readonly id: string; readonly name: string; readonly args: unknown }[] }
+  | {
+      readonly calls: readonly {
+        readonly id: string;
+        readonly name: string;
+        readonly args?: unknown;
+        readonly raw?: string;
+      }[];
+    }
   | { readonly text: string };
 
 /** A function call turn. */
@@ -36,7 +46,7 @@ export function scriptedModel(turns: readonly Turn[]): { model: Model; requests:
             type: 'function_call',
             callId: item.id,
             name: item.name,
-            arguments: JSON.stringify(item.args),
+            arguments: item.raw ?? JSON.stringify(item.args),
             status: 'completed',
           }));
     return { usage: new Usage(), output, responseId: `r${next}` };

@@ -51,7 +51,7 @@ const AI_SDK_THREAD: ConversationThreadParameters<SdkCall, 'toolCallId'> = {
   framework: AI_SDK,
   idField: 'toolCallId',
   scope: 'AI SDK conversation',
-  taint: (minLength, trusted) => new TaintTracker(minLength, trusted),
+  taint: (minLength, trusted, mode) => new TaintTracker(minLength, trusted, mode),
 };
 
 /** @internal Shared by every thread of one adapter. */

@@ -138,36 +138,36 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
       }
       return createMiddleware({
         name: 'ApeMiddleware',
-        wrapToolCall: async (request, handler) => {
+        // Not `async`: the gate's own promise carries the answer (no extra promise and turn per call).
+        wrapToolCall: (request, handler) => {
+          type Answer = Awaited<ReturnType<typeof handler>>;
           const call = request.toolCall;
           const toolCallId = call.id ?? '';
           let thread: Thread;
           try {
             thread = threadOf(request.runtime?.configurable);
           } catch (error) {
-            const text = refuseUnthreaded(call.name, error);
-            return new ToolMessage({
-              content: text,
-              tool_call_id: toolCallId,
-              name: call.name,
-              status: 'error',
-            });
+            try {
+              return Promise.resolve(
+                refusalMessage(refuseUnthreaded(call.name, error), toolCallId, call.name),
+              );
+            } catch (refusal) {
+              return Promise.reject(refusal);
+            }
           }
-          const outcome = await thread.gate({
-            toolCallId,
-            name: call.name,
-            input: call.args,
-            messages: request.state?.messages,
-            // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
-            run: (args) => Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
-          });
-          if (outcome.ran) return outcome.value as Awaited<ReturnType<typeof handler>>;
-          return new ToolMessage({
-            content: outcome.text,
-            tool_call_id: toolCallId,
-            name: call.name,
-            status: 'error',
-          });
+          return thread
+            .gate({
+              toolCallId,
+              name: call.name,
+              input: call.args,
+              messages: request.state?.messages,
+              // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
+              run: (args) =>
+                Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
+            })
+            .then((outcome) =>
+              outcome.ran ? (outcome.value as Answer) : refusalMessage(outcome.text, toolCallId, call.name),
+            );
         },
       });
     },
@@ -219,6 +219,11 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
       await Promise.all([...threads.values()].map((thread) => thread.end('the adapter closed')));
     },
   });
+}
+
+/** The tool message a refused call answers the model with. */
+function refusalMessage(text: string, toolCallId: string, name: string): ToolMessage {
+  return new ToolMessage({ content: text, tool_call_id: toolCallId, name, status: 'error' });
 }
 
 /** The default lineage: LangGraph's `configurable.thread_id`. */

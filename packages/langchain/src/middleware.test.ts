@@ -208,6 +208,20 @@ describe('the APE middleware in createAgent', () => {
     expect(resultsShown(model).get('c1')).toMatch(/^APE denied read_file: No thread for this call/);
   });
 
+  it("with onDeny 'throw' fails a run whose lineage function throws (CONFIG_INVALID), and the tool never runs", async () => {
+    const { ape, spies, tools } = setup({
+      onDeny: 'throw',
+      lineage: () => {
+        throw new Error('no user in this request');
+      },
+    });
+    const model = scripted([call('c1', 'read_file', { path: '/workspace/a' }), { text: 'no' }]);
+    await expect(agentOf(ape, tools, model).invoke(ask('Read'), thread('t-lineage'))).rejects.toMatchObject({
+      cause: { code: 'CONFIG_INVALID', details: { field: 'lineage' } },
+    });
+    expect(spies.read_file).not.toHaveBeenCalled();
+  });
+
   it("rethrows a tool's own failure as LangChain does for any middleware, and counts it as untrusted output", async () => {
     const { ape, tools } = setup();
     const failing = tools.map((entry) =>

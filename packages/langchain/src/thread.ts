@@ -79,7 +79,11 @@ export class Thread {
       {
         lineage,
         context,
-        taint: new TaintTracker(context.options.dataflowMinLength, context.tools.trusted),
+        taint: new TaintTracker(
+          context.options.dataflowMinLength,
+          context.tools.trusted,
+          context.options.provenance,
+        ),
         tools: context.tools,
         // Every session of the thread counts session-scoped limits under one id, so no new session
         // (after a denied escalation, a restarted process) resets a budget.
@@ -141,7 +145,7 @@ export class Thread {
       tenant: options.tenant,
       action: name,
       args: plain,
-      provenance: labelOf(args, declared),
+      provenance: () => labelOf(args, declared),
       sessionId: runtime.sessionId,
       previousAction: this.#conversation.lastAction,
       intent,

@@ -109,7 +109,7 @@ const OPENAI_AGENTS_THREAD: ConversationThreadParameters<SdkCall, 'callId'> = {
   idField: 'callId',
   scope: 'OpenAI Agents conversation',
   // The SDK hands a tool no conversation to read: the tracker reads only what the adapter returned.
-  taint: (minLength) => new TaintTracker(minLength),
+  taint: (minLength, _trusted, mode) => new TaintTracker(minLength, undefined, mode),
 };
 
 /** @internal Shared by every thread of one adapter. */

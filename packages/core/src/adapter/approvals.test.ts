@@ -176,4 +176,19 @@ describe('predictEscalation', () => {
     expect(predictEscalation(policy, call({ intent }))?.decision).toBe('ESCALATE');
     expect(stub.requests.length).toBe(1);
   });
+
+  it('computes a provenance given as a function only when it asks the policy, and passes its label on', () => {
+    const stub = createStubPolicy({ decisions: { send_email: 'ESCALATE' } });
+    const never = { ...stub, evaluate: stub.evaluate, mayPermit: stub.mayPermit, mayEscalate: () => false };
+    let computed = 0;
+    const provenance = () => {
+      computed += 1;
+      return 'EXTERNAL_UNTRUSTED' as const;
+    };
+    expect(predictEscalation(never, call({ provenance }))).toBeUndefined();
+    expect(computed).toBe(0);
+    expect(predictEscalation(stub, call({ provenance }))?.decision).toBe('ESCALATE');
+    expect(computed).toBe(1);
+    expect(stub.requests[0]?.provenance).toBe('EXTERNAL_UNTRUSTED');
+  });
 });

@@ -111,8 +111,11 @@ export interface PredictedCall {
   readonly action: string;
   /** The call's plain arguments. */
   readonly args: Readonly<Record<string, unknown>>;
-  /** The effective label of the arguments. */
-  readonly provenance: ProvenanceLabel;
+  /**
+   * The effective label of the arguments, or how to compute it: a function is called only when the
+   * policy is asked (most calls of most policies never are), so its argument walk is skipped.
+   */
+  readonly provenance: ProvenanceLabel | (() => ProvenanceLabel);
   readonly sessionId: string;
   readonly previousAction: string | undefined;
   readonly intent: {
@@ -141,7 +144,7 @@ export function predictEscalation(policy: PolicyEvaluator, call: PredictedCall):
     tenant: call.tenant,
     action: call.action,
     args: call.args,
-    provenance: call.provenance,
+    provenance: typeof call.provenance === 'function' ? call.provenance() : call.provenance,
     session: {
       id: call.sessionId,
       ...(call.previousAction === undefined ? {} : { previousAction: call.previousAction }),

@@ -1,7 +1,7 @@
 import type { PendingApprovalView } from './approvals.js';
 import { AdapterConversation } from './conversation.js';
 import type { AdapterFramework } from './conversation-api.js';
-import type { TaintTracker } from './provenance.js';
+import type { ProvenanceMode, TaintTracker } from './provenance.js';
 import { type AdapterThreadContext, ToolLabels } from './threads.js';
 
 /**
@@ -29,8 +29,8 @@ export interface ConversationThreadParameters<TCall, K extends string> {
   readonly idField: K;
   /** The default intent's scope, before the lineage (`AI SDK conversation`). */
   readonly scope: string;
-  /** The conversation's taint tracker, given the tools declared trusted. */
-  readonly taint: (minLength: number, trusted: ReadonlySet<string>) => TaintTracker;
+  /** The conversation's taint tracker, given the tools declared trusted and the adapter's provenance mode. */
+  readonly taint: (minLength: number, trusted: ReadonlySet<string>, mode: ProvenanceMode) => TaintTracker;
 }
 
 /**
@@ -57,7 +57,11 @@ export abstract class ConversationThread<TCall, K extends string> {
       {
         lineage,
         context,
-        taint: parameters.taint(context.options.dataflowMinLength, this.#tools.trusted),
+        taint: parameters.taint(
+          context.options.dataflowMinLength,
+          this.#tools.trusted,
+          context.options.provenance,
+        ),
         tools: this.#tools,
         // Every session of the conversation counts session-scoped limits under one id, so no new
         // session (after a denied escalation, a reopened thread, another process) resets a budget.

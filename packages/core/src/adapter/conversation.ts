@@ -5,6 +5,7 @@ import type { AgentRuntime } from '../runtime/runtime-api.js';
 import { createDenyAllEscalationHandler } from '../runtime/deny-all-escalation-handler.js';
 import { defineTool, type Tool } from '../runtime/tool.js';
 import type { Intent } from '../intent.js';
+import type { ProvenanceLabel } from '../types.js';
 import {
   answerOfRecorded,
   checkHumanAnswer,
@@ -186,13 +187,13 @@ export class AdapterConversation<TCall> {
         input,
         options.userProvenance,
       );
-      const provenance = labelOf(args, declared);
+      let provenance: ProvenanceLabel | undefined;
       const plain = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
       const decision = predictEscalation(options.policy, {
         tenant: options.tenant,
         action: name,
         args: plain,
-        provenance,
+        provenance: () => (provenance ??= labelOf(args, declared)),
         sessionId: this.#runtime?.sessionId ?? 'pending',
         previousAction: this.#lastAction,
         intent,
@@ -207,7 +208,7 @@ export class AdapterConversation<TCall> {
         plain,
         args,
         declared,
-        provenance,
+        provenance: provenance ?? labelOf(args, declared),
         reason: decision.reason,
         rules: decision.rules,
         answer: undefined,

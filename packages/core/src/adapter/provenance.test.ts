@@ -48,6 +48,16 @@ describe('TaintTracker', () => {
     expect(args['nested']).toEqual({ n: 1, list: ['ok'] });
   });
 
+  it('indexes no output in context mode, and fails closed when asked for a dataflow label there', () => {
+    const taint = new TaintTracker(MIN, new Set(), 'context');
+    taint.recordResult('c1', 'fetch_url', 'EXTERNAL_UNTRUSTED', PAGE);
+    expect(taint.tainted).toBe(true);
+    expect(taint.label('context', { to: 'a' }, 'USER_TRUSTED').provenance).toBe('EXTERNAL_UNTRUSTED');
+    const { args, provenance } = taint.label('dataflow', { note: 'nothing copied' }, 'USER_TRUSTED');
+    expect(provenance).toBe('EXTERNAL_UNTRUSTED');
+    expect(isLabeled(args['note'])).toBe(false);
+  });
+
   it('passes arguments that are not an object as an empty object', () => {
     const taint = new TaintTracker(MIN);
     expect(taint.label('dataflow', 'text', 'USER_TRUSTED')).toEqual({ args: {}, provenance: 'USER_TRUSTED' });

@@ -28,6 +28,8 @@ const MAX_WALK_DEPTH = 64;
 export class TaintTracker {
   readonly #minLength: number;
   readonly #trustedTools: ReadonlySet<string>;
+  /** False in `context` mode: no window of any output is indexed (no label reads them). */
+  readonly #indexes: boolean;
   /** The label of each result the adapter itself returned, by tool call id. */
   readonly #results = new Map<string, ProvenanceLabel>();
   readonly #indexed = new Set<string>();
@@ -41,10 +43,18 @@ export class TaintTracker {
    * @param minLength - the shortest run of characters that counts as copied (`dataflow`).
    * @param trustedTools - names of the tools whose output was declared trusted; read live, so the
    *   adapter may add to it after construction.
+   * @param mode - the adapter's {@link ProvenanceMode}. In `context` mode outputs are not indexed
+   *   (a label there reads only whether the conversation is tainted), and a `dataflow` label asked
+   *   of such a tracker fails closed: every argument of a tainted conversation is untrusted.
    */
-  constructor(minLength: number, trustedTools: ReadonlySet<string> = new Set()) {
+  constructor(
+    minLength: number,
+    trustedTools: ReadonlySet<string> = new Set(),
+    mode: ProvenanceMode = 'dataflow',
+  ) {
     this.#minLength = minLength;
     this.#trustedTools = trustedTools;
+    this.#indexes = mode === 'dataflow';
   }
 
   /** True once untrusted output entered the conversation. */
@@ -93,7 +103,9 @@ export class TaintTracker {
   ): { args: Readonly<Record<string, unknown>>; provenance: ProvenanceLabel } {
     const args = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
     if (!this.#tainted) return { args, provenance: base };
-    if (mode === 'context' || this.#overflow) return { args, provenance: 'EXTERNAL_UNTRUSTED' };
+    if (mode === 'context' || this.#overflow || !this.#indexes) {
+      return { args, provenance: 'EXTERNAL_UNTRUSTED' };
+    }
     return { args: this.#labelLeaves(args, 0) as Record<string, unknown>, provenance: base };
   }
 
@@ -135,7 +147,7 @@ export class TaintTracker {
   }
 
   #index(id: string, output: unknown): void {
-    if (this.#indexed.has(id)) return;
+    if (!this.#indexes || this.#indexed.has(id)) return;
     this.#indexed.add(id);
     const size = this.#minLength;
     const power = powerOf(size);

@@ -91,8 +91,15 @@ export class CallAppends {
     this.#pending.push(append);
   }
 
-  /** Awaits the started appends in call order; throws the first (in that order) that failed. */
-  async drain(): Promise<void> {
+  /**
+   * Awaits the started appends in call order; rejects with the first (in that order) that failed.
+   * Returns `undefined` when none is pending (every append so far finished synchronously).
+   */
+  drain(): Promise<void> | undefined {
+    return this.#pending.length === 0 ? undefined : this.#drainAll();
+  }
+
+  async #drainAll(): Promise<void> {
     for (const append of this.#pending) await append;
   }
 

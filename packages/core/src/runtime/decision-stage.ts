@@ -10,6 +10,7 @@ import {
   beginsInOneStep,
   bounded,
   countedLimits,
+  isThenable,
   limitDenial,
   previousActionKey,
   storeFailureDenial,
@@ -84,11 +85,13 @@ export async function decisionFor(
     return decisionInOneStep(session, call, progress, counted.limits, counted.counters);
   let previous: unknown;
   try {
-    previous = await bounded(
+    const read = bounded(
       () => config.usage.previousAction(previousActionKey(session.scopes)),
       config.usageTimeoutMs,
       'previousAction',
     );
+    // An in-process store answers at once: no await (and no microtask) then.
+    previous = isThenable(read) ? await read : read;
     if (previous !== undefined && typeof previous !== 'string')
       throw new Error('the previous action is not a string');
   } catch (error) {

@@ -7,7 +7,7 @@ import { escalate } from './escalation-wait.js';
 import type { PreparedCall, ResolvedTool } from './prepared-call.js';
 import { refuseIfRevoked } from './revocation-check.js';
 import type { Session } from './session.js';
-import { bounded, previousActionKey, USAGE_STORE_FAILURE_CODE } from './usage.js';
+import { bounded, isThenable, previousActionKey, USAGE_STORE_FAILURE_CODE } from './usage.js';
 
 function describeError(error: unknown): Record<string, unknown> {
   if (ApeError.isInstance(error)) return { name: error.name, code: error.code };
@@ -91,7 +91,8 @@ export async function issue(
   appends: CallAppends,
 ): Promise<AuthorityToken> {
   const { authority } = session.config;
-  await refuseIfRevoked(session, call, 'issue');
+  const revokedBeforeIssue = refuseIfRevoked(session, call, 'issue');
+  if (revokedBeforeIssue !== undefined) await revokedBeforeIssue;
   let token: AuthorityToken;
   try {
     token = await authority.issue(call.binding);
@@ -131,7 +132,8 @@ export async function consumeAndRun<Output>(
   const { config } = session;
   session.checkEpoch(epoch, call.index);
   const fingerprint = typeof token?.fingerprint === 'string' ? token.fingerprint : 'unknown';
-  await refuseIfRevoked(session, call, 'consume');
+  const revokedBeforeConsume = refuseIfRevoked(session, call, 'consume');
+  if (revokedBeforeConsume !== undefined) await revokedBeforeConsume;
   try {
     await config.authority.consume(token, call.binding);
   } catch (error) {
@@ -142,7 +144,8 @@ export async function consumeAndRun<Output>(
     session.record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action }),
   );
   if (config.mode !== 'disabled' && progress.written === undefined) await writePreviousAction(session, call);
-  await appends.drain();
+  const draining = appends.drain();
+  if (draining !== undefined) await draining;
   session.checkEpoch(epoch, call.index);
   let startedAt: number;
   try {
@@ -155,7 +158,7 @@ export async function consumeAndRun<Output>(
     );
   }
   if (session.sessionMode !== 'calls') session.nextStep = call.index + 1;
-  await session.voidStepAuthorization(call.index, fingerprint);
+  if (session.authorizations.has(call.index)) await session.voidStepAuthorization(call.index, fingerprint);
   progress.ran = true;
   let output: Output;
   try {
@@ -183,11 +186,12 @@ export async function consumeAndRun<Output>(
 async function writePreviousAction(session: Session, call: PreparedCall): Promise<void> {
   const { usage, usageTimeoutMs } = session.config;
   try {
-    await bounded(
+    const written = bounded(
       () => usage.setPreviousAction([previousActionKey(session.scopes)], call.action),
       usageTimeoutMs,
       'setPreviousAction',
     );
+    if (isThenable(written)) await written;
   } catch (error) {
     throw new PolicyDenyError(
       `Step ${call.index} ("${call.action}") is denied: the usage store could not record the previous action (${messageOf(error)}); failing closed.`,

@@ -106,7 +106,8 @@ async function authorizeCall(
   const token = await guarded(session, appends, progress, async () => {
     await decide(session, call, epoch, appends, progress);
     const issued = await issue(session, call, epoch, appends);
-    await appends.drain();
+    const draining = appends.drain();
+    if (draining !== undefined) await draining;
     return issued;
   });
   const older = [...session.authorizations.values()];

@@ -62,16 +62,26 @@ export function revocationDenial(session: Session): PolicyDecision | undefined {
 /**
  * @internal The check before a token is issued and before it is consumed (enforce mode): a revoked
  * or unvouched call revokes the session's tokens (audited as `token.revoked` with the code and the
- * stage) and throws `PolicyDenyError`; the tool does not run.
+ * stage) and rejects with `PolicyDenyError`; the tool does not run. Returns `undefined` when there
+ * is nothing to refuse (almost every call), so the gate awaits nothing then.
  */
-export async function refuseIfRevoked(
+export function refuseIfRevoked(
   session: Session,
   call: PreparedCall,
   stage: 'issue' | 'consume',
-): Promise<void> {
-  if (session.config.mode !== 'enforce') return;
+): Promise<never> | undefined {
+  if (session.config.mode !== 'enforce') return undefined;
   const denial = revocationDenial(session);
-  if (denial === undefined) return;
+  if (denial === undefined) return undefined;
+  return refuse(session, call, stage, denial);
+}
+
+async function refuse(
+  session: Session,
+  call: PreparedCall,
+  stage: 'issue' | 'consume',
+  denial: PolicyDecision,
+): Promise<never> {
   session.voidAuthorizations();
   await session.revokeSessionTokens(
     'policy_violation',

@@ -84,7 +84,8 @@ class UsageTimeoutError extends Error {
   }
 }
 
-function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+/** @internal Whether a store answered with a promise (to await) rather than a value. */
+export function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 

@@ -5,6 +5,7 @@ import {
   hashMerkleLeaf,
   MerkleTreeAccumulator,
   merkleConsistencyProof,
+  merkleHashBytes,
   merkleInclusionProof,
   merkleRootOf,
   verifyMerkleConsistency,
@@ -192,6 +193,35 @@ describe('RFC 9162 Merkle tree', () => {
     expect(verifyMerkleConsistency(2, 1, root(2), root(1), [])).toBe(false);
     expect(verifyMerkleConsistency(3, 3, root(3), root(2), [])).toBe(false);
     expect(verifyMerkleConsistency(0, 5, EMPTY_MERKLE_ROOT, root(5), [])).toBe(true);
+  });
+
+  it('hashes a text leaf as its UTF-8 bytes, whichever way it is appended', () => {
+    const texts = ['', 'plain', 'café', '\u{1F600} and \u0000', '{"data":{}}'];
+    const byText = new MerkleTreeAccumulator();
+    const byBytes = new MerkleTreeAccumulator();
+    const byString = new MerkleTreeAccumulator();
+    for (const text of texts) {
+      const leaf = byText.appendLeafText(text);
+      expect(hex(merkleHashBytes(leaf))).toBe(hex(hashMerkleLeaf(Buffer.from(text, 'utf8'))));
+      byBytes.appendLeaf(Buffer.from(text, 'utf8'));
+      byString.appendLeaf(text);
+    }
+    expect(hex(byText.root())).toBe(hex(merkleRootOf(texts.map((text) => hashMerkleLeaf(text)))));
+    expect(hex(byBytes.root())).toBe(hex(byText.root()));
+    expect(hex(byString.root())).toBe(hex(byText.root()));
+    const copy = byText.clone();
+    byText.appendLeafText('one more');
+    expect(copy.size).toBe(texts.length);
+    expect(hex(copy.root())).toBe(hex(byBytes.root()));
+  });
+
+  it('combines leaf hashes of another length as merkleRootOf does', () => {
+    const leaves = Array.from({ length: 7 }, (_, index) =>
+      new Uint8Array(index % 3 === 0 ? 20 : 32).fill(index),
+    );
+    const tree = new MerkleTreeAccumulator();
+    for (const leaf of leaves) tree.appendLeafHash(leaf);
+    expect(hex(tree.root())).toBe(hex(merkleRootOf(leaves)));
   });
 
   it('refuses to build proofs for positions outside the tree', () => {

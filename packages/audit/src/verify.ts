@@ -1,7 +1,7 @@
 import { openCheckpoint, type VerifiedAuditCheckpoint } from './checkpoint.js';
 import { AuditKeyError, AuditLogError } from './errors.js';
 import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from './lines.js';
-import { EMPTY_MERKLE_ROOT, hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
+import { EMPTY_MERKLE_ROOT, MerkleTreeAccumulator, merkleHashBytes } from './merkle.js';
 import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
 import { proveRecordLine } from './record-line-proof.js';
 import type { NoteVerifier } from './signed-note.js';
@@ -231,10 +231,9 @@ export async function verifyLinesWithTree(
   const tree = new MerkleTreeAccumulator();
   let rootAtSize = rootSize === 0 ? hex(EMPTY_MERKLE_ROOT) : undefined;
   const result = await scanLines(source, (text) => {
-    const leafHash = hashMerkleLeaf(text);
-    tree.appendLeafHash(leafHash);
+    const leafHash = tree.appendLeafText(text);
     if (tree.size === rootSize) rootAtSize = hex(tree.root());
-    onLeaf?.(leafHash, text);
+    onLeaf?.(merkleHashBytes(leafHash), text);
   });
   const rootHash = hex(tree.root());
   return { verification: { ...result, rootHash }, tree, rootAtSize };
@@ -263,12 +262,10 @@ async function scanLines(
         malformed = { line, reason: raw.problem ?? 'is unreadable' };
         continue;
       }
-      // Usual records are proven valid in one scan; anything else is parsed in full, which decides.
-      const proven = proveRecordLine(raw.text);
-      let hash: string;
-      if (proven !== undefined && proven.seq === expectedSeq && proven.prev === lastHash) {
-        hash = proven.hash;
-      } else {
+      // Usual records are proven valid (and next in the chain) in one scan; anything else is parsed
+      // in full, which decides.
+      let hash = proveRecordLine(raw.text, expectedSeq, lastHash);
+      if (hash === undefined) {
         const parsed = parseAuditLine(raw.text);
         if (!parsed.ok) {
           malformed = { line, reason: parsed.reason };

@@ -29,7 +29,8 @@ export type ParsedLine =
   | { readonly ok: false; readonly reason: string };
 
 const NEWLINE = 0x0a;
-const CHUNK_BYTES = 262_144;
+/** @internal Bytes read at a time from a log file. */
+export const CHUNK_BYTES = 262_144;
 const ARRAY_BATCH = 4096;
 
 /** @internal Lines of an in-memory log; every element counts as a terminated line, a final `''` is ignored. */
@@ -55,7 +56,12 @@ export function linesFromArray(lines: readonly string[], maxLineBytes = MAX_AUDI
 
 /** @internal Lines of a file, streamed. */
 export function linesFromFile(path: string, maxLineBytes = MAX_AUDIT_LINE_BYTES): LineSource {
-  return () => splitLines(createReadStream(path, { highWaterMark: CHUNK_BYTES }), maxLineBytes);
+  return () => splitLines(fileChunks(path), maxLineBytes);
+}
+
+/** @internal The bytes of a file, streamed in chunks of `chunkBytes` (default {@link CHUNK_BYTES}). */
+export function fileChunks(path: string, chunkBytes = CHUNK_BYTES): AsyncIterable<Uint8Array> {
+  return createReadStream(path, { highWaterMark: chunkBytes });
 }
 
 /** @internal Lines of an open file handle, read by position (the handle stays open). */

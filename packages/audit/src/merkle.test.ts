@@ -224,6 +224,32 @@ describe('RFC 9162 Merkle tree', () => {
     expect(hex(tree.root())).toBe(hex(merkleRootOf(leaves)));
   });
 
+  it('rebuilds a tree from the compact range another thread sent, and refuses anything else', () => {
+    const tree = new MerkleTreeAccumulator();
+    const leaves = Array.from({ length: 6 }, (_, index) => hashMerkleLeaf(`leaf ${index}`));
+    for (const leaf of leaves) tree.appendLeafHash(leaf);
+    const latin = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    // Six leaves: subtrees of four and two.
+    const range = [latin(merkleRootOf(leaves, 0, 4)), latin(merkleRootOf(leaves, 4, 6))];
+    const rebuilt = MerkleTreeAccumulator.fromCompactRange(6, range);
+    expect(rebuilt?.size).toBe(6);
+    expect(hex(rebuilt?.root() ?? new Uint8Array())).toBe(hex(tree.root()));
+    expect(MerkleTreeAccumulator.fromCompactRange(0, [])?.size).toBe(0);
+    for (const [size, stack] of [
+      [6, range.slice(1)],
+      [7, range],
+      [-1, []],
+      [1.5, range],
+      ['6', range],
+      [6, 'not an array'],
+      [6, [range[0], 42]],
+      [6, [range[0], 'short']],
+      [6, [range[0], `${'\u0100'}${(range[1] as string).slice(1)}`]],
+    ] as [unknown, unknown][]) {
+      expect(MerkleTreeAccumulator.fromCompactRange(size, stack), String(stack)).toBeUndefined();
+    }
+  });
+
   it('refuses to build proofs for positions outside the tree', () => {
     expect(() => merkleInclusionProof(leafHashes, 8, 8)).toThrow(RangeError);
     expect(() => merkleInclusionProof(leafHashes, 0, 9)).toThrow(RangeError);

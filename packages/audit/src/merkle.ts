@@ -62,6 +62,12 @@ function bytesOf(hash: LatinHash): Uint8Array {
   return Buffer.from(hash, 'latin1');
 }
 
+function isLatinHash(hash: string): boolean {
+  if (hash.length !== MERKLE_HASH_BYTES) return false;
+  for (let index = 0; index < hash.length; index++) if (hash.charCodeAt(index) > 0xff) return false;
+  return true;
+}
+
 /** sha256 as a latin1 string; no Buffer is built per hash. */
 function sha256Latin1(data: string | Uint8Array): LatinHash {
   return oneShotHash === undefined
@@ -142,6 +148,26 @@ export class MerkleTreeAccumulator {
       root = hashLatinChildren(stack[index] as LatinHash, root);
     }
     return bytesOf(root);
+  }
+
+  /**
+   * @internal The tree of `size` leaves whose compact range (largest subtree first) is `stack`, in
+   * latin1 hashes as another thread sent them; `undefined` when they cannot be such a state.
+   */
+  static fromCompactRange(size: unknown, stack: unknown): MerkleTreeAccumulator | undefined {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || !Array.isArray(stack)) {
+      return undefined;
+    }
+    let subtrees = 0;
+    for (let rest = size; rest > 0; rest = Math.floor(rest / 2)) subtrees += rest % 2;
+    if (stack.length !== subtrees) return undefined;
+    const tree = new MerkleTreeAccumulator();
+    for (const hash of stack) {
+      if (typeof hash !== 'string' || !isLatinHash(hash)) return undefined;
+      tree.#stack.push(hash);
+    }
+    tree.#size = size;
+    return tree;
   }
 
   /** An independent copy (the sinks keep the state of the last checkpoint). */

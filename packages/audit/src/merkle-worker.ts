@@ -12,7 +12,7 @@ import { MerkleTreeAccumulator } from './merkle.js';
  * reply with the tree). Out: `{ done }` (bytes hashed so far) and `{ size, stack, rootAtSize }`.
  * Anything inconsistent throws, which the main thread reports as a failed verification step.
  */
-const PROGRAM = String.raw`
+const PROGRAM = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');

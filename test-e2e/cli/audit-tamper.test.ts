@@ -245,3 +245,47 @@ describe('the tamper bench: a log and its signed checkpoint', () => {
     expect(foreign.stdout).toMatch(/^BAD PROOF \(checkpoint-signature\)/);
   });
 });
+
+describe('the tamper bench on a log large enough to verify on two threads (over 4 MiB)', () => {
+  const LARGE = 20_000;
+  /** A chain of `count` records; from `divergeAt` on, the events differ (fresh hashes). */
+  function largeLines(count: number, divergeAt = count): string[] {
+    const chain = createAuditChain();
+    return Array.from({ length: count }, (_, n) =>
+      serializeAuditRecord(
+        chain.next(event(n, { n, note: 'x'.repeat(150), ...(n < divergeAt ? {} : { rewritten: true }) })),
+      ),
+    );
+  }
+  let large: string[];
+
+  beforeAll(() => {
+    large = largeLines(LARGE);
+    write('large.jsonl', large);
+    expect(run('audit', 'checkpoint', 'large.jsonl', '--key', 'log.key', '--out', 'large.cp').code).toBe(0);
+  });
+
+  it('verifies the untouched log and finds each attack with its own message (exit 1)', () => {
+    const intact = verify('large.jsonl', 'large.cp');
+    expect(intact.human.code).toBe(0);
+    expect(intact.report).toMatchObject({ ok: true, records: LARGE, checkpoint: { matches: true } });
+
+    const edited = [...large];
+    edited[12_345] = (edited[12_345] as string).replace('"n":12345', '"n":12346');
+    const editedReport = verify(write('large-edited.jsonl', edited), 'large.cp');
+    expect(editedReport.human.code).toBe(1);
+    expect(editedReport.report).toMatchObject({ problem: 'edited', firstBadSeq: 12_345 });
+
+    const cut = verify(write('large-cut.jsonl', large.slice(0, LARGE - 7)), 'large.cp');
+    expect(cut.human.code).toBe(1);
+    expect(cut.report).toMatchObject({ problem: 'checkpoint-ahead', records: LARGE - 7 });
+
+    const rewritten = verify(write('large-rewritten.jsonl', largeLines(LARGE, 15_000)), 'large.cp');
+    expect(rewritten.human.code).toBe(1);
+    expect(rewritten.report).toMatchObject({ problem: 'checkpoint-mismatch', records: LARGE });
+
+    const torn = verify(write('large-torn.jsonl', large, '\n{"data":{"n"'), 'large.cp');
+    expect(torn.human.code).toBe(1);
+    expect(torn.report).toMatchObject({ problem: 'truncated', records: LARGE });
+  });
+});

@@ -2,6 +2,7 @@ import { canonicalJson } from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import { isCanonicalParse, isRealDate, linesFromArray, parseAuditLine, splitLines } from './lines.js';
 import { hashMerkleChildren, hashMerkleLeaf } from './merkle.js';
 import { createAuditChain, serializeAuditRecord } from './record.js';
@@ -160,6 +161,59 @@ describe('splitLines', () => {
   it('keeps a byte-order mark as text (the line is then not JSON) instead of dropping it', async () => {
     const [line] = await collect([Buffer.from('\uFEFF{}\n')]);
     expect(line?.text).toBe('\uFEFF{}');
+  });
+
+  /** What splitting the whole input at once must give: each `\n`-ended piece decoded on its own. */
+  function reference(bytes: Buffer, max: number) {
+    const lines = [];
+    let start = 0;
+    while (start < bytes.length) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline === -1 ? bytes.length : newline;
+      const piece = bytes.subarray(start, end);
+      const terminated = newline !== -1;
+      const size = end - start + (terminated ? 1 : 0);
+      if (piece.length > max) {
+        lines.push({ text: undefined, bytes: size, terminated, problem: `is longer than ${max} bytes` });
+      } else if (!isUtf8(piece)) {
+        lines.push({ text: undefined, bytes: size, terminated, problem: 'is not valid UTF-8' });
+      } else {
+        lines.push({ text: piece.toString('utf8'), bytes: size, terminated });
+      }
+      start = end + 1;
+    }
+    return lines;
+  }
+
+  it('gives the same lines however the bytes are cut into chunks, ASCII or not (property)', async () => {
+    const piece = fc.oneof(
+      fc.constantFrom('\n', '\n\n', '{"a":1}', 'é', '\uFEFF', 'x'.repeat(12), '\r\n'),
+      fc.string({ maxLength: 6 }),
+      fc.uint8Array({ maxLength: 4 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(piece, fc.boolean()), { maxLength: 12 }),
+        fc.array(fc.nat({ max: 40 }), { maxLength: 6 }),
+        async (pieces, cuts) => {
+          // Latin1 pieces stand for raw bytes (invalid UTF-8 included); the others for text.
+          const bytes = Buffer.concat(
+            pieces.map(([text, raw]) => Buffer.from(text, raw ? 'latin1' : 'utf8')),
+          );
+          const chunks: Uint8Array[] = [];
+          let at = 0;
+          for (const cut of [...cuts].sort((a, b) => a - b)) {
+            if (cut > at && cut < bytes.length) {
+              chunks.push(new Uint8Array(bytes.subarray(at, cut)));
+              at = cut;
+            }
+          }
+          chunks.push(new Uint8Array(bytes.subarray(at)));
+          expect(await collect(chunks, 10)).toEqual(reference(bytes, 10));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('marks invalid UTF-8 and over-long lines without decoding them', async () => {

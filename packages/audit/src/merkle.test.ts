@@ -5,6 +5,7 @@ import {
   hashMerkleLeaf,
   MerkleTreeAccumulator,
   merkleConsistencyProof,
+  merkleHashBytes,
   merkleInclusionProof,
   merkleRootOf,
   verifyMerkleConsistency,
@@ -192,6 +193,61 @@ describe('RFC 9162 Merkle tree', () => {
     expect(verifyMerkleConsistency(2, 1, root(2), root(1), [])).toBe(false);
     expect(verifyMerkleConsistency(3, 3, root(3), root(2), [])).toBe(false);
     expect(verifyMerkleConsistency(0, 5, EMPTY_MERKLE_ROOT, root(5), [])).toBe(true);
+  });
+
+  it('hashes a text leaf as its UTF-8 bytes, whichever way it is appended', () => {
+    const texts = ['', 'plain', 'café', '\u{1F600} and \u0000', '{"data":{}}'];
+    const byText = new MerkleTreeAccumulator();
+    const byBytes = new MerkleTreeAccumulator();
+    const byString = new MerkleTreeAccumulator();
+    for (const text of texts) {
+      const leaf = byText.appendLeafText(text);
+      expect(hex(merkleHashBytes(leaf))).toBe(hex(hashMerkleLeaf(Buffer.from(text, 'utf8'))));
+      byBytes.appendLeaf(Buffer.from(text, 'utf8'));
+      byString.appendLeaf(text);
+    }
+    expect(hex(byText.root())).toBe(hex(merkleRootOf(texts.map((text) => hashMerkleLeaf(text)))));
+    expect(hex(byBytes.root())).toBe(hex(byText.root()));
+    expect(hex(byString.root())).toBe(hex(byText.root()));
+    const copy = byText.clone();
+    byText.appendLeafText('one more');
+    expect(copy.size).toBe(texts.length);
+    expect(hex(copy.root())).toBe(hex(byBytes.root()));
+  });
+
+  it('combines leaf hashes of another length as merkleRootOf does', () => {
+    const leaves = Array.from({ length: 7 }, (_, index) =>
+      new Uint8Array(index % 3 === 0 ? 20 : 32).fill(index),
+    );
+    const tree = new MerkleTreeAccumulator();
+    for (const leaf of leaves) tree.appendLeafHash(leaf);
+    expect(hex(tree.root())).toBe(hex(merkleRootOf(leaves)));
+  });
+
+  it('rebuilds a tree from the compact range another thread sent, and refuses anything else', () => {
+    const tree = new MerkleTreeAccumulator();
+    const leaves = Array.from({ length: 6 }, (_, index) => hashMerkleLeaf(`leaf ${index}`));
+    for (const leaf of leaves) tree.appendLeafHash(leaf);
+    const latin = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    // Six leaves: subtrees of four and two.
+    const range = [latin(merkleRootOf(leaves, 0, 4)), latin(merkleRootOf(leaves, 4, 6))];
+    const rebuilt = MerkleTreeAccumulator.fromCompactRange(6, range);
+    expect(rebuilt?.size).toBe(6);
+    expect(hex(rebuilt?.root() ?? new Uint8Array())).toBe(hex(tree.root()));
+    expect(MerkleTreeAccumulator.fromCompactRange(0, [])?.size).toBe(0);
+    for (const [size, stack] of [
+      [6, range.slice(1)],
+      [7, range],
+      [-1, []],
+      [1.5, range],
+      ['6', range],
+      [6, 'not an array'],
+      [6, [range[0], 42]],
+      [6, [range[0], 'short']],
+      [6, [range[0], `${'\u0100'}${(range[1] as string).slice(1)}`]],
+    ] as [unknown, unknown][]) {
+      expect(MerkleTreeAccumulator.fromCompactRange(size, stack), String(stack)).toBeUndefined();
+    }
   });
 
   it('refuses to build proofs for positions outside the tree', () => {

@@ -51,13 +51,53 @@ export function hashMerkleChildren(left: Uint8Array, right: Uint8Array): Uint8Ar
   return sha256Bytes(nodeInput);
 }
 
+/** A hash as a 32-character latin1 string (one character per byte): the accumulator's own form. */
+type LatinHash = string;
+
+function latin1Of(bytes: Uint8Array): LatinHash {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+function bytesOf(hash: LatinHash): Uint8Array {
+  return Buffer.from(hash, 'latin1');
+}
+
+function isLatinHash(hash: string): boolean {
+  if (hash.length !== MERKLE_HASH_BYTES) return false;
+  for (let index = 0; index < hash.length; index++) if (hash.charCodeAt(index) > 0xff) return false;
+  return true;
+}
+
+/** sha256 as a latin1 string; no Buffer is built per hash. */
+function sha256Latin1(data: string | Uint8Array): LatinHash {
+  return oneShotHash === undefined
+    ? nodeCrypto.createHash('sha256').update(data).digest('binary')
+    : oneShotHash('sha256', data, 'latin1');
+}
+
+/** 0x01 ‖ left ‖ right for the accumulator, written from latin1 hashes (hashing copies it out). */
+const accumulatorNodeInput = Buffer.alloc(1 + 2 * MERKLE_HASH_BYTES);
+accumulatorNodeInput[0] = 0x01;
+
+/** {@link hashMerkleChildren} over latin1 hashes. */
+function hashLatinChildren(left: LatinHash, right: LatinHash): LatinHash {
+  if (left.length !== MERKLE_HASH_BYTES || right.length !== MERKLE_HASH_BYTES) {
+    return latin1Of(hashMerkleChildren(bytesOf(left), bytesOf(right)));
+  }
+  accumulatorNodeInput.write(left, 1, MERKLE_HASH_BYTES, 'latin1');
+  accumulatorNodeInput.write(right, 1 + MERKLE_HASH_BYTES, MERKLE_HASH_BYTES, 'latin1');
+  return sha256Latin1(accumulatorNodeInput);
+}
+
 /**
  * A Merkle tree built one leaf at a time in O(log n) memory: it keeps only the roots of the
- * perfect subtrees the leaves so far form (the "compact range" of the tree), largest first.
+ * perfect subtrees the leaves so far form (the "compact range" of the tree), largest first. They
+ * are kept as latin1 strings, so appending a leaf allocates no Buffer (the verifier appends a
+ * million of them).
  */
 export class MerkleTreeAccumulator {
   #size = 0;
-  readonly #stack: Uint8Array[] = [];
+  readonly #stack: LatinHash[] = [];
 
   /** Leaves appended so far. */
   get size(): number {
@@ -66,32 +106,68 @@ export class MerkleTreeAccumulator {
 
   /** Appends the hash of the next leaf (from {@link hashMerkleLeaf}). */
   appendLeafHash(leafHash: Uint8Array): void {
-    this.#stack.push(leafHash);
-    // Each trailing 1 bit of the old size is a perfect subtree of the same height to merge with.
-    let size = this.#size;
-    while (size % 2 === 1) {
-      const right = this.#stack.pop() as Uint8Array;
-      const left = this.#stack.pop() as Uint8Array;
-      this.#stack.push(hashMerkleChildren(left, right));
-      size = (size - 1) / 2;
-    }
-    this.#size++;
+    this.#append(latin1Of(leafHash));
   }
 
   /** Hashes `data` as a leaf and appends it. */
   appendLeaf(data: string | Uint8Array): void {
-    this.appendLeafHash(hashMerkleLeaf(data));
+    this.#append(typeof data === 'string' ? sha256Latin1(`\u0000${data}`) : latin1Of(hashMerkleLeaf(data)));
+  }
+
+  /**
+   * @internal Hashes the line `text` (its UTF-8 bytes) as the next leaf, appends it and returns
+   * the leaf hash as a latin1 string (see {@link merkleHashBytes}).
+   */
+  appendLeafText(text: string): string {
+    // U+0000 is the single byte 0x00 in UTF-8, so the leaf prefix needs no byte copy of its own.
+    const leaf = sha256Latin1(`\u0000${text}`);
+    this.#append(leaf);
+    return leaf;
+  }
+
+  #append(leaf: LatinHash): void {
+    const stack = this.#stack;
+    stack.push(leaf);
+    // Each trailing 1 bit of the old size is a perfect subtree of the same height to merge with.
+    let size = this.#size;
+    while (size % 2 === 1) {
+      const right = stack.pop() as LatinHash;
+      const left = stack.pop() as LatinHash;
+      stack.push(hashLatinChildren(left, right));
+      size = (size - 1) / 2;
+    }
+    this.#size++;
   }
 
   /** The root of the tree of every leaf so far ({@link EMPTY_MERKLE_ROOT} when empty). */
   root(): Uint8Array {
     const stack = this.#stack;
     if (stack.length === 0) return EMPTY_MERKLE_ROOT;
-    let root = stack[stack.length - 1] as Uint8Array;
+    let root = stack[stack.length - 1] as LatinHash;
     for (let index = stack.length - 2; index >= 0; index--) {
-      root = hashMerkleChildren(stack[index] as Uint8Array, root);
+      root = hashLatinChildren(stack[index] as LatinHash, root);
     }
-    return root;
+    return bytesOf(root);
+  }
+
+  /**
+   * @internal The tree of `size` leaves whose compact range (largest subtree first) is `stack`, in
+   * latin1 hashes as another thread sent them; `undefined` when they cannot be such a state.
+   */
+  static fromCompactRange(size: unknown, stack: unknown): MerkleTreeAccumulator | undefined {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || !Array.isArray(stack)) {
+      return undefined;
+    }
+    let subtrees = 0;
+    for (let rest = size; rest > 0; rest = Math.floor(rest / 2)) subtrees += rest % 2;
+    if (stack.length !== subtrees) return undefined;
+    const tree = new MerkleTreeAccumulator();
+    for (const hash of stack) {
+      if (typeof hash !== 'string' || !isLatinHash(hash)) return undefined;
+      tree.#stack.push(hash);
+    }
+    tree.#size = size;
+    return tree;
   }
 
   /** An independent copy (the sinks keep the state of the last checkpoint). */
@@ -101,6 +177,11 @@ export class MerkleTreeAccumulator {
     copy.#stack.push(...this.#stack);
     return copy;
   }
+}
+
+/** @internal The bytes of a hash {@link MerkleTreeAccumulator.appendLeafText} returned. */
+export function merkleHashBytes(hash: string): Uint8Array {
+  return bytesOf(hash);
 }
 
 /** The largest power of two strictly below `n` (n ≥ 2). */

@@ -1,12 +1,5 @@
 import { MAX_CANONICAL_DEPTH, sha256 } from '@ape/core';
-import { isRealDate } from './lines.js';
-
-/** @internal The chain fields of a line {@link proveRecordLine} proved to be a valid record. */
-export interface ProvenRecordLine {
-  readonly seq: number;
-  readonly prev: string;
-  readonly hash: string;
-}
+import { isRealDateAt } from './lines.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -26,35 +19,36 @@ const DATA_DEPTH = 1;
 const DATA_START = '{"data":';
 /** `,"hash":"` + 64 hex + `"`: what the hash input leaves out (see `hashInputOfCanonicalLine`). */
 const HASH_MEMBER_LENGTH = 9 + 64 + 1;
-/** Offsets from the end of `data`: `,"hash":"` H `","prev":"` P `","seq":` N. */
-const HASH_AT = 9;
-const PREV_AT = HASH_AT + 64 + 10;
-const SEQ_AT = PREV_AT + 64 + 8;
-const TS_MEMBER = '","ts":"';
-/** Characters in a `ts` value (`YYYY-MM-DDTHH:mm:ss.sssZ`). */
-const TS_LENGTH = 24;
-const HEX_64 = '[0-9a-f]{64}';
+/** The members after `data`, up to `seq`'s digits: `,"hash":"` H `","prev":"` P `","seq":` N. */
+const HASH_START = ',"hash":"';
+const PREV_START = '","prev":"';
+const SEQ_START = '","seq":';
+const HASH_AT = HASH_START.length;
+const PREV_AT = HASH_AT + 64 + PREV_START.length;
+const SEQ_AT = PREV_AT + 64 + SEQ_START.length;
 /** A character JSON.stringify prints as it is, in the plain subset: printable ASCII but `"` and `\\`. */
 const PLAIN_CHARACTER = '[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]';
 const PLAIN_TEXT = `${PLAIN_CHARACTER}+`;
+/** From the comma after `seq`'s digits to the `ts` value: non-empty plain `session` and `tenant`. */
+const SESSION_TO_TS = new RegExp(`,"session":"${PLAIN_TEXT}","tenant":"${PLAIN_TEXT}","ts":"`, 'y');
 /**
- * Everything after `data`, to the end of the line: lower-case hex hashes, a `seq` of at most 15
- * digits without a leading zero, non-empty plain strings (printable ASCII other than `"` and `\`,
- * which JSON.stringify prints as they are) and the schema's `ts` pattern. One sticky expression
- * runs as native code, several times faster than a character loop in JavaScript.
+ * The `ts` value (the schema's pattern) and a non-empty plain `type`, to the end of the line. One
+ * sticky expression runs as native code, several times faster than a character loop in JavaScript.
  */
-const RECORD_TAIL = new RegExp(
-  `,"hash":"${HEX_64}","prev":"${HEX_64}","seq":(?:0|[1-9][0-9]{0,14}),` +
-    `"session":"${PLAIN_TEXT}","tenant":"${PLAIN_TEXT}",` +
-    `"ts":"\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z","type":"${PLAIN_TEXT}"}$`,
+const TS_TO_END = new RegExp(
+  `\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z","type":"${PLAIN_TEXT}"}$`,
   'y',
 );
 
 /**
  * @internal The verifier's fast path: proves, in one scan of `line` and one hash, that
- * `parseAuditLine(line)` would return `{ ok: true, selfValid: true }` with these `seq`, `prev` and
- * `hash`, or returns `undefined` ("not proven": the caller parses the line in full, which decides).
- * Never a false proof, so the fast path accepts nothing the full parser rejects.
+ * `parseAuditLine(line)` would return `{ ok: true, selfValid: true }` with a record whose `seq` is
+ * `seq` and whose `prev` is `prev`, and returns that record's `hash`; or returns `undefined` ("not
+ * proven": the caller parses the line in full, which decides). Never a false proof, so the fast
+ * path accepts nothing the full parser rejects. `seq` and `prev` are what the chain expects next:
+ * `prev` must be 64 lower-case hex characters (the genesis value or a verified record's hash), so
+ * comparing the line's `prev` with it also proves that field's form; the `hash` field is proven by
+ * equality with the digest computed here, which is lower-case hex by construction.
  *
  * It proves only lines in a plain subset of canonical JSON, the one APE writers produce for usual
  * records: the eight fields in canonical order, strings of printable ASCII with nothing to escape
@@ -64,27 +58,34 @@ const RECORD_TAIL = new RegExp(
  * `JSON.parse` reproduces it byte for byte with keys in canonical order, so it is its canonical
  * JSON; the schema, the date and the `__proto__` checks of the full parser hold by construction.
  */
-export function proveRecordLine(line: string): ProvenRecordLine | undefined {
+export function proveRecordLine(line: string, seq: number, prev: string): string | undefined {
   if (!line.startsWith(DATA_START) || line.charCodeAt(DATA_START.length) !== OPEN_OBJECT) return undefined;
+  if (!(Number.isSafeInteger(seq) && seq >= 0) || prev.length !== 64) return undefined;
+  const seqText = String(seq);
+  if (seqText.length > MAX_INTEGER_DIGITS) return undefined;
   const dataEnd = endOfValue(line, DATA_START.length, DATA_DEPTH);
   if (dataEnd < 0) return undefined;
-  RECORD_TAIL.lastIndex = dataEnd;
-  if (!RECORD_TAIL.test(line)) return undefined;
-  // Positions inside the tail the expression matched: fixed up to `seq`; `ts` is found from the end,
-  // since no string after it can hold a quote.
+  // Fixed positions up to `seq`: the hash is checked against the digest below, `prev` against the
+  // expected one (both 64 lower-case hex), `seq` against the expected digits.
   const hashAt = dataEnd + HASH_AT;
   const prevAt = dataEnd + PREV_AT;
   const seqAt = dataEnd + SEQ_AT;
-  const tsAt = line.lastIndexOf(TS_MEMBER) + TS_MEMBER.length;
-  if (!isRealDate(line.slice(tsAt, tsAt + TS_LENGTH))) return undefined;
-  const hashInput = line.slice(0, dataEnd) + line.slice(dataEnd + HASH_MEMBER_LENGTH);
-  const digest = sha256(hashInput);
-  if (!line.startsWith(digest, hashAt)) return undefined;
-  return {
-    seq: Number(line.slice(seqAt, line.indexOf(',', seqAt))),
-    prev: line.slice(prevAt, prevAt + 64),
-    hash: digest,
-  };
+  if (
+    !line.startsWith(HASH_START, dataEnd) ||
+    !line.startsWith(PREV_START, hashAt + 64) ||
+    !line.startsWith(prev, prevAt) ||
+    !line.startsWith(SEQ_START, prevAt + 64) ||
+    !line.startsWith(seqText, seqAt)
+  ) {
+    return undefined;
+  }
+  SESSION_TO_TS.lastIndex = seqAt + seqText.length;
+  if (!SESSION_TO_TS.test(line)) return undefined;
+  const tsAt = SESSION_TO_TS.lastIndex;
+  TS_TO_END.lastIndex = tsAt;
+  if (!TS_TO_END.test(line) || !isRealDateAt(line, tsAt)) return undefined;
+  const digest = sha256(line.slice(0, dataEnd) + line.slice(dataEnd + HASH_MEMBER_LENGTH));
+  return line.startsWith(digest, hashAt) ? digest : undefined;
 }
 
 /**

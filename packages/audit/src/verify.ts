@@ -1,7 +1,16 @@
 import { openCheckpoint, type VerifiedAuditCheckpoint } from './checkpoint.js';
 import { AuditKeyError, AuditLogError } from './errors.js';
-import { type LineSource, linesFromArray, linesFromFile, parseAuditLine } from './lines.js';
-import { EMPTY_MERKLE_ROOT, hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
+import { stat } from 'node:fs/promises';
+import {
+  CHUNK_BYTES,
+  fileChunks,
+  type LineSource,
+  linesFromArray,
+  parseAuditLine,
+  splitLines,
+} from './lines.js';
+import { MerkleWorker } from './merkle-worker.js';
+import { EMPTY_MERKLE_ROOT, MerkleTreeAccumulator, merkleHashBytes } from './merkle.js';
 import { AUDIT_GENESIS_HASH, type AuditRecord, MAX_AUDIT_LINE_BYTES } from './record.js';
 import { proveRecordLine } from './record-line-proof.js';
 import type { NoteVerifier } from './signed-note.js';
@@ -111,11 +120,12 @@ export async function verifyAuditLog(
       return checkpointRefused(error);
     }
   }
-  const lines =
-    typeof source === 'string' ? linesFromFile(source, maxLineBytes) : linesFromArray(source, maxLineBytes);
   let scanned: TreeVerification;
   try {
-    scanned = await verifyLinesWithTree(lines, checkpoint?.size);
+    scanned =
+      typeof source === 'string'
+        ? await verifyFileWithTree(source, maxLineBytes, checkpoint?.size)
+        : await verifyLinesWithTree(linesFromArray(source, maxLineBytes), checkpoint?.size);
   } catch (error) {
     throw typeof source === 'string' ? readFailure(source, error) : error;
   }
@@ -231,18 +241,91 @@ export async function verifyLinesWithTree(
   const tree = new MerkleTreeAccumulator();
   let rootAtSize = rootSize === 0 ? hex(EMPTY_MERKLE_ROOT) : undefined;
   const result = await scanLines(source, (text) => {
-    const leafHash = hashMerkleLeaf(text);
-    tree.appendLeafHash(leafHash);
+    const leafHash = tree.appendLeafText(text);
     if (tree.size === rootSize) rootAtSize = hex(tree.root());
-    onLeaf?.(leafHash, text);
+    onLeaf?.(merkleHashBytes(leafHash), text);
   });
   const rootHash = hex(tree.root());
   return { verification: { ...result, rootHash }, tree, rootAtSize };
 }
 
+/** Files from this size on are verified with the Merkle tree built on a second thread. */
+const PARALLEL_MIN_BYTES = 4 * 1_048_576;
+
+/** @internal How {@link verifyFileWithTree} reads (tests use small values). */
+export interface FileVerifyTuning {
+  /** Files of at least this many bytes build the Merkle tree on a worker thread. */
+  readonly parallelMinBytes?: number;
+  readonly chunkBytes?: number;
+  /** See `MerkleWorkerLimits`. */
+  readonly maxBehindBytes?: number;
+  /** Called with the worker when one is started. */
+  readonly onWorker?: (worker: MerkleWorker) => void;
+}
+
+/**
+ * @internal {@link verifyLinesWithTree} of a file. A large file is read once and verified on two
+ * threads: this one checks every line and the chain; a worker hashes the Merkle leaves and nodes of
+ * the lines verified so far, from copies of the same chunks (see `MerkleWorker`). Same result as
+ * the one-thread path; a failing worker fails the verification (throws `AUDIT_INVALID`).
+ */
+export async function verifyFileWithTree(
+  path: string,
+  maxLineBytes: number,
+  rootSize: number | undefined,
+  tuning: FileVerifyTuning = {},
+): Promise<TreeVerification> {
+  const chunkBytes = tuning.chunkBytes ?? CHUNK_BYTES;
+  const { size } = await stat(path);
+  if (size < (tuning.parallelMinBytes ?? PARALLEL_MIN_BYTES)) {
+    return verifyLinesWithTree(() => splitLines(fileChunks(path, chunkBytes), maxLineBytes), rootSize);
+  }
+  const worker = new MerkleWorker(path, rootSize, {
+    maxLineBytes,
+    chunkBytes,
+    ...(tuning.maxBehindBytes === undefined ? {} : { maxBehindBytes: tuning.maxBehindBytes }),
+  });
+  tuning.onWorker?.(worker);
+  try {
+    let verifiedBytes = 0;
+    async function* shared(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+      for await (const chunk of chunks) {
+        // The lines of the chunks before this one have been checked by now (generators are lazy).
+        worker.through(verifiedBytes);
+        await worker.add(chunk);
+        yield chunk;
+      }
+    }
+    let firstPass = true;
+    // The worker sees the first pass only; a second pass (classifying a problem) needs no tree.
+    const source: LineSource = () => {
+      const chunks = fileChunks(path, chunkBytes);
+      const read = firstPass ? shared(chunks) : chunks;
+      firstPass = false;
+      return splitLines(read, maxLineBytes);
+    };
+    const result = await scanLines(source, (_text, bytes) => {
+      verifiedBytes += bytes;
+    });
+    const { tree, rootAtSize } = await worker.finish(result.intactBytes, result.records);
+    return {
+      verification: { ...result, rootHash: hex(tree.root()) },
+      tree,
+      rootAtSize:
+        rootSize === 0
+          ? hex(EMPTY_MERKLE_ROOT)
+          : rootAtSize === undefined
+            ? undefined
+            : Buffer.from(rootAtSize, 'latin1').toString('hex'),
+    };
+  } finally {
+    await worker.close();
+  }
+}
+
 async function scanLines(
   source: LineSource,
-  accept: (text: string) => void,
+  accept: (text: string, bytes: number) => void,
 ): Promise<Omit<AuditVerification, 'rootHash'>> {
   let expectedSeq = 0;
   let lastHash = AUDIT_GENESIS_HASH;
@@ -263,12 +346,10 @@ async function scanLines(
         malformed = { line, reason: raw.problem ?? 'is unreadable' };
         continue;
       }
-      // Usual records are proven valid in one scan; anything else is parsed in full, which decides.
-      const proven = proveRecordLine(raw.text);
-      let hash: string;
-      if (proven !== undefined && proven.seq === expectedSeq && proven.prev === lastHash) {
-        hash = proven.hash;
-      } else {
+      // Usual records are proven valid (and next in the chain) in one scan; anything else is parsed
+      // in full, which decides.
+      let hash = proveRecordLine(raw.text, expectedSeq, lastHash);
+      if (hash === undefined) {
         const parsed = parseAuditLine(raw.text);
         if (!parsed.ok) {
           malformed = { line, reason: parsed.reason };
@@ -281,7 +362,7 @@ async function scanLines(
         }
         hash = record.hash;
       }
-      accept(raw.text);
+      accept(raw.text, raw.bytes);
       previousPrev = lastHash;
       lastHash = hash;
       expectedSeq++;

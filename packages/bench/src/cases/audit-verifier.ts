@@ -125,6 +125,7 @@ export const auditVerifierCase: BenchCase = {
         ],
         [
           'One run per size (mean = the whole verification). Flat memory: the peak heap growth of the large log should be about that of the small one, not ten times it.',
+          "A log of 4 MiB or more is verified on two threads (the Merkle tree on a worker): the heap figures are the calling thread's, the RSS figures include the worker.",
           `The logs are in ${tmpdir()}; the page cache holds them (they were just written).`,
         ],
       );

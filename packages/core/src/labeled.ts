@@ -1,3 +1,4 @@
+import { freezeBranded, hasBrand } from './brand.js';
 import { CanonicalJsonError } from './errors.js';
 import { combineLabels, isProvenanceLabel } from './labels.js';
 import { ownEntries } from './own-entries.js';
@@ -29,15 +30,12 @@ export function createLabeled<T>(value: T, label: unknown, sources: readonly str
     label: isProvenanceLabel(label) ? label : 'EXTERNAL_UNTRUSTED',
     sources: Object.freeze(unique),
   } as Labeled<T>;
-  Object.defineProperty(result, LABELED_BRAND, { value: true, enumerable: false });
-  return Object.freeze(result);
+  return freezeBranded(result, LABELED_BRAND);
 }
 
 /** True when `value` is a labelled value (across package copies). */
 export function isLabeled(value: unknown): value is Labeled {
-  return (
-    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[LABELED_BRAND] === true
-  );
+  return hasBrand(value, LABELED_BRAND);
 }
 
 const MAX_WALK_DEPTH = 256;

@@ -1,3 +1,4 @@
+import { freezeBranded, hasBrand } from '../brand.js';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { ActionError, ArgumentsError, messageOf } from '../errors.js';
 import { isProvenanceLabel } from '../labels.js';
@@ -85,13 +86,10 @@ export function defineTool<Output>(definition: ToolDefinition<Output>): Tool<Out
     run: definition.run,
     checkArgs,
   } as Tool<Output>;
-  Object.defineProperty(tool, TOOL_BRAND, { value: true, enumerable: false });
-  return Object.freeze(tool);
+  return freezeBranded(tool, TOOL_BRAND);
 }
 
 /** True for a tool made with {@link defineTool} (across package copies). */
 export function isTool(value: unknown): value is Tool {
-  return (
-    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[TOOL_BRAND] === true
-  );
+  return hasBrand(value, TOOL_BRAND);
 }

@@ -65,6 +65,18 @@ describe('template tags', () => {
     expect(withPlainLabel('USER_TRUSTED')`<${'p'}|${'q'}>`.value).toBe('<p|q>');
   });
 
+  it('refuses a forged strings array whose parts do not match the values, or that has no raw parts', () => {
+    const parts = (list: string[], raw: unknown) =>
+      Object.assign([...list], { raw }) as unknown as TemplateStringsArray;
+    expect(() => labeled(parts(['a', 'b', 'c'], ['a', 'b', 'c']), 'only one value')).toThrow(
+      expect.objectContaining({ code: 'PROVENANCE', details: { reason: 'not_a_template' } }),
+    );
+    expect(() => labeled(parts(['a', 'b'], undefined), 'x')).toThrow(
+      expect.objectContaining({ code: 'PROVENANCE', details: { reason: 'not_a_template' } }),
+    );
+    expect(labeled(parts(['a', 'b'], ['a', 'b']), 'x').value).toBe('axb');
+  });
+
   it('refuses to be called as a plain function, saying why', () => {
     expect(() => labeled('text' as unknown as TemplateStringsArray)).toThrow(
       expect.objectContaining({

@@ -248,7 +248,14 @@ class RegexParser {
         }
         if (plain !== null) {
           this.index += 4;
-          return Number.parseInt(plain[0], 16);
+          const code = Number.parseInt(plain[0], 16);
+          // With the u flag a `\uHHHH\uLLLL` surrogate pair is one code point, as in a string literal.
+          const low = /^\\u(d[c-f][0-9a-f]{2})/i.exec(this.source.slice(this.index));
+          if (code >= 0xd800 && code <= 0xdbff && low !== null) {
+            this.index += 6;
+            return 0x10000 + ((code - 0xd800) << 10) + (Number.parseInt(low[1]!, 16) - 0xdc00);
+          }
+          return code;
         }
         throw new Unsupported();
       }

@@ -40,11 +40,24 @@ export function decodeSmtString(body: string): string {
   return out;
 }
 
-/** An SMT-LIB real numeral for a finite JavaScript number (exact for integers and short decimals). */
+/**
+ * The shortest decimal JavaScript prints for a finite non-negative number, without an exponent
+ * (`1e+21` is `1000000000000000000000`, `1.5e-7` is `0.00000015`): the same digits, point moved.
+ */
+function plainDecimal(magnitude: number): string {
+  const text = magnitude.toString();
+  const match = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (match === null) return text;
+  const digits = `${match[1]!}${match[2] ?? ''}`;
+  const point = 1 + Number(match[3]);
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${digits}${'0'.repeat(point - digits.length)}`;
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** An SMT-LIB real numeral for a finite JavaScript number: the decimal JavaScript prints for it, exactly. */
 export function smtReal(value: number): string {
-  const magnitude = Math.abs(value);
-  let text = magnitude.toString();
-  if (text.includes('e')) text = magnitude.toFixed(20).replace(/0+$/, '');
+  let text = plainDecimal(Math.abs(value));
   if (!text.includes('.')) text += '.0';
   if (text.endsWith('.')) text += '0';
   return value < 0 ? `(- ${text})` : text;

@@ -46,7 +46,6 @@ export const COVERAGE_TIERS = {
  */
 const COVERAGE_BASELINES: Readonly<Record<string, { lines: number; branches: number; measured: string }>> = {
   '@ape/verify': { lines: 83, branches: 67, measured: '2026-11-30' },
-  '@ape/cli': { lines: 78, branches: 68, measured: '2026-11-30' },
 };
 
 /**

@@ -225,3 +225,66 @@ describe('ape audit repair', () => {
     expect(readFileSync(path, 'utf8')).toBe(tampered);
   });
 });
+
+describe('ape audit checkpoint and repair --json', () => {
+  it('prints the checkpoint with its note, and names the --out file when given', async () => {
+    const printed = await audit(
+      'checkpoint',
+      'audit.jsonl',
+      '--key',
+      'log.key',
+      '--origin',
+      'acme/prod',
+      '--json',
+    );
+    expect(printed.code).toBe(0);
+    const json = JSON.parse(printed.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ file: 'audit.jsonl', size: 8 });
+    expect(json['rootHash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(json['note']).toMatch(/^acme\/prod\n8\n/);
+    expect(json).not.toHaveProperty('out');
+
+    const written = await audit('checkpoint', 'audit.jsonl', '--key', 'log.key', '--out', 'cp.txt', '--json');
+    expect(written.code).toBe(0);
+    const withOut = JSON.parse(written.stdout) as Record<string, unknown>;
+    expect(withOut['out']).toBe('cp.txt');
+    expect(readFileSync(join(temp.path, 'cp.txt'), 'utf8')).toBe(withOut['note']);
+  });
+
+  it('checkpoints the intact records of a torn log only with --allow-torn-tail', async () => {
+    const path = join(temp.path, 'audit.jsonl');
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"seq":8,"ts`);
+    const refused = await audit('checkpoint', 'audit.jsonl', '--key', 'log.key');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ape: [^\n]+\n$/);
+    const allowed = await audit(
+      'checkpoint',
+      'audit.jsonl',
+      '--key',
+      'log.key',
+      '--allow-torn-tail',
+      '--json',
+    );
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ size: 8 });
+  });
+
+  it('reports the cut of a torn tail, and an intact log, as JSON', async () => {
+    const path = join(temp.path, 'audit.jsonl');
+    const intact = readFileSync(path, 'utf8');
+    writeFileSync(path, `${intact}{"seq":8,"ts`);
+    const repaired = await audit('repair', 'audit.jsonl', '--json');
+    expect(repaired.code).toBe(0);
+    expect(JSON.parse(repaired.stdout)).toEqual({
+      file: 'audit.jsonl',
+      repaired: true,
+      records: 8,
+      intactBytes: Buffer.byteLength(intact),
+      removedBytes: 12,
+      removed: '{"seq":8,"ts',
+    });
+    expect(readFileSync(path, 'utf8')).toBe(intact);
+    const again = await audit('repair', 'audit.jsonl', '--json');
+    expect(JSON.parse(again.stdout)).toEqual({ file: 'audit.jsonl', repaired: false, removedBytes: 0 });
+  });
+});

@@ -199,6 +199,8 @@ describe('ape mcp proxy (before it serves)', () => {
         redis.url,
         '--prefix',
         'mcpcli:',
+        '--audit',
+        'proxy.jsonl',
         '--console',
         `127.0.0.1:${address.port}`,
         ...server,

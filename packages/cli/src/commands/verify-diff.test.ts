@@ -25,6 +25,19 @@ forbidden_actions: [delete_file, list_dir]
 escalation_required: [deploy]
 `;
 
+/** A policy allowing `fetch` when its `url` argument matches `schema` (YAML flow style). */
+function fetchPolicy(schema: string): string {
+  return `version: 1
+name: fetch
+rules:
+  - id: fetch
+    actions: [fetch]
+    effect: allow
+    when:
+      args: { type: object, required: [url], properties: { url: ${schema} } }
+`;
+}
+
 let temp: ReturnType<typeof createTempDirectory>;
 beforeAll(() => {
   temp = createTempDirectory();
@@ -37,6 +50,16 @@ beforeAll(() => {
   writeFileSync(join(temp.path, 'deny-list.yaml'), 'always_deny: [list_dir]\nmust_escalate: [deploy]\n');
   writeFileSync(join(temp.path, 'bad-assertions.yaml'), 'always_deny: [delete_file]\nsurprise: true\n');
   writeFileSync(join(temp.path, 'a-file'), 'not a directory\n');
+  writeFileSync(
+    join(temp.path, 'hosts-pair.yaml'),
+    fetchPolicy('{ type: string, x-ape-url: { schemes: [https], hosts: [a.example, b.example] } }'),
+  );
+  writeFileSync(
+    join(temp.path, 'hosts-either.yaml'),
+    fetchPolicy(
+      '{ anyOf: [{ type: string, x-ape-url: { schemes: [https], hosts: [a.example] } }, { type: string, x-ape-url: { schemes: [https], hosts: [b.example] } }] }',
+    ),
+  );
 });
 afterAll(() => temp.remove());
 
@@ -188,6 +211,19 @@ describe('ape diff', () => {
     expect(result.code).toBe(EXIT_CODES.FINDING);
     expect(result.stdout).toContain('less permissive in tight.yaml:');
     expect(result.stdout).toMatch(/ {2}list_dir: old ALLOW, new DENY\n/);
+    expect(result.stdout).not.toContain('more permissive in');
+  });
+
+  it('exits 1 and lists a comparison it could not decide as unknown, not as a difference', async () => {
+    const result = await ape('diff', 'hosts-pair.yaml', 'hosts-either.yaml');
+    expect(result.code).toBe(EXIT_CODES.FINDING);
+    expect(result.stdout).toContain('unknown (neither proved equal nor shown different; not differences):');
+    expect(result.stdout).toMatch(
+      / {2}fetch: hosts-either\.yaml less permissive\? [^\n]*approximated condition/,
+    );
+    expect(result.stdout).toMatch(
+      /not proved equivalent: 1 comparison\(s\) undecided, no difference found\n$/,
+    );
     expect(result.stdout).not.toContain('more permissive in');
   });
 

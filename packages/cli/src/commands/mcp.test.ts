@@ -184,32 +184,37 @@ describe('ape mcp proxy (before it serves)', () => {
     expect(result.stderr).toContain('cannot read the revocations on --redis redis://127.0.0.1:1:');
   });
 
-  it('exits 2 when --console cannot listen, and closes the fleet connection it opened first', async () => {
-    const taken: Server = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    const address = taken.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    try {
-      const result = await ape(
-        'mcp',
-        'proxy',
-        '--policy',
-        'policy.yaml',
-        '--redis',
-        redis.url,
-        '--prefix',
-        'mcpcli:',
-        '--audit',
-        'proxy.jsonl',
-        '--console',
-        `127.0.0.1:${address.port}`,
-        ...server,
-      );
-      expect(result.code).toBe(EXIT_CODES.CANNOT_RUN);
-      expectOneErrorLine(result.stderr);
-      expect(result.stderr).toContain(`--console: cannot listen on 127.0.0.1:${address.port}`);
-    } finally {
-      await new Promise<void>((resolve) => taken.close(() => resolve()));
-    }
-  });
+  it.each([
+    ['with --prefix', ['--prefix', 'mcpcli:']],
+    ['on the default prefix', []],
+  ])(
+    'exits 2 naming the address when --console cannot listen beside a fleet Redis (%s)',
+    async (_name, prefix) => {
+      const taken: Server = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+      const address = taken.address();
+      if (address === null || typeof address === 'string') throw new Error('no port');
+      try {
+        const result = await ape(
+          'mcp',
+          'proxy',
+          '--policy',
+          'policy.yaml',
+          '--redis',
+          redis.url,
+          ...prefix,
+          '--audit',
+          'proxy.jsonl',
+          '--console',
+          `127.0.0.1:${address.port}`,
+          ...server,
+        );
+        expect(result.code).toBe(EXIT_CODES.CANNOT_RUN);
+        expectOneErrorLine(result.stderr);
+        expect(result.stderr).toContain(`--console: cannot listen on 127.0.0.1:${address.port}`);
+      } finally {
+        await new Promise<void>((resolve) => taken.close(() => resolve()));
+      }
+    },
+  );
 });

@@ -161,6 +161,21 @@ describe('ape approve / ape deny', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no approval request');
+    const json = await run([
+      'deny',
+      'acme/00000000-0000-4000-8000-000000000000',
+      '--redis',
+      server.url,
+      '--approver',
+      'a',
+      '--json',
+    ]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      id: 'acme/00000000-0000-4000-8000-000000000000',
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it('exits 2 when Redis cannot be reached, naming the address but not the password', async () => {

@@ -44,6 +44,18 @@ describe('ape audit keygen', () => {
     expect(again.stderr).toMatch(/cannot write log\.key: it already exists/);
   });
 
+  it('reports the written key pair with --json', async () => {
+    const result = await audit('keygen', '--out', 'json-key', '--name', 'acme/json', '--json');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as Record<string, string>;
+    expect(json).toMatchObject({
+      name: 'acme/json',
+      privateKeyFile: 'json-key.key',
+      publicKeyFile: 'json-key.pub',
+    });
+    expect(`${json['verifierKey']}\n`).toBe(readFileSync(join(temp.path, 'json-key.pub'), 'utf8'));
+  });
+
   it('exits 2 for a key name with spaces', async () => {
     const result = await audit('keygen', '--out', 'other', '--name', 'two words');
     expect(result.code).toBe(2);
@@ -138,6 +150,14 @@ describe('ape audit prove and verify-proof', () => {
     );
     const json = JSON.parse((await audit('verify-proof', 'proof.json', '--key', 'log.pub', '--json')).stdout);
     expect(json).toMatchObject({ ok: true, seq: 3, treeSize: 8, signatureChecked: true });
+  });
+
+  it('prints a proof without a checkpoint, saying how to tie it to a signature and how to save it', async () => {
+    const result = await audit('prove', 'audit.jsonl', '--seq', '0');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^record 0 of audit\.jsonl is in the tree of 8 records with root [0-9a-f]{64}\ninclusion proof: 3 hashes \(no checkpoint: give --checkpoint to tie it to a signature\)\nsave it with --out <file> \(or --json\) and check it with ape audit verify-proof\n$/,
+    );
   });
 
   it('exits 1 for an altered proof and notes an unsigned one', async () => {

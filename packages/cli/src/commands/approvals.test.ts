@@ -130,6 +130,26 @@ describe('ape approve / ape deny', () => {
     });
   });
 
+  it('exits 1 for a cancelled request, saying why it was cancelled, in text and --json', async () => {
+    const keyPrefix = prefix();
+    await withQueue(keyPrefix, async (queue) => {
+      const id = await queue.publish(publication());
+      expect((await queue.cancel(id, 'session ended')).ok).toBe(true);
+      const fleet = ['--redis', server.url, '--prefix', keyPrefix, '--approver', 'alice'];
+      const late = await run(['approve', id, ...fleet]);
+      expect(late.code).toBe(1);
+      expect(late.stderr).toMatch(/^ape: [^\n]*it was already cancelled \(session ended\)[^\n]*\n$/);
+      const json = await run(['deny', id, ...fleet, '--json']);
+      expect(json.code).toBe(1);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        id,
+        ok: false,
+        reason: 'settled',
+        settlement: { state: 'cancelled', reason: 'session ended' },
+      });
+    });
+  });
+
   it('exits 1 for an unknown request id', async () => {
     const result = await run([
       'approve',
@@ -141,6 +161,21 @@ describe('ape approve / ape deny', () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('no approval request');
+    const json = await run([
+      'deny',
+      'acme/00000000-0000-4000-8000-000000000000',
+      '--redis',
+      server.url,
+      '--approver',
+      'a',
+      '--json',
+    ]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({
+      id: 'acme/00000000-0000-4000-8000-000000000000',
+      ok: false,
+      reason: 'unknown',
+    });
   });
 
   it('exits 2 when Redis cannot be reached, naming the address but not the password', async () => {
@@ -286,5 +321,49 @@ describe('ape revoke', () => {
       server.url,
     ]);
     expect(both.code).toBe(2);
+  });
+  it('revokes and lifts a lineage and a session by name, and reports a --lift with --json', async () => {
+    const keyPrefix = prefix();
+    const fleet = ['--redis', server.url, '--prefix', keyPrefix];
+    const lineage = await run(['revoke', '--tenant', 'acme', '--lineage', 'agent-7', ...fleet]);
+    expect(lineage.code).toBe(0);
+    expect(lineage.stdout).toBe(
+      'revoked lineage agent-7 of tenant acme: every process stops its next call\n',
+    );
+    const session = await run(['revoke', '--tenant', 'acme', '--session', 's9', ...fleet]);
+    expect(session.stdout).toBe('revoked session s9 of tenant acme: every process stops its next call\n');
+
+    const lifted = await run(['revoke', '--tenant', 'acme', '--lineage', 'agent-7', '--lift', ...fleet]);
+    expect(lifted.code).toBe(0);
+    expect(lifted.stdout).toBe('lifted the revocation of lineage agent-7 of tenant acme\n');
+    const liftedJson = await run([
+      'revoke',
+      '--tenant',
+      'acme',
+      '--session',
+      's9',
+      '--lift',
+      '--json',
+      ...fleet,
+    ]);
+    expect(liftedJson.code).toBe(0);
+    expect(JSON.parse(liftedJson.stdout)).toEqual({
+      lifted: true,
+      target: { tenant: 'acme', session: 's9' },
+    });
+
+    const nothing = await run([
+      'revoke',
+      '--tenant',
+      'acme',
+      '--session',
+      's9',
+      '--lift',
+      '--json',
+      ...fleet,
+    ]);
+    expect(nothing.code).toBe(1);
+    expect(JSON.parse(nothing.stdout)).toEqual({ lifted: false, target: { tenant: 'acme', session: 's9' } });
+    expect(nothing.stderr).toBe('ape: nothing to lift: session s9 of tenant acme was not revoked\n');
   });
 });

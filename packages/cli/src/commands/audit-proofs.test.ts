@@ -44,6 +44,18 @@ describe('ape audit keygen', () => {
     expect(again.stderr).toMatch(/cannot write log\.key: it already exists/);
   });
 
+  it('reports the written key pair with --json', async () => {
+    const result = await audit('keygen', '--out', 'json-key', '--name', 'acme/json', '--json');
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as Record<string, string>;
+    expect(json).toMatchObject({
+      name: 'acme/json',
+      privateKeyFile: 'json-key.key',
+      publicKeyFile: 'json-key.pub',
+    });
+    expect(`${json['verifierKey']}\n`).toBe(readFileSync(join(temp.path, 'json-key.pub'), 'utf8'));
+  });
+
   it('exits 2 for a key name with spaces', async () => {
     const result = await audit('keygen', '--out', 'other', '--name', 'two words');
     expect(result.code).toBe(2);
@@ -140,6 +152,14 @@ describe('ape audit prove and verify-proof', () => {
     expect(json).toMatchObject({ ok: true, seq: 3, treeSize: 8, signatureChecked: true });
   });
 
+  it('prints a proof without a checkpoint, saying how to tie it to a signature and how to save it', async () => {
+    const result = await audit('prove', 'audit.jsonl', '--seq', '0');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^record 0 of audit\.jsonl is in the tree of 8 records with root [0-9a-f]{64}\ninclusion proof: 3 hashes \(no checkpoint: give --checkpoint to tie it to a signature\)\nsave it with --out <file> \(or --json\) and check it with ape audit verify-proof\n$/,
+    );
+  });
+
   it('exits 1 for an altered proof and notes an unsigned one', async () => {
     const proof = JSON.parse((await audit('prove', 'audit.jsonl', '--seq', '2', '--json')).stdout);
     writeFileSync(join(temp.path, 'proof.json'), JSON.stringify(proof));
@@ -223,5 +243,68 @@ describe('ape audit repair', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Refusing to repair audit log/);
     expect(readFileSync(path, 'utf8')).toBe(tampered);
+  });
+});
+
+describe('ape audit checkpoint and repair --json', () => {
+  it('prints the checkpoint with its note, and names the --out file when given', async () => {
+    const printed = await audit(
+      'checkpoint',
+      'audit.jsonl',
+      '--key',
+      'log.key',
+      '--origin',
+      'acme/prod',
+      '--json',
+    );
+    expect(printed.code).toBe(0);
+    const json = JSON.parse(printed.stdout) as Record<string, unknown>;
+    expect(json).toMatchObject({ file: 'audit.jsonl', size: 8 });
+    expect(json['rootHash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(json['note']).toMatch(/^acme\/prod\n8\n/);
+    expect(json).not.toHaveProperty('out');
+
+    const written = await audit('checkpoint', 'audit.jsonl', '--key', 'log.key', '--out', 'cp.txt', '--json');
+    expect(written.code).toBe(0);
+    const withOut = JSON.parse(written.stdout) as Record<string, unknown>;
+    expect(withOut['out']).toBe('cp.txt');
+    expect(readFileSync(join(temp.path, 'cp.txt'), 'utf8')).toBe(withOut['note']);
+  });
+
+  it('checkpoints the intact records of a torn log only with --allow-torn-tail', async () => {
+    const path = join(temp.path, 'audit.jsonl');
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"seq":8,"ts`);
+    const refused = await audit('checkpoint', 'audit.jsonl', '--key', 'log.key');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ape: [^\n]+\n$/);
+    const allowed = await audit(
+      'checkpoint',
+      'audit.jsonl',
+      '--key',
+      'log.key',
+      '--allow-torn-tail',
+      '--json',
+    );
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ size: 8 });
+  });
+
+  it('reports the cut of a torn tail, and an intact log, as JSON', async () => {
+    const path = join(temp.path, 'audit.jsonl');
+    const intact = readFileSync(path, 'utf8');
+    writeFileSync(path, `${intact}{"seq":8,"ts`);
+    const repaired = await audit('repair', 'audit.jsonl', '--json');
+    expect(repaired.code).toBe(0);
+    expect(JSON.parse(repaired.stdout)).toEqual({
+      file: 'audit.jsonl',
+      repaired: true,
+      records: 8,
+      intactBytes: Buffer.byteLength(intact),
+      removedBytes: 12,
+      removed: '{"seq":8,"ts',
+    });
+    expect(readFileSync(path, 'utf8')).toBe(intact);
+    const again = await audit('repair', 'audit.jsonl', '--json');
+    expect(JSON.parse(again.stdout)).toEqual({ file: 'audit.jsonl', repaired: false, removedBytes: 0 });
   });
 });

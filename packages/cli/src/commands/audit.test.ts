@@ -103,6 +103,29 @@ describe('ape audit verify', () => {
     expect(result.stdout).toMatch(/^TORN torn\.jsonl/);
   });
 
+  it('counts a single record in the singular', async () => {
+    writeFileSync(join(temp.path, 'one.jsonl'), `${readFileSync(log, 'utf8').split('\n')[0]}\n`);
+    const result = await audit('verify', 'one.jsonl');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('intact one.jsonl: 1 record, hash chain verified\n');
+  });
+
+  it('names the seq and line of a record that is not JSON, and says it is not a torn write', async () => {
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines[3] = 'not json at all';
+    writeFileSync(log, lines.join('\n'));
+    const result = await audit('verify', 'audit.jsonl');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe(
+      [
+        'TAMPERED audit.jsonl: first bad record at seq 3, line 4 (malformed)',
+        'Line 4 (seq 3) is not JSON; it is not the last line, so this is not a torn write.',
+        '3 records before it verified.',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('exits 2 with one line for a missing log', async () => {
     const result = await audit('verify', 'none.jsonl');
     expect(result.code).toBe(2);

@@ -25,6 +25,19 @@ tenants:
 afterEach(() => temp.remove());
 
 describe('ape explain', () => {
+  it('exits 1 with one line naming the first error and how many more follow', async () => {
+    writeFileSync(
+      join(temp.path, 'two.yaml'),
+      'version: 1\nallowed_actions: [list_dir]\nbogus: true\nother: 1\n',
+    );
+    const result = await run(['explain', 'two.yaml'], { cwd: temp.path });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'ape: invalid policy: two.yaml:3:1: error UNKNOWN_KEY unknown key "bogus" at $.bogus (and 1 more); run "ape validate two.yaml" for every finding\n',
+    );
+    expect(result.stdout).toBe('');
+  });
+
   it('prints a table with effect, actions, conditions and rule id, denials first', async () => {
     const result = await run(['explain', 'policy.yaml'], { cwd: temp.path });
     expect(result.code).toBe(0);

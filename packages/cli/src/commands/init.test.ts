@@ -58,6 +58,30 @@ describe('ape init', () => {
     expect(readFileSync(file, 'utf8')).toBe('mine');
   });
 
+  it('exits 2 saying the directory cannot be created when --dir names a file, not suggesting --force', async () => {
+    writeFileSync(join(temp.path, 'a-file'), 'not a directory');
+    for (const args of [
+      ['init', '--dir', 'a-file'],
+      ['init', '--dir', 'a-file', '--force'],
+    ]) {
+      const result = await run(args, { cwd: temp.path });
+      expect(result.code).toBe(2);
+      expect(
+        result.stderr.startsWith(`ape: cannot create the directory ${join(temp.path, 'a-file')}: `),
+      ).toBe(true);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.stderr).not.toContain('--force');
+    }
+    expect(readFileSync(join(temp.path, 'a-file'), 'utf8')).toBe('not a directory');
+  });
+
+  it('exits 2 naming the file when it cannot be written, even with --force', async () => {
+    mkdirSync(join(temp.path, STARTER_POLICY_FILE));
+    const result = await run(['init', '--force'], { cwd: temp.path });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^ape: cannot write [^\n]+: EISDIR[^\n]*\n$/);
+  });
+
   it('overwrites with --force', async () => {
     const file = join(temp.path, STARTER_POLICY_FILE);
     writeFileSync(file, 'mine');

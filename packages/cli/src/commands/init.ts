@@ -25,6 +25,13 @@ export function registerInitCommand(program: Command, context: CommandContext): 
     const file = join(directory, STARTER_POLICY_FILE);
     try {
       mkdirSync(directory, { recursive: true });
+    } catch (error) {
+      // Apart from the write: a file in the way of --dir also fails with EEXIST, which --force does not fix.
+      throw new CommandFailure(
+        `cannot create the directory ${directory}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    try {
       // The schema reference resolves offline: the installed @ape/policy's file, not a URL.
       const text = STARTER_POLICY.replace(
         POLICY_SCHEMA_URL,

@@ -133,6 +133,22 @@ describe('ape simulate', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('exits 2 for an --intent file that holds JSON but not an object', async () => {
+    writeFileSync(join(temp.path, 'intent.json'), '["list_dir"]');
+    const result = await simulate('list_dir', '--intent', 'intent.json');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('ape: intent file intent.json must hold a JSON object\n');
+    expect(result.stdout).toBe('');
+  });
+
+  it('denies an action no rule names by default, and names the default as its rule', async () => {
+    const result = await simulate('launch_rockets');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^DENY\nreason: No rule allows "launch_rockets"; denied by default\.\nrules: default\npolicy: sim [0-9a-f]{64}\n$/,
+    );
+  });
+
   it('exits 2 for an invalid --intent file', async () => {
     writeFileSync(join(temp.path, 'intent.json'), JSON.stringify({ allowed_actions: 'all' }));
     const result = await simulate('x', '--intent', 'intent.json');

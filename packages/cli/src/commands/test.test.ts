@@ -116,6 +116,31 @@ describe('ape test', () => {
     );
   });
 
+  it('reports files that cannot run as errors in the text summary and in the JUnit report', async () => {
+    const malformed =
+      'cases:\n  - name: x\n    request: { action: read_file }\n    expect: { decison: ALLOW }\n';
+    writeFileSync(join(temp.path, 'policies', 'files.test.yaml'), malformed);
+    const one = await run(['test', 'policies'], { cwd: temp.path });
+    expect(one.code).toBe(2);
+    expect(one.stdout).toContain('ERROR policies/files.test.yaml: cannot run\n');
+    expect(one.stdout).toMatch(/\n {2}policies\/files\.test\.yaml:4:\d+: error SCHEMA /);
+    expect(one.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '2 passed, 0 failed, 1 file could not run (2 files)',
+    );
+
+    writeFileSync(join(temp.path, 'policies', 'nested', 'other.test.yaml'), malformed);
+    const both = await run(['test', 'policies', '--junit', 'report.xml'], { cwd: temp.path });
+    expect(both.code).toBe(2);
+    expect(both.stdout.trimEnd().split('\n').at(-1)).toBe(
+      '0 passed, 0 failed, 2 files could not run (2 files)',
+    );
+    const xml = readFileSync(join(temp.path, 'report.xml'), 'utf8');
+    expect(xml).toContain('errors="2"');
+    expect(xml).toContain('<testcase name="load" classname="policies/files.test.yaml">');
+    expect(xml).toContain('<error message="cannot run policies/files.test.yaml">');
+    expect(xml).toMatch(/policies\/files\.test\.yaml:4:\d+: error SCHEMA/);
+  });
+
   it('exits 2 when the JUnit report cannot be written', async () => {
     const result = await run(['test', 'policies', '--junit', 'missing-dir/report.xml'], { cwd: temp.path });
     expect(result.code).toBe(2);

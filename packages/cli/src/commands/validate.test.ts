@@ -98,6 +98,22 @@ describe('ape validate', () => {
     expect(result.code).toBe(0);
   });
 
+  it('counts errors and warnings in the singular and the plural', async () => {
+    writeFileSync(
+      join(temp.path, 'two.yaml'),
+      'version: 1\nallowed_actions: [read_file]\nbogus: true\nother: 1\n',
+    );
+    const two = await run(['validate', 'two.yaml'], { cwd: temp.path });
+    expect(two.code).toBe(1);
+    expect(two.stdout.trimEnd().split('\n').at(-1)).toBe('invalid two.yaml: 2 errors');
+    const one = await run(['validate', 'bad.yaml'], { cwd: temp.path });
+    expect(one.stdout.trimEnd().split('\n').at(-1)).toBe('invalid bad.yaml: 1 error');
+    writeFileSync(join(temp.path, 'warn.yaml'), 'version: 1\nallowed_actions: [read_file, read_file]\n');
+    const warned = await run(['validate', 'warn.yaml'], { cwd: temp.path });
+    expect(warned.code).toBe(0);
+    expect(warned.stdout.trimEnd().split('\n').at(-1)).toMatch(/^valid warn\.yaml \(\d+ warnings?\)$/);
+  });
+
   it('exits 0 when there are warnings only', async () => {
     writeFileSync(join(temp.path, 'warn.yaml'), 'version: 1\nallowed_actions: [read_file, read_file]\n');
     const result = await run(['validate', 'warn.yaml', '--json'], { cwd: temp.path });

@@ -395,6 +395,31 @@ describe('createConsole options', () => {
     expect(other.status).toBe(403);
   });
 
+  it('answers its own address and the names allowedHosts adds, and refuses any other Host', async () => {
+    const server = await createConsole({
+      users: fixtureUsers(),
+      allowedHosts: ['Console.Example:443'],
+    }).listen();
+    servers.push(server);
+    // node:http, not fetch: fetch drops a Host header it is given (a forbidden header name).
+    const status = (host: string) =>
+      new Promise<number | undefined>((resolve, reject) => {
+        httpRequest(
+          { host: '127.0.0.1', port: server.port, path: '/login', headers: { host } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          },
+        )
+          .on('error', reject)
+          .end();
+      });
+    expect(await status(`127.0.0.1:${server.port}`)).toBe(200);
+    expect(await status(`localhost:${server.port}`)).toBe(200);
+    expect(await status('console.example:443')).toBe(200);
+    expect(await status(`evil.example:${server.port}`)).toBe(403);
+  });
+
   it('binds 127.0.0.1 by default', async () => {
     const server = await createConsole({ users: fixtureUsers() }).listen();
     servers.push(server);

@@ -20,9 +20,10 @@ export interface ConsoleOptions {
   /** The audit log (and checkpoint) the sessions and audit views read. */
   readonly audit?: ConsoleAuditOptions;
   /**
-   * The `host:port` names browsers use to reach the console, for the Host and Origin checks. By
-   * default the address it listens on (and `localhost:<port>` on a loopback address); required when
-   * it listens on a wildcard address (`0.0.0.0`, `::`) or serves only through {@link ApeConsole.fetch}.
+   * More `host:port` names browsers use to reach the console (a proxy's name, another interface),
+   * for the Host and Origin checks. The address it listens on (and `localhost:<port>` on a loopback
+   * address) is always one of its names, unless it is a wildcard; required when it listens on a
+   * wildcard address (`0.0.0.0`, `::`) or serves only through {@link ApeConsole.fetch}.
    */
   readonly allowedHosts?: readonly string[];
   /** How long a login lasts, in milliseconds; default 28800000 (8 hours). */
@@ -157,7 +158,12 @@ export function createConsole(options: ConsoleOptions): ApeConsole {
       return new Promise((resolve, reject) => {
         const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
           server.off('error', reject);
-          if (configuredHosts === undefined) allowedHosts = new Set(hostNamesFor(host, info.port));
+          // The address it listens on is always one of its names (not a wildcard: no browser uses
+          // it); `allowedHosts` adds the names a proxy or another interface brings.
+          allowedHosts = new Set([
+            ...(configuredHosts ?? []).map((name) => name.toLowerCase()),
+            ...(WILDCARD_HOSTS.has(host) ? [] : hostNamesFor(host, info.port)),
+          ]);
           const shown = host.includes(':') ? `[${host}]` : host;
           resolve({
             url: `http://${shown}:${info.port}/`,

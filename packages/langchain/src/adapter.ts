@@ -138,36 +138,25 @@ export function createApeLangChain(options: ApeLangChainOptions): ApeLangChain {
       }
       return createMiddleware({
         name: 'ApeMiddleware',
-        // Not `async`: the gate's own promise carries the answer (no extra promise and turn per call).
-        wrapToolCall: (request, handler) => {
-          type Answer = Awaited<ReturnType<typeof handler>>;
+        wrapToolCall: async (request, handler) => {
           const call = request.toolCall;
           const toolCallId = call.id ?? '';
           let thread: Thread;
           try {
             thread = threadOf(request.runtime?.configurable);
           } catch (error) {
-            try {
-              return Promise.resolve(
-                refusalMessage(refuseUnthreaded(call.name, error), toolCallId, call.name),
-              );
-            } catch (refusal) {
-              return Promise.reject(refusal);
-            }
+            return refusalMessage(refuseUnthreaded(call.name, error), toolCallId, call.name);
           }
-          return thread
-            .gate({
-              toolCallId,
-              name: call.name,
-              input: call.args,
-              messages: request.state?.messages,
-              // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
-              run: (args) =>
-                Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
-            })
-            .then((outcome) =>
-              outcome.ran ? (outcome.value as Answer) : refusalMessage(outcome.text, toolCallId, call.name),
-            );
+          const outcome = await thread.gate({
+            toolCallId,
+            name: call.name,
+            input: call.args,
+            messages: request.state?.messages,
+            // Not `async`: the handler's own promise is the tool's result (one promise fewer per call).
+            run: (args) => Promise.resolve(handler({ ...request, toolCall: { ...call, args: { ...args } } })),
+          });
+          if (outcome.ran) return outcome.value as Awaited<ReturnType<typeof handler>>;
+          return refusalMessage(outcome.text, toolCallId, call.name);
         },
       });
     },

@@ -158,7 +158,8 @@ export async function consumeAndRun<Output>(
     );
   }
   if (session.sessionMode !== 'calls') session.nextStep = call.index + 1;
-  if (session.authorizations.has(call.index)) await session.voidStepAuthorization(call.index, fingerprint);
+  const voiding = session.voidStepAuthorization(call.index, fingerprint);
+  if (voiding !== undefined) await voiding;
   progress.ran = true;
   let output: Output;
   try {

@@ -114,13 +114,18 @@ export class Session {
   /**
    * Step `index` runs with the token `used`: its authorisation is spent. A different outstanding
    * authorisation of the step (left by `authorize` before `executeStep` ran it) is voided: its token
-   * revoked and its usage released.
+   * revoked and its usage released. Returns `undefined` when there is nothing to wait for (almost
+   * every step), so the gate awaits nothing then.
    */
-  async voidStepAuthorization(index: number, used: string): Promise<void> {
+  voidStepAuthorization(index: number, used: string): Promise<void> | undefined {
     const authorization = this.authorizations.get(index);
-    if (authorization === undefined) return;
+    if (authorization === undefined) return undefined;
     this.authorizations.delete(index);
-    if (authorization.fingerprint === used) return;
+    if (authorization.fingerprint === used) return undefined;
+    return this.#voidSuperseded(authorization);
+  }
+
+  async #voidSuperseded(authorization: Authorization): Promise<void> {
     await this.release(authorization.reservation);
     await this.revokeSuperseded(authorization);
   }

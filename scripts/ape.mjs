@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `pnpm ape <command>` in a clone: runs the built `ape` binary (packages/cli/dist/bin.js) with the
-// arguments given, building the CLI and its dependencies first when the binary is missing. The
+// `pnpm ape <command>` in a clone: runs the built `ape` command (packages/cli/dist/ape.cjs, the
+// installed binary) with the arguments given, building the CLI and its dependencies first when the binary is missing. The
 // build's output goes to stderr, so `pnpm ape ... --json` prints only the command's JSON.
 // (`npx ape` would not do: in a clone it resolves to an unrelated registry package named `ape`.)
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+const bin = join(root, 'packages', 'cli', 'dist', 'ape.cjs');
 
 if (!existsSync(bin)) {
   process.stderr.write('ape: building the CLI first (pnpm run build)...\n');

@@ -47,7 +47,7 @@ describe('ape demo', () => {
     expect(result.code).toBe(0);
   });
 
-  it('runs through the root "demo" script entry point, node packages/cli/dist/bin.js demo', () => {
+  it('runs through the installed command, node packages/cli/dist/ape.cjs demo', () => {
     const result = ape(['demo', '--no-color']);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain('\u001b[');

@@ -1,11 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The repository root and the built binary the tests run (never the TypeScript sources). */
 export const root = resolve(import.meta.dirname, '..', '..');
-export const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+const cliDirectory = join(root, 'packages', 'cli');
+/** The installed `ape` command: the file `bin.ape` of @ape/cli's package.json names (dist/ape.cjs). */
+export const bin = join(
+  cliDirectory,
+  (JSON.parse(readFileSync(join(cliDirectory, 'package.json'), 'utf8')) as { bin: { ape: string } }).bin.ape,
+);
+/** The ES module program the launcher imports; `node dist/bin.js` runs it directly. */
+export const programBin = join(cliDirectory, 'dist', 'bin.js');
 
 /** What one run of the binary printed, and its exit code. */
 export interface ApeRun {
@@ -20,7 +27,7 @@ export interface ApeOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Runs `node packages/cli/dist/bin.js ...args` as a subprocess, without a terminal. */
+/** Runs `node packages/cli/dist/ape.cjs ...args` (the installed command) as a subprocess, without a terminal. */
 export function ape(args: readonly string[], options: ApeOptions = {}): ApeRun {
   if (!existsSync(bin)) {
     throw new Error(`${bin} is missing: build first with pnpm --filter @ape/cli... build`);

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
  * (@ape/mcp and the SDK are not root dev dependencies, so they are reached through packages/mcp.)
  */
 export const root = resolve(import.meta.dirname, '..', '..');
-export const apeBin = join(root, 'packages', 'cli', 'dist', 'bin.js');
+export const apeBin = join(root, 'packages', 'cli', 'dist', 'ape.cjs');
 const mcpRequire = createRequire(join(root, 'packages', 'mcp', 'package.json'));
 /** dist/esm of the SDK ("./*" of its exports map points there). */
 export const sdkDir = dirname(mcpRequire.resolve('@modelcontextprotocol/sdk/package.json'));

@@ -181,4 +181,19 @@ describe('published packages', () => {
     }
     expect(shipped).toMatchObject({ ok: true, total: 3 });
   });
+
+  it('installs the ape command: the launcher answers --version and runs a command through the program', () => {
+    const ape = join(project, 'node_modules', '.bin', 'ape');
+    const cliVersion = readJsonVersion(join(root, 'packages', 'cli', 'package.json'));
+    expect(execFileSync(ape, ['--version'], { cwd: project, encoding: 'utf8' })).toBe(`${cliVersion}\n`);
+    const policy = join(root, 'policies', 'example_policy.yaml');
+    const simulated = JSON.parse(
+      execFileSync(ape, ['simulate', policy, 'read_file', '--json'], { cwd: project, encoding: 'utf8' }),
+    ) as { decision: string };
+    expect(simulated.decision).toBe('ALLOW');
+  });
 });
+
+function readJsonVersion(path: string): string {
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}

@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 import packageJson from '../package.json' with { type: 'json' };
+import { asksForVersion, guardStdout } from './stdout-guard.js';
 
-// A closed pipe (`ape audit show log | head`) ends the command quietly; any other failure to write
-// the output (a full disk) is one line and exit 2, never a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  process.stderr.write(`ape: cannot write the output: ${error.message}\n`);
-  process.exit(2);
-});
+// The `ape` program (ES module). The installed `ape` command is dist/ape.cjs (launcher.ts), which
+// answers `--version` without starting the ES module loader and imports this file for the rest.
+guardStdout();
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  // What `ape --version` prints through the full program, without loading it (CI and editors call
-  // this to probe for the CLI).
+if (asksForVersion(argv)) {
+  // What `ape --version` prints through the full program, without loading it.
   process.stdout.write(`${packageJson.version}\n`);
 } else {
   import('./run-cli.js')

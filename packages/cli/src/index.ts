@@ -1,6 +1,7 @@
 /**
- * `@ape/cli`: the `ape` command. The binary is `ape` (`dist/bin.js`); this entry point lets a host
- * or a test embed the same command without spawning a process.
+ * `@ape/cli`: the `ape` command. The binary is `ape` (`dist/ape.cjs`, a launcher that imports the
+ * program, `dist/bin.js`); this entry point lets a host or a test embed the same command without
+ * spawning a process.
  *
  * @packageDocumentation
  */

@@ -6,14 +6,18 @@ import type { CommandContext } from './context.js';
 /**
  * @internal How to run `ape` again where this run happened, for `next:` hints: `pnpm ape` when the
  * command was started through the repository's root scripts (`pnpm demo`, `pnpm ape`), `node <path
- * to bin.js>` when a checkout's binary was run directly, and `npx @ape/cli` (the scoped name: a bare
+ * to ape.cjs or bin.js>` when a checkout's binary was run directly, and `npx @ape/cli` (the scoped name: a bare
  * `npx ape` would fetch an unrelated package) when it runs from an installed package.
  */
 export function apeCommand(context: CommandContext): string {
   const script = context.env['npm_lifecycle_event'];
   if (script === 'demo' || script === 'ape') return 'pnpm ape';
   const bin = process.argv[1];
-  if (bin !== undefined && /bin\.[cm]?js$/.test(bin) && !bin.split(sep).includes('node_modules')) {
+  if (
+    bin !== undefined &&
+    /(?:bin\.[cm]?js|ape\.cjs)$/.test(bin) &&
+    !bin.split(sep).includes('node_modules')
+  ) {
     const shown = relative(context.cwd, bin);
     return `node ${shown.includes(' ') ? JSON.stringify(shown) : shown}`;
   }

@@ -70,7 +70,7 @@ export const cliColdStartCase: BenchCase = {
     const policy = root === undefined ? undefined : join(root, 'policies', 'example_policy.yaml');
     const unavailable =
       binary === undefined
-        ? 'the ape binary (@ape/cli dist/bin.js) is not built'
+        ? 'the ape binary (@ape/cli dist/ape.cjs) is not built'
         : 'policies/example_policy.yaml was not found';
     const rows: Row[] = [
       cliRow(

@@ -189,7 +189,7 @@ export const mcpGatewayCase: BenchCase = {
     let stdioAdded: { p50Us: number; p99Us: number } | undefined;
     let unavailable: string | undefined;
     if (script === undefined || !existsSync(script)) unavailable = `${NOOP_SERVER_SCRIPT} was not found`;
-    else if (binary === undefined) unavailable = 'the ape binary (@ape/cli dist/bin.js) is not built';
+    else if (binary === undefined) unavailable = 'the ape binary (@ape/cli dist/ape.cjs) is not built';
     if (unavailable !== undefined || script === undefined || binary === undefined) {
       const note = unavailable ?? 'not measured';
       rows.push(

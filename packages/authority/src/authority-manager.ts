@@ -157,7 +157,7 @@ export class AuthorityManager implements Authority {
       });
     }
     const ttlMs = options.ttlMs ?? DEFAULT_TOKEN_TTL_MS;
-    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
       throw new ConfigurationError('AuthorityManager: `ttlMs` must be a positive number of milliseconds.', {
         field: 'ttlMs',
       });
@@ -364,16 +364,15 @@ export class AuthorityManager implements Authority {
             fingerprint,
           },
         );
-      case 'revoked':
-        return new UnauthorizedActionError(
-          `Token ${fingerprint} was revoked (${entry.revocationReason ?? 'explicit'}).`,
-          {
-            field: 'token',
-            reason: 'revoked',
-            revocationReason: entry.revocationReason ?? 'explicit',
-            fingerprint,
-          },
-        );
+      case 'revoked': {
+        const revocationReason = entry.revocationReason ?? 'explicit';
+        return new UnauthorizedActionError(`Token ${fingerprint} was revoked (${revocationReason}).`, {
+          field: 'token',
+          reason: 'revoked',
+          revocationReason,
+          fingerprint,
+        });
+      }
       case 'expired':
       case 'outstanding':
         if (now >= entry.expiresAt) {

@@ -1,4 +1,87 @@
+import type { TokenRecord } from '@ape/core';
 import { runTokenStoreContract } from '@ape/core/contracts';
+import { describe, expect, it } from 'vitest';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
 
 runTokenStoreContract(() => new InMemoryTokenStore(), { name: 'InMemoryTokenStore' });
+
+function record(id: string, session: string, expiresAt = 2_000, tenant = 'acme'): TokenRecord {
+  return Object.freeze({
+    id,
+    fingerprint: `fp-${id}`,
+    binding: Object.freeze({
+      tenant,
+      session,
+      intentVersion: 'i'.repeat(64),
+      planHash: 'p'.repeat(64),
+      stepIndex: 0,
+      action: 'read_file',
+      argsHash: 'a'.repeat(64),
+    }),
+    issuedAt: 0,
+    expiresAt,
+  });
+}
+
+describe('InMemoryTokenStore index and purge bookkeeping', () => {
+  it('keeps the earliest remaining expiry after a purge, so the next purge at that time drops it', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('first', 's1', 100));
+    store.put(record('second', 's1', 130));
+    store.put(record('third', 's1', 150));
+    expect(store.purgeExpired(100)).toBe(1);
+    expect(store.purgeExpired(129)).toBe(0);
+    expect(store.purgeExpired(130)).toBe(1);
+    expect(store.size()).toBe(1);
+    expect(store.take('third')?.id).toBe('third');
+  });
+
+  it('still removes the other records of a session after one of them was taken', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('a', 's1'));
+    store.put(record('b', 's1'));
+    expect(store.take('a')?.id).toBe('a');
+    expect(store.removeWhere({ tenant: 'acme', session: 's1' }).map((item) => item.id)).toEqual(['b']);
+    expect(store.size()).toBe(0);
+  });
+
+  it("still removes a tenant's other sessions after the only record of one session was taken", () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('a', 's1'));
+    store.put(record('b', 's2'));
+    expect(store.take('a')?.id).toBe('a');
+    expect(store.removeWhere({ tenant: 'acme' }).map((item) => item.id)).toEqual(['b']);
+    expect(store.size()).toBe(0);
+  });
+
+  it('removes nothing for an unknown session of a known tenant', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('a', 's1'));
+    expect(store.removeWhere({ tenant: 'acme', session: 'nobody' })).toEqual([]);
+    expect(store.size()).toBe(1);
+  });
+
+  it('files an id taken and put again under another session under the new session only', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('x', 's1'));
+    expect(store.take('x')?.binding.session).toBe('s1');
+    store.put(record('x', 's2'));
+    expect(store.removeWhere({ tenant: 'acme', session: 's1' })).toEqual([]);
+    expect(store.removeWhere({ tenant: 'acme', session: 's2' }).map((item) => item.binding.session)).toEqual([
+      's2',
+    ]);
+  });
+
+  it('replaces a record put again under the same id: the old session or tenant no longer reaches it', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('x', 's1'));
+    store.put(record('x', 's2'));
+    expect(store.size()).toBe(1);
+    expect(store.removeWhere({ tenant: 'acme', session: 's1' })).toEqual([]);
+    store.put(record('x', 's1', 2_000, 'globex'));
+    expect(store.removeWhere({ tenant: 'acme' })).toEqual([]);
+    const [moved] = store.removeWhere({ tenant: 'globex' });
+    expect(moved?.binding).toMatchObject({ tenant: 'globex', session: 's1' });
+    expect(store.size()).toBe(0);
+  });
+});

@@ -13,6 +13,10 @@ export class InMemoryTokenStore implements TokenStore {
   #earliestExpiry = Number.POSITIVE_INFINITY;
 
   put(record: TokenRecord): void {
+    // A record put again under the same id replaces the old one everywhere, index included: a stale
+    // index entry would let another session's (or tenant's) removal take the new record.
+    const previous = this.#records.get(record.id);
+    if (previous !== undefined) this.#delete(previous);
     this.#records.set(record.id, record);
     if (record.expiresAt < this.#earliestExpiry) this.#earliestExpiry = record.expiresAt;
     let sessions = this.#bySession.get(record.binding.tenant);
@@ -41,7 +45,8 @@ export class InMemoryTokenStore implements TokenStore {
     const idSets = filter.session === undefined ? [...sessions.values()] : [sessions.get(filter.session)];
     const removed: TokenRecord[] = [];
     for (const ids of idSets) {
-      for (const id of [...(ids ?? [])]) {
+      if (ids === undefined) continue;
+      for (const id of [...ids]) {
         const record = this.take(id);
         if (record !== undefined) removed.push(record);
       }

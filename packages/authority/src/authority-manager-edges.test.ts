@@ -3,25 +3,7 @@ import { FakeClock } from '@ape/core/testing';
 import { describe, expect, it } from 'vitest';
 import { AuthorityManager, DEFAULT_TOKEN_TTL_MS } from './authority-manager.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
-
-const binding: TokenBinding = Object.freeze({
-  tenant: 'acme',
-  session: 'session-1',
-  intentVersion: 'a'.repeat(64),
-  planHash: 'b'.repeat(64),
-  stepIndex: 0,
-  action: 'read_file',
-  argsHash: 'c'.repeat(64),
-});
-
-async function rejection(promise: Promise<unknown>): Promise<ApeError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ApeError;
-  }
-  throw new Error('expected a rejection');
-}
+import { binding, rejection } from './__fixtures__/binding.js';
 
 describe('AuthorityManager binding and construction errors', () => {
   it('refuses to issue for a binding that is not an object, with UNAUTHORIZED_ACTION on field binding', async () => {

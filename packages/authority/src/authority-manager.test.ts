@@ -1,9 +1,8 @@
 import { inspect } from 'node:util';
 import {
-  ApeError,
+  type ApeError,
   type AuthorityToken,
   TOKEN_BINDING_FIELDS,
-  type TokenBinding,
   type TokenRecord,
   type TokenStore,
 } from '@ape/core';
@@ -12,32 +11,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AuthorityManager } from './authority-manager.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
-
-const binding: TokenBinding = Object.freeze({
-  tenant: 'acme',
-  session: 'session-1',
-  intentVersion: 'a'.repeat(64),
-  planHash: 'b'.repeat(64),
-  stepIndex: 0,
-  action: 'read_file',
-  argsHash: 'c'.repeat(64),
-});
+import { binding, rejection } from './__fixtures__/binding.js';
 
 function setup(options: { ttlMs?: number; store?: TokenStore } = {}) {
   const clock = new FakeClock();
   const store = options.store ?? new InMemoryTokenStore();
   const authority = new AuthorityManager({ tenant: 'acme', clock, store, ...options });
   return { clock, store, authority };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ApeError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (ApeError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const mismatches: Record<(typeof TOKEN_BINDING_FIELDS)[number], unknown> = {

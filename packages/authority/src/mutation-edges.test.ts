@@ -3,27 +3,9 @@ import { FakeClock } from '@ape/core/testing';
 import { describe, expect, it } from 'vitest';
 import { AuthorityManager } from './authority-manager.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
-
-const binding: TokenBinding = Object.freeze({
-  tenant: 'acme',
-  session: 'session-1',
-  intentVersion: 'a'.repeat(64),
-  planHash: 'b'.repeat(64),
-  stepIndex: 0,
-  action: 'read_file',
-  argsHash: 'c'.repeat(64),
-});
+import { binding, rejection } from './__fixtures__/binding.js';
 
 const step = (stepIndex: number): TokenBinding => ({ ...binding, stepIndex });
-
-async function rejection(promise: Promise<unknown>): Promise<ApeError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as ApeError;
-  }
-  throw new Error('expected a rejection');
-}
 
 function constructionError(options: unknown): ApeError | undefined {
   try {

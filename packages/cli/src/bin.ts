@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import packageJson from '../package.json' with { type: 'json' };
-import { asksForVersion, guardStdout } from './stdout-guard.js';
+import { asksForVersion, guardStdout } from './process-start.js';
 
 // The `ape` program (ES module). The installed `ape` command is dist/ape.cjs (launcher.ts), which
 // answers `--version` without starting the ES module loader and imports this file for the rest.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import packageJson from '../package.json' with { type: 'json' };
-import { asksForVersion, guardStdout } from './stdout-guard.js';
+import { asksForVersion, guardStdout } from './process-start.js';
 
 // The installed `ape` command, built as CommonJS (dist/ape.cjs): Node starts a CommonJS file without
 // its ES module loader, so `ape --version` (how CI jobs and editors probe for the CLI) costs about

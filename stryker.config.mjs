@@ -10,6 +10,10 @@ export default {
   // unmutated original. Mutants are instead applied in place (as switchable schemata) and the files
   // restored when the run ends: do not edit or commit the mutated sources while a run is going.
   inPlace: true,
+  // Stryker's default prepends `// @ts-nocheck` to every source file it copies; in place that rewrites
+  // the committed files (the generated policy validators, compared byte for byte by a test, among
+  // them). vitest strips types without checking them, so nothing needs the directive.
+  disableTypeChecks: false,
   coverageAnalysis: 'perTest',
   // Static mutants (module-level constants) would each need the whole suite; they are reported as
   // ignored, not counted in the score.

@@ -1,8 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MerkleWorker } from './merkle-worker.js';
 import { createAuditChain, serializeAuditRecord } from './record.js';
 import { type TreeVerification, verifyFileWithTree } from './verify.js';
@@ -143,6 +144,116 @@ describe('verifying a file on two threads', () => {
       expect(summary(parallel)).toEqual(expected);
       expect(expected.verification.records).toBe(3);
     }
+  });
+});
+
+type Traffic = { readonly chunk: number } | { readonly through: number } | { readonly done: number };
+
+/**
+ * Runs `body` while recording, in order, what the verifier posts to its Merkle workers (chunk sizes
+ * and `through` marks) and the progress (`done`) they report back. The workers run for real.
+ */
+async function watchWorkers<T>(body: () => Promise<T>): Promise<{ result: T; traffic: Traffic[] }> {
+  const traffic: Traffic[] = [];
+  const watched = new WeakSet<Worker>();
+  const post = Worker.prototype.postMessage;
+  const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (
+    this: Worker,
+    ...args: Parameters<Worker['postMessage']>
+  ) {
+    if (!watched.has(this)) {
+      watched.add(this);
+      this.on('message', (message: { done?: unknown }) => {
+        if (typeof message.done === 'number') traffic.push({ done: message.done });
+      });
+    }
+    const message = args[0] as { chunk?: Uint8Array; through?: number };
+    // The first byte of a chunk message is free room for the worker, not file content.
+    if (message.chunk !== undefined) traffic.push({ chunk: message.chunk.byteLength - 1 });
+    if (message.through !== undefined) traffic.push({ through: message.through });
+    post.apply(this, args);
+  });
+  try {
+    return { result: await body(), traffic };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const sentBytes = (traffic: Traffic[]) =>
+  traffic.reduce((sum, item) => sum + ('chunk' in item ? item.chunk : 0), 0);
+
+describe('how a file is verified on two threads', () => {
+  it('starts a worker for a file of exactly parallelMinBytes, and none for a smaller one', async () => {
+    const text = tamper(log(12), 'none', 0);
+    const path = await file(text);
+    const size = Buffer.byteLength(text);
+    for (const [parallelMinBytes, expected] of [
+      [size, true],
+      [size + 1, false],
+    ] as const) {
+      let started = false;
+      const scanned = await verifyFileWithTree(path, 1_048_576, 5, {
+        parallelMinBytes,
+        chunkBytes: 100,
+        onWorker: () => {
+          started = true;
+        },
+      });
+      expect(started, `parallelMinBytes ${parallelMinBytes}`).toBe(expected);
+      expect(summary(scanned)).toEqual(summary(await oneThread(path, 1_048_576, 5)));
+    }
+  });
+
+  it('hands the worker each byte once, although a tampered log is read twice', async () => {
+    const text = tamper(log(20), 'swap', 6);
+    const path = await file(text);
+    const { result, traffic } = await watchWorkers(() =>
+      verifyFileWithTree(path, 1_048_576, undefined, { parallelMinBytes: 0, chunkBytes: 50 }),
+    );
+    expect(result.verification).toMatchObject({ ok: false, problem: 'reordered', firstBadSeq: 6 });
+    expect(sentBytes(traffic)).toBeGreaterThan(0);
+    expect(sentBytes(traffic)).toBeLessThanOrEqual(Buffer.byteLength(text));
+  });
+
+  it('sends the worker at most one line and three chunks past the verified bytes after an over-long line', async () => {
+    const lines = log(12);
+    lines.splice(3, 0, `{"data":"${'x'.repeat(3000)}"}`);
+    const text = lines.map((line) => `${line}\n`).join('');
+    const path = await file(text);
+    const [maxLineBytes, chunkBytes] = [400, 16];
+    const { result, traffic } = await watchWorkers(() =>
+      verifyFileWithTree(path, maxLineBytes, undefined, { parallelMinBytes: 0, chunkBytes }),
+    );
+    expect(result.verification).toMatchObject({ ok: false, problem: 'malformed', records: 3 });
+    const bound = result.verification.intactBytes + maxLineBytes + 3 * chunkBytes;
+    expect(bound).toBeLessThan(Buffer.byteLength(text));
+    expect(sentBytes(traffic)).toBeLessThanOrEqual(bound);
+  });
+
+  it('with maxBehindBytes 0, reads on only once the worker has hashed every verified byte', async () => {
+    const path = await file(tamper(log(1000), 'none', 0));
+    const { result, traffic } = await watchWorkers(() =>
+      verifyFileWithTree(path, 1_048_576, undefined, {
+        parallelMinBytes: 0,
+        chunkBytes: 256,
+        maxBehindBytes: 0,
+      }),
+    );
+    expect(result.verification).toMatchObject({ ok: true, records: 1000 });
+    let through = 0;
+    let done = 0;
+    let marks = 0;
+    for (const item of traffic) {
+      if ('done' in item) done = Math.max(done, item.done);
+      if ('through' in item) {
+        // The chunk read after the previous mark waited until the worker caught up with it.
+        expect(done).toBeGreaterThanOrEqual(through);
+        through = item.through;
+        marks++;
+      }
+    }
+    expect(marks).toBeGreaterThan(500);
   });
 });
 

@@ -102,93 +102,186 @@ describe('verifyAuditLog on an intact log', () => {
 
 describe('verifyAuditLog classifies tampering', () => {
   const k = 5;
-  const cases: [string, () => string[], string, number][] = [
+  /** [what, tamper, problem, firstBadSeq, firstBadLine, what the message must say]. */
+  const cases: [string, () => string[], string, number, number, string][] = [
     [
       'an edited record (hash left alone)',
       () => lines.map((l, i) => (i === k ? l.replace('"ALLOW"', '"DENY"') : l)),
       'edited',
       k,
+      k + 1,
+      'does not match its hash',
     ],
     [
       'an edited and re-hashed record',
       () => lines.map((l, i) => (i === k ? forge(parse(l), { data: { n: 99 } }) : l)),
       'edited',
       k,
+      k + 1,
+      'changed and re-hashed',
     ],
     [
       'an edited first record',
       () => lines.map((l, i) => (i === 0 ? l.replace('"ALLOW"', '"DENY"') : l)),
       'edited',
       0,
+      1,
+      'does not match its hash',
     ],
     [
       'an edited last record',
       () => lines.map((l, i) => (i === COUNT - 1 ? l.replace('"ALLOW"', '"DENY"') : l)),
       'edited',
       COUNT - 1,
+      COUNT,
+      'does not match its hash',
     ],
     [
       'a record re-serialised with whitespace',
       () => lines.map((l, i) => (i === k ? JSON.stringify(parse(l), null, 1).replace(/\n/g, '') : l)),
       'edited',
       k,
+      k + 1,
+      'not canonical JSON',
     ],
-    ['a dropped record', () => without(lines, k), 'dropped', k],
-    ['a dropped first record', () => without(lines, 0), 'dropped', 0],
-    ['three dropped records', () => [...lines.slice(0, k), ...lines.slice(k + 3)], 'dropped', k],
+    ['a dropped record', () => without(lines, k), 'dropped', k, k + 1, '1 record is missing before seq 6'],
+    ['a dropped first record', () => without(lines, 0), 'dropped', 0, 1, '1 record is missing before seq 1'],
+    [
+      'three dropped records',
+      () => [...lines.slice(0, k), ...lines.slice(k + 3)],
+      'dropped',
+      k,
+      k + 1,
+      '3 records are missing before seq 8',
+    ],
     [
       'an inserted record that does not verify',
       () => insertAt(lines, k, lines[k]!.replace('"ALLOW"', '"DENY"')),
       'inserted',
       k,
+      k + 1,
+      'not part of the chain was inserted',
     ],
     [
       'an inserted record forged to fit the slot',
       () => insertAt(lines, k, forge(parse(lines[k]!), { data: { forged: true } })),
       'inserted',
       k,
+      k + 1,
+      'two different records claim seq 5',
     ],
     [
       'an inserted record with an arbitrary seq and prev',
       () => insertAt(lines, k, forge(parse(lines[k]!), { seq: 77, prev: 'e'.repeat(64) })),
       'inserted',
       k,
+      k + 1,
+      'a record claiming seq 77 was inserted',
     ],
-    ['two swapped records', () => move(lines, k, k + 1), 'reordered', k],
-    ['the last two records swapped', () => move(lines, COUNT - 1, COUNT - 2), 'reordered', COUNT - 2],
-    ['the first two records swapped', () => move(lines, 0, 1), 'reordered', 0],
-    ['a record moved to the end', () => move(lines, k, COUNT - 1), 'reordered', k],
-    ['a record moved earlier', () => move(lines, k + 3, k), 'reordered', k],
-    ['a record duplicated in place', () => insertAt(lines, k + 1, lines[k]!), 'duplicated', k],
-    ['a record duplicated at the end', () => [...lines, lines[k]!], 'duplicated', k],
-    ['a record duplicated before its original', () => insertAt(lines, 2, lines[k]!), 'duplicated', k],
+    [
+      'two swapped records',
+      () => move(lines, k, k + 1),
+      'reordered',
+      k,
+      k + 1,
+      'record 6 appears where record 5 belongs',
+    ],
+    [
+      'the last two records swapped',
+      () => move(lines, COUNT - 1, COUNT - 2),
+      'reordered',
+      COUNT - 2,
+      COUNT - 1,
+      'record 11 appears where record 10 belongs',
+    ],
+    [
+      'the first two records swapped',
+      () => move(lines, 0, 1),
+      'reordered',
+      0,
+      1,
+      'record 1 appears where record 0 belongs',
+    ],
+    [
+      'a record moved to the end',
+      () => move(lines, k, COUNT - 1),
+      'reordered',
+      k,
+      k + 1,
+      'record 6 appears where record 5 belongs',
+    ],
+    [
+      'a record moved earlier',
+      () => move(lines, k + 3, k),
+      'reordered',
+      k,
+      k + 1,
+      'record 8 appears where record 5 belongs',
+    ],
+    [
+      'a record duplicated in place',
+      () => insertAt(lines, k + 1, lines[k]!),
+      'duplicated',
+      k,
+      k + 2,
+      'record 5 appears more than once',
+    ],
+    [
+      'a record duplicated at the end',
+      () => [...lines, lines[k]!],
+      'duplicated',
+      k,
+      COUNT + 1,
+      'record 5 appears more than once',
+    ],
+    [
+      'a record duplicated before its original',
+      () => insertAt(lines, 2, lines[k]!),
+      'duplicated',
+      k,
+      3,
+      'record 5 appears more than once',
+    ],
     [
       'a chain that does not start at genesis',
       () => [forge(parse(lines[0]!), { prev: 'a'.repeat(64) }), ...lines.slice(1)],
       'bad-genesis',
       0,
+      1,
+      'not the genesis value',
     ],
-    ['a garbage line in the middle', () => insertAt(lines, k, 'not json at all'), 'malformed', k],
-    ['an empty line in the middle', () => insertAt(lines, k, ''), 'malformed', k],
+    [
+      'a garbage line in the middle',
+      () => insertAt(lines, k, 'not json at all'),
+      'malformed',
+      k,
+      k + 1,
+      'is not JSON',
+    ],
+    ['an empty line in the middle', () => insertAt(lines, k, ''), 'malformed', k, k + 1, 'is not JSON'],
     [
       'a __proto__ key in a middle record',
       () => lines.map((l, i) => (i === k ? l.replace('"data":{', '"data":{"__proto__":{"x":1},') : l)),
       'malformed',
       k,
+      k + 1,
+      'has a "__proto__" key in "data"',
     ],
     [
       'a record with an unknown field',
       () => lines.map((l, i) => (i === k ? l.replace('{"data"', '{"a":1,"data"') : l)),
       'malformed',
       k,
+      k + 1,
+      'has an unknown field "a"',
     ],
   ];
 
-  it.each(cases)('detects %s', async (_name, tamper, problem, firstBadSeq) => {
+  it.each(cases)('detects %s', async (_name, tamper, problem, firstBadSeq, firstBadLine, says) => {
     const result = await verifyAuditLog(tamper());
-    expect(result).toMatchObject({ ok: false, problem, firstBadSeq });
-    expect(result.message).toContain(`seq ${firstBadSeq}`);
-    expect(result.firstBadLine).toBeGreaterThan(0);
+    expect(result).toMatchObject({ ok: false, problem, firstBadSeq, firstBadLine });
+    expect(result.message).toContain(`Line ${firstBadLine} (seq ${firstBadSeq})`);
+    expect(result.message).toContain(says);
   });
 
   it('names the line of a malformed record', async () => {

@@ -2,12 +2,18 @@ import { describe, expect, it, vi } from 'vitest';
 import { PolicyDenyError, TenantIsolationError } from '../errors.js';
 import type { Authority } from '../ports/authority.js';
 import type { Clock } from '../ports/clock.js';
-import type { UsageStore } from '../ports/usage-store.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import type { AuthorityToken } from '../types.js';
-import { dataOf, INTENT, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
-import { createInMemoryUsageStore } from './in-memory-usage-store.js';
+import {
+  dataOf,
+  INTENT,
+  readStep,
+  ready,
+  rejection,
+  setup,
+  twoStepStoreWith,
+} from './__fixtures__/runtime-setup.js';
 
 const READ = readStep.args;
 
@@ -27,12 +33,6 @@ function failingClock() {
     },
   };
   return { clock, state };
-}
-
-/** The in-memory store without `begin` (so the gate writes the previous action at consume), some methods replaced. */
-function storeWith(overrides: Partial<UsageStore>): UsageStore {
-  const { begin: _begin, undo: _undo, ...twoStep } = createInMemoryUsageStore();
-  return { ...twoStep, ...overrides };
 }
 
 /** A fake authority (tenant `acme`) whose `issue`/`consume` can be made to fail or wait. */
@@ -282,7 +282,7 @@ describe('gate: the authority', () => {
 describe('gate: between consume and run', () => {
   it('denies with CLOCK_FAILURE and does not run the tool when the clock fails before the run', async () => {
     const { clock, state } = failingClock();
-    const usage = storeWith({
+    const usage = twoStepStoreWith({
       setPreviousAction: () => {
         state.failNext = true;
       },
@@ -298,7 +298,7 @@ describe('gate: between consume and run', () => {
   });
 
   it('denies with USAGE_STORE_FAILURE when the previous action cannot be written', async () => {
-    const usage = storeWith({
+    const usage = twoStepStoreWith({
       setPreviousAction: () => {
         throw new Error('disk full');
       },
@@ -313,7 +313,7 @@ describe('gate: between consume and run', () => {
   });
 
   it('names setPreviousAction when the store does not answer it in time', async () => {
-    const usage = storeWith({ setPreviousAction: () => new Promise<void>(() => {}) });
+    const usage = twoStepStoreWith({ setPreviousAction: () => new Promise<void>(() => {}) });
     const context = setup({ usage, usageTimeoutMs: 5 });
     await ready(context);
     const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
@@ -324,7 +324,7 @@ describe('gate: between consume and run', () => {
 
   it('writes no previous action when enforcement is disabled', async () => {
     const setPreviousAction = vi.fn();
-    const context = setup({ mode: 'disabled', usage: storeWith({ setPreviousAction }) });
+    const context = setup({ mode: 'disabled', usage: twoStepStoreWith({ setPreviousAction }) });
     await ready(context);
     await context.runtime.executeStep(0, context.tool, { args: READ });
     expect(context.tool).toHaveBeenCalledTimes(1);
@@ -333,7 +333,7 @@ describe('gate: between consume and run', () => {
 
   it('spends the authorisation of a token consumed before a failure, so the token cannot be retried', async () => {
     let failing = true;
-    const usage = storeWith({
+    const usage = twoStepStoreWith({
       setPreviousAction: () => {
         if (failing) throw new Error('disk full');
       },

@@ -38,7 +38,7 @@ describe('decision stage: the policy request', () => {
     await read();
     const [first, second] = policy.requests;
     expect(Object.hasOwn(first?.session ?? {}, 'previousAction')).toBe(false);
-    expect(second?.session.previousAction).toBe('read_file');
+    expect(second?.session?.previousAction).toBe('read_file');
   });
 
   it('records the fixed ALLOW of disabled enforcement without asking the policy', async () => {

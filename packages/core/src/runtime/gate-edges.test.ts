@@ -203,22 +203,25 @@ describe('gate: the authority', () => {
     expect(consumed).toEqual({ fingerprint: 'fake000000000001', stepIndex: 0, action: 'read_file' });
   });
 
-  it('records a token without a string fingerprint as unknown when it is consumed', async () => {
-    const { authority, steer } = steerableAuthority();
-    const context = setup({ authority });
-    await ready(context);
-    const numbered = new WeakMap<object, AuthorityToken>();
-    steer.issued = (token) => {
-      const odd = { ...token, fingerprint: 7 } as unknown as AuthorityToken;
-      numbered.set(odd, token);
-      return odd;
-    };
-    const consume = authority.consume;
-    (authority as { consume: Authority['consume'] }).consume = (token, binding) =>
-      consume(numbered.get(token) ?? token, binding);
-    await context.runtime.executeStep(0, context.tool, { args: READ });
-    expect(dataOf(context.audit.events, 'token.consumed')[0]?.['fingerprint']).toBe('unknown');
-  });
+  for (const [what, answer] of [
+    ['nothing', () => undefined],
+    ['a token whose fingerprint is not a string', (token: AuthorityToken) => ({ ...token, fingerprint: 7 })],
+  ] as const) {
+    it(`denies with AUTHORITY_FAILURE when the authority issues ${what}`, async () => {
+      const { authority, steer } = steerableAuthority();
+      const context = setup({ authority });
+      await ready(context);
+      steer.issued = answer as unknown as (token: AuthorityToken) => AuthorityToken;
+      const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+      expect(error.code).toBe('POLICY_DENY');
+      expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
+      expect(error.message).toContain(
+        'the authority failed to issue a token (it returned no token with a string fingerprint)',
+      );
+      expect(dataOf(context.audit.events, 'token.issued')).toEqual([]);
+      expect(context.tool).not.toHaveBeenCalled();
+    });
+  }
 
   it('denies with AUTHORITY_FAILURE naming the issue operation when the authority cannot issue', async () => {
     const { authority, steer } = steerableAuthority();

@@ -96,6 +96,9 @@ export async function issue(
   let token: AuthorityToken;
   try {
     token = await authority.issue(call.binding);
+    // A malformed answer is an authority failure too: the rest of the gate reads the fingerprint.
+    if (typeof token?.fingerprint !== 'string')
+      throw new Error('it returned no token with a string fingerprint');
   } catch (error) {
     throw await authorityFailure(session, error, call, 'issue');
   }
@@ -131,7 +134,8 @@ export async function consumeAndRun<Output>(
 ): Promise<Labeled<Output>> {
   const { config } = session;
   session.checkEpoch(epoch, call.index);
-  const fingerprint = typeof token?.fingerprint === 'string' ? token.fingerprint : 'unknown';
+  // issue() and gate.execute refuse a token without a string fingerprint before this point.
+  const { fingerprint } = token;
   const revokedBeforeConsume = refuseIfRevoked(session, call, 'consume');
   if (revokedBeforeConsume !== undefined) await revokedBeforeConsume;
   try {

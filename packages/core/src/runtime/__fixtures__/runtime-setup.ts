@@ -9,7 +9,9 @@ import {
   type ScriptedAnswer,
 } from '../../testing/scripted-escalation-handler.js';
 import { createStubPolicy, type StubPolicyOptions } from '../../testing/stub-policy.js';
+import type { UsageStore } from '../../ports/usage-store.js';
 import type { RuntimeConfig } from '../config.js';
+import { createInMemoryUsageStore } from '../in-memory-usage-store.js';
 import { createRuntime } from '../runtime.js';
 
 /** The shared set-up of the runtime's unit tests (one file per topic). The intent most of them use. */
@@ -122,4 +124,13 @@ export function createHoldingAuditSink() {
       holding = false;
     },
   };
+}
+
+/**
+ * The in-memory usage store without `begin`/`undo` (the gate reads the previous action, acquires,
+ * and writes the previous action at consume, one store call each), with some methods replaced.
+ */
+export function twoStepStoreWith(overrides: Partial<UsageStore> = {}): UsageStore {
+  const { begin: _begin, undo: _undo, ...twoStep } = createInMemoryUsageStore();
+  return { ...twoStep, ...overrides };
 }

@@ -32,7 +32,7 @@ describe('a request the evaluator cannot read', () => {
   });
 
   it('reports INTERNAL for a thrown value without a string code', () => {
-    for (const thrown of ['bad', null, 7, { code: 5, message: 'odd' }, new Error('plain')]) {
+    for (const thrown of ['bad', null, undefined, 7, { code: 5, message: 'odd' }, new Error('plain')]) {
       const decision = policy.evaluate(throwingRequest(thrown));
       expect(decision, String(thrown)).toMatchObject({
         decision: 'DENY',
@@ -96,6 +96,17 @@ describe('mayPermit and mayEscalate', () => {
     expect(policy.mayPermit('default', 'write')).toBe(true);
     expect(policy.mayPermit('default', 'post')).toBe(true);
     expect(policy.mayPermit('default', 'read')).toBe(true);
+  });
+
+  it('an unconditional deny under an allowing glob makes that one action unreachable', () => {
+    const globs = compilePolicy({
+      version: 1,
+      name: 'globs',
+      allowed_actions: ['fs.*'],
+      forbidden_actions: ['fs.rm'],
+    });
+    expect(globs.mayPermit('default', 'fs.read')).toBe(true);
+    expect(globs.mayPermit('default', 'fs.rm')).toBe(false);
   });
 
   it('a conditional deny alone permits nothing', () => {

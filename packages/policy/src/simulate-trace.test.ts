@@ -249,6 +249,15 @@ describe('the simulation trace', () => {
       [null, 'Denied: the request is not an object.'],
       [request('not an id'), 'Denied: the request has no valid action id.'],
       [request('read', { args: [] as never }), 'Denied: the arguments of "read" are not an object.'],
+      [request('read', { args: 'read' as never }), 'Denied: the arguments of "read" are not an object.'],
+      [
+        request('read', { intent: { allowed_actions: 'read', forbidden_actions: [] } as never }),
+        'Denied: the request carries a malformed intent.',
+      ],
+      [
+        request('read', { intent: { allowed_actions: ['read'], forbidden_actions: 'rm' } as never }),
+        'Denied: the request carries a malformed intent.',
+      ],
       [
         request('read', { intent: { allowed_actions: 'read' } as never }),
         'Denied: the request carries a malformed intent.',

@@ -45,7 +45,7 @@ describe('the evaluator at its edges', () => {
     expect(notAnObject.decision).toBe('DENY');
     const negative = policy.evaluate(request('read', { id: 's', usage: { reads: -1 } }));
     expect(negative.decision).toBe('DENY');
-    expect(negative.reason).toContain('an invalid number of');
+    expect(negative.reason).toContain('has used an invalid number of the');
     expect(policy.evaluate(request('read', { id: 's', usage: { other: 3 } })).decision).toBe('ALLOW');
   });
 

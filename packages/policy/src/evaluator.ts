@@ -330,11 +330,11 @@ class Policy implements CompiledPolicy {
         if (!exceeded && trace === undefined) continue;
         const because = exceeded
           ? limit.reason === undefined
-            ? `${usedSentence(limit, used, usage !== undefined)} for ${quote(action)}.`
+            ? `${usedSentence(limit, used)} for ${quote(action)}.`
             : `Denied by limit ${limit.id}: ${sentence(limit.reason)}`
           : usage === undefined && !isJudgedFromCalls(limit)
             ? `Limit ${limit.id} (${limitScopeText(limit)}) is counted by the runtime's usage store, not from session.calls; not judged here.`
-            : `${usedSentence(limit, used, usage !== undefined)}.`;
+            : `${usedSentence(limit, used)}.`;
         if (exceeded) denials = append(denials, { id: limit.id, reason: because });
         trace?.push({ rule: limit.id, kind: 'limit', applied: exceeded, because });
       }
@@ -579,12 +579,12 @@ function limitScopeText(limit: CompiledLimit): string {
     : `per ${limit.scope} in any ${limit.window} window`;
 }
 
-/** `The session has used 2 of the 3 calls limit l allows` (the scope and window named when not plain). */
-function usedSentence(limit: CompiledLimit, used: number, fromUsage: boolean): string {
-  const count = Number.isFinite(used) ? String(used) : 'an invalid number of';
-  if (!fromUsage && isJudgedFromCalls(limit)) {
-    return `The session has used ${count} of the ${callCount(limit.maxCalls)} limit ${limit.id} allows`;
-  }
+/**
+ * `The session has used 2 of the 3 calls limit l allows`, `The lineage has used 1 of the 1 call limit
+ * m allows in the last 1h`: the limit's scope, and its window when it has one.
+ */
+function usedSentence(limit: CompiledLimit, used: number): string {
+  const count = Number.isFinite(used) ? String(used) : 'an invalid number';
   const window = limit.window === undefined ? '' : ` in the last ${limit.window}`;
   return `The ${limit.scope} has used ${count} of the ${callCount(limit.maxCalls)} limit ${limit.id} allows${window}`;
 }

@@ -209,7 +209,7 @@ describe('evaluate with scoped and windowed limits', () => {
     const unexplained = policy.evaluate(
       request('net.fetch', { usage: { 'net-per-tenant': -3 } as Record<string, number> }),
     );
-    expect(unexplained.reason).toContain('an invalid number of');
+    expect(unexplained.reason).toContain('has used an invalid number of the');
     const notObject = policy.evaluate(
       request('read_file', { usage: 7 as unknown as Record<string, number> }),
     );

@@ -9,7 +9,7 @@ import {
   rejection,
   type SetupOptions,
   setup,
-  twoStepStoreWith,
+  threeCallStoreWith,
 } from './__fixtures__/runtime-setup.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 
@@ -27,7 +27,7 @@ async function callsSession(options: SetupOptions) {
 
 /** A session whose store answers `acquire` with `answer` (given the request) for every read. */
 async function acquiring(answer: (request: UsageAcquireRequest) => unknown) {
-  const usage = twoStepStoreWith({ acquire: (request) => answer(request) as never });
+  const usage = threeCallStoreWith({ acquire: (request) => answer(request) as never });
   return callsSession({ usage, policy: { decisions: { read_file: 'ALLOW' }, limits: TWO_LIMITS } });
 }
 
@@ -59,7 +59,7 @@ describe('decision stage: the policy request', () => {
 
 describe('decision stage: the previous action from the store', () => {
   it('denies, naming previousAction, when the store does not answer in time', async () => {
-    const usage = twoStepStoreWith({ previousAction: () => new Promise<undefined>(() => {}) });
+    const usage = threeCallStoreWith({ previousAction: () => new Promise<undefined>(() => {}) });
     const { read, tool } = await callsSession({ usage, usageTimeoutMs: 5 });
     const error = await rejection(read());
     expect(error.details['code']).toBe('USAGE_STORE_FAILURE');
@@ -68,7 +68,7 @@ describe('decision stage: the previous action from the store', () => {
   });
 
   it('denies when the store answers a previous action that is not a string', async () => {
-    const usage = twoStepStoreWith({ previousAction: () => 42 as never });
+    const usage = threeCallStoreWith({ previousAction: () => 42 as never });
     const { read, tool } = await callsSession({ usage });
     const error = await rejection(read());
     expect(error.details['code']).toBe('USAGE_STORE_FAILURE');
@@ -81,7 +81,7 @@ describe('decision stage: acquiring usage', () => {
   it('does not ask the store to acquire for an action without limits', async () => {
     const acquire = vi.fn(createInMemoryUsageStore().acquire);
     const { read, tool } = await callsSession({
-      usage: twoStepStoreWith({ acquire }),
+      usage: threeCallStoreWith({ acquire }),
       policy: { decisions: { read_file: 'ALLOW' }, limits: { write_file: [limit('writes', 1)] } },
     });
     await read();
@@ -90,7 +90,7 @@ describe('decision stage: acquiring usage', () => {
   });
 
   it('denies, naming acquire, when the store does not answer in time', async () => {
-    const usage = twoStepStoreWith({ acquire: () => new Promise<never>(() => {}) });
+    const usage = threeCallStoreWith({ acquire: () => new Promise<never>(() => {}) });
     const { read, tool } = await callsSession({
       usage,
       usageTimeoutMs: 5,

@@ -12,7 +12,7 @@ import {
   ready,
   rejection,
   setup,
-  twoStepStoreWith,
+  threeCallStoreWith,
 } from './__fixtures__/runtime-setup.js';
 
 const READ = readStep.args;
@@ -285,7 +285,7 @@ describe('gate: the authority', () => {
 describe('gate: between consume and run', () => {
   it('denies with CLOCK_FAILURE and does not run the tool when the clock fails before the run', async () => {
     const { clock, state } = failingClock();
-    const usage = twoStepStoreWith({
+    const usage = threeCallStoreWith({
       setPreviousAction: () => {
         state.failNext = true;
       },
@@ -301,7 +301,7 @@ describe('gate: between consume and run', () => {
   });
 
   it('denies with USAGE_STORE_FAILURE when the previous action cannot be written', async () => {
-    const usage = twoStepStoreWith({
+    const usage = threeCallStoreWith({
       setPreviousAction: () => {
         throw new Error('disk full');
       },
@@ -316,7 +316,7 @@ describe('gate: between consume and run', () => {
   });
 
   it('names setPreviousAction when the store does not answer it in time', async () => {
-    const usage = twoStepStoreWith({ setPreviousAction: () => new Promise<void>(() => {}) });
+    const usage = threeCallStoreWith({ setPreviousAction: () => new Promise<void>(() => {}) });
     const context = setup({ usage, usageTimeoutMs: 5 });
     await ready(context);
     const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
@@ -327,7 +327,7 @@ describe('gate: between consume and run', () => {
 
   it('writes no previous action when enforcement is disabled', async () => {
     const setPreviousAction = vi.fn();
-    const context = setup({ mode: 'disabled', usage: twoStepStoreWith({ setPreviousAction }) });
+    const context = setup({ mode: 'disabled', usage: threeCallStoreWith({ setPreviousAction }) });
     await ready(context);
     await context.runtime.executeStep(0, context.tool, { args: READ });
     expect(context.tool).toHaveBeenCalledTimes(1);
@@ -336,7 +336,7 @@ describe('gate: between consume and run', () => {
 
   it('spends the authorisation of a token consumed before a failure, so the token cannot be retried', async () => {
     let failing = true;
-    const usage = twoStepStoreWith({
+    const usage = threeCallStoreWith({
       setPreviousAction: () => {
         if (failing) throw new Error('disk full');
       },

@@ -4,7 +4,7 @@ import { FakeClock } from '../testing/fake-clock.js';
 import { createFakeAuthority } from '../testing/fake-authority.js';
 import { createStubPolicy } from '../testing/stub-policy.js';
 import type { Decision } from '../types.js';
-import { dataOf, INTENT, rejection, setup } from './__fixtures__/runtime-setup.js';
+import { dataOf, INTENT, rejection, setup, threeCallStoreWith } from './__fixtures__/runtime-setup.js';
 import { createInMemoryUsageStore } from './in-memory-usage-store.js';
 import { createRuntime, type RuntimeConfig } from './runtime.js';
 
@@ -159,11 +159,6 @@ describe('usage limits at the gate', () => {
 });
 
 describe('a failing usage store is a DENY', () => {
-  // A store without begin/undo: the runtime makes the three separate calls these overrides break.
-  const failing = (overrides: Partial<UsageStore>): UsageStore => {
-    const { begin: _begin, undo: _undo, ...threeCalls } = createInMemoryUsageStore();
-    return { ...threeCalls, ...overrides };
-  };
   const failingBegin = (begin: NonNullable<UsageStore['begin']>): UsageStore => ({
     ...createInMemoryUsageStore(),
     begin,
@@ -173,18 +168,24 @@ describe('a failing usage store is a DENY', () => {
   for (const [name, store] of [
     [
       'acquire throws',
-      failing({
+      threeCallStoreWith({
         acquire: () => {
           throw new Error('down');
         },
       }),
     ],
-    ['acquire rejects', failing({ acquire: () => Promise.reject(new Error('down')) })],
-    ['acquire never answers', failing({ acquire: () => new Promise(() => undefined) })],
-    ['acquire answers nonsense', failing({ acquire: () => 'yes' as never })],
-    ['previousAction rejects', failing({ previousAction: () => Promise.reject(new Error('down')) })],
-    ['previousAction never answers', failing({ previousAction: () => new Promise(() => undefined) })],
-    ['previousAction answers a number', failing({ previousAction: () => 7 as never })],
+    ['acquire rejects', threeCallStoreWith({ acquire: () => Promise.reject(new Error('down')) })],
+    ['acquire never answers', threeCallStoreWith({ acquire: () => new Promise(() => undefined) })],
+    ['acquire answers nonsense', threeCallStoreWith({ acquire: () => 'yes' as never })],
+    [
+      'previousAction rejects',
+      threeCallStoreWith({ previousAction: () => Promise.reject(new Error('down')) }),
+    ],
+    [
+      'previousAction never answers',
+      threeCallStoreWith({ previousAction: () => new Promise(() => undefined) }),
+    ],
+    ['previousAction answers a number', threeCallStoreWith({ previousAction: () => 7 as never })],
     [
       'begin throws',
       failingBegin(() => {
@@ -231,7 +232,9 @@ describe('a failing usage store is a DENY', () => {
   }
 
   it('denies when the previous action cannot be written, and the tool does not run', async () => {
-    const store = failing({ setPreviousAction: () => Promise.reject(new Error('read-only replica')) });
+    const store = threeCallStoreWith({
+      setPreviousAction: () => Promise.reject(new Error('read-only replica')),
+    });
     const { read, tool } = await callsSession({ usage: store, policy: limited });
     const error = await rejection(read());
     expect(error).toMatchObject({ code: 'POLICY_DENY', details: { code: 'USAGE_STORE_FAILURE' } });
@@ -239,7 +242,7 @@ describe('a failing usage store is a DENY', () => {
   });
 
   it('rejects a plan when the store cannot be read at review', async () => {
-    const store = failing({ usage: () => Promise.reject(new Error('down')) });
+    const store = threeCallStoreWith({ usage: () => Promise.reject(new Error('down')) });
     const context = setup({ usage: store, policy: limited });
     await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
     const error = await rejection(

@@ -127,10 +127,11 @@ export function createHoldingAuditSink() {
 }
 
 /**
- * The in-memory usage store without `begin`/`undo` (the gate reads the previous action, acquires,
- * and writes the previous action at consume, one store call each), with some methods replaced.
+ * The in-memory usage store without `begin`/`undo`, with some methods replaced: the runtime then
+ * makes three separate store calls (reads the previous action, acquires, and writes the previous
+ * action at consume), which the overrides can break one at a time.
  */
-export function twoStepStoreWith(overrides: Partial<UsageStore> = {}): UsageStore {
-  const { begin: _begin, undo: _undo, ...twoStep } = createInMemoryUsageStore();
-  return { ...twoStep, ...overrides };
+export function threeCallStoreWith(overrides: Partial<UsageStore> = {}): UsageStore {
+  const { begin: _begin, undo: _undo, ...threeCalls } = createInMemoryUsageStore();
+  return { ...threeCalls, ...overrides };
 }

@@ -150,17 +150,29 @@ function checkEvent(event: AuditEvent): string {
  * ts, type`: the hashed text (without `hash`) is `{"data":D,REST}` and the line `{"data":D,"hash":"H",REST}`.
  */
 function lineOf(event: AuditEvent, ts: string, dataText: string, position: AuditChainPosition): AuditLine {
+  // `+`, not template literals: this runs four times per gated step, and V8 builds a template with
+  // more work per piece.
   const rest =
-    `"prev":${canonicalJson(position.prev)},"seq":${canonicalJson(position.seq)},` +
-    `"session":${canonicalJson(event.session)},"tenant":${canonicalJson(event.tenant)},` +
-    `"ts":${canonicalJson(ts)},"type":${canonicalJson(event.type)}}`;
-  const head = `{"data":${dataText},`;
+    '"prev":' +
+    canonicalJson(position.prev) +
+    ',"seq":' +
+    canonicalJson(position.seq) +
+    ',"session":' +
+    canonicalJson(event.session) +
+    ',"tenant":' +
+    canonicalJson(event.tenant) +
+    ',"ts":' +
+    canonicalJson(ts) +
+    ',"type":' +
+    canonicalJson(event.type) +
+    '}';
+  const head = '{"data":' + dataText + ',';
   // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
   // holds a few string pieces, not the tree of pieces the serialiser concatenated (which made
   // every collection of a long in-memory log slower).
   const hashed = head + rest;
   const hash = sha256(hashed);
-  return { line: `${hashed.slice(0, head.length)}"hash":"${hash}",${hashed.slice(head.length)}`, hash };
+  return { line: hashed.slice(0, head.length) + '"hash":"' + hash + '",' + hashed.slice(head.length), hash };
 }
 
 /** A running hash chain: turns events into consecutive records. One per file (or per memory log). */

@@ -9,14 +9,40 @@ const FINGERPRINT_PREFIX = 'ape-token-fingerprint:';
  * prefix keeps it distinct from any other hash of the id.
  */
 export function tokenFingerprint(id: string): string {
-  // The first 8 bytes as hex: a flat 16-character string (a slice of the 64-character hex would
-  // keep all of it alive for as long as the token lives).
-  return oneShotHash === undefined
-    ? sha256(FINGERPRINT_PREFIX + id).slice(0, 16)
-    : oneShotHash('sha256', FINGERPRINT_PREFIX + id, 'buffer').toString('hex', 0, 8);
+  const hex =
+    oneShotHash === undefined
+      ? sha256(FINGERPRINT_PREFIX + id)
+      : oneShotHash('sha256', FINGERPRINT_PREFIX + id, 'hex');
+  return flatPrefix16(hex);
 }
 
-type OneShotHash = (algorithm: string, data: string, outputEncoding: 'buffer') => Buffer;
+/**
+ * The first 16 characters of `hex` as a flat string of their own. A `slice` would keep all 64
+ * characters alive for as long as the token lives; a `'buffer'` digest costs an external
+ * allocation per token (about three times the hash itself).
+ */
+function flatPrefix16(hex: string): string {
+  return String.fromCharCode(
+    hex.charCodeAt(0),
+    hex.charCodeAt(1),
+    hex.charCodeAt(2),
+    hex.charCodeAt(3),
+    hex.charCodeAt(4),
+    hex.charCodeAt(5),
+    hex.charCodeAt(6),
+    hex.charCodeAt(7),
+    hex.charCodeAt(8),
+    hex.charCodeAt(9),
+    hex.charCodeAt(10),
+    hex.charCodeAt(11),
+    hex.charCodeAt(12),
+    hex.charCodeAt(13),
+    hex.charCodeAt(14),
+    hex.charCodeAt(15),
+  );
+}
+
+type OneShotHash = (algorithm: string, data: string, outputEncoding: 'hex') => string;
 
 /** `crypto.hash` (Node ≥ 20.12): one native call. */
 const oneShotHash = (nodeCrypto as { hash?: OneShotHash }).hash;

@@ -36,6 +36,24 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     expect(store.take('third')?.id).toBe('third');
   });
 
+  it('reuses and drops emptied session sets without losing a record (one token per session, 1,000 sessions)', () => {
+    const store = new InMemoryTokenStore();
+    // Each session's set empties after its take; past 256 such sets they are all dropped at once.
+    for (let index = 0; index < 1_000; index++) {
+      store.put(record(`t${index}`, `s${index}`));
+      expect(store.take(`t${index}`)?.id).toBe(`t${index}`);
+    }
+    // A set emptied and filled again still indexes its record; a dropped one is made anew.
+    store.put(record('again', 's999'));
+    store.put(record('anew', 's0'));
+    store.put(record('other-tenant', 's999', 2_000, 'globex'));
+    expect(store.removeWhere({ tenant: 'acme', session: 's999' }).map((item) => item.id)).toEqual(['again']);
+    expect(store.removeWhere({ tenant: 'acme' }).map((item) => item.id)).toEqual(['anew']);
+    expect(store.size()).toBe(1);
+    expect(store.removeWhere({ tenant: 'globex' }).map((item) => item.id)).toEqual(['other-tenant']);
+    expect(store.size()).toBe(0);
+  });
+
   it('still removes the other records of a session after one of them was taken', () => {
     const store = new InMemoryTokenStore();
     store.put(record('a', 's1'));

@@ -11,6 +11,12 @@ export class InMemoryTokenStore implements TokenStore {
   readonly #bySession = new Map<string, Map<string, Set<string>>>();
   /** No record expires before this (a lower bound: removals do not raise it, a purge scan does). */
   #earliestExpiry = Number.POSITIVE_INFINITY;
+  /**
+   * Index entries whose set emptied. They are kept for reuse (a session usually holds one token at a
+   * time, so deleting and re-creating its set on every token was most of the store's cost) and
+   * dropped all at once when more than {@link MAX_EMPTY_SESSIONS} have gathered: memory stays bounded.
+   */
+  #emptySessions = 0;
 
   put(record: TokenRecord): void {
     // A record put again under the same id replaces the old one everywhere, index included: a stale
@@ -28,6 +34,8 @@ export class InMemoryTokenStore implements TokenStore {
     if (ids === undefined) {
       ids = new Set();
       sessions.set(record.binding.session, ids);
+    } else if (ids.size === 0) {
+      this.#emptySessions--;
     }
     ids.add(record.id);
   }
@@ -84,8 +92,20 @@ export class InMemoryTokenStore implements TokenStore {
     const sessions = this.#bySession.get(record.binding.tenant);
     const ids = sessions?.get(record.binding.session);
     if (sessions === undefined || ids === undefined) return;
-    ids.delete(record.id);
-    if (ids.size === 0) sessions.delete(record.binding.session);
-    if (sessions.size === 0) this.#bySession.delete(record.binding.tenant);
+    if (ids.delete(record.id) && ids.size === 0 && ++this.#emptySessions > MAX_EMPTY_SESSIONS) {
+      this.#dropEmptySessions();
+    }
+  }
+
+  /** Removes every emptied session set, and every tenant left without one. */
+  #dropEmptySessions(): void {
+    for (const [tenant, sessions] of this.#bySession) {
+      for (const [session, ids] of sessions) if (ids.size === 0) sessions.delete(session);
+      if (sessions.size === 0) this.#bySession.delete(tenant);
+    }
+    this.#emptySessions = 0;
   }
 }
+
+/** How many emptied session sets the index keeps before it drops them all. */
+const MAX_EMPTY_SESSIONS = 256;

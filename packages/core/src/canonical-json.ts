@@ -117,7 +117,8 @@ function serialiseArray(value: unknown[], ancestors: object[], depth: number): s
     if (index > 0) out += ',';
     out += child(childOf(value, index), index, ancestors, depth + 1);
   }
-  return `${out}]`;
+  // `+`, not template literals, throughout: V8 builds a template with more work per piece.
+  return out + ']';
 }
 
 function serialiseObject(value: object, ancestors: object[], depth: number): string {
@@ -133,9 +134,10 @@ function serialiseObject(value: object, ancestors: object[], depth: number): str
     const name = keys[index]!;
     const item = childOf(value, name);
     if (item === undefined) continue;
-    out += `${out.length === 1 ? '' : ','}${quotedKey(name)}:${child(item, name, ancestors, depth + 1)}`;
+    if (out.length > 1) out += ',';
+    out += quotedKey(name) + ':' + child(item, name, ancestors, depth + 1);
   }
-  return `${out}}`;
+  return out + '}';
 }
 
 /** Keys at most this many use insertion sort (no comparator calls; most objects are this small). */
@@ -170,7 +172,7 @@ function quoted(text: string): string {
       return JSON.stringify(text);
     }
   }
-  return `"${text}"`;
+  return '"' + text + '"';
 }
 
 /** Quoted property names seen so far (keys repeat across records); bounded, short names only. */

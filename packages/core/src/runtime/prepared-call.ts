@@ -3,7 +3,8 @@ import { canonicalJson, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
 import { ActionError, ApeError, ArgumentsError, messageOf } from '../errors.js';
 import { labelOf, sourcesOf, unwrapLabeled } from '../labeled.js';
-import { isProvenanceLabel } from '../labels.js';
+import { combineLabels, isProvenanceLabel } from '../labels.js';
+import { copyPlainArgs } from '../plain-args.js';
 import type { ProvenanceLabel, TokenBinding } from '../types.js';
 import { formatIssues } from '../validation.js';
 import { isTool, type ToolLike } from './tool.js';
@@ -60,6 +61,25 @@ export function prepareArgs(
       : isProvenanceLabel(declared)
         ? declared
         : 'EXTERNAL_UNTRUSTED';
+  const fast = copyPlainArgs(args, plainLabel);
+  if (fast !== undefined) {
+    // No labelled value inside: one walk gave the frozen copy and the labels; the text is its
+    // canonical JSON (which cannot fail on that copy, but is checked all the same).
+    let argsText: string;
+    try {
+      argsText = canonicalJson(fast.copy);
+    } catch (error) {
+      throw notPlainJson(index, action, error);
+    }
+    return {
+      args: fast.copy as DeepReadonly<Record<string, unknown>>,
+      provenance: fast.sawPlain ? combineLabels(plainLabel) : combineLabels(),
+      argLabels: fast.argLabels,
+      sources: NO_SOURCES,
+      argsHash: sha256(argsText),
+      argsText,
+    };
+  }
   let plain: Record<string, unknown>;
   let argsText: string;
   let argLabels: ArgumentLabels | undefined;
@@ -68,11 +88,7 @@ export function prepareArgs(
     argsText = canonicalJson(plain);
     argLabels = argumentLabels(args, plainLabel);
   } catch (error) {
-    throw new ArgumentsError(
-      `Step ${index} ("${action}"): arguments are not plain JSON: ${messageOf(error)}`,
-      { step: index, action, ...(ApeError.isInstance(error) ? { path: error.details['path'] } : {}) },
-      { cause: error },
-    );
+    throw notPlainJson(index, action, error);
   }
   return {
     args: deepFreeze(plain),
@@ -82,6 +98,17 @@ export function prepareArgs(
     argsHash: sha256(argsText),
     argsText,
   };
+}
+
+/** What a call whose arguments hold no labelled value names as its sources. */
+const NO_SOURCES: readonly string[] = Object.freeze([]);
+
+function notPlainJson(index: number, action: string, error: unknown): ArgumentsError {
+  return new ArgumentsError(
+    `Step ${index} ("${action}"): arguments are not plain JSON: ${messageOf(error)}`,
+    { step: index, action, ...(ApeError.isInstance(error) ? { path: error.details['path'] } : {}) },
+    { cause: error },
+  );
 }
 
 /**

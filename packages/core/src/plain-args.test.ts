@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { argumentLabels } from './argument-labels.js';
+import { canonicalJson } from './canonical-json.js';
+import { deepFreeze } from './deep-freeze.js';
+import { createLabeled, labelOf, sourcesOf, unwrapLabeled } from './labeled.js';
+import { combineLabels, PROVENANCE_LABELS } from './labels.js';
+import { copyPlainArgs } from './plain-args.js';
+import { prepareArgs } from './runtime/prepared-call.js';
+import type { ProvenanceLabel } from './types.js';
+
+/** The general path the single walk stands in for. */
+function general(args: Record<string, unknown>, label: ProvenanceLabel) {
+  return {
+    copy: deepFreeze(unwrapLabeled<Record<string, unknown>>(args)),
+    argLabels: argumentLabels(args, label),
+    provenance: labelOf(args, label),
+  };
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen);
+}
+
+const label = fc.constantFrom(...PROVENANCE_LABELS);
+// Keys that look like pointers, escapes, prototype names and array indices included.
+const key = fc.oneof(
+  fc.string(),
+  fc.constantFrom('__proto__', 'constructor', 'a/b', '~0', '~1', '0', '', 'toString'),
+);
+const plainValue = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 4 }),
+    tie('object'),
+  ),
+  object: fc
+    .array(fc.tuple(key, fc.oneof(tie('value'), fc.constant(undefined))), { maxLength: 5 })
+    .map((entries) => {
+      const object: Record<string, unknown> = {};
+      for (const [name, item] of entries) {
+        Object.defineProperty(object, name, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return object;
+    }),
+})).object;
+
+describe('copyPlainArgs', () => {
+  it('gives what the general path gives for any arguments without a labelled value (property)', () => {
+    fc.assert(
+      fc.property(plainValue, label, (args, plainLabel) => {
+        const fast = copyPlainArgs(args, plainLabel);
+        expect(fast).toBeDefined();
+        const expected = general(args, plainLabel);
+        expect(fast!.copy).toEqual(expected.copy);
+        expect(Object.keys(fast!.copy)).toEqual(Object.keys(expected.copy));
+        expect(canonicalJson(fast!.copy)).toBe(canonicalJson(expected.copy));
+        expect(isDeepFrozen(fast!.copy)).toBe(true);
+        expect(fast!.argLabels === undefined ? undefined : { ...fast!.argLabels }).toEqual(
+          expected.argLabels === undefined ? undefined : { ...expected.argLabels },
+        );
+        if (fast!.argLabels !== undefined) {
+          expect(Object.isFrozen(fast!.argLabels)).toBe(true);
+          expect(Object.getPrototypeOf(fast!.argLabels)).toBeNull();
+          expect(Object.keys(fast!.argLabels)).toEqual(Object.keys(expected.argLabels!));
+        }
+        expect(fast!.sawPlain ? combineLabels(plainLabel) : combineLabels()).toBe(expected.provenance);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('gives prepareArgs the same call the general path gives (property)', () => {
+    fc.assert(
+      fc.property(plainValue, label, (args, plainLabel) => {
+        let prepared: ReturnType<typeof prepareArgs>;
+        try {
+          prepared = prepareArgs(0, 'act', args, plainLabel, 'EXTERNAL_UNTRUSTED');
+        } catch {
+          // Numbers canonical JSON refuses never reach here (no NaN or infinity generated).
+          throw new Error('prepareArgs refused plain arguments');
+        }
+        const expected = general(args, plainLabel);
+        expect(prepared.args).toEqual(expected.copy);
+        expect(prepared.argsText).toBe(canonicalJson(expected.copy));
+        expect(prepared.provenance).toBe(expected.provenance);
+        expect(prepared.sources).toEqual(sourcesOf(args));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps `__proto__` an own property of the copy and never runs an inherited setter', () => {
+    const args = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+    const fast = copyPlainArgs(args, 'USER_TRUSTED')!;
+    expect(Object.hasOwn(fast.copy, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(fast.copy)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect({ ...fast.argLabels }).toEqual({ '/__proto__/polluted': 'USER_TRUSTED', '/a': 'USER_TRUSTED' });
+  });
+
+  it('labels an empty argument object as plain and a tree of empty containers as not', () => {
+    expect(copyPlainArgs({}, 'SYSTEM_TRUSTED')).toEqual({ copy: {}, argLabels: undefined, sawPlain: true });
+    expect(copyPlainArgs({ a: {}, b: [] }, 'SYSTEM_TRUSTED')).toEqual({
+      copy: { a: {}, b: [] },
+      argLabels: undefined,
+      sawPlain: false,
+    });
+    expect(labelOf({ a: {}, b: [] }, 'SYSTEM_TRUSTED')).toBe('EXTERNAL_UNTRUSTED');
+  });
+
+  // Each of these takes the general path, which labels, copies or refuses it as before.
+  const cases: readonly [string, () => Record<string, unknown>][] = [
+    ['a labelled value', () => ({ to: createLabeled('x', 'USER_TRUSTED') })],
+    ['a labelled value deep inside', () => ({ a: [{ b: createLabeled(1, 'EXTERNAL_UNTRUSTED') }] })],
+    [
+      'a getter',
+      () =>
+        Object.defineProperty({}, 'a', {
+          get: () => 1,
+          enumerable: true,
+        }) as Record<string, unknown>,
+    ],
+    ['a Proxy', () => ({ a: new Proxy({}, {}) })],
+    ['a class instance', () => ({ when: new Date(0) })],
+    ['a symbol key', () => ({ [Symbol('s')]: 1, a: 1 }) as Record<string, unknown>],
+    ['a hole', () => ({ a: holey() })],
+    ['undefined in an array', () => ({ a: [undefined] })],
+    ['NaN', () => ({ a: Number.NaN })],
+    ['Infinity', () => ({ a: Number.POSITIVE_INFINITY })],
+    ['a function', () => ({ a: () => 1 })],
+    ['a BigInt', () => ({ a: 1n })],
+    ['deep nesting', () => nest(70)],
+  ];
+  it.each(cases)('leaves %s to the general path', (_name, make) => {
+    expect(copyPlainArgs(make(), 'USER_TRUSTED')).toBeUndefined();
+  });
+
+  it('never reads a getter (the general path refuses it)', () => {
+    let reads = 0;
+    const args = Object.defineProperty({ b: 2 }, 'a', {
+      get: () => {
+        reads++;
+        return 1;
+      },
+      enumerable: true,
+    }) as Record<string, unknown>;
+    expect(copyPlainArgs(args, 'USER_TRUSTED')).toBeUndefined();
+    expect(reads).toBe(0);
+  });
+});
+
+function nest(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: 1 };
+  for (let level = 0; level < depth; level++) value = { a: value };
+  return value;
+}
+
+/** `[1, <hole>, 3]`, written without a sparse array literal. */
+function holey(): unknown[] {
+  const array = [1];
+  array[2] = 3;
+  return array;
+}

@@ -1,0 +1,123 @@
+import { types } from 'node:util';
+import { type ArgumentLabels, escapeJsonPointer } from './argument-labels.js';
+import { isLabeled } from './labeled.js';
+import type { ProvenanceLabel } from './types.js';
+
+/** @internal What {@link copyPlainArgs} gives for arguments without a labelled value. */
+export interface PlainArgs {
+  /** The frozen deep copy `deepFreeze(unwrapLabeled(args))` gives. */
+  readonly copy: Record<string, unknown>;
+  /** What `argumentLabels(args, plainLabel)` gives. */
+  readonly argLabels: ArgumentLabels | undefined;
+  /** Whether `labelOf(args, plainLabel)` counts a plain leaf (or an empty argument object). */
+  readonly sawPlain: boolean;
+}
+
+/** Nesting the single walk handles; deeper arguments take the general path. */
+const FAST_DEPTH = 64;
+
+/** Returned up the walk when the arguments need the general path. */
+const GENERAL = Symbol('general');
+
+interface Walk {
+  readonly label: ProvenanceLabel;
+  readonly labels: Record<string, ProvenanceLabel>;
+  count: number;
+  sawPlain: boolean;
+}
+
+/**
+ * @internal The one walk a gated call's arguments usually need: copies, freezes and labels them at
+ * once, for arguments made only of plain objects, arrays, strings, finite numbers, booleans and
+ * `null` with no labelled value inside. Anything else (a labelled value, an accessor, a `Proxy`, a
+ * symbol key, a class instance, a hole, a non-finite number, deep nesting, …) returns `undefined`,
+ * and the caller takes the general path (`unwrapLabeled`, `argumentLabels`, `labelOf`, `sourcesOf`),
+ * which gives the same results and the same errors: this is a shortcut, never a second semantics.
+ */
+export function copyPlainArgs(
+  args: Readonly<Record<string, unknown>>,
+  plainLabel: ProvenanceLabel,
+): PlainArgs | undefined {
+  const walk: Walk = { label: plainLabel, labels: {}, count: 0, sawPlain: false };
+  const copy = copyValue(args, '', 0, walk);
+  if (copy === GENERAL) return undefined;
+  // Built as a plain object, then cut from its prototype (as argumentLabels does).
+  let argLabels: ArgumentLabels | undefined;
+  if (walk.count > 0) {
+    Object.setPrototypeOf(walk.labels, null);
+    argLabels = Object.freeze(walk.labels);
+  }
+  return { copy: copy as Record<string, unknown>, argLabels, sawPlain: walk.sawPlain };
+}
+
+function leaf(value: unknown, pointer: string, walk: Walk): unknown {
+  walk.labels[pointer] = walk.label;
+  walk.count++;
+  walk.sawPlain = true;
+  return value;
+}
+
+function copyValue(value: unknown, pointer: string, depth: number, walk: Walk): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return leaf(value, pointer, walk);
+    case 'number':
+      return Number.isFinite(value) ? leaf(value, pointer, walk) : GENERAL;
+    case 'object':
+      if (value === null) return leaf(value, pointer, walk);
+      if (depth >= FAST_DEPTH || isLabeled(value) || types.isProxy(value)) return GENERAL;
+      return Array.isArray(value)
+        ? copyArray(value, pointer, depth, walk)
+        : copyObject(value, pointer, depth, walk);
+    default:
+      return GENERAL;
+  }
+}
+
+function copyArray(value: readonly unknown[], pointer: string, depth: number, walk: Walk): unknown {
+  // An array's `length` is an own data property that cannot be redefined as an accessor.
+  const length = value.length;
+  const copy: unknown[] = [];
+  for (let index = 0; index < length; index++) {
+    const descriptor = Object.getOwnPropertyDescriptor(value, index);
+    // A hole, an accessor or `undefined` (which canonical JSON refuses in an array): general path.
+    if (descriptor === undefined || !('value' in descriptor) || descriptor.value === undefined)
+      return GENERAL;
+    const item = copyValue(descriptor.value, pointer + '/' + index, depth + 1, walk);
+    if (item === GENERAL) return GENERAL;
+    copy.push(item);
+  }
+  return Object.freeze(copy);
+}
+
+function copyObject(value: object, pointer: string, depth: number, walk: Walk): unknown {
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return GENERAL;
+  if (Object.getOwnPropertySymbols(value).length > 0) return GENERAL;
+  const keys = Object.keys(value);
+  // labelOf counts an empty argument object as plain.
+  if (keys.length === 0 && depth === 0) walk.sawPlain = true;
+  const copy: Record<string, unknown> = {};
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined || !('value' in descriptor)) return GENERAL;
+    let item: unknown = descriptor.value;
+    if (item === undefined) {
+      // Kept in the copy, no label (argumentLabels), but a plain leaf for labelOf.
+      walk.sawPlain = true;
+    } else {
+      item = copyValue(item, pointer + '/' + escapeJsonPointer(key), depth + 1, walk);
+      if (item === GENERAL) return GENERAL;
+    }
+    // A key Object.prototype knows (`__proto__`, or one a polluted prototype gives a setter) is
+    // defined, never assigned: assignment could run an inherited setter.
+    if (key in Object.prototype) {
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    } else {
+      copy[key] = item;
+    }
+  }
+  return Object.freeze(copy);
+}

@@ -18,6 +18,7 @@ const MODULES = {
       'src/runtime/decision-stage.ts',
       'src/runtime/prepared-call.ts',
       'src/runtime/claims.ts',
+      'src/plain-args.ts',
     ],
   },
   authority: { dir: 'packages/authority', mutate: ['src/*.ts', '!src/*.test.ts', '!src/index.ts'] },

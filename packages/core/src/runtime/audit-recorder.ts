@@ -3,8 +3,11 @@ import type { AuditSink } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
 
-/** The promise of an append the sink finished synchronously. */
-const RECORDED: Promise<void> = Promise.resolve();
+/**
+ * @internal The promise of an append the sink finished synchronously (and of a state move that
+ * changed nothing): already settled, so callers may skip awaiting it (no microtask hop).
+ */
+export const RECORDED: Promise<void> = Promise.resolve();
 
 function ignore(): void {}
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { INTENT, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
 
 const READ = readStep.args;
@@ -60,6 +60,39 @@ describe('claims: one call at a time', () => {
     expect(context.tool).toHaveBeenCalledTimes(1);
   });
 
+  it('names the step whose tool is running, in both modes (not the next one)', async () => {
+    const held: { release?: () => void } = {};
+    const slow = () =>
+      new Promise<string>((resolve) => {
+        held.release = () => resolve('done');
+      });
+    const release = () => {
+      const resolve = held.release;
+      delete held.release;
+      resolve?.();
+    };
+    const plan = setup();
+    await ready(plan, twoReads);
+    const runningStep = plan.runtime.executeStep(0, slow, { args: READ });
+    await vi.waitFor(() => expect(held.release).toBeDefined());
+    expect(plan.runtime.nextStepIndex).toBe(1);
+    const refusedStep = await rejection(plan.runtime.executeStep(1, plan.tool, { args: READ }));
+    expect(refusedStep.message).toBe('Step 1 cannot start: step 0 is in progress.');
+    release();
+    await runningStep;
+
+    const calls = await callsSession();
+    await calls.runtime.call('read_file', calls.tool, { args: READ });
+    const runningCall = calls.runtime.call('read_file', slow, { args: READ });
+    await vi.waitFor(() => expect(held.release).toBeDefined());
+    expect(calls.runtime.nextStepIndex).toBe(2);
+    const refusedCall = await rejection(calls.runtime.call('read_file', calls.tool, { args: READ }));
+    expect(refusedCall.message).toBe('A call cannot start: step 1 is in progress.');
+    release();
+    await runningCall;
+    expect(calls.tool).toHaveBeenCalledTimes(1);
+  });
+
   it('refuses a call while another is in progress', async () => {
     const context = await callsSession();
     const running = context.runtime.call('read_file', context.tool, { args: READ });
@@ -92,7 +125,7 @@ describe('claims: one call at a time', () => {
     });
     const running = context.runtime.gate.execute(token, context.tool, { index, args: READ });
     const error = await rejection(context.runtime.call('read_file', context.tool, { args: READ }));
-    expect(error.message).toBe('A call cannot start: step 1 is in progress.');
+    expect(error.message).toBe('A call cannot start: step 0 is in progress.');
     await running;
     expect(context.tool).toHaveBeenCalledTimes(1);
   });

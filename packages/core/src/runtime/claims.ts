@@ -22,7 +22,7 @@ export interface StepClaim extends Claim {
 function requireFree(session: Session, what: string, operation: string): void {
   if (session.state === 'TERMINATED') throw session.terminatedError(operation);
   if (session.stepInFlight || session.state === 'ESCALATION_REQUIRED') {
-    throw new RuntimeStateError(`${what} cannot start: step ${session.nextStep} is in progress.`, {
+    throw new RuntimeStateError(`${what} cannot start: step ${session.inFlightStep} is in progress.`, {
       state: session.state,
       operation,
     });
@@ -64,6 +64,7 @@ export function claimPlanStep(session: Session, index: number, operation: string
     });
   }
   session.stepInFlight = true;
+  session.inFlightStep = index;
   return { step, moved: session.move('BEGIN_STEP'), epoch: session.epoch };
 }
 
@@ -86,6 +87,8 @@ export function claimCall(session: Session, operation: string): Claim {
   session.sessionMode = 'calls';
   session.chain ??= new CallChain(intent.version);
   session.stepInFlight = true;
+  // One call at a time: the call appends the chain's next step.
+  session.inFlightStep = session.nextStep;
   return { moved: session.move('BEGIN_CALL'), epoch: session.epoch };
 }
 
@@ -103,6 +106,7 @@ export function claimChainStep(session: Session, index: number, operation: strin
     });
   }
   session.stepInFlight = true;
+  session.inFlightStep = index;
   return { step, moved: session.move('BEGIN_CALL'), epoch: session.epoch };
 }
 

@@ -1,7 +1,7 @@
 import { ApeError, messageOf, PolicyDenyError, TenantIsolationError } from '../errors.js';
 import { createLabeled, type Labeled } from '../labeled.js';
 import type { AuthorityToken } from '../types.js';
-import type { CallAppends } from './audit-recorder.js';
+import { type CallAppends, RECORDED } from './audit-recorder.js';
 import { type CallProgress, decisionFor } from './decision-stage.js';
 import { escalate } from './escalation-wait.js';
 import type { PreparedCall, ResolvedTool } from './prepared-call.js';
@@ -167,7 +167,9 @@ export async function consumeAndRun<Output>(
   progress.ran = true;
   let output: Output;
   try {
-    output = await tool.run(call.args as Readonly<Record<string, unknown>>);
+    // A synchronous tool's answer is not awaited (no microtask hop); a thenable is.
+    const ran = tool.run(call.args as Readonly<Record<string, unknown>>);
+    output = isThenable(ran) ? await ran : ran;
   } catch (error) {
     await session.record('tool.executed', {
       stepIndex: call.index,
@@ -178,12 +180,13 @@ export async function consumeAndRun<Output>(
     });
     throw error;
   }
-  await session.record('tool.executed', {
+  const recorded = session.record('tool.executed', {
     stepIndex: call.index,
     action: call.action,
     ok: true,
     durationMs: elapsedSince(session, startedAt),
   });
+  if (recorded !== RECORDED) await recorded;
   return createLabeled(output, tool.outputLabel, [`tool:${call.action}`]);
 }
 

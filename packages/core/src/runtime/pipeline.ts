@@ -2,7 +2,7 @@ import { UnauthorizedActionError } from '../errors.js';
 import type { Labeled } from '../labeled.js';
 import { trustRank } from '../labels.js';
 import type { AuthorityToken, ProvenanceLabel } from '../types.js';
-import { CallAppends } from './audit-recorder.js';
+import { CallAppends, RECORDED } from './audit-recorder.js';
 import { appendCall, claimCall, claimForExecute, claimPlanStep, prepareStep } from './claims.js';
 import { type CallProgress, undoProgress } from './decision-stage.js';
 import { authorityFailure, consumeAndRun, decide, issue } from './gate.js';
@@ -49,7 +49,7 @@ export async function executeStep<Output>(
 ): Promise<Labeled<Output>> {
   const { step, moved, epoch } = claimPlanStep(session, index, 'executeStep');
   try {
-    await moved;
+    if (moved !== RECORDED) await moved;
     const resolved = resolveTool(tool, step, index);
     const call = prepareStep(session, index, step, input.args, input.provenance);
     checkToolArgs(resolved, call.index, call.action, call.args);
@@ -77,7 +77,7 @@ export async function runCall<Output>(
   const progress = freshProgress(true);
   try {
     return await guarded(session, appends, progress, async () => {
-      await moved;
+      if (moved !== RECORDED) await moved;
       const call = appendCall(session, actionId, input.args, input.provenance, appends);
       const resolved = resolveTool(tool, { action_id: actionId }, call.index);
       checkToolArgs(resolved, call.index, call.action, call.args);
@@ -134,7 +134,7 @@ export async function authorizeStep(
 ): Promise<AuthorityToken> {
   const { step, moved, epoch } = claimPlanStep(session, index, 'authorize');
   try {
-    await moved;
+    if (moved !== RECORDED) await moved;
     const call = prepareStep(session, index, step, input.args, input.provenance);
     return await authorizeCall(session, call, epoch, new CallAppends());
   } finally {
@@ -152,7 +152,7 @@ export async function authorizeProposal(
   const appends = new CallAppends();
   try {
     const call = await guarded(session, appends, freshProgress(false), async () => {
-      await moved;
+      if (moved !== RECORDED) await moved;
       return appendCall(session, actionId, input.args, input.provenance, appends);
     });
     const token = await authorizeCall(session, call, epoch, appends);
@@ -190,7 +190,7 @@ export async function executeWithToken<Output>(
 ): Promise<Labeled<Output>> {
   const { step, moved, epoch } = claimForExecute(session, index);
   try {
-    await moved;
+    if (moved !== RECORDED) await moved;
     const authorization = session.authorizations.get(index);
     if (authorization === undefined || authorization.epoch !== session.epoch) {
       throw new UnauthorizedActionError(

@@ -13,7 +13,7 @@ import type {
   ProvenanceLabel,
   RevocationReason,
 } from '../types.js';
-import { AuditRecorder } from './audit-recorder.js';
+import { AuditRecorder, RECORDED } from './audit-recorder.js';
 import type { CallChain } from './call-chain.js';
 import type { ResolvedConfig } from './config.js';
 import { releaseQuietly, type UsageScopes } from './usage.js';
@@ -53,6 +53,8 @@ export class Session {
   chain: CallChain | undefined;
   nextStep = 0;
   stepInFlight = false;
+  /** The index of the step in flight (meaningful while `stepInFlight`), named when another call is refused. */
+  inFlightStep = 0;
   /** Bumped by everything that invalidates an authorisation in progress (intent, plan, policy, end). */
   epoch = 0;
   escalationAbort: AbortController | undefined;
@@ -87,7 +89,7 @@ export class Session {
     const from = this.#state;
     const to = transition(from, event);
     this.#state = to;
-    if (from === to) return Promise.resolve();
+    if (from === to) return RECORDED;
     return this.record('state.changed', { from, to, event });
   }
 
@@ -202,10 +204,13 @@ export class Session {
 
   requireIdle(operation: string): void {
     if (this.stepInFlight) {
-      throw new RuntimeStateError(`${operation} is not allowed while step ${this.nextStep} is in progress.`, {
-        state: this.#state,
-        operation,
-      });
+      throw new RuntimeStateError(
+        `${operation} is not allowed while step ${this.inFlightStep} is in progress.`,
+        {
+          state: this.#state,
+          operation,
+        },
+      );
     }
   }
 

@@ -54,6 +54,28 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     expect(store.size()).toBe(0);
   });
 
+  it('drops only emptied session sets: live records of other sessions and tenants stay indexed', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('live-a', 'A'));
+    store.put(record('live-b1', 'B'));
+    store.put(record('live-b2', 'B'));
+    store.put(record('foreign', 'A', 2_000, 'globex'));
+    // Enough emptied sets to drop them all at least twice.
+    for (let index = 0; index < 600; index++) {
+      store.put(record(`t${index}`, `s${index}`));
+      store.take(`t${index}`);
+    }
+    expect(store.take('live-b1')?.id).toBe('live-b1');
+    for (let index = 0; index < 300; index++) {
+      store.put(record(`u${index}`, `s${index}`));
+      store.take(`u${index}`);
+    }
+    expect(store.removeWhere({ tenant: 'acme', session: 'A' }).map((item) => item.id)).toEqual(['live-a']);
+    expect(store.removeWhere({ tenant: 'acme', session: 'B' }).map((item) => item.id)).toEqual(['live-b2']);
+    expect(store.removeWhere({ tenant: 'globex' }).map((item) => item.id)).toEqual(['foreign']);
+    expect(store.size()).toBe(0);
+  });
+
   it('still removes the other records of a session after one of them was taken', () => {
     const store = new InMemoryTokenStore();
     store.put(record('a', 's1'));

@@ -147,6 +147,22 @@ describe('copyPlainArgs', () => {
     expect(copyPlainArgs(make(), 'USER_TRUSTED')).toBeUndefined();
   });
 
+  it('leaves arrays nested past the walk to the general path, which refuses them past 256 levels', () => {
+    let deep: unknown = 1;
+    for (let level = 0; level < 300; level++) deep = [deep];
+    expect(copyPlainArgs({ deep }, 'USER_TRUSTED')).toBeUndefined();
+    let refusal: unknown;
+    try {
+      prepareArgs(0, 'act', { deep }, 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({
+      code: 'ARGS_INVALID',
+      message: 'Step 0 ("act"): arguments are not plain JSON: Arguments nested deeper than 256 levels.',
+    });
+  });
+
   it('never reads a getter (the general path refuses it)', () => {
     let reads = 0;
     const args = Object.defineProperty({ b: 2 }, 'a', {

@@ -81,9 +81,8 @@ function copyArray(value: readonly unknown[], pointer: string, depth: number, wa
   const copy: unknown[] = [];
   for (let index = 0; index < length; index++) {
     const descriptor = Object.getOwnPropertyDescriptor(value, index);
-    // A hole, an accessor or `undefined` (which canonical JSON refuses in an array): general path.
-    if (descriptor === undefined || !('value' in descriptor) || descriptor.value === undefined)
-      return GENERAL;
+    // A hole or an accessor: general path (and so is `undefined`, which copyValue refuses).
+    if (descriptor === undefined || !('value' in descriptor)) return GENERAL;
     const item = copyValue(descriptor.value, pointer + '/' + index, depth + 1, walk);
     if (item === GENERAL) return GENERAL;
     copy.push(item);

@@ -20,3 +20,27 @@ export interface AuditSink {
   flush(): Promise<void>;
   close(): Promise<void>;
 }
+
+const APPENDED_KEY = Symbol.for('ape.audit.appended');
+
+/**
+ * The promise an {@link AuditSink.append} whose own API returns a promise may return for an event
+ * it has already recorded synchronously: the runtime recognises it and goes on at once, as it does
+ * for an `append` that returns nothing (no microtask hop, no promise per record). It is resolved,
+ * frozen and shared by every copy of `@ape/core` loaded in one realm (a global symbol), so a sink
+ * and a runtime from different copies still recognise it. Return it only for an event recorded.
+ */
+export const AUDIT_APPENDED: Promise<void> = sharedAppended();
+
+function sharedAppended(): Promise<void> {
+  const registry = globalThis as { [APPENDED_KEY]?: unknown };
+  const existing = registry[APPENDED_KEY];
+  if (existing instanceof Promise) return existing as Promise<void>;
+  const appended = Object.freeze(Promise.resolve()) as Promise<void>;
+  try {
+    Object.defineProperty(registry, APPENDED_KEY, { value: appended });
+  } catch {
+    // The key is taken by something else: this copy keeps its own (only sharing is lost).
+  }
+  return appended;
+}

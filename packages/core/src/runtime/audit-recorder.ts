@@ -1,5 +1,5 @@
 import { AuditError, messageOf } from '../errors.js';
-import type { AuditSink } from '../ports/audit-sink.js';
+import { AUDIT_APPENDED, type AuditSink } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
 
@@ -7,7 +7,7 @@ import type { AuditEventType } from '../types.js';
  * @internal The promise of an append the sink finished synchronously (and of a state move that
  * changed nothing): already settled, so callers may skip awaiting it (no microtask hop).
  */
-export const RECORDED: Promise<void> = Promise.resolve();
+export const RECORDED: Promise<void> = AUDIT_APPENDED;
 
 function ignore(): void {}
 
@@ -61,7 +61,7 @@ export class AuditRecorder {
     } catch (error) {
       return this.#failed(type, error);
     }
-    if (appended === undefined) return RECORDED;
+    if (appended === undefined || appended === RECORDED) return RECORDED;
     return Promise.resolve(appended).then(ignore, (error: unknown) => this.#failed(type, error));
   }
 

@@ -1,0 +1,38 @@
+import { describe, expect, it, vi } from 'vitest';
+import { INTENT, setup } from '../runtime/__fixtures__/runtime-setup.js';
+import { AUDIT_APPENDED } from './audit-sink.js';
+
+describe('AUDIT_APPENDED', () => {
+  it('is a frozen promise that resolves to undefined', async () => {
+    expect(AUDIT_APPENDED).toBeInstanceOf(Promise);
+    expect(Object.isFrozen(AUDIT_APPENDED)).toBe(true);
+    await expect(AUDIT_APPENDED).resolves.toBeUndefined();
+  });
+
+  it('is one promise for every copy of the module loaded in the realm', async () => {
+    vi.resetModules();
+    const again = await import('./audit-sink.js');
+    expect(again.AUDIT_APPENDED).toBe(AUDIT_APPENDED);
+  });
+
+  it('is taken by the runtime as a recorded event: every record of a step reaches the sink, in order', async () => {
+    const types: string[] = [];
+    const audit = {
+      append(event: { type: string }) {
+        types.push(event.type);
+        return AUDIT_APPENDED;
+      },
+      flush: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const context = setup({ audit });
+    await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
+    const result = await context.runtime.call('read_file', context.tool, {
+      args: { path: '/a' },
+      provenance: 'USER_TRUSTED',
+    });
+    expect(result.value).toEqual({ echoed: { path: '/a' } });
+    expect(context.tool).toHaveBeenCalledTimes(1);
+    expect(types.slice(-4)).toEqual(['decision.made', 'token.issued', 'token.consumed', 'tool.executed']);
+  });
+});

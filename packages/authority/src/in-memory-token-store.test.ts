@@ -1,7 +1,7 @@
 import type { TokenRecord } from '@ape/core';
 import { runTokenStoreContract } from '@ape/core/contracts';
 import { describe, expect, it } from 'vitest';
-import { InMemoryTokenStore } from './in-memory-token-store.js';
+import { InMemoryTokenStore, indexedSessionSets } from './in-memory-token-store.js';
 
 runTokenStoreContract(() => new InMemoryTokenStore(), { name: 'InMemoryTokenStore' });
 
@@ -52,6 +52,44 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     expect(store.size()).toBe(1);
     expect(store.removeWhere({ tenant: 'globex' }).map((item) => item.id)).toEqual(['other-tenant']);
     expect(store.size()).toBe(0);
+  });
+
+  it('keeps its index bounded: at most 256 emptied session sets besides the live ones', () => {
+    const store = new InMemoryTokenStore();
+    store.put(record('live', 'L'));
+    expect(indexedSessionSets(store)).toBe(1);
+    for (let index = 0; index < 256; index++) {
+      store.put(record(`t${index}`, `s${index}`));
+      store.take(`t${index}`);
+    }
+    // 256 emptied sets are kept for reuse; the next one drops them all.
+    expect(indexedSessionSets(store)).toBe(257);
+    store.put(record('again', 's7'));
+    store.take('again');
+    expect(indexedSessionSets(store)).toBe(257);
+    store.put(record('one-more', 'fresh'));
+    store.take('one-more');
+    expect(indexedSessionSets(store)).toBe(1);
+    // A reused set is live again: it does not count as emptied.
+    store.put(record('x', 'X'));
+    store.take('x');
+    store.put(record('y', 'X'));
+    for (let index = 0; index < 256; index++) {
+      store.put(record(`v${index}`, `w${index}`));
+      store.take(`v${index}`);
+    }
+    expect(indexedSessionSets(store)).toBe(258);
+    for (let index = 0; index < 10_000; index++) {
+      store.put(record(`z${index}`, `session-${index}`));
+      store.take(`z${index}`);
+    }
+    expect(indexedSessionSets(store)).toBeLessThanOrEqual(2 + 256);
+    expect(
+      store
+        .removeWhere({ tenant: 'acme' })
+        .map((item) => item.id)
+        .sort(),
+    ).toEqual(['live', 'y']);
   });
 
   it('drops only emptied session sets: live records of other sessions and tenants stay indexed', () => {

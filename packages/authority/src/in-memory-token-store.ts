@@ -6,6 +6,12 @@ import type { TokenRecord, TokenStore } from '@ape/core';
  * tenant and session keeps `removeWhere` proportional to the tokens it removes, and a lower bound of
  * the earliest expiry lets `purgeExpired` return at once while nothing can have expired.
  */
+/**
+ * @internal How many session sets the index holds (live and emptied): what bounds its memory.
+ * For tests; not exported from the package.
+ */
+export let indexedSessionSets: (store: InMemoryTokenStore) => number;
+
 export class InMemoryTokenStore implements TokenStore {
   readonly #records = new Map<string, TokenRecord>();
   readonly #bySession = new Map<string, Map<string, Set<string>>>();
@@ -17,6 +23,14 @@ export class InMemoryTokenStore implements TokenStore {
    * dropped all at once when more than {@link MAX_EMPTY_SESSIONS} have gathered: memory stays bounded.
    */
   #emptySessions = 0;
+
+  static {
+    indexedSessionSets = (store) => {
+      let count = 0;
+      for (const sessions of store.#bySession.values()) count += sessions.size;
+      return count;
+    };
+  }
 
   put(record: TokenRecord): void {
     // A record put again under the same id replaces the old one everywhere, index included: a stale

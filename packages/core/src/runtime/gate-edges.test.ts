@@ -63,6 +63,17 @@ function steerableAuthority(clock?: Clock) {
 }
 
 describe('gate: tool failures in the audit trail', () => {
+  it('fails the call when the sink rejects the tool.executed record (the tool ran; the session ends)', async () => {
+    const context = setup();
+    await ready(context);
+    context.audit.failWhen((event) => event.type === 'tool.executed');
+    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+    expect(error.code).toBe('AUDIT_FAILURE');
+    expect(error.details).toEqual({ event: 'tool.executed' });
+    expect(context.tool).toHaveBeenCalledTimes(1);
+    expect(context.runtime.state).toBe('TERMINATED');
+  });
+
   it('records an APE error thrown by a tool with its name and code', async () => {
     const context = setup();
     await ready(context);

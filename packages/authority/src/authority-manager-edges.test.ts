@@ -19,6 +19,8 @@ describe('AuthorityManager binding and construction errors', () => {
   it('names each malformed field: negative or fractional step, upper-case hash, empty strings', async () => {
     const authority = new AuthorityManager({ tenant: 'acme' });
     const cases: [keyof TokenBinding, unknown][] = [
+      ['tenant', ''],
+      ['tenant', undefined],
       ['stepIndex', -1],
       ['stepIndex', 0.5],
       ['stepIndex', '0'],
@@ -70,6 +72,26 @@ describe('AuthorityManager binding and construction errors', () => {
       expect(caught?.details).toEqual({ field });
     }
     expect(new AuthorityManager({ tenant: 'acme', ttlMs: 1 }).ttlMs).toBe(1);
+  });
+});
+
+describe('AuthorityManager when the store answers with a record of another tenant', () => {
+  it('voids the token on the tenant field, even though the call is for its own tenant', async () => {
+    const store = new InMemoryTokenStore();
+    const authority = new AuthorityManager({ tenant: 'acme', store });
+    const token = await authority.issue(binding);
+    // A shared store gone wrong: the record it hands back is bound to another tenant.
+    const take = store.take.bind(store);
+    store.take = (id: string) => {
+      const record = take(id);
+      return record === undefined
+        ? undefined
+        : { ...record, binding: Object.freeze({ ...record.binding, tenant: 'globex' }) };
+    };
+    const error = await rejection(authority.consume(token, binding));
+    expect(error.code).toBe('UNAUTHORIZED_ACTION');
+    expect(error.details).toEqual({ field: 'tenant', fingerprint: token.fingerprint });
+    expect((await rejection(authority.consume(token, binding))).details).toMatchObject({ reason: 'voided' });
   });
 });
 

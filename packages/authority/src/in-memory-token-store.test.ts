@@ -57,19 +57,24 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
   it('keeps its index bounded: at most 256 emptied session sets besides the live ones', () => {
     const store = new InMemoryTokenStore();
     store.put(record('live', 'L'));
-    expect(indexedSessionSets(store)).toBe(1);
+    // A put into a set that holds records, and a take that leaves one: neither set is emptied.
+    store.put(record('live2', 'L'));
+    store.put(record('m1', 'M'));
+    store.put(record('m2', 'M'));
+    store.take('m1');
+    expect(indexedSessionSets(store)).toBe(2);
     for (let index = 0; index < 256; index++) {
       store.put(record(`t${index}`, `s${index}`));
       store.take(`t${index}`);
     }
     // 256 emptied sets are kept for reuse; the next one drops them all.
-    expect(indexedSessionSets(store)).toBe(257);
+    expect(indexedSessionSets(store)).toBe(258);
     store.put(record('again', 's7'));
     store.take('again');
-    expect(indexedSessionSets(store)).toBe(257);
+    expect(indexedSessionSets(store)).toBe(258);
     store.put(record('one-more', 'fresh'));
     store.take('one-more');
-    expect(indexedSessionSets(store)).toBe(1);
+    expect(indexedSessionSets(store)).toBe(2);
     // A reused set is live again: it does not count as emptied.
     store.put(record('x', 'X'));
     store.take('x');
@@ -78,18 +83,18 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
       store.put(record(`v${index}`, `w${index}`));
       store.take(`v${index}`);
     }
-    expect(indexedSessionSets(store)).toBe(258);
+    expect(indexedSessionSets(store)).toBe(259);
     for (let index = 0; index < 10_000; index++) {
       store.put(record(`z${index}`, `session-${index}`));
       store.take(`z${index}`);
     }
-    expect(indexedSessionSets(store)).toBeLessThanOrEqual(2 + 256);
+    expect(indexedSessionSets(store)).toBeLessThanOrEqual(3 + 256);
     expect(
       store
         .removeWhere({ tenant: 'acme' })
         .map((item) => item.id)
         .sort(),
-    ).toEqual(['live', 'y']);
+    ).toEqual(['live', 'live2', 'm2', 'y']);
   });
 
   it('drops only emptied session sets: live records of other sessions and tenants stay indexed', () => {

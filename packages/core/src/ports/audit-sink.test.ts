@@ -1,12 +1,37 @@
+import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { INTENT, setup } from '../runtime/__fixtures__/runtime-setup.js';
 import { AUDIT_APPENDED } from './audit-sink.js';
 
 describe('AUDIT_APPENDED', () => {
-  it('is a frozen promise that resolves to undefined', async () => {
+  it('is a promise that resolves to undefined', async () => {
     expect(AUDIT_APPENDED).toBeInstanceOf(Promise);
-    expect(Object.isFrozen(AUDIT_APPENDED)).toBe(true);
     await expect(AUDIT_APPENDED).resolves.toBeUndefined();
+  });
+
+  it('works with async hooks enabled (an AsyncLocalStorage in the process tags every promise)', async () => {
+    // A frozen promise made Node's promise hook throw on the runtime's first `catch`.
+    const storage = new AsyncLocalStorage<{ readonly request: string }>();
+    const hook = createHook({ init() {} }).enable();
+    try {
+      await storage.run({ request: 'r-1' }, async () => {
+        const audit = {
+          append: () => AUDIT_APPENDED,
+          flush: () => Promise.resolve(),
+          close: () => Promise.resolve(),
+        };
+        const context = setup({ audit });
+        await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
+        await context.runtime.call('read_file', context.tool, {
+          args: { path: '/a' },
+          provenance: 'USER_TRUSTED',
+        });
+        expect(context.tool).toHaveBeenCalledTimes(1);
+        expect(storage.getStore()).toEqual({ request: 'r-1' });
+      });
+    } finally {
+      hook.disable();
+    }
   });
 
   it('is one promise for every copy of the module loaded in the realm', async () => {

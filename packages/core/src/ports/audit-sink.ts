@@ -26,9 +26,9 @@ const APPENDED_KEY = Symbol.for('ape.audit.appended');
 /**
  * The promise an {@link AuditSink.append} whose own API returns a promise may return for an event
  * it has already recorded synchronously: the runtime recognises it and goes on at once, as it does
- * for an `append` that returns nothing (no microtask hop, no promise per record). It is resolved,
- * frozen and shared by every copy of `@ape/core` loaded in one realm (a global symbol), so a sink
- * and a runtime from different copies still recognise it. Return it only for an event recorded.
+ * for an `append` that returns nothing (no microtask hop, no promise per record). It is resolved
+ * and shared by every copy of `@ape/core` loaded in one realm (a global symbol), so a sink and a
+ * runtime from different copies still recognise it. Return it only for an event recorded.
  */
 export const AUDIT_APPENDED: Promise<void> = sharedAppended();
 
@@ -36,7 +36,9 @@ function sharedAppended(): Promise<void> {
   const registry = globalThis as { [APPENDED_KEY]?: unknown };
   const existing = registry[APPENDED_KEY];
   if (existing instanceof Promise) return existing as Promise<void>;
-  const appended = Object.freeze(Promise.resolve()) as Promise<void>;
+  // Not frozen: with async hooks enabled (an AsyncLocalStorage anywhere in the process), Node tags
+  // every promise a `then` is called on, and a frozen promise makes that throw.
+  const appended = Promise.resolve();
   try {
     Object.defineProperty(registry, APPENDED_KEY, { value: appended });
   } catch {

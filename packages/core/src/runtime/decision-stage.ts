@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { ValidatedIntent } from '../intent.js';
+import type { PolicyEvaluator } from '../ports/policy-evaluator.js';
 import type { UsageCounter, UsageLimit, UsagePreviousWrite, UsageReservation } from '../ports/usage-store.js';
 import type { ActionRequest, PolicyDecision } from '../types.js';
 import { escalateByIntent, evaluateSafely, outsideIntent, POLICY_FAILURE_CODE } from './policy-decisions.js';
@@ -64,11 +66,11 @@ function requestOf(session: Session, call: PreparedCall, previousAction: string 
  * the policy ({@link decisionInOneStep}). Never throws: every failure is a DENY.
  * @internal
  */
-export async function decisionFor(
+export function decisionFor(
   session: Session,
   call: PreparedCall,
   progress: CallProgress,
-): Promise<PolicyDecision> {
+): PolicyDecision | Promise<PolicyDecision> {
   const { config } = session;
   const digest = session.policyDigest;
   if (config.mode === 'disabled') {
@@ -83,19 +85,43 @@ export async function decisionFor(
   const counted = countedLimits(policy, session.scopes, call.action, digest, POLICY_FAILURE_CODE);
   if ('counters' in counted && beginsInOneStep(config.usage))
     return decisionInOneStep(session, call, progress, counted.limits, counted.counters);
-  let previous: unknown;
+  let read: unknown;
   try {
-    const read = bounded(
+    read = bounded(
       () => config.usage.previousAction(previousActionKey(session.scopes)),
       config.usageTimeoutMs,
       'previousAction',
     );
-    // An in-process store answers at once: no await (and no microtask) then.
-    previous = isThenable(read) ? await read : read;
-    if (previous !== undefined && typeof previous !== 'string')
-      throw new Error('the previous action is not a string');
   } catch (error) {
     return storeFailureDenial(error, digest);
+  }
+  const asked: Asked = { session, call, progress, policy, intent, digest, counted };
+  // An in-process store answers at once: the decision is then made without a promise or a microtask.
+  if (isThenable(read)) {
+    return read.then(
+      (previous) => decisionWith(asked, previous),
+      (error: unknown) => storeFailureDenial(error, digest),
+    );
+  }
+  return decisionWith(asked, read);
+}
+
+/** What {@link decisionFor} read before the previous action: the policy and intent of that moment. */
+interface Asked {
+  readonly session: Session;
+  readonly call: PreparedCall;
+  readonly progress: CallProgress;
+  readonly policy: PolicyEvaluator;
+  readonly intent: ValidatedIntent['value'];
+  readonly digest: string;
+  readonly counted: ReturnType<typeof countedLimits>;
+}
+
+/** The policy's decision given the previous action, then the reservation of the action's limits. */
+function decisionWith(asked: Asked, previous: unknown): PolicyDecision | Promise<PolicyDecision> {
+  const { session, call, policy, intent, digest, counted } = asked;
+  if (previous !== undefined && typeof previous !== 'string') {
+    return storeFailureDenial(new Error('the previous action is not a string'), digest);
   }
   const decision = escalateByIntent(
     evaluateSafely(policy, digest, requestOf(session, call, previous as string | undefined)),
@@ -106,6 +132,18 @@ export async function decisionFor(
   if ('denial' in counted) return counted.denial;
   const { limits, counters } = counted;
   if (limits.length === 0) return decision;
+  return reserved(asked, decision, limits, counters);
+}
+
+/** Reserves one use of every limit the action counts against; a refusal or a failure is a DENY. */
+async function reserved(
+  asked: Asked,
+  decision: PolicyDecision,
+  limits: readonly UsageLimit[],
+  counters: readonly UsageCounter[],
+): Promise<PolicyDecision> {
+  const { session, progress, digest } = asked;
+  const { config } = session;
   try {
     const result = await bounded(
       () => config.usage.acquire({ counters, now: config.clock.now() }),

@@ -1,6 +1,6 @@
 import { ApeError, messageOf, PolicyDenyError, TenantIsolationError } from '../errors.js';
 import { createLabeled, type Labeled } from '../labeled.js';
-import type { AuthorityToken } from '../types.js';
+import type { AuthorityToken, PolicyDecision } from '../types.js';
 import { type CallAppends, RECORDED } from './audit-recorder.js';
 import { type CallProgress, decisionFor } from './decision-stage.js';
 import { escalate } from './escalation-wait.js';
@@ -15,19 +15,32 @@ function describeError(error: unknown): Record<string, unknown> {
 }
 
 /**
- * The decide stage, then DENY/ESCALATE handling per mode. Resolves when the call may have a token.
- * On the path to a token (ALLOW, or not enforced) the `decision.made` append is started into
- * `appends` rather than awaited; a DENY or ESCALATE awaits it here. A DENY revokes the session's
- * tokens and voids its authorisations, and does not terminate.
+ * The decide stage, then DENY/ESCALATE handling per mode. Returns nothing when the call may have a
+ * token and nothing had to be awaited (an in-process usage store, an ALLOW); otherwise a promise
+ * that resolves when it may. On the path to a token (ALLOW, or not enforced) the `decision.made`
+ * append is started into `appends` rather than awaited; a DENY or ESCALATE awaits it here. A DENY
+ * revokes the session's tokens and voids its authorisations, and does not terminate.
  */
-export async function decide(
+export function decide(
   session: Session,
   call: PreparedCall,
   epoch: number,
   appends: CallAppends,
   progress: CallProgress,
-): Promise<void> {
-  const decision = await decisionFor(session, call, progress);
+): void | Promise<void> {
+  const pending = decisionFor(session, call, progress);
+  if (isThenable(pending))
+    return pending.then((decision) => decided(session, call, epoch, appends, decision));
+  return decided(session, call, epoch, appends, pending);
+}
+
+function decided(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  appends: CallAppends,
+  decision: PolicyDecision,
+): void | Promise<void> {
   const { mode, auditArgs } = session.config;
   const enforced = mode === 'enforce';
   const recorded = session.record('decision.made', {
@@ -52,6 +65,17 @@ export async function decide(
     session.checkEpoch(epoch, call.index);
     return;
   }
+  return refuseOrEscalate(session, call, epoch, decision, recorded);
+}
+
+/** An enforced DENY or ESCALATE, once its `decision.made` record is in. */
+async function refuseOrEscalate(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  decision: PolicyDecision,
+  recorded: Promise<void>,
+): Promise<void> {
   await recorded;
   session.checkEpoch(epoch, call.index);
   if (decision.decision === 'DENY') {

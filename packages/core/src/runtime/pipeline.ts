@@ -30,9 +30,23 @@ async function guarded<T>(
   try {
     return await body();
   } catch (error) {
-    if (!progress.ran) await undoProgress(session, progress);
-    throw await appends.failureOr(error);
+    throw await refusal(session, appends, progress, error);
   }
+}
+
+/**
+ * What a call refused with `error` rejects with, once the usage it holds is given back (unless its
+ * tool started): the failure path of {@link guarded}, which the two hot paths inline (one closure
+ * and one promise fewer per call).
+ */
+async function refusal(
+  session: Session,
+  appends: CallAppends,
+  progress: CallProgress,
+  error: unknown,
+): Promise<unknown> {
+  if (!progress.ran) await undoProgress(session, progress);
+  return appends.failureOr(error);
 }
 
 /** `writeAtDecision`: the tool runs right after the decision, so the store may write the previous action then. */
@@ -55,11 +69,14 @@ export async function executeStep<Output>(
     checkToolArgs(resolved, call.index, call.action, call.args);
     const appends = new CallAppends();
     const progress = freshProgress(true);
-    return await guarded(session, appends, progress, async () => {
-      await decide(session, call, epoch, appends, progress);
+    try {
+      const deciding = decide(session, call, epoch, appends, progress);
+      if (deciding !== undefined) await deciding;
       const token = await issue(session, call, epoch, appends);
       return await consumeAndRun(session, call, token, resolved, epoch, appends, progress);
-    });
+    } catch (error) {
+      throw await refusal(session, appends, progress, error);
+    }
   } finally {
     session.stepInFlight = false;
   }
@@ -76,15 +93,18 @@ export async function runCall<Output>(
   const appends = new CallAppends();
   const progress = freshProgress(true);
   try {
-    return await guarded(session, appends, progress, async () => {
+    try {
       if (moved !== RECORDED) await moved;
       const call = appendCall(session, actionId, input.args, input.provenance, appends);
       const resolved = resolveTool(tool, { action_id: actionId }, call.index);
       checkToolArgs(resolved, call.index, call.action, call.args);
-      await decide(session, call, epoch, appends, progress);
+      const deciding = decide(session, call, epoch, appends, progress);
+      if (deciding !== undefined) await deciding;
       const token = await issue(session, call, epoch, appends);
       return await consumeAndRun(session, call, token, resolved, epoch, appends, progress);
-    });
+    } catch (error) {
+      throw await refusal(session, appends, progress, error);
+    }
   } finally {
     session.stepInFlight = false;
   }
@@ -104,7 +124,8 @@ async function authorizeCall(
 ): Promise<AuthorityToken> {
   const progress = freshProgress(false);
   const token = await guarded(session, appends, progress, async () => {
-    await decide(session, call, epoch, appends, progress);
+    const deciding = decide(session, call, epoch, appends, progress);
+    if (deciding !== undefined) await deciding;
     const issued = await issue(session, call, epoch, appends);
     const draining = appends.drain();
     if (draining !== undefined) await draining;

@@ -67,6 +67,36 @@ describe('decision stage: the previous action from the store', () => {
     expect(tool).not.toHaveBeenCalled();
   });
 
+  it('denies when the store throws while reading, without calling the policy', async () => {
+    const usage = threeCallStoreWith({
+      previousAction: () => {
+        throw new Error('store down');
+      },
+    });
+    const { read, tool, policy } = await callsSession({ usage });
+    const error = await rejection(read());
+    expect(error.details['code']).toBe('USAGE_STORE_FAILURE');
+    expect(error.message).toContain('the usage store failed (store down)');
+    expect(policy.requests).toHaveLength(0);
+    expect(tool).not.toHaveBeenCalled();
+  });
+
+  it('decides with the previous action a store answers later (a promise), and runs the tool', async () => {
+    const inner = createInMemoryUsageStore();
+    const usage = threeCallStoreWith({
+      previousAction: (key) => Promise.resolve(inner.previousAction(key)),
+      setPreviousAction: (keys, action) => inner.setPreviousAction(keys, action),
+    });
+    const { read, tool, policy } = await callsSession({ usage });
+    expect((await read()).value).toEqual({ echoed: READ });
+    expect((await read()).value).toEqual({ echoed: READ });
+    expect(tool).toHaveBeenCalledTimes(2);
+    expect(policy.requests.map((request) => request.session?.previousAction)).toEqual([
+      undefined,
+      'read_file',
+    ]);
+  });
+
   it('denies when the store answers a previous action that is not a string', async () => {
     const usage = threeCallStoreWith({ previousAction: () => 42 as never });
     const { read, tool } = await callsSession({ usage });

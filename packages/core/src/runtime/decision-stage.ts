@@ -14,7 +14,6 @@ import {
   countedLimits,
   isThenable,
   limitDenial,
-  previousActionKey,
   storeFailureDenial,
   undoQuietly,
 } from './usage.js';
@@ -88,7 +87,7 @@ export function decisionFor(
   let read: unknown;
   try {
     read = bounded(
-      () => config.usage.previousAction(previousActionKey(session.scopes)),
+      () => config.usage.previousAction(session.previousKey),
       config.usageTimeoutMs,
       'previousAction',
     );
@@ -191,7 +190,7 @@ async function decisionInOneStep(
   const { config } = session;
   const digest = session.policyDigest;
   let begun: Awaited<ReturnType<typeof beginChecked>>;
-  const previousKey = previousActionKey(session.scopes);
+  const previousKey = session.previousKey;
   const version = progress.writeAtDecision ? randomUUID() : undefined;
   try {
     const now = config.clock.now();

@@ -7,7 +7,7 @@ import { escalate } from './escalation-wait.js';
 import type { PreparedCall, ResolvedTool } from './prepared-call.js';
 import { refuseIfRevoked } from './revocation-check.js';
 import type { Session } from './session.js';
-import { bounded, isThenable, previousActionKey, USAGE_STORE_FAILURE_CODE } from './usage.js';
+import { bounded, isThenable, USAGE_STORE_FAILURE_CODE } from './usage.js';
 
 function describeError(error: unknown): Record<string, unknown> {
   if (ApeError.isInstance(error)) return { name: error.name, code: error.code };
@@ -219,7 +219,7 @@ async function writePreviousAction(session: Session, call: PreparedCall): Promis
   const { usage, usageTimeoutMs } = session.config;
   try {
     const written = bounded(
-      () => usage.setPreviousAction([previousActionKey(session.scopes)], call.action),
+      () => usage.setPreviousAction([session.previousKey], call.action),
       usageTimeoutMs,
       'setPreviousAction',
     );

@@ -9,7 +9,7 @@ import { CallChain } from './call-chain.js';
 import { configError, isPolicyEvaluator } from './config.js';
 import { type KeyedLimit, type PlanReview, reviewPlan } from './policy-decisions.js';
 import { readDigest, type Session, TRUSTED_ENOUGH } from './session.js';
-import { bounded, limitsOf, previousActionKey, usageKey } from './usage.js';
+import { bounded, limitsOf, usageKey } from './usage.js';
 
 /** @internal The declared trust of a document handed to the runtime. */
 export interface DocumentOptions {
@@ -93,11 +93,7 @@ async function usageForReview(
   }
   const list = [...counters.values()];
   const [previous, counts] = await Promise.all([
-    bounded(
-      () => config.usage.previousAction(previousActionKey(session.scopes)),
-      config.usageTimeoutMs,
-      'previousAction',
-    ),
+    bounded(() => config.usage.previousAction(session.previousKey), config.usageTimeoutMs, 'previousAction'),
     list.length === 0
       ? []
       : bounded(() => config.usage.usage(list, config.clock.now()), config.usageTimeoutMs, 'usage'),

@@ -16,7 +16,7 @@ import type {
 import { AuditRecorder, RECORDED } from './audit-recorder.js';
 import type { CallChain } from './call-chain.js';
 import type { ResolvedConfig } from './config.js';
-import { releaseQuietly, type UsageScopes } from './usage.js';
+import { previousActionKey, releaseQuietly, type UsageScopes } from './usage.js';
 
 /** Which of the two ways of running a session this one uses (DESIGN §9); set by the first use. */
 export type SessionMode = 'plan' | 'calls';
@@ -42,6 +42,8 @@ export class Session {
   readonly config: ResolvedConfig;
   readonly recorder: AuditRecorder;
   readonly scopes: UsageScopes;
+  /** The usage store key of the previous action ({@link previousActionKey} of `scopes`), built once. */
+  readonly previousKey: string;
   policy: PolicyEvaluator;
   policyDigest: string;
   #state: RuntimeState = 'INITIALIZED';
@@ -74,6 +76,7 @@ export class Session {
       session: config.continuesSession ?? config.sessionId,
       lineage: config.lineage,
     });
+    this.previousKey = previousActionKey(this.scopes);
   }
 
   get state(): RuntimeState {

@@ -44,19 +44,10 @@ export function usageKey(scopes: UsageScopes, limit: UsageLimit): string | undef
 
 /** @internal The key of the previous action: the lineage's when there is one, else the session's. */
 export function previousActionKey(scopes: UsageScopes): string {
-  // A session's scopes are one frozen object: its key is built (and flattened) once, not per call.
-  let key = previousKeys.get(scopes);
-  if (key === undefined) {
-    key =
-      scopes.lineage === undefined
-        ? `${scopes.tenant}${NUL}session${NUL}${scopes.session}${NUL}previous`
-        : `${scopes.tenant}${NUL}lineage${NUL}${scopes.lineage}${NUL}previous`;
-    if (Object.isFrozen(scopes)) previousKeys.set(scopes, key);
-  }
-  return key;
+  return scopes.lineage === undefined
+    ? `${scopes.tenant}${NUL}session${NUL}${scopes.session}${NUL}previous`
+    : `${scopes.tenant}${NUL}lineage${NUL}${scopes.lineage}${NUL}previous`;
 }
-
-const previousKeys = new WeakMap<UsageScopes, string>();
 
 /** @internal The limits `action` counts against, failing closed (a throw or a malformed answer is a DENY). */
 export function limitsOf(policy: PolicyEvaluator, tenant: string, action: string): readonly UsageLimit[] {

@@ -23,6 +23,14 @@ function record(id: string, session: string, expiresAt = 2_000, tenant = 'acme')
   });
 }
 
+/** Puts and takes one token (`<prefix><i>`) in each of `count` sessions (`<sessions><i>`): emptied sets. */
+function churn(store: InMemoryTokenStore, count: number, prefix: string, sessions = 's'): void {
+  for (let index = 0; index < count; index++) {
+    store.put(record(`${prefix}${index}`, `${sessions}${index}`));
+    expect(store.take(`${prefix}${index}`)?.id).toBe(`${prefix}${index}`);
+  }
+}
+
 describe('InMemoryTokenStore index and purge bookkeeping', () => {
   it('keeps the earliest remaining expiry after a purge, so the next purge at that time drops it', () => {
     const store = new InMemoryTokenStore();
@@ -39,10 +47,7 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
   it('reuses and drops emptied session sets without losing a record (one token per session, 1,000 sessions)', () => {
     const store = new InMemoryTokenStore();
     // Each session's set empties after its take; past 256 such sets they are all dropped at once.
-    for (let index = 0; index < 1_000; index++) {
-      store.put(record(`t${index}`, `s${index}`));
-      expect(store.take(`t${index}`)?.id).toBe(`t${index}`);
-    }
+    churn(store, 1_000, 't');
     // A set emptied and filled again still indexes its record; a dropped one is made anew.
     store.put(record('again', 's999'));
     store.put(record('anew', 's0'));
@@ -63,10 +68,7 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     store.put(record('m2', 'M'));
     store.take('m1');
     expect(indexedSessionSets(store)).toBe(2);
-    for (let index = 0; index < 256; index++) {
-      store.put(record(`t${index}`, `s${index}`));
-      store.take(`t${index}`);
-    }
+    churn(store, 256, 't');
     // 256 emptied sets are kept for reuse; the next one drops them all.
     expect(indexedSessionSets(store)).toBe(258);
     store.put(record('again', 's7'));
@@ -79,15 +81,9 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     store.put(record('x', 'X'));
     store.take('x');
     store.put(record('y', 'X'));
-    for (let index = 0; index < 256; index++) {
-      store.put(record(`v${index}`, `w${index}`));
-      store.take(`v${index}`);
-    }
+    churn(store, 256, 'v', 'w');
     expect(indexedSessionSets(store)).toBe(259);
-    for (let index = 0; index < 10_000; index++) {
-      store.put(record(`z${index}`, `session-${index}`));
-      store.take(`z${index}`);
-    }
+    churn(store, 10_000, 'z', 'session-');
     expect(indexedSessionSets(store)).toBeLessThanOrEqual(3 + 256);
     expect(
       store
@@ -104,15 +100,9 @@ describe('InMemoryTokenStore index and purge bookkeeping', () => {
     store.put(record('live-b2', 'B'));
     store.put(record('foreign', 'A', 2_000, 'globex'));
     // Enough emptied sets to drop them all at least twice.
-    for (let index = 0; index < 600; index++) {
-      store.put(record(`t${index}`, `s${index}`));
-      store.take(`t${index}`);
-    }
+    churn(store, 600, 't');
     expect(store.take('live-b1')?.id).toBe('live-b1');
-    for (let index = 0; index < 300; index++) {
-      store.put(record(`u${index}`, `s${index}`));
-      store.take(`u${index}`);
-    }
+    churn(store, 300, 'u');
     expect(store.removeWhere({ tenant: 'acme', session: 'A' }).map((item) => item.id)).toEqual(['live-a']);
     expect(store.removeWhere({ tenant: 'acme', session: 'B' }).map((item) => item.id)).toEqual(['live-b2']);
     expect(store.removeWhere({ tenant: 'globex' }).map((item) => item.id)).toEqual(['foreign']);

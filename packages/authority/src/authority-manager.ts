@@ -424,6 +424,9 @@ export class AuthorityManager implements Authority {
   }
 }
 
+/** One of the seven fields a token is bound to. */
+type BindingField = (typeof TOKEN_BINDING_FIELDS)[number];
+
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** The last `argsHash` that matched {@link HASH_PATTERN} (calls repeat their arguments; strings are immutable). */
 let lastWellFormedHash: unknown;
@@ -453,15 +456,12 @@ function isText(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0;
 }
 
-function malformedBinding(field: (typeof TOKEN_BINDING_FIELDS)[number]): UnauthorizedActionError {
+function malformedBinding(field: BindingField): UnauthorizedActionError {
   return new UnauthorizedActionError(`Token binding field "${field}" is missing or malformed.`, { field });
 }
 
 /** The first field (in TOKEN_BINDING_FIELDS order) where `actual` differs from `bound`, unrolled. */
-function differingField(
-  bound: TokenBinding,
-  actual: TokenBinding,
-): (typeof TOKEN_BINDING_FIELDS)[number] | undefined {
+function differingField(bound: TokenBinding, actual: TokenBinding): BindingField | undefined {
   if (bound.tenant !== actual.tenant) return 'tenant';
   if (bound.session !== actual.session) return 'session';
   if (bound.intentVersion !== actual.intentVersion) return 'intentVersion';

@@ -127,6 +127,18 @@ function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 /**
+ * The answer of an operation run against a store known to be synchronous. A promise here means the
+ * store broke that promise: refused (fail closed) rather than handed out as if it were the answer.
+ */
+function settledNow<T>(value: T | Promise<T>): T {
+  if (isThenable(value)) {
+    value.then(undefined, () => undefined);
+    throw new Error('the token store answered with a promise, not at once');
+  }
+  return value;
+}
+
+/**
  * Issues, checks and revokes single-use authority tokens for one tenant; implements core's
  * `Authority` port.
  *
@@ -146,6 +158,8 @@ export class AuthorityManager implements Authority {
   readonly ttlMs: number;
   readonly #clock: Clock;
   readonly #store: TokenStore;
+  /** Whether the store is the default {@link InMemoryTokenStore}, whose answers are never promises. */
+  readonly #synchronous: boolean;
   /** Outstanding entries by id, so revocations by session can be explained on a later consume. */
   readonly #outstanding = new Map<string, TokenEntry>();
   #issuesSincePurge = 0;
@@ -169,6 +183,8 @@ export class AuthorityManager implements Authority {
     this.ttlMs = ttlMs;
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store ?? new InMemoryTokenStore();
+    // Only the default store's class is known to answer at once; a subclass or another store may not.
+    this.#synchronous = Object.getPrototypeOf(this.#store) === InMemoryTokenStore.prototype;
   }
 
   /**
@@ -178,36 +194,17 @@ export class AuthorityManager implements Authority {
    * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number; no token is issued.
    */
   async issue(binding: TokenBinding): Promise<AuthorityToken> {
-    const frozenBinding = checkBinding(binding);
-    if (frozenBinding.tenant !== this.tenant) {
-      throw new TenantIsolationError(
-        `Cannot issue a token for tenant "${frozenBinding.tenant}": this authority serves tenant "${this.tenant}".`,
-        { field: 'tenant' },
-      );
-    }
-    const now = this.#now('issue');
-    if (++this.#issuesSincePurge >= PURGE_EVERY_ISSUES) {
-      this.#issuesSincePurge = 0;
-      await this.purgeExpired();
-    }
-    const id = nextTokenId();
-    const fingerprint = tokenFingerprint(id);
-    const expiresAt = now + this.ttlMs;
-    const record: TokenRecord = Object.freeze({
-      id,
-      fingerprint,
-      binding: frozenBinding,
-      issuedAt: now,
-      expiresAt,
-    });
-    // A synchronous store (the default) is not awaited: no microtask hop per token.
-    const stored = this.#store.put(record);
-    if (isThenable(stored)) await stored;
-    const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
-    const token = new IssuedToken(MINT, entry, fingerprint, now);
-    this.#outstanding.set(id, entry);
-    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
-    return token;
+    return this.#issue(binding);
+  }
+
+  /**
+   * {@link issue} answered synchronously: the token, or `undefined` when this manager's store is
+   * not the default {@link InMemoryTokenStore} (a store that may answer later; nothing is done then,
+   * use `issue`). Same checks, same errors, thrown. The runtime prefers it (no promise per token).
+   */
+  issueSync(binding: TokenBinding): AuthorityToken | undefined {
+    if (!this.#synchronous) return undefined;
+    return settledNow(this.#issue(binding));
   }
 
   /**
@@ -222,18 +219,92 @@ export class AuthorityManager implements Authority {
    *   left untouched and the call must not run.
    */
   async consume(token: AuthorityToken, binding: TokenBinding): Promise<void> {
+    return this.#consume(token, binding);
+  }
+
+  /**
+   * {@link consume} answered synchronously: `true` once the token is consumed; `false` when this
+   * manager's store is not the default {@link InMemoryTokenStore} (nothing is done then, use
+   * `consume`). Same checks, same errors, thrown.
+   */
+  consumeSync(token: AuthorityToken, binding: TokenBinding): boolean {
+    if (!this.#synchronous) return false;
+    settledNow(this.#consume(token, binding));
+    return true;
+  }
+
+  /**
+   * The one implementation of `issue`: synchronous while the store answers synchronously (always,
+   * with the default store), a promise from the first store answer that is one.
+   */
+  #issue(binding: TokenBinding): AuthorityToken | Promise<AuthorityToken> {
+    const frozenBinding = checkBinding(binding);
+    if (frozenBinding.tenant !== this.tenant) {
+      throw new TenantIsolationError(
+        `Cannot issue a token for tenant "${frozenBinding.tenant}": this authority serves tenant "${this.tenant}".`,
+        { field: 'tenant' },
+      );
+    }
+    const now = this.#now('issue');
+    if (++this.#issuesSincePurge >= PURGE_EVERY_ISSUES) {
+      this.#issuesSincePurge = 0;
+      const purged = this.#purgeExpired();
+      if (isThenable(purged)) return purged.then(() => this.#put(frozenBinding, now));
+    }
+    return this.#put(frozenBinding, now);
+  }
+
+  /** Stores a new record for `binding` and mints its token once the store has it. */
+  #put(binding: TokenBinding, now: number): AuthorityToken | Promise<AuthorityToken> {
+    const id = nextTokenId();
+    const fingerprint = tokenFingerprint(id);
+    const expiresAt = now + this.ttlMs;
+    const record: TokenRecord = Object.freeze({ id, fingerprint, binding, issuedAt: now, expiresAt });
+    // A synchronous store (the default) is not awaited: no microtask hop per token.
+    const stored = this.#store.put(record);
+    if (isThenable(stored)) return stored.then(() => this.#mint(id, fingerprint, now, expiresAt));
+    return this.#mint(id, fingerprint, now, expiresAt);
+  }
+
+  #mint(id: string, fingerprint: string, now: number, expiresAt: number): AuthorityToken {
+    const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
+    const token = new IssuedToken(MINT, entry, fingerprint, now);
+    this.#outstanding.set(id, entry);
+    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+    return token;
+  }
+
+  /** The one implementation of `consume`, synchronous while the store answers synchronously. */
+  #consume(token: AuthorityToken, binding: TokenBinding): void | Promise<void> {
     const entry = this.#entryOf(token);
     if (binding?.tenant !== this.tenant) {
-      await this.#revokeEntry(entry, 'tenant_mismatch');
-      throw new TenantIsolationError(
+      const mismatch = new TenantIsolationError(
         `Token ${token.fingerprint} was presented for another tenant; it is revoked.`,
         { field: 'tenant', fingerprint: token.fingerprint },
       );
+      const revoked = this.#revokeEntry(entry, 'tenant_mismatch');
+      if (isThenable(revoked)) {
+        return revoked.then(() => {
+          throw mismatch;
+        });
+      }
+      throw mismatch;
     }
     // Read (and check) the clock before taking the record: a broken clock changes no state.
     const now = this.#now('consume');
     const taken = this.#store.take(entry.id);
-    const record = isThenable(taken) ? await taken : taken;
+    if (isThenable(taken)) return taken.then((record) => this.#spend(entry, token, binding, record, now));
+    this.#spend(entry, token, binding, taken, now);
+  }
+
+  /** The rest of `consume` once the record was taken out of the store (`undefined`: it was not there). */
+  #spend(
+    entry: TokenEntry,
+    token: AuthorityToken,
+    binding: TokenBinding,
+    record: TokenRecord | undefined,
+    now: number,
+  ): void {
     if (record === undefined) throw this.#notOutstanding(entry, token.fingerprint, now);
     this.#outstanding.delete(entry.id);
     if (now >= record.expiresAt) {
@@ -288,6 +359,11 @@ export class AuthorityManager implements Authority {
    * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number.
    */
   async purgeExpired(): Promise<number> {
+    return this.#purgeExpired();
+  }
+
+  /** {@link purgeExpired}, synchronous while the store answers synchronously. */
+  #purgeExpired(): number | Promise<number> {
     const now = this.#now('purge');
     if (this.#outstanding.size === 0) {
       this.#earliestExpiry = Number.POSITIVE_INFINITY;
@@ -395,8 +471,14 @@ export class AuthorityManager implements Authority {
     }
   }
 
-  async #revokeEntry(entry: TokenEntry, reason: RevocationReason): Promise<boolean> {
-    const record = await this.#store.take(entry.id);
+  /** Takes the entry's record out of the store; synchronous while the store answers synchronously. */
+  #revokeEntry(entry: TokenEntry, reason: RevocationReason): boolean | Promise<boolean> {
+    const taken = this.#store.take(entry.id);
+    if (isThenable(taken)) return taken.then((record) => this.#revoked(entry, record, reason));
+    return this.#revoked(entry, taken, reason);
+  }
+
+  #revoked(entry: TokenEntry, record: TokenRecord | undefined, reason: RevocationReason): boolean {
     this.#outstanding.delete(entry.id);
     if (record === undefined) return false;
     entry.status = 'revoked';

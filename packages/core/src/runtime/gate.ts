@@ -107,29 +107,67 @@ function clearArgs(names: ReadonlySet<string>, call: PreparedCall): { args?: Rec
   return any ? { args: clear } : {};
 }
 
-/** The issue stage: a token bound to the call, and its `token.issued` append started. */
-export async function issue(
+/**
+ * The issue stage: a token bound to the call, and its `token.issued` append started. Synchronous
+ * (no promise) when the authority issues synchronously (`issueSync`) and nothing else waits;
+ * otherwise a promise of the token.
+ */
+export function issue(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  appends: CallAppends,
+): AuthorityToken | Promise<AuthorityToken> {
+  const revokedBeforeIssue = refuseIfRevoked(session, call, 'issue');
+  if (revokedBeforeIssue !== undefined) return revokedBeforeIssue;
+  const { authority } = session.config;
+  let token: AuthorityToken | undefined;
+  try {
+    token = authority.issueSync?.(call.binding);
+  } catch (error) {
+    return refusedToIssue(session, call, error);
+  }
+  if (token === undefined) return issueLater(session, call, epoch, appends);
+  return issued(session, call, epoch, appends, token);
+}
+
+/** The issue stage through the authority's (asynchronous) `issue`. */
+async function issueLater(
   session: Session,
   call: PreparedCall,
   epoch: number,
   appends: CallAppends,
 ): Promise<AuthorityToken> {
-  const { authority } = session.config;
-  const revokedBeforeIssue = refuseIfRevoked(session, call, 'issue');
-  if (revokedBeforeIssue !== undefined) await revokedBeforeIssue;
   let token: AuthorityToken;
   try {
-    token = await authority.issue(call.binding);
-    // A malformed answer is an authority failure too: the rest of the gate reads the fingerprint.
-    if (typeof token?.fingerprint !== 'string')
-      throw new Error('it returned no token with a string fingerprint');
+    token = await session.config.authority.issue(call.binding);
   } catch (error) {
-    throw await authorityFailure(session, error, call, 'issue');
+    return refusedToIssue(session, call, error);
   }
-  if (session.epoch !== epoch) {
-    await Promise.resolve(authority.revoke(token, 'explicit')).catch(() => false);
-    session.checkEpoch(epoch, call.index);
+  const accepted = issued(session, call, epoch, appends, token);
+  return isThenable(accepted) ? await accepted : accepted;
+}
+
+async function refusedToIssue(session: Session, call: PreparedCall, error: unknown): Promise<never> {
+  throw await authorityFailure(session, error, call, 'issue');
+}
+
+/**
+ * A token the authority answered with: refused unless it has a string fingerprint (the rest of the
+ * gate reads it); revoked if the session moved on meanwhile; otherwise its `token.issued` append starts.
+ */
+function issued(
+  session: Session,
+  call: PreparedCall,
+  epoch: number,
+  appends: CallAppends,
+  token: AuthorityToken,
+): AuthorityToken | Promise<AuthorityToken> {
+  // A malformed answer is an authority failure too.
+  if (typeof token?.fingerprint !== 'string') {
+    return refusedToIssue(session, call, new Error('it returned no token with a string fingerprint'));
   }
+  if (session.epoch !== epoch) return revokeStale(session, call, token);
   appends.start(
     session.record('token.issued', {
       fingerprint: token.fingerprint,
@@ -139,6 +177,12 @@ export async function issue(
     }),
   );
   return token;
+}
+
+/** A token issued for an epoch the session left (terminate or reload meanwhile): revoked, and the call refused. */
+async function revokeStale(session: Session, call: PreparedCall, token: AuthorityToken): Promise<never> {
+  await Promise.resolve(session.config.authority.revoke(token, 'explicit')).catch(() => false);
+  throw session.epochChanged(call.index);
 }
 
 /**
@@ -163,7 +207,10 @@ export async function consumeAndRun<Output>(
   const revokedBeforeConsume = refuseIfRevoked(session, call, 'consume');
   if (revokedBeforeConsume !== undefined) await revokedBeforeConsume;
   try {
-    await config.authority.consume(token, call.binding);
+    // The synchronous form when the authority has one that answers (no promise per call).
+    if (config.authority.consumeSync?.(token, call.binding) !== true) {
+      await config.authority.consume(token, call.binding);
+    }
   } catch (error) {
     throw await authorityFailure(session, error, call, 'consume');
   }
@@ -171,7 +218,10 @@ export async function consumeAndRun<Output>(
   appends.start(
     session.record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action }),
   );
-  if (config.mode !== 'disabled' && progress.written === undefined) await writePreviousAction(session, call);
+  if (config.mode !== 'disabled' && progress.written === undefined) {
+    const writing = writePreviousAction(session, call);
+    if (writing !== undefined) await writing;
+  }
   const draining = appends.drain();
   if (draining !== undefined) await draining;
   session.checkEpoch(epoch, call.index);
@@ -214,23 +264,35 @@ export async function consumeAndRun<Output>(
   return createLabeled(output, tool.outputLabel, [`tool:${call.action}`]);
 }
 
-/** Writes the call's action as the previous action, bounded; a failure denies (the tool does not run). */
-async function writePreviousAction(session: Session, call: PreparedCall): Promise<void> {
+/**
+ * Writes the call's action as the previous action, bounded; a failure denies (the tool does not
+ * run). `undefined` when the store wrote at once, else a promise of the write.
+ * @throws PolicyDenyError (`USAGE_STORE_FAILURE`) when the store threw.
+ */
+function writePreviousAction(session: Session, call: PreparedCall): Promise<void> | undefined {
   const { usage, usageTimeoutMs } = session.config;
+  let written: void | Promise<void>;
   try {
-    const written = bounded(
+    written = bounded(
       () => usage.setPreviousAction([session.previousKey], call.action),
       usageTimeoutMs,
       'setPreviousAction',
     );
-    if (isThenable(written)) await written;
   } catch (error) {
-    throw new PolicyDenyError(
-      `Step ${call.index} ("${call.action}") is denied: the usage store could not record the previous action (${messageOf(error)}); failing closed.`,
-      { step: call.index, action: call.action, code: USAGE_STORE_FAILURE_CODE },
-      { cause: error },
-    );
+    throw previousActionFailure(call, error);
   }
+  if (!isThenable(written)) return undefined;
+  return written.then(undefined, (error: unknown) => {
+    throw previousActionFailure(call, error);
+  });
+}
+
+function previousActionFailure(call: PreparedCall, error: unknown): PolicyDenyError {
+  return new PolicyDenyError(
+    `Step ${call.index} ("${call.action}") is denied: the usage store could not record the previous action (${messageOf(error)}); failing closed.`,
+    { step: call.index, action: call.action, code: USAGE_STORE_FAILURE_CODE },
+    { cause: error },
+  );
 }
 
 function elapsedSince(session: Session, startedAt: number): number {

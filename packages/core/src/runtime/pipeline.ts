@@ -72,7 +72,8 @@ export async function executeStep<Output>(
     try {
       const deciding = decide(session, call, epoch, appends, progress);
       if (deciding !== undefined) await deciding;
-      const token = await issue(session, call, epoch, appends);
+      const issuing = issue(session, call, epoch, appends);
+      const token = issuing instanceof Promise ? await issuing : issuing;
       return await consumeAndRun(session, call, token, resolved, epoch, appends, progress);
     } catch (error) {
       throw await refusal(session, appends, progress, error);
@@ -100,7 +101,8 @@ export async function runCall<Output>(
       checkToolArgs(resolved, call.index, call.action, call.args);
       const deciding = decide(session, call, epoch, appends, progress);
       if (deciding !== undefined) await deciding;
-      const token = await issue(session, call, epoch, appends);
+      const issuing = issue(session, call, epoch, appends);
+      const token = issuing instanceof Promise ? await issuing : issuing;
       return await consumeAndRun(session, call, token, resolved, epoch, appends, progress);
     } catch (error) {
       throw await refusal(session, appends, progress, error);

@@ -251,12 +251,15 @@ export class Session {
   }
 
   checkEpoch(epoch: number, index: number): void {
-    if (this.epoch !== epoch) {
-      throw new RuntimeStateError(
-        `Step ${index} did not run: the session changed (intent, plan, policy or termination) while it was being authorised.`,
-        { state: this.#state, step: index },
-      );
-    }
+    if (this.epoch !== epoch) throw this.epochChanged(index);
+  }
+
+  /** The refusal of step `index` when the session changed under it (see {@link checkEpoch}). */
+  epochChanged(index: number): RuntimeStateError {
+    return new RuntimeStateError(
+      `Step ${index} did not run: the session changed (intent, plan, policy or termination) while it was being authorised.`,
+      { state: this.#state, step: index },
+    );
   }
 
   /** The hash tokens bind to: the approved plan's, or the calls-mode chain's current head. */

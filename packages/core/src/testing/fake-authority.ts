@@ -15,6 +15,11 @@ export interface FakeAuthorityOptions {
   readonly clock?: Clock;
   /** Token lifetime in ms (default 60 000). */
   readonly ttlMs?: number;
+  /**
+   * Also offer the port's optional `issueSync` and `consumeSync` (as `AuthorityManager` with its
+   * default store does), so tests exercise the runtime's synchronous token path. Default `false`.
+   */
+  readonly synchronous?: boolean;
 }
 
 /** A revocation the fake authority saw. */
@@ -55,6 +60,38 @@ export function createFakeAuthority(options: FakeAuthorityOptions): FakeAuthorit
     }
     return count;
   };
+  const issueNow = (binding: TokenBinding): AuthorityToken => {
+    if (binding.tenant !== options.tenant) {
+      throw new TenantIsolationError('fake authority: binding of another tenant', { field: 'tenant' });
+    }
+    issued++;
+    const issuedAt = clock.now();
+    const token: AuthorityToken = Object.freeze({
+      fingerprint: `fake${issued.toString(16).padStart(12, '0')}`,
+      issuedAt,
+      expiresAt: issuedAt + ttlMs,
+    });
+    live.set(token, Object.freeze({ ...binding }));
+    return token;
+  };
+  const consumeNow = (token: AuthorityToken, binding: TokenBinding): void => {
+    if (binding.tenant !== options.tenant) {
+      throw new TenantIsolationError('fake authority: call of another tenant', { field: 'tenant' });
+    }
+    const bound = live.get(token);
+    if (bound === undefined) {
+      throw new UnauthorizedActionError('fake authority: unknown, used or revoked token', {
+        field: 'token',
+      });
+    }
+    live.delete(token);
+    if (clock.now() >= token.expiresAt) throw new AuthorityExpiredError('fake authority: token expired');
+    for (const field of TOKEN_BINDING_FIELDS) {
+      if (bound[field] !== binding[field]) {
+        throw new UnauthorizedActionError(`fake authority: ${field} binding differs`, { field });
+      }
+    }
+  };
   return {
     tenant: options.tenant,
     get revocations(): readonly RecordedRevocation[] {
@@ -76,37 +113,20 @@ export function createFakeAuthority(options: FakeAuthorityOptions): FakeAuthorit
       return count;
     },
     async issue(binding: TokenBinding): Promise<AuthorityToken> {
-      if (binding.tenant !== options.tenant) {
-        throw new TenantIsolationError('fake authority: binding of another tenant', { field: 'tenant' });
-      }
-      issued++;
-      const issuedAt = clock.now();
-      const token: AuthorityToken = Object.freeze({
-        fingerprint: `fake${issued.toString(16).padStart(12, '0')}`,
-        issuedAt,
-        expiresAt: issuedAt + ttlMs,
-      });
-      live.set(token, Object.freeze({ ...binding }));
-      return token;
+      return issueNow(binding);
     },
     async consume(token: AuthorityToken, binding: TokenBinding): Promise<void> {
-      if (binding.tenant !== options.tenant) {
-        throw new TenantIsolationError('fake authority: call of another tenant', { field: 'tenant' });
-      }
-      const bound = live.get(token);
-      if (bound === undefined) {
-        throw new UnauthorizedActionError('fake authority: unknown, used or revoked token', {
-          field: 'token',
-        });
-      }
-      live.delete(token);
-      if (clock.now() >= token.expiresAt) throw new AuthorityExpiredError('fake authority: token expired');
-      for (const field of TOKEN_BINDING_FIELDS) {
-        if (bound[field] !== binding[field]) {
-          throw new UnauthorizedActionError(`fake authority: ${field} binding differs`, { field });
-        }
-      }
+      consumeNow(token, binding);
     },
+    ...(options.synchronous === true
+      ? {
+          issueSync: issueNow,
+          consumeSync(token: AuthorityToken, binding: TokenBinding): boolean {
+            consumeNow(token, binding);
+            return true;
+          },
+        }
+      : {}),
     async revoke(token: AuthorityToken, reason: RevocationReason): Promise<boolean> {
       const removed = live.delete(token);
       revocations.push({ scope: 'token', reason, count: removed ? 1 : 0 });

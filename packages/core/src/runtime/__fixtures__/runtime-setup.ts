@@ -33,13 +33,19 @@ export const DECISIONS: Readonly<Record<string, Decision>> = Object.freeze({
 export interface SetupOptions extends Partial<Omit<RuntimeConfig, 'policy'>> {
   readonly policy?: StubPolicyOptions;
   readonly script?: readonly ScriptedAnswer[];
+  /** Give the fake authority the port's `issueSync`/`consumeSync` (the runtime then uses them). */
+  readonly synchronousAuthority?: boolean;
 }
 
 /** A runtime over fakes of every port (tenant `acme`, session `session-1`) and a tool spy. */
 export function setup(options: SetupOptions = {}) {
-  const { policy: policyOptions, script, ...config } = options;
+  const { policy: policyOptions, script, synchronousAuthority, ...config } = options;
   const clock = (config.clock as FakeClock | undefined) ?? new FakeClock();
-  const authority = createFakeAuthority({ tenant: 'acme', clock });
+  const authority = createFakeAuthority({
+    tenant: 'acme',
+    clock,
+    synchronous: synchronousAuthority === true,
+  });
   const audit = createRecordingAuditSink();
   const policy = createStubPolicy({ decisions: DECISIONS, ...policyOptions });
   const escalation = createScriptedEscalationHandler(script ?? []);

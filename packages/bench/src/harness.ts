@@ -143,3 +143,67 @@ function quantile(sorted: readonly number[], q: number): number {
   const high = sorted[upper] ?? low;
   return low + (high - low) * (position - lower);
 }
+
+/** One operation of {@link measureInterleaved}. */
+export interface InterleavedOperation {
+  readonly name: string;
+  readonly run: () => Promise<unknown>;
+  /** Runs before each call of `run`, untimed (for example: open a new session every N calls). */
+  readonly beforeEach?: () => Promise<void> | void;
+}
+
+/** What {@link measureInterleaved} measured of one operation: its statistics, or why it stopped. */
+export type InterleavedResult =
+  | { readonly name: string; readonly stats: Stats }
+  | { readonly name: string; readonly error: unknown };
+
+/**
+ * Measures several asynchronous operations call by call in turn (A B C, B C A, C A B, …), so that
+ * whatever drifts during a run (the machine's speed, the heap, the JIT) weighs on each of them
+ * alike: the fair way to take a difference between them, such as an adapter's overhead over its
+ * bare framework call. Warms up for `warmupMs` per operation, then measures for at least `timeMs`
+ * per operation and `minSamples` rounds. An operation that throws leaves the rotation and is
+ * reported with its error; the others go on.
+ */
+export async function measureInterleaved(
+  operations: readonly InterleavedOperation[],
+  settings: Settings,
+): Promise<readonly InterleavedResult[]> {
+  const count = operations.length;
+  const samples: number[][] = operations.map(() => []);
+  const errors: (unknown | undefined)[] = operations.map(() => undefined);
+  const failed: boolean[] = operations.map(() => false);
+  const round = async (index: number, record: boolean): Promise<void> => {
+    for (let turn = 0; turn < count; turn++) {
+      const which = (index + turn) % count;
+      const operation = operations[which] as InterleavedOperation;
+      if (failed[which]) continue;
+      try {
+        await operation.beforeEach?.();
+        const start = performance.now();
+        blackhole.value = await operation.run();
+        const elapsed = performance.now() - start;
+        if (record) (samples[which] as number[]).push(elapsed * 1000);
+      } catch (error) {
+        failed[which] = true;
+        errors[which] = error;
+      }
+    }
+  };
+  let index = 0;
+  const warmupEnd = performance.now() + settings.warmupMs * count;
+  while (settings.warmupMs > 0 && performance.now() < warmupEnd && !failed.every(Boolean)) {
+    await round(index++, false);
+  }
+  const end = performance.now() + settings.timeMs * count;
+  let rounds = 0;
+  while ((rounds < settings.minSamples || performance.now() < end) && !failed.every(Boolean)) {
+    await round(index++, true);
+    rounds++;
+  }
+  return operations.map((operation, which) =>
+    failed[which]
+      ? { name: operation.name, error: errors[which] }
+      : { name: operation.name, stats: statsOf(samples[which] as number[]) },
+  );
+}

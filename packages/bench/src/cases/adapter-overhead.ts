@@ -1,15 +1,13 @@
 import { AuthorityManager } from '@ape/authority';
 import { type AgentRuntime, createRuntime, messageOf, type PolicyEvaluator } from '@ape/core';
 import { compilePolicy } from '@ape/policy';
-import { measureAsync, type Settings } from '../harness.js';
 import {
-  type CaseResult,
-  formatDuration,
-  measuredRow,
-  type Row,
-  type Stats,
-  type TargetResult,
-} from '../report.js';
+  type InterleavedOperation,
+  type InterleavedResult,
+  measureInterleaved,
+  type Settings,
+} from '../harness.js';
+import { type CaseResult, formatDuration, measuredRow, type Row, type TargetResult } from '../report.js';
 import type { BenchCase } from './context.js';
 import { caseResult } from './shared.js';
 
@@ -37,45 +35,45 @@ function allowReadFile(name: string): { policy: PolicyEvaluator; authority: Auth
 }
 
 /**
- * Measures `id`: one call through an adapter at a time, a new adapter (not timed) every
+ * The wrapped operation: one call through an adapter at a time, a new adapter (untimed) every
  * {@link CALLS_PER_THREAD} calls. The first call's answer goes to `check`, which throws when the
  * call was refused (the policy must allow it).
  */
-async function measureThroughAdapter(
-  id: string,
+async function throughAdapter(
+  name: string,
   policyName: string,
-  settings: Settings,
   open: (policy: PolicyEvaluator, authority: AuthorityManager) => OpenedAdapter,
   check: (first: unknown) => void,
-): Promise<Stats> {
+): Promise<PreparedOperation> {
   const { policy, authority } = allowReadFile(policyName);
   let calls = 0;
   let opened = open(policy, authority);
-  check(await opened.call());
   try {
-    return await measureAsync(id, () => opened.call(), settings, {
-      hooks: {
-        async beforeEach() {
-          if (++calls < CALLS_PER_THREAD) return;
-          calls = 0;
-          await opened.ape.close();
-          opened = open(policy, authority);
-        },
-      },
-    });
-  } finally {
+    check(await opened.call());
+  } catch (error) {
     await opened.ape.close();
+    throw error;
   }
+  return {
+    name,
+    run: () => opened.call(),
+    async beforeEach() {
+      if (++calls < CALLS_PER_THREAD) return;
+      calls = 0;
+      await opened.ape.close();
+      opened = open(policy, authority);
+    },
+    close: () => opened.ape.close(),
+  };
 }
 
-/** Measures `id`: the APE gate alone, `runtime.call` of `run` with `args` in calls mode, no adapter. */
-async function measureGateAlone(
-  id: string,
+/** The gate-alone operation: `runtime.call` of `run` with `args` in calls mode, no adapter. */
+async function gateAlone(
+  name: string,
   policyName: string,
-  settings: Settings,
   run: (args: Readonly<Record<string, unknown>>) => Promise<unknown>,
   args: Readonly<Record<string, unknown>>,
-): Promise<Stats> {
+): Promise<PreparedOperation> {
   const { policy, authority } = allowReadFile(policyName);
   const open = async (): Promise<AgentRuntime> => {
     const runtime = createRuntime({ tenant: TENANT, policy, authority });
@@ -89,20 +87,26 @@ async function measureGateAlone(
   let runtime = await open();
   const call = () => runtime.call('read_file', run, { args, provenance: 'USER_TRUSTED' });
   await call();
-  return measureAsync(id, call, settings, {
-    hooks: {
-      async beforeEach() {
-        if (++calls < CALLS_PER_THREAD) return;
-        calls = 0;
-        await runtime.terminate();
-        runtime = await open();
-      },
+  return {
+    name,
+    run: call,
+    async beforeEach() {
+      if (++calls < CALLS_PER_THREAD) return;
+      calls = 0;
+      await runtime.terminate();
+      runtime = await open();
     },
-  });
+    close: () => runtime.terminate(),
+  };
+}
+
+/** An operation ready to measure, and how to release what it holds. */
+interface PreparedOperation extends InterleavedOperation {
+  readonly close: () => Promise<void>;
 }
 
 /**
- * A `check` of {@link measureThroughAdapter}: throws unless the first call's answer (what `read`
+ * A `check` of {@link throughAdapter}: throws unless the first call's answer (what `read`
  * takes of it) is `expected`, the bare tool's answer (the call was refused otherwise).
  */
 export function expectAnswer(
@@ -133,21 +137,13 @@ export interface AdapterOverheadSpec {
     readonly run: (args: Readonly<Record<string, unknown>>) => Promise<unknown>;
     readonly args: Readonly<Record<string, unknown>>;
   };
-  /** Through the adapter: see {@link measureThroughAdapter} for `open` and `check`. */
+  /** Through the adapter: see {@link throughAdapter} for `open` and `check`. */
   readonly wrapped: {
     readonly label: string;
     readonly open: (policy: PolicyEvaluator, authority: AuthorityManager) => OpenedAdapter;
     readonly check: (first: unknown) => void;
   };
   readonly notes: readonly string[];
-}
-
-async function rowOf(fields: Omit<Row, 'status' | 'stats'>, measure: () => Promise<Stats>): Promise<Row> {
-  try {
-    return measuredRow({ ...fields, stats: await measure() });
-  } catch (error) {
-    return { ...fields, status: 'failed', note: messageOf(error) };
-  }
 }
 
 /** The bench case of an adapter: the three rows, the added latency (wrapped − bare) and issue 15's target. */
@@ -167,19 +163,37 @@ async function runAdapterOverhead(
 ): Promise<CaseResult> {
   const { group } = spec;
   const policyName = `bench_${group.replaceAll('-', '_')}`;
-  const bare = await rowOf(
+  const fields: Omit<Row, 'status' | 'stats'>[] = [
     { id: `${group}:bare`, engine: 'node', label: spec.bare.label, group },
-    async () => {
+    { id: `${group}:gate`, engine: 'ape', label: spec.gate.label, group },
+    { id: `${group}:ape`, engine: 'ape', label: spec.wrapped.label, group },
+  ];
+  // Each row's operation is prepared on its own (a failure fails only its row), then the three are
+  // measured call by call in turn, so that a drift of the machine during the run weighs on each alike.
+  const prepared = await Promise.allSettled([
+    (async (): Promise<PreparedOperation> => {
       await spec.bare.call();
-      return measureAsync(`${group}:bare`, spec.bare.call, settings);
-    },
-  );
-  const gate = await rowOf({ id: `${group}:gate`, engine: 'ape', label: spec.gate.label, group }, () =>
-    measureGateAlone(`${group}:gate`, policyName, settings, spec.gate.run, spec.gate.args),
-  );
-  const wrapped = await rowOf({ id: `${group}:ape`, engine: 'ape', label: spec.wrapped.label, group }, () =>
-    measureThroughAdapter(`${group}:ape`, policyName, settings, spec.wrapped.open, spec.wrapped.check),
-  );
+      return { name: `${group}:bare`, run: spec.bare.call, close: async () => undefined };
+    })(),
+    gateAlone(`${group}:gate`, policyName, spec.gate.run, spec.gate.args),
+    throughAdapter(`${group}:ape`, policyName, spec.wrapped.open, spec.wrapped.check),
+  ]);
+  const ready = prepared.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  let measured: readonly InterleavedResult[];
+  try {
+    measured = await measureInterleaved(ready, settings);
+  } finally {
+    await Promise.allSettled(ready.map((operation) => operation.close()));
+  }
+  const [bare, gate, wrapped] = fields.map((row, index): Row => {
+    const outcome = prepared[index];
+    if (outcome?.status === 'rejected') return { ...row, status: 'failed', note: messageOf(outcome.reason) };
+    const result = measured.find((entry) => entry.name === row.id);
+    if (result === undefined || !('stats' in result)) {
+      return { ...row, status: 'failed', note: messageOf(result?.error ?? 'not measured') };
+    }
+    return measuredRow({ ...row, stats: result.stats });
+  }) as [Row, Row, Row];
   const addedP50 =
     bare.stats === undefined || wrapped.stats === undefined
       ? undefined
@@ -218,5 +232,13 @@ async function runAdapterOverhead(
           measured: formatDuration(addedP50),
           met: addedP50 <= ADDED_P50_LIMIT_US,
         };
-  return caseResult(benchCase, rows, [target], spec.notes);
+  return caseResult(
+    benchCase,
+    rows,
+    [target],
+    [
+      ...spec.notes,
+      'The three rows are measured call by call in turn (bare, gate, wrapped, each round starting one further), so a drift of the machine during the run weighs on each alike.',
+    ],
+  );
 }

@@ -15,6 +15,8 @@ export default defineConfig([
       'adapter/index': 'src/adapter/index.ts',
     }),
     clean: false,
+    // The CommonJS build needs `import.meta.url` for the lazy load of ajv (src/ajv-class.ts).
+    shims: true,
   },
   // The contract suites import vitest, which cannot be loaded with require(): ESM only.
   {

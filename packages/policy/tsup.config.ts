@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
-export default defineConfig(baseConfig());
+// `shims` gives the CommonJS build an `import.meta.url`, for the lazy load of ajv (src/ajv-class.ts).
+export default defineConfig({ ...baseConfig(), shims: true });

@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020 } from './ajv-class.js';
 import actionSchema from '../schemas/action.json';
 import intentSchema from '../schemas/intent.json';
 import planSchema from '../schemas/plan.json';
@@ -28,7 +29,7 @@ export function coreValidators(): {
   action: ValidateFunction;
 } {
   if (compiled === undefined) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const ajv = new (ajv2020())({ allErrors: true, strict: true, allowUnionTypes: true });
     ajv.addSchema(intentSchema);
     ajv.addSchema(planSchema);
     compiled = {

@@ -1,4 +1,5 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020 } from './ajv-class.js';
 import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';
@@ -90,7 +91,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
 };
 
 function createArgumentsAjv(): Ajv2020 {
-  const ajv = new Ajv2020({
+  const ajv = new (ajv2020())({
     strict: true,
     allErrors: false,
     allowUnionTypes: true,
@@ -130,7 +131,7 @@ const KEYWORD_OPTION_VALIDATORS: ReadonlyMap<string, GeneratedValidator> = new M
 let metaAjv: Ajv2020 | undefined;
 
 function getMetaAjv(): Ajv2020 {
-  metaAjv ??= new Ajv2020({ allErrors: true, verbose: true, strict: false, validateSchema: false });
+  metaAjv ??= new (ajv2020())({ allErrors: true, verbose: true, strict: false, validateSchema: false });
   return metaAjv;
 }
 

@@ -1,5 +1,6 @@
 import { freezeBranded, hasBrand } from '../brand.js';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020 } from '../ajv-class.js';
 import { ActionError, ArgumentsError, messageOf } from '../errors.js';
 import { isProvenanceLabel } from '../labels.js';
 import type { ProvenanceLabel } from '../types.js';
@@ -42,7 +43,7 @@ export type ToolLike<Output = unknown> = Tool<Output> | ToolFunction<Output>;
 let ajv: Ajv2020 | undefined;
 
 function toolAjv(): Ajv2020 {
-  ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+  ajv ??= new (ajv2020())({ allErrors: true, strict: true, allowUnionTypes: true });
   return ajv;
 }
 

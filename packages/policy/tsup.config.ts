@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
 import { baseConfig } from '../../tsup.base';
 
-// `shims` gives the CommonJS build an `import.meta.url`, for the lazy load of ajv (src/ajv-class.ts).
+// `shims` gives the CommonJS build an `import.meta.url`, for the lazy loads of ajv and re2js (src/lazy-modules.ts).
 export default defineConfig({ ...baseConfig(), shims: true });

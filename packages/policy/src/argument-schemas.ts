@@ -1,5 +1,5 @@
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { ajv2020 } from './ajv-class.js';
+import { ajv2020 } from './lazy-modules.js';
 import type { PolicyLayer, RuleDefinition } from './definition.js';
 import type { FindingSink } from './finding-sink.js';
 import { childPath, pointerToPath } from './findings.js';

@@ -1,5 +1,6 @@
 import { messageOf } from '@ape/core';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2 } from './lazy-modules.js';
 
 /** Longest `pattern` accepted in an argument schema. */
 export const MAX_PATTERN_LENGTH = 256;
@@ -37,7 +38,7 @@ export class LinearRegExp {
     const translated = translate(source);
     this.source = source;
     try {
-      this.#program = RE2JS.compile(translated);
+      this.#program = re2().compile(translated);
     } catch (error) {
       throw new Refused(
         `the linear-time engine cannot compile it (${(error as Error).message}); repetition counts are limited to 1000`,

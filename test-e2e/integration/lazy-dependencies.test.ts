@@ -9,16 +9,20 @@ const dist = (name: string, file: string) => join(root, 'packages', name, 'dist'
 /**
  * Runs `script` in a fresh Node process (`module` picks CommonJS or ES modules) and returns what it
  * printed as JSON. The script reports whether ajv's schema compiler (`ajv/dist/core.js`) is loaded
- * with `compilerLoaded()`.
+ * with `compilerLoaded()`, and whether the RE2 engine (`re2js`) is with `re2Loaded()`.
  */
 function run(module: 'cjs' | 'esm', script: string): Record<string, unknown> {
   const prelude =
     module === 'cjs'
-      ? 'const compilerLoaded = () => Object.keys(require.cache).some((file) => file.endsWith("/ajv/dist/core.js"));'
-      : 'import { createRequire } from "node:module"; const compilerLoaded = () => Object.keys(createRequire(import.meta.url).cache).some((file) => file.endsWith("/ajv/dist/core.js"));';
+      ? 'const cache = require.cache;'
+      : 'import { createRequire } from "node:module"; const cache = createRequire(import.meta.url).cache;';
+  const probes =
+    'const loaded = (tail) => Object.keys(cache).some((file) => file.includes(tail));' +
+    'const compilerLoaded = () => loaded("/ajv/dist/core.js");' +
+    'const re2Loaded = () => loaded("/re2js/");';
   const child = spawnSync(
     process.execPath,
-    [...(module === 'esm' ? ['--input-type=module'] : []), '-e', `${prelude}\n${script}`],
+    [...(module === 'esm' ? ['--input-type=module'] : []), '-e', `${prelude}\n${probes}\n${script}`],
     { cwd: root, encoding: 'utf8' },
   );
   expect(child.stderr).toBe('');
@@ -27,10 +31,12 @@ function run(module: 'cjs' | 'esm', script: string): Record<string, unknown> {
 }
 
 const POLICY_WITHOUT_SCHEMAS = '{ version: 1, name: "plain", allowed_actions: ["read_file"] }';
+const POLICY_WITH_GLOB =
+  '{ version: 1, name: "glob", allowed_actions: ["read_file"], rules: [{ id: "reads", actions: ["read_*"], effect: "deny" }] }';
 const POLICY_WITH_SCHEMAS =
   '{ version: 1, name: "args", allowed_actions: ["send"], rules: [{ id: "one", actions: ["send"], effect: "deny", when: { args: { type: "object", properties: { to: { const: "x" } } } } }] }';
 
-describe('ajv is loaded only when a schema is compiled at run time (start-up cost)', () => {
+describe('ajv and re2js are loaded only when a schema or a pattern needs them (start-up cost)', () => {
   for (const module of ['cjs', 'esm'] as const) {
     const load =
       module === 'cjs'
@@ -38,22 +44,27 @@ describe('ajv is loaded only when a schema is compiled at run time (start-up cos
         : (name: string, file: string) => `(await import(${JSON.stringify(dist(name, file))}))`;
     const ext = module === 'cjs' ? 'index.cjs' : 'index.js';
 
-    it(`${module}: importing @ape/core and @ape/policy and compiling a policy without argument schemas loads no compiler; a schema loads it`, () => {
+    it(`${module}: importing @ape/core and @ape/policy and compiling a plain policy loads neither; a glob loads RE2, a schema ajv`, () => {
       const report = run(
         module,
         `const core = ${load('core', ext)};
          const policy = ${load('policy', ext)};
-         const afterImport = compilerLoaded();
+         const afterImport = compilerLoaded() || re2Loaded();
          const plain = policy.compilePolicy(${POLICY_WITHOUT_SCHEMAS});
-         const afterPlainPolicy = compilerLoaded();
+         const afterPlainPolicy = compilerLoaded() || re2Loaded();
+         const globbed = policy.compilePolicy(${POLICY_WITH_GLOB});
+         const re2AfterGlob = re2Loaded() && !compilerLoaded();
+         const globDecision = globbed.evaluate({ tenant: "t", action: "read_file", args: {}, provenance: "USER_TRUSTED" }).decision;
          const withArgs = policy.compilePolicy(${POLICY_WITH_SCHEMAS});
          const decision = withArgs.evaluate({ tenant: "t", action: "send", args: { to: "x" }, provenance: "USER_TRUSTED" }).decision;
-         console.log(JSON.stringify({ afterImport, afterPlainPolicy, afterSchema: compilerLoaded(), decision,
+         console.log(JSON.stringify({ afterImport, afterPlainPolicy, re2AfterGlob, globDecision, afterSchema: compilerLoaded(), decision,
            plain: plain.evaluate({ tenant: "t", action: "read_file", args: {}, provenance: "USER_TRUSTED" }).decision }));`,
       );
       expect(report).toEqual({
         afterImport: false,
         afterPlainPolicy: false,
+        re2AfterGlob: true,
+        globDecision: 'DENY',
         afterSchema: true,
         decision: 'DENY',
         plain: 'ALLOW',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runBenchmarks } from './benchmarks.js';
-import type { BenchReport, Row } from './report.js';
+import { type BenchReport, formatReport, type Row } from './report.js';
 
 const STATUSES = ['measured', 'skipped', 'unavailable', 'failed'];
 
@@ -38,6 +38,12 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
     expectFinite(report.machine.memoryBytes);
     expect(report.machine.node).toBe(process.version);
     expect(Object.keys(report.machine.os).sort()).toEqual(['arch', 'platform', 'release']);
+    // The machine's speed reference: positive, finite nanoseconds for both fixed workloads.
+    expect(report.machine.reference?.sha256Ns).toBeGreaterThan(0);
+    expect(report.machine.reference?.jsStepNs).toBeGreaterThan(0);
+    expectFinite(report.machine.reference?.sha256Ns ?? Number.NaN);
+    expectFinite(report.machine.reference?.jsStepNs ?? Number.NaN);
+    expect(formatReport(report)).toMatch(/machine reference: sha256 of 300 characters \d+ ns/);
     expect(report.versions['@cedar-policy/cedar-wasm']).toBe('4.13.0');
 
     expect(report.cases.map((result) => result.number ?? result.id)).toEqual([

@@ -72,6 +72,20 @@ export interface MachineInfo {
   readonly os: { readonly platform: string; readonly release: string; readonly arch: string };
   readonly node: string;
   readonly v8: string;
+  /**
+   * How fast this machine was at the start of the run, on two fixed workloads: the same CPU model
+   * name can hide hosts of different speed, and a run's microseconds mean little without it. Medians
+   * of 15 batches, in nanoseconds per operation.
+   */
+  readonly reference?: MachineReference;
+}
+
+/** See {@link MachineInfo.reference}. */
+export interface MachineReference {
+  /** One `crypto.hash('sha256', text, 'hex')` of a 300-character string (the audit record floor). */
+  readonly sha256Ns: number;
+  /** One step of a fixed JavaScript loop (integer arithmetic and a small object per step). */
+  readonly jsStepNs: number;
 }
 
 /** Everything `bench/results/latest.json` holds. */
@@ -161,6 +175,12 @@ export function formatReport(report: BenchReport): string {
     `APE benchmarks (${report.mode}) ${report.date}`,
     `${machine.cpus.count} × ${machine.cpus.model}, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
       `${machine.os.platform} ${machine.os.release} ${machine.os.arch}, Node ${machine.node}`,
+    ...(machine.reference === undefined
+      ? []
+      : [
+          `machine reference: sha256 of 300 characters ${machine.reference.sha256Ns.toFixed(0)} ns, ` +
+            `a JavaScript loop step ${machine.reference.jsStepNs.toFixed(1)} ns (compare runs by these first)`,
+        ]),
     '',
   );
   for (const result of report.cases) {

@@ -124,6 +124,7 @@ export function issue(
   let token: AuthorityToken | undefined;
   try {
     token = authority.issueSync?.(call.binding);
+    if (isThenable(token)) throw brokenSyncForm(token, 'issueSync');
   } catch (error) {
     return refusedToIssue(session, call, error);
   }
@@ -146,6 +147,15 @@ async function issueLater(
   }
   const accepted = issued(session, call, epoch, appends, token);
   return isThenable(accepted) ? await accepted : accepted;
+}
+
+/**
+ * A synchronous form that answered with a promise breaks the port's contract: the call is refused
+ * (whatever the promise holds), and its rejection is handled so it cannot crash the process.
+ */
+function brokenSyncForm(answer: PromiseLike<unknown>, method: 'issueSync' | 'consumeSync'): Error {
+  Promise.resolve(answer).catch(() => undefined);
+  return new Error(`its ${method} answered with a promise`);
 }
 
 async function refusedToIssue(session: Session, call: PreparedCall, error: unknown): Promise<never> {
@@ -208,9 +218,9 @@ export async function consumeAndRun<Output>(
   if (revokedBeforeConsume !== undefined) await revokedBeforeConsume;
   try {
     // The synchronous form when the authority has one that answers (no promise per call).
-    if (config.authority.consumeSync?.(token, call.binding) !== true) {
-      await config.authority.consume(token, call.binding);
-    }
+    const consumed: unknown = config.authority.consumeSync?.(token, call.binding);
+    if (isThenable(consumed)) throw brokenSyncForm(consumed, 'consumeSync');
+    if (consumed !== true) await config.authority.consume(token, call.binding);
   } catch (error) {
     throw await authorityFailure(session, error, call, 'consume');
   }

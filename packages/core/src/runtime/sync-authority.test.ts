@@ -183,6 +183,34 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
     });
   }
 
+  it('refuses a promise from issueSync (a broken contract) without an unhandled rejection', async () => {
+    const steered = steeredSyncAuthority({
+      issueSync: () => Promise.reject(new Error('late')) as unknown as AuthorityToken,
+    });
+    const context = setup({ authority: steered.authority });
+    await ready(context);
+    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+    expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
+    expect(error.message).toContain('its issueSync answered with a promise');
+    expect(steered.issue).not.toHaveBeenCalled();
+    expect(context.tool).not.toHaveBeenCalled();
+  });
+
+  it('refuses a promise from consumeSync without falling back to consume, and without an unhandled rejection', async () => {
+    const steered = steeredSyncAuthority({
+      consumeSync: () => Promise.reject(new Error('late')) as unknown as boolean,
+    });
+    const context = setup({ authority: steered.authority });
+    await ready(context);
+    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+    expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
+    expect(error.message).toContain(
+      'the authority failed to consume a token (its consumeSync answered with a promise)',
+    );
+    expect(steered.consume).not.toHaveBeenCalled();
+    expect(context.tool).not.toHaveBeenCalled();
+  });
+
   it('revokes the session and refuses with TENANT_MISMATCH when issueSync throws a tenant error', async () => {
     const steered = steeredSyncAuthority({
       issueSync: () => {

@@ -135,6 +135,64 @@ describe('AuthorityManager.issueSync and consumeSync when the default store brea
   });
 });
 
+/** A store that answers each call a timer tick later, and logs what it did in order. */
+class SlowStore extends AsyncStore {
+  readonly log: string[] = [];
+  override async put(record: TokenRecord): Promise<void> {
+    await tick();
+    this.log.push('put');
+    return super.put(record);
+  }
+  override async take(id: string): Promise<TokenRecord | undefined> {
+    await tick();
+    this.log.push('take');
+    return super.take(id);
+  }
+  override async purgeExpired(now: number): Promise<number> {
+    // Slower than a put: an issue that did not wait for its purge would log the put first.
+    await tick();
+    await tick();
+    this.log.push('purge');
+    return super.purgeExpired(now);
+  }
+}
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+describe('AuthorityManager waits for a store that answers later, at every step', () => {
+  it('issue: the token exists only once the store has its record, and a purge finishes first', async () => {
+    const clock = new FakeClock();
+    const store = new SlowStore();
+    const authority = new AuthorityManager({ tenant: 'acme', clock, ttlMs: 10, store });
+    for (let index = 0; index < 63; index++) await authority.issue(binding);
+    store.log.length = 0;
+    clock.advance(10);
+    const token = await authority.issue(binding);
+    expect(store.log).toEqual(['purge', 'put']);
+    await expect(authority.consume(token, binding)).resolves.toBeUndefined();
+  });
+
+  it('consume for another tenant: refused only after the record was taken out', async () => {
+    const store = new SlowStore();
+    const authority = new AuthorityManager({ tenant: 'acme', store });
+    const token = await authority.issue(binding);
+    await expect(authority.consume(token, { ...binding, tenant: 'globex' })).rejects.toMatchObject({
+      code: 'TENANT_MISMATCH',
+    });
+    expect(await store.inner.size()).toBe(0);
+  });
+
+  it('revoke: resolves to false for a token no longer in the store', async () => {
+    const store = new SlowStore();
+    const authority = new AuthorityManager({ tenant: 'acme', store });
+    const token = await authority.issue(binding);
+    await authority.consume(token, binding);
+    expect(await authority.revoke(token, 'explicit')).toBe(false);
+    const live = await authority.issue(binding);
+    expect(await authority.revoke(live, 'explicit')).toBe(true);
+  });
+});
+
 describe('AuthorityManager.issueSync and consumeSync with a store that may answer later', () => {
   it('answer undefined and false and touch nothing, so the caller uses issue and consume', async () => {
     const store = new AsyncStore();

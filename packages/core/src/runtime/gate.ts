@@ -145,8 +145,7 @@ async function issueLater(
   } catch (error) {
     return refusedToIssue(session, call, error);
   }
-  const accepted = issued(session, call, epoch, appends, token);
-  return isThenable(accepted) ? await accepted : accepted;
+  return issued(session, call, epoch, appends, token);
 }
 
 /**

@@ -150,16 +150,22 @@ describe('the gate falls back to the async forms when the synchronous ones canno
   });
 });
 
+/** Runs plan step 0 (a read) with a steered synchronous authority; returns the refusal and the parts. */
+async function refusedStep(steer: Parameters<typeof steeredSyncAuthority>[0]) {
+  const steered = steeredSyncAuthority(steer);
+  const context = setup({ authority: steered.authority });
+  await ready(context);
+  const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+  return { error, steered, context };
+}
+
 describe('the gate fails closed on a synchronous authority failure (the tool never runs)', () => {
   it('denies with AUTHORITY_FAILURE naming issue when issueSync throws', async () => {
-    const steered = steeredSyncAuthority({
+    const { error, steered, context } = await refusedStep({
       issueSync: () => {
         throw new Error('issuer offline');
       },
     });
-    const context = setup({ authority: steered.authority });
-    await ready(context);
-    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
     expect(error.code).toBe('POLICY_DENY');
     expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
     expect(error.message).toContain('the authority failed to issue a token (issuer offline)');
@@ -172,10 +178,9 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
     ['null', () => null],
   ] as const) {
     it(`denies with AUTHORITY_FAILURE when issueSync answers ${what}`, async () => {
-      const steered = steeredSyncAuthority({ issueSync: answer as unknown as () => AuthorityToken });
-      const context = setup({ authority: steered.authority });
-      await ready(context);
-      const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
+      const { error, context } = await refusedStep({
+        issueSync: answer as unknown as () => AuthorityToken,
+      });
       expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
       expect(error.message).toContain('it returned no token with a string fingerprint');
       expect(dataOf(context.audit.events, 'token.issued')).toEqual([]);
@@ -184,12 +189,9 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
   }
 
   it('refuses a promise from issueSync (a broken contract) without an unhandled rejection', async () => {
-    const steered = steeredSyncAuthority({
+    const { error, steered, context } = await refusedStep({
       issueSync: () => Promise.reject(new Error('late')) as unknown as AuthorityToken,
     });
-    const context = setup({ authority: steered.authority });
-    await ready(context);
-    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
     expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
     expect(error.message).toContain('its issueSync answered with a promise');
     expect(steered.issue).not.toHaveBeenCalled();
@@ -197,12 +199,9 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
   });
 
   it('refuses a promise from consumeSync without falling back to consume, and without an unhandled rejection', async () => {
-    const steered = steeredSyncAuthority({
+    const { error, steered, context } = await refusedStep({
       consumeSync: () => Promise.reject(new Error('late')) as unknown as boolean,
     });
-    const context = setup({ authority: steered.authority });
-    await ready(context);
-    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
     expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
     expect(error.message).toContain(
       'the authority failed to consume a token (its consumeSync answered with a promise)',
@@ -212,14 +211,11 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
   });
 
   it('revokes the session and refuses with TENANT_MISMATCH when issueSync throws a tenant error', async () => {
-    const steered = steeredSyncAuthority({
+    const { error, steered, context } = await refusedStep({
       issueSync: () => {
         throw new TenantIsolationError('another tenant', { field: 'tenant' });
       },
     });
-    const context = setup({ authority: steered.authority });
-    await ready(context);
-    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
     expect(error.code).toBe('TENANT_MISMATCH');
     expect(steered.inner.revocations).toContainEqual({
       scope: 'session',
@@ -230,14 +226,11 @@ describe('the gate fails closed on a synchronous authority failure (the tool nev
   });
 
   it('denies with AUTHORITY_FAILURE naming consume when consumeSync throws, and records no consumption', async () => {
-    const steered = steeredSyncAuthority({
+    const { error, steered, context } = await refusedStep({
       consumeSync: () => {
         throw new Error('store offline');
       },
     });
-    const context = setup({ authority: steered.authority });
-    await ready(context);
-    const error = await rejection(context.runtime.executeStep(0, context.tool, { args: READ }));
     expect(error.details).toEqual({ step: 0, action: 'read_file', code: 'AUTHORITY_FAILURE' });
     expect(error.message).toContain('the authority failed to consume a token (store offline)');
     expect(steered.consume).not.toHaveBeenCalled();

@@ -32,7 +32,9 @@ function run(module: 'cjs' | 'esm', script: string): Record<string, unknown> {
 
 const POLICY_WITHOUT_SCHEMAS = '{ version: 1, name: "plain", allowed_actions: ["read_file"] }';
 const POLICY_WITH_GLOB =
-  '{ version: 1, name: "glob", allowed_actions: ["read_file"], rules: [{ id: "reads", actions: ["read_*"], effect: "deny" }] }';
+  '{ version: 1, name: "glob", allowed_actions: ["read_file"], rules: [{ id: "reads", actions: ["read_*", "fs.**", "*.write"], effect: "deny" }] }';
+const POLICY_WITH_TWO_WILDCARDS =
+  '{ version: 1, name: "globs", allowed_actions: ["read_file"], rules: [{ id: "reads", actions: ["re*_f*"], effect: "deny" }] }';
 const POLICY_WITH_SCHEMAS =
   '{ version: 1, name: "args", allowed_actions: ["send"], rules: [{ id: "one", actions: ["send"], effect: "deny", when: { args: { type: "object", properties: { to: { const: "x" } } } } }] }';
 
@@ -44,7 +46,7 @@ describe('ajv and re2js are loaded only when a schema or a pattern needs them (s
         : (name: string, file: string) => `(await import(${JSON.stringify(dist(name, file))}))`;
     const ext = module === 'cjs' ? 'index.cjs' : 'index.js';
 
-    it(`${module}: importing @ape/core and @ape/policy and compiling a plain policy loads neither; a glob loads RE2, a schema ajv`, () => {
+    it(`${module}: importing @ape/core and @ape/policy and compiling a plain policy or one-wildcard globs loads neither; a glob with two wildcards loads RE2, a schema ajv`, () => {
       const report = run(
         module,
         `const core = ${load('core', ext)};
@@ -53,18 +55,23 @@ describe('ajv and re2js are loaded only when a schema or a pattern needs them (s
          const plain = policy.compilePolicy(${POLICY_WITHOUT_SCHEMAS});
          const afterPlainPolicy = compilerLoaded() || re2Loaded();
          const globbed = policy.compilePolicy(${POLICY_WITH_GLOB});
-         const re2AfterGlob = re2Loaded() && !compilerLoaded();
+         const afterOneWildcard = compilerLoaded() || re2Loaded();
          const globDecision = globbed.evaluate({ tenant: "t", action: "read_file", args: {}, provenance: "USER_TRUSTED" }).decision;
+         const twoWildcards = policy.compilePolicy(${POLICY_WITH_TWO_WILDCARDS});
+         const re2AfterGlob = re2Loaded() && !compilerLoaded();
+         const twoWildcardDecision = twoWildcards.evaluate({ tenant: "t", action: "read_file", args: {}, provenance: "USER_TRUSTED" }).decision;
          const withArgs = policy.compilePolicy(${POLICY_WITH_SCHEMAS});
          const decision = withArgs.evaluate({ tenant: "t", action: "send", args: { to: "x" }, provenance: "USER_TRUSTED" }).decision;
-         console.log(JSON.stringify({ afterImport, afterPlainPolicy, re2AfterGlob, globDecision, afterSchema: compilerLoaded(), decision,
+         console.log(JSON.stringify({ afterImport, afterPlainPolicy, afterOneWildcard, globDecision, re2AfterGlob, twoWildcardDecision, afterSchema: compilerLoaded(), decision,
            plain: plain.evaluate({ tenant: "t", action: "read_file", args: {}, provenance: "USER_TRUSTED" }).decision }));`,
       );
       expect(report).toEqual({
         afterImport: false,
         afterPlainPolicy: false,
-        re2AfterGlob: true,
+        afterOneWildcard: false,
         globDecision: 'DENY',
+        re2AfterGlob: true,
+        twoWildcardDecision: 'DENY',
         afterSchema: true,
         decision: 'DENY',
         plain: 'ALLOW',

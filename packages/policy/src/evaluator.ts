@@ -8,7 +8,7 @@ import {
 } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { PolicyDefinition } from './definition.js';
-import { globToRegExp, isGlob, type PatternIndex } from './glob.js';
+import { type ActionGlob, compileGlob, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import { PROVENANCE_FAILURE, PROVENANCE_KEYWORD } from './provenance-keyword.js';
 import { UsageLimitTable } from './usage-limits.js';
@@ -31,11 +31,11 @@ export const PROVENANCE_BITS: Readonly<Record<string, number>> = Object.freeze({
 /** @internal A set of action patterns: exact ids in a `Set`, globs precompiled. */
 export class PatternSet {
   private readonly exact = new Set<string>();
-  private readonly globs: ReturnType<typeof globToRegExp>[] = [];
+  private readonly globs: ActionGlob[] = [];
 
   constructor(patterns: readonly string[]) {
     for (const pattern of patterns) {
-      if (isGlob(pattern)) this.globs.push(globToRegExp(pattern));
+      if (isGlob(pattern)) this.globs.push(compileGlob(pattern));
       else this.exact.add(pattern);
     }
   }

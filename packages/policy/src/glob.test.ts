@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { createCoverFinder, isActionPattern, PatternIndex, patternCovers, patternMatches } from './glob.js';
+import {
+  compileGlob,
+  createCoverFinder,
+  globToRegExp,
+  isActionPattern,
+  PatternIndex,
+  patternCovers,
+  patternMatches,
+} from './glob.js';
 import { LinearRegExp } from './regex-safety.js';
 
 describe('action globs', () => {
@@ -102,7 +110,8 @@ describe('isActionPattern', () => {
 
 describe('action globs on the linear-time engine', () => {
   it('matches a glob that backtracks catastrophically on RegExp against a 110-character id with RE2', () => {
-    const glob = `${'**a'.repeat(20)}**b`;
+    // Ends with a wildcard, so the literal head and tail (both empty) let every input through to RE2.
+    const glob = `${'**a'.repeat(20)}**b**`;
     const linear = vi.spyOn(LinearRegExp.prototype, 'test');
     const matched = patternMatches(glob, 'a'.repeat(110));
     const inputs = linear.mock.calls.map(([input]) => input);
@@ -119,5 +128,56 @@ describe('action globs on the linear-time engine', () => {
     expect(patternMatches('a-b:*', 'a-b:c')).toBe(true);
     expect(patternMatches('a.*', 'aXb')).toBe(false);
     expect(patternMatches('(a)*', '(a)x')).toBe(true);
+  });
+
+  it('decides a one-wildcard glob without RE2, and compares the literal head and tail before it otherwise', () => {
+    const linear = vi.spyOn(LinearRegExp.prototype, 'test');
+    const answers = [
+      compileGlob('fs.*').test('fs.read'),
+      compileGlob('mail.**').test('mail.send.now'),
+      compileGlob('*.read').test('fs.read'),
+      compileGlob('a*.*b').test('xa.b'),
+      compileGlob('a*.*b').test('ac.b'),
+    ];
+    const inputs = linear.mock.calls.map(([input]) => input);
+    vi.restoreAllMocks();
+    expect(answers).toEqual([true, true, true, false, true]);
+    expect(inputs).toEqual(['ac.b']);
+  });
+
+  it("compileGlob answers as the glob's expression on RE2 for every pattern and input (property)", () => {
+    const character = fc.constantFrom(
+      'a',
+      'b',
+      '.',
+      '*',
+      ':',
+      '-',
+      '\n',
+      '\r',
+      '\u2028',
+      '\u2029',
+      '\ud800',
+      '😀',
+      'é',
+    );
+    const piece = fc.constantFrom('a', 'b', '.', ':', '-', '*', '**', 'a.', '.b');
+    const pattern = fc
+      .array(piece, { minLength: 1, maxLength: 6 })
+      .map((pieces) => pieces.join(''))
+      .filter((text) => text.includes('*') && !text.includes('***'));
+    const input = fc.array(character, { maxLength: 12 }).map((characters) => characters.join(''));
+    fc.assert(
+      fc.property(pattern, fc.array(input, { minLength: 1, maxLength: 8 }), (glob, inputs) => {
+        const compiled = compileGlob(glob);
+        const expression = globToRegExp(glob);
+        for (const text of inputs)
+          expect(compiled.test(text), `${glob} on ${JSON.stringify(text)}`).toBe(expression.test(text));
+        // Inputs built from the glob's own text (each wildcard replaced) reach every branch.
+        const filled = glob.replaceAll('**', '.a\n').replaceAll('*', 'b');
+        expect(compiled.test(filled)).toBe(expression.test(filled));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

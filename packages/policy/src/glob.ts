@@ -10,9 +10,10 @@ export function isGlob(pattern: string): boolean {
 
 /**
  * @internal Compiles an action glob: `*` matches any run of characters except `.`, `**` any run
- * including `.`; everything else is literal. Called at load time only. The matcher runs on RE2
+ * including `.`; everything else is literal. Called at load time only. The expression runs on RE2
  * ({@link LinearRegExp}): on a backtracking engine a glob such as `**a**a**a…**b` takes minutes on
- * a 110-character action id.
+ * a 110-character action id. This is the definition of a glob's meaning; matching goes through
+ * {@link compileGlob}, which needs no expression for a glob with one wildcard.
  */
 export function globToRegExp(pattern: string): LinearRegExp {
   let source = '^';
@@ -33,13 +34,91 @@ export function globToRegExp(pattern: string): LinearRegExp {
   return new LinearRegExp(`${source}$`);
 }
 
+/** @internal A compiled action glob: {@link compileGlob}. */
+export interface ActionGlob {
+  /** Whether the glob matches all of `action`. */
+  test(action: string): boolean;
+}
+
+/** What `.` matches in a compiled glob's `**`: anything but a line terminator (ECMAScript's `.`). */
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/**
+ * A glob with one wildcard (`ab*`, `*.cd`, `ab.**`, `a*b`): decided by comparing its literal text
+ * and scanning what the wildcard covers, with no regular expression. Equal, for every string, to
+ * {@link globToRegExp}'s expression (a property test pins it).
+ */
+class OneWildcardGlob implements ActionGlob {
+  readonly #prefix: string;
+  readonly #suffix: string;
+  readonly #fixed: number;
+  readonly #crossesDots: boolean;
+
+  constructor(prefix: string, suffix: string, crossesDots: boolean) {
+    this.#prefix = prefix;
+    this.#suffix = suffix;
+    this.#fixed = prefix.length + suffix.length;
+    this.#crossesDots = crossesDots;
+  }
+
+  test(action: string): boolean {
+    if (action.length < this.#fixed || !action.startsWith(this.#prefix) || !action.endsWith(this.#suffix))
+      return false;
+    const covered = action.slice(this.#prefix.length, action.length - this.#suffix.length);
+    return this.#crossesDots ? !LINE_TERMINATOR.test(covered) : !covered.includes('.');
+  }
+}
+
+/**
+ * A glob with two or more wildcards: its literal head and tail are compared first (they cannot
+ * match otherwise), then its expression runs on the linear-time engine.
+ */
+class ManyWildcardGlob implements ActionGlob {
+  readonly #prefix: string;
+  readonly #suffix: string;
+  readonly #fixed: number;
+  readonly #regExp: LinearRegExp;
+
+  constructor(pattern: string, prefix: string, suffix: string) {
+    this.#prefix = prefix;
+    this.#suffix = suffix;
+    this.#fixed = prefix.length + suffix.length;
+    this.#regExp = globToRegExp(pattern);
+  }
+
+  test(action: string): boolean {
+    return (
+      action.length >= this.#fixed &&
+      action.startsWith(this.#prefix) &&
+      action.endsWith(this.#suffix) &&
+      this.#regExp.test(action)
+    );
+  }
+}
+
+/**
+ * @internal Compiles an action glob (it must contain `*`) for repeated matching, with the meaning
+ * of {@link globToRegExp}. A glob with one wildcard, the common form (`fs.*`, `mail.**`, `*.read`),
+ * is matched without a regular expression (so loading a policy of such globs never loads RE2); any
+ * other glob compares its literal head and tail before running its expression on RE2.
+ */
+export function compileGlob(pattern: string): ActionGlob {
+  const first = pattern.indexOf('*');
+  const last = pattern.lastIndexOf('*');
+  const prefix = pattern.slice(0, first);
+  const suffix = pattern.slice(last + 1);
+  if (last === first) return new OneWildcardGlob(prefix, suffix, false);
+  if (last === first + 1) return new OneWildcardGlob(prefix, suffix, true);
+  return new ManyWildcardGlob(pattern, prefix, suffix);
+}
+
 /**
  * Whether an action pattern (exact id, or glob: `*` never crosses a `.`, `**` does) matches an action
  * id. Compiles the glob on every call: for tools (verification, linters), not for hot paths. Public as
  * `matchesActionPattern`.
  */
 export function patternMatches(pattern: string, action: string): boolean {
-  return isGlob(pattern) ? globToRegExp(pattern).test(action) : pattern === action;
+  return isGlob(pattern) ? compileGlob(pattern).test(action) : pattern === action;
 }
 
 /**
@@ -52,7 +131,7 @@ export function patternCovers(outer: string, inner: string): boolean {
   if (inner.includes('**')) return false;
   // A single-star wildcard of `inner` never expands to a '.', so matching its text (with '*' as a
   // literal character) against `outer` shows each of its expansions is matched too.
-  return isGlob(outer) && globToRegExp(outer).test(inner);
+  return isGlob(outer) && compileGlob(outer).test(inner);
 }
 
 /**
@@ -64,10 +143,10 @@ export function createCoverFinder<T extends { readonly patterns: readonly string
   items: readonly T[],
 ): (pattern: string) => T | undefined {
   const exact = new Map<string, number>();
-  const globs: { readonly index: number; readonly pattern: string; readonly regExp: LinearRegExp }[] = [];
+  const globs: { readonly index: number; readonly pattern: string; readonly regExp: ActionGlob }[] = [];
   items.forEach((item, index) => {
     for (const pattern of item.patterns) {
-      if (isGlob(pattern)) globs.push({ index, pattern, regExp: globToRegExp(pattern) });
+      if (isGlob(pattern)) globs.push({ index, pattern, regExp: compileGlob(pattern) });
       else if (!exact.has(pattern)) exact.set(pattern, index);
     }
   });
@@ -102,7 +181,7 @@ const MAX_CACHED_ACTIONS = 4096;
  */
 export class PatternIndex<T> {
   private readonly exact = new Map<string, readonly T[]>();
-  private readonly globs: { readonly regExp: LinearRegExp; readonly value: T }[] = [];
+  private readonly globs: { readonly regExp: ActionGlob; readonly value: T }[] = [];
   private readonly cache = new Map<string, readonly T[]>();
   private readonly empty: readonly T[] = Object.freeze([]);
 
@@ -116,7 +195,7 @@ export class PatternIndex<T> {
     for (const id of knownActions) byId.set(id, []);
     for (const entry of entries) {
       if (isGlob(entry.pattern)) {
-        this.globs.push({ regExp: globToRegExp(entry.pattern), value: entry.value });
+        this.globs.push({ regExp: compileGlob(entry.pattern), value: entry.value });
         continue;
       }
       const values = byId.get(entry.pattern);

@@ -1,9 +1,10 @@
-import { deepFreeze, hashCanonical } from '@ape/core';
+import { hashCanonical } from '@ape/core';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { compileArgumentSchemas } from './argument-schemas.js';
 import {
   collectLayers,
   countRules,
+  freezeLayers,
   type LimitDefinition,
   type PolicyDefinition,
   type PolicyLayer,
@@ -74,12 +75,13 @@ export function compileDocument(
   const normalised: Json = Object.create(null);
   Object.assign(normalised, root, { version: 1, default: 'deny', name });
   const digest = hashCanonical(normalised);
-  const definition: PolicyDefinition = deepFreeze({
+  freezeLayers(layers);
+  const definition: PolicyDefinition = Object.freeze({
     name,
     digest,
-    catalogue,
+    catalogue: catalogue === undefined ? undefined : Object.freeze(catalogue),
     base: layers[0]!,
-    tenants: layers.slice(1),
+    tenants: Object.freeze(layers.slice(1)),
   });
   const policy = createCompiledPolicy({
     name,
@@ -87,7 +89,7 @@ export function compileDocument(
     warnings: sink.findings,
     definition,
     ...compileRuleSets(definition, validators),
-    explainRows: explainDefinition(definition),
+    explainRows: () => explainDefinition(definition),
   });
   return { findings: sink.findings, policy };
 }

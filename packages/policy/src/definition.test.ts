@@ -114,6 +114,30 @@ describe('the policy model (CompiledPolicy.definition)', () => {
     }).toThrow(TypeError);
   });
 
+  it('is frozen all the way down: every object reachable from the model, the document values of `when` included', () => {
+    const unfrozen: string[] = [];
+    const seen = new Set<object>();
+    const walk = (value: unknown, path: string): void => {
+      if (typeof value !== 'object' || value === null || seen.has(value)) return;
+      seen.add(value);
+      if (!Object.isFrozen(value)) unfrozen.push(path);
+      for (const key of Reflect.ownKeys(value)) {
+        const descriptor = Object.getOwnPropertyDescriptor(value, key)!;
+        expect('value' in descriptor, `${path}.${String(key)} is a data property`).toBe(true);
+        walk(descriptor.value, `${path}.${String(key)}`);
+      }
+    };
+    const withCatalogue = compilePolicy({ actions: ['a', 'b'], allowed_actions: ['a'] }).definition;
+    walk(definition, 'definition');
+    walk(withCatalogue, 'withCatalogue');
+    expect(unfrozen).toEqual([]);
+    // The walk met every part of the model: overlays with a filter, limits, transitions, conditions.
+    expect(seen.has(definition.tenants[0]!.filter!.actions)).toBe(true);
+    expect(seen.has(definition.base.rules[3]!.when!.provenance!)).toBe(true);
+    expect(seen.has(definition.base.transitions[0]!.followers)).toBe(true);
+    expect(seen.has(withCatalogue.catalogue!)).toBe(true);
+  });
+
   it('has no line numbers for a policy given as a value', () => {
     const compiled = compilePolicy({ allowed_actions: ['a'] });
     expect(compiled.definition.base.rules[0]!.source).toEqual({ path: '$.allowed_actions[0]' });
@@ -127,5 +151,15 @@ describe('the policy model (CompiledPolicy.definition)', () => {
       ...layer.transitions.map((transition) => transition.id),
     ]);
     expect([...new Set(policy.explain().map((row) => row.rule))]).toEqual(modelIds);
+  });
+
+  it('makes the rows of explain() on its first call, once: the same frozen rows every time', () => {
+    const fresh = loadPolicy({ text: TEXT, filename: 'model.yaml' });
+    const rows = fresh.explain();
+    expect(fresh.explain()).toBe(rows);
+    expect(Object.isFrozen(rows)).toBe(true);
+    expect(rows.every((row) => Object.isFrozen(row))).toBe(true);
+    expect(rows).toEqual(policy.explain());
+    expect(rows.find((row) => row.rule === 'read-workspace')).toMatchObject({ line: 6, action: 'read_file' });
   });
 });

@@ -1,4 +1,4 @@
-import type { ProvenanceLabel, UsageScope } from '@ape/core';
+import { deepFreeze, type ProvenanceLabel, type UsageScope } from '@ape/core';
 import { childPath } from './findings.js';
 import { isActionPattern } from './glob.js';
 import type { FindingSink } from './finding-sink.js';
@@ -243,6 +243,44 @@ function collectLayer(source: Json, tenant: string | null, path: string, sink: F
           source: at(childPath(path, 'allowed_actions')),
         };
   return { tenant, rules, limits, transitions, filter, source: at(path) };
+}
+
+/**
+ * @internal Deep-freezes what {@link collectLayers} built, object by object along the model's known
+ * shape; only a rule's `when` (values taken from the document) is walked by `deepFreeze`. Walking
+ * the whole model with `deepFreeze` reads a property descriptor per field, which was a quarter of
+ * compiling a policy of 100,000 list entries. A test walks a compiled model generically and finds
+ * every object frozen.
+ */
+export function freezeLayers(layers: readonly PolicyLayer[]): void {
+  for (const layer of layers) {
+    for (const rule of layer.rules) {
+      Object.freeze(rule.actions);
+      Object.freeze(rule.source);
+      if (rule.when !== undefined) deepFreeze(rule.when);
+      Object.freeze(rule);
+    }
+    for (const limit of layer.limits) {
+      Object.freeze(limit.actions);
+      Object.freeze(limit.source);
+      Object.freeze(limit);
+    }
+    for (const transition of layer.transitions) {
+      Object.freeze(transition.followers);
+      Object.freeze(transition.source);
+      Object.freeze(transition);
+    }
+    if (layer.filter !== undefined) {
+      Object.freeze(layer.filter.actions);
+      Object.freeze(layer.filter.source);
+      Object.freeze(layer.filter);
+    }
+    Object.freeze(layer.rules);
+    Object.freeze(layer.limits);
+    Object.freeze(layer.transitions);
+    Object.freeze(layer.source);
+    Object.freeze(layer);
+  }
 }
 
 /** @internal Every entry of `layers` that counts against the `maxRules` load limit. */

@@ -111,7 +111,8 @@ export interface PolicyParts {
   readonly definition: PolicyDefinition;
   readonly base: RuleSet;
   readonly tenants: ReadonlyMap<string, RuleSet>;
-  readonly explainRows: readonly ExplainRow[];
+  /** The rows of `explain()`, computed on its first call (a policy is mostly loaded to decide). */
+  readonly explainRows: () => readonly ExplainRow[];
 }
 
 function provenanceBit(label: unknown): number {
@@ -134,7 +135,7 @@ interface Denial {
 
 /**
  * The compiled policy. Immutable once constructed (the only internal state is a bounded cache of
- * glob lookups, which never changes a decision).
+ * glob lookups and the rows of `explain()`, made on its first call; neither changes a decision).
  */
 class Policy implements CompiledPolicy {
   readonly name: string;
@@ -146,7 +147,8 @@ class Policy implements CompiledPolicy {
   readonly #tenantSets: ReadonlyMap<string, PreparedSet>;
   /** Exact action ids of the policy that are valid action ids (checked before the action-id regex). */
   readonly #validIds: ReadonlySet<string>;
-  readonly #explainRows: readonly ExplainRow[];
+  readonly #explainRowsOf: () => readonly ExplainRow[];
+  #explainRows: readonly ExplainRow[] | undefined;
   readonly #usageLimits: UsageLimitTable;
 
   constructor(parts: PolicyParts) {
@@ -164,7 +166,7 @@ class Policy implements CompiledPolicy {
     for (const [tenant, set] of parts.tenants)
       tenantSets.set(tenant, prepareSet(set, this.#base, parts.digest, this.#usageLimits));
     this.#tenantSets = tenantSets;
-    this.#explainRows = Object.freeze([...parts.explainRows]);
+    this.#explainRowsOf = parts.explainRows;
     Object.freeze(this);
   }
 
@@ -190,6 +192,7 @@ class Policy implements CompiledPolicy {
   }
 
   explain(): readonly ExplainRow[] {
+    this.#explainRows ??= Object.freeze([...this.#explainRowsOf()]);
     return this.#explainRows;
   }
 

@@ -18,11 +18,11 @@ export interface InMemoryAuditSink extends AuditSink {
  * (`AUDIT_FAILURE`).
  */
 export function createInMemoryAuditSink(): InMemoryAuditSink {
-  // An event whose data is frozen is kept as given: the runtime freezes what it records and hands
-  // it over. Any other event is kept as the canonical JSON of its data, read back (copied and
-  // frozen) when `events` is read, so what its caller does to its objects afterwards changes
-  // nothing recorded.
-  const kept: ({ readonly event: AuditEvent } | { readonly event: AuditEvent; readonly data: string })[] = [];
+  // An event whose data is frozen is kept as given (in a frozen copy of the event): the runtime
+  // freezes what it records and hands it over. Any other event is kept as the canonical JSON of its
+  // data, read back (copied and frozen) when `events` is read, so what its caller does to its
+  // objects afterwards changes nothing recorded.
+  const kept: (AuditEvent | PendingEvent)[] = [];
   const events: AuditEvent[] = [];
   let closed = false;
   return {
@@ -30,12 +30,12 @@ export function createInMemoryAuditSink(): InMemoryAuditSink {
       for (let index = events.length; index < kept.length; index++) {
         const entry = kept[index]!;
         events.push(
-          'data' in entry
+          entry instanceof PendingEvent
             ? Object.freeze({
                 ...entry.event,
                 data: deepFreeze(JSON.parse(entry.data) as Record<string, unknown>),
               })
-            : entry.event,
+            : entry,
         );
       }
       return events;
@@ -46,7 +46,7 @@ export function createInMemoryAuditSink(): InMemoryAuditSink {
       if (closed) throw new AuditError('The in-memory audit sink is closed.', { event: event.type });
       const { type, tenant, session, time, data } = event;
       if (typeof data === 'object' && data !== null && Object.isFrozen(data)) {
-        kept.push({ event: Object.freeze({ type, tenant, session, time, data }) });
+        kept.push(Object.freeze({ type, tenant, session, time, data }));
         return;
       }
       let text: string;
@@ -58,11 +58,19 @@ export function createInMemoryAuditSink(): InMemoryAuditSink {
           { event: type },
         );
       }
-      kept.push({ event: { type, tenant, session, time, data: {} }, data: text });
+      kept.push(new PendingEvent({ type, tenant, session, time, data: {} }, text));
     },
     async flush(): Promise<void> {},
     async close(): Promise<void> {
       closed = true;
     },
   };
+}
+
+/** An event kept as the canonical JSON of its data until `events` is read. */
+class PendingEvent {
+  constructor(
+    readonly event: AuditEvent,
+    readonly data: string,
+  ) {}
 }

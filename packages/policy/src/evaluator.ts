@@ -11,7 +11,7 @@ import type { PolicyDefinition } from './definition.js';
 import { type ActionGlob, compileGlob, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import { PROVENANCE_FAILURE, PROVENANCE_KEYWORD } from './provenance-keyword.js';
-import { UsageLimitTable } from './usage-limits.js';
+import { NO_LIMITS, UsageLimitTable } from './usage-limits.js';
 import type {
   CompiledPolicy,
   ExplainRow,
@@ -220,7 +220,7 @@ class Policy implements CompiledPolicy {
 
   limitsFor(tenant: string, action: string): readonly UsageLimit[] {
     const prepared = (typeof tenant === 'string' ? this.#tenantSets.get(tenant) : undefined) ?? this.#base;
-    if (typeof action !== 'string') return this.#usageLimits.of([]);
+    if (typeof action !== 'string' || prepared.unlimited) return NO_LIMITS;
     return prepared.limits.get(action) ?? this.#usageLimits.of(prepared.set.limits.lookup(action));
   }
 
@@ -396,6 +396,8 @@ interface PreparedSet {
   readonly fixed: ReadonlyMap<string, PolicyDecision>;
   /** For each exact action id of the set: what `limitsFor` returns (resolved at load time). */
   readonly limits: ReadonlyMap<string, readonly UsageLimit[]>;
+  /** The set has no limit at all: `limitsFor` answers {@link NO_LIMITS} for every action. */
+  readonly unlimited: boolean;
 }
 
 /** What the rules matching an action granted or denied. */
@@ -448,7 +450,7 @@ function prepareSet(
       settle(action, { denials, escalations, allows, unmet: undefined, baseEscalates }, digest, undefined),
     );
   }
-  return { set, fixed, limits };
+  return { set, fixed, limits, unlimited: set.limits.isEmpty };
 }
 
 function sameRules(left: readonly CompiledRule[], right: readonly CompiledRule[]): boolean {

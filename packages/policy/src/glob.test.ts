@@ -79,6 +79,34 @@ describe('action globs', () => {
     );
   });
 
+  it('looks up what matching every entry one by one finds, for known ids and any other action (property)', () => {
+    const piece = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b', 'x');
+    const pattern = fc.array(piece, { minLength: 1, maxLength: 3 }).map((pieces) => pieces.join('.'));
+    const id = fc
+      .array(fc.constantFrom('a', 'b', 'ab', 'x', 'bx'), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(
+        fc.array(pattern, { maxLength: 12 }),
+        fc.array(id, { maxLength: 8 }),
+        fc.array(id, { minLength: 1, maxLength: 8 }),
+        (patterns, known, probes) => {
+          // Values are entry numbers; equal ones never compare equal except for the same entry.
+          const entries = patterns.map((text, index) => ({ pattern: text, value: index }));
+          const index = new PatternIndex(entries, (left, right) => left - right, known);
+          for (const action of [...known, ...probes, ...patterns]) {
+            const expected = entries
+              .filter((entry) => patternMatches(entry.pattern, action))
+              .map((entry) => entry.value);
+            expect(index.lookup(action), `${action} in ${JSON.stringify(patterns)}`).toEqual(expected);
+          }
+          if (entries.length === 0) expect([...index.exactEntries()]).toEqual([]);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('finds the same first covering item as checking every item with patternCovers', () => {
     const segment = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b');
     const pattern = fc.array(segment, { minLength: 1, maxLength: 3 }).map((segments) => segments.join('.'));

@@ -36,6 +36,8 @@ export function globToRegExp(pattern: string): LinearRegExp {
 
 /** @internal A compiled action glob: {@link compileGlob}. */
 export interface ActionGlob {
+  /** The glob's literal text before its first wildcard (every action it matches starts with it). */
+  readonly prefix: string;
   /** Whether the glob matches all of `action`. */
   test(action: string): boolean;
 }
@@ -50,6 +52,10 @@ const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
  */
 class OneWildcardGlob implements ActionGlob {
   readonly #prefix: string;
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   readonly #suffix: string;
   readonly #fixed: number;
   readonly #crossesDots: boolean;
@@ -75,6 +81,10 @@ class OneWildcardGlob implements ActionGlob {
  */
 class ManyWildcardGlob implements ActionGlob {
   readonly #prefix: string;
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   readonly #suffix: string;
   readonly #fixed: number;
   readonly #regExp: LinearRegExp;
@@ -190,6 +200,9 @@ export class PatternIndex<T> {
     private readonly compare: (left: T, right: T) => number,
     knownActions: Iterable<string> = [],
   ) {
+    // An index without entries answers "none" for every action (it has no glob either): a table of
+    // the known actions would hold nothing but empty answers.
+    if (entries.length === 0) return;
     // Exact entries grouped by id (in entry order), so the build is linear in ids and entries.
     const byId = new Map<string, T[]>();
     for (const id of knownActions) byId.set(id, []);
@@ -202,15 +215,40 @@ export class PatternIndex<T> {
       if (values === undefined) byId.set(entry.pattern, [entry.value]);
       else values.push(entry.value);
     }
+    // Each exact id is tried against the globs that can match it: those whose literal head starts
+    // with the id's first character, and those that start with a wildcard (merged in glob order).
+    const byFirst = new Map<string, number[]>();
+    this.globs.forEach((glob, index) => {
+      const first = glob.regExp.prefix.slice(0, 1);
+      const list = byFirst.get(first);
+      if (list === undefined) byFirst.set(first, [index]);
+      else list.push(index);
+    });
+    const anyFirst = byFirst.get('') ?? [];
+    const candidates = new Map<string, readonly number[]>();
+    for (const [first, own] of byFirst) {
+      if (first !== '') candidates.set(first, mergeAscending(own, anyFirst));
+    }
     for (const [id, values] of byId) {
-      for (const glob of this.globs) if (glob.regExp.test(id)) values.push(glob.value);
+      for (const index of candidates.get(id.slice(0, 1)) ?? anyFirst) {
+        const glob = this.globs[index]!;
+        if (glob.regExp.test(id)) values.push(glob.value);
+      }
       this.exact.set(id, values.length === 0 ? this.empty : Object.freeze(values.sort(compare)));
     }
   }
 
-  /** The exact ids the index holds (known actions and exact patterns), each with its values. */
+  /**
+   * The exact ids the index holds (known actions and exact patterns), each with its values; none
+   * when the index has no entries.
+   */
   exactEntries(): IterableIterator<[string, readonly T[]]> {
     return this.exact.entries();
+  }
+
+  /** Whether the index was built without entries: every lookup answers nothing. */
+  get isEmpty(): boolean {
+    return this.exact.size === 0 && this.globs.length === 0;
   }
 
   /** Every value whose pattern matches `action`, in `compare` order. */
@@ -236,6 +274,17 @@ export class PatternIndex<T> {
   has(action: string): boolean {
     return this.lookup(action).length > 0;
   }
+}
+
+/** The numbers of two ascending lists, in one ascending list. */
+function mergeAscending(left: readonly number[], right: readonly number[]): number[] {
+  const merged: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < left.length && j < right.length) merged.push(left[i]! < right[j]! ? left[i++]! : right[j++]!);
+  while (i < left.length) merged.push(left[i++]!);
+  while (j < right.length) merged.push(right[j++]!);
+  return merged;
 }
 
 const ACTION_PATTERN = new RegExp(

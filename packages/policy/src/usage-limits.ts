@@ -4,7 +4,8 @@ import type { CompiledLimit } from './evaluator.js';
 /** Distinct sets of limits remembered for actions the policy does not name (bounded). */
 const MAX_REMEMBERED_SETS = 4096;
 
-const NO_LIMITS: readonly UsageLimit[] = Object.freeze([]);
+/** @internal The answer of `limitsFor` for an action no limit counts. */
+export const NO_LIMITS: readonly UsageLimit[] = Object.freeze([]);
 
 /**
  * @internal The frozen `UsageLimit` arrays `limitsFor` returns, one per distinct set of matching

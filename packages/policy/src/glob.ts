@@ -51,26 +51,22 @@ const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
  * {@link globToRegExp}'s expression (a property test pins it).
  */
 class OneWildcardGlob implements ActionGlob {
-  readonly #prefix: string;
-  get prefix(): string {
-    return this.#prefix;
-  }
-
+  readonly prefix: string;
   readonly #suffix: string;
   readonly #fixed: number;
   readonly #crossesDots: boolean;
 
   constructor(prefix: string, suffix: string, crossesDots: boolean) {
-    this.#prefix = prefix;
+    this.prefix = prefix;
     this.#suffix = suffix;
     this.#fixed = prefix.length + suffix.length;
     this.#crossesDots = crossesDots;
   }
 
   test(action: string): boolean {
-    if (action.length < this.#fixed || !action.startsWith(this.#prefix) || !action.endsWith(this.#suffix))
+    if (action.length < this.#fixed || !action.startsWith(this.prefix) || !action.endsWith(this.#suffix))
       return false;
-    const covered = action.slice(this.#prefix.length, action.length - this.#suffix.length);
+    const covered = action.slice(this.prefix.length, action.length - this.#suffix.length);
     return this.#crossesDots ? !LINE_TERMINATOR.test(covered) : !covered.includes('.');
   }
 }
@@ -80,17 +76,13 @@ class OneWildcardGlob implements ActionGlob {
  * match otherwise), then its expression runs on the linear-time engine.
  */
 class ManyWildcardGlob implements ActionGlob {
-  readonly #prefix: string;
-  get prefix(): string {
-    return this.#prefix;
-  }
-
+  readonly prefix: string;
   readonly #suffix: string;
   readonly #fixed: number;
   readonly #regExp: LinearRegExp;
 
   constructor(pattern: string, prefix: string, suffix: string) {
-    this.#prefix = prefix;
+    this.prefix = prefix;
     this.#suffix = suffix;
     this.#fixed = prefix.length + suffix.length;
     this.#regExp = globToRegExp(pattern);
@@ -99,7 +91,7 @@ class ManyWildcardGlob implements ActionGlob {
   test(action: string): boolean {
     return (
       action.length >= this.#fixed &&
-      action.startsWith(this.#prefix) &&
+      action.startsWith(this.prefix) &&
       action.endsWith(this.#suffix) &&
       this.#regExp.test(action)
     );
@@ -153,10 +145,10 @@ export function createCoverFinder<T extends { readonly patterns: readonly string
   items: readonly T[],
 ): (pattern: string) => T | undefined {
   const exact = new Map<string, number>();
-  const globs: { readonly index: number; readonly pattern: string; readonly regExp: ActionGlob }[] = [];
+  const globs: { readonly index: number; readonly pattern: string; readonly matcher: ActionGlob }[] = [];
   items.forEach((item, index) => {
     for (const pattern of item.patterns) {
-      if (isGlob(pattern)) globs.push({ index, pattern, regExp: compileGlob(pattern) });
+      if (isGlob(pattern)) globs.push({ index, pattern, matcher: compileGlob(pattern) });
       else if (!exact.has(pattern)) exact.set(pattern, index);
     }
   });
@@ -167,7 +159,7 @@ export function createCoverFinder<T extends { readonly patterns: readonly string
     const doubleStar = inner.includes('**');
     for (const glob of globs) {
       if (best !== undefined && glob.index >= best) break;
-      if (glob.pattern === inner || glob.pattern === '**' || (!doubleStar && glob.regExp.test(inner))) {
+      if (glob.pattern === inner || glob.pattern === '**' || (!doubleStar && glob.matcher.test(inner))) {
         best = glob.index;
         break;
       }
@@ -191,7 +183,7 @@ const MAX_CACHED_ACTIONS = 4096;
  */
 export class PatternIndex<T> {
   private readonly exact = new Map<string, readonly T[]>();
-  private readonly globs: { readonly regExp: ActionGlob; readonly value: T }[] = [];
+  private readonly globs: { readonly matcher: ActionGlob; readonly value: T }[] = [];
   private readonly cache = new Map<string, readonly T[]>();
   private readonly empty: readonly T[] = Object.freeze([]);
 
@@ -208,7 +200,7 @@ export class PatternIndex<T> {
     for (const id of knownActions) byId.set(id, []);
     for (const entry of entries) {
       if (isGlob(entry.pattern)) {
-        this.globs.push({ regExp: compileGlob(entry.pattern), value: entry.value });
+        this.globs.push({ matcher: compileGlob(entry.pattern), value: entry.value });
         continue;
       }
       const values = byId.get(entry.pattern);
@@ -219,7 +211,7 @@ export class PatternIndex<T> {
     // with the id's first character, and those that start with a wildcard (merged in glob order).
     const byFirst = new Map<string, number[]>();
     this.globs.forEach((glob, index) => {
-      const first = glob.regExp.prefix.slice(0, 1);
+      const first = glob.matcher.prefix.slice(0, 1);
       const list = byFirst.get(first);
       if (list === undefined) byFirst.set(first, [index]);
       else list.push(index);
@@ -232,7 +224,7 @@ export class PatternIndex<T> {
     for (const [id, values] of byId) {
       for (const index of candidates.get(id.slice(0, 1)) ?? anyFirst) {
         const glob = this.globs[index]!;
-        if (glob.regExp.test(id)) values.push(glob.value);
+        if (glob.matcher.test(id)) values.push(glob.value);
       }
       this.exact.set(id, values.length === 0 ? this.empty : Object.freeze(values.sort(compare)));
     }
@@ -260,7 +252,7 @@ export class PatternIndex<T> {
     if (cached !== undefined) return cached;
     let values: T[] | undefined;
     for (const glob of this.globs) {
-      if (glob.regExp.test(action)) {
+      if (glob.matcher.test(action)) {
         if (values === undefined) values = [];
         values.push(glob.value);
       }

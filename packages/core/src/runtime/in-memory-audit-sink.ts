@@ -18,10 +18,10 @@ export interface InMemoryAuditSink extends AuditSink {
  * (`AUDIT_FAILURE`).
  */
 export function createInMemoryAuditSink(): InMemoryAuditSink {
-  // An event whose data is frozen is kept as given (in a frozen copy of the event): the runtime
-  // freezes what it records and hands it over. Any other event is kept as the canonical JSON of its
-  // data, read back (copied and frozen) when `events` is read, so what its caller does to its
-  // objects afterwards changes nothing recorded.
+  // An event whose data is frozen keeps that data object (in a frozen copy of the event's fields):
+  // the runtime freezes what it records and hands it over. Any other event is kept as the canonical
+  // JSON of its data, read back (copied and frozen) when `events` is read, so what its caller does
+  // to its objects afterwards changes nothing recorded.
   const kept: (AuditEvent | PendingEvent)[] = [];
   const events: AuditEvent[] = [];
   let closed = false;

@@ -23,6 +23,7 @@ const MODULES = {
   },
   authority: { dir: 'packages/authority', mutate: ['src/*.ts', '!src/*.test.ts', '!src/index.ts'] },
   evaluator: { dir: 'packages/policy', mutate: ['src/evaluator.ts'] },
+  'policy-globs': { dir: 'packages/policy', mutate: ['src/glob.ts'] },
   'core-labels': { dir: 'packages/core', mutate: ['src/labels.ts'] },
   provenance: {
     dir: 'packages/provenance',

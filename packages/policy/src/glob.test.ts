@@ -107,6 +107,60 @@ describe('action globs', () => {
     );
   });
 
+  it('keeps ties in entry order: exact entries first, then globs in the order given (property)', () => {
+    const piece = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b', 'x');
+    const pattern = fc.array(piece, { minLength: 1, maxLength: 3 }).map((pieces) => pieces.join('.'));
+    const id = fc
+      .array(fc.constantFrom('a', 'b', 'ab', 'x', 'bx'), { minLength: 1, maxLength: 3 })
+      .map((parts) => parts.join('.'));
+    fc.assert(
+      fc.property(
+        fc.array(pattern, { minLength: 1, maxLength: 12 }),
+        fc.array(id, { maxLength: 8 }),
+        (patterns, known) => {
+          const entries = patterns.map((text, index) => ({ pattern: text, value: index }));
+          // Every value compares equal: the order is the index's own.
+          const index = new PatternIndex(entries, () => 0, known);
+          for (const action of [...known, ...patterns]) {
+            const matching = entries.filter((entry) => patternMatches(entry.pattern, action));
+            const expected = [
+              ...matching.filter((entry) => !entry.pattern.includes('*')),
+              ...matching.filter((entry) => entry.pattern.includes('*')),
+            ].map((entry) => entry.value);
+            expect(index.lookup(action)).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('sorts what several globs give an action no exact entry names, answers has(), and says when it is empty', () => {
+    const index = new PatternIndex(
+      [
+        { pattern: 'fs.*', value: 'c' },
+        { pattern: '*.read', value: 'a' },
+        { pattern: '**', value: 'b' },
+      ],
+      (left, right) => left.localeCompare(right),
+    );
+    expect(index.lookup('fs.read')).toEqual(['a', 'b', 'c']);
+    expect(index.lookup('fs.read')).toBe(index.lookup('fs.read'));
+    expect(index.has('fs.read')).toBe(true);
+    expect(index.has('net.get.x')).toBe(true);
+    expect(new PatternIndex([{ pattern: 'fs.*', value: 1 }], () => 0).has('net.get')).toBe(false);
+    // Without known actions the index holds only its exact patterns.
+    expect([...new PatternIndex([{ pattern: 'fs.read', value: 1 }], () => 0).exactEntries()]).toEqual([
+      ['fs.read', [1]],
+    ]);
+    expect(index.isEmpty).toBe(false);
+    expect(new PatternIndex([{ pattern: 'fs.read', value: 1 }], () => 0).isEmpty).toBe(false);
+    const empty = new PatternIndex<number>([], () => 0, ['fs.read']);
+    expect(empty.isEmpty).toBe(true);
+    expect(empty.lookup('fs.read')).toEqual([]);
+    expect(empty.has('fs.read')).toBe(false);
+  });
+
   it('finds the same first covering item as checking every item with patternCovers', () => {
     const segment = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b');
     const pattern = fc.array(segment, { minLength: 1, maxLength: 3 }).map((segments) => segments.join('.'));
@@ -156,6 +210,14 @@ describe('action globs on the linear-time engine', () => {
     expect(patternMatches('a-b:*', 'a-b:c')).toBe(true);
     expect(patternMatches('a.*', 'aXb')).toBe(false);
     expect(patternMatches('(a)*', '(a)x')).toBe(true);
+  });
+
+  it('never lets the literal head and tail of a one-wildcard glob overlap', () => {
+    expect(compileGlob('a*a').test('a')).toBe(false);
+    expect(compileGlob('a*a').test('aa')).toBe(true);
+    expect(compileGlob('ab**ba').test('aba')).toBe(false);
+    expect(compileGlob('ab**ba').test('abba')).toBe(true);
+    expect(compileGlob('a.*.a').test('a.a')).toBe(false);
   });
 
   it('decides a one-wildcard glob without RE2, and compares the literal head and tail before it otherwise', () => {

@@ -11,6 +11,15 @@ import {
 } from './glob.js';
 import { LinearRegExp } from './regex-safety.js';
 
+/** Patterns for the pattern-index properties: exact ids and globs over a small alphabet. */
+const indexPattern = fc
+  .array(fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b', 'x'), { minLength: 1, maxLength: 3 })
+  .map((pieces) => pieces.join('.'));
+/** Action ids over the same alphabet, so that they meet the patterns. */
+const indexId = fc
+  .array(fc.constantFrom('a', 'b', 'ab', 'x', 'bx'), { minLength: 1, maxLength: 3 })
+  .map((parts) => parts.join('.'));
+
 describe('action globs', () => {
   it.each([
     ['fs.*', 'fs.read', true],
@@ -80,16 +89,11 @@ describe('action globs', () => {
   });
 
   it('looks up what matching every entry one by one finds, for known ids and any other action (property)', () => {
-    const piece = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b', 'x');
-    const pattern = fc.array(piece, { minLength: 1, maxLength: 3 }).map((pieces) => pieces.join('.'));
-    const id = fc
-      .array(fc.constantFrom('a', 'b', 'ab', 'x', 'bx'), { minLength: 1, maxLength: 3 })
-      .map((parts) => parts.join('.'));
     fc.assert(
       fc.property(
-        fc.array(pattern, { maxLength: 12 }),
-        fc.array(id, { maxLength: 8 }),
-        fc.array(id, { minLength: 1, maxLength: 8 }),
+        fc.array(indexPattern, { maxLength: 12 }),
+        fc.array(indexId, { maxLength: 8 }),
+        fc.array(indexId, { minLength: 1, maxLength: 8 }),
         (patterns, known, probes) => {
           // Values are entry numbers; equal ones never compare equal except for the same entry.
           const entries = patterns.map((text, index) => ({ pattern: text, value: index }));
@@ -108,15 +112,10 @@ describe('action globs', () => {
   });
 
   it('keeps ties in entry order: exact entries first, then globs in the order given (property)', () => {
-    const piece = fc.constantFrom('a', 'b', 'ab', '*', '**', 'a*', '*b', 'x');
-    const pattern = fc.array(piece, { minLength: 1, maxLength: 3 }).map((pieces) => pieces.join('.'));
-    const id = fc
-      .array(fc.constantFrom('a', 'b', 'ab', 'x', 'bx'), { minLength: 1, maxLength: 3 })
-      .map((parts) => parts.join('.'));
     fc.assert(
       fc.property(
-        fc.array(pattern, { minLength: 1, maxLength: 12 }),
-        fc.array(id, { maxLength: 8 }),
+        fc.array(indexPattern, { minLength: 1, maxLength: 12 }),
+        fc.array(indexId, { maxLength: 8 }),
         (patterns, known) => {
           const entries = patterns.map((text, index) => ({ pattern: text, value: index }));
           // Every value compares equal: the order is the index's own.

@@ -34,67 +34,41 @@ export function globToRegExp(pattern: string): LinearRegExp {
   return new LinearRegExp(`${source}$`);
 }
 
-/** @internal A compiled action glob: {@link compileGlob}. */
-export interface ActionGlob {
-  /** The glob's literal text before its first wildcard (every action it matches starts with it). */
-  readonly prefix: string;
-  /** Whether the glob matches all of `action`. */
-  test(action: string): boolean;
-}
-
 /** What `.` matches in a compiled glob's `**`: anything but a line terminator (ECMAScript's `.`). */
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /**
- * A glob with one wildcard (`ab*`, `*.cd`, `ab.**`, `a*b`): decided by comparing its literal text
- * and scanning what the wildcard covers, with no regular expression. Equal, for every string, to
- * {@link globToRegExp}'s expression (a property test pins it).
+ * @internal A compiled action glob ({@link compileGlob}), with the meaning of
+ * {@link globToRegExp}'s expression. Its literal head and tail are compared first (no action
+ * matches otherwise). A glob with one wildcard is then decided by scanning what the wildcard
+ * covers, with no regular expression (a property test pins it to the expression); a glob with two
+ * or more runs its expression on the linear-time engine.
  */
-class OneWildcardGlob implements ActionGlob {
+export class ActionGlob {
+  /** The glob's literal text before its first wildcard (every action it matches starts with it). */
   readonly prefix: string;
   readonly #suffix: string;
   readonly #fixed: number;
+  /** One wildcard: whether it is `**`, which crosses dots. */
   readonly #crossesDots: boolean;
+  /** Two or more wildcards: the glob's expression; `undefined` for one. */
+  readonly #regExp: LinearRegExp | undefined;
 
-  constructor(prefix: string, suffix: string, crossesDots: boolean) {
+  constructor(prefix: string, suffix: string, crossesDots: boolean, regExp: LinearRegExp | undefined) {
     this.prefix = prefix;
     this.#suffix = suffix;
     this.#fixed = prefix.length + suffix.length;
     this.#crossesDots = crossesDots;
+    this.#regExp = regExp;
   }
 
+  /** Whether the glob matches all of `action`. */
   test(action: string): boolean {
     if (action.length < this.#fixed || !action.startsWith(this.prefix) || !action.endsWith(this.#suffix))
       return false;
+    if (this.#regExp !== undefined) return this.#regExp.test(action);
     const covered = action.slice(this.prefix.length, action.length - this.#suffix.length);
     return this.#crossesDots ? !LINE_TERMINATOR.test(covered) : !covered.includes('.');
-  }
-}
-
-/**
- * A glob with two or more wildcards: its literal head and tail are compared first (they cannot
- * match otherwise), then its expression runs on the linear-time engine.
- */
-class ManyWildcardGlob implements ActionGlob {
-  readonly prefix: string;
-  readonly #suffix: string;
-  readonly #fixed: number;
-  readonly #regExp: LinearRegExp;
-
-  constructor(pattern: string, prefix: string, suffix: string) {
-    this.prefix = prefix;
-    this.#suffix = suffix;
-    this.#fixed = prefix.length + suffix.length;
-    this.#regExp = globToRegExp(pattern);
-  }
-
-  test(action: string): boolean {
-    return (
-      action.length >= this.#fixed &&
-      action.startsWith(this.prefix) &&
-      action.endsWith(this.#suffix) &&
-      this.#regExp.test(action)
-    );
   }
 }
 
@@ -109,9 +83,8 @@ export function compileGlob(pattern: string): ActionGlob {
   const last = pattern.lastIndexOf('*');
   const prefix = pattern.slice(0, first);
   const suffix = pattern.slice(last + 1);
-  if (last === first) return new OneWildcardGlob(prefix, suffix, false);
-  if (last === first + 1) return new OneWildcardGlob(prefix, suffix, true);
-  return new ManyWildcardGlob(pattern, prefix, suffix);
+  const oneWildcard = last <= first + 1;
+  return new ActionGlob(prefix, suffix, last === first + 1, oneWildcard ? undefined : globToRegExp(pattern));
 }
 
 /**

@@ -13,11 +13,16 @@ import { AuthorityManager } from './authority-manager.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
 import { binding, rejection } from './__fixtures__/binding.js';
 
-function setup(options: { ttlMs?: number; store?: TokenStore } = {}) {
+/** Where the managers under test keep their tokens: every behaviour below holds for both. */
+const STORES = [
+  ['kept by the manager', (): TokenStore | undefined => undefined],
+  ['in an InMemoryTokenStore', (): TokenStore | undefined => new InMemoryTokenStore()],
+] as const;
+
+function managerWith(store: TokenStore | undefined, options: { ttlMs?: number; store?: TokenStore } = {}) {
   const clock = new FakeClock();
-  const store = options.store ?? new InMemoryTokenStore();
-  const authority = new AuthorityManager({ tenant: 'acme', clock, store, ...options });
-  return { clock, store, authority };
+  const authority = new AuthorityManager({ tenant: 'acme', clock, ...(store && { store }), ...options });
+  return { clock, authority };
 }
 
 const mismatches: Record<(typeof TOKEN_BINDING_FIELDS)[number], unknown> = {
@@ -30,7 +35,9 @@ const mismatches: Record<(typeof TOKEN_BINDING_FIELDS)[number], unknown> = {
   argsHash: 'f'.repeat(64),
 };
 
-describe('AuthorityManager issue and consume', () => {
+describe.each(STORES)('AuthorityManager issue and consume (tokens %s)', (_where, makeStore) => {
+  const setup = (options: { ttlMs?: number } = {}) => managerWith(makeStore(), options);
+
   it('consumes a token issued for the same binding once', async () => {
     const { authority } = setup();
     const token = await authority.issue(binding);
@@ -129,7 +136,9 @@ describe('AuthorityManager issue and consume', () => {
   });
 });
 
-describe('AuthorityManager refuses forged tokens', () => {
+describe.each(STORES)('AuthorityManager refuses forged tokens (tokens %s)', (_where, makeStore) => {
+  const setup = (options: { ttlMs?: number } = {}) => managerWith(makeStore(), options);
+
   const forgeries: Record<string, (token: AuthorityToken) => AuthorityToken> = {
     'a spread copy': (token) => ({ ...token }),
     'a structuredClone': (token) => structuredClone(token),
@@ -155,14 +164,18 @@ describe('AuthorityManager refuses forged tokens', () => {
     const { authority } = setup();
     const token = await authority.issue(binding);
     const Token = token.constructor as new (...args: unknown[]) => AuthorityToken;
-    const entry = {
-      issuer: authority,
-      id: 'x',
-      tenant: 'acme',
-      expiresAt: Number.MAX_SAFE_INTEGER,
-      status: 'outstanding',
-    };
-    expect(() => new Token(Symbol('ape.authority.mint'), entry, 'f'.repeat(16), 0)).toThrow(TypeError);
+    expect(
+      () =>
+        new Token(
+          Symbol('ape.authority.mint'),
+          authority,
+          'x',
+          binding,
+          'f'.repeat(16),
+          0,
+          Number.MAX_SAFE_INTEGER,
+        ),
+    ).toThrow(TypeError);
     expect(Object.isFrozen(Token)).toBe(true);
     await expect(authority.consume(token, binding)).resolves.toBeUndefined();
   });
@@ -198,7 +211,9 @@ describe('AuthorityManager refuses forged tokens', () => {
   });
 });
 
-describe('AuthorityManager expiry', () => {
+describe.each(STORES)('AuthorityManager expiry (tokens %s)', (_where, makeStore) => {
+  const setup = (options: { ttlMs?: number } = {}) => managerWith(makeStore(), options);
+
   it('accepts a token one millisecond before expiry', async () => {
     const { authority, clock } = setup({ ttlMs: 1_000 });
     const token = await authority.issue(binding);
@@ -213,12 +228,12 @@ describe('AuthorityManager expiry', () => {
     expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
   });
 
-  it('reports AUTHORITY_EXPIRED for a token already purged from the store', async () => {
-    const { authority, clock, store } = setup({ ttlMs: 1_000 });
+  it('reports AUTHORITY_EXPIRED for a token already purged', async () => {
+    const { authority, clock } = setup({ ttlMs: 1_000 });
     const token = await authority.issue(binding);
     clock.advance(5_000);
     expect(await authority.purgeExpired()).toBe(1);
-    expect(await store.size()).toBe(0);
+    expect(await authority.outstandingCount()).toBe(0);
     expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
   });
 
@@ -231,46 +246,7 @@ describe('AuthorityManager expiry', () => {
     expect(await authority.outstandingCount()).toBeLessThan(100);
   });
 
-  it('purges only what expired when tokens with different lifetimes share a store', async () => {
-    const clock = new FakeClock();
-    const store = new InMemoryTokenStore();
-    const long = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 10_000 });
-    const short = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 100 });
-    const kept = await long.issue(binding);
-    await short.issue({ ...binding, stepIndex: 1 });
-    clock.advance(50);
-    expect(await short.purgeExpired()).toBe(0);
-    clock.advance(100);
-    expect(await short.purgeExpired()).toBe(1);
-    expect(await store.size()).toBe(1);
-    await long.consume(kept, binding);
-    expect(await store.size()).toBe(0);
-  });
-
-  it('draws every token id fresh from the CSPRNG pool: 256-bit hex, never repeated across refills', async () => {
-    const ids: string[] = [];
-    const inner = new InMemoryTokenStore();
-    const store: TokenStore = {
-      put: (record) => {
-        ids.push(record.id);
-        return inner.put(record);
-      },
-      take: (id) => inner.take(id),
-      removeWhere: (filter) => inner.removeWhere(filter),
-      purgeExpired: (now) => inner.purgeExpired(now),
-      size: () => inner.size(),
-    };
-    const { authority } = setup({ store });
-    for (let index = 0; index < 400; index++) await authority.issue({ ...binding, stepIndex: index });
-    expect(ids).toHaveLength(400);
-    expect(new Set(ids).size).toBe(400);
-    for (const id of ids) {
-      expect(id).toMatch(/^[0-9a-f]{64}$/);
-      expect(id).not.toBe('0'.repeat(64));
-    }
-  });
-
-  it('drops consumed tokens from the store', async () => {
+  it('no longer holds a consumed token', async () => {
     const { authority } = setup();
     const token = await authority.issue(binding);
     await authority.consume(token, binding);
@@ -278,7 +254,9 @@ describe('AuthorityManager expiry', () => {
   });
 });
 
-describe('AuthorityManager revocation', () => {
+describe.each(STORES)('AuthorityManager revocation (tokens %s)', (_where, makeStore) => {
+  const setup = (options: { ttlMs?: number } = {}) => managerWith(makeStore(), options);
+
   it('revokes one token', async () => {
     const { authority } = setup();
     const token = await authority.issue(binding);
@@ -330,6 +308,77 @@ describe('AuthorityManager revocation', () => {
   });
 });
 
+describe('AuthorityManager with a TokenStore', () => {
+  it('purges only what expired when tokens with different lifetimes share a store', async () => {
+    const clock = new FakeClock();
+    const store = new InMemoryTokenStore();
+    const long = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 10_000 });
+    const short = new AuthorityManager({ tenant: 'acme', clock, store, ttlMs: 100 });
+    const kept = await long.issue(binding);
+    await short.issue({ ...binding, stepIndex: 1 });
+    clock.advance(50);
+    expect(await short.purgeExpired()).toBe(0);
+    clock.advance(100);
+    expect(await short.purgeExpired()).toBe(1);
+    expect(await store.size()).toBe(1);
+    await long.consume(kept, binding);
+    expect(await store.size()).toBe(0);
+  });
+
+  it('draws every token id fresh from the CSPRNG pool: 256-bit hex, never repeated across refills', async () => {
+    const ids: string[] = [];
+    const inner = new InMemoryTokenStore();
+    const store: TokenStore = {
+      put: (record) => {
+        ids.push(record.id);
+        return inner.put(record);
+      },
+      take: (id) => inner.take(id),
+      removeWhere: (filter) => inner.removeWhere(filter),
+      purgeExpired: (now) => inner.purgeExpired(now),
+      size: () => inner.size(),
+    };
+    const { authority } = managerWith(store);
+    for (let index = 0; index < 400; index++) await authority.issue({ ...binding, stepIndex: index });
+    expect(ids).toHaveLength(400);
+    expect(new Set(ids).size).toBe(400);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{64}$/);
+      expect(id).not.toBe('0'.repeat(64));
+    }
+  });
+});
+
+describe('AuthorityManager without a store', () => {
+  it('gives each token 64 random bits as its fingerprint, never repeated across pool refills', async () => {
+    const { authority } = managerWith(undefined);
+    // 9,000 fingerprints of 8 bytes each are more than one 64 KiB pool: at least one refill.
+    const fingerprints = new Set<string>();
+    for (let index = 0; index < 9_000; index++) {
+      const token = authority.issueSync({ ...binding, stepIndex: index });
+      expect(token?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+      expect(token?.fingerprint).not.toBe('0'.repeat(16));
+      fingerprints.add(token?.fingerprint ?? '');
+    }
+    expect(fingerprints.size).toBe(9_000);
+  });
+
+  it('answers synchronously and holds nothing once its tokens are consumed, revoked or purged', async () => {
+    const { authority, clock } = managerWith(undefined, { ttlMs: 100 });
+    const consumed = authority.issueSync(binding);
+    const revoked = authority.issueSync({ ...binding, stepIndex: 1 });
+    authority.issueSync({ ...binding, session: 'session-2' });
+    expect(await authority.outstandingCount()).toBe(3);
+    expect(consumed && authority.consumeSync(consumed, binding)).toBe(true);
+    expect(revoked && (await authority.revoke(revoked, 'explicit'))).toBe(true);
+    expect(await authority.outstandingCount()).toBe(1);
+    clock.advance(100);
+    expect(await authority.purgeExpired()).toBe(1);
+    expect(await authority.outstandingCount()).toBe(0);
+    expect(await authority.purgeExpired()).toBe(0);
+  });
+});
+
 describe('AuthorityManager never reveals token ids', () => {
   it('stringifies a token as its fingerprint only', async () => {
     const store = new InMemoryTokenStore();
@@ -357,8 +406,8 @@ describe('AuthorityManager never reveals token ids', () => {
     expect(error.message).not.toContain(id);
   });
 
-  it('issues distinct ids and fingerprints (property)', async () => {
-    const { authority } = setup();
+  it.each(STORES)('issues distinct fingerprints, tokens %s (property)', async (_where, makeStore) => {
+    const { authority } = managerWith(makeStore());
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 50 }), async (count) => {
         const tokens = await Promise.all(
@@ -382,81 +431,84 @@ describe('AuthorityManager with a failing store', () => {
       purgeExpired: () => 0,
       size: () => 0,
     };
-    const { authority } = setup({ store: failing });
+    const { authority } = managerWith(failing);
     const token = await authority.issue(binding);
     await expect(authority.consume(token, binding)).rejects.toThrow('store down');
   });
 });
 
-describe('AuthorityManager with a clock that is not a finite number', () => {
-  /** A clock whose answer the test sets; `undefined` until set, so the cast reaches runtime. */
-  function brokenClockSetup() {
-    const answer: { value: unknown } = { value: 1_000 };
-    const store = new InMemoryTokenStore();
-    const authority = new AuthorityManager({
-      tenant: 'acme',
-      clock: { now: () => answer.value as number },
-      store,
-      ttlMs: 1_000,
-    });
-    return { answer, store, authority };
-  }
+describe.each(STORES)(
+  'AuthorityManager with a clock that is not a finite number (tokens %s)',
+  (_where, makeStore) => {
+    /** A clock whose answer the test sets; `undefined` until set, so the cast reaches runtime. */
+    function brokenClockSetup() {
+      const answer: { value: unknown } = { value: 1_000 };
+      const store = makeStore();
+      const authority = new AuthorityManager({
+        tenant: 'acme',
+        clock: { now: () => answer.value as number },
+        ...(store && { store }),
+        ttlMs: 1_000,
+      });
+      return { answer, authority };
+    }
 
-  it.each([
-    ['NaN', Number.NaN],
-    ['Infinity', Number.POSITIVE_INFINITY],
-    ['-Infinity', Number.NEGATIVE_INFINITY],
-    ['a string', '1000'],
-    ['undefined', undefined],
-  ])(
-    'refuses to issue when the clock returns %s, with CLOCK_INVALID, and stores nothing',
-    async (_name, value) => {
-      const { answer, store, authority } = brokenClockSetup();
+    it.each([
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+      ['a string', '1000'],
+      ['undefined', undefined],
+    ])(
+      'refuses to issue when the clock returns %s, with CLOCK_INVALID, and stores nothing',
+      async (_name, value) => {
+        const { answer, authority } = brokenClockSetup();
+        answer.value = value;
+        const error = await rejection(authority.issue(binding));
+        expect(error.code).toBe('CLOCK_INVALID');
+        expect(error.details['operation']).toBe('issue');
+        expect(error.message).toContain('Fix the clock');
+        expect(await authority.outstandingCount()).toBe(0);
+      },
+    );
+
+    it.each([
+      ['NaN', Number.NaN],
+      ['Infinity', Number.POSITIVE_INFINITY],
+      ['-Infinity', Number.NEGATIVE_INFINITY],
+      ['a string', 'later'],
+    ])('refuses to consume when the clock returns %s, with CLOCK_INVALID', async (_name, value) => {
+      const { answer, authority } = brokenClockSetup();
+      const token = await authority.issue(binding);
       answer.value = value;
-      const error = await rejection(authority.issue(binding));
+      const error = await rejection(authority.consume(token, binding));
       expect(error.code).toBe('CLOCK_INVALID');
-      expect(error.details['operation']).toBe('issue');
-      expect(error.message).toContain('Fix the clock');
-      expect(await store.size()).toBe(0);
-    },
-  );
+      expect(error.details['operation']).toBe('consume');
+      // Once the clock is sane again, the expiry still holds: the token issued at 1,000 ends at 2,000.
+      answer.value = 2_000;
+      expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
+    });
 
-  it.each([
-    ['NaN', Number.NaN],
-    ['Infinity', Number.POSITIVE_INFINITY],
-    ['-Infinity', Number.NEGATIVE_INFINITY],
-    ['a string', 'later'],
-  ])('refuses to consume when the clock returns %s, with CLOCK_INVALID', async (_name, value) => {
-    const { answer, authority } = brokenClockSetup();
-    const token = await authority.issue(binding);
-    answer.value = value;
-    const error = await rejection(authority.consume(token, binding));
-    expect(error.code).toBe('CLOCK_INVALID');
-    expect(error.details['operation']).toBe('consume');
-    // Once the clock is sane again, the expiry still holds: the token issued at 1,000 ends at 2,000.
-    answer.value = 2_000;
-    expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
-  });
+    it('never issues a token that outlives its TTL because the clock said NaN (the reported bypass)', async () => {
+      const { answer, authority } = brokenClockSetup();
+      answer.value = Number.NaN;
+      expect((await rejection(authority.issue(binding))).code).toBe('CLOCK_INVALID');
+      answer.value = 1_000;
+      const token = await authority.issue(binding);
+      expect(token.expiresAt).toBe(2_000);
+      answer.value = Number.NaN;
+      expect((await rejection(authority.consume(token, binding))).code).toBe('CLOCK_INVALID');
+      answer.value = 10_000;
+      expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
+    });
 
-  it('never issues a token that outlives its TTL because the clock said NaN (the reported bypass)', async () => {
-    const { answer, authority } = brokenClockSetup();
-    answer.value = Number.NaN;
-    expect((await rejection(authority.issue(binding))).code).toBe('CLOCK_INVALID');
-    answer.value = 1_000;
-    const token = await authority.issue(binding);
-    expect(token.expiresAt).toBe(2_000);
-    answer.value = Number.NaN;
-    expect((await rejection(authority.consume(token, binding))).code).toBe('CLOCK_INVALID');
-    answer.value = 10_000;
-    expect((await rejection(authority.consume(token, binding))).code).toBe('AUTHORITY_EXPIRED');
-  });
-
-  it('refuses to purge when the clock returns NaN, with CLOCK_INVALID', async () => {
-    const { answer, authority } = brokenClockSetup();
-    await authority.issue(binding);
-    answer.value = Number.NaN;
-    const error = await rejection(authority.purgeExpired());
-    expect(error.code).toBe('CLOCK_INVALID');
-    expect(error.details['operation']).toBe('purge');
-  });
-});
+    it('refuses to purge when the clock returns NaN, with CLOCK_INVALID', async () => {
+      const { answer, authority } = brokenClockSetup();
+      await authority.issue(binding);
+      answer.value = Number.NaN;
+      const error = await rejection(authority.purgeExpired());
+      expect(error.code).toBe('CLOCK_INVALID');
+      expect(error.details['operation']).toBe('purge');
+    });
+  },
+);

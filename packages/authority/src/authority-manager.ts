@@ -18,6 +18,7 @@ import {
 } from '@ape/core';
 import { tokenFingerprint } from './fingerprint.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
+import { SessionIndex } from './session-index.js';
 
 /** Options of {@link AuthorityManager}. */
 export interface AuthorityManagerOptions {
@@ -27,84 +28,137 @@ export interface AuthorityManagerOptions {
   readonly ttlMs?: number;
   /** The time source for issue and expiry (default: the system clock). */
   readonly clock?: Clock;
-  /** Where outstanding tokens are kept (default: a new {@link InMemoryTokenStore}). */
+  /**
+   * Where outstanding tokens are kept as records by id (a {@link TokenStore}). Default: none; the
+   * manager keeps its tokens itself, in this process, without records or ids (the token object is
+   * the only handle).
+   */
   readonly store?: TokenStore;
 }
 
 /** The default token lifetime: 60 seconds. */
 export const DEFAULT_TOKEN_TTL_MS = 60_000;
 
-/** Expired records are purged from the store once every this many issues (amortised, bounded memory). */
+/** Expired tokens are purged once every this many issues (amortised, bounded memory). */
 const PURGE_EVERY_ISSUES = 64;
 const TOKEN_ID_BYTES = 32;
+/** The random bytes of the fingerprint of a token kept without an id: 64 bits, 16 hex digits. */
+const FINGERPRINT_BYTES = 8;
 /**
- * Random bytes drawn from the CSPRNG at once and handed out 32 at a time (2,048 token ids): a
- * `randomFillSync` call costs about 4 µs before its first byte, 13 µs for all 64 KiB.
+ * Random bytes drawn from the CSPRNG at once and handed out a few at a time: a `randomFillSync`
+ * call costs about 4 µs before its first byte, 13 µs for all 64 KiB.
  */
 const RANDOM_POOL_BYTES = 65_536;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 type TokenStatus = 'outstanding' | 'consumed' | 'voided' | 'revoked' | 'expired';
 
-/** What the issuing manager remembers about one of its token objects; never reachable from the token. */
-interface TokenEntry {
-  readonly issuer: AuthorityManager;
-  readonly id: string;
-  readonly tenant: string;
-  readonly expiresAt: number;
-  status: TokenStatus;
-  revocationReason?: RevocationReason;
-}
-
 /** Pooled CSPRNG output: bytes before `randomPoolOffset` were handed out (and zeroed) and are never reused. */
 const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
 let randomPoolOffset = RANDOM_POOL_BYTES;
 
 /**
- * A fresh 256-bit token id (64 hex characters) from `crypto.randomFillSync`, drawn from a pool so the
- * CSPRNG is called once per 2,048 ids. Each slice is read once and zeroed; the pool is refilled when
- * exhausted, so no byte is ever used twice.
+ * `bytes` fresh random bytes as a flat string of hex digits, from `crypto.randomFillSync` through a
+ * pool so the CSPRNG is called once per 64 KiB. Each slice is read once and zeroed; the pool is
+ * refilled when exhausted, so no byte is ever used twice.
  */
-function nextTokenId(): string {
-  if (randomPoolOffset + TOKEN_ID_BYTES > RANDOM_POOL_BYTES) {
+function randomHex(bytes: number): string {
+  if (randomPoolOffset + bytes > RANDOM_POOL_BYTES) {
     randomFillSync(randomPool);
     randomPoolOffset = 0;
   }
   const start = randomPoolOffset;
-  randomPoolOffset = start + TOKEN_ID_BYTES;
-  const id = randomPool.toString('hex', start, randomPoolOffset);
+  randomPoolOffset = start + bytes;
+  const hex = randomPool.toString('hex', start, randomPoolOffset);
   randomPool.fill(0, start, randomPoolOffset);
-  return id;
+  return hex;
 }
 
 /** Module-private: only this file can make a token (`new token.constructor(...)` is refused). */
 const MINT = Symbol('ape.authority.mint');
 
-/**
- * The manager's bookkeeping of a token, reachable only through {@link entryOf}: a token carries it
- * in a private field, which copies, clones, proxies and JSON round trips do not have.
- */
-let entryOf: (token: unknown) => TokenEntry | undefined;
+/** How an outstanding token's life ended: used, voided by a wrong binding, expired, or revoked. */
+type TokenEnd = 'consumed' | 'voided' | 'expired' | { readonly revoked: RevocationReason };
 
-/** The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret. */
+/**
+ * Module-private access to a token's private state (assigned in {@link IssuedToken}'s static block).
+ * Private fields are not properties: copies, clones, proxies and JSON round trips do not have them,
+ * and freezing the token leaves them writable for this module alone.
+ */
+interface TokenInternals {
+  /** Whether `value` is a token this module minted (not a copy, a proxy or a look-alike). */
+  isToken(value: unknown): value is IssuedToken;
+  issuer(token: IssuedToken): AuthorityManager;
+  /** The store's key of the token's record; `undefined` for a token its manager keeps itself. */
+  id(token: IssuedToken): string | undefined;
+  /** The binding of an outstanding token its manager keeps itself; `undefined` otherwise. */
+  binding(token: IssuedToken): TokenBinding | undefined;
+  status(token: IssuedToken): TokenStatus;
+  revocationReason(token: IssuedToken): RevocationReason | undefined;
+  /** Ends the token's outstanding life: records how, and lets a kept binding go. */
+  settle(token: IssuedToken, status: Exclude<TokenStatus, 'outstanding'>, reason?: RevocationReason): void;
+}
+let internals: TokenInternals;
+
+/** The lifetime of `manager`'s tokens (assigned in {@link AuthorityManager}'s static block). */
+let ttlOf: (manager: AuthorityManager) => number;
+
+/**
+ * The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret: its state
+ * (issuer, how it ended, its binding or its store key) is in private fields, readable by this
+ * module only. Five fields, one of them a boxed time: a manager without a store keeps the token
+ * itself as its record, so this is most of the memory of an outstanding token.
+ */
 class IssuedToken implements AuthorityToken {
   readonly fingerprint: string;
-  readonly issuedAt: number;
-  readonly expiresAt: number;
-  readonly #entry: TokenEntry;
+  readonly #issuer: AuthorityManager;
+  readonly #issuedAt: number;
+  /** Its binding while its manager keeps it and it is outstanding (then `undefined`), or its store key. */
+  #held: TokenBinding | string | undefined;
+  /** How its outstanding life ended; `undefined` while outstanding. */
+  #end: TokenEnd | undefined = undefined;
 
   static {
-    entryOf = (token) =>
-      typeof token === 'object' && token !== null && #entry in token ? token.#entry : undefined;
+    internals = {
+      isToken: (value): value is IssuedToken => typeof value === 'object' && value !== null && #end in value,
+      issuer: (token) => token.#issuer,
+      id: (token) => (typeof token.#held === 'string' ? token.#held : undefined),
+      binding: (token) => (typeof token.#held === 'object' ? token.#held : undefined),
+      status: (token) => {
+        const end = token.#end;
+        return end === undefined ? 'outstanding' : typeof end === 'string' ? end : 'revoked';
+      },
+      revocationReason: (token) => (typeof token.#end === 'object' ? token.#end.revoked : undefined),
+      settle: (token, status, reason) => {
+        token.#end = status === 'revoked' ? Object.freeze({ revoked: reason ?? 'explicit' }) : status;
+        if (typeof token.#held === 'object') token.#held = undefined;
+      },
+    };
   }
 
-  constructor(mint: symbol, entry: TokenEntry, fingerprint: string, issuedAt: number) {
+  constructor(
+    mint: symbol,
+    issuer: AuthorityManager,
+    held: TokenBinding | string,
+    fingerprint: string,
+    issuedAt: number,
+  ) {
     if (mint !== MINT) throw new TypeError('Authority tokens are issued by AuthorityManager.issue only.');
-    this.#entry = entry;
+    this.#issuer = issuer;
+    this.#held = held;
+    this.#issuedAt = issuedAt;
     this.fingerprint = fingerprint;
-    this.issuedAt = issuedAt;
-    this.expiresAt = entry.expiresAt;
     Object.freeze(this);
+  }
+
+  /** When the token was issued, in the issuer's clock's milliseconds. */
+  get issuedAt(): number {
+    return this.#issuedAt;
+  }
+
+  /** When the token stops being valid: `issuedAt + ttlMs`, the very sum its issuer computed. */
+  get expiresAt(): number {
+    return this.#issuedAt + ttlOf(this.#issuer);
   }
 
   toJSON(): { readonly token: 'redacted'; readonly fingerprint: string } {
@@ -142,29 +196,41 @@ function settledNow<T>(value: T | Promise<T>): T {
  * Issues, checks and revokes single-use authority tokens for one tenant; implements core's
  * `Authority` port.
  *
- * - Token ids are 256 bits from the CSPRNG (`crypto.randomFillSync`, pooled: each byte is used once);
- *   the token object is frozen and carries only a
- *   fingerprint. Only the very objects this manager issued are recognised.
- * - `consume` takes the record out of the store first (atomic, so of concurrent callers exactly one
- *   gets it), then checks expiry and every binding field. A token presented with a wrong binding is
- *   therefore void afterwards: a mismatch is treated as an attack, not a typo.
- * - Consumed, revoked and expired records leave the store; expired ones are purged every 64
- *   issues.
+ * - The token object is frozen and carries only a fingerprint. Only the very objects this manager
+ *   issued are recognised: the object is the capability.
+ * - Without a store (the default) the manager keeps its outstanding tokens itself, indexed by
+ *   session; a token has no id and its fingerprint is 64 random bits. With a {@link TokenStore}, each
+ *   token has a record under a 256-bit id from the CSPRNG (`crypto.randomFillSync`, pooled: each byte
+ *   is used once), and its fingerprint is {@link tokenFingerprint} of that id.
+ * - `consume` takes the token out of the outstanding ones first (atomic, so of concurrent callers
+ *   exactly one gets it), then checks expiry and every binding field. A token presented with a wrong
+ *   binding is therefore void afterwards: a mismatch is treated as an attack, not a typo.
+ * - Consumed, revoked and expired tokens leave the outstanding ones; expired ones are purged every
+ *   64 issues.
  */
 export class AuthorityManager implements Authority {
   /** The tenant this manager serves. */
   readonly tenant: string;
   /** The token lifetime in milliseconds. */
   readonly ttlMs: number;
+  /** The lifetime the tokens compute their expiry with (a private copy: `ttlMs` is only read-only to TypeScript). */
+  readonly #ttlMs: number;
   readonly #clock: Clock;
-  readonly #store: TokenStore;
-  /** Whether the store is the default {@link InMemoryTokenStore}, whose answers are never promises. */
+  /** The store of token records; `undefined` when the manager keeps its tokens itself. */
+  readonly #store: TokenStore | undefined;
+  /** The outstanding tokens, by session, when the manager keeps them itself (no store). */
+  readonly #kept: SessionIndex<IssuedToken> | undefined;
+  /** Whether every operation answers at once: no store, or the default {@link InMemoryTokenStore}. */
   readonly #synchronous: boolean;
-  /** Outstanding entries by id, so revocations by session can be explained on a later consume. */
-  readonly #outstanding = new Map<string, TokenEntry>();
+  /** With a store: outstanding tokens by id, so revocations by session can be explained on a later consume. */
+  readonly #outstanding = new Map<string, IssuedToken>();
   #issuesSincePurge = 0;
-  /** A lower bound of the earliest `expiresAt` in `#outstanding`: no entry can have expired before it. */
+  /** A lower bound of the earliest `expiresAt` of the outstanding tokens: none can have expired before it. */
   #earliestExpiry = Number.POSITIVE_INFINITY;
+
+  static {
+    ttlOf = (manager) => manager.#ttlMs;
+  }
 
   /** @throws ConfigurationError (`CONFIG_INVALID`) when the tenant is empty or `ttlMs` is not a positive finite number. */
   constructor(options: AuthorityManagerOptions) {
@@ -181,10 +247,13 @@ export class AuthorityManager implements Authority {
     }
     this.tenant = options.tenant;
     this.ttlMs = ttlMs;
+    this.#ttlMs = ttlMs;
     this.#clock = options.clock ?? systemClock;
-    this.#store = options.store ?? new InMemoryTokenStore();
+    this.#store = options.store;
+    this.#kept = this.#store === undefined ? new SessionIndex() : undefined;
     // Only the default store's class is known to answer at once; a subclass or another store may not.
-    this.#synchronous = Object.getPrototypeOf(this.#store) === InMemoryTokenStore.prototype;
+    this.#synchronous =
+      this.#store === undefined || Object.getPrototypeOf(this.#store) === InMemoryTokenStore.prototype;
   }
 
   /**
@@ -198,8 +267,8 @@ export class AuthorityManager implements Authority {
   }
 
   /**
-   * {@link issue} answered synchronously: the token, or `undefined` when this manager's store is
-   * not the default {@link InMemoryTokenStore} (a store that may answer later; nothing is done then,
+   * {@link issue} answered synchronously: the token, or `undefined` when this manager has a store
+   * other than an {@link InMemoryTokenStore} (a store that may answer later; nothing is done then,
    * use `issue`). Same checks, same errors, thrown. The runtime prefers it (no promise per token).
    */
   issueSync(binding: TokenBinding): AuthorityToken | undefined {
@@ -224,7 +293,7 @@ export class AuthorityManager implements Authority {
 
   /**
    * {@link consume} answered synchronously: `true` once the token is consumed; `false` when this
-   * manager's store is not the default {@link InMemoryTokenStore} (nothing is done then, use
+   * manager has a store other than an {@link InMemoryTokenStore} (nothing is done then, use
    * `consume`). Same checks, same errors, thrown.
    */
   consumeSync(token: AuthorityToken, binding: TokenBinding): boolean {
@@ -234,8 +303,8 @@ export class AuthorityManager implements Authority {
   }
 
   /**
-   * The one implementation of `issue`: synchronous while the store answers synchronously (always,
-   * with the default store), a promise from the first store answer that is one.
+   * The one implementation of `issue`: synchronous while the store answers synchronously (always
+   * without a store or with the default one), a promise from the first store answer that is one.
    */
   #issue(binding: TokenBinding): AuthorityToken | Promise<AuthorityToken> {
     const frozenBinding = checkBinding(binding);
@@ -254,35 +323,41 @@ export class AuthorityManager implements Authority {
     return this.#put(frozenBinding, now);
   }
 
-  /** Stores a new record for `binding` and mints its token once the store has it. */
+  /** Keeps a new token for `binding`, or stores its record and mints the token once the store has it. */
   #put(binding: TokenBinding, now: number): AuthorityToken | Promise<AuthorityToken> {
-    const id = nextTokenId();
+    const expiresAt = now + this.#ttlMs;
+    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      const token = new IssuedToken(MINT, this, binding, randomHex(FINGERPRINT_BYTES), now);
+      kept.add(binding.tenant, binding.session, token);
+      return token;
+    }
+    const store = this.#store as TokenStore;
+    const id = randomHex(TOKEN_ID_BYTES);
     const fingerprint = tokenFingerprint(id);
-    const expiresAt = now + this.ttlMs;
     const record: TokenRecord = Object.freeze({ id, fingerprint, binding, issuedAt: now, expiresAt });
     // A synchronous store (the default) is not awaited: no microtask hop per token.
-    const stored = this.#store.put(record);
-    if (isThenable(stored)) return stored.then(() => this.#mint(id, fingerprint, now, expiresAt));
-    return this.#mint(id, fingerprint, now, expiresAt);
+    const stored = store.put(record);
+    if (isThenable(stored)) return stored.then(() => this.#mint(id, fingerprint, now));
+    return this.#mint(id, fingerprint, now);
   }
 
-  #mint(id: string, fingerprint: string, now: number, expiresAt: number): AuthorityToken {
-    const entry: TokenEntry = { issuer: this, id, tenant: this.tenant, expiresAt, status: 'outstanding' };
-    const token = new IssuedToken(MINT, entry, fingerprint, now);
-    this.#outstanding.set(id, entry);
-    if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
+  #mint(id: string, fingerprint: string, now: number): AuthorityToken {
+    const token = new IssuedToken(MINT, this, id, fingerprint, now);
+    this.#outstanding.set(id, token);
     return token;
   }
 
   /** The one implementation of `consume`, synchronous while the store answers synchronously. */
-  #consume(token: AuthorityToken, binding: TokenBinding): void | Promise<void> {
-    const entry = this.#entryOf(token);
+  #consume(presented: AuthorityToken, binding: TokenBinding): void | Promise<void> {
+    const token = this.#ownToken(presented);
     if (binding?.tenant !== this.tenant) {
       const mismatch = new TenantIsolationError(
         `Token ${token.fingerprint} was presented for another tenant; it is revoked.`,
         { field: 'tenant', fingerprint: token.fingerprint },
       );
-      const revoked = this.#revokeEntry(entry, 'tenant_mismatch');
+      const revoked = this.#revokeToken(token, 'tenant_mismatch');
       if (isThenable(revoked)) {
         return revoked.then(() => {
           throw mismatch;
@@ -290,49 +365,72 @@ export class AuthorityManager implements Authority {
       }
       throw mismatch;
     }
-    // Read (and check) the clock before taking the record: a broken clock changes no state.
+    // Read (and check) the clock before taking the token: a broken clock changes no state.
     const now = this.#now('consume');
-    const taken = this.#store.take(entry.id);
-    if (isThenable(taken)) return taken.then((record) => this.#spend(entry, token, binding, record, now));
-    this.#spend(entry, token, binding, taken, now);
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      const bound = internals.binding(token);
+      if (bound === undefined || !kept.delete(bound.tenant, bound.session, token)) {
+        throw this.#notOutstanding(token, now);
+      }
+      this.#spend(token, token, bound, binding, now);
+      return;
+    }
+    const id = internals.id(token) as string;
+    const taken = (this.#store as TokenStore).take(id);
+    if (isThenable(taken)) return taken.then((record) => this.#spendRecord(token, id, binding, record, now));
+    this.#spendRecord(token, id, binding, taken, now);
   }
 
   /** The rest of `consume` once the record was taken out of the store (`undefined`: it was not there). */
-  #spend(
-    entry: TokenEntry,
-    token: AuthorityToken,
+  #spendRecord(
+    token: IssuedToken,
+    id: string,
     binding: TokenBinding,
     record: TokenRecord | undefined,
     now: number,
   ): void {
-    if (record === undefined) throw this.#notOutstanding(entry, token.fingerprint, now);
-    this.#outstanding.delete(entry.id);
-    if (now >= record.expiresAt) {
-      entry.status = 'expired';
+    if (record === undefined) throw this.#notOutstanding(token, now);
+    this.#outstanding.delete(id);
+    this.#spend(token, record, record.binding, binding, now);
+  }
+
+  /**
+   * The rest of `consume` once the token left the outstanding ones: `held` is what was kept of it (its
+   * record, or the token itself), `bound` its binding.
+   */
+  #spend(
+    token: IssuedToken,
+    held: { readonly fingerprint: string; readonly expiresAt: number },
+    bound: TokenBinding,
+    binding: TokenBinding,
+    now: number,
+  ): void {
+    if (now >= held.expiresAt) {
+      internals.settle(token, 'expired');
       throw new AuthorityExpiredError(
-        `Token ${record.fingerprint} expired at ${record.expiresAt} (now ${now}).`,
+        `Token ${held.fingerprint} expired at ${held.expiresAt} (now ${now}).`,
         {
-          fingerprint: record.fingerprint,
-          expiresAt: record.expiresAt,
+          fingerprint: held.fingerprint,
+          expiresAt: held.expiresAt,
         },
       );
     }
-    const field = differingField(record.binding, binding);
+    const field = differingField(bound, binding);
     if (field !== undefined) {
-      entry.status = 'voided';
+      internals.settle(token, 'voided');
       throw new UnauthorizedActionError(
-        `Token ${record.fingerprint} is not valid for this call: its ${field} binding does not match. The token is now void.`,
-        { field, fingerprint: record.fingerprint },
+        `Token ${held.fingerprint} is not valid for this call: its ${field} binding does not match. The token is now void.`,
+        { field, fingerprint: held.fingerprint },
       );
     }
-    entry.status = 'consumed';
+    internals.settle(token, 'consumed');
   }
 
   /** Revokes one token this manager issued; resolves to whether it was still outstanding. */
   async revoke(token: AuthorityToken, reason: RevocationReason): Promise<boolean> {
-    const entry = entryOf(token);
-    if (entry === undefined || entry.issuer !== this) return false;
-    return this.#revokeEntry(entry, reason);
+    if (!internals.isToken(token) || internals.issuer(token) !== this) return false;
+    return this.#revokeToken(token, reason);
   }
 
   /**
@@ -341,7 +439,8 @@ export class AuthorityManager implements Authority {
    */
   async revokeSession(tenant: string, session: string, reason: RevocationReason): Promise<number> {
     this.#assertOwnTenant(tenant);
-    return this.#markRevoked(await this.#store.removeWhere({ tenant, session }), reason);
+    if (this.#kept !== undefined) return settleRevoked(this.#kept.removeAll(tenant, session), reason);
+    return this.#markRevoked(await (this.#store as TokenStore).removeWhere({ tenant, session }), reason);
   }
 
   /**
@@ -350,12 +449,14 @@ export class AuthorityManager implements Authority {
    */
   async revokeTenant(tenant: string, reason: RevocationReason): Promise<number> {
     this.#assertOwnTenant(tenant);
-    return this.#markRevoked(await this.#store.removeWhere({ tenant }), reason);
+    if (this.#kept !== undefined) return settleRevoked(this.#kept.removeAll(tenant), reason);
+    return this.#markRevoked(await (this.#store as TokenStore).removeWhere({ tenant }), reason);
   }
 
   /**
-   * Drops expired records from the store now (also done automatically while issuing); resolves to how
-   * many. The outstanding entries are scanned only once the earliest expiry may have passed.
+   * Drops expired tokens now (also done automatically while issuing); resolves to how many left the
+   * store, or the manager when it keeps its tokens itself. Nothing is scanned before the earliest
+   * expiry may have passed.
    * @throws ClockError (`CLOCK_INVALID`) when the clock's time is not a finite number.
    */
   async purgeExpired(): Promise<number> {
@@ -365,26 +466,34 @@ export class AuthorityManager implements Authority {
   /** {@link purgeExpired}, synchronous while the store answers synchronously. */
   #purgeExpired(): number | Promise<number> {
     const now = this.#now('purge');
-    if (this.#outstanding.size === 0) {
+    const kept = this.#kept;
+    const held = kept === undefined ? this.#outstanding.size : kept.size;
+    let purged = 0;
+    if (held === 0) {
       this.#earliestExpiry = Number.POSITIVE_INFINITY;
     } else if (this.#earliestExpiry <= now) {
       let earliest = Number.POSITIVE_INFINITY;
-      for (const [id, entry] of this.#outstanding) {
-        if (entry.expiresAt <= now) {
-          entry.status = 'expired';
-          this.#outstanding.delete(id);
-        } else if (entry.expiresAt < earliest) {
-          earliest = entry.expiresAt;
+      const expire = (token: IssuedToken): boolean => {
+        if (token.expiresAt <= now) {
+          internals.settle(token, 'expired');
+          return true;
         }
+        if (token.expiresAt < earliest) earliest = token.expiresAt;
+        return false;
+      };
+      if (kept !== undefined) {
+        purged = kept.removeWhere(expire);
+      } else {
+        for (const [id, token] of this.#outstanding) if (expire(token)) this.#outstanding.delete(id);
       }
       this.#earliestExpiry = earliest;
     }
-    return this.#store.purgeExpired(now);
+    return this.#store === undefined ? purged : this.#store.purgeExpired(now);
   }
 
-  /** How many tokens the store holds (outstanding, plus expired ones not yet purged). */
+  /** How many tokens are held (outstanding, plus expired ones not yet purged), by the store if there is one. */
   async outstandingCount(): Promise<number> {
-    return this.#store.size();
+    return this.#store === undefined ? (this.#kept as SessionIndex<IssuedToken>).size : this.#store.size();
   }
 
   /**
@@ -402,17 +511,18 @@ export class AuthorityManager implements Authority {
     return now;
   }
 
-  #entryOf(token: AuthorityToken): TokenEntry {
-    const entry = entryOf(token);
-    if (entry === undefined) {
+  /** `token` as one this manager issued, or the refusal of anything else. */
+  #ownToken(token: AuthorityToken): IssuedToken {
+    if (!internals.isToken(token)) {
       throw new UnauthorizedActionError(
         'The token was not issued by an authority: copies, clones, JSON round trips and hand-built tokens are refused.',
         { field: 'token', reason: 'unknown_token' },
       );
     }
-    if (entry.issuer === this) return entry;
-    if (entry.tenant !== this.tenant) {
-      void entry.issuer.revoke(token, 'tenant_mismatch').catch(() => undefined);
+    const issuer = internals.issuer(token);
+    if (issuer === this) return token;
+    if (issuer.tenant !== this.tenant) {
+      void issuer.revoke(token, 'tenant_mismatch').catch(() => undefined);
       throw new TenantIsolationError(
         `Token ${token.fingerprint} belongs to another tenant; it is revoked at its issuer.`,
         { field: 'tenant', fingerprint: token.fingerprint },
@@ -425,8 +535,9 @@ export class AuthorityManager implements Authority {
     });
   }
 
-  #notOutstanding(entry: TokenEntry, fingerprint: string, now: number): ApeError {
-    switch (entry.status) {
+  #notOutstanding(token: IssuedToken, now: number): ApeError {
+    const fingerprint = token.fingerprint;
+    switch (internals.status(token)) {
       case 'consumed':
         return new UnauthorizedActionError(`Token ${fingerprint} was already used; tokens are single-use.`, {
           field: 'token',
@@ -443,7 +554,7 @@ export class AuthorityManager implements Authority {
           },
         );
       case 'revoked': {
-        const revocationReason = entry.revocationReason ?? 'explicit';
+        const revocationReason = internals.revocationReason(token) ?? 'explicit';
         return new UnauthorizedActionError(`Token ${fingerprint} was revoked (${revocationReason}).`, {
           field: 'token',
           reason: 'revoked',
@@ -453,13 +564,13 @@ export class AuthorityManager implements Authority {
       }
       case 'expired':
       case 'outstanding':
-        if (now >= entry.expiresAt) {
-          entry.status = 'expired';
+        if (now >= token.expiresAt) {
+          internals.settle(token, 'expired');
           return new AuthorityExpiredError(
-            `Token ${fingerprint} expired at ${entry.expiresAt} (now ${now}).`,
+            `Token ${fingerprint} expired at ${token.expiresAt} (now ${now}).`,
             {
               fingerprint,
-              expiresAt: entry.expiresAt,
+              expiresAt: token.expiresAt,
             },
           );
         }
@@ -471,27 +582,38 @@ export class AuthorityManager implements Authority {
     }
   }
 
-  /** Takes the entry's record out of the store; synchronous while the store answers synchronously. */
-  #revokeEntry(entry: TokenEntry, reason: RevocationReason): boolean | Promise<boolean> {
-    const taken = this.#store.take(entry.id);
-    if (isThenable(taken)) return taken.then((record) => this.#revoked(entry, record, reason));
-    return this.#revoked(entry, taken, reason);
+  /** Takes the token out of the outstanding ones; synchronous while the store answers synchronously. */
+  #revokeToken(token: IssuedToken, reason: RevocationReason): boolean | Promise<boolean> {
+    const kept = this.#kept;
+    if (kept !== undefined) {
+      const bound = internals.binding(token);
+      if (bound === undefined || !kept.delete(bound.tenant, bound.session, token)) return false;
+      internals.settle(token, 'revoked', reason);
+      return true;
+    }
+    const id = internals.id(token) as string;
+    const taken = (this.#store as TokenStore).take(id);
+    if (isThenable(taken)) return taken.then((record) => this.#revoked(token, id, record, reason));
+    return this.#revoked(token, id, taken, reason);
   }
 
-  #revoked(entry: TokenEntry, record: TokenRecord | undefined, reason: RevocationReason): boolean {
-    this.#outstanding.delete(entry.id);
+  #revoked(
+    token: IssuedToken,
+    id: string,
+    record: TokenRecord | undefined,
+    reason: RevocationReason,
+  ): boolean {
+    this.#outstanding.delete(id);
     if (record === undefined) return false;
-    entry.status = 'revoked';
-    entry.revocationReason = reason;
+    internals.settle(token, 'revoked', reason);
     return true;
   }
 
   #markRevoked(records: readonly TokenRecord[], reason: RevocationReason): number {
     for (const record of records) {
-      const entry = this.#outstanding.get(record.id);
-      if (entry === undefined) continue;
-      entry.status = 'revoked';
-      entry.revocationReason = reason;
+      const token = this.#outstanding.get(record.id);
+      if (token === undefined) continue;
+      internals.settle(token, 'revoked', reason);
       this.#outstanding.delete(record.id);
     }
     return records.length;
@@ -504,6 +626,12 @@ export class AuthorityManager implements Authority {
       });
     }
   }
+}
+
+/** Marks tokens a manager kept itself as revoked; returns how many. */
+function settleRevoked(tokens: readonly IssuedToken[], reason: RevocationReason): number {
+  for (const token of tokens) internals.settle(token, 'revoked', reason);
+  return tokens.length;
 }
 
 /** One of the seven fields a token is bound to. */

@@ -1,35 +1,30 @@
 import type { TokenRecord, TokenStore } from '@ape/core';
+import { SessionIndex } from './session-index.js';
 
-/**
- * The default {@link TokenStore}: a `Map` in this process. `take` is atomic because it runs
- * synchronously (no other caller can interleave between the read and the delete). An index by
- * tenant and session keeps `removeWhere` proportional to the tokens it removes, and a lower bound of
- * the earliest expiry lets `purgeExpired` return at once while nothing can have expired.
- */
 /**
  * @internal How many session sets the index holds (live and emptied): what bounds its memory.
  * For tests; not exported from the package.
  */
 export let indexedSessionSets: (store: InMemoryTokenStore) => number;
 
+/**
+ * A {@link TokenStore} kept in a `Map` in this process, for callers that want the store port's
+ * semantics (records by id) without a shared store. `take` is atomic because it runs synchronously
+ * (no other caller can interleave between the read and the delete). An index by tenant and session
+ * keeps `removeWhere` proportional to the tokens it removes, and a lower bound of the earliest
+ * expiry lets `purgeExpired` return at once while nothing can have expired.
+ *
+ * An `AuthorityManager` given no store keeps its tokens itself, without records or ids; this store
+ * is what it uses when you pass one.
+ */
 export class InMemoryTokenStore implements TokenStore {
   readonly #records = new Map<string, TokenRecord>();
-  readonly #bySession = new Map<string, Map<string, Set<string>>>();
+  readonly #index = new SessionIndex<string>();
   /** No record expires before this (a lower bound: removals do not raise it, a purge scan does). */
   #earliestExpiry = Number.POSITIVE_INFINITY;
-  /**
-   * Index entries whose set emptied. They are kept for reuse (a session usually holds one token at a
-   * time, so deleting and re-creating its set on every token was most of the store's cost) and
-   * dropped all at once when more than {@link MAX_EMPTY_SESSIONS} have gathered: memory stays bounded.
-   */
-  #emptySessions = 0;
 
   static {
-    indexedSessionSets = (store) => {
-      let count = 0;
-      for (const sessions of store.#bySession.values()) count += sessions.size;
-      return count;
-    };
+    indexedSessionSets = (store) => store.#index.setCount;
   }
 
   put(record: TokenRecord): void {
@@ -39,19 +34,7 @@ export class InMemoryTokenStore implements TokenStore {
     if (previous !== undefined) this.#delete(previous);
     this.#records.set(record.id, record);
     if (record.expiresAt < this.#earliestExpiry) this.#earliestExpiry = record.expiresAt;
-    let sessions = this.#bySession.get(record.binding.tenant);
-    if (sessions === undefined) {
-      sessions = new Map();
-      this.#bySession.set(record.binding.tenant, sessions);
-    }
-    let ids = sessions.get(record.binding.session);
-    if (ids === undefined) {
-      ids = new Set();
-      sessions.set(record.binding.session, ids);
-    } else if (ids.size === 0) {
-      this.#emptySessions--;
-    }
-    ids.add(record.id);
+    this.#index.add(record.binding.tenant, record.binding.session, record.id);
   }
 
   take(id: string): TokenRecord | undefined {
@@ -62,16 +45,12 @@ export class InMemoryTokenStore implements TokenStore {
   }
 
   removeWhere(filter: { readonly tenant: string; readonly session?: string }): readonly TokenRecord[] {
-    const sessions = this.#bySession.get(filter.tenant);
-    if (sessions === undefined) return [];
-    const idSets = filter.session === undefined ? [...sessions.values()] : [sessions.get(filter.session)];
     const removed: TokenRecord[] = [];
-    for (const ids of idSets) {
-      if (ids === undefined) continue;
-      for (const id of [...ids]) {
-        const record = this.take(id);
-        if (record !== undefined) removed.push(record);
-      }
+    for (const id of this.#index.removeAll(filter.tenant, filter.session)) {
+      const record = this.#records.get(id);
+      if (record === undefined) continue;
+      this.#records.delete(id);
+      removed.push(record);
     }
     return removed;
   }
@@ -103,23 +82,6 @@ export class InMemoryTokenStore implements TokenStore {
 
   #delete(record: TokenRecord): void {
     this.#records.delete(record.id);
-    const sessions = this.#bySession.get(record.binding.tenant);
-    const ids = sessions?.get(record.binding.session);
-    if (sessions === undefined || ids === undefined) return;
-    if (ids.delete(record.id) && ids.size === 0 && ++this.#emptySessions > MAX_EMPTY_SESSIONS) {
-      this.#dropEmptySessions();
-    }
-  }
-
-  /** Removes every emptied session set, and every tenant left without one. */
-  #dropEmptySessions(): void {
-    for (const [tenant, sessions] of this.#bySession) {
-      for (const [session, ids] of sessions) if (ids.size === 0) sessions.delete(session);
-      if (sessions.size === 0) this.#bySession.delete(tenant);
-    }
-    this.#emptySessions = 0;
+    this.#index.delete(record.binding.tenant, record.binding.session, record.id);
   }
 }
-
-/** How many emptied session sets the index keeps before it drops them all. */
-const MAX_EMPTY_SESSIONS = 256;

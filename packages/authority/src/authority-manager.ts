@@ -51,8 +51,6 @@ const FINGERPRINT_BYTES = 8;
 const RANDOM_POOL_BYTES = 65_536;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
-type TokenStatus = 'outstanding' | 'consumed' | 'voided' | 'revoked' | 'expired';
-
 /** Pooled CSPRNG output: bytes before `randomPoolOffset` were handed out (and zeroed) and are never reused. */
 const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
 let randomPoolOffset = RANDOM_POOL_BYTES;
@@ -78,7 +76,16 @@ function randomHex(bytes: number): string {
 const MINT = Symbol('ape.authority.mint');
 
 /** How an outstanding token's life ended: used, voided by a wrong binding, expired, or revoked. */
-type TokenEnd = 'consumed' | 'voided' | 'expired' | { readonly revoked: RevocationReason };
+type TokenEnd = 'consumed' | 'voided' | 'expired' | RevokedEnd;
+
+/** The end of a revoked token, with the reason a later consume reports. */
+interface RevokedEnd {
+  readonly revoked: RevocationReason;
+}
+
+function revokedBy(reason: RevocationReason): RevokedEnd {
+  return Object.freeze({ revoked: reason });
+}
 
 /**
  * Module-private access to a token's private state (assigned in {@link IssuedToken}'s static block).
@@ -93,10 +100,10 @@ interface TokenInternals {
   id(token: IssuedToken): string | undefined;
   /** The binding of an outstanding token its manager keeps itself; `undefined` otherwise. */
   binding(token: IssuedToken): TokenBinding | undefined;
-  status(token: IssuedToken): TokenStatus;
-  revocationReason(token: IssuedToken): RevocationReason | undefined;
+  /** How the token's outstanding life ended; `undefined` while outstanding as far as this module saw. */
+  end(token: IssuedToken): TokenEnd | undefined;
   /** Ends the token's outstanding life: records how, and lets a kept binding go. */
-  settle(token: IssuedToken, status: Exclude<TokenStatus, 'outstanding'>, reason?: RevocationReason): void;
+  settle(token: IssuedToken, end: TokenEnd): void;
 }
 let internals: TokenInternals;
 
@@ -124,13 +131,9 @@ class IssuedToken implements AuthorityToken {
       issuer: (token) => token.#issuer,
       id: (token) => (typeof token.#held === 'string' ? token.#held : undefined),
       binding: (token) => (typeof token.#held === 'object' ? token.#held : undefined),
-      status: (token) => {
-        const end = token.#end;
-        return end === undefined ? 'outstanding' : typeof end === 'string' ? end : 'revoked';
-      },
-      revocationReason: (token) => (typeof token.#end === 'object' ? token.#end.revoked : undefined),
-      settle: (token, status, reason) => {
-        token.#end = status === 'revoked' ? Object.freeze({ revoked: reason ?? 'explicit' }) : status;
+      end: (token) => token.#end,
+      settle: (token, end) => {
+        token.#end = end;
         if (typeof token.#held === 'object') token.#held = undefined;
       },
     };
@@ -220,7 +223,7 @@ export class AuthorityManager implements Authority {
   readonly #store: TokenStore | undefined;
   /** The outstanding tokens, by session, when the manager keeps them itself (no store). */
   readonly #kept: SessionIndex<IssuedToken> | undefined;
-  /** Whether every operation answers at once: no store, or the default {@link InMemoryTokenStore}. */
+  /** Whether every operation answers at once: no store, or an {@link InMemoryTokenStore} (that class exactly). */
   readonly #synchronous: boolean;
   /** With a store: outstanding tokens by id, so revocations by session can be explained on a later consume. */
   readonly #outstanding = new Map<string, IssuedToken>();
@@ -251,7 +254,7 @@ export class AuthorityManager implements Authority {
     this.#clock = options.clock ?? systemClock;
     this.#store = options.store;
     this.#kept = this.#store === undefined ? new SessionIndex() : undefined;
-    // Only the default store's class is known to answer at once; a subclass or another store may not.
+    // Only InMemoryTokenStore's own class is known to answer at once; a subclass or another store may not.
     this.#synchronous =
       this.#store === undefined || Object.getPrototypeOf(this.#store) === InMemoryTokenStore.prototype;
   }
@@ -304,7 +307,8 @@ export class AuthorityManager implements Authority {
 
   /**
    * The one implementation of `issue`: synchronous while the store answers synchronously (always
-   * without a store or with the default one), a promise from the first store answer that is one.
+   * without a store or with an {@link InMemoryTokenStore}), a promise from the first store answer that
+   * is one.
    */
   #issue(binding: TokenBinding): AuthorityToken | Promise<AuthorityToken> {
     const frozenBinding = checkBinding(binding);
@@ -337,7 +341,7 @@ export class AuthorityManager implements Authority {
     const id = randomHex(TOKEN_ID_BYTES);
     const fingerprint = tokenFingerprint(id);
     const record: TokenRecord = Object.freeze({ id, fingerprint, binding, issuedAt: now, expiresAt });
-    // A synchronous store (the default) is not awaited: no microtask hop per token.
+    // A synchronous store (an InMemoryTokenStore) is not awaited: no microtask hop per token.
     const stored = store.put(record);
     if (isThenable(stored)) return stored.then(() => this.#mint(id, fingerprint, now));
     return this.#mint(id, fingerprint, now);
@@ -535,51 +539,48 @@ export class AuthorityManager implements Authority {
     });
   }
 
+  /** Why `token`, which this manager no longer holds as outstanding, cannot be consumed. */
   #notOutstanding(token: IssuedToken, now: number): ApeError {
     const fingerprint = token.fingerprint;
-    switch (internals.status(token)) {
-      case 'consumed':
-        return new UnauthorizedActionError(`Token ${fingerprint} was already used; tokens are single-use.`, {
-          field: 'token',
-          reason: 'replay',
-          fingerprint,
-        });
-      case 'voided':
-        return new UnauthorizedActionError(
-          `Token ${fingerprint} is void: it was presented with a wrong binding.`,
-          {
-            field: 'token',
-            reason: 'voided',
-            fingerprint,
-          },
-        );
-      case 'revoked': {
-        const revocationReason = internals.revocationReason(token) ?? 'explicit';
-        return new UnauthorizedActionError(`Token ${fingerprint} was revoked (${revocationReason}).`, {
-          field: 'token',
-          reason: 'revoked',
-          revocationReason,
-          fingerprint,
-        });
-      }
-      case 'expired':
-      case 'outstanding':
-        if (now >= token.expiresAt) {
-          internals.settle(token, 'expired');
-          return new AuthorityExpiredError(
-            `Token ${fingerprint} expired at ${token.expiresAt} (now ${now}).`,
-            {
-              fingerprint,
-              expiresAt: token.expiresAt,
-            },
-          );
-        }
-        return new UnauthorizedActionError(`Token ${fingerprint} is not outstanding.`, {
-          field: 'token',
-          reason: 'not_outstanding',
-          fingerprint,
-        });
+    const end = internals.end(token);
+    if (end === 'consumed') {
+      return new UnauthorizedActionError(`Token ${fingerprint} was already used; tokens are single-use.`, {
+        field: 'token',
+        reason: 'replay',
+        fingerprint,
+      });
     }
+    if (end === 'voided') {
+      return new UnauthorizedActionError(
+        `Token ${fingerprint} is void: it was presented with a wrong binding.`,
+        {
+          field: 'token',
+          reason: 'voided',
+          fingerprint,
+        },
+      );
+    }
+    if (typeof end === 'object') {
+      return new UnauthorizedActionError(`Token ${fingerprint} was revoked (${end.revoked}).`, {
+        field: 'token',
+        reason: 'revoked',
+        revocationReason: end.revoked,
+        fingerprint,
+      });
+    }
+    // Expired, or gone from the store while outstanding here (another manager of a shared store).
+    if (now >= token.expiresAt) {
+      internals.settle(token, 'expired');
+      return new AuthorityExpiredError(`Token ${fingerprint} expired at ${token.expiresAt} (now ${now}).`, {
+        fingerprint,
+        expiresAt: token.expiresAt,
+      });
+    }
+    return new UnauthorizedActionError(`Token ${fingerprint} is not outstanding.`, {
+      field: 'token',
+      reason: 'not_outstanding',
+      fingerprint,
+    });
   }
 
   /** Takes the token out of the outstanding ones; synchronous while the store answers synchronously. */
@@ -588,7 +589,7 @@ export class AuthorityManager implements Authority {
     if (kept !== undefined) {
       const bound = internals.binding(token);
       if (bound === undefined || !kept.delete(bound.tenant, bound.session, token)) return false;
-      internals.settle(token, 'revoked', reason);
+      internals.settle(token, revokedBy(reason));
       return true;
     }
     const id = internals.id(token) as string;
@@ -605,15 +606,16 @@ export class AuthorityManager implements Authority {
   ): boolean {
     this.#outstanding.delete(id);
     if (record === undefined) return false;
-    internals.settle(token, 'revoked', reason);
+    internals.settle(token, revokedBy(reason));
     return true;
   }
 
   #markRevoked(records: readonly TokenRecord[], reason: RevocationReason): number {
+    const end = revokedBy(reason);
     for (const record of records) {
       const token = this.#outstanding.get(record.id);
       if (token === undefined) continue;
-      internals.settle(token, 'revoked', reason);
+      internals.settle(token, end);
       this.#outstanding.delete(record.id);
     }
     return records.length;
@@ -630,7 +632,8 @@ export class AuthorityManager implements Authority {
 
 /** Marks tokens a manager kept itself as revoked; returns how many. */
 function settleRevoked(tokens: readonly IssuedToken[], reason: RevocationReason): number {
-  for (const token of tokens) internals.settle(token, 'revoked', reason);
+  const end = revokedBy(reason);
+  for (const token of tokens) internals.settle(token, end);
   return tokens.length;
 }
 

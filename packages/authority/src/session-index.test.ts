@@ -131,6 +131,43 @@ describe('SessionIndex', () => {
     expect(index.size).toBe(0);
   });
 
+  it('drops emptied sets on the removal that empties the 257th, whichever way they were emptied', () => {
+    /** An index of `count` sessions of one item each (item `i` in session `s<i>`). */
+    const indexOf = (count: number): SessionIndex<number> => {
+      const index = new SessionIndex<number>();
+      for (let item = 0; item < count; item++) index.add('acme', `s${item}`, item);
+      return index;
+    };
+    // By predicate: 256 emptied sets are kept, the 257th drops them all.
+    const byPredicate = indexOf(300);
+    expect(byPredicate.removeWhere((item) => item < 256)).toBe(256);
+    expect(byPredicate.setCount).toBe(300);
+    // Sets that were already empty are not counted again.
+    expect(byPredicate.removeWhere(() => false)).toBe(0);
+    expect(byPredicate.setCount).toBe(300);
+    expect(byPredicate.removeWhere((item) => item === 256)).toBe(1);
+    expect(byPredicate.setCount).toBe(43);
+    // By session: the same bound, and an empty session removed again is not counted again.
+    const bySession = indexOf(300);
+    for (let item = 0; item < 256; item++) expect(bySession.removeAll('acme', `s${item}`)).toEqual([item]);
+    for (let again = 0; again < 10; again++) expect(bySession.removeAll('acme', 's0')).toEqual([]);
+    expect(bySession.setCount).toBe(300);
+    expect(bySession.removeAll('acme', 's256')).toEqual([256]);
+    expect(bySession.setCount).toBe(43);
+    // One by one: the same bound.
+    const oneByOne = indexOf(300);
+    for (let item = 0; item < 256; item++) oneByOne.delete('acme', `s${item}`, item);
+    expect(oneByOne.setCount).toBe(300);
+    oneByOne.delete('acme', 's256', 256);
+    expect(oneByOne.setCount).toBe(43);
+    // A set filled again is no longer counted as emptied.
+    const refilled = indexOf(300);
+    for (let item = 0; item < 256; item++) refilled.delete('acme', `s${item}`, item);
+    refilled.add('acme', 's0', 0);
+    refilled.delete('acme', 's256', 256);
+    expect(refilled.setCount).toBe(300);
+  });
+
   it('adds an item once, however often it is added', () => {
     const index = new SessionIndex<string>();
     index.add('acme', 's1', 'a');

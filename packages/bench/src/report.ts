@@ -128,6 +128,7 @@ export function withSpeedups(rows: readonly Row[]): Row[] {
 /** Formats a duration given in microseconds with a readable unit. */
 export function formatDuration(microseconds: number): string {
   if (!Number.isFinite(microseconds)) return '-';
+  if (microseconds < 0) return `-${formatDuration(-microseconds)}`;
   if (microseconds < 1) return `${(microseconds * 1000).toFixed(0)} ns`;
   if (microseconds < 1000) return `${microseconds.toFixed(microseconds < 10 ? 2 : 1)} µs`;
   if (microseconds < 1_000_000) return `${(microseconds / 1000).toFixed(microseconds < 10_000 ? 2 : 1)} ms`;

@@ -55,7 +55,8 @@ function addedOverNode(id: string, description: string, row: Row, node: Row, lim
     return { id, description, goal, measured: 'not measured', met: null, note: 'a row was not measured' };
   }
   const added = row.stats.p50Us - node.stats.p50Us;
-  return { id, description, goal, measured: `+${formatDuration(added)}`, met: added <= limitUs };
+  const sign = added < 0 ? '' : '+';
+  return { id, description, goal, measured: `${sign}${formatDuration(added)}`, met: added <= limitUs };
 }
 
 /** Case 8: `ape simulate` on the example policy, as a whole process, against an empty Node.js process. */

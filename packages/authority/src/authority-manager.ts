@@ -1,4 +1,3 @@
-import { randomFillSync } from 'node:crypto';
 import {
   type ApeError,
   ConfigurationError,
@@ -18,6 +17,7 @@ import {
 } from '@ape/core';
 import { tokenFingerprint } from './fingerprint.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
+import { randomFingerprint, randomHex } from './random-pool.js';
 import { SessionIndex } from './session-index.js';
 
 /** Options of {@link AuthorityManager}. */
@@ -42,35 +42,7 @@ export const DEFAULT_TOKEN_TTL_MS = 60_000;
 /** Expired tokens are purged once every this many issues (amortised, bounded memory). */
 const PURGE_EVERY_ISSUES = 64;
 const TOKEN_ID_BYTES = 32;
-/** The random bytes of the fingerprint of a token kept without an id: 64 bits, 16 hex digits. */
-const FINGERPRINT_BYTES = 8;
-/**
- * Random bytes drawn from the CSPRNG at once and handed out a few at a time: a `randomFillSync`
- * call costs about 4 µs before its first byte, 13 µs for all 64 KiB.
- */
-const RANDOM_POOL_BYTES = 65_536;
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-
-/** Pooled CSPRNG output: bytes before `randomPoolOffset` were handed out (and zeroed) and are never reused. */
-const randomPool = Buffer.alloc(RANDOM_POOL_BYTES);
-let randomPoolOffset = RANDOM_POOL_BYTES;
-
-/**
- * `bytes` fresh random bytes as a flat string of hex digits, from `crypto.randomFillSync` through a
- * pool so the CSPRNG is called once per 64 KiB. Each slice is read once and zeroed; the pool is
- * refilled when exhausted, so no byte is ever used twice.
- */
-function randomHex(bytes: number): string {
-  if (randomPoolOffset + bytes > RANDOM_POOL_BYTES) {
-    randomFillSync(randomPool);
-    randomPoolOffset = 0;
-  }
-  const start = randomPoolOffset;
-  randomPoolOffset = start + bytes;
-  const hex = randomPool.toString('hex', start, randomPoolOffset);
-  randomPool.fill(0, start, randomPoolOffset);
-  return hex;
-}
 
 /** Module-private: only this file can make a token (`new token.constructor(...)` is refused). */
 const MINT = Symbol('ape.authority.mint');
@@ -333,7 +305,7 @@ export class AuthorityManager implements Authority {
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
     const kept = this.#kept;
     if (kept !== undefined) {
-      const token = new IssuedToken(MINT, this, binding, randomHex(FINGERPRINT_BYTES), now);
+      const token = new IssuedToken(MINT, this, binding, randomFingerprint(), now);
       kept.add(binding.tenant, binding.session, token);
       return token;
     }

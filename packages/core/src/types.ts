@@ -89,10 +89,14 @@ export const TOKEN_BINDING_FIELDS = Object.freeze([
 
 /**
  * An authority token: an opaque, frozen, single-use capability. Only the authority that issued it
- * recognises it; its secret id is never exposed, and `JSON.stringify` shows only the fingerprint.
+ * recognises it; a secret id, when it has one (a token kept in a `TokenStore`), is never exposed,
+ * and `JSON.stringify` shows only the fingerprint.
  */
 export interface AuthorityToken {
-  /** A non-secret, short identifier safe to log (derived from the secret id by a one-way hash). */
+  /**
+   * A non-secret, short identifier safe to log: random, or derived from the token's secret id by a
+   * one-way hash (a token kept in a `TokenStore`). Never reveals a secret.
+   */
   readonly fingerprint: string;
   /** Milliseconds since the epoch, on the authority's clock. */
   readonly issuedAt: number;

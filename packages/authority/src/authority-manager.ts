@@ -70,8 +70,13 @@ interface TokenInternals {
   issuer(token: IssuedToken): AuthorityManager;
   /** The store's key of the token's record; `undefined` for a token its manager keeps itself. */
   id(token: IssuedToken): string | undefined;
-  /** The binding of an outstanding token its manager keeps itself; `undefined` otherwise. */
-  binding(token: IssuedToken): TokenBinding | undefined;
+  /** The session of an outstanding token its manager keeps itself; `undefined` otherwise. */
+  session(token: IssuedToken): string | undefined;
+  /**
+   * The first field (in `TOKEN_BINDING_FIELDS` order) where `actual` differs from the binding of an
+   * outstanding token its manager keeps itself.
+   */
+  differingField(token: IssuedToken, actual: TokenBinding): BindingField | undefined;
   /** How the token's outstanding life ended; `undefined` while outstanding as far as this module saw. */
   end(token: IssuedToken): TokenEnd | undefined;
   /** Ends the token's outstanding life: records how, and lets a kept binding go. */
@@ -84,44 +89,75 @@ let ttlOf: (manager: AuthorityManager) => number;
 
 /**
  * The opaque handle handed out by {@link AuthorityManager.issue}. It holds no secret: its state
- * (issuer, how it ended, its binding or its store key) is in private fields, readable by this
- * module only. Five fields, one of them a boxed time: a manager without a store keeps the token
- * itself as its record, so this is most of the memory of an outstanding token.
+ * (issuer, how it ended, its store key or its binding) is in private fields, readable by this
+ * module only. A manager without a store keeps the token itself as its record, binding included
+ * (field by field: one object per token, not two), so this is most of the memory of an outstanding
+ * token.
  */
 class IssuedToken implements AuthorityToken {
   readonly fingerprint: string;
   readonly #issuer: AuthorityManager;
   readonly #issuedAt: number;
-  /** Its binding while its manager keeps it and it is outstanding (then `undefined`), or its store key. */
-  #held: TokenBinding | string | undefined;
+  /** The store's key of its record; `undefined` when its manager keeps it itself. */
+  readonly #id: string | undefined;
   /** How its outstanding life ended; `undefined` while outstanding. */
   #end: TokenEnd | undefined = undefined;
+  // Its binding while its manager keeps it and it is outstanding (the tenant is the manager's);
+  // `undefined` for a token of a store, and once it ended.
+  #session: string | undefined;
+  #intentVersion: string | undefined;
+  #planHash: string | undefined;
+  #stepIndex: number;
+  #action: string | undefined;
+  #argsHash: string | undefined;
 
   static {
     internals = {
       isToken: (value): value is IssuedToken => typeof value === 'object' && value !== null && #end in value,
       issuer: (token) => token.#issuer,
-      id: (token) => (typeof token.#held === 'string' ? token.#held : undefined),
-      binding: (token) => (typeof token.#held === 'object' ? token.#held : undefined),
+      id: (token) => token.#id,
+      session: (token) => token.#session,
+      differingField: (token, actual) => {
+        if (token.#issuer.tenant !== actual.tenant) return 'tenant';
+        if (token.#session !== actual.session) return 'session';
+        if (token.#intentVersion !== actual.intentVersion) return 'intentVersion';
+        if (token.#planHash !== actual.planHash) return 'planHash';
+        if (token.#stepIndex !== actual.stepIndex) return 'stepIndex';
+        if (token.#action !== actual.action) return 'action';
+        if (token.#argsHash !== actual.argsHash) return 'argsHash';
+        return undefined;
+      },
       end: (token) => token.#end,
       settle: (token, end) => {
         token.#end = end;
-        if (typeof token.#held === 'object') token.#held = undefined;
+        token.#session = undefined;
+        token.#intentVersion = undefined;
+        token.#planHash = undefined;
+        token.#action = undefined;
+        token.#argsHash = undefined;
       },
     };
   }
 
+  /** `id` for a token of a store; `binding` (checked and copied) for a token its manager keeps. */
   constructor(
     mint: symbol,
     issuer: AuthorityManager,
-    held: TokenBinding | string,
+    id: string | undefined,
+    binding: TokenBinding | undefined,
     fingerprint: string,
     issuedAt: number,
   ) {
     if (mint !== MINT) throw new TypeError('Authority tokens are issued by AuthorityManager.issue only.');
     this.#issuer = issuer;
-    this.#held = held;
     this.#issuedAt = issuedAt;
+    this.#id = id;
+    this.#session = binding?.session;
+    this.#intentVersion = binding?.intentVersion;
+    this.#planHash = binding?.planHash;
+    this.#stepIndex = binding === undefined ? -1 : binding.stepIndex;
+    this.#action = binding?.action;
+    this.#argsHash = binding?.argsHash;
     this.fingerprint = fingerprint;
     Object.freeze(this);
   }
@@ -305,7 +341,7 @@ export class AuthorityManager implements Authority {
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
     const kept = this.#kept;
     if (kept !== undefined) {
-      const token = new IssuedToken(MINT, this, binding, randomFingerprint(), now);
+      const token = new IssuedToken(MINT, this, undefined, binding, randomFingerprint(), now);
       kept.add(binding.tenant, binding.session, token);
       return token;
     }
@@ -320,7 +356,7 @@ export class AuthorityManager implements Authority {
   }
 
   #mint(id: string, fingerprint: string, now: number): AuthorityToken {
-    const token = new IssuedToken(MINT, this, id, fingerprint, now);
+    const token = new IssuedToken(MINT, this, id, undefined, fingerprint, now);
     this.#outstanding.set(id, token);
     return token;
   }
@@ -345,11 +381,11 @@ export class AuthorityManager implements Authority {
     const now = this.#now('consume');
     const kept = this.#kept;
     if (kept !== undefined) {
-      const bound = internals.binding(token);
-      if (bound === undefined || !kept.delete(bound.tenant, bound.session, token)) {
+      const session = internals.session(token);
+      if (session === undefined || !kept.delete(this.tenant, session, token)) {
         throw this.#notOutstanding(token, now);
       }
-      this.#spend(token, token, bound, binding, now);
+      this.#spend(token, token, internals.differingField(token, binding), now);
       return;
     }
     const id = internals.id(token) as string;
@@ -368,18 +404,17 @@ export class AuthorityManager implements Authority {
   ): void {
     if (record === undefined) throw this.#notOutstanding(token, now);
     this.#outstanding.delete(id);
-    this.#spend(token, record, record.binding, binding, now);
+    this.#spend(token, record, differingField(record.binding, binding), now);
   }
 
   /**
    * The rest of `consume` once the token left the outstanding ones: `held` is what was kept of it (its
-   * record, or the token itself), `bound` its binding.
+   * record, or the token itself), `field` the first binding field the call differs in, if any.
    */
   #spend(
     token: IssuedToken,
     held: { readonly fingerprint: string; readonly expiresAt: number },
-    bound: TokenBinding,
-    binding: TokenBinding,
+    field: BindingField | undefined,
     now: number,
   ): void {
     if (now >= held.expiresAt) {
@@ -392,7 +427,6 @@ export class AuthorityManager implements Authority {
         },
       );
     }
-    const field = differingField(bound, binding);
     if (field !== undefined) {
       internals.settle(token, 'voided');
       throw new UnauthorizedActionError(
@@ -559,8 +593,8 @@ export class AuthorityManager implements Authority {
   #revokeToken(token: IssuedToken, reason: RevocationReason): boolean | Promise<boolean> {
     const kept = this.#kept;
     if (kept !== undefined) {
-      const bound = internals.binding(token);
-      if (bound === undefined || !kept.delete(bound.tenant, bound.session, token)) return false;
+      const session = internals.session(token);
+      if (session === undefined || !kept.delete(this.tenant, session, token)) return false;
       internals.settle(token, revokedBy(reason));
       return true;
     }

@@ -73,8 +73,8 @@ interface TokenInternals {
   /** The session of an outstanding token its manager keeps itself; `undefined` otherwise. */
   session(token: IssuedToken): string | undefined;
   /**
-   * The first field (in `TOKEN_BINDING_FIELDS` order) where `actual` differs from the binding of an
-   * outstanding token its manager keeps itself.
+   * The first field (in `TOKEN_BINDING_FIELDS` order, after the tenant) where `actual` differs from
+   * the binding of an outstanding token its manager keeps itself.
    */
   differingField(token: IssuedToken, actual: TokenBinding): BindingField | undefined;
   /** How the token's outstanding life ended; `undefined` while outstanding as far as this module saw. */
@@ -107,7 +107,7 @@ class IssuedToken implements AuthorityToken {
   #session: string | undefined;
   #intentVersion: string | undefined;
   #planHash: string | undefined;
-  #stepIndex: number;
+  #stepIndex: number | undefined;
   #action: string | undefined;
   #argsHash: string | undefined;
 
@@ -117,8 +117,8 @@ class IssuedToken implements AuthorityToken {
       issuer: (token) => token.#issuer,
       id: (token) => token.#id,
       session: (token) => token.#session,
+      // The tenant is not compared here: `consume` refused a binding of another tenant already.
       differingField: (token, actual) => {
-        if (token.#issuer.tenant !== actual.tenant) return 'tenant';
         if (token.#session !== actual.session) return 'session';
         if (token.#intentVersion !== actual.intentVersion) return 'intentVersion';
         if (token.#planHash !== actual.planHash) return 'planHash';
@@ -155,7 +155,7 @@ class IssuedToken implements AuthorityToken {
     this.#session = binding?.session;
     this.#intentVersion = binding?.intentVersion;
     this.#planHash = binding?.planHash;
-    this.#stepIndex = binding === undefined ? -1 : binding.stepIndex;
+    this.#stepIndex = binding?.stepIndex;
     this.#action = binding?.action;
     this.#argsHash = binding?.argsHash;
     this.fingerprint = fingerprint;

@@ -58,44 +58,86 @@ class RecordingSink implements AuditSink {
   }
 }
 
-/** Measures `executeStep` over a stream of sessions, each with a fresh sink from `createSink`. */
-async function measureSteps(name: string, settings: Settings, createSink: () => AuditSink): Promise<Stats> {
+/**
+ * `executeStep` over a stream of sessions of {@link PLAN_STEPS} steps (2 quick), each with the same
+ * policy and authority and a fresh sink from `createSink`; the next session is opened untimed in
+ * `beforeEach`.
+ */
+async function planStepOperation(
+  settings: Settings,
+  createSink: () => AuditSink,
+): Promise<InterleavedOperation> {
   const policy = compilePolicy(threeListDocument());
   const authority = new AuthorityManager({ tenant: TENANT });
   const steps = settings.quick ? 2 : PLAN_STEPS;
   let runtime: AgentRuntime = await openSession({ policy, authority, audit: createSink() }, steps);
-  return measureAsync(name, () => runNextStep(runtime), settings, {
-    hooks: {
-      async beforeEach() {
-        if (runtime.nextStepIndex < steps) return;
-        await runtime.terminate();
-        runtime = await openSession({ policy, authority, audit: createSink() }, steps);
-      },
+  return {
+    name: 'plan-step',
+    async beforeEach() {
+      if (runtime.nextStepIndex < steps) return;
+      await runtime.terminate();
+      runtime = await openSession({ policy, authority, audit: createSink() }, steps);
     },
-  });
+    run: () => runNextStep(runtime),
+  };
 }
 
 /**
- * Measures calls-mode `call` over a stream of sessions of as many calls as a plan-mode session has
- * steps, with the same policy and a fresh sink from `createSink`: the calls-mode counterpart of
- * {@link measureSteps}.
+ * Calls-mode `call` over a stream of sessions of as many calls as a plan-mode session has steps,
+ * with the same policy and a fresh sink from `createSink`: the calls-mode counterpart of
+ * {@link planStepOperation}.
  */
-async function measureCalls(name: string, settings: Settings, createSink: () => AuditSink): Promise<Stats> {
+async function callOperation(settings: Settings, createSink: () => AuditSink): Promise<InterleavedOperation> {
   const policy = compilePolicy(threeListDocument());
   const authority = new AuthorityManager({ tenant: TENANT });
   const calls = settings.quick ? 2 : PLAN_STEPS;
   let runtime: AgentRuntime = await openCallsSession({ policy, authority, audit: createSink() });
   let made = 0;
-  return measureAsync(name, () => runNextCall(runtime), settings, {
-    hooks: {
-      async beforeEach() {
-        if (made++ < calls) return;
-        made = 1;
-        await runtime.terminate();
-        runtime = await openCallsSession({ policy, authority, audit: createSink() });
-      },
+  return {
+    name: 'call',
+    async beforeEach() {
+      if (made++ < calls) return;
+      made = 1;
+      await runtime.terminate();
+      runtime = await openCallsSession({ policy, authority, audit: createSink() });
     },
-  });
+    run: () => runNextCall(runtime),
+  };
+}
+
+/** Measures one operation alone, its `beforeEach` untimed. */
+async function measureOperation(
+  name: string,
+  settings: Settings,
+  operation: InterleavedOperation,
+): Promise<Stats> {
+  const { beforeEach } = operation;
+  return measureAsync(
+    name,
+    operation.run,
+    settings,
+    beforeEach === undefined ? {} : { hooks: { beforeEach } },
+  );
+}
+
+/**
+ * A plan-mode step and a calls-mode call measured call by call in turn, so that a drift of the
+ * machine during the case weighs on both alike: what the calls-over-plan ratio is taken from. The
+ * rows are measured one after the other, and a ratio of two of them moved from 0.7× to 1.3× between
+ * runs with the host's speed.
+ */
+async function measureStepsAndCallsInterleaved(
+  settings: Settings,
+  createSink: () => AuditSink,
+): Promise<{ readonly plan?: Stats; readonly calls?: Stats }> {
+  const [plan, calls] = await measureInterleaved(
+    [await planStepOperation(settings, createSink), await callOperation(settings, createSink)],
+    settings,
+  );
+  return {
+    ...(plan !== undefined && 'stats' in plan ? { plan: plan.stats } : {}),
+    ...(calls !== undefined && 'stats' in calls ? { calls: calls.stats } : {}),
+  };
 }
 
 /**
@@ -104,50 +146,6 @@ async function measureCalls(name: string, settings: Settings, createSink: () => 
  * plan's submission (validation, hashing, the `plan.submitted` record) that each plan-mode step
  * carries. Calls mode does that work per call, inside the timed `call`.
  */
-/**
- * A plan-mode step and a calls-mode call measured call by call in turn (each in its own sessions of
- * the same length, with the same sink type), so that a drift of the machine during the case weighs
- * on both alike: what the calls-over-plan ratio is taken from. The rows above are measured one after
- * the other, and a ratio of two of them moved from 0.7× to 1.3× between runs with the host's speed.
- */
-async function measureStepsAndCallsInterleaved(
-  settings: Settings,
-  createSink: () => AuditSink,
-): Promise<{ readonly plan?: Stats; readonly calls?: Stats }> {
-  const policy = compilePolicy(threeListDocument());
-  const authority = new AuthorityManager({ tenant: TENANT });
-  const length = settings.quick ? 2 : PLAN_STEPS;
-  let planRuntime: AgentRuntime = await openSession({ policy, authority, audit: createSink() }, length);
-  let callsRuntime: AgentRuntime = await openCallsSession({ policy, authority, audit: createSink() });
-  let made = 0;
-  const operations: InterleavedOperation[] = [
-    {
-      name: 'plan-step',
-      async beforeEach() {
-        if (planRuntime.nextStepIndex < length) return;
-        await planRuntime.terminate();
-        planRuntime = await openSession({ policy, authority, audit: createSink() }, length);
-      },
-      run: () => runNextStep(planRuntime),
-    },
-    {
-      name: 'calls-call',
-      async beforeEach() {
-        if (made++ < length) return;
-        made = 1;
-        await callsRuntime.terminate();
-        callsRuntime = await openCallsSession({ policy, authority, audit: createSink() });
-      },
-      run: () => runNextCall(callsRuntime),
-    },
-  ];
-  const [plan, calls] = await measureInterleaved(operations, settings);
-  return {
-    ...(plan !== undefined && 'stats' in plan ? { plan: plan.stats } : {}),
-    ...(calls !== undefined && 'stats' in calls ? { calls: calls.stats } : {}),
-  };
-}
-
 async function measureSubmitShare(
   name: string,
   settings: Settings,
@@ -266,7 +264,11 @@ export const gatedStepCase: BenchCase = {
         engine: 'ape',
         label: 'executeStep, MemoryAuditSink (hash-chained)',
         group: 'step',
-        stats: await measureSteps('step-memory', settings, () => new MemoryAuditSink()),
+        stats: await measureOperation(
+          'step-memory',
+          settings,
+          await planStepOperation(settings, () => new MemoryAuditSink()),
+        ),
         extra: { auditRecordsPerStep: stepEvents.length },
       }),
       measuredRow({
@@ -274,7 +276,11 @@ export const gatedStepCase: BenchCase = {
         engine: 'ape',
         label: 'call (calls mode), MemoryAuditSink (hash-chained)',
         group: 'step-calls',
-        stats: await measureCalls('step-calls-memory', settings, () => new MemoryAuditSink()),
+        stats: await measureOperation(
+          'step-calls-memory',
+          settings,
+          await callOperation(settings, () => new MemoryAuditSink()),
+        ),
       }),
       measuredRow({
         id: 'step:plan-submit-share',
@@ -288,7 +294,11 @@ export const gatedStepCase: BenchCase = {
         engine: 'ape',
         label: 'executeStep, core in-memory sink (no hash chain)',
         group: 'step-plain',
-        stats: await measureSteps('step-plain', settings, () => createInMemoryAuditSink()),
+        stats: await measureOperation(
+          'step-plain',
+          settings,
+          await planStepOperation(settings, () => createInMemoryAuditSink()),
+        ),
       }),
       measuredRow({
         id: 'layer:policy',

@@ -73,8 +73,8 @@ interface TokenInternals {
   /** The session of an outstanding token its manager keeps itself; `undefined` otherwise. */
   session(token: IssuedToken): string | undefined;
   /**
-   * The first field (in `TOKEN_BINDING_FIELDS` order, after the tenant) where `actual` differs from
-   * the binding of an outstanding token its manager keeps itself.
+   * The first field (in `TOKEN_BINDING_FIELDS` order) where `actual` differs from the binding of an
+   * outstanding token its manager keeps itself (whose tenant is its manager's).
    */
   differingField(token: IssuedToken, actual: TokenBinding): BindingField | undefined;
   /** How the token's outstanding life ended; `undefined` while outstanding as far as this module saw. */
@@ -117,16 +117,17 @@ class IssuedToken implements AuthorityToken {
       issuer: (token) => token.#issuer,
       id: (token) => token.#id,
       session: (token) => token.#session,
-      // The tenant is not compared here: `consume` refused a binding of another tenant already.
-      differingField: (token, actual) => {
-        if (token.#session !== actual.session) return 'session';
-        if (token.#intentVersion !== actual.intentVersion) return 'intentVersion';
-        if (token.#planHash !== actual.planHash) return 'planHash';
-        if (token.#stepIndex !== actual.stepIndex) return 'stepIndex';
-        if (token.#action !== actual.action) return 'action';
-        if (token.#argsHash !== actual.argsHash) return 'argsHash';
-        return undefined;
-      },
+      differingField: (token, actual) =>
+        firstDifferingField(
+          token.#issuer.tenant,
+          token.#session,
+          token.#intentVersion,
+          token.#planHash,
+          token.#stepIndex,
+          token.#action,
+          token.#argsHash,
+          actual,
+        ),
       end: (token) => token.#end,
       settle: (token, end) => {
         token.#end = end;
@@ -679,14 +680,40 @@ function malformedBinding(field: BindingField): UnauthorizedActionError {
   return new UnauthorizedActionError(`Token binding field "${field}" is missing or malformed.`, { field });
 }
 
-/** The first field (in TOKEN_BINDING_FIELDS order) where `actual` differs from `bound`, unrolled. */
+/** The first field (in TOKEN_BINDING_FIELDS order) where `actual` differs from `bound`. */
 function differingField(bound: TokenBinding, actual: TokenBinding): BindingField | undefined {
-  if (bound.tenant !== actual.tenant) return 'tenant';
-  if (bound.session !== actual.session) return 'session';
-  if (bound.intentVersion !== actual.intentVersion) return 'intentVersion';
-  if (bound.planHash !== actual.planHash) return 'planHash';
-  if (bound.stepIndex !== actual.stepIndex) return 'stepIndex';
-  if (bound.action !== actual.action) return 'action';
-  if (bound.argsHash !== actual.argsHash) return 'argsHash';
+  return firstDifferingField(
+    bound.tenant,
+    bound.session,
+    bound.intentVersion,
+    bound.planHash,
+    bound.stepIndex,
+    bound.action,
+    bound.argsHash,
+    actual,
+  );
+}
+
+/**
+ * The first field (in TOKEN_BINDING_FIELDS order) where `actual` differs from the bound values,
+ * unrolled: the one comparison of a store's record and of a token kept without a store.
+ */
+function firstDifferingField(
+  tenant: string,
+  session: string | undefined,
+  intentVersion: string | undefined,
+  planHash: string | undefined,
+  stepIndex: number | undefined,
+  action: string | undefined,
+  argsHash: string | undefined,
+  actual: TokenBinding,
+): BindingField | undefined {
+  if (tenant !== actual.tenant) return 'tenant';
+  if (session !== actual.session) return 'session';
+  if (intentVersion !== actual.intentVersion) return 'intentVersion';
+  if (planHash !== actual.planHash) return 'planHash';
+  if (stepIndex !== actual.stepIndex) return 'stepIndex';
+  if (action !== actual.action) return 'action';
+  if (argsHash !== actual.argsHash) return 'argsHash';
   return undefined;
 }

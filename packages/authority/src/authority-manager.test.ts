@@ -3,7 +3,6 @@ import {
   type ApeError,
   type AuthorityToken,
   TOKEN_BINDING_FIELDS,
-  type TokenRecord,
   type TokenStore,
 } from '@ape/core';
 import { FakeClock } from '@ape/core/testing';
@@ -12,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { AuthorityManager } from './authority-manager.js';
 import { InMemoryTokenStore } from './in-memory-token-store.js';
 import { binding, rejection } from './__fixtures__/binding.js';
+import { recordingStore } from './__fixtures__/recording-store.js';
 
 /** Where the managers under test keep their tokens: every behaviour below holds for both. */
 const STORES = [
@@ -326,20 +326,10 @@ describe('AuthorityManager with a TokenStore', () => {
   });
 
   it('draws every token id fresh from the CSPRNG pool: 256-bit hex, never repeated across refills', async () => {
-    const ids: string[] = [];
-    const inner = new InMemoryTokenStore();
-    const store: TokenStore = {
-      put: (record) => {
-        ids.push(record.id);
-        return inner.put(record);
-      },
-      take: (id) => inner.take(id),
-      removeWhere: (filter) => inner.removeWhere(filter),
-      purgeExpired: (now) => inner.purgeExpired(now),
-      size: () => inner.size(),
-    };
+    const { store, records } = recordingStore();
     const { authority } = managerWith(store);
     for (let index = 0; index < 400; index++) await authority.issue({ ...binding, stepIndex: index });
+    const ids = records.map((record) => record.id);
     expect(ids).toHaveLength(400);
     expect(new Set(ids).size).toBe(400);
     for (const id of ids) {
@@ -381,21 +371,10 @@ describe('AuthorityManager without a store', () => {
 
 describe('AuthorityManager never reveals token ids', () => {
   it('stringifies a token as its fingerprint only', async () => {
-    const store = new InMemoryTokenStore();
-    const recorded: TokenRecord[] = [];
-    const spyStore: TokenStore = {
-      put: (record) => {
-        recorded.push(record);
-        return store.put(record);
-      },
-      take: (id) => store.take(id),
-      removeWhere: (filter) => store.removeWhere(filter),
-      purgeExpired: (now) => store.purgeExpired(now),
-      size: () => store.size(),
-    };
-    const spied = new AuthorityManager({ tenant: 'acme', clock: new FakeClock(), store: spyStore });
+    const { store, records } = recordingStore();
+    const spied = new AuthorityManager({ tenant: 'acme', clock: new FakeClock(), store });
     const token = await spied.issue(binding);
-    const id = recorded[0]?.id ?? '';
+    const id = records[0]?.id ?? '';
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     for (const text of [JSON.stringify(token), inspect(token), String(token), JSON.stringify({ ...token })]) {
       expect(text).not.toContain(id);

@@ -1,10 +1,5 @@
 import { inspect } from 'node:util';
-import {
-  type ApeError,
-  type AuthorityToken,
-  TOKEN_BINDING_FIELDS,
-  type TokenStore,
-} from '@ape/core';
+import { type ApeError, type AuthorityToken, TOKEN_BINDING_FIELDS, type TokenStore } from '@ape/core';
 import { FakeClock } from '@ape/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -31,6 +31,48 @@ describe('labelled values', () => {
     expect(createLabeled(1, 'ADMIN').label).toBe('EXTERNAL_UNTRUSTED');
   });
 
+  it('have exactly value, label and sources as own properties; no copy keeps the brand', () => {
+    expect(Reflect.ownKeys(web)).toEqual(['value', 'label', 'sources']);
+    expect(Object.getOwnPropertySymbols(web)).toEqual([]);
+    expect(Object.isFrozen(Object.getPrototypeOf(web))).toBe(true);
+    expect(isLabeled({ ...web })).toBe(false);
+    expect(isLabeled(structuredClone(web))).toBe(false);
+    expect(isLabeled(JSON.parse(JSON.stringify(web)))).toBe(false);
+    expect(isLabeled(Object.assign({}, web))).toBe(false);
+    // The brand on the prototype cannot be removed or overwritten.
+    const prototype = Object.getPrototypeOf(web) as Record<symbol, unknown>;
+    expect(() => {
+      prototype[Symbol.for('ape.labeled')] = false;
+    }).toThrow(TypeError);
+    expect(isLabeled(web)).toBe(true);
+  });
+
+  it('keep string sources, deduplicated in first-seen order, frozen', () => {
+    const cases: [readonly unknown[], readonly string[]][] = [
+      [[], []],
+      [['a'], ['a']],
+      [[7], []],
+      [
+        ['b', 'a', 'b', 3, 'c', 'a'],
+        ['b', 'a', 'c'],
+      ],
+      [['x', 'x'], ['x']],
+    ];
+    for (const [given, expected] of cases) {
+      const { sources } = createLabeled('v', 'USER_TRUSTED', given as string[]);
+      expect(sources).toEqual(expected);
+      expect(Object.isFrozen(sources)).toBe(true);
+    }
+    expect(createLabeled('v', 'USER_TRUSTED').sources).toEqual([]);
+    // The caller's array is neither kept nor frozen.
+    const mine = ['page'];
+    const value = createLabeled('v', 'USER_TRUSTED', mine);
+    expect(value.sources).not.toBe(mine);
+    expect(Object.isFrozen(mine)).toBe(false);
+    mine.push('later');
+    expect(value.sources).toEqual(['page']);
+  });
+
   it('labelOf walks nested objects and arrays and takes the least trusted', () => {
     expect(labelOf({ a: { b: [user] } }, 'SYSTEM_TRUSTED')).toBe('USER_TRUSTED');
     expect(labelOf({ a: [{ deep: [web] }], b: user }, 'SYSTEM_TRUSTED')).toBe('EXTERNAL_UNTRUSTED');

@@ -101,6 +101,58 @@ describe('copyPlainArgs', () => {
     );
   });
 
+  it('shares one frozen label map between calls of the same shape and label, and only then', () => {
+    const first = copyPlainArgs({ path: '/a', mode: 'r' }, 'USER_TRUSTED')!.argLabels!;
+    const second = copyPlainArgs({ path: '/b', mode: 'w' }, 'USER_TRUSTED')!.argLabels!;
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.getPrototypeOf(first)).toBeNull();
+    expect({ ...first }).toEqual({ '/path': 'USER_TRUSTED', '/mode': 'USER_TRUSTED' });
+    // Another label, another key order, another shape: another map.
+    const untrusted = copyPlainArgs({ path: '/a', mode: 'r' }, 'EXTERNAL_UNTRUSTED')!.argLabels!;
+    expect({ ...untrusted }).toEqual({ '/path': 'EXTERNAL_UNTRUSTED', '/mode': 'EXTERNAL_UNTRUSTED' });
+    expect(Object.keys(copyPlainArgs({ mode: 'r', path: '/a' }, 'USER_TRUSTED')!.argLabels!)).toEqual([
+      '/mode',
+      '/path',
+    ]);
+    expect(Object.keys(copyPlainArgs({ path: ['/a', '/b'] }, 'USER_TRUSTED')!.argLabels!)).toEqual([
+      '/path/0',
+      '/path/1',
+    ]);
+  });
+
+  it('never gives one list of pointers the label map of another, whatever characters the keys hold', () => {
+    // Joined with a separator, these lists would read alike; each must get its own pointers.
+    const shapes: Record<string, unknown>[] = [
+      { a: 1, b: 1 },
+      { 'a /b': 1 },
+      { 'a 2:/b': 1 },
+      { 'a\n/b': 1 },
+      { a: { b: 1 } },
+      { 'a/b': 1 },
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const shape of shapes) {
+        const labels = copyPlainArgs(shape, 'SYSTEM_TRUSTED')!.argLabels!;
+        expect({ ...labels }).toEqual({ ...argumentLabels(shape, 'SYSTEM_TRUSTED') });
+      }
+    }
+  });
+
+  it('stays right past the bound of kept label maps', () => {
+    for (let index = 0; index < 2100; index++) {
+      const args = { [`k${index}`]: index, long: 'x' };
+      const labels = copyPlainArgs(args, 'USER_TRUSTED')!.argLabels!;
+      expect(Object.keys(labels)).toEqual([`/k${index}`, '/long']);
+    }
+    // A map of pointers too long to keep is built for each call, equal all the same.
+    const wide = { ['k'.repeat(600)]: 1 };
+    const once = copyPlainArgs(wide, 'USER_TRUSTED')!.argLabels!;
+    const again = copyPlainArgs(wide, 'USER_TRUSTED')!.argLabels!;
+    expect(again).not.toBe(once);
+    expect(again).toEqual(once);
+  });
+
   it('keeps `__proto__` an own property of the copy and never runs an inherited setter', () => {
     const args = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
     const fast = copyPlainArgs(args, 'USER_TRUSTED')!;

@@ -43,23 +43,27 @@ function decided(
 ): void | Promise<void> {
   const { mode, auditArgs } = session.config;
   const enforced = mode === 'enforce';
-  const recorded = session.record('decision.made', {
+  // One object literal of fixed shape, the optional fields added after it: spreading `{}` for each
+  // absent field cost about 0.1 µs per call. Key order does not reach the log (canonical JSON).
+  const data: Record<string, unknown> = {
     stepIndex: call.index,
     action: call.action,
     decision: decision.decision,
     rules: decision.rules,
     reason: decision.reason,
     policy: decision.policy,
-    ...(decision.code === undefined ? {} : { code: decision.code }),
     argsDigest: call.argsHash,
     argNames: Object.keys(call.args).sort(),
-    ...clearArgs(auditArgs, call),
     provenance: call.provenance,
-    ...(call.argLabels === undefined ? {} : { argLabels: call.argLabels }),
     sources: call.sources,
     mode,
     enforced,
-  });
+  };
+  if (decision.code !== undefined) data['code'] = decision.code;
+  const clear = clearArgs(auditArgs, call);
+  if (clear !== undefined) data['args'] = clear;
+  if (call.argLabels !== undefined) data['argLabels'] = call.argLabels;
+  const recorded = session.record('decision.made', data);
   if (!enforced || decision.decision === 'ALLOW') {
     appends.start(recorded);
     session.checkEpoch(epoch, call.index);
@@ -94,8 +98,9 @@ async function refuseOrEscalate(
   await escalate(session, call, decision, epoch);
 }
 
-function clearArgs(names: ReadonlySet<string>, call: PreparedCall): { args?: Record<string, unknown> } {
-  if (names.size === 0) return {};
+/** The arguments `auditArgs` names that the call has, in clear; `undefined` when there are none. */
+function clearArgs(names: ReadonlySet<string>, call: PreparedCall): Record<string, unknown> | undefined {
+  if (names.size === 0) return undefined;
   const clear: Record<string, unknown> = {};
   let any = false;
   for (const name of names) {
@@ -104,7 +109,7 @@ function clearArgs(names: ReadonlySet<string>, call: PreparedCall): { args?: Rec
       any = true;
     }
   }
-  return any ? { args: clear } : {};
+  return any ? clear : undefined;
 }
 
 /**

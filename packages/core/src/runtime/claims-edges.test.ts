@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import { hashCanonical } from '../canonical-json.js';
+import { MAX_KEPT_ARGS_TEXT } from './prepared-call.js';
 import { INTENT, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
 
 const READ = readStep.args;
@@ -179,6 +181,33 @@ describe('claims: which plan step may run', () => {
     );
     expect(error.details).toEqual({ step: 0, action: 'read_file', field: 'args' });
     expect(context.tool).not.toHaveBeenCalled();
+  });
+
+  it('binds the hash of the fixed arguments, short or past the kept text, and refuses others of either length', async () => {
+    const long = { path: `/workspace/${'a'.repeat(MAX_KEPT_ARGS_TEXT)}.txt` };
+    const context = setup();
+    await ready(context, [readStep, { action_id: 'read_file', args: long }, readStep]);
+    // Equal content in another key order and another object: the same canonical text.
+    await context.runtime.executeStep(0, context.tool, { args: { ...READ } });
+    const refused = await rejection(
+      context.runtime.executeStep(1, context.tool, { args: { path: `${long.path}x` } }),
+    );
+    expect(refused.code).toBe('ARGS_INVALID');
+    const digests = context.audit.events
+      .filter((event) => event.type === 'decision.made')
+      .map((event) => event.data['argsDigest']);
+    expect(digests).toEqual([hashCanonical(READ)]);
+    expect(context.tool).toHaveBeenCalledTimes(1);
+
+    const again = setup();
+    await ready(again, [readStep, { action_id: 'read_file', args: long }]);
+    await again.runtime.executeStep(0, again.tool, { args: READ });
+    await again.runtime.executeStep(1, again.tool, { args: { ...long } });
+    const bound = again.audit.events
+      .filter((event) => event.type === 'decision.made')
+      .map((event) => event.data['argsDigest']);
+    expect(bound).toEqual([hashCanonical(READ), hashCanonical(long)]);
+    expect(again.tool).toHaveBeenCalledTimes(2);
   });
 });
 

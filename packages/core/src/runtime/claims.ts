@@ -160,13 +160,13 @@ export function prepareStep(
   declared: ProvenanceLabel | undefined,
 ): PreparedCall {
   const action = step.action_id;
-  const prepared = prepareArgs(index, action, rawArgs, declared, session.config.defaultProvenance);
+  const fixed = session.sessionMode === 'calls' ? undefined : session.fixedArgs[index];
+  const prepared = prepareArgs(index, action, rawArgs, declared, session.config.defaultProvenance, fixed);
   if (session.sessionMode === 'calls') {
     // Other args than the proposal's fail at consume (`argsHash`): the token binds the proposal.
     return bindCall(session, index, action, prepared, session.chain!.headAfter(index)!);
   }
-  const fixed = session.fixedArgsHashes[index];
-  if (fixed !== undefined && fixed !== prepared.argsHash) {
+  if (fixed !== undefined && fixed.hash !== prepared.argsHash) {
     throw new ArgumentsError(
       `Step ${index} ("${action}"): arguments differ from those fixed by the approved plan.`,
       {

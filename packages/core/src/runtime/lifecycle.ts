@@ -1,4 +1,4 @@
-import { hashCanonical } from '../canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import { AuditError, InternalError, messageOf, PlanError, RuntimeStateError } from '../errors.js';
 import { createIntent, type ValidatedIntent } from '../intent.js';
 import { isAtLeast } from '../labels.js';
@@ -8,6 +8,7 @@ import type { ProvenanceLabel } from '../types.js';
 import { CallChain } from './call-chain.js';
 import { configError, isPolicyEvaluator } from './config.js';
 import { type KeyedLimit, type PlanReview, reviewPlan } from './policy-decisions.js';
+import { fixedArgsOf } from './prepared-call.js';
 import { readDigest, type Session, TRUSTED_ENOUGH } from './session.js';
 import { bounded, limitsOf, usageKey } from './usage.js';
 
@@ -207,8 +208,8 @@ export async function submitPlan(session: Session, plan: unknown, options: Docum
   session.dropPlan();
   session.sessionMode = 'plan';
   session.plan = validated;
-  session.fixedArgsHashes = validated.steps.map((step) =>
-    step.args === undefined ? undefined : hashCanonical(step.args),
+  session.fixedArgs = validated.steps.map((step) =>
+    step.args === undefined ? undefined : fixedArgsOf(canonicalJson(step.args)),
   );
   await Promise.all([
     session.record('plan.approved', {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { INTENT, readStep, ready, rejection, setup } from './__fixtures__/runtime-setup.js';
-import { prepareArgs } from './prepared-call.js';
+import { canonicalJson, hashCanonical, sha256 } from '../canonical-json.js';
+import { fixedArgsOf, MAX_KEPT_ARGS_TEXT, prepareArgs } from './prepared-call.js';
 import { defineTool } from './tool.js';
 
 const READ = readStep.args;
@@ -113,5 +114,29 @@ describe('prepared call: the tool', () => {
       errors: [{ path: '$.path', message: 'must be string' }],
     });
     expect(run).not.toHaveBeenCalled();
+  });
+});
+
+describe("prepared call: a plan step's fixed arguments", () => {
+  it('keep their text up to the bound and always their hash', () => {
+    const short = 'x'.repeat(MAX_KEPT_ARGS_TEXT);
+    const long = `${short}x`;
+    expect(fixedArgsOf(short)).toEqual({ hash: sha256(short), text: short });
+    expect(fixedArgsOf(long)).toEqual({ hash: sha256(long), text: undefined });
+  });
+
+  it('give their hash only to the same text', () => {
+    const fixed = fixedArgsOf(canonicalJson({ path: '/a' }));
+    expect(prepareArgs(0, 'read', { path: '/a' }, 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED', fixed).argsHash).toBe(
+      fixed.hash,
+    );
+    // A forged pair (a hash that is not the text's) shows the hash is reused only for its own text.
+    const forged = { hash: 'f'.repeat(64), text: '{"path":"/a"}' };
+    expect(
+      prepareArgs(0, 'read', { path: '/a' }, 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED', forged).argsHash,
+    ).toBe(forged.hash);
+    expect(
+      prepareArgs(0, 'read', { path: '/b' }, 'USER_TRUSTED', 'EXTERNAL_UNTRUSTED', forged).argsHash,
+    ).toBe(hashCanonical({ path: '/b' }));
   });
 });

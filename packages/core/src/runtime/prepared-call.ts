@@ -35,10 +35,33 @@ export interface ResolvedTool<Output> {
 }
 
 /**
+ * @internal The arguments a plan step fixes: the sha256 of their canonical JSON, and that text
+ * itself when it is at most {@link MAX_KEPT_ARGS_TEXT} characters, so a step called with the same
+ * arguments is recognised by comparing texts and needs no hash of its own.
+ */
+export interface FixedArgs {
+  readonly hash: string;
+  readonly text: string | undefined;
+}
+
+/** Longer fixed arguments keep only their hash (a plan may have 10,000 steps). */
+export const MAX_KEPT_ARGS_TEXT = 1024;
+
+/** @internal The {@link FixedArgs} of a step whose arguments' canonical JSON is `text`. */
+export function fixedArgsOf(text: string): FixedArgs {
+  return { hash: sha256(text), text: text.length <= MAX_KEPT_ARGS_TEXT ? text : undefined };
+}
+
+/** `argsText`'s sha256: taken from `fixed` when the text is the one `fixed` was made from. */
+function hashOf(argsText: string, fixed: FixedArgs | undefined): string {
+  return fixed !== undefined && fixed.text === argsText ? fixed.hash : sha256(argsText);
+}
+
+/**
  * @internal Copies `rawArgs` to plain, frozen JSON, hashes it and labels it: plain values get
  * `declared` (or `defaultProvenance` when the call declares nothing, also for empty args), labelled
  * values their own label, and the call the least trusted of them; each leaf's label is kept by JSON
- * pointer (`argLabels`).
+ * pointer (`argLabels`). `fixed`, a plan step's fixed arguments, spares the hash when the text is theirs.
  * @throws ArgumentsError (`ARGS_INVALID`) for arguments that are not an object of plain JSON.
  */
 export function prepareArgs(
@@ -47,6 +70,7 @@ export function prepareArgs(
   rawArgs: Readonly<Record<string, unknown>> | undefined,
   declared: ProvenanceLabel | undefined,
   defaultProvenance: ProvenanceLabel,
+  fixed?: FixedArgs,
 ): PreparedArgs {
   const args = rawArgs ?? {};
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
@@ -76,7 +100,7 @@ export function prepareArgs(
       provenance: fast.sawPlain ? combineLabels(plainLabel) : combineLabels(),
       argLabels: fast.argLabels,
       sources: NO_SOURCES,
-      argsHash: sha256(argsText),
+      argsHash: hashOf(argsText, fixed),
       argsText,
     };
   }
@@ -95,7 +119,7 @@ export function prepareArgs(
     provenance: labelOf(args, plainLabel),
     argLabels,
     sources: sourcesOf(args),
-    argsHash: sha256(argsText),
+    argsHash: hashOf(argsText, fixed),
     argsText,
   };
 }

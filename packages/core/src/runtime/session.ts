@@ -16,6 +16,7 @@ import type {
 import { AuditRecorder, RECORDED } from './audit-recorder.js';
 import type { CallChain } from './call-chain.js';
 import type { ResolvedConfig } from './config.js';
+import type { FixedArgs } from './prepared-call.js';
 import { previousActionKey, releaseQuietly, type UsageScopes } from './usage.js';
 
 /** Which of the two ways of running a session this one uses (DESIGN §9); set by the first use. */
@@ -51,7 +52,8 @@ export class Session {
   scope: IntentScope | undefined;
   sessionMode: SessionMode | undefined;
   plan: ValidatedPlan | undefined;
-  fixedArgsHashes: readonly (string | undefined)[] = [];
+  /** Per plan step with fixed args: their hash, and their canonical JSON when short (see {@link FixedArgs}). */
+  fixedArgs: readonly (FixedArgs | undefined)[] = [];
   chain: CallChain | undefined;
   nextStep = 0;
   stepInFlight = false;
@@ -159,7 +161,7 @@ export class Session {
   /** Drops the plan mode plan (or restarts nothing in calls mode) and invalidates authorisations. */
   dropPlan(): void {
     this.plan = undefined;
-    this.fixedArgsHashes = [];
+    this.fixedArgs = [];
     this.nextStep = 0;
     this.epoch++;
     this.voidAuthorizations();

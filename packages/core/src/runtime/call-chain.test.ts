@@ -37,4 +37,25 @@ describe('call chain', () => {
     expect(Object.isFrozen(chain.plan)).toBe(true);
     expect(chain.plan.steps).toHaveLength(1);
   });
+
+  it('appends with the heads chainNext gives, for any action name, valid or not (property)', () => {
+    const actionId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,20}$/);
+    // Names an action id may not have: each needs the serialiser (quotes, escapes, non-ASCII).
+    const otherName = fc.constantFrom('a"b', 'a\\b', 'line\nbreak', 'tab\t', 'é', '\u2028', '\ud800', '');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.oneof(actionId, otherName), jsonArgs), { maxLength: 8 }), (steps) => {
+        const chain = new CallChain('i'.repeat(64));
+        let head = chainStart('i'.repeat(64));
+        steps.forEach(([action, args], index) => {
+          const frozen = deepFreeze(structuredClone(args));
+          const link = chain.append({ action_id: action, args: frozen }, canonicalJson(frozen));
+          const expected = chainNext(head, index, { action_id: action, args: frozen });
+          expect(link).toEqual({ index, prev: head, head: expected });
+          head = expected;
+        });
+        expect(chain.head).toBe(head);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -40,13 +40,14 @@ export class AuditRecorder {
   }
 
   /**
-   * Appends one event. A sink that recorded it synchronously (its `append` returned nothing) costs
+   * Appends one event, dated `at` (a reading of the session's clock, checked like one) or, without
+   * it, by reading the clock. A sink that recorded it synchronously (its `append` returned nothing) costs
    * no promise of its own; a failure, synchronous or not, terminates the session and rejects.
    */
-  record(type: AuditEventType, data: Record<string, unknown>): Promise<void> {
+  record(type: AuditEventType, data: Record<string, unknown>, at?: number): Promise<void> {
     let appended: Promise<void> | void;
     try {
-      const time = this.#clock.now();
+      const time = at === undefined ? this.#clock.now() : at;
       if (typeof time !== 'number' || !Number.isFinite(time))
         throw new Error('the clock returned a non-finite time');
       appended = this.#sink.append(

@@ -132,6 +132,39 @@ describe('gate: tool failures in the audit trail', () => {
     const [executed] = dataOf(context.audit.events, 'tool.executed');
     expect(executed?.['durationMs']).toBe(5);
   });
+
+  it('dates tool.executed by the reading that ended the run', async () => {
+    const { clock, state } = failingClock();
+    const context = setup({ clock });
+    await ready(context);
+    let readingsBefore = 0;
+    const tool = vi.fn(() => {
+      readingsBefore = state.readings;
+      return 'done';
+    });
+    await context.runtime.executeStep(0, tool, { args: READ });
+    const consumed = context.audit.events.find((event) => event.type === 'token.consumed')!;
+    const executed = context.audit.events.find((event) => event.type === 'tool.executed')!;
+    // token.consumed at T, the run started at T + 5 and ended at T + 10: one reading after the tool.
+    expect(executed.time).toBe(consumed.time + 10);
+    expect(executed.data['durationMs']).toBe(5);
+    expect(state.readings).toBe(readingsBefore + 1);
+  });
+
+  it('fails closed when the clock gives a non-finite time as the tool ends', async () => {
+    let reads = 0;
+    let broken = false;
+    const clock: Clock = { now: () => (broken ? Number.NaN : Date.UTC(2026, 0, 1) + reads++) };
+    const context = setup({ clock });
+    await ready(context);
+    const tool = vi.fn(() => {
+      broken = true;
+      return 'done';
+    });
+    const error = await rejection(context.runtime.executeStep(0, tool, { args: READ }));
+    expect(error.code).toBe('AUDIT_FAILURE');
+    expect(context.runtime.state).toBe('TERMINATED');
+  });
 });
 
 describe('gate: the decision record', () => {

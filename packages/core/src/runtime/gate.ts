@@ -268,14 +268,44 @@ export async function consumeAndRun<Output>(
     });
     throw error;
   }
-  const recorded = session.record('tool.executed', {
-    stepIndex: call.index,
-    action: call.action,
-    ok: true,
-    durationMs: elapsedSince(session, startedAt),
-  });
+  // One clock reading ends the tool's run and dates its record (a clock that throws here leaves the
+  // record to read the clock itself, and fail closed).
+  const endedAt = readClock(session);
+  const recorded = session.record(
+    'tool.executed',
+    {
+      stepIndex: call.index,
+      action: call.action,
+      ok: true,
+      durationMs: endedAt === undefined ? 0 : Math.max(0, endedAt - startedAt),
+    },
+    endedAt,
+  );
   if (recorded !== RECORDED) await recorded;
-  return createLabeled(output, tool.outputLabel, [`tool:${call.action}`]);
+  return createLabeled(output, tool.outputLabel, toolSources(call.action));
+}
+
+/** The frozen `sources` of each action's tool output (`tool:<action>`), made once per action. */
+const outputSources = new Map<string, readonly string[]>();
+const MAX_OUTPUT_SOURCES = 1024;
+
+function toolSources(action: string): readonly string[] {
+  let sources = outputSources.get(action);
+  if (sources === undefined) {
+    sources = Object.freeze(['tool:' + action]);
+    if (outputSources.size >= MAX_OUTPUT_SOURCES) outputSources.clear();
+    outputSources.set(action, sources);
+  }
+  return sources;
+}
+
+/** The session clock's reading, or `undefined` when it throws. */
+function readClock(session: Session): number | undefined {
+  try {
+    return session.config.clock.now();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

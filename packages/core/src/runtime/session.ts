@@ -85,8 +85,9 @@ export class Session {
     return this.#state;
   }
 
-  record(type: AuditEventType, data: Record<string, unknown>): Promise<void> {
-    return this.recorder.record(type, data);
+  /** Records an event, dated `at` (a reading of the session clock) or, without it, now. */
+  record(type: AuditEventType, data: Record<string, unknown>, at?: number): Promise<void> {
+    return this.recorder.record(type, data, at);
   }
 
   /** Applies a transition synchronously and returns the promise of its `state.changed` record. */

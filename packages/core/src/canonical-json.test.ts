@@ -115,6 +115,28 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('quotes any string as JSON.stringify does, as a value and as a key, however it was built (property)', () => {
+    // Code units that need an escape, surrogates (lone and paired) and plain text, in any mix.
+    const unit = fc.oneof(
+      fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udfff', '😀', 'é', 'a'),
+      fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromCharCode(code)),
+    );
+    const text = fc.array(unit, { maxLength: 40 }).map((units) => units.join(''));
+    fc.assert(
+      fc.property(text, text, (head, tail) => {
+        const joined = head + tail; // a concatenated string
+        const sliced = `xx${joined}yy`.slice(2, 2 + joined.length); // a slice of another
+        for (const value of [head, joined, sliced]) {
+          expect(canonicalJson(value)).toBe(JSON.stringify(value));
+          expect(canonicalJson({ [value]: value })).toBe(
+            `{${JSON.stringify(value)}:${JSON.stringify(value)}}`,
+          );
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('names the path of a nested failure, in arrays and objects alike', () => {
     expect(() => canonicalJson({ a: [1, { b: Number.NaN }] })).toThrow(/at \$\.a\[1\]\.b: the number NaN/);
     expect(() => canonicalJson({ list: Object.assign(new Array(2), { 0: 1 }) })).toThrow(

@@ -16,6 +16,9 @@ export const MAX_CANONICAL_DEPTH = 256;
  * deeper than {@link MAX_CANONICAL_DEPTH}) throws {@link CanonicalJsonError} naming the JSON path.
  */
 export function canonicalJson(value: unknown): string {
+  // A string or a finite number needs no walk (audit lines serialise several per record).
+  if (typeof value === 'string') return quoted(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
   try {
     return serialise(value, [], 0);
   } catch (error) {
@@ -161,18 +164,16 @@ function sortedKeys(keys: string[]): string[] {
   return keys;
 }
 
+/** A character `JSON.stringify` escapes: a control character, a quote, a backslash or a surrogate. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /**
- * `JSON.stringify(text)`: the text in quotes as it is when no character needs an escape (no
- * control character, quote, backslash or surrogate), which is most text and much cheaper.
+ * `JSON.stringify(text)`: the text in quotes as it is when no character needs an escape, which is
+ * most text and much cheaper. Tested with a regular expression, which scans every kind of string V8
+ * makes (flat, sliced, concatenated) natively; a `charCodeAt` loop took about a quarter longer.
  */
 function quoted(text: string): string {
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {
-      return JSON.stringify(text);
-    }
-  }
-  return '"' + text + '"';
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : '"' + text + '"';
 }
 
 /** Quoted property names seen so far (keys repeat across records); bounded, short names only. */

@@ -5,7 +5,7 @@ import { canonicalJson } from './canonical-json.js';
 import { deepFreeze } from './deep-freeze.js';
 import { createLabeled, labelOf, sourcesOf, unwrapLabeled } from './labeled.js';
 import { combineLabels, PROVENANCE_LABELS } from './labels.js';
-import { copyPlainArgs } from './plain-args.js';
+import { copyPlainArgs, LabelMaps } from './plain-args.js';
 import { prepareArgs } from './runtime/prepared-call.js';
 import type { ProvenanceLabel } from './types.js';
 
@@ -241,3 +241,76 @@ function holey(): unknown[] {
   array[2] = 3;
   return array;
 }
+
+describe('LabelMaps', () => {
+  const U = 'USER_TRUSTED';
+  const S = 'SYSTEM_TRUSTED';
+
+  it('keeps one map per label and list of pointers, counting a root per label and a node per pointer', () => {
+    const maps = new LabelMaps(100);
+    const a = maps.of(['/a'], U);
+    expect(maps.nodes).toBe(2);
+    expect(maps.of(['/a'], U)).toBe(a);
+    const ab = maps.of(['/a', '/b'], U);
+    expect(maps.nodes).toBe(3);
+    expect({ ...ab }).toEqual({ '/a': U, '/b': U });
+    expect(maps.of(['/b', '/a'], U)).not.toBe(ab);
+    expect(maps.nodes).toBe(5);
+    expect(maps.of(['/a'], S)).not.toBe(a);
+    expect(maps.nodes).toBe(7);
+    expect(maps.of(['/a', '/b'], U)).toBe(ab);
+    expect(maps.of(['/a'], U)).toBe(a);
+    expect(maps.nodes).toBe(7);
+    // A prefix of a kept list gets its own map once asked for.
+    const prefix = new LabelMaps(100);
+    prefix.of(['/x', '/y'], U);
+    const x = prefix.of(['/x'], U);
+    expect({ ...x }).toEqual({ '/x': U });
+    expect(prefix.of(['/x'], U)).toBe(x);
+    expect(prefix.nodes).toBe(3);
+  });
+
+  it('starts again exactly when a new list would pass the bound, and never for a kept one', () => {
+    const maps = new LabelMaps(6);
+    const a = maps.of(['/a'], U); // root + 1 = 2
+    maps.of(['/b'], U); // 3
+    maps.of(['/c'], U); // 4
+    maps.of(['/d'], U); // 4 + 1 + 1 = 6, not past 6: 5
+    expect(maps.nodes).toBe(5);
+    expect(maps.of(['/a'], U)).toBe(a);
+    // Kept lists are found however full the tree is.
+    expect(maps.nodes).toBe(5);
+    maps.of(['/e'], U); // 5 + 1 + 1 = 7: the tree starts again, then root + 1
+    expect(maps.nodes).toBe(2);
+    const again = maps.of(['/a'], U);
+    expect(again).not.toBe(a);
+    expect(again).toEqual(a);
+    expect(maps.nodes).toBe(3);
+    // A list of two pointers needs room for three nodes.
+    const two = new LabelMaps(4);
+    two.of(['/a'], U); // 2
+    two.of(['/b', '/c'], U); // 2 + 2 + 1 = 5 > 4: starts again, then 3
+    expect(two.nodes).toBe(3);
+  });
+
+  it('builds, and does not keep, maps of too many pointers or with a pointer too long', () => {
+    const maps = new LabelMaps(100, 2, 4);
+    const two = maps.of(['/a', '/b'], U);
+    expect(maps.of(['/a', '/b'], U)).toBe(two);
+    const three = maps.of(['/a', '/b', '/c'], U);
+    expect(maps.of(['/a', '/b', '/c'], U)).not.toBe(three);
+    expect(Object.keys(three)).toEqual(['/a', '/b', '/c']);
+    const nodes = maps.nodes;
+    const atLimit = maps.of(['/abc'], U);
+    expect(maps.of(['/abc'], U)).toBe(atLimit);
+    expect(maps.nodes).toBe(nodes + 1);
+    const tooLong = maps.of(['/abcd'], U);
+    expect(maps.of(['/abcd'], U)).not.toBe(tooLong);
+    expect({ ...tooLong }).toEqual({ '/abcd': U });
+    expect(maps.nodes).toBe(nodes + 1);
+    for (const map of [two, three, atLimit, tooLong]) {
+      expect(Object.isFrozen(map)).toBe(true);
+      expect(Object.getPrototypeOf(map)).toBeNull();
+    }
+  });
+});

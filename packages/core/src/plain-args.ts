@@ -41,67 +41,88 @@ export function copyPlainArgs(
   const walk: Walk = { label: plainLabel, pointers: [], sawPlain: false };
   const copy = copyValue(args, '', 0, walk);
   if (copy === GENERAL) return undefined;
-  const argLabels = walk.pointers.length === 0 ? undefined : labelsOf(walk.pointers, plainLabel);
+  const argLabels = walk.pointers.length === 0 ? undefined : labelMaps.of(walk.pointers, plainLabel);
   return { copy: copy as Record<string, unknown>, argLabels, sawPlain: walk.sawPlain };
 }
 
-/**
- * Label maps already built, in a tree by label, then leaf pointer after leaf pointer. Freezing an
- * object without a prototype costs V8 a slow path (about 0.6 µs for one key), while calls repeat the
- * shape of their arguments; the maps are frozen and hold only the label, so one serves every call
- * with the same pointers. Looked up pointer by pointer, so no key string is built per call.
- * Bounded: emptied past {@link MAX_LABEL_NODES} nodes; maps of many or long pointers are not kept.
- */
 interface LabelNode {
   readonly next: Map<string, LabelNode>;
   map: ArgumentLabels | undefined;
 }
 
-let labelRoots = new Map<ProvenanceLabel, LabelNode>();
-let labelNodes = 0;
-const MAX_LABEL_NODES = 4096;
-const MAX_KEPT_POINTERS = 64;
-const MAX_KEPT_POINTER_LENGTH = 256;
+/**
+ * @internal Label maps already built, in a tree by label, then leaf pointer after leaf pointer.
+ * Freezing an object without a prototype costs V8 a slow path (about 0.6 µs for one key), while
+ * calls repeat the shape of their arguments; the maps are frozen and hold only the label, so one
+ * serves every call with the same pointers. Looked up pointer by pointer: no key string is built.
+ * Bounded: the tree is emptied before it would pass `maxNodes` nodes (a root per label, a node per
+ * pointer); maps of more than `maxPointers` pointers, or with a pointer longer than
+ * `maxPointerLength`, are built for each call and not kept.
+ */
+export class LabelMaps {
+  #roots = new Map<ProvenanceLabel, LabelNode>();
+  #nodes = 0;
 
-/** The frozen map without a prototype giving `label` to each of `pointers` (in that key order). */
-function labelsOf(pointers: readonly string[], label: ProvenanceLabel): ArgumentLabels {
-  const node = pointers.length <= MAX_KEPT_POINTERS ? nodeOf(pointers, label) : undefined;
-  if (node?.map !== undefined) return node.map;
-  // Built as a plain object, then cut from its prototype (as argumentLabels does). Pointers start
-  // with "/", so none is "__proto__".
-  const labels: Record<string, ProvenanceLabel> = {};
-  for (let index = 0; index < pointers.length; index++) labels[pointers[index]!] = label;
-  Object.setPrototypeOf(labels, null);
-  const map: ArgumentLabels = Object.freeze(labels);
-  if (node !== undefined) node.map = map;
-  return map;
-}
+  constructor(
+    readonly maxNodes = 4096,
+    readonly maxPointers = 64,
+    readonly maxPointerLength = 256,
+  ) {}
 
-/** The tree node of `pointers` under `label`, made if missing; `undefined` for a pointer too long to keep. */
-function nodeOf(pointers: readonly string[], label: ProvenanceLabel): LabelNode | undefined {
-  if (labelNodes + pointers.length + 1 > MAX_LABEL_NODES) {
-    labelRoots = new Map();
-    labelNodes = 0;
+  /** How many nodes the tree holds. */
+  get nodes(): number {
+    return this.#nodes;
   }
-  let node: LabelNode | undefined = labelRoots.get(label);
-  if (node === undefined) {
-    node = { next: new Map(), map: undefined };
-    labelRoots.set(label, node);
-    labelNodes++;
+
+  /** The frozen map without a prototype giving `label` to each of `pointers` (in that key order). */
+  of(pointers: readonly string[], label: ProvenanceLabel): ArgumentLabels {
+    const node = pointers.length <= this.maxPointers ? this.#nodeOf(pointers, label) : undefined;
+    if (node?.map !== undefined) return node.map;
+    // Built as a plain object, then cut from its prototype (as argumentLabels does). Pointers start
+    // with "/", so none is "__proto__".
+    const labels: Record<string, ProvenanceLabel> = {};
+    for (let index = 0; index < pointers.length; index++) labels[pointers[index]!] = label;
+    Object.setPrototypeOf(labels, null);
+    const map: ArgumentLabels = Object.freeze(labels);
+    if (node !== undefined) node.map = map;
+    return map;
   }
-  for (let index = 0; index < pointers.length; index++) {
-    const pointer = pointers[index]!;
-    let child: LabelNode | undefined = node.next.get(pointer);
-    if (child === undefined) {
-      if (pointer.length > MAX_KEPT_POINTER_LENGTH) return undefined;
-      child = { next: new Map(), map: undefined };
-      node.next.set(pointer, child);
-      labelNodes++;
+
+  /** The node of `pointers` under `label`, made if missing; `undefined` for a pointer too long to keep. */
+  #nodeOf(pointers: readonly string[], label: ProvenanceLabel): LabelNode | undefined {
+    let node: LabelNode | undefined = this.#roots.get(label);
+    for (let index = 0; node !== undefined && index < pointers.length; index++) {
+      node = node.next.get(pointers[index]!);
     }
-    node = child;
+    if (node !== undefined) return node;
+    // A new shape: room for a new root and a node per pointer, or the tree starts again.
+    if (this.#nodes + pointers.length + 1 > this.maxNodes) {
+      this.#roots = new Map();
+      this.#nodes = 0;
+    }
+    let at: LabelNode | undefined = this.#roots.get(label);
+    if (at === undefined) {
+      at = { next: new Map(), map: undefined };
+      this.#roots.set(label, at);
+      this.#nodes++;
+    }
+    for (let index = 0; index < pointers.length; index++) {
+      const pointer = pointers[index]!;
+      let child: LabelNode | undefined = at.next.get(pointer);
+      if (child === undefined) {
+        if (pointer.length > this.maxPointerLength) return undefined;
+        child = { next: new Map(), map: undefined };
+        at.next.set(pointer, child);
+        this.#nodes++;
+      }
+      at = child;
+    }
+    return at;
   }
-  return node;
 }
+
+/** The label maps of every runtime in the process. */
+const labelMaps = new LabelMaps();
 
 function leaf(value: unknown, pointer: string, walk: Walk): unknown {
   walk.pointers.push(pointer);

@@ -151,6 +151,36 @@ describe('gate: tool failures in the audit trail', () => {
     expect(state.readings).toBe(readingsBefore + 1);
   });
 
+  it('records a thrown tool with a duration of 0 when the clock fails as it ends, dated by the next reading', async () => {
+    const { clock, state } = failingClock();
+    const context = setup({ clock });
+    await ready(context);
+    const failing = vi.fn(() => {
+      state.failNext = true;
+      throw new RangeError('tool broke');
+    });
+    await expect(context.runtime.executeStep(0, failing, { args: READ })).rejects.toThrow('tool broke');
+    const consumed = context.audit.events.find((event) => event.type === 'token.consumed')!;
+    const executed = context.audit.events.find((event) => event.type === 'tool.executed')!;
+    expect(executed.data).toMatchObject({ ok: false, durationMs: 0, error: { name: 'RangeError' } });
+    // token.consumed at T, the run started at T + 5, the failed reading, then the record's own: T + 10.
+    expect(executed.time).toBe(consumed.time + 10);
+  });
+
+  it("dates a thrown tool's record by the reading that ended its run", async () => {
+    const { clock } = failingClock();
+    const context = setup({ clock });
+    await ready(context);
+    const failing = vi.fn(() => {
+      throw new RangeError('tool broke');
+    });
+    await expect(context.runtime.executeStep(0, failing, { args: READ })).rejects.toThrow('tool broke');
+    const consumed = context.audit.events.find((event) => event.type === 'token.consumed')!;
+    const executed = context.audit.events.find((event) => event.type === 'tool.executed')!;
+    expect(executed.data['durationMs']).toBe(5);
+    expect(executed.time).toBe(consumed.time + 10);
+  });
+
   it('fails closed when the clock gives a non-finite time as the tool ends', async () => {
     let reads = 0;
     let broken = false;

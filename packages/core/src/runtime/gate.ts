@@ -259,53 +259,42 @@ export async function consumeAndRun<Output>(
     const ran = tool.run(call.args as Readonly<Record<string, unknown>>);
     output = isThenable(ran) ? await ran : ran;
   } catch (error) {
-    await session.record('tool.executed', {
-      stepIndex: call.index,
-      action: call.action,
-      ok: false,
-      error: describeError(error),
-      durationMs: elapsedSince(session, startedAt),
-    });
+    const end = endOfRun(session, startedAt);
+    await session.record(
+      'tool.executed',
+      {
+        stepIndex: call.index,
+        action: call.action,
+        ok: false,
+        error: describeError(error),
+        durationMs: end.durationMs,
+      },
+      end.at,
+    );
     throw error;
   }
-  // One clock reading ends the tool's run and dates its record (a clock that throws here leaves the
-  // record to read the clock itself, and fail closed).
-  const endedAt = readClock(session);
+  const end = endOfRun(session, startedAt);
   const recorded = session.record(
     'tool.executed',
-    {
-      stepIndex: call.index,
-      action: call.action,
-      ok: true,
-      durationMs: endedAt === undefined ? 0 : Math.max(0, endedAt - startedAt),
-    },
-    endedAt,
+    { stepIndex: call.index, action: call.action, ok: true, durationMs: end.durationMs },
+    end.at,
   );
   if (recorded !== RECORDED) await recorded;
-  return createLabeled(output, tool.outputLabel, toolSources(call.action));
+  return createLabeled(output, tool.outputLabel, ['tool:' + call.action]);
 }
 
-/** The frozen `sources` of each action's tool output (`tool:<action>`), made once per action. */
-const outputSources = new Map<string, readonly string[]>();
-const MAX_OUTPUT_SOURCES = 1024;
-
-function toolSources(action: string): readonly string[] {
-  let sources = outputSources.get(action);
-  if (sources === undefined) {
-    sources = Object.freeze(['tool:' + action]);
-    if (outputSources.size >= MAX_OUTPUT_SOURCES) outputSources.clear();
-    outputSources.set(action, sources);
-  }
-  return sources;
-}
-
-/** The session clock's reading, or `undefined` when it throws. */
-function readClock(session: Session): number | undefined {
+/**
+ * One clock reading ends a tool's run and dates its `tool.executed` record. A clock that throws
+ * gives a duration of 0 and no reading (`at`), so the record reads the clock itself and fails closed.
+ */
+function endOfRun(session: Session, startedAt: number): { at: number | undefined; durationMs: number } {
+  let at: number;
   try {
-    return session.config.clock.now();
+    at = session.config.clock.now();
   } catch {
-    return undefined;
+    return { at: undefined, durationMs: 0 };
   }
+  return { at, durationMs: Math.max(0, at - startedAt) };
 }
 
 /**
@@ -337,14 +326,6 @@ function previousActionFailure(call: PreparedCall, error: unknown): PolicyDenyEr
     { step: call.index, action: call.action, code: USAGE_STORE_FAILURE_CODE },
     { cause: error },
   );
-}
-
-function elapsedSince(session: Session, startedAt: number): number {
-  try {
-    return Math.max(0, session.config.clock.now() - startedAt);
-  } catch {
-    return 0;
-  }
 }
 
 /** @internal Maps an authority failure to the error the caller sees, revoking on tenant mismatch. */

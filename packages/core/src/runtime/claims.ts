@@ -160,7 +160,8 @@ export function prepareStep(
   declared: ProvenanceLabel | undefined,
 ): PreparedCall {
   const action = step.action_id;
-  const fixed = session.sessionMode === 'calls' ? undefined : session.fixedArgs[index];
+  // Only a plan fixes arguments (calls mode has none); the hash is reused only for its own text.
+  const fixed = session.fixedArgs[index];
   const prepared = prepareArgs(index, action, rawArgs, declared, session.config.defaultProvenance, fixed);
   if (session.sessionMode === 'calls') {
     // Other args than the proposal's fail at consume (`argsHash`): the token binds the proposal.

@@ -165,6 +165,7 @@ function sortedKeys(keys: string[]): string[] {
 }
 
 /** A character `JSON.stringify` escapes: a control character, a quote, a backslash or a surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**

@@ -1,4 +1,3 @@
-import { isActionId } from '../action.js';
 import { canonicalJson, hashCanonical, sha256 } from '../canonical-json.js';
 import { type DeepReadonly, deepFreeze } from '../deep-freeze.js';
 import type { Plan, PlanStep } from '../plan.js';
@@ -27,41 +26,7 @@ export function chainNext(prev: string, index: number, step: ChainStep): string 
  */
 export function chainLinkHash(prev: string, index: number, actionId: string, argsText: string): string {
   return sha256(
-    '{"index":' +
-      canonicalJson(index) +
-      ',"prev":' +
-      canonicalJson(prev) +
-      ',"step":{"action_id":' +
-      canonicalJson(actionId) +
-      ',"args":' +
-      argsText +
-      '}}',
-  );
-}
-
-/** Lower-case hex sha256: what every head of a chain is. */
-const HEAD = /^[0-9a-f]{64}$/;
-
-/**
- * {@link chainLinkHash} for a chain's own append, where no piece needs the serialiser: `prev` is a
- * head (64 hex digits), `index` a count, `actionId` an action id (letters, digits, `_ . : -`), so
- * each prints as itself in quotes, byte for byte what `canonicalJson` prints. Anything else takes
- * {@link chainLinkHash}.
- */
-function appendedLinkHash(prev: string, index: number, actionId: string, argsText: string): string {
-  if (!Number.isSafeInteger(index) || index < 0 || !isActionId(actionId) || !HEAD.test(prev)) {
-    return chainLinkHash(prev, index, actionId, argsText);
-  }
-  return sha256(
-    '{"index":' +
-      index +
-      ',"prev":"' +
-      prev +
-      '","step":{"action_id":"' +
-      actionId +
-      '","args":' +
-      argsText +
-      '}}',
+    `{"index":${canonicalJson(index)},"prev":${canonicalJson(prev)},"step":{"action_id":${canonicalJson(actionId)},"args":${argsText}}}`,
   );
 }
 
@@ -119,7 +84,7 @@ export class CallChain {
   append(step: DeepReadonly<ChainStep>, argsText: string): ChainLink {
     const index = this.#steps.length;
     const prev = this.#head;
-    const head = appendedLinkHash(prev, index, step.action_id, argsText);
+    const head = chainLinkHash(prev, index, step.action_id, argsText);
     this.#steps.push(Object.freeze({ action_id: step.action_id, args: step.args }) as DeepReadonly<PlanStep>);
     this.#head = head;
     this.#heads.push(head);

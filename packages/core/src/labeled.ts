@@ -59,8 +59,7 @@ export function createLabeled<T>(
 
 /** The string sources, deduplicated in first-seen order, frozen (none or one: no `Set`). */
 function uniqueSources(sources: readonly string[]): readonly string[] {
-  if (Array.isArray(sources) && sources.length === 0) return NO_SOURCES;
-  if (Array.isArray(sources) && sources.length === 1) {
+  if (Array.isArray(sources) && sources.length <= 1) {
     const only = sources[0];
     return typeof only === 'string' ? Object.freeze([only]) : NO_SOURCES;
   }

@@ -11,6 +11,7 @@ import type { PolicyDefinition } from './definition.js';
 import { type ActionGlob, compileGlob, isGlob, type PatternIndex } from './glob.js';
 import { PATH_KEYWORD, URL_KEYWORD } from './keywords.js';
 import { PROVENANCE_FAILURE, PROVENANCE_KEYWORD } from './provenance-keyword.js';
+import { MAX_KEYED_RULES, SettledDecisions } from './settled-decisions.js';
 import { NO_LIMITS, UsageLimitTable } from './usage-limits.js';
 import type {
   CompiledPolicy,
@@ -135,7 +136,8 @@ interface Denial {
 
 /**
  * The compiled policy. Immutable once constructed (the only internal state is a bounded cache of
- * glob lookups and the rows of `explain()`, made on its first call; neither changes a decision).
+ * glob lookups, bounded tables of decisions already settled, and the rows of `explain()`, made on
+ * its first call; none of them changes a decision).
  */
 class Policy implements CompiledPolicy {
   readonly name: string;
@@ -343,16 +345,29 @@ class Policy implements CompiledPolicy {
       }
     }
 
-    let escalations: CompiledRule[] | undefined;
-    let allows: CompiledRule[] | undefined;
-    let unmet: CompiledRule[] | undefined;
-    let baseEscalates = false;
     const bit = provenanceBit(request.provenance);
+    const rules = set.rules.lookup(action);
     if (denials === undefined && trace === undefined) {
       const fixed = prepared.fixed.get(action);
       if (fixed !== undefined) return fixed;
+      // Nothing before the rules denied: the decision depends only on which rules apply.
+      if (rules.length <= MAX_KEYED_RULES) {
+        let applied = 0;
+        for (let index = 0; index < rules.length; index++) {
+          if (applies(rules[index]!, request, args, bit)) applied |= 1 << index;
+        }
+        return prepared.settled.decision(action, rules, applied, () =>
+          settle(
+            action,
+            outcomeOf(action, rules, (index) => (applied & (1 << index)) !== 0, undefined),
+            this.digest,
+            undefined,
+          ),
+        );
+      }
     }
-    for (const rule of set.rules.lookup(action)) {
+    const failures: (string | undefined)[] = [];
+    for (const rule of rules) {
       let failure: string | undefined;
       if (rule.provenanceMask !== 0 && (rule.provenanceMask & bit) === 0) {
         failure = `provenance ${String(request.provenance)} is not among the labels it accepts`;
@@ -360,16 +375,7 @@ class Policy implements CompiledPolicy {
         failure =
           trace === undefined ? 'arguments' : `arguments do not match: ${describeAjvError(rule.validate)}`;
       }
-      if (failure === undefined) {
-        if (rule.effect === 'deny')
-          denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
-        else if (rule.effect === 'escalate') {
-          escalations = append(escalations, rule);
-          if (rule.tenant === null) baseEscalates = true;
-        } else allows = append(allows, rule);
-      } else if (rule.effect !== 'deny') {
-        unmet = append(unmet, rule);
-      }
+      failures.push(failure);
       if (trace !== undefined) {
         trace.push({
           rule: rule.id,
@@ -382,8 +388,52 @@ class Policy implements CompiledPolicy {
         });
       }
     }
-    return settle(action, { denials, escalations, allows, unmet, baseEscalates }, this.digest, trace);
+    return settle(
+      action,
+      outcomeOf(action, rules, (index) => failures[index] === undefined, denials),
+      this.digest,
+      trace,
+    );
   }
+}
+
+/**
+ * Whether `rule` applies to the call: its provenance condition accepts the call's label (`bit`)
+ * and its argument schema accepts `args` (the schema's keywords read the request as `this`).
+ */
+function applies(rule: CompiledRule, request: ActionRequest, args: object, bit: number): boolean {
+  if (rule.provenanceMask !== 0 && (rule.provenanceMask & bit) === 0) return false;
+  return rule.validate === undefined || rule.validate.call(request, args) === true;
+}
+
+/**
+ * What the rules matching `action` grant or deny, in rule order, given which of them apply
+ * (`applied(index)` for `rules[index]`); `denials` are those found before the rules.
+ */
+function outcomeOf(
+  action: string,
+  rules: readonly CompiledRule[],
+  applied: (index: number) => boolean,
+  denials: Denial[] | undefined,
+): RuleOutcome {
+  let escalations: CompiledRule[] | undefined;
+  let allows: CompiledRule[] | undefined;
+  let unmet: CompiledRule[] | undefined;
+  let baseEscalates = false;
+  for (let index = 0; index < rules.length; index++) {
+    const rule = rules[index]!;
+    if (applied(index)) {
+      if (rule.effect === 'deny')
+        denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
+      else if (rule.effect === 'escalate') {
+        escalations = append(escalations, rule);
+        if (rule.tenant === null) baseEscalates = true;
+      } else allows = append(allows, rule);
+    } else if (rule.effect !== 'deny') {
+      unmet = append(unmet, rule);
+    }
+  }
+  return { denials, escalations, allows, unmet, baseEscalates };
 }
 
 /** @internal A rule set with the decisions its rules make whatever the request. */
@@ -398,6 +448,8 @@ interface PreparedSet {
   readonly limits: ReadonlyMap<string, readonly UsageLimit[]>;
   /** The set has no limit at all: `limitsFor` answers {@link NO_LIMITS} for every action. */
   readonly unlimited: boolean;
+  /** Decisions already settled for the other actions, by which matching rules applied (bounded). */
+  readonly settled: SettledDecisions<CompiledRule>;
 }
 
 /** What the rules matching an action granted or denied. */
@@ -407,6 +459,10 @@ interface RuleOutcome {
   readonly allows: readonly CompiledRule[] | undefined;
   readonly unmet: readonly CompiledRule[] | undefined;
   readonly baseEscalates: boolean;
+}
+
+function everyRule(): boolean {
+  return true;
 }
 
 function isUnconditional(rule: CompiledRule): boolean {
@@ -433,24 +489,9 @@ function prepareSet(
       fixed.set(action, shared);
       continue;
     }
-    let denials: Denial[] | undefined;
-    let escalations: CompiledRule[] | undefined;
-    let allows: CompiledRule[] | undefined;
-    let baseEscalates = false;
-    for (const rule of rules) {
-      if (rule.effect === 'deny')
-        denials = append(denials, { id: rule.id, reason: denyReason(rule, action) });
-      else if (rule.effect === 'escalate') {
-        escalations = append(escalations, rule);
-        if (rule.tenant === null) baseEscalates = true;
-      } else allows = append(allows, rule);
-    }
-    fixed.set(
-      action,
-      settle(action, { denials, escalations, allows, unmet: undefined, baseEscalates }, digest, undefined),
-    );
+    fixed.set(action, settle(action, outcomeOf(action, rules, everyRule, undefined), digest, undefined));
   }
-  return { set, fixed, limits, unlimited: set.limits.isEmpty };
+  return { set, fixed, limits, unlimited: set.limits.isEmpty, settled: new SettledDecisions() };
 }
 
 function sameRules(left: readonly CompiledRule[], right: readonly CompiledRule[]): boolean {

@@ -46,39 +46,116 @@ function hasForbiddenCharacter(value: string, whitespace: boolean): boolean {
   }
   return false;
 }
-/** Any percent-escape: a server that decodes `%73` reads `s`, so `/w/.%73sh` would be `/w/.ssh` to it. */
-const PERCENT_ESCAPE = /%[0-9A-Fa-f]{2}/;
-/** A first segment a server may expand: `~`, `~/…` (the home directory) or `~user/…`. */
-const TILDE_START = /^~(?:\/|$|[^/]*(?:\/|$))/;
-/** A first segment a Windows server reads as a drive: `C:`, `C:/…`. */
-const DRIVE_START = /^[A-Za-z]:/;
 /** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
+
+const FORBIDDEN = 1;
+const NOT_ASCII = 2;
+
+/**
+ * One pass over the characters of a path: {@link FORBIDDEN} at its first control character, DEL
+ * or backslash; else {@link NOT_ASCII} when a character is not ASCII; else 0.
+ */
+function scanCharacters(value: string): number {
+  let found = 0;
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f || code === 0x5c) return FORBIDDEN;
+    if (code >= 0x80) found = NOT_ASCII;
+  }
+  return found;
+}
+
+function isHexDigit(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+}
+
+/** Any percent-escape (`%` and two hex digits): a server that decodes `%73` reads `s`, so `/w/.%73sh` would be `/w/.ssh` to it. */
+function hasPercentEscape(value: string): boolean {
+  for (let index = value.indexOf('%'); index !== -1; index = value.indexOf('%', index + 1)) {
+    if (isHexDigit(value.charCodeAt(index + 1)) && isHexDigit(value.charCodeAt(index + 2))) return true;
+  }
+  return false;
+}
+
+/** A first segment a Windows server reads as a drive: `C:`, `C:/…` (an ASCII letter, then `:`). */
+function hasDriveStart(value: string): boolean {
+  const first = value.charCodeAt(0) | 0x20;
+  return first >= 0x61 && first <= 0x7a && value.charCodeAt(1) === 0x3a;
+}
+
+/**
+ * True when a `/`-separated segment of `value` other than `.` and `..` ends in a dot or a space
+ * (read in place: no array of segments).
+ */
+function hasSegmentEndingInDotOrSpace(value: string): boolean {
+  let start = 0;
+  for (let index = 0; index <= value.length; index++) {
+    if (index < value.length && value.charCodeAt(index) !== 0x2f) continue;
+    const length = index - start;
+    if (length > 0) {
+      const last = value.charCodeAt(index - 1);
+      const dots = last === 0x2e && (length === 1 || (length === 2 && value.charCodeAt(start) === 0x2e));
+      if ((last === 0x2e || last === 0x20) && !dots) return true;
+    }
+    start = index + 1;
+  }
+  return false;
+}
 
 /**
  * Why `value` cannot be checked as a path, or `undefined` when it can: the reasons a server could
  * read the same text as another file than the policy does. Shared by {@link normalisePath} and the
- * `x-ape-path` keyword (which reports it as the reason of the denial).
+ * `x-ape-path` keyword (which reports it as the reason of the denial). The checks run in a fixed
+ * order, so a path with several problems is always refused for the first; text that is all ASCII is
+ * in NFC already and is not normalised to find out. No regular expression reads the path.
  */
 function unsafePathReason(value: string, relativeTo: string | undefined): string | undefined {
   if (value.length === 0) return 'is empty';
   if (value.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
-  if (hasForbiddenCharacter(value, false)) return 'holds a control character or a backslash';
-  if (PERCENT_ESCAPE.test(value)) return 'holds a percent-escape (%XX), which some servers decode';
-  if (value.normalize('NFC') !== value) {
+  const characters = scanCharacters(value);
+  if (characters === FORBIDDEN) return 'holds a control character or a backslash';
+  if (hasPercentEscape(value)) return 'holds a percent-escape (%XX), which some servers decode';
+  if (characters === NOT_ASCII && value.normalize('NFC') !== value) {
     return 'is not in Unicode normalisation form NFC (a server may map it to the NFC name)';
   }
-  if (TILDE_START.test(value)) return 'starts with ~ (a server may expand it to a home directory)';
-  if (DRIVE_START.test(value)) return 'starts with a drive letter (a Windows server reads it as absolute)';
-  for (const segment of value.split('/')) {
-    if (segment === '.' || segment === '..') continue;
-    if (segment.endsWith('.') || segment.endsWith(' ')) {
-      return 'has a segment ending in a dot or a space (Windows servers drop them)';
-    }
+  // A first segment a server may expand: `~`, `~/…` (the home directory) or `~user/…`.
+  if (value.charCodeAt(0) === 0x7e) return 'starts with ~ (a server may expand it to a home directory)';
+  if (hasDriveStart(value)) return 'starts with a drive letter (a Windows server reads it as absolute)';
+  if (hasSegmentEndingInDotOrSpace(value)) {
+    return 'has a segment ending in a dot or a space (Windows servers drop them)';
   }
   if (!value.startsWith('/') && relativeTo === undefined)
     return 'is relative and the rule sets no relativeTo';
   return undefined;
+}
+
+/** The normal form of a path {@link unsafePathReason} accepted (POSIX `.`/`..`, separators). */
+function resolveChecked(value: string, relativeTo: string | undefined): string {
+  if (value.charCodeAt(0) !== 0x2f) return posix.resolve(relativeTo!, value);
+  return isNormalAbsolute(value) ? value : posix.resolve(value);
+}
+
+/**
+ * True when the absolute path `value` is its own POSIX normal form (what `posix.resolve` would
+ * return): `/`, or segments that are neither empty nor `.` or `..` (no repeated or trailing
+ * separator).
+ */
+function isNormalAbsolute(value: string): boolean {
+  if (value.length === 1) return true;
+  let start = 1;
+  for (let index = 1; index <= value.length; index++) {
+    if (index < value.length && value.charCodeAt(index) !== 0x2f) continue;
+    const length = index - start;
+    if (length === 0) return false;
+    if (
+      value.charCodeAt(start) === 0x2e &&
+      (length === 1 || (length === 2 && value.charCodeAt(start + 1) === 0x2e))
+    )
+      return false;
+    start = index + 1;
+  }
+  return true;
 }
 
 /**
@@ -92,8 +169,7 @@ function unsafePathReason(value: string, relativeTo: string | undefined): string
  */
 export function normalisePath(value: string, relativeTo?: string): string | undefined {
   if (unsafePathReason(value, relativeTo) !== undefined) return undefined;
-  if (value.startsWith('/')) return posix.resolve(value);
-  return posix.resolve(relativeTo!, value);
+  return resolveChecked(value, relativeTo);
 }
 
 function within(path: string, root: string): boolean {
@@ -109,7 +185,7 @@ export function pathRefusal(value: unknown, options: PathKeywordOptions): string
   if (typeof value !== 'string') return 'is not a string';
   const reason = unsafePathReason(value, options.relativeTo);
   if (reason !== undefined) return reason;
-  const path = normalisePath(value, options.relativeTo)!;
+  const path = resolveChecked(value, options.relativeTo);
   if (!options.roots.some((root) => within(path, root))) return 'is not a path within the allowed roots';
   const folded = path.toLowerCase();
   const excluded = (options.exclude ?? []).find((item) => within(folded, item.toLowerCase()));

@@ -345,26 +345,27 @@ class Policy implements CompiledPolicy {
       }
     }
 
-    const bit = provenanceBit(request.provenance);
-    const rules = set.rules.lookup(action);
-    if (denials === undefined && trace === undefined) {
+    // Nothing before the rules denied: the decision depends only on which rules apply.
+    const byRulesAlone = denials === undefined && trace === undefined;
+    if (byRulesAlone) {
       const fixed = prepared.fixed.get(action);
       if (fixed !== undefined) return fixed;
-      // Nothing before the rules denied: the decision depends only on which rules apply.
-      if (rules.length <= MAX_KEYED_RULES) {
-        let applied = 0;
-        for (let index = 0; index < rules.length; index++) {
-          if (applies(rules[index]!, request, args, bit)) applied |= 1 << index;
-        }
-        return prepared.settled.decision(action, rules, applied, () =>
-          settle(
-            action,
-            outcomeOf(action, rules, (index) => (applied & (1 << index)) !== 0, undefined),
-            this.digest,
-            undefined,
-          ),
-        );
+    }
+    const bit = provenanceBit(request.provenance);
+    const rules = set.rules.lookup(action);
+    if (byRulesAlone && rules.length <= MAX_KEYED_RULES) {
+      let applied = 0;
+      for (let index = 0; index < rules.length; index++) {
+        if (applies(rules[index]!, request, args, bit)) applied |= 1 << index;
       }
+      return prepared.settled.decision(action, rules, applied, () =>
+        settle(
+          action,
+          outcomeOf(action, rules, (index) => (applied & (1 << index)) !== 0, undefined),
+          this.digest,
+          undefined,
+        ),
+      );
     }
     const failures: (string | undefined)[] = [];
     for (const rule of rules) {

@@ -32,6 +32,8 @@ class Refused extends Error {}
 export class LinearRegExp {
   readonly source: string;
   readonly #program: RE2JS;
+  /** The pattern's text when it is a plain literal (see {@link literalOf}): matched without RE2. */
+  readonly #literal: Literal | undefined;
 
   /** @throws Error when the pattern is refused; the message says why (see {@link unsafePatternReason}). */
   constructor(source: string) {
@@ -49,16 +51,82 @@ export class LinearRegExp {
         `its compiled form is larger than ${MAX_PROGRAM_SIZE} instructions; use smaller repetition counts`,
       );
     }
+    this.#literal = literalOf(source);
   }
 
   /** Whether the pattern matches somewhere in `input` (the search semantics of `RegExp.prototype.test`). */
   test(input: string): boolean {
-    return this.#program.test(input);
+    const literal = this.#literal;
+    if (literal === undefined) return this.#program.test(input);
+    switch (literal.anchors) {
+      case 'start':
+        return input.startsWith(literal.text);
+      case 'end':
+        return input.endsWith(literal.text);
+      case 'both':
+        return input === literal.text;
+      default:
+        return input.includes(literal.text);
+    }
   }
 
   toString(): string {
     return `/${this.source}/u`;
   }
+}
+
+/** @internal A pattern that matches one fixed text: where it must sit in the input, and the text. */
+export interface Literal {
+  readonly anchors: 'start' | 'end' | 'both' | 'none';
+  readonly text: string;
+}
+
+/** The characters with a meaning in an ECMAScript pattern outside a class. */
+const SPECIAL_CHARACTERS = '^$\\.*+?()[]{}|';
+/** What a `u` pattern may escape to stand for itself (its syntax characters and `/`). */
+const ESCAPABLE_CHARACTERS = '^$\\.*+?()[]{}|/';
+
+/**
+ * @internal The fixed text a pattern matches, when it is nothing but literal characters (none of
+ * {@link SPECIAL_CHARACTERS} unescaped, no escape but of {@link ESCAPABLE_CHARACTERS}, no
+ * surrogate), optionally anchored by a
+ * leading `^` and a trailing `$` (without the `m` flag, `^` and `$` match only at the ends of the
+ * input). Matching it is then `startsWith`, `endsWith`, `===` or `includes`, exactly what the
+ * pattern matches (property-tested against `RegExp` with the `u` flag); anything else returns
+ * `undefined` and runs on RE2.
+ */
+export function literalOf(source: string): Literal | undefined {
+  let index = 0;
+  let end = source.length;
+  const start = source.charCodeAt(0) === 0x5e;
+  if (start) index = 1;
+  // A trailing `$` anchors unless it is escaped (an odd run of backslashes before it).
+  let anchoredEnd = false;
+  if (end > index && source.charCodeAt(end - 1) === 0x24) {
+    let backslashes = 0;
+    while (end - 2 - backslashes >= index && source.charCodeAt(end - 2 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) {
+      anchoredEnd = true;
+      end -= 1;
+    }
+  }
+  let text = '';
+  while (index < end) {
+    const code = source.charCodeAt(index);
+    if (code >= 0xd800 && code <= 0xdfff) return undefined;
+    if (code === 0x5c) {
+      const next = source[index + 1];
+      if (next === undefined || index + 1 >= end || !ESCAPABLE_CHARACTERS.includes(next)) return undefined;
+      text += next;
+      index += 2;
+      continue;
+    }
+    if (SPECIAL_CHARACTERS.includes(source[index]!)) return undefined;
+    text += source[index];
+    index += 1;
+  }
+  const anchors = start ? (anchoredEnd ? 'both' : 'start') : anchoredEnd ? 'end' : 'none';
+  return { anchors, text };
 }
 
 /**

@@ -172,8 +172,10 @@ export function normalisePath(value: string, relativeTo?: string): string | unde
   return resolveChecked(value, relativeTo);
 }
 
+/** Whether `path` is `root` or below it (`root` followed by `/`), without building `root + '/'`. */
 function within(path: string, root: string): boolean {
-  return root === '/' || path === root || path.startsWith(`${root}/`);
+  if (root === '/' || path === root) return true;
+  return path.length > root.length && path.charCodeAt(root.length) === 0x2f && path.startsWith(root);
 }
 
 /**
@@ -186,10 +188,21 @@ export function pathRefusal(value: unknown, options: PathKeywordOptions): string
   const reason = unsafePathReason(value, options.relativeTo);
   if (reason !== undefined) return reason;
   const path = resolveChecked(value, options.relativeTo);
-  if (!options.roots.some((root) => within(path, root))) return 'is not a path within the allowed roots';
+  let inside = false;
+  for (const root of options.roots) {
+    if (within(path, root)) {
+      inside = true;
+      break;
+    }
+  }
+  if (!inside) return 'is not a path within the allowed roots';
+  const exclude = options.exclude;
+  if (exclude === undefined || exclude.length === 0) return undefined;
   const folded = path.toLowerCase();
-  const excluded = (options.exclude ?? []).find((item) => within(folded, item.toLowerCase()));
-  return excluded === undefined ? undefined : `is inside the excluded path ${excluded}`;
+  for (const item of exclude) {
+    if (within(folded, item.toLowerCase())) return `is inside the excluded path ${item}`;
+  }
+  return undefined;
 }
 
 /** Whether `value` is a path inside the keyword's roots and outside its exclusions (see {@link normalisePath}). */

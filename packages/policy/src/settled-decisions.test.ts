@@ -8,8 +8,8 @@ const decision = (reason: string): PolicyDecision =>
   Object.freeze({ decision: 'DENY', rules: Object.freeze(['r']), reason, policy: 'p' });
 
 /** A memo with small bounds, and a counter of the decisions it had to settle. */
-function memo(maxActions: number, maxOutcomes: number) {
-  const settled = new SettledDecisions<string>(maxActions, maxOutcomes);
+function memo(maxActions: number, maxOutcomes: number, maxDecisions = 1000) {
+  const settled = new SettledDecisions<string>(maxActions, maxOutcomes, maxDecisions);
   let calls = 0;
   const ask = (action: string, rules: readonly string[], applied: number) =>
     settled.decision(action, rules, applied, () => {
@@ -55,6 +55,21 @@ describe('SettledDecisions', () => {
     expect(settled.outcomesOf('a')).toBe(2);
     expect(ask('a', rules, 1).reason).toBe('a:1:2');
     expect(calls()).toBe(4);
+  });
+
+  it('keeps exactly maxDecisions decisions in all, across actions; later ones are settled on every call', () => {
+    const { settled, ask, calls } = memo(4, 4, 3);
+    const rules = Object.freeze(['r0', 'r1']);
+    ask('a', rules, 0);
+    ask('a', rules, 1);
+    ask('b', rules, 0);
+    expect(settled.decisions).toBe(3);
+    expect(ask('b', rules, 1)).not.toBe(ask('b', rules, 1));
+    expect(ask('c', rules, 0)).not.toBe(ask('c', rules, 0));
+    expect(settled.decisions).toBe(3);
+    expect(settled.actions).toBe(2);
+    expect(ask('a', rules, 1).reason).toBe('a:1:2');
+    expect(calls()).toBe(7);
   });
 
   it('never answers from an entry made for another list of rules, and keeps the first list', () => {

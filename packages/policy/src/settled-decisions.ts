@@ -4,7 +4,13 @@ import type { PolicyDecision } from '@ape/core';
 export const MAX_SETTLED_ACTIONS = 4096;
 
 /** Outcomes (which matching rules applied) kept per action; past it, new outcomes are settled on every call. */
-export const MAX_SETTLED_OUTCOMES = 64;
+export const MAX_SETTLED_OUTCOMES = 16;
+
+/**
+ * Decisions one {@link SettledDecisions} keeps in all (a few MiB at most, whatever the calls: actions
+ * and arguments come from the model); past it, new outcomes are settled on every call.
+ */
+export const MAX_SETTLED_DECISIONS = 16_384;
 
 /**
  * The most rules matching one action that an outcome key (one bit per rule) covers; an action with
@@ -24,17 +30,24 @@ interface ActionEntry<R> {
  * `rules[i]`). A decision is a function of exactly these (its rule ids and reason are built from
  * the action and the applying and unmet rules), so an equal key answers with the same frozen
  * decision instead of building its ids and reason again. An entry is used only with the very list
- * of rules it was made for. Bounded in actions and in outcomes per action; what does not fit is
- * settled on each call, as before.
+ * of rules it was made for. Bounded in actions, in outcomes per action and in decisions in all;
+ * what does not fit is settled on each call, as before.
  */
 export class SettledDecisions<R> {
   readonly #byAction = new Map<string, ActionEntry<R>>();
   readonly #maxActions: number;
   readonly #maxOutcomes: number;
+  readonly #maxDecisions: number;
+  #decisions = 0;
 
-  constructor(maxActions = MAX_SETTLED_ACTIONS, maxOutcomes = MAX_SETTLED_OUTCOMES) {
+  constructor(
+    maxActions = MAX_SETTLED_ACTIONS,
+    maxOutcomes = MAX_SETTLED_OUTCOMES,
+    maxDecisions = MAX_SETTLED_DECISIONS,
+  ) {
     this.#maxActions = maxActions;
     this.#maxOutcomes = maxOutcomes;
+    this.#maxDecisions = maxDecisions;
   }
 
   /**
@@ -53,20 +66,27 @@ export class SettledDecisions<R> {
       if (kept !== undefined) return kept;
     }
     const decision = settle();
+    if (this.#decisions >= this.#maxDecisions) return decision;
     if (entry === undefined) {
       if (this.#byAction.size >= this.#maxActions) return decision;
       entry = { rules, outcomes: new Map() };
       this.#byAction.set(action, entry);
-    } else if (entry.rules !== rules) {
+    } else if (entry.rules !== rules || entry.outcomes.size >= this.#maxOutcomes) {
       return decision;
     }
-    if (entry.outcomes.size < this.#maxOutcomes) entry.outcomes.set(applied, decision);
+    entry.outcomes.set(applied, decision);
+    this.#decisions += 1;
     return decision;
   }
 
   /** Actions with kept decisions (for tests of the bounds). */
   get actions(): number {
     return this.#byAction.size;
+  }
+
+  /** Decisions kept in all (for tests of the bounds). */
+  get decisions(): number {
+    return this.#decisions;
   }
 
   /** Decisions kept for `action` (for tests of the bounds). */

@@ -22,7 +22,8 @@ const MODULES = {
     ],
   },
   authority: { dir: 'packages/authority', mutate: ['src/*.ts', '!src/*.test.ts', '!src/index.ts'] },
-  evaluator: { dir: 'packages/policy', mutate: ['src/evaluator.ts'] },
+  evaluator: { dir: 'packages/policy', mutate: ['src/evaluator.ts', 'src/settled-decisions.ts'] },
+  'policy-conditions': { dir: 'packages/policy', mutate: ['src/keywords.ts', 'src/regex-safety.ts'] },
   'policy-globs': { dir: 'packages/policy', mutate: ['src/glob.ts'] },
   'core-labels': { dir: 'packages/core', mutate: ['src/labels.ts'] },
   provenance: {

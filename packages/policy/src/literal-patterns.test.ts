@@ -129,6 +129,20 @@ describe('literal patterns', () => {
     );
   });
 
+  it('leave any surrogate to RE2, and take the characters around the surrogate range', () => {
+    for (const source of ['\ud800', '\udbff', '\udc00', '\udfff', 'a\udfff']) {
+      expect(literalOf(source), JSON.stringify(source)).toBeUndefined();
+    }
+    expect(literalOf('\ud7ff')).toEqual({ anchors: 'none', text: '\ud7ff' });
+    expect(literalOf('\ue000')).toEqual({ anchors: 'none', text: '\ue000' });
+    expect(literalOf('^\uffff$')).toEqual({ anchors: 'both', text: '\uffff' });
+  });
+
+  it('print as the ECMAScript pattern it was written as', () => {
+    expect(String(new LinearRegExp('^/workspace/'))).toBe('/^/workspace//u');
+    expect(String(new LinearRegExp('a+'))).toBe('/a+/u');
+  });
+
   it('take only patterns made of literal characters, anchored or not', () => {
     expect(literalOf('^/workspace/')).toEqual({ anchors: 'start', text: '/workspace/' });
     expect(literalOf('^https://api\\.example\\.com/')).toEqual({

@@ -83,6 +83,19 @@ const pathText = fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }).map((pa
 const relativeTo = fc.constantFrom(undefined, '/w', '/workspace/sub');
 
 describe('path checks in one pass', () => {
+  it('take a path of exactly the longest length and refuse one character more, saying why', () => {
+    const longest = `/${'a'.repeat(4095)}`;
+    expect(normalisePath(longest)).toBe(longest);
+    expect(pathRefusal(`${longest}a`, { roots: ['/'] })).toBe('is longer than 4096 characters');
+  });
+
+  it('take every absolute path under the root /, and refuse what is not a string', () => {
+    for (const path of ['/', '/etc/passwd', '/a/../b']) {
+      expect(pathRefusal(path, { roots: ['/'] }), path).toBeUndefined();
+    }
+    expect(pathRefusal(42, { roots: ['/'] })).toBe('is not a string');
+  });
+
   it('leave a path that is already in normal form as it is, and normalise any other as posix.resolve does', () => {
     const absolute = fc
       .array(fc.constantFrom('/', '.', '..', 'a', 'bc', '.x', 'x.', '...', '/./', '/../', '//'), {
@@ -169,6 +182,22 @@ describe('path checks in one pass', () => {
       '%',
       '%4',
       '%41',
+      // Every boundary of a hex digit, after a percent sign.
+      '/a%09',
+      '/a%90',
+      '/a%/0',
+      '/a%:0',
+      '/a%0:',
+      '/a%A0',
+      '/a%0A',
+      '/a%@0',
+      '/a%F0',
+      '/a%G0',
+      '/a%a0',
+      '/a%0a',
+      '/a%`0',
+      '/a%f0',
+      '/a%g0',
       '/a%2',
       '/a%2F',
       '/a%g0',

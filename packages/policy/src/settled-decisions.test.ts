@@ -21,7 +21,7 @@ function memo(maxActions: number, maxOutcomes: number, maxDecisions = 1000) {
 
 describe('SettledDecisions', () => {
   it('answers an equal key with the decision it settled first, without settling again', () => {
-    const { ask, calls } = memo(4, 4);
+    const { settled, ask, calls } = memo(4, 4);
     const rules = Object.freeze(['r0', 'r1']);
     const first = ask('a', rules, 0b01);
     expect(ask('a', rules, 0b01)).toBe(first);
@@ -29,6 +29,8 @@ describe('SettledDecisions', () => {
     expect(ask('a', rules, 0b10)).not.toBe(first);
     expect(ask('b', rules, 0b01)).not.toBe(first);
     expect(calls()).toBe(3);
+    expect(settled.outcomesOf('a')).toBe(2);
+    expect(settled.outcomesOf('never-asked')).toBe(0);
   });
 
   it('keeps exactly maxActions actions; a later action is settled on every call', () => {

@@ -138,6 +138,20 @@ describe('literal patterns', () => {
     expect(literalOf('^\uffff$')).toEqual({ anchors: 'both', text: '\uffff' });
   });
 
+  it('match a pattern anchored at both ends only on the whole input', () => {
+    const exact = new LinearRegExp('^main$');
+    expect(['main', 'mainx', 'xmain', '', 'Main', 'main\n'].map((input) => exact.test(input))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(new LinearRegExp('^$').test('')).toBe(true);
+    expect(new LinearRegExp('^$').test('a')).toBe(false);
+  });
+
   it('print as the ECMAScript pattern it was written as', () => {
     expect(String(new LinearRegExp('^/workspace/'))).toBe('/^/workspace//u');
     expect(String(new LinearRegExp('a+'))).toBe('/a+/u');

@@ -27,25 +27,30 @@ export interface UrlKeywordOptions {
   readonly ports?: readonly number[];
 }
 
-/** True when `value` holds a C0 control character, DEL, a backslash, or (when asked) whitespace. */
-function hasForbiddenCharacter(value: string, whitespace: boolean): boolean {
+/** A C0 control character, DEL or a backslash: never accepted in a path or a URL. */
+function isForbiddenCode(code: number): boolean {
+  return code < 0x20 || code === 0x7f || code === 0x5c;
+}
+
+/** True when `value` holds a character {@link isForbiddenCode} refuses, or whitespace. */
+function hasForbiddenUrlCharacter(value: string): boolean {
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f || code === 0x5c) return true;
     if (
-      whitespace &&
-      (code === 0x20 ||
-        code === 0xa0 ||
-        code === 0xfeff ||
-        (code >= 0x2000 && code <= 0x200b) ||
-        code === 0x2028 ||
-        code === 0x2029 ||
-        code === 0x3000)
+      isForbiddenCode(code) ||
+      code === 0x20 ||
+      code === 0xa0 ||
+      code === 0xfeff ||
+      (code >= 0x2000 && code <= 0x200b) ||
+      code === 0x2028 ||
+      code === 0x2029 ||
+      code === 0x3000
     )
       return true;
   }
   return false;
 }
+
 /** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
@@ -60,7 +65,7 @@ function scanCharacters(value: string): number {
   let found = 0;
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
-    if (code < 0x20 || code === 0x7f || code === 0x5c) return FORBIDDEN;
+    if (isForbiddenCode(code)) return FORBIDDEN;
     if (code >= 0x80) found = NOT_ASCII;
   }
   return found;
@@ -226,7 +231,7 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = {
  */
 export function isUrlAllowed(value: unknown, options: UrlKeywordOptions): boolean {
   if (typeof value !== 'string' || value.length === 0 || value.length > 8192) return false;
-  if (hasForbiddenCharacter(value, true)) return false;
+  if (hasForbiddenUrlCharacter(value)) return false;
   let url: URL;
   try {
     url = new URL(value);

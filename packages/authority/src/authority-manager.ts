@@ -320,10 +320,10 @@ export class AuthorityManager implements Authority {
    * is one.
    */
   #issue(binding: TokenBinding): AuthorityToken | Promise<AuthorityToken> {
-    const frozenBinding = checkBinding(binding);
-    if (frozenBinding.tenant !== this.tenant) {
+    const checked = checkBinding(binding);
+    if (checked.tenant !== this.tenant) {
       throw new TenantIsolationError(
-        `Cannot issue a token for tenant "${frozenBinding.tenant}": this authority serves tenant "${this.tenant}".`,
+        `Cannot issue a token for tenant "${checked.tenant}": this authority serves tenant "${this.tenant}".`,
         { field: 'tenant' },
       );
     }
@@ -331,12 +331,15 @@ export class AuthorityManager implements Authority {
     if (++this.#issuesSincePurge >= PURGE_EVERY_ISSUES) {
       this.#issuesSincePurge = 0;
       const purged = this.#purgeExpired();
-      if (isThenable(purged)) return purged.then(() => this.#put(frozenBinding, now));
+      if (isThenable(purged)) return purged.then(() => this.#put(checked, now));
     }
-    return this.#put(frozenBinding, now);
+    return this.#put(checked, now);
   }
 
-  /** Keeps a new token for `binding`, or stores its record and mints the token once the store has it. */
+  /**
+   * Keeps a new token for `binding` (the private copy {@link checkBinding} made), or stores its
+   * record, with that copy frozen, and mints the token once the store has it.
+   */
   #put(binding: TokenBinding, now: number): AuthorityToken | Promise<AuthorityToken> {
     const expiresAt = now + this.#ttlMs;
     if (expiresAt < this.#earliestExpiry) this.#earliestExpiry = expiresAt;
@@ -349,7 +352,13 @@ export class AuthorityManager implements Authority {
     const store = this.#store as TokenStore;
     const id = randomHex(TOKEN_ID_BYTES);
     const fingerprint = tokenFingerprint(id);
-    const record: TokenRecord = Object.freeze({ id, fingerprint, binding, issuedAt: now, expiresAt });
+    const record: TokenRecord = Object.freeze({
+      id,
+      fingerprint,
+      binding: Object.freeze(binding),
+      issuedAt: now,
+      expiresAt,
+    });
     // A synchronous store (an InMemoryTokenStore) is not awaited: no microtask hop per token.
     const stored = store.put(record);
     if (isThenable(stored)) return stored.then(() => this.#mint(id, fingerprint, now));
@@ -651,7 +660,7 @@ const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** The last `argsHash` that matched {@link HASH_PATTERN} (calls repeat their arguments; strings are immutable). */
 let lastWellFormedHash: unknown;
 
-/** A frozen copy of the binding with exactly its seven fields, each checked. */
+/** A private copy of the binding with exactly its seven fields, each checked (read once). */
 function checkBinding(binding: TokenBinding): TokenBinding {
   if (typeof binding !== 'object' || binding === null) {
     throw new UnauthorizedActionError('A token binding must be an object.', { field: 'binding' });
@@ -669,7 +678,10 @@ function checkBinding(binding: TokenBinding): TokenBinding {
     if (!(typeof argsHash === 'string' && HASH_PATTERN.test(argsHash))) throw malformedBinding('argsHash');
     lastWellFormedHash = argsHash;
   }
-  return Object.freeze({ tenant, session, intentVersion, planHash, stepIndex, action, argsHash });
+  // A private copy, not frozen: a manager that keeps its tokens copies its fields into the token
+  // (freezing a copy that is dropped at once cost a map transition per token); `#put` freezes it
+  // when it goes into a store's record.
+  return { tenant, session, intentVersion, planHash, stepIndex, action, argsHash };
 }
 
 function isText(value: unknown): boolean {

@@ -180,4 +180,33 @@ describe('SessionIndex', () => {
     expect(index.removeAll('nobody')).toEqual([]);
     expect(index.size).toBe(0);
   });
+
+  it('never adds into a set the index dropped, though it was the set looked up last', () => {
+    const index = new SessionIndex<number>();
+    // s0 is looked up last, then emptied; the 257th emptied set drops every emptied set, s0's too.
+    index.add('acme', 's0', 0);
+    index.delete('acme', 's0', 0);
+    for (let item = 1; item <= MAX_EMPTY_SESSIONS; item++) {
+      index.add('acme', `s${item}`, item);
+      index.delete('acme', `s${item}`, item);
+    }
+    expect(index.setCount).toBe(0);
+    // The last lookup was s256; s256's set was dropped: a new token of s256 must be revocable.
+    index.add('acme', `s${MAX_EMPTY_SESSIONS}`, 1000);
+    expect(index.setCount).toBe(1);
+    expect(index.removeAll('acme', `s${MAX_EMPTY_SESSIONS}`)).toEqual([1000]);
+    index.add('acme', 's0', 2000);
+    expect(index.removeAll('acme')).toEqual([2000]);
+    expect(index.size).toBe(0);
+  });
+
+  it('answers a lookup of another tenant with the same session id from that tenant', () => {
+    const index = new SessionIndex<string>();
+    index.add('acme', 's1', 'a');
+    index.add('globex', 's1', 'g');
+    expect(index.delete('acme', 's1', 'g')).toBe(false);
+    expect(index.delete('globex', 's1', 'a')).toBe(false);
+    expect(index.removeAll('acme', 's1')).toEqual(['a']);
+    expect(index.removeAll('globex', 's1')).toEqual(['g']);
+  });
 });

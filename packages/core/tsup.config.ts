@@ -17,6 +17,9 @@ export default defineConfig([
     clean: false,
     // The CommonJS build needs `import.meta.url` for the lazy load of ajv (src/ajv-class.ts).
     shims: true,
+    // The entries share chunks (tsup splits the CommonJS build too), so a process that loads both
+    // `@ape/core` and `@ape/core/adapter` has one copy of the runtime, not two.
+    splitting: true,
   },
   // The contract suites import vitest, which cannot be loaded with require(): ESM only.
   {

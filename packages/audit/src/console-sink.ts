@@ -37,6 +37,8 @@ const BOLD = '\u001b[1m';
  * {@link TeeAuditSink}. Control characters in the data are escaped. `close()` does not end the stream.
  */
 export class ConsoleAuditSink implements AuditSink {
+  /** Hashes each event's canonical data: the runtime prepares that text (see core's `AuditSink`). */
+  readonly canonicalData = true;
   readonly #stream: AuditOutputStream;
   readonly #color: boolean;
   readonly #maxValueLength: number;

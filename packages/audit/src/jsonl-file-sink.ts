@@ -216,6 +216,8 @@ async function exists(path: string): Promise<boolean> {
 }
 
 class FileSink implements JsonlFileAuditSink {
+  /** Writes each event's canonical data: the runtime prepares that text (see core's `AuditSink`). */
+  readonly canonicalData = true;
   readonly path: string;
   readonly recovery: AuditFileRecovery;
   readonly #handle: FileHandle;

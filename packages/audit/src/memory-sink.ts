@@ -21,6 +21,8 @@ export interface MemoryAuditSinkOptions extends RedactionOptions {
  * objects).
  */
 export class MemoryAuditSink implements AuditSink {
+  /** Hashes each event's canonical data: the runtime prepares that text (see core's `AuditSink`). */
+  readonly canonicalData = true;
   readonly #chain: AuditLineChain;
   /** The records read back so far from `#lines` (a prefix of them, filled by `records()`). */
   readonly #records: AuditRecord[] = [];

@@ -8,11 +8,14 @@ import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
  */
 export class TeeAuditSink implements AuditSink {
   readonly #sinks: readonly AuditSink[];
+  /** True when one of the sinks serialises event data canonically (see core's `AuditSink`). */
+  readonly canonicalData: boolean;
 
   /** @throws AuditError (`AUDIT_FAILURE`) when `sinks` is empty. */
   constructor(sinks: readonly AuditSink[]) {
     if (sinks.length === 0) throw new AuditError('TeeAuditSink needs at least one sink.', { field: 'sinks' });
     this.#sinks = [...sinks];
+    this.canonicalData = this.#sinks.some(asksForCanonicalData);
   }
 
   append(event: AuditEvent): Promise<void> {
@@ -58,4 +61,13 @@ async function settle(operation: string, calls: readonly Promise<void>[]): Promi
     { failures: failures.map((f) => f.index) },
     { cause: new AggregateError(failures.map((f) => f.reason)) },
   );
+}
+
+/** Whether `sink` says it serialises event data canonically; a sink whose property throws does not. */
+function asksForCanonicalData(sink: AuditSink): boolean {
+  try {
+    return sink.canonicalData === true;
+  } catch {
+    return false;
+  }
 }

@@ -19,6 +19,10 @@ export function canonicalJson(value: unknown): string {
   // A string or a finite number needs no walk (audit lines serialise several per record).
   if (typeof value === 'string') return quoted(value);
   if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) {
+    const known = knownTexts.get(value);
+    if (known !== undefined) return known;
+  }
   try {
     return serialise(value, [], 0);
   } catch (error) {
@@ -29,6 +33,23 @@ export function canonicalJson(value: unknown): string {
     }
     throw error;
   }
+}
+
+/**
+ * Canonical texts the runtime worked out while it built a value (the data of its own audit events,
+ * see `runtime/event-text.ts`), by value. Only ever holds a value that is frozen all through
+ * (nothing in it can change) with the text `canonicalJson` would give for it. Module-private: no
+ * other code can add an entry.
+ */
+const knownTexts = new WeakMap<object, string>();
+
+/**
+ * @internal Remembers `text` as the canonical JSON of `value`. The caller guarantees that `value` is
+ * frozen all through (every object and array in it) and that `text` is exactly what
+ * {@link canonicalJson} gives for it; `canonicalJson(value)` then answers with `text`.
+ */
+export function rememberCanonicalText(value: object, text: string): void {
+  knownTexts.set(value, text);
 }
 
 /**
@@ -165,13 +186,13 @@ function sortedKeys(keys: string[]): string[] {
 }
 
 /**
- * `JSON.stringify(text)`: the text in quotes as it is when no character needs an escape (no
+ * @internal `JSON.stringify(text)`: the text in quotes as it is when no character needs an escape (no
  * control character, quote, backslash or surrogate), which is most text and much cheaper. A loop,
  * not a regular expression, though one was about a quarter faster: no argument may reach
  * `RegExp.prototype.test` or `exec` (the attack battery's pattern rows check exactly that; every
  * argument pattern runs on the linear-time engine).
  */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) {

@@ -16,6 +16,15 @@ import type { AuditEvent } from '../types.js';
  * - Events arrive already redacted (see {@link AuditEvent}); a sink must not add secrets.
  */
 export interface AuditSink {
+  /**
+   * Optional: `true` when the sink serialises each event's `data` with `canonicalJson` (it writes or
+   * hashes canonical lines, as `@ape/audit`'s sinks do). The runtime then works out that text while
+   * it records its frequent events (a gated call's `plan.extended`, `decision.made`, `token.*` and
+   * `tool.executed`), field by field, and `canonicalJson(event.data)` returns it at once. The text
+   * is the same either way; a sink that does not serialise data should leave it unset (the runtime
+   * would do the work for nothing).
+   */
+  readonly canonicalData?: boolean;
   append(event: AuditEvent): void | Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,9 @@
+import { rememberCanonicalText } from '../canonical-json.js';
 import { AuditError, messageOf } from '../errors.js';
 import { AUDIT_APPENDED, type AuditSink } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
+import { runtimeEventText } from './event-text.js';
 
 /**
  * @internal The promise of an append the sink finished synchronously (and of a state move that
@@ -24,6 +26,8 @@ export class AuditRecorder {
   readonly #tenant: string;
   readonly #session: string;
   readonly #onFailure: AuditFailureHandler;
+  /** The sink serialises event data canonically (`AuditSink.canonicalData`): prepare that text. */
+  readonly #prepareText: boolean;
 
   constructor(
     sink: AuditSink,
@@ -37,6 +41,7 @@ export class AuditRecorder {
     this.#tenant = tenant;
     this.#session = session;
     this.#onFailure = onFailure;
+    this.#prepareText = asksForCanonicalData(sink);
   }
 
   /**
@@ -50,14 +55,15 @@ export class AuditRecorder {
       const time = at === undefined ? this.#clock.now() : at;
       if (typeof time !== 'number' || !Number.isFinite(time))
         throw new Error('the clock returned a non-finite time');
+      const frozen = Object.freeze(data);
+      if (this.#prepareText) {
+        // The data of the frequent events is frozen all through; its text costs a field-by-field
+        // build here instead of the general serialiser's walk in the sink.
+        const text = runtimeEventText(type, frozen);
+        if (text !== undefined) rememberCanonicalText(frozen, text);
+      }
       appended = this.#sink.append(
-        Object.freeze({
-          type,
-          tenant: this.#tenant,
-          session: this.#session,
-          time,
-          data: Object.freeze(data),
-        }),
+        Object.freeze({ type, tenant: this.#tenant, session: this.#session, time, data: frozen }),
       );
     } catch (error) {
       return this.#failed(type, error);
@@ -77,6 +83,15 @@ export class AuditRecorder {
 
   flush(): Promise<void> {
     return Promise.resolve(this.#sink.flush());
+  }
+}
+
+/** Whether `sink` says it serialises event data canonically; a sink whose property throws does not. */
+function asksForCanonicalData(sink: AuditSink): boolean {
+  try {
+    return sink.canonicalData === true;
+  } catch {
+    return false;
   }
 }
 

@@ -53,7 +53,8 @@ function decided(
     reason: decision.reason,
     policy: decision.policy,
     argsDigest: call.argsHash,
-    argNames: Object.keys(call.args).sort(),
+    // Frozen, like every container of recorded data (a sink may remember the data's text).
+    argNames: Object.freeze(Object.keys(call.args).sort()),
     provenance: call.provenance,
     sources: call.sources,
     mode,
@@ -109,7 +110,7 @@ function clearArgs(names: ReadonlySet<string>, call: PreparedCall): Record<strin
       any = true;
     }
   }
-  return any ? clear : undefined;
+  return any ? Object.freeze(clear) : undefined;
 }
 
 /**

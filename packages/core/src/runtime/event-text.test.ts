@@ -1,0 +1,210 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../canonical-json.js';
+import type { StubPolicyOptions } from '../testing/stub-policy.js';
+import type { AuditEvent, AuditEventType } from '../types.js';
+import { dataOf, INTENT, setup } from './__fixtures__/runtime-setup.js';
+import { runtimeEventText } from './event-text.js';
+
+/** Text with what canonical JSON must escape: quotes, backslashes, control characters, lone surrogates. */
+const text = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('', '"', '\\', '\u0000\u001f', '\ud800', 'a\udc00b', '😀', '"read_file" is allowed'),
+);
+const finite = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.constantFrom(-0, 1e21, 5e-324, Number.MAX_SAFE_INTEGER),
+);
+const frozenStrings = fc.array(text, { maxLength: 4 }).map((items) => Object.freeze(items));
+/** A frozen object of frozen values, like the clear arguments or the argument labels. */
+const frozenObject = fc
+  .dictionary(text, fc.oneof(text, finite, fc.boolean(), fc.constant(null), frozenStrings), { maxKeys: 4 })
+  .map((value) => Object.freeze(value));
+
+function optional<T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
+  return fc.option(arbitrary, { nil: undefined });
+}
+
+/** Drops the keys whose value is `undefined` (the runtime never sets them) and freezes the result. */
+function built(fields: Record<string, unknown>): Readonly<Record<string, unknown>> {
+  const data: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) data[key] = value;
+  return Object.freeze(data);
+}
+
+const shapes: Record<string, fc.Arbitrary<Readonly<Record<string, unknown>>>> = {
+  'decision.made': fc
+    .record({
+      stepIndex: finite,
+      action: text,
+      decision: text,
+      rules: frozenStrings,
+      reason: text,
+      policy: text,
+      argsDigest: text,
+      argNames: frozenStrings,
+      provenance: text,
+      sources: frozenStrings,
+      mode: text,
+      enforced: fc.boolean(),
+      code: optional(text),
+      args: optional(frozenObject),
+      argLabels: optional(frozenObject),
+    })
+    .map(built),
+  'plan.extended': fc
+    .record({ index: finite, action: text, argsDigest: text, head: text, prev: text })
+    .map(built),
+  'token.issued': fc
+    .record({ fingerprint: text, stepIndex: finite, action: text, expiresAt: finite })
+    .map(built),
+  'token.consumed': fc.record({ fingerprint: text, stepIndex: finite, action: text }).map(built),
+  'tool.executed': fc
+    .record({ stepIndex: finite, action: text, ok: fc.constant(true), durationMs: finite })
+    .map(built),
+};
+
+describe('runtimeEventText', () => {
+  for (const [type, shape] of Object.entries(shapes)) {
+    it(`gives exactly canonicalJson's text for any ${type} data of the runtime's shape (property)`, () => {
+      fc.assert(
+        fc.property(shape, (data) => {
+          expect(runtimeEventText(type as AuditEventType, data)).toBe(canonicalJson(data));
+        }),
+        { numRuns: 500 },
+      );
+    });
+  }
+
+  it('answers nothing for data of another shape, so the general serialiser decides', () => {
+    const issued = { fingerprint: 'f', stepIndex: 1, action: 'read_file', expiresAt: 5 };
+    expect(runtimeEventText('token.issued', Object.freeze({ ...issued }))).toBe(
+      '{"action":"read_file","expiresAt":5,"fingerprint":"f","stepIndex":1}',
+    );
+    const refused: [AuditEventType, Record<string, unknown>][] = [
+      ['token.issued', { ...issued, extra: 1 }],
+      ['token.issued', { ...issued, expiresAt: undefined }],
+      ['token.issued', { ...issued, expiresAt: Number.POSITIVE_INFINITY }],
+      ['token.issued', { ...issued, expiresAt: Number.NaN }],
+      ['token.issued', { ...issued, stepIndex: '1' }],
+      ['token.issued', { ...issued, fingerprint: 7 }],
+      ['token.consumed', { fingerprint: 'f', stepIndex: 1 }],
+      ['tool.executed', { stepIndex: 1, action: 'a', ok: false, durationMs: 0 }],
+      ['tool.executed', { stepIndex: 1, action: 'a', ok: false, error: { name: 'Error' }, durationMs: 0 }],
+      ['plan.extended', { index: 0, action: 'a', argsDigest: 'd', head: 'h' }],
+      ['state.changed', { from: 'A', to: 'B', event: 'C' }],
+      ['session.created', {}],
+    ];
+    for (const [type, data] of refused) expect(runtimeEventText(type, Object.freeze(data))).toBeUndefined();
+  });
+
+  it('answers nothing for a decision whose containers are not all frozen', () => {
+    const decision = {
+      stepIndex: 0,
+      action: 'read_file',
+      decision: 'ALLOW',
+      rules: Object.freeze(['allowed_actions[0]']),
+      reason: 'allowed',
+      policy: 'p',
+      argsDigest: 'd',
+      argNames: Object.freeze(['path']),
+      provenance: 'USER_TRUSTED',
+      sources: Object.freeze([]),
+      mode: 'enforce',
+      enforced: true,
+    };
+    expect(runtimeEventText('decision.made', Object.freeze({ ...decision }))).toBe(canonicalJson(decision));
+    const open: Record<string, unknown>[] = [
+      { ...decision, rules: ['allowed_actions[0]'] },
+      { ...decision, argNames: ['path'] },
+      { ...decision, sources: [] },
+      { ...decision, argLabels: { '/path': 'USER_TRUSTED' } },
+      { ...decision, args: Object.freeze({ path: { deep: ['not frozen'] } }) },
+      { ...decision, args: Object.freeze({ path: Object.freeze({ deep: ['not frozen'] }) }) },
+      { ...decision, code: 42 },
+      { ...decision, enforced: 'yes' },
+      { ...decision, rules: Object.freeze([1]) },
+      { ...decision, extra: true },
+    ];
+    for (const data of open) expect(runtimeEventText('decision.made', Object.freeze(data))).toBeUndefined();
+  });
+});
+
+/** Every event's data, copied: a copy is not the runtime's object, so canonicalJson serialises it. */
+function copiedTexts(events: readonly AuditEvent[]): string[] {
+  return events.map((event) => canonicalJson(JSON.parse(JSON.stringify(event.data)) as unknown));
+}
+
+/** A policy whose decisions are frozen all through, as `@ape/policy`'s are. */
+const FROZEN_DECISIONS = {
+  decide: (request: { action: string }) =>
+    Object.freeze({
+      decision: request.action === 'delete_file' ? ('DENY' as const) : ('ALLOW' as const),
+      rules: Object.freeze([`frozen:${request.action}`]),
+      reason: `"${request.action}" decided`,
+      policy: 'frozen-policy',
+    }),
+};
+
+describe('the recorder and a sink that serialises data canonically', () => {
+  async function run(
+    canonicalData: unknown,
+    policy: StubPolicyOptions = {},
+  ): Promise<{ events: AuditEvent[]; texts: string[] }> {
+    const events: AuditEvent[] = [];
+    const texts: string[] = [];
+    const sink = {
+      get canonicalData(): boolean {
+        if (canonicalData instanceof Error) throw canonicalData;
+        return canonicalData as boolean;
+      },
+      append(event: AuditEvent) {
+        events.push(event);
+        texts.push(canonicalJson(event.data));
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const context = setup({ audit: sink, policy });
+    await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
+    await context.runtime.call('read_file', context.tool, {
+      args: { path: '/workspace/a.txt' },
+      provenance: 'USER_TRUSTED',
+    });
+    await context.runtime
+      .call('delete_file', context.tool, { args: {}, provenance: 'USER_TRUSTED' })
+      .catch(() => {});
+    return { events, texts };
+  }
+
+  it('hands the sink the same text with and without the hint, or when reading the hint throws', async () => {
+    // A policy with frozen decisions (the field-by-field text) and one without (the general serialiser).
+    for (const policy of [FROZEN_DECISIONS, {}]) {
+      const withHint = await run(true, policy);
+      expect(withHint.texts).toEqual(copiedTexts(withHint.events));
+      expect(withHint.events.map((event) => event.type)).toContain('decision.made');
+      for (const hint of [false, undefined, new Error('no')]) {
+        const other = await run(hint, policy);
+        expect(other.texts).toEqual(copiedTexts(other.events));
+        expect(other.events.map((event) => event.type)).toEqual(withHint.events.map((event) => event.type));
+      }
+    }
+  });
+
+  it('records decision data whose containers are frozen (given a policy whose decisions are)', async () => {
+    const { events } = await run(true, FROZEN_DECISIONS);
+    const decisions = dataOf(events, 'decision.made');
+    expect(decisions).toHaveLength(2);
+    for (const decision of decisions) {
+      expect(Object.isFrozen(decision)).toBe(true);
+      expect(Object.isFrozen(decision['argNames'])).toBe(true);
+      expect(Object.isFrozen(decision['rules'])).toBe(true);
+      expect(Object.isFrozen(decision['sources'])).toBe(true);
+      expect(runtimeEventText('decision.made', decision)).toBe(
+        canonicalJson(JSON.parse(JSON.stringify(decision))),
+      );
+    }
+  });
+});

@@ -1,0 +1,270 @@
+import { canonicalJson, quoted } from '../canonical-json.js';
+import type { AuditEventType } from '../types.js';
+
+/**
+ * @internal The canonical JSON of the data of one of the runtime's frequent audit events, built
+ * field by field from what the runtime put in it (no key sort, no property descriptor read, no
+ * walk), or `undefined` when the data is not exactly the shape the runtime builds for `type` (a key
+ * more or less, a value of another type, a non-finite number, a container that is not frozen). Equal,
+ * byte for byte, to `canonicalJson(data)` whenever it answers (a property test checks it).
+ *
+ * `data` must be a frozen object the runtime built (its own properties are plain data properties);
+ * the sinks that serialise event data ask the runtime for this text (`AuditSink.canonicalData`).
+ */
+export function runtimeEventText(
+  type: AuditEventType,
+  data: Readonly<Record<string, unknown>>,
+): string | undefined {
+  switch (type) {
+    case 'decision.made':
+      return decisionMadeText(data);
+    case 'plan.extended':
+      return planExtendedText(data);
+    case 'token.issued':
+      return tokenIssuedText(data);
+    case 'token.consumed':
+      return tokenConsumedText(data);
+    case 'tool.executed':
+      return toolExecutedText(data);
+    default:
+      return undefined;
+  }
+}
+
+/** How many own enumerable keys `data` has. */
+function keyCount(data: object): number {
+  return Object.keys(data).length;
+}
+
+/** A finite number as canonical JSON prints it (`-0` as `0`); `undefined` for anything else. */
+function numberText(value: unknown): string | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? JSON.stringify(value) : undefined;
+}
+
+/** A frozen array of strings as canonical JSON; `undefined` for anything else (or a hole). */
+function stringsText(value: unknown): string | undefined {
+  if (!Array.isArray(value) || !Object.isFrozen(value)) return undefined;
+  let out = '[';
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    if (typeof item !== 'string') return undefined;
+    if (index > 0) out += ',';
+    out += quoted(item);
+  }
+  return out + ']';
+}
+
+/**
+ * A frozen plain object whose values are frozen all through, as canonical JSON (the general
+ * serialiser, so any content); `undefined` when it is not frozen or not serialisable.
+ */
+function frozenObjectText(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.isFrozen(value)) {
+    return undefined;
+  }
+  if (!isFrozenThrough(value, 0)) return undefined;
+  try {
+    return canonicalJson(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const MAX_FROZEN_DEPTH = 64;
+
+function isFrozenThrough(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth > MAX_FROZEN_DEPTH || !Object.isFrozen(value)) return false;
+  for (const item of Object.values(value)) if (!isFrozenThrough(item, depth + 1)) return false;
+  return true;
+}
+
+/**
+ * `decision.made`: `stepIndex, action, decision, rules, reason, policy, argsDigest, argNames,
+ * provenance, sources, mode, enforced`, and optionally `code`, `args` and `argLabels` (see
+ * `gate.ts`). Canonical key order: action, argLabels, argNames, args, argsDigest, code, decision,
+ * enforced, mode, policy, provenance, reason, rules, sources, stepIndex.
+ */
+function decisionMadeText(data: Readonly<Record<string, unknown>>): string | undefined {
+  const {
+    action,
+    argLabels,
+    argNames,
+    args,
+    argsDigest,
+    code,
+    decision,
+    enforced,
+    mode,
+    policy,
+    provenance,
+    reason,
+    rules,
+    sources,
+    stepIndex,
+  } = data;
+  if (
+    typeof action !== 'string' ||
+    typeof argsDigest !== 'string' ||
+    typeof decision !== 'string' ||
+    typeof enforced !== 'boolean' ||
+    typeof mode !== 'string' ||
+    typeof policy !== 'string' ||
+    typeof provenance !== 'string' ||
+    typeof reason !== 'string'
+  ) {
+    return undefined;
+  }
+  const index = numberText(stepIndex);
+  const names = stringsText(argNames);
+  const ruleIds = stringsText(rules);
+  const from = stringsText(sources);
+  if (index === undefined || names === undefined || ruleIds === undefined || from === undefined) {
+    return undefined;
+  }
+  let expected = 12;
+  let labels = '';
+  if (argLabels !== undefined) {
+    const text = frozenObjectText(argLabels);
+    if (text === undefined) return undefined;
+    labels = ',"argLabels":' + text;
+    expected++;
+  }
+  let clear = '';
+  if (args !== undefined) {
+    const text = frozenObjectText(args);
+    if (text === undefined) return undefined;
+    clear = ',"args":' + text;
+    expected++;
+  }
+  let coded = '';
+  if (code !== undefined) {
+    if (typeof code !== 'string') return undefined;
+    coded = ',"code":' + quoted(code);
+    expected++;
+  }
+  if (keyCount(data) !== expected) return undefined;
+  // `+`, not template literals: this runs once per gated call.
+  return (
+    '{"action":' +
+    quoted(action) +
+    labels +
+    ',"argNames":' +
+    names +
+    clear +
+    ',"argsDigest":' +
+    quoted(argsDigest) +
+    coded +
+    ',"decision":' +
+    quoted(decision) +
+    ',"enforced":' +
+    (enforced ? 'true' : 'false') +
+    ',"mode":' +
+    quoted(mode) +
+    ',"policy":' +
+    quoted(policy) +
+    ',"provenance":' +
+    quoted(provenance) +
+    ',"reason":' +
+    quoted(reason) +
+    ',"rules":' +
+    ruleIds +
+    ',"sources":' +
+    from +
+    ',"stepIndex":' +
+    index +
+    '}'
+  );
+}
+
+/** `plan.extended`: `index, action, argsDigest, head, prev` (see `claims.ts`). */
+function planExtendedText(data: Readonly<Record<string, unknown>>): string | undefined {
+  const { action, argsDigest, head, index, prev } = data;
+  const position = numberText(index);
+  if (
+    typeof action !== 'string' ||
+    typeof argsDigest !== 'string' ||
+    typeof head !== 'string' ||
+    typeof prev !== 'string' ||
+    position === undefined ||
+    keyCount(data) !== 5
+  ) {
+    return undefined;
+  }
+  return (
+    '{"action":' +
+    quoted(action) +
+    ',"argsDigest":' +
+    quoted(argsDigest) +
+    ',"head":' +
+    quoted(head) +
+    ',"index":' +
+    position +
+    ',"prev":' +
+    quoted(prev) +
+    '}'
+  );
+}
+
+/** `token.issued`: `fingerprint, stepIndex, action, expiresAt` (see `gate.ts`). */
+function tokenIssuedText(data: Readonly<Record<string, unknown>>): string | undefined {
+  const { action, expiresAt, fingerprint, stepIndex } = data;
+  const expires = numberText(expiresAt);
+  const index = numberText(stepIndex);
+  if (
+    typeof action !== 'string' ||
+    typeof fingerprint !== 'string' ||
+    expires === undefined ||
+    index === undefined ||
+    keyCount(data) !== 4
+  ) {
+    return undefined;
+  }
+  return (
+    '{"action":' +
+    quoted(action) +
+    ',"expiresAt":' +
+    expires +
+    ',"fingerprint":' +
+    quoted(fingerprint) +
+    ',"stepIndex":' +
+    index +
+    '}'
+  );
+}
+
+/** `token.consumed`: `fingerprint, stepIndex, action` (see `gate.ts`). */
+function tokenConsumedText(data: Readonly<Record<string, unknown>>): string | undefined {
+  const { action, fingerprint, stepIndex } = data;
+  const index = numberText(stepIndex);
+  if (
+    typeof action !== 'string' ||
+    typeof fingerprint !== 'string' ||
+    index === undefined ||
+    keyCount(data) !== 3
+  ) {
+    return undefined;
+  }
+  return (
+    '{"action":' + quoted(action) + ',"fingerprint":' + quoted(fingerprint) + ',"stepIndex":' + index + '}'
+  );
+}
+
+/** `tool.executed` of a tool that answered: `stepIndex, action, ok: true, durationMs` (see `gate.ts`). */
+function toolExecutedText(data: Readonly<Record<string, unknown>>): string | undefined {
+  const { action, durationMs, ok, stepIndex } = data;
+  const duration = numberText(durationMs);
+  const index = numberText(stepIndex);
+  if (
+    typeof action !== 'string' ||
+    ok !== true ||
+    duration === undefined ||
+    index === undefined ||
+    keyCount(data) !== 4
+  ) {
+    return undefined;
+  }
+  return (
+    '{"action":' + quoted(action) + ',"durationMs":' + duration + ',"ok":true,"stepIndex":' + index + '}'
+  );
+}

@@ -83,7 +83,9 @@ export function prepareEventDataWithText(data: unknown, options: RedactionOption
  */
 export function eventDataText(data: unknown, options: RedactionOptions): string {
   const text = canonicalDataText(data);
-  if (text.charCodeAt(0) === 0x7b && !needsRedaction(data, options.redact !== false, true)) return text;
+  // A text that starts with `{` is that of a non-array object; asking the value, not the text, leaves
+  // the text unflattened until it is hashed (reading a character of a concatenated string copies it).
+  if (isPlainObject(data) && !needsRedaction(data, options.redact !== false, true)) return text;
   return prepareFromText(text, options).text;
 }
 

@@ -31,6 +31,7 @@ const MODULES = {
     mutate: ['src/labels.ts', 'src/derive.ts', 'src/labeled-value.ts'],
   },
   'audit-verify': { dir: 'packages/audit', mutate: ['src/verify.ts'] },
+  'audit-text': { dir: 'packages/core', mutate: ['src/runtime/event-text.ts'] },
 };
 
 const requested = process.argv.slice(2);

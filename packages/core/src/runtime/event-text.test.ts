@@ -78,6 +78,72 @@ describe('runtimeEventText', () => {
     });
   }
 
+  /** One valid sample of each shape, with every optional field present. */
+  const SAMPLES: Record<string, Record<string, unknown>> = {
+    'decision.made': {
+      stepIndex: 2,
+      action: 'send_email',
+      decision: 'DENY',
+      rules: Object.freeze(['forbidden_actions[0]']),
+      reason: 'no',
+      policy: 'p',
+      argsDigest: 'd',
+      argNames: Object.freeze(['to']),
+      provenance: 'EXTERNAL_UNTRUSTED',
+      sources: Object.freeze(['tool:fetch']),
+      mode: 'enforce',
+      enforced: true,
+      code: 'PROVENANCE',
+      args: Object.freeze({ to: 'a@b.c' }),
+      argLabels: Object.freeze({ '/to': 'EXTERNAL_UNTRUSTED' }),
+    },
+    'plan.extended': { index: 3, action: 'a', argsDigest: 'd', head: 'h', prev: 'p' },
+    'token.issued': { fingerprint: 'f', stepIndex: 1, action: 'a', expiresAt: 5 },
+    'token.consumed': { fingerprint: 'f', stepIndex: 1, action: 'a' },
+    'tool.executed': { stepIndex: 1, action: 'a', ok: true, durationMs: 0 },
+  };
+  const OPTIONAL = new Set(['code', 'args', 'argLabels']);
+
+  /** Values of another type than the field's own (a JSON value, so only the type check can refuse it). */
+  function otherTypes(value: unknown): unknown[] {
+    if (typeof value === 'string') return [7, true, null, Object.freeze(['x'])];
+    if (typeof value === 'number') return ['7', Number.NaN, Number.POSITIVE_INFINITY, null];
+    if (typeof value === 'boolean') return ['true', 1, null];
+    if (Array.isArray(value)) return [[...value], Object.freeze([1]), 'x', Object.freeze({ 0: 'x' })];
+    return [{ ...(value as object) }, Object.freeze({ deep: { open: true } })];
+  }
+
+  it('answers for each sample shape, and nothing once any field is missing, of another type, open or extra', () => {
+    for (const [type, sample] of Object.entries(SAMPLES)) {
+      const eventType = type as AuditEventType;
+      expect(runtimeEventText(eventType, Object.freeze({ ...sample }))).toBe(canonicalJson(sample));
+      expect(runtimeEventText(eventType, Object.freeze({ ...sample, extra: 1 }))).toBeUndefined();
+      for (const [field, value] of Object.entries(sample)) {
+        const { [field]: _dropped, ...without } = sample;
+        const missing = runtimeEventText(eventType, Object.freeze(without));
+        if (OPTIONAL.has(field)) expect(missing).toBe(canonicalJson(without));
+        else expect(missing, `${type} without ${field}`).toBeUndefined();
+        for (const other of otherTypes(value)) {
+          const changed = runtimeEventText(eventType, Object.freeze({ ...sample, [field]: other }));
+          expect(changed, `${type} with ${field} = ${String(other)}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it('answers nothing for clear arguments nested deeper than it checks, or not JSON', () => {
+    let deep: unknown = 'leaf';
+    for (let level = 0; level < 70; level++) deep = Object.freeze({ level: deep });
+    const sample = SAMPLES['decision.made'] as Record<string, unknown>;
+    expect(runtimeEventText('decision.made', Object.freeze({ ...sample, args: deep }))).toBeUndefined();
+    let shallow: unknown = 'leaf';
+    for (let level = 0; level < 60; level++) shallow = Object.freeze({ level: shallow });
+    const nested = Object.freeze({ ...sample, args: shallow });
+    expect(runtimeEventText('decision.made', nested)).toBe(canonicalJson(nested));
+    const notJson = Object.freeze({ ...sample, args: Object.freeze({ n: 10n }) });
+    expect(runtimeEventText('decision.made', notJson)).toBeUndefined();
+  });
+
   it('answers nothing for data of another shape, so the general serialiser decides', () => {
     const issued = { fingerprint: 'f', stepIndex: 1, action: 'read_file', expiresAt: 5 };
     expect(runtimeEventText('token.issued', Object.freeze({ ...issued }))).toBe(

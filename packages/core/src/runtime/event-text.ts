@@ -38,7 +38,8 @@ function keyCount(data: object): number {
 
 /** A finite number as canonical JSON prints it (`-0` as `0`); `undefined` for anything else. */
 function numberText(value: unknown): string | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? JSON.stringify(value) : undefined;
+  // `Number.isFinite` is false for anything that is not a number (no coercion).
+  return Number.isFinite(value) ? JSON.stringify(value) : undefined;
 }
 
 /** A frozen array of strings as canonical JSON; `undefined` for anything else (or a hole). */
@@ -55,19 +56,18 @@ function stringsText(value: unknown): string | undefined {
 }
 
 /**
- * A frozen plain object whose values are frozen all through, as canonical JSON (the general
- * serialiser, so any content); `undefined` when it is not frozen or not serialisable.
+ * A value frozen all through, as canonical JSON (the general serialiser, so any content);
+ * `undefined` when something in it is not frozen or it is not serialisable.
  */
-function frozenObjectText(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.isFrozen(value)) {
-    return undefined;
-  }
+function frozenValueText(value: unknown): string | undefined {
   if (!isFrozenThrough(value, 0)) return undefined;
+  let text: string | undefined;
   try {
-    return canonicalJson(value);
+    text = canonicalJson(value);
   } catch {
-    return undefined;
+    // Not JSON: the general serialiser refuses it again in the sink, naming the path.
   }
+  return text;
 }
 
 const MAX_FROZEN_DEPTH = 64;
@@ -125,14 +125,14 @@ function decisionMadeText(data: Readonly<Record<string, unknown>>): string | und
   let expected = 12;
   let labels = '';
   if (argLabels !== undefined) {
-    const text = frozenObjectText(argLabels);
+    const text = frozenValueText(argLabels);
     if (text === undefined) return undefined;
     labels = ',"argLabels":' + text;
     expected++;
   }
   let clear = '';
   if (args !== undefined) {
-    const text = frozenObjectText(args);
+    const text = frozenValueText(args);
     if (text === undefined) return undefined;
     clear = ',"args":' + text;
     expected++;

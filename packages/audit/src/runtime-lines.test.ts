@@ -49,8 +49,14 @@ async function session(sink: AuditSink): Promise<void> {
     { allowed_actions: ['read_file'], forbidden_actions: ['delete_file'], scope: 'test' },
     { provenance: 'USER_TRUSTED' },
   );
-  await runtime.call('read_file', tool, { args: { path: '/a "b" \\ \u0001 😀' }, provenance: 'USER_TRUSTED' });
-  await runtime.call('read_file', tool, { args: { path: '/c', n: [1, { x: -0 }] }, provenance: 'EXTERNAL_UNTRUSTED' });
+  await runtime.call('read_file', tool, {
+    args: { path: '/a "b" \\ \u0001 😀' },
+    provenance: 'USER_TRUSTED',
+  });
+  await runtime.call('read_file', tool, {
+    args: { path: '/c', n: [1, { x: -0 }] },
+    provenance: 'EXTERNAL_UNTRUSTED',
+  });
   await runtime.call('delete_file', tool, { args: {}, provenance: 'USER_TRUSTED' }).catch(() => undefined);
   await runtime.terminate();
 }

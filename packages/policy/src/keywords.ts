@@ -89,6 +89,14 @@ function hasDriveStart(value: string): boolean {
   return first >= 0x61 && first <= 0x7a && value.charCodeAt(1) === 0x3a;
 }
 
+/** Whether the segment of `value` at `start` with `length` characters is `.` or `..`. */
+function isDotSegment(value: string, start: number, length: number): boolean {
+  return (
+    value.charCodeAt(start) === 0x2e &&
+    (length === 1 || (length === 2 && value.charCodeAt(start + 1) === 0x2e))
+  );
+}
+
 /**
  * True when a `/`-separated segment of `value` other than `.` and `..` ends in a dot or a space
  * (read in place: no array of segments).
@@ -100,8 +108,7 @@ function hasSegmentEndingInDotOrSpace(value: string): boolean {
     const length = index - start;
     if (length > 0) {
       const last = value.charCodeAt(index - 1);
-      const dots = last === 0x2e && (length === 1 || (length === 2 && value.charCodeAt(start) === 0x2e));
-      if ((last === 0x2e || last === 0x20) && !dots) return true;
+      if ((last === 0x2e || last === 0x20) && !isDotSegment(value, start, length)) return true;
     }
     start = index + 1;
   }
@@ -152,12 +159,7 @@ function isNormalAbsolute(value: string): boolean {
   for (let index = 1; index <= value.length; index++) {
     if (index < value.length && value.charCodeAt(index) !== 0x2f) continue;
     const length = index - start;
-    if (length === 0) return false;
-    if (
-      value.charCodeAt(start) === 0x2e &&
-      (length === 1 || (length === 2 && value.charCodeAt(start + 1) === 0x2e))
-    )
-      return false;
+    if (length === 0 || isDotSegment(value, start, length)) return false;
     start = index + 1;
   }
   return true;
@@ -183,6 +185,12 @@ function within(path: string, root: string): boolean {
   return path.length > root.length && path.charCodeAt(root.length) === 0x2f && path.startsWith(root);
 }
 
+/** Whether `path` is {@link within} one of `roots` (a loop: no closure per call). */
+function withinSome(path: string, roots: readonly string[]): boolean {
+  for (const root of roots) if (within(path, root)) return true;
+  return false;
+}
+
 /**
  * @internal Why `value` is not a path inside the keyword's roots, or `undefined` when it is.
  * Roots compare exactly; excluded paths compare case-insensitively, because a case-insensitive
@@ -193,14 +201,7 @@ export function pathRefusal(value: unknown, options: PathKeywordOptions): string
   const reason = unsafePathReason(value, options.relativeTo);
   if (reason !== undefined) return reason;
   const path = resolveChecked(value, options.relativeTo);
-  let inside = false;
-  for (const root of options.roots) {
-    if (within(path, root)) {
-      inside = true;
-      break;
-    }
-  }
-  if (!inside) return 'is not a path within the allowed roots';
+  if (!withinSome(path, options.roots)) return 'is not a path within the allowed roots';
   const exclude = options.exclude;
   if (exclude === undefined || exclude.length === 0) return undefined;
   const folded = path.toLowerCase();

@@ -70,6 +70,25 @@ function frozenValueText(value: unknown): string | undefined {
   return text;
 }
 
+/** A string as canonical JSON; `undefined` for anything else. */
+function stringText(value: unknown): string | undefined {
+  return typeof value === 'string' ? quoted(value) : undefined;
+}
+
+/**
+ * An optional field of a record: `''` when it is absent, `prefix` (`,"name":`) and its text when
+ * `text` accepts its value, `undefined` when it does not.
+ */
+function optionalField(
+  prefix: string,
+  value: unknown,
+  text: (value: unknown) => string | undefined,
+): string | undefined {
+  if (value === undefined) return '';
+  const inner = text(value);
+  return inner === undefined ? undefined : prefix + inner;
+}
+
 const MAX_FROZEN_DEPTH = 64;
 
 function isFrozenThrough(value: unknown, depth: number): boolean {
@@ -122,28 +141,13 @@ function decisionMadeText(data: Readonly<Record<string, unknown>>): string | und
   if (index === undefined || names === undefined || ruleIds === undefined || from === undefined) {
     return undefined;
   }
-  let expected = 12;
-  let labels = '';
-  if (argLabels !== undefined) {
-    const text = frozenValueText(argLabels);
-    if (text === undefined) return undefined;
-    labels = ',"argLabels":' + text;
-    expected++;
-  }
-  let clear = '';
-  if (args !== undefined) {
-    const text = frozenValueText(args);
-    if (text === undefined) return undefined;
-    clear = ',"args":' + text;
-    expected++;
-  }
-  let coded = '';
-  if (code !== undefined) {
-    if (typeof code !== 'string') return undefined;
-    coded = ',"code":' + quoted(code);
-    expected++;
-  }
-  if (keyCount(data) !== expected) return undefined;
+  const labels = optionalField(',"argLabels":', argLabels, frozenValueText);
+  const clear = optionalField(',"args":', args, frozenValueText);
+  const coded = optionalField(',"code":', code, stringText);
+  if (labels === undefined || clear === undefined || coded === undefined) return undefined;
+  const present =
+    (argLabels === undefined ? 0 : 1) + (args === undefined ? 0 : 1) + (code === undefined ? 0 : 1);
+  if (keyCount(data) !== 12 + present) return undefined;
   // `+`, not template literals: this runs once per gated call.
   return (
     '{"action":' +

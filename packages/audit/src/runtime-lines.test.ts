@@ -91,6 +91,13 @@ describe('the records of a runtime in the hash-chained sinks', () => {
     expect(file.canonicalData).toBe(true);
     expect(tee.canonicalData).toBe(true);
     expect(new TeeAuditSink([withoutHint(memory)]).canonicalData).toBe(false);
+    const throwing = Object.defineProperty(withoutHint(memory), 'canonicalData', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(new TeeAuditSink([throwing]).canonicalData).toBe(false);
+    expect(new TeeAuditSink([throwing, file]).canonicalData).toBe(true);
     await session(tee);
     await tee.close();
     const written = readFileSync(path, 'utf8').trimEnd().split('\n');

@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { type AuditEvent, AuditError, type AuditSink, wantsCanonicalData } from '@ape/core';
 
 /**
  * Sends every event to several sinks, in the order given (e.g. a file for the record and the
@@ -15,7 +15,7 @@ export class TeeAuditSink implements AuditSink {
   constructor(sinks: readonly AuditSink[]) {
     if (sinks.length === 0) throw new AuditError('TeeAuditSink needs at least one sink.', { field: 'sinks' });
     this.#sinks = [...sinks];
-    this.canonicalData = this.#sinks.some(asksForCanonicalData);
+    this.canonicalData = this.#sinks.some(wantsCanonicalData);
   }
 
   append(event: AuditEvent): Promise<void> {
@@ -61,13 +61,4 @@ async function settle(operation: string, calls: readonly Promise<void>[]): Promi
     { failures: failures.map((f) => f.index) },
     { cause: new AggregateError(failures.map((f) => f.reason)) },
   );
-}
-
-/** Whether `sink` says it serialises event data canonically; a sink whose property throws does not. */
-function asksForCanonicalData(sink: AuditSink): boolean {
-  try {
-    return sink.canonicalData === true;
-  } catch {
-    return false;
-  }
 }

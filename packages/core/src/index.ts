@@ -49,7 +49,7 @@ export type {
   PendingApproval,
 } from './ports/approval-queue.js';
 export { APPROVAL_BINDING_FIELDS } from './ports/approval-queue.js';
-export { AUDIT_APPENDED, type AuditSink } from './ports/audit-sink.js';
+export { AUDIT_APPENDED, type AuditSink, wantsCanonicalData } from './ports/audit-sink.js';
 export type { Authority } from './ports/authority.js';
 export type { Clock } from './ports/clock.js';
 export { systemClock } from './ports/clock.js';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage, createHook } from 'node:async_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { INTENT, setup } from '../runtime/__fixtures__/runtime-setup.js';
-import { AUDIT_APPENDED } from './audit-sink.js';
+import { AUDIT_APPENDED, wantsCanonicalData } from './audit-sink.js';
 
 describe('AUDIT_APPENDED', () => {
   it('is a promise that resolves to undefined', async () => {
@@ -59,5 +59,21 @@ describe('AUDIT_APPENDED', () => {
     expect(result.value).toEqual({ echoed: { path: '/a' } });
     expect(context.tool).toHaveBeenCalledTimes(1);
     expect(types.slice(-4)).toEqual(['decision.made', 'token.issued', 'token.consumed', 'tool.executed']);
+  });
+});
+
+describe('wantsCanonicalData', () => {
+  const base = { append: () => undefined, flush: async () => {}, close: async () => {} };
+  it('is true only for `canonicalData: true`, and false when reading it throws', () => {
+    expect(wantsCanonicalData({ ...base, canonicalData: true })).toBe(true);
+    expect(wantsCanonicalData({ ...base, canonicalData: false })).toBe(false);
+    expect(wantsCanonicalData(base)).toBe(false);
+    expect(wantsCanonicalData({ ...base, canonicalData: 'yes' } as never)).toBe(false);
+    const throwing = Object.defineProperty({ ...base }, 'canonicalData', {
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(wantsCanonicalData(throwing)).toBe(false);
   });
 });

@@ -30,6 +30,19 @@ export interface AuditSink {
   close(): Promise<void>;
 }
 
+/**
+ * Whether `sink` says it serialises event data canonically (`canonicalData: true`); a sink whose
+ * property throws does not. What the runtime asks of its sink, and what a sink that forwards to other
+ * sinks (`@ape/audit`'s `TeeAuditSink`) asks of each of them.
+ */
+export function wantsCanonicalData(sink: AuditSink): boolean {
+  try {
+    return sink.canonicalData === true;
+  } catch {
+    return false;
+  }
+}
+
 const APPENDED_KEY = Symbol.for('ape.audit.appended');
 
 /**

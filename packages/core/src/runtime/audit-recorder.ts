@@ -1,6 +1,6 @@
 import { rememberCanonicalText } from '../canonical-json.js';
 import { AuditError, messageOf } from '../errors.js';
-import { AUDIT_APPENDED, type AuditSink } from '../ports/audit-sink.js';
+import { AUDIT_APPENDED, type AuditSink, wantsCanonicalData } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
 import { runtimeEventText } from './event-text.js';
@@ -41,7 +41,7 @@ export class AuditRecorder {
     this.#tenant = tenant;
     this.#session = session;
     this.#onFailure = onFailure;
-    this.#prepareText = asksForCanonicalData(sink);
+    this.#prepareText = wantsCanonicalData(sink);
   }
 
   /**
@@ -83,15 +83,6 @@ export class AuditRecorder {
 
   flush(): Promise<void> {
     return Promise.resolve(this.#sink.flush());
-  }
-}
-
-/** Whether `sink` says it serialises event data canonically; a sink whose property throws does not. */
-function asksForCanonicalData(sink: AuditSink): boolean {
-  try {
-    return sink.canonicalData === true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashCanonical, MAX_CANONICAL_DEPTH, sha256 } from './canonical-json.js';
+import {
+  canonicalJson,
+  forgetCanonicalText,
+  hashCanonical,
+  MAX_CANONICAL_DEPTH,
+  rememberCanonicalText,
+  sha256,
+} from './canonical-json.js';
 import { ApeError } from './errors.js';
 
 function codeOf(run: () => unknown): string | undefined {
@@ -174,6 +181,38 @@ describe('canonicalJson', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('rememberCanonicalText and forgetCanonicalText', () => {
+  // A deliberately different text makes it visible whether canonicalJson answered from the slot.
+  it('answers with the held text for that object only, and walks it again once forgotten', () => {
+    const value = Object.freeze({ a: 1 });
+    rememberCanonicalText(value, '"held"');
+    try {
+      expect(canonicalJson(value)).toBe('"held"');
+      expect(canonicalJson({ a: 1 })).toBe('{"a":1}');
+      expect(canonicalJson([value])).toBe('[{"a":1}]');
+    } finally {
+      forgetCanonicalText(value);
+    }
+    expect(canonicalJson(value)).toBe('{"a":1}');
+  });
+
+  it('holds one object: a later one replaces it, and forgetting another leaves it', () => {
+    const first = Object.freeze({ n: 1 });
+    const second = Object.freeze({ n: 2 });
+    rememberCanonicalText(first, '"first"');
+    rememberCanonicalText(second, '"second"');
+    forgetCanonicalText(first);
+    expect(canonicalJson(first)).toBe('{"n":1}');
+    expect(canonicalJson(second)).toBe('"second"');
+    forgetCanonicalText(second);
+    expect(canonicalJson(second)).toBe('{"n":2}');
+  });
+
+  it('answers nothing for undefined while the slot is empty', () => {
+    expect(codeOf(() => canonicalJson(undefined))).toBe('NON_JSON_VALUE');
   });
 });
 

@@ -19,10 +19,7 @@ export function canonicalJson(value: unknown): string {
   // A string or a finite number needs no walk (audit lines serialise several per record).
   if (typeof value === 'string') return quoted(value);
   if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) {
-    const known = knownTexts.get(value);
-    if (known !== undefined) return known;
-  }
+  if (value === textOwner && value !== undefined) return ownerText;
   try {
     return serialise(value, [], 0);
   } catch (error) {
@@ -36,20 +33,36 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Canonical texts the runtime worked out while it built a value (the data of its own audit events,
- * see `runtime/event-text.ts`), by value. Only ever holds a value that is frozen all through
- * (nothing in it can change) with the text `canonicalJson` would give for it. Module-private: no
- * other code can add an entry.
+ * The value whose canonical text the runtime worked out while it built it (the data of one of its
+ * own audit events, see `runtime/event-text.ts`), and that text; set only while that event is being
+ * appended. Only ever a value frozen all through (nothing in it can change) with the text
+ * `canonicalJson` would give for it. Module-private: no other code can set it.
+ *
+ * One slot, held only for the synchronous part of an append, rather than a `WeakMap` of every
+ * event: a `WeakMap` entry kept each event's data and text alive through the next young-generation
+ * collection, which then copied them (with a hash-chained memory log, about three quarters of its
+ * collection time). A sink that serialises an event later (after backpressure) gets the text by the
+ * general walk, which gives the same text.
  */
-const knownTexts = new WeakMap<object, string>();
+let textOwner: object | undefined;
+let ownerText = '';
 
 /**
- * @internal Remembers `text` as the canonical JSON of `value`. The caller guarantees that `value` is
+ * @internal Remembers `text` as the canonical JSON of `value` until {@link forgetCanonicalText}
+ * (`canonicalJson(value)` answers with `text` meanwhile). The caller guarantees that `value` is
  * frozen all through (every object and array in it) and that `text` is exactly what
- * {@link canonicalJson} gives for it; `canonicalJson(value)` then answers with `text`.
+ * {@link canonicalJson} gives for it. A later call replaces an earlier one.
  */
 export function rememberCanonicalText(value: object, text: string): void {
-  knownTexts.set(value, text);
+  textOwner = value;
+  ownerText = text;
+}
+
+/** @internal Forgets the text {@link rememberCanonicalText} gave `value`, if it is still the one held. */
+export function forgetCanonicalText(value: object): void {
+  if (textOwner !== value) return;
+  textOwner = undefined;
+  ownerText = '';
 }
 
 /**

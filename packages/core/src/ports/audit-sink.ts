@@ -20,9 +20,10 @@ export interface AuditSink {
    * Optional: `true` when the sink serialises each event's `data` with `canonicalJson` (it writes or
    * hashes canonical lines, as `@ape/audit`'s sinks do). The runtime then works out that text while
    * it records its frequent events (a gated call's `plan.extended`, `decision.made`, `token.*` and
-   * `tool.executed`), field by field, and `canonicalJson(event.data)` returns it at once. The text
-   * is the same either way; a sink that does not serialise data should leave it unset (the runtime
-   * would do the work for nothing).
+   * `tool.executed`), field by field, and `canonicalJson(event.data)` returns it at once while
+   * `append` runs (serialise there; later, the ordinary walk gives the same text). The text is the
+   * same either way; a sink that does not serialise data should leave it unset (the runtime would
+   * do the work for nothing).
    */
   readonly canonicalData?: boolean;
   append(event: AuditEvent): void | Promise<void>;

@@ -1,4 +1,4 @@
-import { rememberCanonicalText } from '../canonical-json.js';
+import { forgetCanonicalText, rememberCanonicalText } from '../canonical-json.js';
 import { AuditError, messageOf } from '../errors.js';
 import { AUDIT_APPENDED, type AuditSink, wantsCanonicalData } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
@@ -56,15 +56,20 @@ export class AuditRecorder {
       if (typeof time !== 'number' || !Number.isFinite(time))
         throw new Error('the clock returned a non-finite time');
       const frozen = Object.freeze(data);
-      if (this.#prepareText) {
-        // The data of the frequent events is frozen all through; its text costs a field-by-field
-        // build here instead of the general serialiser's walk in the sink.
-        const text = runtimeEventText(type, frozen);
-        if (text !== undefined) rememberCanonicalText(frozen, text);
+      const event = Object.freeze({ type, tenant: this.#tenant, session: this.#session, time, data: frozen });
+      // The data of the frequent events is frozen all through; its text costs a field-by-field
+      // build here instead of the general serialiser's walk in the sink (during this append).
+      const text = this.#prepareText ? runtimeEventText(type, frozen) : undefined;
+      if (text === undefined) {
+        appended = this.#sink.append(event);
+      } else {
+        rememberCanonicalText(frozen, text);
+        try {
+          appended = this.#sink.append(event);
+        } finally {
+          forgetCanonicalText(frozen);
+        }
       }
-      appended = this.#sink.append(
-        Object.freeze({ type, tenant: this.#tenant, session: this.#session, time, data: frozen }),
-      );
     } catch (error) {
       return this.#failed(type, error);
     }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../canonical-json.js';
@@ -227,6 +229,34 @@ describe('the recorder and a sink that serialises data canonically', () => {
         expect(other.events.map((event) => event.type)).toEqual(withHint.events.map((event) => event.type));
       }
     }
+  });
+
+  it('holds no event data after its append: data the sink lets go of is collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const held = new Map<string, WeakRef<object>>();
+    const texts: string[] = [];
+    const sink = {
+      canonicalData: true,
+      append(event: AuditEvent) {
+        texts.push(canonicalJson(event.data));
+        held.set(event.type, new WeakRef(event.data));
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const context = setup({ audit: sink, policy: FROZEN_DECISIONS });
+    await context.runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
+    await context.runtime.call('read_file', context.tool, {
+      args: { path: '/workspace/a.txt' },
+      provenance: 'USER_TRUSTED',
+    });
+    expect(texts).toContain(runtimeEventText('tool.executed', held.get('tool.executed')?.deref() ?? {}));
+    // A WeakRef made in this job keeps its target until the job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    collect();
+    // The last event the runtime recorded, with its text worked out: nothing of the runtime keeps it.
+    expect(held.get('tool.executed')?.deref()).toBeUndefined();
   });
 
   it('records decision data whose containers are frozen (given a policy whose decisions are)', async () => {

@@ -1,5 +1,6 @@
 import { AUDIT_APPENDED, type AuditEvent, AuditError, type AuditSink, deepFreeze } from '@ape/core';
 import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
+import { LineStore } from './line-store.js';
 import { hashMerkleLeaf } from './merkle.js';
 import { type AuditLineChain, type AuditRecord, createAuditLineChain } from './record.js';
 import type { RedactionOptions } from './redact.js';
@@ -16,9 +17,9 @@ export interface MemoryAuditSinkOptions extends RedactionOptions {
 /**
  * Keeps hash-chained records in memory: the one to assert on in tests and demos. (The runtime's
  * default sink is `createInMemoryAuditSink` of `@ape/core`, an unchained recorder.) `append` builds
- * the record and stores its line before it resolves; `records()` reads the records back from their
- * lines (only when asked, so a long session keeps one string per record alive rather than a tree of
- * objects).
+ * the record and stores its line before it resolves. Lines are kept as UTF-8 bytes in large buffers
+ * outside the JavaScript heap, so a long log costs the garbage collector nothing per record;
+ * `lines()` and `records()` decode them when asked.
  */
 export class MemoryAuditSink implements AuditSink {
   /** Hashes each event's canonical data: the runtime prepares that text (see core's `AuditSink`). */
@@ -26,7 +27,7 @@ export class MemoryAuditSink implements AuditSink {
   readonly #chain: AuditLineChain;
   /** The records read back so far from `#lines` (a prefix of them, filled by `records()`). */
   readonly #records: AuditRecord[] = [];
-  readonly #lines: string[] = [];
+  readonly #lines = new LineStore();
   #closed = false;
   readonly #checkpoints: CheckpointWriter | undefined;
 
@@ -82,14 +83,14 @@ export class MemoryAuditSink implements AuditSink {
   /** Every record so far, in order (frozen records; a new array each call). */
   records(): readonly AuditRecord[] {
     for (let index = this.#records.length; index < this.#lines.length; index++) {
-      this.#records.push(recordOfLine(this.#lines[index]!));
+      this.#records.push(recordOfLine(this.#lines.at(index)!));
     }
     return [...this.#records];
   }
 
   /** The records as JSON Lines (one canonical line per record, without `\n`), e.g. for `verifyAuditLog`. */
   lines(): string[] {
-    return [...this.#lines];
+    return this.#lines.slice();
   }
 }
 

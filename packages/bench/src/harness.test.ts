@@ -1,7 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { measureInterleaved, type Settings } from './harness.js';
+import { measureAsync, measureInterleaved, measureSync, type Settings } from './harness.js';
 
 const SETTINGS: Settings = { quick: false, timeMs: 0, warmupMs: 0, minSamples: 4 };
+
+describe('measureAsync and measureSync with a batch', () => {
+  it('awaits every call of a batch one after another, and reports the batch with a sample per batch', async () => {
+    let running = 0;
+    let calls = 0;
+    const stats = await measureAsync(
+      'batched',
+      async () => {
+        expect(running).toBe(0);
+        running++;
+        await new Promise((resolve) => setImmediate(resolve));
+        running--;
+        calls++;
+      },
+      { ...SETTINGS, minSamples: 3 },
+      { batch: 5 },
+    );
+    expect(stats.batch).toBe(5);
+    expect(stats.samples).toBe(3);
+    expect(calls).toBe(15);
+  });
+
+  it('reports a sample as the mean of its batch', async () => {
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const single = await measureAsync('one', () => wait(20), { ...SETTINGS, minSamples: 2 });
+    const batched = await measureAsync('four', () => wait(20), { ...SETTINGS, minSamples: 2 }, { batch: 4 });
+    // A batch of four 20 ms calls takes 80 ms or more; its sample is their mean, about 20 ms (the
+    // bounds leave room for a loaded machine: the sample is not the batch's total).
+    for (const stats of [single, batched]) {
+      expect(stats.p50Us).toBeGreaterThanOrEqual(15_000);
+      expect(stats.p50Us).toBeLessThan(75_000);
+    }
+    const sync = await measureSync('sync', () => undefined, { ...SETTINGS, minSamples: 2 }, { batch: 7 });
+    expect(sync.batch).toBe(7);
+  });
+});
 
 describe('measureInterleaved', () => {
   it('runs the operations call by call, each round starting one further, and times each apart', async () => {

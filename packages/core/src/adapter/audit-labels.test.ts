@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../canonical-json.js';
+import { setup } from '../runtime/__fixtures__/runtime-setup.js';
 import { createRecordingAuditSink } from '../testing/recording-audit-sink.js';
 import type { AuditEvent } from '../types.js';
 import { labellingSink } from './audit-labels.js';
@@ -41,5 +43,45 @@ describe('labellingSink', () => {
     expect(seen[0]?.data['outputLabel']).toBe('SYSTEM_TRUSTED');
     expect(Object.isFrozen(seen[0])).toBe(true);
     expect(Object.isFrozen(seen[0]?.data)).toBe(true);
+  });
+
+  it('says canonicalData as its sink does (false for a sink whose hint throws)', () => {
+    const base = { append: () => {}, flush: async () => {}, close: async () => {} };
+    const throwing = {
+      ...base,
+      get canonicalData(): boolean {
+        throw new Error('no');
+      },
+    };
+    const label = () => 'SYSTEM_TRUSTED' as const;
+    expect(labellingSink({ ...base, canonicalData: true }, label).canonicalData).toBe(true);
+    expect(labellingSink({ ...base, canonicalData: false }, label).canonicalData).toBe(false);
+    expect(labellingSink(base, label).canonicalData).toBe(false);
+    expect(labellingSink(throwing, label).canonicalData).toBe(false);
+  });
+
+  it('gives a canonical sink behind it the text of every event, the labelled copy included', async () => {
+    const texts: string[] = [];
+    const events: AuditEvent[] = [];
+    const sink = {
+      canonicalData: true,
+      append(recorded: AuditEvent) {
+        events.push(recorded);
+        texts.push(canonicalJson(recorded.data));
+      },
+      flush: async () => {},
+      close: async () => {},
+    };
+    const { runtime, tool } = setup({ audit: labellingSink(sink, () => 'SYSTEM_TRUSTED') });
+    await runtime.setIntent(
+      { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'labels' },
+      { provenance: 'USER_TRUSTED' },
+    );
+    await runtime.call('read_file', tool, { args: { path: '/workspace/a.txt' }, provenance: 'USER_TRUSTED' });
+    expect(events.map((recorded) => recorded.type)).toContain('tool.executed');
+    expect(events.find((recorded) => recorded.type === 'tool.executed')?.data['outputLabel']).toBe(
+      'SYSTEM_TRUSTED',
+    );
+    expect(texts).toEqual(events.map((recorded) => canonicalJson(JSON.parse(JSON.stringify(recorded.data)))));
   });
 });

@@ -1,13 +1,15 @@
-import type { AuditSink } from '../ports/audit-sink.js';
+import { type AuditSink, wantsCanonicalData } from '../ports/audit-sink.js';
 import type { AuditEvent, ProvenanceLabel } from '../types.js';
 
 /**
  * The host's audit sink with each successful `tool.executed` event carrying the label its output
  * was given (`outputLabel`), so the log shows which outputs tainted the conversation. Every other
- * event passes through unchanged; `flush` and `close` are the host sink's.
+ * event passes through unchanged; `flush`, `close` and `canonicalData` are the host sink's (so a
+ * hash-chained sink still gets the runtime's text of the events that pass through).
  */
 export function labellingSink(sink: AuditSink, labelOf: (action: string) => ProvenanceLabel): AuditSink {
   return {
+    canonicalData: wantsCanonicalData(sink),
     append(event: AuditEvent) {
       if (event.type !== 'tool.executed' || event.data['ok'] !== true) return sink.append(event);
       const action = event.data['action'];

@@ -32,6 +32,7 @@ const MODULES = {
   },
   'audit-verify': { dir: 'packages/audit', mutate: ['src/verify.ts'] },
   'audit-text': { dir: 'packages/core', mutate: ['src/runtime/event-text.ts'] },
+  'audit-lines': { dir: 'packages/audit', mutate: ['src/line-store.ts'] },
 };
 
 const requested = process.argv.slice(2);

@@ -55,4 +55,30 @@ describe('LineStore', () => {
   it('reads a lone surrogate back as U+FFFD, as UTF-8 stores it (canonical JSON escapes them)', () => {
     expect(storeOf(['a\ud800b']).at(0)).toBe('a\ufffdb');
   });
+
+  it('allocates 16 KiB first, doubles each next chunk up to 1 MiB, and fills a chunk to its last byte', () => {
+    const store = new LineStore();
+    expect(store.capacity).toBe(0);
+    store.push('a');
+    expect(store.capacity).toBe(16 * 1024);
+    // 16,383 more bytes fill the first chunk exactly: no new chunk.
+    store.push('b'.repeat(16 * 1024 - 1));
+    expect(store.capacity).toBe(16 * 1024);
+    store.push('c');
+    expect(store.capacity).toBe(48 * 1024);
+    // Chunks of 64, 128, 256, 512 KiB, then 1 MiB and no larger.
+    const sizes = [16, 32];
+    for (const size of [64, 128, 256, 512, 1024, 1024]) {
+      store.push('d'.repeat(size * 1024 - 1));
+      sizes.push(size);
+      expect(store.capacity).toBe(sizes.reduce((sum, each) => sum + each, 0) * 1024);
+    }
+    // A line larger than 1 MiB gets a chunk of exactly its size.
+    const before = store.capacity;
+    store.push('e'.repeat(1024 * 1024 + 5));
+    expect(store.capacity).toBe(before + 1024 * 1024 + 5);
+    expect(store.at(0)).toBe('a');
+    expect(store.at(2)).toBe('c');
+    expect(store.at(store.length - 1)).toHaveLength(1024 * 1024 + 5);
+  });
 });

@@ -31,6 +31,13 @@ export class LineStore {
     return this.#count;
   }
 
+  /** Bytes allocated for lines so far (every chunk's size): what the store holds outside the heap. */
+  get capacity(): number {
+    let bytes = 0;
+    for (const chunk of this.#chunks) bytes += chunk.length;
+    return bytes;
+  }
+
   /** Adds `line` at the end. */
   push(line: string): void {
     let chunk = this.#chunk;

@@ -3,6 +3,7 @@ import { AuditError, messageOf } from '../errors.js';
 import { AUDIT_APPENDED, type AuditSink, wantsCanonicalData } from '../ports/audit-sink.js';
 import type { Clock } from '../ports/clock.js';
 import type { AuditEventType } from '../types.js';
+import { beginRuntimeAppend, endRuntimeAppend } from './current-event.js';
 import { runtimeEventText } from './event-text.js';
 
 /**
@@ -60,15 +61,15 @@ export class AuditRecorder {
       // The data of the frequent events is frozen all through; its text costs a field-by-field
       // build here instead of the general serialiser's walk in the sink (during this append).
       const text = this.#prepareText ? runtimeEventText(type, frozen) : undefined;
-      if (text === undefined) {
+      // While the sink appends, the event is known as the runtime's own (core's in-memory sink
+      // keeps it without a copy) and its data's text is at hand; neither is held afterwards.
+      beginRuntimeAppend(event);
+      if (text !== undefined) rememberCanonicalText(frozen, text);
+      try {
         appended = this.#sink.append(event);
-      } else {
-        rememberCanonicalText(frozen, text);
-        try {
-          appended = this.#sink.append(event);
-        } finally {
-          forgetCanonicalText(frozen);
-        }
+      } finally {
+        endRuntimeAppend(event);
+        if (text !== undefined) forgetCanonicalText(frozen);
       }
     } catch (error) {
       return this.#failed(type, error);

@@ -234,7 +234,7 @@ describe('the recorder and a sink that serialises data canonically', () => {
   it('holds no event data after its append: data the sink lets go of is collected', async () => {
     setFlagsFromString('--expose-gc');
     const collect = runInNewContext('gc') as () => void;
-    const held = new Map<string, WeakRef<object>>();
+    const held = new Map<string, WeakRef<Readonly<Record<string, unknown>>>>();
     const texts: string[] = [];
     const sink = {
       canonicalData: true,

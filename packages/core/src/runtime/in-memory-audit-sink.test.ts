@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAuditSinkContract } from '../contracts/audit-sink-contract.js';
+import type { AuditEvent } from '../types.js';
+import { INTENT, setup } from './__fixtures__/runtime-setup.js';
 import { createInMemoryAuditSink } from './in-memory-audit-sink.js';
 
 runAuditSinkContract('createInMemoryAuditSink', () => createInMemoryAuditSink(), {
@@ -42,5 +44,52 @@ describe('createInMemoryAuditSink', () => {
     sink.append({ type: 'decision.made', tenant: 't', session: 's', time: 1, data });
     expect(sink.events[0]?.data).toBe(data);
     expect(Object.isFrozen(sink.events[0])).toBe(true);
+  });
+
+  it("keeps the runtime's own events as they are, and copies any other frozen event", async () => {
+    const sink = createInMemoryAuditSink();
+    const handed: AuditEvent[] = [];
+    // A sink in front that passes each event on, as the adapters' wrapper does.
+    const front = {
+      append(event: AuditEvent) {
+        handed.push(event);
+        return sink.append(event);
+      },
+      flush: () => sink.flush(),
+      close: () => sink.close(),
+    };
+    const { runtime, tool } = setup({ audit: front });
+    await runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
+    await runtime.call('read_file', tool, { args: { path: '/workspace/a.txt' }, provenance: 'USER_TRUSTED' });
+    expect(handed.length).toBeGreaterThan(3);
+    expect(sink.events).toHaveLength(handed.length);
+    for (const [index, event] of handed.entries()) expect(sink.events[index]).toBe(event);
+    // The last event appended again, after the runtime's append ended, is kept as any other: a copy.
+    const again = handed[handed.length - 1] as AuditEvent;
+    sink.append(again);
+    const copy = sink.events[handed.length];
+    expect(copy).not.toBe(again);
+    expect(copy).toEqual(again);
+    expect(Object.isFrozen(copy)).toBe(true);
+  });
+
+  it('copies a frozen event whose fields are getters, reading each once', () => {
+    const sink = createInMemoryAuditSink();
+    let reads = 0;
+    const data = Object.freeze({ ok: true });
+    const event = Object.freeze({
+      type: 'tool.executed' as const,
+      tenant: 't',
+      session: 's',
+      get time() {
+        reads++;
+        return reads;
+      },
+      data,
+    });
+    sink.append(event);
+    expect(sink.events[0]?.time).toBe(1);
+    expect(sink.events[0]?.time).toBe(1);
+    expect(reads).toBe(1);
   });
 });

@@ -3,6 +3,7 @@ import { deepFreeze } from '../deep-freeze.js';
 import { AuditError, messageOf } from '../errors.js';
 import type { AuditSink } from '../ports/audit-sink.js';
 import type { AuditEvent } from '../types.js';
+import { isAppendingRuntimeEvent } from './current-event.js';
 
 /** An {@link AuditSink} that keeps events in an array, readable through `events`. */
 export interface InMemoryAuditSink extends AuditSink {
@@ -12,8 +13,9 @@ export interface InMemoryAuditSink extends AuditSink {
 
 /**
  * The default audit sink of `createRuntime`: a minimal recorder in memory, without a hash chain and
- * without persistence. Use `@ape/audit` for tamper-evident, durable logs. An event whose `data` is
- * frozen is kept as given (the runtime freezes what it records); any other is copied as plain JSON
+ * without persistence. Use `@ape/audit` for tamper-evident, durable logs. The runtime's own events
+ * are kept as they are (frozen, with frozen data); another event whose `data` is frozen is kept in a
+ * frozen copy of its fields with that data; any other is copied as plain JSON
  * (non-JSON data throws `AuditError`, `AUDIT_FAILURE`). Appending after `close` throws `AuditError`
  * (`AUDIT_FAILURE`).
  */
@@ -44,6 +46,11 @@ export function createInMemoryAuditSink(): InMemoryAuditSink {
       if (typeof event !== 'object' || event === null)
         throw new AuditError('An audit event must be an object.');
       if (closed) throw new AuditError('The in-memory audit sink is closed.', { event: event.type });
+      // The runtime's own event is already a frozen object of the five fields with frozen data.
+      if (isAppendingRuntimeEvent(event)) {
+        kept.push(event);
+        return;
+      }
       const { type, tenant, session, time, data } = event;
       if (typeof data === 'object' && data !== null && Object.isFrozen(data)) {
         kept.push(Object.freeze({ type, tenant, session, time, data }));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../canonical-json.js';
 import { setup } from '../runtime/__fixtures__/runtime-setup.js';
+import { createInMemoryAuditSink } from '../runtime/in-memory-audit-sink.js';
 import { createRecordingAuditSink } from '../testing/recording-audit-sink.js';
 import type { AuditEvent } from '../types.js';
 import { labellingSink } from './audit-labels.js';
@@ -83,5 +84,42 @@ describe('labellingSink', () => {
       'SYSTEM_TRUSTED',
     );
     expect(texts).toEqual(events.map((recorded) => canonicalJson(JSON.parse(JSON.stringify(recorded.data)))));
+  });
+
+  it("has core's in-memory sink keep the labelled copy of a runtime event as it is, and copy any other", async () => {
+    const sink = createInMemoryAuditSink();
+    const handed: AuditEvent[] = [];
+    const labelled = labellingSink(sink, () => 'SYSTEM_TRUSTED');
+    const front = {
+      append(recorded: AuditEvent) {
+        return labelled.append(recorded);
+      },
+      flush: () => labelled.flush(),
+      close: () => labelled.close(),
+    };
+    const spy = {
+      append(recorded: AuditEvent) {
+        handed.push(recorded);
+        return sink.append(recorded);
+      },
+      flush: () => sink.flush(),
+      close: () => sink.close(),
+    };
+    const spied = labellingSink(spy, () => 'SYSTEM_TRUSTED');
+    const { runtime, tool } = setup({ audit: spied });
+    await runtime.setIntent(
+      { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'labels' },
+      { provenance: 'USER_TRUSTED' },
+    );
+    await runtime.call('read_file', tool, { args: { path: '/workspace/a.txt' }, provenance: 'USER_TRUSTED' });
+    const executed = handed.findIndex((recorded) => recorded.type === 'tool.executed');
+    expect(handed[executed]?.data['outputLabel']).toBe('SYSTEM_TRUSTED');
+    expect(sink.events[executed]).toBe(handed[executed]);
+    // A tool.executed appended from outside the runtime: its labelled copy is copied again by the sink.
+    const before = sink.events.length;
+    await front.append(event('tool.executed', { action: 'clock', ok: true }));
+    const kept = sink.events[before];
+    expect(kept?.data['outputLabel']).toBe('SYSTEM_TRUSTED');
+    expect(Object.isFrozen(kept)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { type AuditSink, wantsCanonicalData } from '../ports/audit-sink.js';
+import { beginRuntimeAppend, endRuntimeAppend, isAppendingRuntimeEvent } from '../runtime/current-event.js';
 import type { AuditEvent, ProvenanceLabel } from '../types.js';
 
 /**
@@ -14,7 +15,15 @@ export function labellingSink(sink: AuditSink, labelOf: (action: string) => Prov
       if (event.type !== 'tool.executed' || event.data['ok'] !== true) return sink.append(event);
       const action = event.data['action'];
       const outputLabel = typeof action === 'string' ? labelOf(action) : 'EXTERNAL_UNTRUSTED';
-      return sink.append(Object.freeze({ ...event, data: Object.freeze({ ...event.data, outputLabel }) }));
+      const labelled = Object.freeze({ ...event, data: Object.freeze({ ...event.data, outputLabel }) });
+      // The labelled copy of the runtime's own event is one too (frozen, with frozen data).
+      if (!isAppendingRuntimeEvent(event)) return sink.append(labelled);
+      beginRuntimeAppend(labelled);
+      try {
+        return sink.append(labelled);
+      } finally {
+        endRuntimeAppend(labelled);
+      }
     },
     flush: () => sink.flush(),
     close: () => sink.close(),

@@ -56,19 +56,19 @@ describe('LineStore', () => {
     expect(storeOf(['a\ud800b']).at(0)).toBe('a\ufffdb');
   });
 
-  it('allocates 16 KiB first, doubles each next chunk up to 1 MiB, and fills a chunk to its last byte', () => {
+  it('allocates 4 KiB first, doubles each next chunk up to 1 MiB, and fills a chunk to its last byte', () => {
     const store = new LineStore();
     expect(store.capacity).toBe(0);
     store.push('a');
-    expect(store.capacity).toBe(16 * 1024);
-    // 16,383 more bytes fill the first chunk exactly: no new chunk.
-    store.push('b'.repeat(16 * 1024 - 1));
-    expect(store.capacity).toBe(16 * 1024);
+    expect(store.capacity).toBe(4 * 1024);
+    // 4,095 more bytes fill the first chunk exactly: no new chunk.
+    store.push('b'.repeat(4 * 1024 - 1));
+    expect(store.capacity).toBe(4 * 1024);
     store.push('c');
-    expect(store.capacity).toBe(48 * 1024);
-    // Chunks of 64, 128, 256, 512 KiB, then 1 MiB and no larger.
-    const sizes = [16, 32];
-    for (const size of [64, 128, 256, 512, 1024, 1024]) {
+    expect(store.capacity).toBe(12 * 1024);
+    // Chunks of 16 KiB to 512 KiB, then 1 MiB and no larger.
+    const sizes = [4, 8];
+    for (const size of [16, 32, 64, 128, 256, 512, 1024, 1024]) {
       store.push('d'.repeat(size * 1024 - 1));
       sizes.push(size);
       expect(store.capacity).toBe(sizes.reduce((sum, each) => sum + each, 0) * 1024);

@@ -1,5 +1,5 @@
 /** The first chunk's size; each next chunk doubles it, up to {@link LARGEST_CHUNK}. */
-const FIRST_CHUNK = 16 * 1024;
+const FIRST_CHUNK = 4 * 1024;
 
 /** The largest chunk, except for a line longer than that (it gets a chunk of its own size). */
 const LARGEST_CHUNK = 1024 * 1024;
@@ -22,8 +22,8 @@ export class LineStore {
   #chunk: Buffer | undefined;
   #used = 0;
   /** For line `i`: the chunk that holds it, and where it ends (it starts where line `i − 1` ended, or at 0). */
-  #chunkOf = new Uint32Array(1024);
-  #endOf = new Float64Array(1024);
+  #chunkOf = new Uint32Array(64);
+  #endOf = new Float64Array(64);
   #count = 0;
 
   /** How many lines were added. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../canonical-json.js';
-import { setup } from '../runtime/__fixtures__/runtime-setup.js';
+import { createNotingAuditSink, setup } from '../runtime/__fixtures__/runtime-setup.js';
 import { createInMemoryAuditSink } from '../runtime/in-memory-audit-sink.js';
 import { createRecordingAuditSink } from '../testing/recording-audit-sink.js';
 import type { AuditEvent } from '../types.js';
@@ -62,17 +62,7 @@ describe('labellingSink', () => {
   });
 
   it('gives a canonical sink behind it the text of every event, the labelled copy included', async () => {
-    const texts: string[] = [];
-    const events: AuditEvent[] = [];
-    const sink = {
-      canonicalData: true,
-      append(recorded: AuditEvent) {
-        events.push(recorded);
-        texts.push(canonicalJson(recorded.data));
-      },
-      flush: async () => {},
-      close: async () => {},
-    };
+    const { sink, handed: events, texts } = createNotingAuditSink({ canonicalData: true });
     const { runtime, tool } = setup({ audit: labellingSink(sink, () => 'SYSTEM_TRUSTED') });
     await runtime.setIntent(
       { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'labels' },
@@ -88,25 +78,8 @@ describe('labellingSink', () => {
 
   it("has core's in-memory sink keep the labelled copy of a runtime event as it is, and copy any other", async () => {
     const sink = createInMemoryAuditSink();
-    const handed: AuditEvent[] = [];
-    const labelled = labellingSink(sink, () => 'SYSTEM_TRUSTED');
-    const front = {
-      append(recorded: AuditEvent) {
-        return labelled.append(recorded);
-      },
-      flush: () => labelled.flush(),
-      close: () => labelled.close(),
-    };
-    const spy = {
-      append(recorded: AuditEvent) {
-        handed.push(recorded);
-        return sink.append(recorded);
-      },
-      flush: () => sink.flush(),
-      close: () => sink.close(),
-    };
-    const spied = labellingSink(spy, () => 'SYSTEM_TRUSTED');
-    const { runtime, tool } = setup({ audit: spied });
+    const { sink: spy, handed } = createNotingAuditSink({ next: sink });
+    const { runtime, tool } = setup({ audit: labellingSink(spy, () => 'SYSTEM_TRUSTED') });
     await runtime.setIntent(
       { allowed_actions: ['read_file'], forbidden_actions: [], scope: 'labels' },
       { provenance: 'USER_TRUSTED' },
@@ -117,7 +90,9 @@ describe('labellingSink', () => {
     expect(sink.events[executed]).toBe(handed[executed]);
     // A tool.executed appended from outside the runtime: its labelled copy is copied again by the sink.
     const before = sink.events.length;
-    await front.append(event('tool.executed', { action: 'clock', ok: true }));
+    await labellingSink(sink, () => 'SYSTEM_TRUSTED').append(
+      event('tool.executed', { action: 'clock', ok: true }),
+    );
     const kept = sink.events[before];
     expect(kept?.data['outputLabel']).toBe('SYSTEM_TRUSTED');
     expect(Object.isFrozen(kept)).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runAuditSinkContract } from '../contracts/audit-sink-contract.js';
 import type { AuditEvent } from '../types.js';
-import { INTENT, setup } from './__fixtures__/runtime-setup.js';
+import { createNotingAuditSink, INTENT, setup } from './__fixtures__/runtime-setup.js';
 import { createInMemoryAuditSink } from './in-memory-audit-sink.js';
 
 runAuditSinkContract('createInMemoryAuditSink', () => createInMemoryAuditSink(), {
@@ -48,16 +48,7 @@ describe('createInMemoryAuditSink', () => {
 
   it("keeps the runtime's own events as they are, and copies any other frozen event", async () => {
     const sink = createInMemoryAuditSink();
-    const handed: AuditEvent[] = [];
-    // A sink in front that passes each event on, as the adapters' wrapper does.
-    const front = {
-      append(event: AuditEvent) {
-        handed.push(event);
-        return sink.append(event);
-      },
-      flush: () => sink.flush(),
-      close: () => sink.close(),
-    };
+    const { sink: front, handed } = createNotingAuditSink({ next: sink });
     const { runtime, tool } = setup({ audit: front });
     await runtime.setIntent(INTENT, { provenance: 'USER_TRUSTED' });
     await runtime.call('read_file', tool, { args: { path: '/workspace/a.txt' }, provenance: 'USER_TRUSTED' });

@@ -1,5 +1,7 @@
 import { vi } from 'vitest';
+import { canonicalJson } from '../../canonical-json.js';
 import { ApeError } from '../../errors.js';
+import type { AuditSink } from '../../ports/audit-sink.js';
 import type { AuditEvent, Decision } from '../../types.js';
 import { FakeClock } from '../../testing/fake-clock.js';
 import { createFakeAuthority } from '../../testing/fake-authority.js';
@@ -89,6 +91,32 @@ export function dataOf(
   type: string,
 ): readonly Readonly<Record<string, unknown>>[] {
   return events.filter((event) => event.type === type).map((event) => event.data);
+}
+
+/**
+ * A sink that notes every event it is handed and passes it on to `next` (as the adapters' wrapper
+ * does), if given. With `canonicalData`, it asks for the runtime's prepared text and notes, during
+ * each append, what `canonicalJson` gives for the event's data.
+ */
+export function createNotingAuditSink(options: { next?: AuditSink; canonicalData?: boolean } = {}) {
+  const { next, canonicalData = false } = options;
+  const handed: AuditEvent[] = [];
+  const texts: string[] = [];
+  const sink: AuditSink = {
+    canonicalData,
+    append(event: AuditEvent) {
+      handed.push(event);
+      if (canonicalData) texts.push(canonicalJson(event.data));
+      return next?.append(event);
+    },
+    flush: async () => {
+      await next?.flush();
+    },
+    close: async () => {
+      await next?.close();
+    },
+  };
+  return { sink, handed, texts };
 }
 
 /** A sink that, once `hold()` is called, keeps each append pending until it is settled by hand. */

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { AUDIT_EVENT_TYPES, AuditError, canonicalJson } from '@ape/core';
+import {
+  AUDIT_EVENT_TYPES,
+  type AuditEvent,
+  AuditError,
+  type AuditEventType,
+  canonicalJson,
+} from '@ape/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decisionEvent } from './__fixtures__/events.js';
@@ -203,6 +209,59 @@ describe('createAuditChain', () => {
       expect.objectContaining({ code: 'AUDIT_FAILURE' }),
     );
     expect(chain.position).toEqual(before);
+  });
+
+  it('writes every line exactly as serializeAuditRecord does while chains, sessions, tenants and types interleave (property)', () => {
+    // The line builder remembers the JSON of the last hash, session, tenant, timestamp and of each
+    // type: hits and misses in any order, with strings that need escapes, must not change a byte.
+    const text = fc.constantFrom(
+      'a',
+      'tenant-a',
+      'q"uote',
+      'back\\slash',
+      'nl\n',
+      '\ud800lone',
+      'é',
+      'a'.repeat(65),
+    );
+    const step = fc.record({
+      chain: fc.nat({ max: 2 }),
+      tenant: text,
+      session: text,
+      type: fc.oneof(fc.constantFrom(...AUDIT_EVENT_TYPES), text),
+      ms: fc.nat({ max: 3 }),
+    });
+    const starts = [
+      { seq: 0, prev: AUDIT_GENESIS_HASH },
+      { seq: 5, prev: 'not "hex"\\' },
+      { seq: 9, prev: 'f'.repeat(64) },
+    ];
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+        const chains = starts.map((start) => createAuditChain(start));
+        const mirrors = starts.map((start) => ({ ...start }));
+        for (const { chain, tenant, session, type, ms } of steps) {
+          // Any non-empty type is recorded (an event from outside the runtime may carry its own).
+          const event: AuditEvent = {
+            type: type as AuditEventType,
+            tenant,
+            session,
+            time: Date.UTC(2026, 0, 1) + ms,
+            data: { ms },
+          };
+          const mirror = mirrors[chain]!;
+          const { line, hash } = createAuditLine(event, mirror);
+          const record = chains[chain]!.next(event);
+          expect(line).toBe(serializeAuditRecord(record));
+          expect(line).toBe(
+            canonicalJson({ ...JSON.parse(line), session, tenant, type, prev: mirror.prev, seq: mirror.seq }),
+          );
+          expect(hash).toBe(record.hash);
+          mirrors[chain] = { seq: mirror.seq + 1, prev: hash };
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('resumes from a given position', () => {

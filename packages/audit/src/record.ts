@@ -154,17 +154,17 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   // more work per piece.
   const rest =
     '"prev":' +
-    canonicalJson(position.prev) +
+    (position.prev === lastHash ? lastHashJson : canonicalJson(position.prev)) +
     ',"seq":' +
     canonicalJson(position.seq) +
     ',"session":' +
-    canonicalJson(event.session) +
+    sessionJson.of(event.session) +
     ',"tenant":' +
-    canonicalJson(event.tenant) +
+    tenantJson.of(event.tenant) +
     ',"ts":' +
-    canonicalJson(ts) +
+    (ts === lastTimestamp ? lastTimestampJson : canonicalJson(ts)) +
     ',"type":' +
-    canonicalJson(event.type) +
+    typeJson(event.type) +
     '}';
   const head = '{"data":' + dataText + ',';
   // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
@@ -172,7 +172,52 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   // every collection of a long in-memory log slower).
   const hashed = head + rest;
   const hash = sha256(hashed);
+  // The next record's `prev` (lower-case hex: nothing in it needs an escape).
+  lastHash = hash;
+  lastHashJson = '"' + hash + '"';
   return { line: hashed.slice(0, head.length) + '"hash":"' + hash + '",' + hashed.slice(head.length), hash };
+}
+
+/*
+ * The fields around a record's data repeat from record to record: the previous record's hash is the
+ * next one's `prev`, a log's records share a few sessions and one tenant, and most records of a step
+ * share their timestamp. Their canonical JSON is remembered here instead of scanning each string for
+ * characters to escape four times per gated step. Each memo maps a string to exactly the text
+ * `canonicalJson` gives for it, so a miss (another chain, another session) only costs the scan.
+ */
+
+/** The hash of the last line built (any chain) and its JSON: hex digits need no escape. */
+let lastHash = '';
+let lastHashJson = '""';
+
+/** Remembers the canonical JSON of the last string it was asked for. */
+class LastStringJson {
+  #text: string | undefined;
+  #json = '';
+
+  of(text: string): string {
+    if (text !== this.#text) {
+      this.#json = canonicalJson(text);
+      this.#text = text;
+    }
+    return this.#json;
+  }
+}
+
+const sessionJson = new LastStringJson();
+const tenantJson = new LastStringJson();
+
+/** Event types seen so far and their JSON (a log has a few dozen types); bounded, short types only. */
+const typeJsons = new Map<string, string>();
+const MAX_TYPE_JSONS = 256;
+const MAX_CACHED_TYPE_LENGTH = 64;
+
+function typeJson(type: string): string {
+  const cached = typeJsons.get(type);
+  if (cached !== undefined) return cached;
+  const json = canonicalJson(type);
+  if (typeJsons.size < MAX_TYPE_JSONS && type.length <= MAX_CACHED_TYPE_LENGTH) typeJsons.set(type, json);
+  return json;
 }
 
 /** A running hash chain: turns events into consecutive records. One per file (or per memory log). */
@@ -255,6 +300,8 @@ const MAX_DATE_MS = 8.64e15;
 /** The last time formatted (records of one step mostly share a millisecond). */
 let lastTime = Number.NaN;
 let lastTimestamp = '';
+/** `lastTimestamp` as JSON: it matched {@link TIMESTAMP_PATTERN}, so nothing in it needs an escape. */
+let lastTimestampJson = '""';
 
 function timestampOf(time: unknown): string {
   if (time === lastTime) return lastTimestamp;
@@ -263,6 +310,7 @@ function timestampOf(time: unknown): string {
     if (TIMESTAMP_PATTERN.test(ts)) {
       lastTime = time;
       lastTimestamp = ts;
+      lastTimestampJson = '"' + ts + '"';
       return ts;
     }
   }

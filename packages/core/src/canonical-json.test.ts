@@ -122,6 +122,24 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('prints every finite number as JSON.stringify does, alone and inside containers (property)', () => {
+    const finite = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.constantFrom(-0, 0, 5e-324, 1e21, 1e-7, 123e-20, Number.MAX_VALUE, -Number.MAX_SAFE_INTEGER),
+    );
+    fc.assert(
+      fc.property(finite, (value) => {
+        expect(canonicalJson(value)).toBe(JSON.stringify(value));
+        expect(canonicalJson([value, { n: value }])).toBe(
+          `[${JSON.stringify(value)},{"n":${JSON.stringify(value)}}]`,
+        );
+      }),
+      { numRuns: 1000 },
+    );
+    expect(canonicalJson(-0)).toBe('0');
+  });
+
   it('quotes any string as JSON.stringify does, as a value and as a key, however it was built (property)', () => {
     // Code units that need an escape, surrogates (lone and paired) and plain text, in any mix.
     const unit = fc.oneof(

@@ -18,7 +18,7 @@ export const MAX_CANONICAL_DEPTH = 256;
 export function canonicalJson(value: unknown): string {
   // A string or a finite number needs no walk (audit lines serialise several per record).
   if (typeof value === 'string') return quoted(value);
-  if (typeof value === 'number' && Number.isFinite(value)) return JSON.stringify(value);
+  if (typeof value === 'number' && Number.isFinite(value)) return numberJson(value);
   if (value === textOwner && value !== undefined) return ownerText;
   try {
     return serialise(value, [], 0);
@@ -100,7 +100,7 @@ function serialise(value: unknown, ancestors: object[], depth: number): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) throw new NonJson(`the number ${String(value)} is not JSON`);
-      return JSON.stringify(value);
+      return numberJson(value);
     case 'object': {
       if (value === null) return 'null';
       if (depth >= MAX_CANONICAL_DEPTH) throw new NonJson(`nesting deeper than ${MAX_CANONICAL_DEPTH}`);
@@ -196,6 +196,16 @@ function sortedKeys(keys: string[]): string[] {
     keys[at + 1] = key;
   }
   return keys;
+}
+
+/**
+ * @internal `JSON.stringify(value)` of a finite number: by the standard (SerializeJSONProperty), its
+ * `ToString` (`-0` prints `0`). String concatenation applies that same `ToString`, and V8 answers it
+ * from its number-string cache, about six times faster than `JSON.stringify` (the audit records of a
+ * gated step print about ten numbers).
+ */
+export function numberJson(value: number): string {
+  return '' + value;
 }
 
 /**

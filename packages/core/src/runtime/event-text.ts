@@ -1,4 +1,4 @@
-import { canonicalJson, quoted } from '../canonical-json.js';
+import { canonicalJson, numberJson, quoted } from '../canonical-json.js';
 import type { AuditEventType } from '../types.js';
 
 /**
@@ -39,7 +39,7 @@ function keyCount(data: object): number {
 /** A finite number as canonical JSON prints it (`-0` as `0`); `undefined` for anything else. */
 function numberText(value: unknown): string | undefined {
   // `Number.isFinite` is false for anything that is not a number (no coercion).
-  return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+  return Number.isFinite(value) ? numberJson(value as number) : undefined;
 }
 
 /** A frozen array of strings as canonical JSON; `undefined` for anything else (or a hole). */

@@ -1,4 +1,4 @@
-import { type AuditEvent, AuditError, canonicalJson, sha256 } from '@ape/core';
+import { AUDIT_EVENT_TYPES, type AuditEvent, AuditError, canonicalJson, sha256 } from '@ape/core';
 import { eventDataText, prepareEventDataWithText, type RedactionOptions } from './redact.js';
 
 /** One line of an audit log. See docs/audit.md for the normative format. */
@@ -154,17 +154,18 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   // more work per piece.
   const rest =
     '"prev":' +
-    (position.prev === lastHash ? lastHashJson : canonicalJson(position.prev)) +
+    (position.prev === lastHash ? '"' + lastHash + '"' : canonicalJson(position.prev)) +
     ',"seq":' +
     canonicalJson(position.seq) +
     ',"session":' +
     sessionJson.of(event.session) +
     ',"tenant":' +
     tenantJson.of(event.tenant) +
-    ',"ts":' +
-    (ts === lastTimestamp ? lastTimestampJson : canonicalJson(ts)) +
-    ',"type":' +
-    typeJson(event.type) +
+    // `ts` matched TIMESTAMP_PATTERN (`timestampOf`): nothing in it needs an escape.
+    ',"ts":"' +
+    ts +
+    '","type":' +
+    (KNOWN_TYPE_JSON.get(event.type) ?? canonicalJson(event.type)) +
     '}';
   const head = '{"data":' + dataText + ',';
   // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
@@ -174,21 +175,19 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   const hash = sha256(hashed);
   // The next record's `prev` (lower-case hex: nothing in it needs an escape).
   lastHash = hash;
-  lastHashJson = '"' + hash + '"';
   return { line: hashed.slice(0, head.length) + '"hash":"' + hash + '",' + hashed.slice(head.length), hash };
 }
 
 /*
  * The fields around a record's data repeat from record to record: the previous record's hash is the
- * next one's `prev`, a log's records share a few sessions and one tenant, and most records of a step
- * share their timestamp. Their canonical JSON is remembered here instead of scanning each string for
- * characters to escape four times per gated step. Each memo maps a string to exactly the text
- * `canonicalJson` gives for it, so a miss (another chain, another session) only costs the scan.
+ * next one's `prev`, and a log's records share a few sessions and one tenant. Their canonical JSON is
+ * not worked out again for each record (scanning each string for characters to escape, four times
+ * per gated step). Each memo answers exactly the text `canonicalJson` gives for its string, so a miss
+ * (another chain, another session) only costs the scan.
  */
 
-/** The hash of the last line built (any chain) and its JSON: hex digits need no escape. */
+/** The hash of the last line built (any chain): lower-case hex, which needs no escape. */
 let lastHash = '';
-let lastHashJson = '""';
 
 /** Remembers the canonical JSON of the last string it was asked for. */
 class LastStringJson {
@@ -207,18 +206,10 @@ class LastStringJson {
 const sessionJson = new LastStringJson();
 const tenantJson = new LastStringJson();
 
-/** Event types seen so far and their JSON (a log has a few dozen types); bounded, short types only. */
-const typeJsons = new Map<string, string>();
-const MAX_TYPE_JSONS = 256;
-const MAX_CACHED_TYPE_LENGTH = 64;
-
-function typeJson(type: string): string {
-  const cached = typeJsons.get(type);
-  if (cached !== undefined) return cached;
-  const json = canonicalJson(type);
-  if (typeJsons.size < MAX_TYPE_JSONS && type.length <= MAX_CACHED_TYPE_LENGTH) typeJsons.set(type, json);
-  return json;
-}
+/** The JSON of the runtime's event types (a type from elsewhere is serialised as it comes). */
+const KNOWN_TYPE_JSON: ReadonlyMap<string, string> = new Map(
+  AUDIT_EVENT_TYPES.map((type) => [type, canonicalJson(type)]),
+);
 
 /** A running hash chain: turns events into consecutive records. One per file (or per memory log). */
 export interface AuditChain {
@@ -300,8 +291,6 @@ const MAX_DATE_MS = 8.64e15;
 /** The last time formatted (records of one step mostly share a millisecond). */
 let lastTime = Number.NaN;
 let lastTimestamp = '';
-/** `lastTimestamp` as JSON: it matched {@link TIMESTAMP_PATTERN}, so nothing in it needs an escape. */
-let lastTimestampJson = '""';
 
 function timestampOf(time: unknown): string {
   if (time === lastTime) return lastTimestamp;
@@ -310,7 +299,6 @@ function timestampOf(time: unknown): string {
     if (TIMESTAMP_PATTERN.test(ts)) {
       lastTime = time;
       lastTimestamp = ts;
-      lastTimestampJson = '"' + ts + '"';
       return ts;
     }
   }

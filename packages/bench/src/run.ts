@@ -49,6 +49,25 @@ async function runPointMode(engine: string, size: string, quick: boolean): Promi
   return 0;
 }
 
+/** Child mode: measure APE's decision at every size in `sizes` (comma-separated), interleaved; print one JSON line. */
+async function runFlatMode(sizes: string, quick: boolean): Promise<number> {
+  const [{ measureFlatDecisions }, { settingsFor }] = await Promise.all([
+    loadScaling(),
+    import('./harness.js'),
+  ]);
+  if (!/^\d+(,\d+)*$/.test(sizes)) {
+    process.stderr.write(`unknown sizes ${sizes}\n`);
+    return 2;
+  }
+  try {
+    const result = measureFlatDecisions(sizes.split(',').map(Number), settingsFor(quick));
+    process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
+  }
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const { DEFAULT_BUDGET_SECONDS } = await import('./budget.js');
   const USAGE = usage(DEFAULT_BUDGET_SECONDS);
@@ -74,6 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const [{ runBenchmarks }, { formatReport }] = await Promise.all([loadBenchmarks(), import('./report.js')]);
   const quick = values.quick === true;
   if (values.point === true) return runPointMode(positionals[0] ?? '', positionals[1] ?? '', quick);
+  if (values.flat !== undefined) return runFlatMode(values.flat, quick);
   const budget = values.budget === undefined ? DEFAULT_BUDGET_SECONDS : Number(values.budget);
   if (!Number.isFinite(budget) || budget <= 0) {
     process.stderr.write(`--budget must be a positive number of seconds\n${USAGE}\n`);
@@ -108,6 +128,7 @@ function parse(argv: readonly string[]) {
       budget: { type: 'string' },
       only: { type: 'string' },
       point: { type: 'boolean' },
+      flat: { type: 'string' },
       charts: { type: 'string' },
       'charts-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type CompiledPolicy, loadPolicy } from '@ape/policy';
-import { measureAsync, measureSync, type Settings } from '../harness.js';
+import { blackhole, measureAsync, measureSync, type Settings, statsOf } from '../harness.js';
 import { type CasbinEngine, loadCasbin } from '../peers/casbin.js';
 import { type CedarEngine, loadCedar } from '../peers/cedar.js';
 import {
@@ -11,6 +11,7 @@ import {
   measuredRow,
   type Row,
   type Stats,
+  formatDuration,
   type TargetResult,
   withSpeedups,
 } from '../report.js';
@@ -137,6 +138,141 @@ function fail(engine: string): never {
   throw new Error(`${engine}: the load was never run`);
 }
 
+/** Calls per sample of the interleaved decision measurement (a sample is their mean). */
+const FLAT_BATCH = 1000;
+
+/** Processes that each measure every size interleaved; each size reports its median process. */
+const FLAT_PROCESSES = 5;
+
+/** APE's decision at several sizes, measured in one process: per size, the mean of each sample's calls, in µs. */
+export interface FlatResult {
+  readonly sizes: readonly number[];
+  readonly samplesUs: readonly (readonly number[])[];
+}
+
+/**
+ * Loads APE's scaling policy at every size into one process, checks each answers ALLOW for its
+ * probe, then measures the decisions size by size in turn (A B C D E, B C D E A, …), a batch of
+ * {@link FLAT_BATCH} calls per turn: whatever drifts while the process runs (the machine's speed,
+ * the heap, the JIT) weighs on every size alike, so slowest over fastest measures the policy, not
+ * the moment each size happened to be measured at. Warms up for `warmupMs` per size (at most
+ * 100 ms), then measures for at least `timeMs` per size (at most 200 ms) and `minSamples` rounds.
+ */
+export function measureFlatDecisions(sizes: readonly number[], settings: Settings): FlatResult {
+  // Five sizes share the process's time: at most 100 ms of warm-up and 200 ms of samples per size.
+  const warmupMs = Math.min(settings.warmupMs, 100);
+  const timeMs = Math.min(settings.timeMs, 200);
+  const points = sizes.map((size) => {
+    const policy = loadPolicy(
+      { text: scaleYaml(size), filename: `scale-${size}.yaml` },
+      { limits: SCALE_LIMITS },
+    );
+    const action = scaleProbeAction(size);
+    const probe = request(action);
+    const answer = policy.evaluate(probe).decision;
+    if (answer !== 'ALLOW') throw new Error(`APE answered ${answer} for ${action}; expected ALLOW`);
+    return { policy, probe };
+  });
+  const samples: number[][] = sizes.map(() => []);
+  const count = points.length;
+  const round = (index: number, record: boolean): void => {
+    for (let turn = 0; turn < count; turn++) {
+      const which = (index + turn) % count;
+      const { policy, probe } = points[which] as (typeof points)[number];
+      const start = performance.now();
+      for (let call = 0; call < FLAT_BATCH; call++) blackhole.value = policy.evaluate(probe);
+      const elapsed = performance.now() - start;
+      if (record) (samples[which] as number[]).push((elapsed * 1000) / FLAT_BATCH);
+    }
+  };
+  let index = 0;
+  const warmupEnd = performance.now() + warmupMs * count;
+  while (warmupMs > 0 && performance.now() < warmupEnd) round(index++, false);
+  const end = performance.now() + timeMs * count;
+  for (let rounds = 0; rounds < settings.minSamples || performance.now() < end; rounds++) {
+    round(index++, true);
+  }
+  return { sizes: [...sizes], samplesUs: samples };
+}
+
+/** Runs {@link measureFlatDecisions} in a child process (`node dist/run.js --flat <sizes>`), with a time limit. */
+function runIsolatedFlat(
+  sizes: readonly number[],
+  quick: boolean,
+  timeoutMs: number,
+): { ok: true; result: FlatResult } | { ok: false; reason: string } {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
+  const child = spawnSync(
+    process.execPath,
+    [script, '--flat', sizes.join(','), ...(quick ? ['--quick'] : [])],
+    { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const last = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status === 0 && last.startsWith('{')) {
+    const parsed = JSON.parse(last) as { ok: boolean; result?: FlatResult; error?: string };
+    if (parsed.ok && parsed.result !== undefined) return { ok: true, result: parsed.result };
+    return { ok: false, reason: parsed.error ?? 'no result' };
+  }
+  if (child.error !== undefined) return { ok: false, reason: messageOf(child.error) };
+  const how = child.signal === null ? `exit code ${String(child.status)}` : `signal ${child.signal}`;
+  return { ok: false, reason: `the process died (${how})` };
+}
+
+/**
+ * APE's decision statistics per size, interleaved ({@link measureFlatDecisions}), in
+ * {@link FLAT_PROCESSES} child processes one after another: each process has its own string hash
+ * seed, and with it its own slow keys (a lookup whose hash bucket holds other keys costs up to
+ * twice as much, whatever the policy's size), so a size's statistics are those of its median
+ * process (by p50; the upper median when an even number completed). In-process once when not
+ * isolating (quick mode). The reason instead when no process completed.
+ */
+async function flatDecisions(
+  sizes: readonly number[],
+  context: CaseContext,
+): Promise<{ stats: ReadonlyMap<number, Stats>; processes: number } | { reason: string }> {
+  const perProcess: Stats[][] = sizes.map(() => []);
+  let processes = 0;
+  let reason = 'not run';
+  const runs = context.isolate ? FLAT_PROCESSES : 1;
+  for (let run = 0; run < runs; run++) {
+    const timeoutMs = Math.floor(context.deadline - performance.now());
+    if (context.isolate && timeoutMs < MINIMUM_POINT_BUDGET_MS) {
+      reason = 'no time left in the run budget';
+      break;
+    }
+    context.log(`scaling: APE decisions at every size, interleaved (process ${run + 1} of ${runs})`);
+    let outcome: { ok: true; result: FlatResult } | { ok: false; reason: string };
+    if (context.isolate) outcome = runIsolatedFlat(sizes, context.settings.quick, timeoutMs);
+    else {
+      try {
+        outcome = { ok: true, result: measureFlatDecisions(sizes, context.settings) };
+      } catch (error) {
+        outcome = { ok: false, reason: messageOf(error) };
+      }
+    }
+    if (!outcome.ok) {
+      reason = outcome.reason;
+      continue;
+    }
+    processes++;
+    outcome.result.samplesUs.forEach((samples, which) => {
+      (perProcess[which] as Stats[]).push({ ...statsOf(samples), batch: FLAT_BATCH });
+    });
+  }
+  if (processes === 0) return { reason };
+  const stats = new Map<number, Stats>();
+  sizes.forEach((size, which) => {
+    stats.set(size, medianByP50(perProcess[which] as Stats[]));
+  });
+  return { stats, processes };
+}
+
+/** The statistics whose p50 is the median of `all` (the upper median for an even count); `all` is not empty. */
+export function medianByP50(all: readonly Stats[]): Stats {
+  const sorted = [...all].sort((left, right) => left.p50Us - right.p50Us);
+  return sorted[Math.floor(sorted.length / 2)] as Stats;
+}
+
 type PointOutcome =
   | { readonly ok: true; readonly result: PointResult }
   | { readonly ok: false; readonly status: 'skipped' | 'failed'; readonly reason: string };
@@ -236,6 +372,8 @@ export const scalingCase: BenchCase = {
     const caps: string[] = [];
     // Largest sizes last, so what the time budget cuts short is the biggest policies.
     const order = sizes.flatMap((size) => RUN_ORDER.map((engine) => ({ engine, size })));
+    /** APE's decision as each point's own process measured it, right after its load. */
+    const apeAlone = new Map<number, Stats>();
     for (const { engine, size } of order) {
       const timeoutMs = Math.floor(context.deadline - performance.now());
       const group = `${size.toLocaleString('en-US')} rules`;
@@ -246,6 +384,7 @@ export const scalingCase: BenchCase = {
           ? { ok: false, status: 'skipped', reason: 'no time left in the run budget' }
           : await runPoint(engine, size, context, timeoutMs);
       if (!outcome.ok) caps.push(`${engine} at ${size.toLocaleString('en-US')} rules: ${outcome.reason}`);
+      else if (engine === 'ape') apeAlone.set(size, outcome.result.decision);
       for (const [rows, kind] of [
         [decisionRows, 'decision'],
         [loadRows, 'load'],
@@ -262,7 +401,27 @@ export const scalingCase: BenchCase = {
         );
       }
     }
-    const decisions = withSpeedups(decisionRows);
+    // APE's decision rows: every loaded size measured again, interleaved in one process (in five
+    // processes, each size's median process), so that the flatness ratio compares sizes measured at
+    // the same moments.
+    const flatSizes = sizes.filter((size) => apeAlone.has(size));
+    const flat = flatSizes.length >= 2 ? await flatDecisions(flatSizes, context) : undefined;
+    const interleaved = flat !== undefined && 'stats' in flat ? flat : undefined;
+    const decisions = withSpeedups(
+      interleaved === undefined
+        ? decisionRows
+        : decisionRows.map((row) => {
+            const stats =
+              row.engine === 'ape' ? interleaved.stats.get(Number(row.extra?.['rules'])) : undefined;
+            return stats === undefined ? row : { ...row, stats };
+          }),
+    );
+    const alone = flatSizes
+      .map(
+        (size) =>
+          `${size.toLocaleString('en-US')}: ${formatDuration(apeAlone.get(size)?.p50Us ?? Number.NaN)}`,
+      )
+      .join(', ');
     const loads = withSpeedups(loadRows).map((row) => {
       const { speedup: _unused, ...rest } = row;
       return rest;
@@ -272,6 +431,9 @@ export const scalingCase: BenchCase = {
       context.isolate
         ? 'Each engine and size runs in its own Node.js process (clean heap; a crash or time-out is recorded, not fatal).'
         : 'All points ran in this process (quick mode).',
+      interleaved === undefined
+        ? `APE's decision rows were measured in each point's own process, right after its load${flat === undefined ? '' : ` (the interleaved measurement failed: ${'reason' in flat ? flat.reason : ''})`}.`
+        : `APE's decision rows: every size loaded into one process and measured in turn, a batch of ${FLAT_BATCH} calls per turn (10, 100, …, then 100, 1,000, …, 10), in ${interleaved.processes} process${interleaved.processes === 1 ? '' : 'es'} one after another; each size's row is its median process (by p50). Within a process the sizes are measured at the same moments; across processes the string hash seed changes, and with it which keys share a hash bucket (such a key's lookups cost up to twice as much, whatever the size). Measured alone in each point's own process right after its load (the method before 2026-12-02), p50: ${alone}.`,
       ...caps.map((cap) => `not measured: ${cap}`),
     ];
     const scaling: CaseResult = caseResult(

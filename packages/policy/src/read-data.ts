@@ -24,7 +24,7 @@ export type PolicyData =
     }
   | {
       readonly ok: false;
-      /** The problems, with the same codes as for policies (`FILE_UNREADABLE`, `YAML_SYNTAX`, `LIMIT_*`, …). */
+      /** The problems, with the same codes as for policies (`FILE_UNREADABLE`, `YAML_SYNTAX`, `JSON_SYNTAX`, `LIMIT_*`, …). */
       readonly findings: readonly PolicyFinding[];
     };
 

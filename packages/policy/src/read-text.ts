@@ -14,6 +14,7 @@ import type { CST } from 'yaml';
 
 type Token = CST.Token;
 import { childPath } from './findings.js';
+import { readJsonText } from './read-json.js';
 import type { SourceMap } from './limits.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
 
@@ -37,6 +38,7 @@ interface ReadContext {
 
 /**
  * @internal Reads YAML or JSON policy text into plain JSON whose objects have no prototype.
+ * JSON is read by its own strict reader (`readJsonText`), with the same checks and limits.
  *
  * Order matters for safety: size first, then a scan of the parser's token tree (built without
  * recursion) for depth, keys per mapping, aliases, tags, directives and documents, and only then
@@ -65,6 +67,7 @@ export function readPolicyText(
       ],
     };
   }
+  if (format === 'json') return readJsonText(text, file, limits);
   const lineCounter = new LineCounter();
   const context: ReadContext = { file, limits, lineCounter, findings };
   const tooDeep = findExcessiveNesting(text, limits.maxDepth);
@@ -80,7 +83,7 @@ export function readPolicyText(
     return { ok: false, findings };
   }
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
-  scanTokens(tokens, format, context);
+  scanTokens(tokens, context);
   if (findings.length > 0) return { ok: false, findings };
 
   const composer = new Composer({
@@ -238,7 +241,7 @@ interface PendingToken {
 }
 
 /** Walks the token tree with an explicit stack: no recursion, whatever the input's nesting. */
-function scanTokens(tokens: readonly Token[], format: 'yaml' | 'json', context: ReadContext): void {
+function scanTokens(tokens: readonly Token[], context: ReadContext): void {
   const { limits } = context;
   let documents = 0;
   let aliases = 0;
@@ -257,12 +260,7 @@ function scanTokens(tokens: readonly Token[], format: 'yaml' | 'json', context: 
         );
       }
       checkProps(token.start, context);
-      if (token.value !== undefined) {
-        if (format === 'json' && documents === 1 && !isJsonRoot(token.value)) {
-          addFinding(context, 'SCHEMA', 'a JSON policy must be one object', token.value.offset, '$');
-        }
-        pending.push({ token: token.value, depth: 0 });
-      }
+      if (token.value !== undefined) pending.push({ token: token.value, depth: 0 });
     } else if (token.type === 'directive') {
       if (!/^%YAML\s+1\.2\s*$/.test(token.source)) {
         addFinding(
@@ -333,10 +331,6 @@ function scanTokens(tokens: readonly Token[], format: 'yaml' | 'json', context: 
         break;
     }
   }
-}
-
-function isJsonRoot(token: Token): boolean {
-  return token.type === 'flow-collection' && token.start.source === '{';
 }
 
 function checkProps(props: readonly Token[], context: ReadContext): void {

@@ -3,6 +3,9 @@ import type { PolicyFinding } from './types.js';
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+/** @internal Keys that could reach an object prototype; rejected everywhere in a policy (YAML, JSON or a value). */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** @internal Appends one key to a JSON path: `$.a`, `$["x-ape-path"]`. */
 export function childPath(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}[${key}]`;

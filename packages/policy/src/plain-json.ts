@@ -1,5 +1,4 @@
-import { childPath } from './findings.js';
-import { FORBIDDEN_KEYS } from './read-text.js';
+import { childPath, FORBIDDEN_KEYS } from './findings.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
 
 /**

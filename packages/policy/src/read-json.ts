@@ -1,9 +1,6 @@
-import { childPath } from './findings.js';
+import { childPath, FORBIDDEN_KEYS } from './findings.js';
 import type { SourceMap } from './limits.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
-
-/** @internal Keys that could reach an object prototype; rejected everywhere in a policy. */
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** RFC 8259 number grammar, anchored at the sticky position. */
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
@@ -70,21 +67,33 @@ export function readJsonText(text: string, file: string | undefined, limits: Pol
   try {
     const value = new JsonReader(text, limits, offsets, lines, finding).read();
     if (findings.length > 0) return { ok: false, findings };
-    return {
-      ok: true,
-      value,
-      sourceMap: {
-        locate(path) {
-          const offset = offsets.get(path);
-          return offset === undefined ? undefined : lines.position(offset);
-        },
-      },
-    };
+    return readValue(value, offsets, (offset) => lines.position(offset));
   } catch (error) {
     if (!(error instanceof Stop)) throw error;
     finding(error.code, error.message, error.offset, error.path);
     return { ok: false, findings };
   }
+}
+
+/**
+ * @internal A value read without problems, with its source map: the recorded offset of a JSON path
+ * (keys under `path + '#key'`) turned into a line and column by `position` when asked.
+ */
+export function readValue(
+  value: unknown,
+  offsets: ReadonlyMap<string, number>,
+  position: (offset: number) => { line: number; column: number },
+): JsonReadResult {
+  return {
+    ok: true,
+    value,
+    sourceMap: {
+      locate(path) {
+        const offset = offsets.get(path);
+        return offset === undefined ? undefined : position(offset);
+      },
+    },
+  };
 }
 
 class JsonReader {

@@ -13,13 +13,10 @@ import {
 import type { CST } from 'yaml';
 
 type Token = CST.Token;
-import { childPath } from './findings.js';
-import { readJsonText } from './read-json.js';
+import { childPath, FORBIDDEN_KEYS } from './findings.js';
+import { readJsonText, readValue } from './read-json.js';
 import type { SourceMap } from './limits.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
-
-/** @internal Keys that could reach an object prototype; rejected everywhere in a policy. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Tags of the YAML 1.2 core schema; any other tag is rejected. */
 const CORE_TAGS = new Set(['!!str', '!!int', '!!float', '!!bool', '!!null', '!!map', '!!seq']);
@@ -115,18 +112,10 @@ export function readPolicyText(
   const converter = new Converter(document, context, offsets);
   const value = converter.convert(document.contents, '$', 0);
   if (findings.length > 0) return { ok: false, findings };
-  return {
-    ok: true,
-    value,
-    sourceMap: {
-      locate(path) {
-        const offset = offsets.get(path);
-        if (offset === undefined) return undefined;
-        const position = lineCounter.linePos(offset);
-        return { line: position.line, column: position.col };
-      },
-    },
-  };
+  return readValue(value, offsets, (offset) => {
+    const position = lineCounter.linePos(offset);
+    return { line: position.line, column: position.col };
+  });
 }
 
 /**

@@ -64,9 +64,13 @@ function checkListEntries(layer: PolicyLayer, sink: FindingSink): void {
   for (const rule of layer.rules) {
     if (rule.origin !== 'list') continue;
     const pattern = rule.actions[0]!;
-    byPattern.set(pattern, [...(byPattern.get(pattern) ?? []), rule]);
+    const entries = byPattern.get(pattern);
+    if (entries === undefined) byPattern.set(pattern, [rule]);
+    else entries.push(rule);
   }
   for (const [pattern, entries] of byPattern) {
+    // One entry can be neither a duplicate nor a conflict (most patterns of a large policy).
+    if (entries.length === 1) continue;
     const effects = new Set(entries.map((entry) => entry.effect));
     for (const effect of effects) {
       const same = entries.filter((entry) => entry.effect === effect);

@@ -272,6 +272,21 @@ describe('readJsonText: positions and what else a file may hold', () => {
     expect(result.sourceMap.locate('$.missing')).toBeUndefined();
   });
 
+  it('places array entries by index at any depth, and keys that look like indexes by their key', () => {
+    const result = read('{"a": [[1, 2],\n {"b": 3}],\n "x[1]": 5, "y": {"0": [4]}}');
+    if (!result.ok) throw new Error('refused');
+    expect(result.sourceMap.locate('$.a')).toEqual({ line: 1, column: 7 });
+    expect(result.sourceMap.locate('$.a[0]')).toEqual({ line: 1, column: 8 });
+    expect(result.sourceMap.locate('$.a[0][1]')).toEqual({ line: 1, column: 12 });
+    expect(result.sourceMap.locate('$.a[1]')).toEqual({ line: 2, column: 2 });
+    expect(result.sourceMap.locate('$.a[1].b')).toEqual({ line: 2, column: 8 });
+    expect(result.sourceMap.locate('$["x[1]"]')).toEqual({ line: 3, column: 10 });
+    expect(result.sourceMap.locate('$.y["0"][0]')).toEqual({ line: 3, column: 25 });
+    for (const missing of ['$.a[2]', '$.a[01]', '$.a[-1]', '$.a[0][2]', '$.y[0]', '$.z[0]', '$.a[x]']) {
+      expect(result.sourceMap.locate(missing)).toBeUndefined();
+    }
+  });
+
   it('builds objects without a prototype and keeps key order', () => {
     const value = accepted('{"b": {"d": 1, "c": 2}, "a": []}') as Record<string, Record<string, number>>;
     expect(Object.getPrototypeOf(value)).toBeNull();

@@ -27,6 +27,28 @@ interface Frame {
   /** Objects: the key whose value is being read; `undefined` when it is refused (the value is read and dropped). */
   key: string | undefined;
   entries: number;
+  /** Arrays: where each entry starts (entries are placed by index, without a path string each). */
+  readonly entryOffsets: number[] | undefined;
+}
+
+/**
+ * Where each value and key starts: object members, keys (`path + '#key'`) and the root by JSON
+ * path; array entries by their array's path and index, so a list of 100,000 rules costs one array
+ * of numbers, not 100,000 path strings in a map.
+ */
+class Offsets {
+  readonly byPath = new Map<string, number>();
+  readonly entries = new Map<string, number[]>();
+
+  offsetOf(path: string): number | undefined {
+    const direct = this.byPath.get(path);
+    if (direct !== undefined || path.charCodeAt(path.length - 1) !== 0x5d) return direct;
+    // `…[index]` is an array entry (a key in brackets is quoted: `["x-y"]`, never digits alone).
+    const open = path.lastIndexOf('[');
+    const index = path.slice(open + 1, -1);
+    if (open < 0 || !/^(?:0|[1-9][0-9]*)$/.test(index)) return undefined;
+    return this.entries.get(path.slice(0, open))?.[Number(index)];
+  }
 }
 
 /** Thrown inside the reader to stop at the first problem; turned into one finding. */
@@ -49,7 +71,7 @@ class Stop {
  * turned into lines and columns only when asked.
  */
 export function readJsonText(text: string, file: string | undefined, limits: PolicyLimits): JsonReadResult {
-  const offsets = new Map<string, number>();
+  const offsets = new Offsets();
   const lines = new LineStarts(text);
   const findings: PolicyFinding[] = [];
   const finding = (code: string, message: string, offset: number, path: string | undefined): void => {
@@ -67,7 +89,11 @@ export function readJsonText(text: string, file: string | undefined, limits: Pol
   try {
     const value = new JsonReader(text, limits, offsets, lines, finding).read();
     if (findings.length > 0) return { ok: false, findings };
-    return readValue(value, offsets, (offset) => lines.position(offset));
+    return readValue(
+      value,
+      (path) => offsets.offsetOf(path),
+      (offset) => lines.position(offset),
+    );
   } catch (error) {
     if (!(error instanceof Stop)) throw error;
     finding(error.code, error.message, error.offset, error.path);
@@ -76,12 +102,12 @@ export function readJsonText(text: string, file: string | undefined, limits: Pol
 }
 
 /**
- * @internal A value read without problems, with its source map: the recorded offset of a JSON path
- * (keys under `path + '#key'`) turned into a line and column by `position` when asked.
+ * @internal A value read without problems, with its source map: the offset of a JSON path (keys
+ * under `path + '#key'`, from `offsetOf`) turned into a line and column by `position` when asked.
  */
 export function readValue(
   value: unknown,
-  offsets: ReadonlyMap<string, number>,
+  offsetOf: (path: string) => number | undefined,
   position: (offset: number) => { line: number; column: number },
 ): JsonReadResult {
   return {
@@ -89,7 +115,7 @@ export function readValue(
     value,
     sourceMap: {
       locate(path) {
-        const offset = offsets.get(path);
+        const offset = offsetOf(path);
         return offset === undefined ? undefined : position(offset);
       },
     },
@@ -104,7 +130,7 @@ class JsonReader {
   constructor(
     private readonly text: string,
     private readonly limits: PolicyLimits,
-    private readonly offsets: Map<string, number>,
+    private readonly offsets: Offsets,
     private readonly lines: LineStarts,
     /** Records a problem that does not stop the reading (the rest is still checked). */
     private readonly finding: (
@@ -123,31 +149,37 @@ class JsonReader {
       throw new Stop('SCHEMA', 'a JSON policy must be one object', this.#at, '$');
     }
     let root: unknown;
-    let path = '$';
+    // The path of the value about to be read; `undefined` for an array entry (see #pathOf).
+    let path: string | undefined = '$';
     for (;;) {
-      // One value at `path`, at the reader's position.
+      // One value, at the reader's position.
       const start = this.#at;
       this.#count(start, path);
-      this.offsets.set(path, start);
+      if (path === undefined) (this.#stack.at(-1)?.entryOffsets as number[]).push(start);
+      else this.offsets.byPath.set(path, start);
       const character = text[start];
       let value: unknown;
       let opened = false;
       if (character === '{' || character === '[') {
         const isArray = character === '[';
+        const here = this.#pathOf(path);
         if (this.#stack.length + 1 > this.limits.maxDepth) {
-          throw new Stop('LIMIT_DEPTH', `nesting deeper than ${this.limits.maxDepth} levels`, start, path);
+          throw new Stop('LIMIT_DEPTH', `nesting deeper than ${this.limits.maxDepth} levels`, start, here);
         }
         const container: Record<string, unknown> | unknown[] = isArray ? [] : Object.create(null);
         value = container;
         this.#at = start + 1;
         this.#skipSpace();
+        const entryOffsets = isArray ? [] : undefined;
+        if (entryOffsets !== undefined) this.offsets.entries.set(here, entryOffsets);
         const frame: Frame = {
           container,
           isArray,
-          path,
+          path: here,
           keys: isArray ? undefined : new Map(),
           key: undefined,
           entries: 0,
+          entryOffsets,
         };
         if (text[this.#at] === (isArray ? ']' : '}')) {
           this.#at += 1;
@@ -206,9 +238,9 @@ class JsonReader {
 
   /**
    * Starts the next entry of `frame` (the reader is on it, after `{`, `[` or `,`): reads an
-   * object's key and colon, and returns the path of the entry's value.
+   * object's key and colon, and returns the path of the entry's value (`undefined` in an array).
    */
-  #firstOrNext(frame: Frame): string {
+  #firstOrNext(frame: Frame): string | undefined {
     frame.entries += 1;
     if (frame.entries > this.limits.maxKeysPerMapping) {
       throw new Stop(
@@ -218,7 +250,7 @@ class JsonReader {
         frame.path,
       );
     }
-    if (frame.isArray) return childPath(frame.path, frame.entries - 1);
+    if (frame.isArray) return undefined;
     const keyAt = this.#at;
     if (this.text[keyAt] !== '"') throw this.#unexpected('expected a key in double quotes');
     const key = this.#string();
@@ -240,7 +272,7 @@ class JsonReader {
       );
     } else {
       keys.set(key, keyAt);
-      this.offsets.set(`${path}#key`, keyAt);
+      this.offsets.byPath.set(`${path}#key`, keyAt);
       if (FORBIDDEN_KEYS.has(key)) this.finding('UNKNOWN_KEY', `unknown key "${key}"`, keyAt, path);
       else frame.key = key;
     }
@@ -260,10 +292,17 @@ class JsonReader {
     }
   }
 
-  #count(offset: number, path: string): void {
+  /** The path of the value about to be read: `path`, or for an array entry its array's path and index. */
+  #pathOf(path: string | undefined): string {
+    if (path !== undefined) return path;
+    const frame = this.#stack.at(-1) as Frame;
+    return childPath(frame.path, frame.entries - 1);
+  }
+
+  #count(offset: number, path: string | undefined): void {
     this.#values += 1;
     if (this.#values > this.limits.maxNodes) {
-      throw new Stop('LIMIT_NODES', `more than ${this.limits.maxNodes} values`, offset, path);
+      throw new Stop('LIMIT_NODES', `more than ${this.limits.maxNodes} values`, offset, this.#pathOf(path));
     }
   }
 
@@ -302,14 +341,14 @@ class JsonReader {
     return escaped ? (JSON.parse(text.slice(start, index + 1)) as string) : text.slice(start + 1, index);
   }
 
-  #number(path: string): number | null {
+  #number(path: string | undefined): number | null {
     const start = this.#at;
     NUMBER.lastIndex = start;
     if (!NUMBER.test(this.text)) throw new Stop('JSON_SYNTAX', 'an invalid number', start, undefined);
     this.#at = NUMBER.lastIndex;
     const value = Number(this.text.slice(start, this.#at));
     if (!Number.isFinite(value)) {
-      this.finding('SCHEMA', 'numbers must be finite', start, path);
+      this.finding('SCHEMA', 'numbers must be finite', start, this.#pathOf(path));
       return null;
     }
     return value;

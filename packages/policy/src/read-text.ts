@@ -112,10 +112,14 @@ export function readPolicyText(
   const converter = new Converter(document, context, offsets);
   const value = converter.convert(document.contents, '$', 0);
   if (findings.length > 0) return { ok: false, findings };
-  return readValue(value, offsets, (offset) => {
-    const position = lineCounter.linePos(offset);
-    return { line: position.line, column: position.col };
-  });
+  return readValue(
+    value,
+    (path) => offsets.get(path),
+    (offset) => {
+      const position = lineCounter.linePos(offset);
+      return { line: position.line, column: position.col };
+    },
+  );
 }
 
 /**

@@ -46,7 +46,16 @@ const report: BenchReport = {
   versions: {},
   cases: [
     caseResult('scaling-decision', scaling('decision')),
-    caseResult('scaling-load', scaling('load')),
+    caseResult('scaling-load', [
+      ...scaling('load'),
+      ...[10, 1000, 100_000].map((rules) =>
+        row(`load-json:${rules}:ape`, 'ape', `${rules} rules`, rules / 2, {
+          rules,
+          globs: 100,
+          format: 'json',
+        }),
+      ),
+    ]),
     caseResult('gated-step', [
       row('step:memory-audit', 'ape', 'step', 33),
       row('layer:policy', 'ape', 'layer-policy', 0.05),
@@ -85,6 +94,18 @@ describe('charts', () => {
       { transport: 'stdio', percentile: 'p50', added: 912 },
       { transport: 'stdio', percentile: 'p99', added: 6742 },
     ]);
+  });
+
+  it('draws APE loading JSON as its own series beside APE loading YAML', async () => {
+    const load = chartSpecs(report)[1];
+    if (load === undefined) throw new Error('no chart');
+    const values = (load.spec as unknown as { data: { values: { rules: number; engine: string }[] } }).data
+      .values;
+    expect(values.filter((value) => value.engine === 'ape (JSON)').map((value) => value.rules)).toEqual([
+      10, 1000, 100_000,
+    ]);
+    expect(values.filter((value) => value.engine === 'ape')).toHaveLength(3);
+    expect(await renderChart(load)).toContain('>ape (JSON)<');
   });
 
   it('leaves out a chart whose case was not run', () => {

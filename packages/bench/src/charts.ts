@@ -14,7 +14,10 @@ export interface ChartSpec {
 
 const WIDTH = 560;
 const FONT = 'Helvetica, Arial, sans-serif';
-const ENGINE_COLORS = { domain: ['ape', 'cedar', 'casbin'], range: ['#1f6feb', '#d97706', '#6b7280'] };
+const ENGINE_COLORS = {
+  domain: ['ape', 'ape (JSON)', 'cedar', 'casbin'],
+  range: ['#1f6feb', '#7ab8ff', '#d97706', '#6b7280'],
+};
 
 function caseOf(report: BenchReport, id: string): CaseResult | undefined {
   return report.cases.find((result) => result.id === id);
@@ -44,12 +47,16 @@ function frame(report: BenchReport, title: string) {
 function scalingChart(report: BenchReport, caseId: string, what: 'decision' | 'load'): ChartSpec | undefined {
   const values = measured(caseOf(report, caseId))
     .filter((row) => typeof row.extra?.['rules'] === 'number' && row.engine !== 'node')
-    .map((row) => ({ rules: row.extra?.['rules'] as number, engine: row.engine, p50: row.stats.p50Us }));
+    .map((row) => ({
+      rules: row.extra?.['rules'] as number,
+      engine: row.extra?.['format'] === 'json' ? `${row.engine} (JSON)` : row.engine,
+      p50: row.stats.p50Us,
+    }));
   if (values.length === 0) return undefined;
   const title =
     what === 'decision'
       ? 'One decision (p50) against policy size: APE, Cedar, casbin'
-      : 'Load and compile a policy (p50) against its size: APE, Cedar, casbin';
+      : 'Load and compile a policy (p50) against its size: APE (YAML and JSON), Cedar, casbin';
   return {
     file: what === 'decision' ? 'decision-scaling.svg' : 'load-scaling.svg',
     title,

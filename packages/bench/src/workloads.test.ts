@@ -12,6 +12,7 @@ import {
   SCALE_LIMITS,
   scaleCasbin,
   scaleCedar,
+  scaleJson,
   scaleProbeAction,
   scaleYaml,
   threeListDocument,
@@ -57,6 +58,17 @@ describe('the scaling workload', () => {
       const index = Number(scaleProbeAction(scale).slice('tool.'.length));
       expect(index).toBeLessThan(scale);
       expect(exactEffect(index)).toBe('allow');
+    }
+  });
+
+  it('writes the same document as YAML and as JSON: one policy digest, the JSON read by the JSON reader', () => {
+    for (const scale of [10, 1_000]) {
+      const fromYaml = loadPolicy({ text: scaleYaml(scale) }, { limits: SCALE_LIMITS });
+      const json = scaleJson(scale);
+      expect(() => JSON.parse(json)).not.toThrow();
+      const fromJson = loadPolicy({ text: json, format: 'json' }, { limits: SCALE_LIMITS });
+      expect(fromJson.digest).toBe(fromYaml.digest);
+      expect(fromJson.name).toBe(`scale-${scale}`);
     }
   });
 

@@ -95,11 +95,30 @@ export function scaleProbeAction(size: number): string {
   return exactAction(index);
 }
 
-/** The APE scaling document as YAML text (the form a policy file has). */
-export function scaleYaml(size: number): string {
+/** The three lists of the APE scaling document: exact ids first, then the globs, by effect. */
+function scaleLists(size: number): Record<'allow' | 'deny' | 'escalate', string[]> {
   const lists: Record<'allow' | 'deny' | 'escalate', string[]> = { allow: [], deny: [], escalate: [] };
   for (let index = 0; index < size; index++) lists[exactEffect(index)].push(exactAction(index));
   for (let index = 0; index < GLOB_COUNT; index++) lists[globEffect(index)].push(globPattern(index));
+  return lists;
+}
+
+/** The APE scaling document as JSON text, indented by two spaces (the same document as {@link scaleYaml}). */
+export function scaleJson(size: number): string {
+  const lists = scaleLists(size);
+  const document = {
+    version: 1,
+    name: `scale-${size}`,
+    allowed_actions: lists.allow,
+    forbidden_actions: lists.deny,
+    escalation_required: lists.escalate,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** The APE scaling document as YAML text (the form a policy file has). */
+export function scaleYaml(size: number): string {
+  const lists = scaleLists(size);
   const block = (key: string, items: readonly string[]): string =>
     `${key}:\n${items.map((item) => `  - "${item}"`).join('\n')}\n`;
   return [

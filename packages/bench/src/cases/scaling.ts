@@ -24,6 +24,7 @@ import {
   SCALE_SIZES,
   scaleCasbin,
   scaleCedar,
+  scaleJson,
   scaleProbeAction,
   scaleYaml,
 } from '../workloads.js';
@@ -41,6 +42,8 @@ export type ScaleEngine = (typeof SCALE_ENGINES)[number];
 export interface PointResult {
   readonly load: Stats;
   readonly decision: Stats;
+  /** APE only: the same policy loaded from JSON text. */
+  readonly loadJson?: Stats;
 }
 
 /** Sizes of a quick run (smoke test): enough to run every engine, small enough for seconds. */
@@ -84,6 +87,23 @@ export async function runScalePoint(
     };
     const loadStats = await measureSync('ape-load', load, settings, loadOptions);
     const ready = policy ?? fail('APE');
+    // The same document as JSON (the form a generated policy usually has), read by its own reader.
+    const json = scaleJson(size);
+    let fromJson: CompiledPolicy | undefined;
+    const loadJson = await measureSync(
+      'ape-load-json',
+      () => {
+        fromJson = loadPolicy(
+          { text: json, format: 'json', filename: `scale-${size}.json` },
+          { limits: SCALE_LIMITS },
+        );
+      },
+      settings,
+      loadOptions,
+    );
+    if ((fromJson ?? fail('APE (JSON)')).digest !== ready.digest) {
+      throw new Error(`APE compiled scale-${size}.json and scale-${size}.yaml to different policies`);
+    }
     const probe = request(action);
     const answer = ready.evaluate(probe).decision;
     if (answer !== 'ALLOW') throw new Error(`APE answered ${answer} for ${action}; expected ALLOW`);
@@ -93,7 +113,7 @@ export async function runScalePoint(
       settings,
       decisionOptions,
     );
-    return { load: loadStats, decision };
+    return { load: loadStats, decision, loadJson };
   }
   if (engine === 'cedar') {
     const text = scaleCedar(size);
@@ -400,6 +420,24 @@ export const scalingCase: BenchCase = {
             : { ...row, status: outcome.status, note: outcome.reason },
         );
       }
+      if (engine === 'ape') {
+        const row = {
+          ...base,
+          id: `load-json:${size}:ape`,
+          label: `${group}: loadPolicy (JSON text → compiled)`,
+          extra: { ...base.extra, format: 'json' },
+        };
+        const stats = outcome.ok ? outcome.result.loadJson : undefined;
+        loadRows.push(
+          stats !== undefined
+            ? measuredRow({ ...row, stats })
+            : {
+                ...row,
+                status: outcome.ok ? 'failed' : outcome.status,
+                note: outcome.ok ? 'no JSON load measured' : outcome.reason,
+              },
+        );
+      }
     }
     // APE's decision rows: every loaded size measured again, interleaved in one process (in five
     // processes, each size's median process), so that the flatness ratio compares sizes measured at
@@ -456,6 +494,7 @@ export const scalingCase: BenchCase = {
       [],
       [
         'Load = from the policy text in memory to an engine ready to decide (APE: YAML parse, schema, lint, compile).',
+        "APE's JSON rows load the same document written as JSON (indented by two spaces), read by @ape/policy's own JSON reader instead of the YAML parser; both forms are checked to compile to the same policy digest.",
         ...caps.map((cap) => `not measured: ${cap}`),
       ],
     );

@@ -168,16 +168,22 @@ function collectLayer(source: Json, tenant: string | null, path: string, sink: F
   for (const [list, effect] of LISTS) {
     // An overlay's allowed_actions restricts the tenant (its filter); it never allows.
     if (tenant !== null && list === 'allowed_actions') continue;
-    for (const [pattern, index] of patternsOf(source[list])) {
+    const entries = source[list];
+    if (!Array.isArray(entries)) continue;
+    const listPath = childPath(path, list);
+    const idPrefix = prefix + list;
+    for (let index = 0; index < entries.length; index++) {
+      const pattern: unknown = entries[index];
+      if (!isActionPattern(pattern)) continue;
       rules.push({
-        id: `${prefix}${list}[${index}]`,
+        id: `${idPrefix}[${index}]`,
         tenant,
         effect,
-        actions: [pattern],
+        actions: [pattern as string],
         when: undefined,
         reason: undefined,
         origin: 'list',
-        source: at(childPath(childPath(path, list), index)),
+        source: at(childPath(listPath, index)),
       });
     }
   }

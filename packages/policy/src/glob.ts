@@ -195,11 +195,12 @@ export class PatternIndex<T> {
       if (first !== '') candidates.set(first, mergeAscending(own, anyFirst));
     }
     for (const [id, values] of byId) {
-      for (const index of candidates.get(id.slice(0, 1)) ?? anyFirst) {
+      for (const index of candidates.get(id.charAt(0)) ?? anyFirst) {
         const glob = this.globs[index]!;
         if (glob.matcher.test(id)) values.push(glob.value);
       }
-      this.exact.set(id, values.length === 0 ? this.empty : Object.freeze(values.sort(compare)));
+      if (values.length > 1) values.sort(compare);
+      this.exact.set(id, values.length === 0 ? this.empty : Object.freeze(values));
     }
   }
 

@@ -32,11 +32,11 @@ interface Frame {
 }
 
 /**
- * Where each value and key starts: object members, keys (`path + '#key'`) and the root by JSON
+ * @internal Where each value and key starts: object members, keys (`path + '#key'`) and the root by JSON
  * path; array entries by their array's path and index, so a list of 100,000 rules costs one array
  * of numbers, not 100,000 path strings in a map.
  */
-class Offsets {
+export class Offsets {
   readonly byPath = new Map<string, number>();
   readonly entries = new Map<string, number[]>();
 
@@ -155,7 +155,7 @@ class JsonReader {
       // One value, at the reader's position.
       const start = this.#at;
       this.#count(start, path);
-      if (path === undefined) (this.#stack.at(-1)?.entryOffsets as number[]).push(start);
+      if (path === undefined) ((this.#stack.at(-1) as Frame).entryOffsets as number[]).push(start);
       else this.offsets.byPath.set(path, start);
       const character = text[start];
       let value: unknown;

@@ -14,7 +14,7 @@ import type { CST } from 'yaml';
 
 type Token = CST.Token;
 import { childPath, FORBIDDEN_KEYS } from './findings.js';
-import { readJsonText, readValue } from './read-json.js';
+import { Offsets, readJsonText, readValue } from './read-json.js';
 import type { SourceMap } from './limits.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
 
@@ -108,13 +108,13 @@ export function readPolicyText(
   }
   if (findings.length > 0) return { ok: false, findings };
 
-  const offsets = new Map<string, number>();
+  const offsets = new Offsets();
   const converter = new Converter(document, context, offsets);
   const value = converter.convert(document.contents, '$', 0);
   if (findings.length > 0) return { ok: false, findings };
   return readValue(
     value,
-    (path) => offsets.get(path),
+    (path) => offsets.offsetOf(path),
     (offset) => {
       const position = lineCounter.linePos(offset);
       return { line: position.line, column: position.col };
@@ -353,7 +353,7 @@ class Converter {
   constructor(
     document: Document.Parsed,
     private readonly context: ReadContext,
-    private readonly offsets: Map<string, number>,
+    private readonly offsets: Offsets,
   ) {
     visit(document, {
       Node: (_key, node) => {
@@ -373,7 +373,8 @@ class Converter {
     });
   }
 
-  convert(node: unknown, path: string, depth: number): unknown {
+  /** Converts `node`; its offset is recorded under `path` unless its sequence already recorded it (`placed`). */
+  convert(node: unknown, path: string, depth: number, placed = false): unknown {
     if (node === null || node === undefined) return null;
     this.nodes += 1;
     if (this.nodes > this.context.limits.maxNodes) {
@@ -399,7 +400,7 @@ class Converter {
       );
       return null;
     }
-    this.offsets.set(path, offsetOf(node));
+    if (!placed) this.offsets.byPath.set(path, offsetOf(node));
     if (node instanceof Alias) {
       const target = this.anchors.get(node.source);
       if (target === undefined) {
@@ -448,8 +449,12 @@ class Converter {
   private convertCollection(node: unknown, path: string, depth: number): unknown {
     if (isSeq(node)) {
       const out: unknown[] = [];
+      // Entries are placed by index (one array of offsets per sequence, no map entry each).
+      const entryOffsets: number[] = [];
+      this.offsets.entries.set(path, entryOffsets);
       node.items.forEach((item, index) => {
-        out.push(this.convert(item, childPath(path, index), depth + 1));
+        entryOffsets.push(offsetOf(item));
+        out.push(this.convert(item, childPath(path, index), depth + 1, true));
       });
       return out;
     }
@@ -475,7 +480,7 @@ class Converter {
           continue;
         }
         seen.set(key, offsetOf(pair.key));
-        this.offsets.set(`${itemPath}#key`, offsetOf(pair.key));
+        this.offsets.byPath.set(`${itemPath}#key`, offsetOf(pair.key));
         if (FORBIDDEN_KEYS.has(key)) {
           addFinding(this.context, 'UNKNOWN_KEY', `unknown key "${key}"`, offsetOf(pair.key), itemPath);
           continue;

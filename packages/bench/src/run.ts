@@ -26,6 +26,17 @@ const usage = (
               beside the default report; no charts for --quick or --out unless given)
   --charts-from  draw the charts of an existing JSON report and exit (no measuring)`;
 
+/** Child modes: prints what `measure` gives as one JSON line, `{ ok, result }` or `{ ok: false, error }`. */
+async function printOutcome(measure: () => unknown): Promise<number> {
+  try {
+    const result = await measure();
+    process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
+  }
+  return 0;
+}
+
 /** Child mode: measure one scaling point and print it as one JSON line. */
 async function runPointMode(engine: string, size: string, quick: boolean): Promise<number> {
   const [{ runScalePoint, SCALE_ENGINES }, { settingsFor }] = await Promise.all([
@@ -36,17 +47,9 @@ async function runPointMode(engine: string, size: string, quick: boolean): Promi
     process.stderr.write(`unknown point ${engine} ${size}\n`);
     return 2;
   }
-  try {
-    const result = await runScalePoint(
-      engine as (typeof SCALE_ENGINES)[number],
-      Number(size),
-      settingsFor(quick),
-    );
-    process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
-  } catch (error) {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
-  }
-  return 0;
+  return printOutcome(() =>
+    runScalePoint(engine as (typeof SCALE_ENGINES)[number], Number(size), settingsFor(quick)),
+  );
 }
 
 /** Child mode: measure APE's decision at every size in `sizes` (comma-separated), interleaved; print one JSON line. */
@@ -59,13 +62,7 @@ async function runFlatMode(sizes: string, quick: boolean): Promise<number> {
     process.stderr.write(`unknown sizes ${sizes}\n`);
     return 2;
   }
-  try {
-    const result = measureFlatDecisions(sizes.split(',').map(Number), settingsFor(quick));
-    process.stdout.write(`${JSON.stringify({ ok: true, result })}\n`);
-  } catch (error) {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: messageOf(error) })}\n`);
-  }
-  return 0;
+  return printOutcome(() => measureFlatDecisions(sizes.split(',').map(Number), settingsFor(quick)));
 }
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -220,22 +220,8 @@ function runIsolatedFlat(
   sizes: readonly number[],
   quick: boolean,
   timeoutMs: number,
-): { ok: true; result: FlatResult } | { ok: false; reason: string } {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
-  const child = spawnSync(
-    process.execPath,
-    [script, '--flat', sizes.join(','), ...(quick ? ['--quick'] : [])],
-    { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const last = child.stdout.trim().split('\n').at(-1) ?? '';
-  if (child.status === 0 && last.startsWith('{')) {
-    const parsed = JSON.parse(last) as { ok: boolean; result?: FlatResult; error?: string };
-    if (parsed.ok && parsed.result !== undefined) return { ok: true, result: parsed.result };
-    return { ok: false, reason: parsed.error ?? 'no result' };
-  }
-  if (child.error !== undefined) return { ok: false, reason: messageOf(child.error) };
-  const how = child.signal === null ? `exit code ${String(child.status)}` : `signal ${child.signal}`;
-  return { ok: false, reason: `the process died (${how})` };
+): ChildOutcome<FlatResult> {
+  return runChild(['--flat', sizes.join(','), ...(quick ? ['--quick'] : [])], timeoutMs);
 }
 
 /**
@@ -261,13 +247,13 @@ async function flatDecisions(
       break;
     }
     context.log(`scaling: APE decisions at every size, interleaved (process ${run + 1} of ${runs})`);
-    let outcome: { ok: true; result: FlatResult } | { ok: false; reason: string };
+    let outcome: ChildOutcome<FlatResult>;
     if (context.isolate) outcome = runIsolatedFlat(sizes, context.settings.quick, timeoutMs);
     else {
       try {
         outcome = { ok: true, result: measureFlatDecisions(sizes, context.settings) };
       } catch (error) {
-        outcome = { ok: false, reason: messageOf(error) };
+        outcome = { ok: false, status: 'failed', reason: messageOf(error) };
       }
     }
     if (!outcome.ok) {
@@ -293,25 +279,28 @@ export function medianByP50(all: readonly Stats[]): Stats {
   return sorted[Math.floor(sorted.length / 2)] as Stats;
 }
 
-type PointOutcome =
-  | { readonly ok: true; readonly result: PointResult }
+/** What a measurement in a child process gave: its result, or why there is none. */
+type ChildOutcome<T> =
+  | { readonly ok: true; readonly result: T }
   | { readonly ok: false; readonly status: 'skipped' | 'failed'; readonly reason: string };
 
-/** Runs a point in a child process (`node dist/run.js --point <engine> <size>`), with a time limit. */
-function runIsolatedPoint(
-  engine: ScaleEngine,
-  size: number,
-  quick: boolean,
-  timeoutMs: number,
-): PointOutcome {
+type PointOutcome = ChildOutcome<PointResult>;
+
+/**
+ * Runs `node dist/run.js <args>` with a time limit and reads the one JSON line it prints last
+ * (`{ ok, result }` or `{ ok: false, error }`): a time-out is `skipped`, anything else that gives
+ * no result `failed`, with the reason.
+ */
+function runChild<T>(args: readonly string[], timeoutMs: number): ChildOutcome<T> {
   // The entry script, beside this module's chunk in dist/ (this module is bundled into its own
   // chunk, so its own URL is not a script that runs anything).
   const script = join(dirname(fileURLToPath(import.meta.url)), 'run.js');
-  const child = spawnSync(
-    process.execPath,
-    [script, '--point', engine, String(size), ...(quick ? ['--quick'] : [])],
-    { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (child.error !== undefined && (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     return {
       ok: false,
@@ -321,7 +310,7 @@ function runIsolatedPoint(
   }
   const last = child.stdout.trim().split('\n').at(-1) ?? '';
   if (child.status === 0 && last.startsWith('{')) {
-    const parsed = JSON.parse(last) as { ok: boolean; result?: PointResult; error?: string };
+    const parsed = JSON.parse(last) as { ok: boolean; result?: T; error?: string };
     if (parsed.ok && parsed.result !== undefined) return { ok: true, result: parsed.result };
     return { ok: false, status: 'failed', reason: parsed.error ?? 'no result' };
   }
@@ -333,6 +322,16 @@ function runIsolatedPoint(
     status: 'failed',
     reason: `the process died (${how})${detail === '' ? '' : `: ${detail.trim()}`}`,
   };
+}
+
+/** Runs a point in a child process (`node dist/run.js --point <engine> <size>`), with a time limit. */
+function runIsolatedPoint(
+  engine: ScaleEngine,
+  size: number,
+  quick: boolean,
+  timeoutMs: number,
+): PointOutcome {
+  return runChild(['--point', engine, String(size), ...(quick ? ['--quick'] : [])], timeoutMs);
 }
 
 async function runPoint(

@@ -97,6 +97,17 @@ describe('hostile input', () => {
     }
   });
 
+  it('places a depth bomb caught before parsing at its line and column (line 1 is line 1)', () => {
+    const bomb = `${'['.repeat(100)}${']'.repeat(100)}`;
+    // The 65th bracket passes the default maxDepth of 64.
+    expect(findingsOf(`metadata: ${bomb}\n`)[0]).toMatchObject({ code: 'LIMIT_DEPTH', line: 1, column: 75 });
+    expect(findingsOf(`version: 1\nmetadata: ${bomb}\n`)[0]).toMatchObject({
+      code: 'LIMIT_DEPTH',
+      line: 2,
+      column: 75,
+    });
+  });
+
   it('rejects a depth bomb in JSON input too', () => {
     const text = `{"metadata": ${'['.repeat(5000)}${']'.repeat(5000)}}`;
     expect(findingsOf(text, 'json').map((finding) => finding.code)).toContain('LIMIT_DEPTH');

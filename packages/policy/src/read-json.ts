@@ -1,5 +1,6 @@
+import { LineCounter } from 'yaml';
 import { childPath, FORBIDDEN_KEYS } from './findings.js';
-import type { SourceMap } from './limits.js';
+import { addLineStarts, Offsets, positionOf, type ReadResult, readValue } from './source-offsets.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
 
 /** RFC 8259 number grammar, anchored at the sticky position. */
@@ -11,11 +12,6 @@ const PLAIN_CHARACTERS = /[^"\\\u0000-\u001f]*/y;
 
 /** One escape after a backslash: a one-character escape or `u` and four hex digits. */
 const ESCAPE = /["\\/bfnrt]|u[0-9A-Fa-f]{4}/y;
-
-/** @internal The result of reading JSON policy text (the same shape as the YAML reader's). */
-export type JsonReadResult =
-  | { readonly ok: true; readonly value: unknown; readonly sourceMap: SourceMap }
-  | { readonly ok: false; readonly findings: readonly PolicyFinding[] };
 
 /** An object or array being read, with what the reader needs to go on after its next value. */
 interface Frame {
@@ -29,26 +25,6 @@ interface Frame {
   entries: number;
   /** Arrays: where each entry starts (entries are placed by index, without a path string each). */
   readonly entryOffsets: number[] | undefined;
-}
-
-/**
- * @internal Where each value and key starts: object members, keys (`path + '#key'`) and the root by JSON
- * path; array entries by their array's path and index, so a list of 100,000 rules costs one array
- * of numbers, not 100,000 path strings in a map.
- */
-export class Offsets {
-  readonly byPath = new Map<string, number>();
-  readonly entries = new Map<string, number[]>();
-
-  offsetOf(path: string): number | undefined {
-    const direct = this.byPath.get(path);
-    if (direct !== undefined || path.charCodeAt(path.length - 1) !== 0x5d) return direct;
-    // `…[index]` is an array entry (a key in brackets is quoted: `["x-y"]`, never digits alone).
-    const open = path.lastIndexOf('[');
-    const index = path.slice(open + 1, -1);
-    if (open < 0 || !/^(?:0|[1-9][0-9]*)$/.test(index)) return undefined;
-    return this.entries.get(path.slice(0, open))?.[Number(index)];
-  }
 }
 
 /** Thrown inside the reader to stop at the first problem; turned into one finding. */
@@ -70,12 +46,12 @@ class Stop {
  * text once. A leading byte-order mark is skipped. Positions are the offsets of values and keys,
  * turned into lines and columns only when asked.
  */
-export function readJsonText(text: string, file: string | undefined, limits: PolicyLimits): JsonReadResult {
+export function readJsonText(text: string, file: string | undefined, limits: PolicyLimits): ReadResult {
   const offsets = new Offsets();
-  const lines = new LineStarts(text);
+  const lines = addLineStarts(new LineCounter(), text);
   const findings: PolicyFinding[] = [];
   const finding = (code: string, message: string, offset: number, path: string | undefined): void => {
-    const { line, column } = lines.position(offset);
+    const { line, column } = positionOf(lines, offset);
     findings.push({
       severity: 'error',
       code,
@@ -89,37 +65,12 @@ export function readJsonText(text: string, file: string | undefined, limits: Pol
   try {
     const value = new JsonReader(text, limits, offsets, lines, finding).read();
     if (findings.length > 0) return { ok: false, findings };
-    return readValue(
-      value,
-      (path) => offsets.offsetOf(path),
-      (offset) => lines.position(offset),
-    );
+    return readValue(value, offsets, lines);
   } catch (error) {
     if (!(error instanceof Stop)) throw error;
     finding(error.code, error.message, error.offset, error.path);
     return { ok: false, findings };
   }
-}
-
-/**
- * @internal A value read without problems, with its source map: the offset of a JSON path (keys
- * under `path + '#key'`, from `offsetOf`) turned into a line and column by `position` when asked.
- */
-export function readValue(
-  value: unknown,
-  offsetOf: (path: string) => number | undefined,
-  position: (offset: number) => { line: number; column: number },
-): JsonReadResult {
-  return {
-    ok: true,
-    value,
-    sourceMap: {
-      locate(path) {
-        const offset = offsetOf(path);
-        return offset === undefined ? undefined : position(offset);
-      },
-    },
-  };
 }
 
 class JsonReader {
@@ -131,7 +82,7 @@ class JsonReader {
     private readonly text: string,
     private readonly limits: PolicyLimits,
     private readonly offsets: Offsets,
-    private readonly lines: LineStarts,
+    private readonly lines: LineCounter,
     /** Records a problem that does not stop the reading (the rest is still checked). */
     private readonly finding: (
       code: string,
@@ -263,7 +214,7 @@ class JsonReader {
     const first = keys.get(key);
     frame.key = undefined;
     if (first !== undefined) {
-      const { line } = this.lines.position(first);
+      const { line } = positionOf(this.lines, first);
       this.finding(
         'DUPLICATE_KEY',
         `the key "${key}" appears twice in this object (first on line ${line}). Keep one.`,
@@ -386,31 +337,5 @@ class JsonReader {
   #unexpected(expected: string): Stop {
     const found = this.#at >= this.text.length ? 'the end of the text' : JSON.stringify(this.text[this.#at]);
     return new Stop('JSON_SYNTAX', `${expected}; found ${found}`, this.#at, undefined);
-  }
-}
-
-/** Line and column (both from 1) of offsets in a text, by binary search over where its lines start. */
-class LineStarts {
-  #starts: number[] | undefined;
-
-  constructor(private readonly text: string) {}
-
-  position(offset: number): { line: number; column: number } {
-    if (this.#starts === undefined) {
-      const starts = [0];
-      for (let index = this.text.indexOf('\n'); index !== -1; index = this.text.indexOf('\n', index + 1)) {
-        starts.push(index + 1);
-      }
-      this.#starts = starts;
-    }
-    const starts = this.#starts;
-    let low = 0;
-    let high = starts.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >> 1;
-      if ((starts[middle] as number) <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return { line: low + 1, column: offset - (starts[low] as number) + 1 };
   }
 }

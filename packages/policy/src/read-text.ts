@@ -14,17 +14,12 @@ import type { CST } from 'yaml';
 
 type Token = CST.Token;
 import { childPath, FORBIDDEN_KEYS } from './findings.js';
-import { Offsets, readJsonText, readValue } from './read-json.js';
-import type { SourceMap } from './limits.js';
+import { readJsonText } from './read-json.js';
+import { addLineStarts, Offsets, type ReadResult, readValue } from './source-offsets.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
 
 /** Tags of the YAML 1.2 core schema; any other tag is rejected. */
 const CORE_TAGS = new Set(['!!str', '!!int', '!!float', '!!bool', '!!null', '!!map', '!!seq']);
-
-/** @internal The result of reading policy text. */
-export type ReadResult =
-  | { readonly ok: true; readonly value: unknown; readonly sourceMap: SourceMap }
-  | { readonly ok: false; readonly findings: readonly PolicyFinding[] };
 
 interface ReadContext {
   readonly file: string | undefined;
@@ -69,13 +64,7 @@ export function readPolicyText(
   const context: ReadContext = { file, limits, lineCounter, findings };
   const tooDeep = findExcessiveNesting(text, limits.maxDepth);
   if (tooDeep !== -1) {
-    for (
-      let index = text.indexOf('\n');
-      index !== -1 && index < tooDeep;
-      index = text.indexOf('\n', index + 1)
-    ) {
-      lineCounter.addNewLine(index + 1);
-    }
+    addLineStarts(lineCounter, text, tooDeep);
     addFinding(context, 'LIMIT_DEPTH', `nesting deeper than ${limits.maxDepth} levels`, tooDeep, undefined);
     return { ok: false, findings };
   }
@@ -112,14 +101,7 @@ export function readPolicyText(
   const converter = new Converter(document, context, offsets);
   const value = converter.convert(document.contents, '$', 0);
   if (findings.length > 0) return { ok: false, findings };
-  return readValue(
-    value,
-    (path) => offsets.offsetOf(path),
-    (offset) => {
-      const position = lineCounter.linePos(offset);
-      return { line: position.line, column: position.col };
-    },
-  );
+  return readValue(value, offsets, lineCounter);
 }
 
 /**

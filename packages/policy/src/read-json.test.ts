@@ -28,6 +28,13 @@ function accepted(text: string, limits: Partial<PolicyLimits> = {}): unknown {
   return result.value;
 }
 
+/** The source map of text the reader accepts (it must accept it). */
+function sourceMapOf(text: string) {
+  const result = read(text);
+  if (!result.ok) throw new Error(result.findings.map((finding) => finding.message).join('; '));
+  return result.sourceMap;
+}
+
 /**
  * Whether `ours` is `JSON.parse`'s value with prototype-free objects: same keys in the same order,
  * numbers equal by `Object.is` (so `-0` stays `-0`), nothing else.
@@ -263,27 +270,27 @@ describe('readJsonText: positions and what else a file may hold', () => {
   });
 
   it('places values and keys by line and column, with CRLF line ends', () => {
-    const result = read('{\r\n  "name": "x",\r\n  "allowed_actions": [\r\n    "a",\r\n    "b"\r\n  ]\r\n}');
-    if (!result.ok) throw new Error('refused');
-    expect(result.sourceMap.locate('$')).toEqual({ line: 1, column: 1 });
-    expect(result.sourceMap.locate('$.name')).toEqual({ line: 2, column: 11 });
-    expect(result.sourceMap.locate('$.name#key')).toEqual({ line: 2, column: 3 });
-    expect(result.sourceMap.locate('$.allowed_actions[1]')).toEqual({ line: 5, column: 5 });
-    expect(result.sourceMap.locate('$.missing')).toBeUndefined();
+    const map = sourceMapOf(
+      '{\r\n  "name": "x",\r\n  "allowed_actions": [\r\n    "a",\r\n    "b"\r\n  ]\r\n}',
+    );
+    expect(map.locate('$')).toEqual({ line: 1, column: 1 });
+    expect(map.locate('$.name')).toEqual({ line: 2, column: 11 });
+    expect(map.locate('$.name#key')).toEqual({ line: 2, column: 3 });
+    expect(map.locate('$.allowed_actions[1]')).toEqual({ line: 5, column: 5 });
+    expect(map.locate('$.missing')).toBeUndefined();
   });
 
   it('places array entries by index at any depth, and keys that look like indexes by their key', () => {
-    const result = read('{"a": [[1, 2],\n {"b": 3}],\n "x[1]": 5, "y": {"0": [4]}}');
-    if (!result.ok) throw new Error('refused');
-    expect(result.sourceMap.locate('$.a')).toEqual({ line: 1, column: 7 });
-    expect(result.sourceMap.locate('$.a[0]')).toEqual({ line: 1, column: 8 });
-    expect(result.sourceMap.locate('$.a[0][1]')).toEqual({ line: 1, column: 12 });
-    expect(result.sourceMap.locate('$.a[1]')).toEqual({ line: 2, column: 2 });
-    expect(result.sourceMap.locate('$.a[1].b')).toEqual({ line: 2, column: 8 });
-    expect(result.sourceMap.locate('$["x[1]"]')).toEqual({ line: 3, column: 10 });
-    expect(result.sourceMap.locate('$.y["0"][0]')).toEqual({ line: 3, column: 25 });
+    const map = sourceMapOf('{"a": [[1, 2],\n {"b": 3}],\n "x[1]": 5, "y": {"0": [4]}}');
+    expect(map.locate('$.a')).toEqual({ line: 1, column: 7 });
+    expect(map.locate('$.a[0]')).toEqual({ line: 1, column: 8 });
+    expect(map.locate('$.a[0][1]')).toEqual({ line: 1, column: 12 });
+    expect(map.locate('$.a[1]')).toEqual({ line: 2, column: 2 });
+    expect(map.locate('$.a[1].b')).toEqual({ line: 2, column: 8 });
+    expect(map.locate('$["x[1]"]')).toEqual({ line: 3, column: 10 });
+    expect(map.locate('$.y["0"][0]')).toEqual({ line: 3, column: 25 });
     for (const missing of ['$.a[2]', '$.a[01]', '$.a[-1]', '$.a[0][2]', '$.y[0]', '$.z[0]', '$.a[x]']) {
-      expect(result.sourceMap.locate(missing)).toBeUndefined();
+      expect(map.locate(missing)).toBeUndefined();
     }
   });
 

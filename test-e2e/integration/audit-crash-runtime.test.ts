@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // when the tool runs; a marker on disk therefore means the tool ran, and the runtime promises that
 // a tool never runs before its step's pre-tool records (decision.made, token.issued,
 // token.consumed) are synced. Every log must verify (a torn tail allowed) and match its last
-// checkpoint, and every marker must have its three records in the log.
+// checkpoint, and every marker must have its three records in the log. Half the children write
+// their log from the sink's writer thread (option `worker`), half from their main thread.
 
 const TRIALS = 200;
 const CONCURRENT = 4;
@@ -41,8 +42,9 @@ import { AuthorityManager } from ${JSON.stringify(resolve('@ape/authority'))};
 import { createRuntime, defineTool } from ${JSON.stringify(resolve('@ape/core'))};
 import { createStubPolicy } from ${JSON.stringify(resolveTesting)};
 
-const [logPath, markerPath, checkpointPath] = process.argv.slice(2);
+const [logPath, markerPath, checkpointPath, writer] = process.argv.slice(2);
 const sink = await createJsonlFileAuditSink(logPath, {
+  worker: writer === 'thread',
   checkpoint: { key: process.env.APE_CRASH_SIGNER_KEY, path: checkpointPath, every: 16, intervalMs: 5 },
 });
 const policy = createStubPolicy({ decisions: { write_marker: 'ALLOW' } });
@@ -102,10 +104,15 @@ interface Trial {
   readonly finished: boolean;
   /** The kill was timed from the child's first tool run. */
   readonly afterFirstTool: boolean;
+  /** The child's sink wrote from its writer thread. */
+  readonly thread: boolean;
 }
 
-/** Runs one child and SIGKILLs it `delayMs` after it is ready (or after its first tool ran). */
-function trial(index: number, delayMs: number, afterFirstTool: boolean): Promise<Trial> {
+/**
+ * Runs one child and SIGKILLs it `delayMs` after it is ready (or after its first tool ran); its
+ * sink writes from a writer thread when `thread`.
+ */
+function trial(index: number, delayMs: number, afterFirstTool: boolean, thread: boolean): Promise<Trial> {
   const paths = {
     log: join(directory, `${index}.jsonl`),
     markers: join(directory, `${index}.markers`),
@@ -114,7 +121,7 @@ function trial(index: number, delayMs: number, afterFirstTool: boolean): Promise
   return new Promise((resolvePromise, reject) => {
     const child: ChildProcess = spawn(
       process.execPath,
-      [script, paths.log, paths.markers, paths.checkpoint],
+      [script, paths.log, paths.markers, paths.checkpoint, thread ? 'thread' : 'main'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, APE_CRASH_SIGNER_KEY: keys.signerKey },
@@ -135,7 +142,7 @@ function trial(index: number, delayMs: number, afterFirstTool: boolean): Promise
     child.on('exit', (code, signal) => {
       if (timer !== undefined) clearTimeout(timer);
       if (signal === 'SIGKILL' || (code === 0 && output.includes('done\n'))) {
-        resolvePromise({ ...paths, finished: signal !== 'SIGKILL', afterFirstTool });
+        resolvePromise({ ...paths, finished: signal !== 'SIGKILL', afterFirstTool, thread });
       } else {
         reject(new Error(`child ${index} exited with ${code ?? signal} before the kill: ${errors}`));
       }
@@ -145,6 +152,7 @@ function trial(index: number, delayMs: number, afterFirstTool: boolean): Promise
 
 interface Outcome {
   readonly afterFirstTool: boolean;
+  readonly thread: boolean;
   readonly records: number;
   readonly markers: number;
   readonly torn: boolean;
@@ -176,6 +184,7 @@ async function check(result: Trial): Promise<Outcome> {
   }
   return {
     afterFirstTool: result.afterFirstTool,
+    thread: result.thread,
     records: verification.records,
     markers: markers.length,
     torn: verification.truncated === true,
@@ -194,7 +203,8 @@ describe('the runtime with a durable JSONL sink, SIGKILLed at random moments', (
     const worker = async () => {
       while (next < TRIALS) {
         const index = next++;
-        const result = await trial(index, Math.floor(Math.random() * (MAX_DELAY_MS + 1)), index % 2 === 1);
+        const delay = Math.floor(Math.random() * (MAX_DELAY_MS + 1));
+        const result = await trial(index, delay, index % 2 === 1, index % 4 >= 2);
         outcomes.push(await check(result));
         await rm(result.log, { force: true });
       }
@@ -206,5 +216,7 @@ describe('the runtime with a durable JSONL sink, SIGKILLed at random moments', (
     const afterTool = outcomes.filter((outcome) => outcome.afterFirstTool);
     expect(afterTool).toHaveLength(TRIALS / 2);
     for (const outcome of afterTool) expect(outcome.markers).toBeGreaterThan(0);
+    // Each way of writing was killed after tool runs in a quarter of the trials.
+    expect(afterTool.filter((outcome) => outcome.thread)).toHaveLength(TRIALS / 4);
   });
 });

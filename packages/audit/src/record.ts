@@ -155,18 +155,7 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   const rest =
     '"prev":' +
     (position.prev === lastHash ? '"' + lastHash + '"' : canonicalJson(position.prev)) +
-    ',"seq":' +
-    canonicalJson(position.seq) +
-    ',"session":' +
-    sessionJson.of(event.session) +
-    ',"tenant":' +
-    tenantJson.of(event.tenant) +
-    // `ts` matched TIMESTAMP_PATTERN (`timestampOf`): nothing in it needs an escape.
-    ',"ts":"' +
-    ts +
-    '","type":' +
-    (KNOWN_TYPE_JSON.get(event.type) ?? canonicalJson(event.type)) +
-    '}';
+    recordTail(event, ts, position.seq);
   const head = '{"data":' + dataText + ',';
   // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
   // holds a few string pieces, not the tree of pieces the serialiser concatenated (which made
@@ -177,6 +166,56 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
   lastHash = hash;
   return { line: hashed.slice(0, head.length) + '"hash":"' + hash + '",' + hashed.slice(head.length), hash };
 }
+
+/**
+ * The text after a record's `prev` value: `,"seq":N,"session":S,"tenant":T,"ts":"TS","type":Y}`.
+ * `ts` matched TIMESTAMP_PATTERN (`timestampOf`): nothing in it needs an escape.
+ */
+function recordTail(event: AuditEvent, ts: string, seq: number): string {
+  return (
+    ',"seq":' +
+    canonicalJson(seq) +
+    ',"session":' +
+    sessionJson.of(event.session) +
+    ',"tenant":' +
+    tenantJson.of(event.tenant) +
+    ',"ts":"' +
+    ts +
+    '","type":' +
+    (KNOWN_TYPE_JSON.get(event.type) ?? canonicalJson(event.type)) +
+    '}'
+  );
+}
+
+/**
+ * @internal A record's line without its `prev` and `hash`, for a writer that hashes elsewhere (the
+ * file sink's worker): with `P` the previous hash (lower-case hex), the hashed text is
+ * `head + '"prev":"' + P + '"' + tail` and the line `head + '"hash":"' + H + '","prev":"' + P + '"' + tail`,
+ * the bytes {@link createAuditLine} gives at seq `seq` after `P`.
+ */
+export interface AuditLineParts {
+  /** `{"data":D,` */
+  readonly head: string;
+  /** `,"seq":N,…}` */
+  readonly tail: string;
+}
+
+/**
+ * @internal The parts of the line of `event` at `seq` (see {@link AuditLineParts}): the checks, the
+ * redaction and the errors of {@link createAuditLine}, without the hash.
+ */
+export function createAuditLineParts(
+  event: AuditEvent,
+  seq: number,
+  options: RedactionOptions = {},
+): AuditLineParts {
+  const ts = checkEvent(event);
+  return { head: '{"data":' + eventDataText(event.data, options) + ',', tail: recordTail(event, ts, seq) };
+}
+
+/** What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` with two 64-digit hashes. */
+export const LINE_BYTES_BESIDES_PARTS =
+  '"hash":"'.length + 64 + '",'.length + '"prev":"'.length + 64 + '"'.length;
 
 /*
  * The fields around a record's data repeat from record to record: the previous record's hash is the

@@ -11,8 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const auditEntry = pathToFileURL(createRequire(import.meta.url).resolve('@ape/audit')).href;
 const WRITER = `
 import { createJsonlFileAuditSink } from ${JSON.stringify(auditEntry)};
-const [path, durable] = process.argv.slice(2);
-const sink = await createJsonlFileAuditSink(path, { durable: durable === 'true', maxPendingRecords: 64 });
+const [path, durable, worker] = process.argv.slice(2);
+const sink = await createJsonlFileAuditSink(path, {
+  durable: durable === 'true',
+  worker: worker === 'true',
+  maxPendingRecords: 64,
+});
 const padding = 'x'.repeat(8192);
 let n = 0;
 for (;;) {
@@ -38,9 +42,12 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** Starts the writer, waits until at least `records` appends were acknowledged, SIGKILLs it. */
-async function killAfter(path: string, durable: boolean, records: number): Promise<number> {
-  const child: ChildProcess = spawn(process.execPath, [script, path, String(durable)], {
+/**
+ * Starts the writer (with its sink's writer thread when `worker`), waits until at least `records`
+ * appends were acknowledged, SIGKILLs it.
+ */
+async function killAfter(path: string, durable: boolean, worker: boolean, records: number): Promise<number> {
+  const child: ChildProcess = spawn(process.execPath, [script, path, String(durable), String(worker)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let acknowledged = 0;
@@ -69,10 +76,15 @@ async function killAfter(path: string, durable: boolean, records: number): Promi
   return acknowledged;
 }
 
-describe.each([true, false])('a JSONL audit writer SIGKILLed mid-write (durable: %s)', (durable) => {
+describe.each([
+  [true, false],
+  [false, false],
+  [true, true],
+  [false, true],
+])('a JSONL audit writer SIGKILLed mid-write (durable: %s, worker: %s)', (durable, worker) => {
   it('leaves a verifying prefix holding every acknowledged record, and reopening continues the chain', async () => {
-    const path = join(directory, `crash-${durable}.jsonl`);
-    const acknowledged = await killAfter(path, durable, 400);
+    const path = join(directory, `crash-${durable}-${worker}.jsonl`);
+    const acknowledged = await killAfter(path, durable, worker, 400);
 
     const verification = await verifyAuditLog(path);
     expect(verification.ok).toBe(true);

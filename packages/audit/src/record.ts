@@ -213,7 +213,7 @@ export function createAuditLineParts(
   return { head: '{"data":' + eventDataText(event.data, options) + ',', tail: recordTail(event, ts, seq) };
 }
 
-/** What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` with two 64-digit hashes. */
+/** @internal What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` (64 hex digits each). */
 export const LINE_BYTES_BESIDES_PARTS =
   '"hash":"'.length + 64 + '",'.length + '"prev":"'.length + 64 + '"'.length;
 

@@ -184,11 +184,6 @@ export class LineWriterWorker {
     return writer;
   }
 
-  /** Why the thread refuses batches, if it does. */
-  get failure(): Error | undefined {
-    return this.#failure;
-  }
-
   /**
    * Writes one batch after the batches sent before it, then syncs it when `sync` (which covers
    * those before it too). `bytes` holds each record's head and tail in UTF-8 and `sizes` their byte

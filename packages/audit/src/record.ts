@@ -102,7 +102,7 @@ export function createAuditRecordWithLine(
   const ts = checkEvent(event);
   const prepared = prepareEventDataWithText(event.data, options);
   const data = freezeParsed(prepared.data) as Readonly<Record<string, unknown>>;
-  const { line, hash } = lineOf(event, ts, prepared.text, position);
+  const { line, hash } = lineOf(partsOf(event, ts, prepared.text, position.seq), position.prev);
   const record: AuditRecord = Object.freeze({
     seq: position.seq,
     ts,
@@ -132,8 +132,7 @@ export function createAuditLine(
   position: AuditChainPosition,
   options: RedactionOptions = {},
 ): AuditLine {
-  const ts = checkEvent(event);
-  return lineOf(event, ts, eventDataText(event.data, options), position);
+  return lineOf(createAuditLineParts(event, position.seq, options), position.prev);
 }
 
 /** Checks the event's fields; returns its timestamp. */
@@ -147,16 +146,14 @@ function checkEvent(event: AuditEvent): string {
 
 /**
  * The record's canonical JSON has its keys in the order `data, hash, prev, seq, session, tenant,
- * ts, type`: the hashed text (without `hash`) is `{"data":D,REST}` and the line `{"data":D,"hash":"H",REST}`.
+ * ts, type`: the hashed text (without `hash`) is `{"data":D,REST}` and the line `{"data":D,"hash":"H",REST}`,
+ * with `REST` the `prev` and the parts' tail.
  */
-function lineOf(event: AuditEvent, ts: string, dataText: string, position: AuditChainPosition): AuditLine {
+function lineOf(parts: AuditLineParts, prev: string): AuditLine {
   // `+`, not template literals: this runs four times per gated step, and V8 builds a template with
   // more work per piece.
-  const rest =
-    '"prev":' +
-    (position.prev === lastHash ? '"' + lastHash + '"' : canonicalJson(position.prev)) +
-    recordTail(event, ts, position.seq);
-  const head = '{"data":' + dataText + ',';
+  const rest = '"prev":' + (prev === lastHash ? '"' + lastHash + '"' : canonicalJson(prev)) + parts.tail;
+  const head = parts.head;
   // Hashing flattens `hashed` into one string; the line is cut from it, so a line kept in memory
   // holds a few string pieces, not the tree of pieces the serialiser concatenated (which made
   // every collection of a long in-memory log slower).
@@ -168,11 +165,12 @@ function lineOf(event: AuditEvent, ts: string, dataText: string, position: Audit
 }
 
 /**
- * The text after a record's `prev` value: `,"seq":N,"session":S,"tenant":T,"ts":"TS","type":Y}`.
- * `ts` matched TIMESTAMP_PATTERN (`timestampOf`): nothing in it needs an escape.
+ * The parts of a record's line: the head around its data text, and the tail after its `prev`
+ * (`,"seq":N,"session":S,"tenant":T,"ts":"TS","type":Y}`). `ts` matched TIMESTAMP_PATTERN
+ * (`timestampOf`): nothing in it needs an escape.
  */
-function recordTail(event: AuditEvent, ts: string, seq: number): string {
-  return (
+function partsOf(event: AuditEvent, ts: string, dataText: string, seq: number): AuditLineParts {
+  const tail =
     ',"seq":' +
     canonicalJson(seq) +
     ',"session":' +
@@ -183,8 +181,8 @@ function recordTail(event: AuditEvent, ts: string, seq: number): string {
     ts +
     '","type":' +
     (KNOWN_TYPE_JSON.get(event.type) ?? canonicalJson(event.type)) +
-    '}'
-  );
+    '}';
+  return { head: '{"data":' + dataText + ',', tail };
 }
 
 /**
@@ -201,8 +199,8 @@ export interface AuditLineParts {
 }
 
 /**
- * @internal The parts of the line of `event` at `seq` (see {@link AuditLineParts}): the checks, the
- * redaction and the errors of {@link createAuditLine}, without the hash.
+ * @internal The parts of the line of `event` at `seq` (see {@link AuditLineParts}): the event's
+ * checks, errors and redaction, without the hash ({@link createAuditLine} hashes these parts).
  */
 export function createAuditLineParts(
   event: AuditEvent,
@@ -210,7 +208,7 @@ export function createAuditLineParts(
   options: RedactionOptions = {},
 ): AuditLineParts {
   const ts = checkEvent(event);
-  return { head: '{"data":' + eventDataText(event.data, options) + ',', tail: recordTail(event, ts, seq) };
+  return partsOf(event, ts, eventDataText(event.data, options), seq);
 }
 
 /** @internal What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` (64 hex digits each). */

@@ -32,7 +32,7 @@ describe('the installed ape command (dist/ape.cjs, a CommonJS launcher)', () => 
     }
   });
 
-  it('runs every other command through the ES module program: same output, same exit code', () => {
+  it('runs every other command as the ES module program does: same output, same exit code', () => {
     const cases: readonly (readonly string[])[] = [
       ['simulate', 'policies/example_policy.yaml', 'read_file', '--json'],
       ['simulate', 'policies/example_policy.yaml', 'delete_file', '--json'],

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installPacked, type PackedProject, repositoryRoot } from '../packed-install.js';
@@ -191,6 +191,37 @@ describe('published packages', () => {
       execFileSync(ape, ['simulate', policy, 'read_file', '--json'], { cwd: project, encoding: 'utf8' }),
     ) as { decision: string };
     expect(simulated.decision).toBe('ALLOW');
+  });
+
+  it('installs the bundled policy commands: they start from the bundle with its code cache, and lazy loads resolve', () => {
+    const ape = join(project, 'node_modules', '.bin', 'ape');
+    const env = { ...process.env, APE_DEBUG: '1' };
+    // mail_and_payments has argument schemas (ajv, loaded lazily from the installed @ape/policy).
+    const policy = join(root, 'policies', 'mail_and_payments.yaml');
+    const run = spawnSync(
+      ape,
+      ['simulate', policy, 'send_email', '--args', '{"to":"a@b.example"}', '--json'],
+      {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+      },
+    );
+    expect(run.stderr).toBe('ape: debug: started from the bundled program (code cache: used)\n');
+    expect(run.status).toBe(0);
+    const unbundled = spawnSync(
+      ape,
+      ['simulate', policy, 'send_email', '--args', '{"to":"a@b.example"}', '--json'],
+      {
+        cwd: project,
+        env: { ...env, APE_CLI_BUNDLE: '0' },
+        encoding: 'utf8',
+      },
+    );
+    expect(unbundled.stdout).toBe(run.stdout);
+    const dist = join(project, 'node_modules', '@ape', 'cli', 'dist');
+    expect(existsSync(join(dist, 'policy-commands.cache'))).toBe(true);
+    expect(existsSync(join(dist, 'metafile-cjs.json'))).toBe(false);
   });
 });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import packageJson from '../package.json' with { type: 'json' };
-import { asksForVersion, guardStdout } from './process-start.js';
+import { asksForVersion, exitWith, guardStdout, processIo } from './process-start.js';
 
 // The `ape` program (ES module). The installed `ape` command is dist/ape.cjs (launcher.ts), which
 // answers `--version` without starting the ES module loader and imports this file for the rest.
@@ -11,24 +11,5 @@ if (asksForVersion(argv)) {
   // What `ape --version` prints through the full program, without loading it.
   process.stdout.write(`${packageJson.version}\n`);
 } else {
-  import('./run-cli.js')
-    .then(({ runCli }) =>
-      runCli(argv, {
-        stdout: process.stdout,
-        stderr: process.stderr,
-        env: process.env,
-        cwd: process.cwd(),
-      }),
-    )
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (error: unknown) => {
-        process.stderr.write(
-          `ape: internal error: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
-        process.exitCode = 2;
-      },
-    );
+  exitWith(import('./run-cli.js').then(({ runCli }) => runCli(argv, processIo())));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { run } from './__fixtures__/test-io.js';
+import { ALL_COMMANDS } from './commands.js';
 import { createCommandContext } from './context.js';
 import { HELP_EXAMPLES } from './help-examples.js';
 import { createProgram } from './program.js';
@@ -16,6 +17,7 @@ describe('help examples', () => {
   it('has at least one example for every command, and none for a command that does not exist', () => {
     const program = createProgram(
       createCommandContext({ stdout: { write: () => true }, stderr: { write: () => true } }),
+      ALL_COMMANDS,
     );
     const paths = leafPaths(program).sort();
     expect(Object.keys(HELP_EXAMPLES).sort()).toEqual(paths);

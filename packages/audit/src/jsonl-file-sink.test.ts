@@ -200,6 +200,27 @@ describe.each([false, true])('createJsonlFileAuditSink (worker: %s)', (worker) =
     expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
   });
 
+  it('counts a line in UTF-8 bytes against maxLineBytes, to the byte', async () => {
+    // Two bytes per character: the line's UTF-16 length is under its byte size, three times it over.
+    const event = decisionEvent(0, { data: { note: '\u00e9'.repeat(300) } });
+    const free = freshPath();
+    const unlimited = await open(free);
+    await unlimited.append(event);
+    await unlimited.close();
+    const line = (await readFile(free, 'utf8')).split('\n')[0]!;
+    const bytes = Buffer.byteLength(line, 'utf8');
+    expect(line.length).toBeLessThan(bytes);
+    const tight = freshPath();
+    const refusing = await open(tight, { maxLineBytes: bytes - 1 });
+    await expect(refusing.append(event)).rejects.toMatchObject({ code: 'AUDIT_FAILURE', details: { bytes } });
+    await refusing.close();
+    const exact = freshPath();
+    const taking = await open(exact, { maxLineBytes: bytes });
+    await taking.append(event);
+    await taking.close();
+    expect(await readFile(exact, 'utf8')).toBe(`${line}\n`);
+  });
+
   it('rejects a malformed event with AUDIT_FAILURE without failing the sink', async () => {
     const sink = await open(freshPath());
     await expect(sink.append(decisionEvent(0, { session: '' }))).rejects.toMatchObject({

@@ -99,9 +99,6 @@ interface Queued {
   readonly text: string;
   /** With a writer thread: the line's tail (see `AuditLineParts`). */
   readonly tail: string | undefined;
-  /** With a writer thread: the UTF-8 sizes of `text` and `tail`. */
-  readonly textBytes: number;
-  readonly tailBytes: number;
   /** The record's Merkle leaf hash, computed here only when the sink writes checkpoints without a thread. */
   readonly leaf: Uint8Array | undefined;
   readonly resolve: () => void;
@@ -368,29 +365,23 @@ class FileSink implements JsonlFileAuditSink {
     try {
       if (this.#thread === undefined) {
         const { hash, line } = createAuditLine(pending.event, this.#position, this.#settings.redaction);
-        this.#checkLineBytes(Buffer.byteLength(line, 'utf8'));
+        this.#checkLineBytes(line, undefined, 0);
         this.#position = { seq: this.#position.seq + 1, prev: hash };
         const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
         this.#queue.push({
           text: line + '\n',
           tail: undefined,
-          textBytes: 0,
-          tailBytes: 0,
           leaf,
           resolve: pending.resolve,
           reject: pending.reject,
         });
       } else {
         const { head, tail } = createAuditLineParts(pending.event, this.#nextSeq, this.#settings.redaction);
-        const textBytes = Buffer.byteLength(head, 'utf8');
-        const tailBytes = Buffer.byteLength(tail, 'utf8');
-        this.#checkLineBytes(textBytes + tailBytes + LINE_BYTES_BESIDES_PARTS);
+        this.#checkLineBytes(head, tail, LINE_BYTES_BESIDES_PARTS);
         this.#nextSeq++;
         this.#queue.push({
           text: head,
           tail,
-          textBytes,
-          tailBytes,
           leaf: undefined,
           resolve: pending.resolve,
           reject: pending.reject,
@@ -405,7 +396,16 @@ class FileSink implements JsonlFileAuditSink {
     }
   }
 
-  #checkLineBytes(bytes: number): void {
+  /**
+   * Refuses a line of more than `maxLineBytes` UTF-8 bytes: `text`, `tail` and `besides` more. UTF-8
+   * takes at most 3 bytes per UTF-16 code unit, so the exact size is counted only for a line whose
+   * bound passes the limit (counting a line built by concatenation costs as much as copying it).
+   */
+  #checkLineBytes(text: string, tail: string | undefined, besides: number): void {
+    const units = text.length + (tail === undefined ? 0 : tail.length);
+    if (units * MAX_UTF8_BYTES_PER_UNIT + besides <= this.#settings.maxLineBytes) return;
+    const bytes =
+      Buffer.byteLength(text, 'utf8') + (tail === undefined ? 0 : Buffer.byteLength(tail, 'utf8')) + besides;
     if (bytes > this.#settings.maxLineBytes) {
       throw new AuditError(
         `Audit record of ${bytes} bytes exceeds maxLineBytes (${this.#settings.maxLineBytes}); it was not recorded.`,
@@ -496,20 +496,23 @@ class FileSink implements JsonlFileAuditSink {
       if (this.#settings.durable) await this.#handle.datasync();
       return undefined;
     }
-    // The parts travel as bytes in a buffer the thread takes over (no copy, no string to rebuild).
-    let size = 0;
+    // The parts travel as bytes in a buffer the thread takes over (no copy, no string to rebuild),
+    // sized for the most UTF-8 they can take; each write says how many bytes it took.
+    let units = 0;
     for (let index = 0; index < batch.length; index++)
-      size += batch[index]!.textBytes + batch[index]!.tailBytes;
-    const bytes = Buffer.allocUnsafeSlow(size);
+      units += batch[index]!.text.length + batch[index]!.tail!.length;
+    const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_BYTES_PER_UNIT);
     const sizes = new Int32Array(batch.length * 2);
     let offset = 0;
     for (let index = 0; index < batch.length; index++) {
       const item = batch[index]!;
-      offset += writeText(bytes, item.text, item.textBytes, offset);
-      offset += writeText(bytes, item.tail!, item.tailBytes, offset);
-      sizes[2 * index] = item.textBytes;
-      sizes[2 * index + 1] = item.tailBytes;
+      const headBytes = buffer.write(item.text, offset, 'utf8');
+      const tailBytes = buffer.write(item.tail!, offset + headBytes, 'utf8');
+      sizes[2 * index] = headBytes;
+      sizes[2 * index + 1] = tailBytes;
+      offset += headBytes + tailBytes;
     }
+    const bytes = buffer.subarray(0, offset);
     const written = await thread.write(bytes, sizes, this.#settings.durable, this.#checkpoints !== undefined);
     this.#position = { seq: this.#position.seq + batch.length, prev: written.prev };
     const leaves = written.leaves;
@@ -554,11 +557,8 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
 }
 
 /** Writes `text` (`bytes` UTF-8 bytes) into `buffer` at `offset`; returns `bytes`. */
-function writeText(buffer: Buffer, text: string, bytes: number, offset: number): number {
-  // As many bytes as characters: ASCII, whose latin1 bytes are its UTF-8 bytes (and cheaper to write).
-  buffer.write(text, offset, bytes, bytes === text.length ? 'latin1' : 'utf8');
-  return bytes;
-}
+/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair takes 4 for its 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 /** Records queued before they go to the writer thread without waiting for the turn to end. */
 const THREAD_BATCH_RECORDS = 128;

@@ -58,6 +58,7 @@ const COVERAGE_EXCLUDE = [
   'src/**/*.test.ts',
   'src/**/__fixtures__/**',
   'src/bin.ts', // @ape/cli: `runCli` is unit-tested; the bin itself runs in test-e2e/cli
+  'src/launcher.ts', // @ape/cli: the installed `ape` entry; what it calls is unit-tested, it runs in test-e2e/cli
   'src/contracts/*-contract.ts', // @ape/core/contracts: test suites (describe/it) run by each implementer
 ];
 

@@ -1,22 +1,48 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLE_FILES, loadPolicyCommands } from '../bundled-start.js';
 import { ALL_COMMANDS } from '../commands.js';
 import { createCommandContext } from '../context.js';
 import { POLICY_COMMAND_NAMES } from '../policy-command-names.js';
-import { POLICY_COMMANDS } from '../policy-commands.js';
+import { POLICY_COMMANDS, runPolicyCommand } from '../policy-commands.js';
 import { createProgram } from '../program.js';
 import {
   type BundleMetafile,
   type BundlePlugin,
   bundleManifest,
   importMetaUrlPlugin,
+  writeBundleArtifacts,
 } from './policy-commands-build.js';
 
 const quiet = () => createCommandContext({ stdout: { write: () => true }, stderr: { write: () => true } });
 
 describe('the policy commands', () => {
+  it('run through runPolicyCommand, and nothing else does', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ape-policy-commands-'));
+    try {
+      let output = '';
+      const io = {
+        stdout: { write: (text: string) => (output += text) },
+        stderr: { write: () => true },
+        cwd: directory,
+      };
+      expect(await runPolicyCommand(['init'], io)).toBe(0);
+      expect(await runPolicyCommand(['validate', 'ape-policy.yaml'], io)).toBe(0);
+      expect(output).toContain('valid ape-policy.yaml');
+      let errors = '';
+      const audit = await runPolicyCommand(['audit', 'verify', 'x.jsonl'], {
+        ...io,
+        stderr: { write: (text: string) => (errors += text) },
+      });
+      expect(audit).toBe(2);
+      expect(errors).toContain("unknown command 'audit'");
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
   it('are the commands the launcher routes to the bundle, in the order of the full program', () => {
     const names = createProgram(quiet(), POLICY_COMMANDS).commands.map((command) => command.name());
     expect(names).toEqual([...POLICY_COMMAND_NAMES]);
@@ -148,5 +174,60 @@ describe('importMetaUrlPlugin', () => {
     expect(onLoad({ path: plain })).toBeUndefined();
     writeFileSync(plain, 'export const here = import.meta.dirname;\n');
     expect(() => onLoad({ path: plain })).toThrow('uses import.meta beyond import.meta.url');
+  });
+});
+
+describe('writeBundleArtifacts', () => {
+  /** A scratch package with a dist holding a small bundle that `runs` answers for. */
+  function scratchPackage(bundle: string): { root: string; dist: string; metafile: BundleMetafile } {
+    const directory = mkdtempSync(join(root, 'artifacts-'));
+    const entry = makePackage(directory, '@ape/cli', '1.0.0');
+    const dependency = makePackage(join(directory, 'node_modules', 'dep'), 'dep', '3.1.0');
+    const dist = join(directory, 'dist');
+    mkdirSync(dist);
+    writeFileSync(join(dist, BUNDLE_FILES.bundle), bundle);
+    return {
+      root: directory,
+      dist,
+      metafile: {
+        inputs: {
+          [entry]: { imports: [{ path: dependency, kind: 'import-statement', original: 'dep' }] },
+          [dependency]: { imports: [] },
+        },
+        outputs: { 'dist/policy-commands.cjs': { imports: [{ path: 'node:fs', external: true }] } },
+      },
+    };
+  }
+
+  it('writes the manifest and a code cache made after the warm-up runs, and makes the bundle ASCII', async () => {
+    const {
+      root: directory,
+      dist,
+      metafile,
+    } = scratchPackage(
+      '// head\u2080 of the chain\nconst seen = [];\nexports.runPolicyCommand = async (argv) => { seen.push(argv[0]); return 0; };\nexports.seen = seen;\n',
+    );
+    await writeBundleArtifacts(dist, metafile, directory);
+    const bundle = readFileSync(join(dist, BUNDLE_FILES.bundle), 'latin1');
+    expect(bundle.startsWith('// head\\u2080 of the chain\n')).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dist, BUNDLE_FILES.manifest), 'utf8')) as {
+      packages: unknown;
+    };
+    expect(manifest.packages).toEqual([{ path: ['dep'], version: '3.1.0' }]);
+    const load = loadPolicyCommands(dist);
+    expect(load).toMatchObject({ ok: true, cache: 'used' });
+  });
+
+  it('fails the build when a warm-up run does not exit 0, or the bundle does not load', async () => {
+    const failing = scratchPackage(
+      "exports.runPolicyCommand = async (argv) => (argv[0] === 'simulate' ? 1 : 0);\n",
+    );
+    await expect(writeBundleArtifacts(failing.dist, failing.metafile, failing.root)).rejects.toThrow(
+      /^warm-up run "ape simulate ape-policy\.yaml read_file .*" exited 1$/,
+    );
+    const broken = scratchPackage('exports.nothing = 1;\n');
+    await expect(writeBundleArtifacts(broken.dist, broken.metafile, broken.root)).rejects.toThrow(
+      'the bundled policy commands do not load: policy-commands.cjs does not export runPolicyCommand',
+    );
   });
 });

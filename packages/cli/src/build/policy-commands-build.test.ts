@@ -66,7 +66,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('bundleManifest', () => {
-  it('lists each built-in package by the path of names Node resolves it through, with its version', () => {
+  it('lists every import between built-in packages by the path of names Node resolves it through, with its version', () => {
     const cli = makePackage(join(root, 'cli'), '@ape/cli', '1.0.0');
     const policy = makePackage(join(root, 'policy'), '@ape/policy', '1.2.0');
     const core = makePackage(join(root, 'core'), '@ape/core', '1.1.0');
@@ -118,6 +118,7 @@ describe('bundleManifest', () => {
       packages: [
         { path: ['@ape/core'], version: '1.1.0' },
         { path: ['@ape/policy'], version: '1.2.0' },
+        { path: ['@ape/policy', '@ape/core'], version: '1.1.0' },
         { path: ['@ape/policy', 'yaml'], version: '2.9.1' },
       ],
     });
@@ -163,6 +164,32 @@ describe('importMetaUrlPlugin', () => {
     expect(onLoadOf(importMetaUrlPlugin())({ path: file })).toEqual({
       contents:
         'const load = createRequire(__apeModuleUrl("@ape/meta"));\nexport const again = __apeModuleUrl("@ape/meta");\n',
+      loader: 'js',
+    });
+  });
+
+  it("writes the packages' lazy loads of ajv and re2js as require calls, which esbuild builds in", () => {
+    const file = makePackage(join(root, 'lazy'), '@ape/lazy', '1.0.0');
+    writeFileSync(
+      file,
+      [
+        'var load = createRequire(import.meta.url);',
+        'ajvClass ??= load("ajv/dist/2020.js").Ajv2020;',
+        're2Class ??= load("re2js").RE2JS;',
+        'other = load("left-pad");',
+        'core ??= createRequire(import.meta.url)("ajv/dist/2020.js").Ajv2020;',
+        '',
+      ].join('\n'),
+    );
+    expect(onLoadOf(importMetaUrlPlugin())({ path: file })).toEqual({
+      contents: [
+        'var load = createRequire(__apeModuleUrl("@ape/lazy"));',
+        'ajvClass ??= require("ajv/dist/2020.js").Ajv2020;',
+        're2Class ??= require("re2js").RE2JS;',
+        'other = load("left-pad");',
+        'core ??= require("ajv/dist/2020.js").Ajv2020;',
+        '',
+      ].join('\n'),
       loader: 'js',
     });
   });

@@ -82,6 +82,24 @@ function isBuiltin(specifier: string): boolean {
 }
 
 /**
+ * The lazy loads of `@ape/core` and `@ape/policy` (ajv for argument schemas, re2js for patterns), made
+ * through `createRequire(import.meta.url)` so that a policy without them never loads them, written as
+ * `require` calls, which esbuild builds in and still runs only when called. A test checks that the
+ * bundle holds both packages: a load that stops matching here would otherwise go on resolving at run
+ * time, correct but slower.
+ */
+const LAZY_LOADS: readonly RegExp[] = [
+  /\bcreateRequire\(import\.meta\.url\)\(("[^"]+")\)/g,
+  /\bload\(("(?:ajv\/dist\/2020\.js|re2js)")\)/g,
+];
+
+function buildInLazyLoads(text: string): string {
+  let result = text;
+  for (const pattern of LAZY_LOADS) result = result.replace(pattern, 'require($1)');
+  return result;
+}
+
+/**
  * The esbuild plugin that replaces `import.meta.url` in every bundled file with
  * `__apeModuleUrl("<its package>")`: the launcher answers with the URL of that package as installed,
  * so a lazy `createRequire(import.meta.url)` load resolves where it does unbundled. Any other
@@ -93,8 +111,9 @@ export function importMetaUrlPlugin(): BundlePlugin {
     name: 'ape-import-meta-url',
     setup(build) {
       build.onLoad({ filter: /\.[cm]?js$/ }, (args) => {
-        const text = readFileSync(args.path, 'utf8');
-        if (!text.includes('import.meta')) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes('import.meta')) return undefined;
+        const text = buildInLazyLoads(source);
         const contents = text.replaceAll(
           'import.meta.url',
           `__apeModuleUrl(${JSON.stringify(packageOf(args.path, packages).name)})`,
@@ -111,8 +130,8 @@ export function importMetaUrlPlugin(): BundlePlugin {
 }
 
 /**
- * The manifest of the bundle: its sha256 and, for every package built into it, how Node reaches that
- * package from the CLI (`root`) and its version. Throws when the bundle imports anything but Node's
+ * The manifest of the bundle: its sha256 and, for every import of one package by another inside it,
+ * how Node reaches the imported package from the CLI (`root`) and its version. Throws when the bundle imports anything but Node's
  * built-in modules: the bundled program must not load a second copy of a package.
  */
 export function bundleManifest(metafile: BundleMetafile, bundle: Uint8Array, root: string): BundleManifest {
@@ -138,7 +157,9 @@ export function bundleManifest(metafile: BundleMetafile, bundle: Uint8Array, roo
       edges.set(from.directory, targets);
     }
   }
-  // Breadth first from the CLI: each package's shortest path of names, as Node resolves them.
+  // Breadth first from the CLI: each package's shortest path of names, as Node resolves them. Then
+  // every import between two packages is listed through that path: a package two others import (ajv,
+  // from @ape/core and from @ape/policy) is checked as each of them resolves it.
   const paths = new Map<string, readonly string[]>([[rootPackage.directory, []]]);
   const queue = [rootPackage.directory];
   const listed: BundledPackage[] = [];
@@ -147,10 +168,9 @@ export function bundleManifest(metafile: BundleMetafile, bundle: Uint8Array, roo
     const base = paths.get(directory)!;
     const targets = [...(edges.get(directory)?.values() ?? [])].sort((a, b) => a.name.localeCompare(b.name));
     for (const target of targets) {
+      listed.push({ path: [...base, target.name], version: target.version });
       if (paths.has(target.directory)) continue;
-      const path = [...base, target.name];
-      paths.set(target.directory, path);
-      listed.push({ path, version: target.version });
+      paths.set(target.directory, [...base, target.name]);
       queue.push(target.directory);
     }
   }
@@ -172,16 +192,6 @@ function asciiBundle(file: string): Buffer {
   return Buffer.from(ascii, 'latin1');
 }
 
-/** Policy tests of the starter policy, for the warm-up run of `ape test`. */
-const WARM_UP_TESTS = `cases:
-  - name: listing is allowed
-    request: { action: list_dir }
-    expect: { decision: ALLOW }
-  - name: deleting is forbidden
-    request: { action: delete_file, args: { path: /workspace/a.txt } }
-    expect: { decision: DENY }
-`;
-
 /** Output that goes nowhere, for the warm-up runs. */
 function quietIo(cwd: string) {
   const sink = { write: () => true };
@@ -190,8 +200,10 @@ function quietIo(cwd: string) {
 
 /**
  * Writes the manifest and the V8 code cache of the bundle in `directory`. The cache is made after
- * the policy commands have run once each on the starter policy, so it holds the functions they
- * compile, not only the top level. Throws when the bundle does not load or a warm-up run fails.
+ * `init`, `validate` and `simulate` have run on the starter policy (which has argument schemas), so
+ * it holds the functions they compile (ajv's included), not only the top level. A larger cache costs
+ * every start more than it saves the rarer commands (docs/performance.md, twelfth session). Throws
+ * when the bundle does not load or a warm-up run fails.
  */
 export async function writeBundleArtifacts(
   directory: string,
@@ -211,7 +223,6 @@ export async function writeBundleArtifacts(
       ['validate', 'ape-policy.yaml'],
       ['simulate', 'ape-policy.yaml', 'read_file', '--args', '{"path":"/workspace/a.txt"}'],
     ];
-    writeFileSync(join(work, 'ape-policy.test.yaml'), WARM_UP_TESTS);
     for (const argv of runs) {
       const code = await load.module.runPolicyCommand(argv, quietIo(work));
       if (code !== 0) throw new Error(`warm-up run "ape ${argv.join(' ')}" exited ${code}`);

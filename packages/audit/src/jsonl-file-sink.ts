@@ -3,6 +3,7 @@ import { type FileHandle, open, stat } from 'node:fs/promises';
 import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
 import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
 import { AuditLogError } from './errors.js';
+import { MAX_UTF8_BYTES_PER_UNIT } from './line-store.js';
 import { LineWriterWorker } from './line-writer-worker.js';
 import { linesFromHandle } from './lines.js';
 import { hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
@@ -555,10 +556,6 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
     offset += bytesWritten;
   }
 }
-
-/** Writes `text` (`bytes` UTF-8 bytes) into `buffer` at `offset`; returns `bytes`. */
-/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair takes 4 for its 2 units). */
-const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 /** Records queued before they go to the writer thread without waiting for the turn to end. */
 const THREAD_BATCH_RECORDS = 128;

@@ -4,8 +4,11 @@ const FIRST_CHUNK = 4 * 1024;
 /** The largest chunk, except for a line longer than that (it gets a chunk of its own size). */
 const LARGEST_CHUNK = 1024 * 1024;
 
-/** UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair is 4 bytes for 2 units). */
-const MAX_BYTES_PER_UNIT = 3;
+/**
+ * @internal UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair is 4 bytes for 2
+ * units): a string of L units is at most 3L bytes.
+ */
+export const MAX_UTF8_BYTES_PER_UNIT = 3;
 
 /**
  * @internal An append-only list of text lines kept as UTF-8 bytes in large buffers outside the
@@ -41,7 +44,7 @@ export class LineStore {
   /** Adds `line` at the end. */
   push(line: string): void {
     let chunk = this.#chunk;
-    if (chunk === undefined || chunk.length - this.#used < line.length * MAX_BYTES_PER_UNIT) {
+    if (chunk === undefined || chunk.length - this.#used < line.length * MAX_UTF8_BYTES_PER_UNIT) {
       const bytes = Buffer.byteLength(line, 'utf8');
       if (chunk === undefined || chunk.length - this.#used < bytes) chunk = this.#newChunk(bytes);
     }

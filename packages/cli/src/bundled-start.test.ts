@@ -8,6 +8,7 @@ import {
   type BundleLoad,
   codeCacheFile,
   loadPolicyCommands,
+  packageJsonAbove,
   sha256Hex,
 } from './bundled-start.js';
 
@@ -175,5 +176,20 @@ describe('loadPolicyCommands', () => {
     if (!load.ok) throw new Error(load.reason);
     const stack = (load.module as unknown as { where(): string }).where();
     expect(stack).toContain(`${join(dist, BUNDLE_FILES.bundle)}:4:`);
+  });
+});
+
+describe('packageJsonAbove', () => {
+  it('finds the nearest package.json up that it accepts, skipping unreadable and malformed ones', () => {
+    const file = join(root, 'a', 'b', 'c', 'index.js');
+    mkdirSync(join(root, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(join(root, 'a', 'package.json'), JSON.stringify({ name: 'a', version: '1.0.0' }));
+    writeFileSync(join(root, 'a', 'b', 'package.json'), '{ not json');
+    writeFileSync(join(root, 'a', 'b', 'c', 'package.json'), 'null');
+    expect(packageJsonAbove(file, (json) => typeof json.name === 'string')).toEqual({
+      directory: join(root, 'a'),
+      json: { name: 'a', version: '1.0.0' },
+    });
+    expect(packageJsonAbove(file, () => false)).toBeUndefined();
   });
 });

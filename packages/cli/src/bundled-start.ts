@@ -8,8 +8,8 @@ import type { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 // How the launcher starts the policy commands (validate, simulate, explain, test, init) from one
-// bundled CommonJS file with a V8 code cache, instead of the ES module program: Node then reads two
-// files instead of about 130 and compiles almost nothing. The bundle runs only when it is exactly
+// bundled CommonJS file with a V8 code cache, instead of the ES module program: Node then reads about
+// a dozen files instead of about 130 and compiles almost nothing. The bundle runs only when it is exactly
 // what the build made and every package built into it has the version installed beside the CLI;
 // otherwise the launcher runs the unbundled program, which behaves the same.
 
@@ -65,7 +65,8 @@ const CACHE_HASH_LENGTH = 64;
 
 // The bundle is wrapped as Node wraps a CommonJS module, on the same line as its first line (line
 // numbers in stack traces stay right), with one more parameter: the URL each built-in package's code
-// sees as `import.meta.url`, so that its lazy loads (ajv, re2js) resolve from the installed package.
+// sees as `import.meta.url` (its installed entry), so that a `createRequire(import.meta.url)` the
+// build did not write as a `require` resolves where it does unbundled.
 const WRAPPER_HEAD = '(function (exports, require, module, __filename, __dirname, __apeModuleUrl) {';
 const WRAPPER_TAIL = '\n})';
 
@@ -102,21 +103,37 @@ function parseManifest(text: string): BundleManifest {
   return manifest as BundleManifest;
 }
 
+/** The fields of a package.json that the launcher and the build read. */
+export interface PackageJsonFields {
+  readonly name?: unknown;
+  readonly version?: unknown;
+}
+
+/**
+ * @internal The nearest package.json above `file` (from its directory up) that `accept`s, with its
+ * directory; `undefined` when none up to the root does. An unreadable or malformed one is skipped.
+ */
+export function packageJsonAbove(
+  file: string,
+  accept: (json: PackageJsonFields) => boolean,
+): { readonly directory: string; readonly json: PackageJsonFields } | undefined {
+  for (let directory = dirname(file); ; directory = dirname(directory)) {
+    let json: PackageJsonFields | undefined;
+    try {
+      json = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as PackageJsonFields;
+    } catch {
+      // None here, or not JSON: look further up.
+    }
+    if (json !== undefined && json !== null && accept(json)) return { directory, json };
+    if (dirname(directory) === directory) return undefined;
+  }
+}
+
 /** The `version` of the package `name` that `file` belongs to (the nearest such package.json up). */
 function installedVersion(file: string, name: string): string {
-  for (let directory = dirname(file); ; directory = dirname(directory)) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(directory, 'package.json'), 'utf8');
-    } catch {
-      // No package.json here: look further up.
-    }
-    if (text !== undefined) {
-      const json = JSON.parse(text) as { name?: unknown; version?: unknown };
-      if (json.name === name && typeof json.version === 'string') return json.version;
-    }
-    if (dirname(directory) === directory) throw new Error(`no package.json of ${name} above ${file}`);
-  }
+  const found = packageJsonAbove(file, (json) => json.name === name && typeof json.version === 'string');
+  if (found === undefined) throw new Error(`no package.json of ${name} above ${file}`);
+  return found.json.version as string;
 }
 
 /**

@@ -9,7 +9,8 @@ import type { CommandRegistration } from './program.js';
 import { runProgram } from './run-program.js';
 
 // The entry of the bundled program, dist/policy-commands.cjs: the policy commands, with `@ape/core`,
-// `@ape/policy`, `@ape/provenance`, `yaml` and `commander` built into one CommonJS file. The
+// `@ape/policy`, `@ape/provenance` and the packages they use (`yaml`, `commander`, ajv, re2js) built into
+// one CommonJS file (the manifest beside it lists each package and its version). The
 // launcher (launcher.ts, bundled-start.ts) runs these commands from it, with the V8 code cache the
 // build writes beside it, and runs the unbundled program instead when any check fails.
 

@@ -8,6 +8,7 @@ import {
   type BundleManifest,
   codeCacheFile,
   loadPolicyCommands,
+  packageJsonAbove,
   sha256Hex,
 } from '../bundled-start.js';
 
@@ -54,27 +55,19 @@ interface PackageInfo {
 
 /** The package `file` belongs to: the nearest package.json up that has a name. */
 function packageOf(file: string, cache: Map<string, PackageInfo>): PackageInfo {
-  const start = dirname(resolve(file));
-  for (let directory = start; ; directory = dirname(directory)) {
-    const known = cache.get(directory);
-    if (known !== undefined) return known;
-    let json: { name?: unknown; version?: unknown } | undefined;
-    try {
-      json = JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as typeof json;
-    } catch {
-      // No package.json here.
-    }
-    if (json !== undefined && typeof json.name === 'string') {
-      const info = {
-        directory,
-        name: json.name,
-        version: typeof json.version === 'string' ? json.version : '',
-      };
-      cache.set(directory, info);
-      return info;
-    }
-    if (dirname(directory) === directory) throw new Error(`no named package.json above ${file}`);
-  }
+  const start = resolve(file);
+  const known = cache.get(dirname(start));
+  if (known !== undefined) return known;
+  const found = packageJsonAbove(start, (json) => typeof json.name === 'string');
+  if (found === undefined) throw new Error(`no named package.json above ${file}`);
+  const { directory, json } = found;
+  const info = {
+    directory,
+    name: json.name as string,
+    version: typeof json.version === 'string' ? json.version : '',
+  };
+  cache.set(dirname(start), info);
+  return info;
 }
 
 function isBuiltin(specifier: string): boolean {
@@ -100,10 +93,10 @@ function buildInLazyLoads(text: string): string {
 }
 
 /**
- * The esbuild plugin that replaces `import.meta.url` in every bundled file with
- * `__apeModuleUrl("<its package>")`: the launcher answers with the URL of that package as installed,
- * so a lazy `createRequire(import.meta.url)` load resolves where it does unbundled. Any other
- * `import.meta` use fails the build.
+ * The esbuild plugin that writes the lazy loads as `require` calls ({@link LAZY_LOADS}) and replaces
+ * every other `import.meta.url` in a bundled file with `__apeModuleUrl("<its package>")`: the
+ * launcher answers with the URL of that package as installed, so a `createRequire(import.meta.url)`
+ * left as it is resolves where it does unbundled. Any other `import.meta` use fails the build.
  */
 export function importMetaUrlPlugin(): BundlePlugin {
   const packages = new Map<string, PackageInfo>();
@@ -131,8 +124,9 @@ export function importMetaUrlPlugin(): BundlePlugin {
 
 /**
  * The manifest of the bundle: its sha256 and, for every import of one package by another inside it,
- * how Node reaches the imported package from the CLI (`root`) and its version. Throws when the bundle imports anything but Node's
- * built-in modules: the bundled program must not load a second copy of a package.
+ * how Node reaches the imported package from the CLI (`root`) and its version. Throws when the
+ * bundle imports anything but Node's built-in modules: the bundled program must not load a second
+ * copy of a package.
  */
 export function bundleManifest(metafile: BundleMetafile, bundle: Uint8Array, root: string): BundleManifest {
   for (const [output, { imports }] of Object.entries(metafile.outputs)) {

@@ -80,6 +80,72 @@ describe('runtimeEventText', () => {
     });
   }
 
+  it("gives canonicalJson's text along runs of records that repeat, reuse and change fields (its memos, property)", () => {
+    // Few distinct values, so that consecutive records often repeat one (the same string or array, or
+    // an equal one), as a session's records do, and the memos of the last value are hit and missed.
+    const few = fc.constantFrom('read_file', '"read_file" is allowed', 'a\\b', '\ud800', 'DENY', '');
+    const sameArray = Object.freeze(['path', 'to']);
+    const fewArrays = fc.constantFrom(
+      sameArray,
+      Object.freeze(['path', 'to']),
+      Object.freeze(['path']),
+      Object.freeze(['to', 'path']),
+      Object.freeze(['"q"']),
+      Object.freeze([]),
+      ['path', 'to'],
+    );
+    const sameLabels = Object.freeze({ '/path': 'USER_TRUSTED' });
+    const fewLabels = fc.constantFrom(
+      sameLabels,
+      Object.freeze({ '/path': 'USER_TRUSTED' }),
+      Object.freeze({ '/path': 'EXTERNAL_UNTRUSTED' }),
+      Object.freeze({ '/a': 'USER_TRUSTED', '/b': 'USER_TRUSTED' }),
+      { '/path': 'USER_TRUSTED' },
+      undefined,
+    );
+    const record = fc.oneof(
+      fc
+        .record({
+          stepIndex: fc.nat(3),
+          action: few,
+          decision: few,
+          rules: fewArrays,
+          reason: few,
+          policy: few,
+          argsDigest: few,
+          argNames: fewArrays,
+          provenance: few,
+          sources: fewArrays,
+          mode: few,
+          enforced: fc.boolean(),
+          argLabels: fewLabels,
+        })
+        .map((fields) => ['decision.made', built(fields)] as const),
+      fc
+        .record({ fingerprint: few, stepIndex: fc.nat(3), action: few, expiresAt: fc.nat(3) })
+        .map((fields) => ['token.issued', built(fields)] as const),
+      fc
+        .record({ fingerprint: few, stepIndex: fc.nat(3), action: few })
+        .map((fields) => ['token.consumed', built(fields)] as const),
+      fc
+        .record({ index: fc.nat(3), action: few, argsDigest: few, head: few, prev: few })
+        .map((fields) => ['plan.extended', built(fields)] as const),
+    );
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 2, maxLength: 40 }), (records) => {
+        for (const [type, data] of records) {
+          const open = Object.values(data).some(
+            (value) => typeof value === 'object' && value !== null && !Object.isFrozen(value),
+          );
+          const answer = runtimeEventText(type, data);
+          if (open) expect(answer).toBeUndefined();
+          else expect(answer).toBe(canonicalJson(data));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   /** One valid sample of each shape, with every optional field present. */
   const SAMPLES: Record<string, Record<string, unknown>> = {
     'decision.made': {

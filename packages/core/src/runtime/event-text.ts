@@ -55,6 +55,93 @@ function stringsText(value: unknown): string | undefined {
   return out + ']';
 }
 
+/*
+ * Most fields of a gated call's records repeat from call to call: the policy's digest, the rule's
+ * reason, the arguments' digest, the action, the token's fingerprint (issued, then consumed). Each
+ * memo below answers exactly the text `quoted` (or `stringsText`) gives, so a miss only costs the
+ * work it would have done anyway; a hit spares scanning the string for characters to escape (about
+ * 100 ns for a 64-digit hex digest, more for a reason that quotes the action).
+ */
+
+/** Remembers the quoted form of the last string it was asked for. */
+class LastQuoted {
+  #text: string | undefined;
+  #json = '';
+
+  of(text: string): string {
+    if (text !== this.#text) {
+      this.#json = quoted(text);
+      this.#text = text;
+    }
+    return this.#json;
+  }
+}
+
+/**
+ * Remembers the text of the last frozen array of strings it was asked for: the same array (a rule
+ * list the policy keeps) or one with the same strings in the same order (the sorted argument names
+ * of a call like the last one) gives the same text.
+ */
+class LastStrings {
+  #items: readonly string[] = [];
+  #json: string | undefined;
+
+  of(value: unknown): string | undefined {
+    if (!Array.isArray(value) || !Object.isFrozen(value)) return undefined;
+    const json = this.#json;
+    if (json !== undefined && (value === this.#items || sameStrings(value, this.#items))) return json;
+    const text = stringsText(value);
+    if (text !== undefined) {
+      this.#items = value as readonly string[];
+      this.#json = text;
+    }
+    return text;
+  }
+}
+
+/** Whether `value` holds exactly the strings of `items`, in order (no hole, nothing else). */
+function sameStrings(value: readonly unknown[], items: readonly string[]): boolean {
+  if (value.length !== items.length) return false;
+  for (let index = 0; index < value.length; index++) {
+    const item = value[index];
+    if (typeof item !== 'string' || item !== items[index]) return false;
+  }
+  return true;
+}
+
+/**
+ * Remembers the text of the last value {@link frozenValueText} answered for: the same object gives
+ * the same text (it was frozen all through when its text was made, so nothing in it changed). A
+ * call's argument labels are such an object: the runtime keeps one label map per shape of arguments.
+ */
+class LastFrozenValue {
+  #value: unknown;
+  #json: string | undefined;
+
+  of(value: unknown): string | undefined {
+    if (this.#json !== undefined && value === this.#value) return this.#json;
+    const text = frozenValueText(value);
+    if (text !== undefined && typeof value === 'object' && value !== null) {
+      this.#value = value;
+      this.#json = text;
+    }
+    return text;
+  }
+}
+
+const actionJson = new LastQuoted();
+const argsDigestJson = new LastQuoted();
+const decisionJson = new LastQuoted();
+const modeJson = new LastQuoted();
+const policyJson = new LastQuoted();
+const provenanceJson = new LastQuoted();
+const reasonJson = new LastQuoted();
+const fingerprintJson = new LastQuoted();
+const argNamesJson = new LastStrings();
+const rulesJson = new LastStrings();
+const sourcesJson = new LastStrings();
+const argLabelsJson = new LastFrozenValue();
+
 /**
  * A value frozen all through, as canonical JSON (the general serialiser, so any content);
  * `undefined` when something in it is not frozen or it is not serialisable.
@@ -68,6 +155,11 @@ function frozenValueText(value: unknown): string | undefined {
     // Not JSON: the general serialiser refuses it again in the sink, naming the path.
   }
   return text;
+}
+
+/** Argument labels as canonical JSON (see {@link LastFrozenValue}). */
+function labelsText(value: unknown): string | undefined {
+  return argLabelsJson.of(value);
 }
 
 /** A string as canonical JSON; `undefined` for anything else. */
@@ -135,13 +227,13 @@ function decisionMadeText(data: Readonly<Record<string, unknown>>): string | und
     return undefined;
   }
   const index = numberText(stepIndex);
-  const names = stringsText(argNames);
-  const ruleIds = stringsText(rules);
-  const from = stringsText(sources);
+  const names = argNamesJson.of(argNames);
+  const ruleIds = rulesJson.of(rules);
+  const from = sourcesJson.of(sources);
   if (index === undefined || names === undefined || ruleIds === undefined || from === undefined) {
     return undefined;
   }
-  const labels = optionalField(',"argLabels":', argLabels, frozenValueText);
+  const labels = optionalField(',"argLabels":', argLabels, labelsText);
   const clear = optionalField(',"args":', args, frozenValueText);
   const coded = optionalField(',"code":', code, stringText);
   if (labels === undefined || clear === undefined || coded === undefined) return undefined;
@@ -151,26 +243,26 @@ function decisionMadeText(data: Readonly<Record<string, unknown>>): string | und
   // `+`, not template literals: this runs once per gated call.
   return (
     '{"action":' +
-    quoted(action) +
+    actionJson.of(action) +
     labels +
     ',"argNames":' +
     names +
     clear +
     ',"argsDigest":' +
-    quoted(argsDigest) +
+    argsDigestJson.of(argsDigest) +
     coded +
     ',"decision":' +
-    quoted(decision) +
+    decisionJson.of(decision) +
     ',"enforced":' +
     (enforced ? 'true' : 'false') +
     ',"mode":' +
-    quoted(mode) +
+    modeJson.of(mode) +
     ',"policy":' +
-    quoted(policy) +
+    policyJson.of(policy) +
     ',"provenance":' +
-    quoted(provenance) +
+    provenanceJson.of(provenance) +
     ',"reason":' +
-    quoted(reason) +
+    reasonJson.of(reason) +
     ',"rules":' +
     ruleIds +
     ',"sources":' +
@@ -197,9 +289,9 @@ function planExtendedText(data: Readonly<Record<string, unknown>>): string | und
   }
   return (
     '{"action":' +
-    quoted(action) +
+    actionJson.of(action) +
     ',"argsDigest":' +
-    quoted(argsDigest) +
+    argsDigestJson.of(argsDigest) +
     ',"head":' +
     quoted(head) +
     ',"index":' +
@@ -226,11 +318,11 @@ function tokenIssuedText(data: Readonly<Record<string, unknown>>): string | unde
   }
   return (
     '{"action":' +
-    quoted(action) +
+    actionJson.of(action) +
     ',"expiresAt":' +
     expires +
     ',"fingerprint":' +
-    quoted(fingerprint) +
+    fingerprintJson.of(fingerprint) +
     ',"stepIndex":' +
     index +
     '}'
@@ -250,7 +342,7 @@ function tokenConsumedText(data: Readonly<Record<string, unknown>>): string | un
     return undefined;
   }
   return (
-    '{"action":' + quoted(action) + ',"fingerprint":' + quoted(fingerprint) + ',"stepIndex":' + index + '}'
+    '{"action":' + actionJson.of(action) + ',"fingerprint":' + fingerprintJson.of(fingerprint) + ',"stepIndex":' + index + '}'
   );
 }
 
@@ -269,6 +361,6 @@ function toolExecutedText(data: Readonly<Record<string, unknown>>): string | und
     return undefined;
   }
   return (
-    '{"action":' + quoted(action) + ',"durationMs":' + duration + ',"ok":true,"stepIndex":' + index + '}'
+    '{"action":' + actionJson.of(action) + ',"durationMs":' + duration + ',"ok":true,"stepIndex":' + index + '}'
   );
 }

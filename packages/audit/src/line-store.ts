@@ -74,7 +74,8 @@ export class LineStore {
 
   #newChunk(bytes: number): Buffer {
     const previous = this.#chunk?.length ?? FIRST_CHUNK / 2;
-    const chunk = Buffer.alloc(Math.max(Math.min(previous * 2, LARGEST_CHUNK), bytes));
+    // Not zero-filled: a line is only ever read back from bytes it wrote (`at` stops at its end).
+    const chunk = Buffer.allocUnsafeSlow(Math.max(Math.min(previous * 2, LARGEST_CHUNK), bytes));
     this.#chunks.push(chunk);
     this.#chunk = chunk;
     this.#used = 0;

@@ -1,6 +1,14 @@
 import { hashCanonical } from '@ape/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { prepareEventData, REDACTED_VALUE, redactArgs } from './redact.js';
+import {
+  eventDataText,
+  prepareEventData,
+  prepareEventDataWithText,
+  REDACTED_VALUE,
+  type RedactionOptions,
+  redactArgs,
+} from './redact.js';
 
 describe('redactArgs', () => {
   it('keeps a digest and the sorted names, never the values', () => {
@@ -65,5 +73,61 @@ describe('prepareEventData', () => {
     expect(() => prepareEventData(['not', 'an', 'object'], {})).toThrow(
       expect.objectContaining({ code: 'AUDIT_FAILURE' }),
     );
+  });
+});
+
+/** The text of `data` as recorded, or the code it is refused with. */
+function outcomeOf(prepare: () => string): { text: string } | { code: unknown } {
+  try {
+    return { text: prepare() };
+  } catch (error) {
+    return { code: (error as { code?: unknown }).code };
+  }
+}
+
+describe('eventDataText', () => {
+  // Keys the redaction looks for, among ordinary ones, at any depth; `__proto__` only as an own key
+  // (from JSON.parse, as a sink's caller could hand it over).
+  const key = fc.constantFrom('action', 'args', 'tokenId', 'token_id', 'secret', 'fields', 'argsDigest', 'x');
+  const leaf = fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean(), fc.constant(null));
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('value'), { maxLength: 3 }),
+      fc.dictionary(key, tie('value'), { maxKeys: 4 }),
+    ),
+  }));
+  const data = fc.oneof(
+    fc.dictionary(key, value, { maxKeys: 5 }),
+    fc
+      .dictionary(key, value, { maxKeys: 3 })
+      .map((object) => JSON.parse(`{"__proto__":{"polluted":true},"rest":${JSON.stringify(object)}}`)),
+  );
+  const options = fc.constantFrom<RedactionOptions>({}, { redact: false }, { logFields: ['x'] });
+
+  it('gives the text the copy-and-redact path gives, or the same refusal (property)', () => {
+    fc.assert(
+      fc.property(data, options, (input, redaction) => {
+        expect(outcomeOf(() => eventDataText(input, redaction))).toEqual(
+          outcomeOf(() => prepareEventDataWithText(input, redaction).text),
+        );
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('still redacts and gives the same text when Object.prototype carries an enumerable property', () => {
+    const prototype = Object.prototype as Record<string, unknown>;
+    prototype['secret'] = 'inherited';
+    try {
+      const input = { action: 'read_file', nested: { tokenId: 'raw', keep: 1 }, list: [{ x: 1 }] };
+      const text = eventDataText(input, {});
+      expect(text).toBe(prepareEventDataWithText(input, {}).text);
+      expect(text).not.toContain('raw');
+      expect(eventDataText({ action: 'plain' }, {})).toBe('{"action":"plain"}');
+    } finally {
+      delete prototype['secret'];
+    }
   });
 });

@@ -342,7 +342,13 @@ function tokenConsumedText(data: Readonly<Record<string, unknown>>): string | un
     return undefined;
   }
   return (
-    '{"action":' + actionJson.of(action) + ',"fingerprint":' + fingerprintJson.of(fingerprint) + ',"stepIndex":' + index + '}'
+    '{"action":' +
+    actionJson.of(action) +
+    ',"fingerprint":' +
+    fingerprintJson.of(fingerprint) +
+    ',"stepIndex":' +
+    index +
+    '}'
   );
 }
 
@@ -361,6 +367,12 @@ function toolExecutedText(data: Readonly<Record<string, unknown>>): string | und
     return undefined;
   }
   return (
-    '{"action":' + actionJson.of(action) + ',"durationMs":' + duration + ',"ok":true,"stepIndex":' + index + '}'
+    '{"action":' +
+    actionJson.of(action) +
+    ',"durationMs":' +
+    duration +
+    ',"ok":true,"stepIndex":' +
+    index +
+    '}'
   );
 }

@@ -87,11 +87,14 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'mcp:memory:gateway',
       'mcp:stdio:direct',
       'mcp:stdio:gateway',
+      'mcp:stdio:pipe',
     ]);
     expect(gateway?.rows.filter((row) => row.group === 'mcp-memory').map((row) => row.status)).toEqual([
       'measured',
       'measured',
     ]);
+    // The bare pipe round trip needs no build of the CLI: it is measured in every run.
+    expect(gateway?.rows.find((row) => row.id === 'mcp:stdio:pipe')?.status).toBe('measured');
     expect(report.targets.map((target) => target.id)).toContain('mcp-gateway-added-p50');
     expect(report.targets.map((target) => target.id)).toEqual(
       expect.arrayContaining(['issue18-durable', 'issue18-verify']),

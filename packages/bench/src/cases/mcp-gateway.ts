@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,45 @@ async function measureGatewayInMemory(settings: Settings): Promise<Stats> {
   }
 }
 
+/** A Node.js program that writes back whatever it reads: the other end of a bare pipe round trip. */
+const ECHO_PROGRAM = "process.stdin.on('data', (chunk) => process.stdout.write(chunk));";
+
+/**
+ * One byte to a child Node.js process and back over its stdin and stdout pipes, no MCP and no JSON:
+ * what the operating system and the machine charge for two handoffs between processes. A call
+ * through `ape mcp proxy` makes two more of them than a direct call (client to proxy, proxy to
+ * server, and back), so this row is the part of the stdio gateway's added latency that no code in
+ * the proxy can remove.
+ */
+async function measurePipeRoundTrip(settings: Settings): Promise<Stats> {
+  const child = spawn(process.execPath, ['-e', ECHO_PROGRAM], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
+  const stop = (error: Error): void => {
+    const waiting = pending;
+    pending = undefined;
+    waiting?.reject(error);
+  };
+  child.stdout.on('data', () => {
+    const waiting = pending;
+    pending = undefined;
+    waiting?.resolve();
+  });
+  child.once('error', stop);
+  child.once('exit', (code) => stop(new Error(`the echo process exited (code ${String(code)})`)));
+  const roundTrip = (): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      pending = { resolve, reject };
+      child.stdin.write('x');
+    });
+  try {
+    await roundTrip();
+    return await measureAsync('mcp:stdio:pipe', roundTrip, settings, stdioOptions(settings));
+  } finally {
+    child.stdin.end();
+    child.kill();
+  }
+}
+
 /**
  * Stdio rows of a full run warm up for a second and measure for a second: the spawned processes start
  * cold, and a proxy serves a session for far longer than one benchmark row.
@@ -180,6 +220,15 @@ export const mcpGatewayCase: BenchCase = {
       label: 'stdio: SDK client → node noop-server.mjs (baseline)',
       group: 'mcp-stdio',
     } as const;
+    const pipeRow = await rowOf(
+      {
+        id: 'mcp:stdio:pipe',
+        engine: 'node',
+        label: 'stdio: one byte to a child Node.js process and back (no MCP; two process handoffs)',
+        group: 'mcp-pipe',
+      },
+      () => measurePipeRoundTrip(settings),
+    );
     const stdioGatewayFields = {
       id: 'mcp:stdio:gateway',
       engine: 'ape',
@@ -195,6 +244,7 @@ export const mcpGatewayCase: BenchCase = {
       rows.push(
         { ...stdioDirectFields, status: 'unavailable', note },
         { ...stdioGatewayFields, status: 'unavailable', note },
+        pipeRow,
       );
     } else {
       const directory = mkdtempSync(join(tmpdir(), 'ape-bench-mcp-'));
@@ -214,7 +264,7 @@ export const mcpGatewayCase: BenchCase = {
           ),
         );
         stdioAdded = added(stdioDirect, stdioGateway);
-        rows.push(stdioDirect, withAdded(stdioGateway, stdioAdded));
+        rows.push(stdioDirect, withAdded(stdioGateway, stdioAdded), pipeRow);
       } finally {
         rmSync(directory, { recursive: true, force: true });
       }
@@ -256,6 +306,11 @@ export const mcpGatewayCase: BenchCase = {
           ? []
           : [
               `Over stdio the gateway adds ${formatDuration(stdioAdded.p50Us)} p50, ${formatDuration(stdioAdded.p99Us)} p99 (target ${goal}).`,
+            ]),
+        ...(pipeRow.stats === undefined
+          ? []
+          : [
+              `A bare pipe round trip between two Node.js processes takes ${formatDuration(pipeRow.stats.p50Us)} p50 on this machine: the two handoffs between processes that the proxy adds to every call cost about that much before the proxy does any work.`,
             ]),
       ],
     );

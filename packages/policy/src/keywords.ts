@@ -54,33 +54,61 @@ function hasForbiddenUrlCharacter(value: string): boolean {
 /** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
+/** What {@link scanPath} finds, one bit each ({@link FORBIDDEN} alone: the scan stops there). */
 const FORBIDDEN = 1;
 const NOT_ASCII = 2;
-
-/**
- * One pass over the characters of a path: {@link FORBIDDEN} at its first control character, DEL
- * or backslash; else {@link NOT_ASCII} when a character is not ASCII; else 0.
- */
-function scanCharacters(value: string): number {
-  let found = 0;
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index);
-    if (isForbiddenCode(code)) return FORBIDDEN;
-    if (code >= 0x80) found = NOT_ASCII;
-  }
-  return found;
-}
+const PERCENT_ESCAPE = 4;
+/** A `/`-separated segment other than `.` and `..` that ends in a dot or a space. */
+const DOT_OR_SPACE_END = 8;
+/** After the first character: an empty segment (a repeated or trailing `/`) or a `.` or `..` segment. */
+const NOT_NORMAL = 16;
 
 function isHexDigit(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
 }
 
-/** Any percent-escape (`%` and two hex digits): a server that decodes `%73` reads `s`, so `/w/.%73sh` would be `/w/.ssh` to it. */
-function hasPercentEscape(value: string): boolean {
-  for (let index = value.indexOf('%'); index !== -1; index = value.indexOf('%', index + 1)) {
-    if (isHexDigit(value.charCodeAt(index + 1)) && isHexDigit(value.charCodeAt(index + 2))) return true;
+/**
+ * One pass over a path's characters and `/`-separated segments (read in place: no array of
+ * segments), finding at once what the checks of {@link unsafePathReason} and {@link resolveChecked}
+ * ask about; they then read the bits in their fixed order, so the first problem is still the one
+ * reported. Returns {@link FORBIDDEN} at the first control character, DEL or backslash. Otherwise
+ * the bits of what it saw:
+ * - {@link NOT_ASCII}: a character that is not ASCII;
+ * - {@link PERCENT_ESCAPE}: `%` and two hex digits (a server that decodes `%73` reads `s`, so
+ *   `/w/.%73sh` would be `/w/.ssh` to it);
+ * - {@link DOT_OR_SPACE_END} and {@link NOT_NORMAL} (see each).
+ */
+function scanPath(value: string): number {
+  let found = 0;
+  let start = 0;
+  const length = value.length;
+  for (let index = 0; index <= length; index++) {
+    // The end of the text closes the last segment, as a `/` would.
+    const code = index < length ? value.charCodeAt(index) : 0x2f;
+    if (code === 0x2f) {
+      const size = index - start;
+      if (size === 0) {
+        if (index > 0) found |= NOT_NORMAL;
+      } else if (isDotSegment(value, start, size)) {
+        found |= NOT_NORMAL;
+      } else {
+        const last = value.charCodeAt(index - 1);
+        if (last === 0x2e || last === 0x20) found |= DOT_OR_SPACE_END;
+      }
+      start = index + 1;
+    } else if (isForbiddenCode(code)) {
+      return FORBIDDEN;
+    } else if (code >= 0x80) {
+      found |= NOT_ASCII;
+    } else if (
+      code === 0x25 &&
+      isHexDigit(value.charCodeAt(index + 1)) &&
+      isHexDigit(value.charCodeAt(index + 2))
+    ) {
+      found |= PERCENT_ESCAPE;
+    }
   }
-  return false;
+  return found;
 }
 
 /** A first segment a Windows server reads as a drive: `C:`, `C:/…` (an ASCII letter, then `:`). */
@@ -98,71 +126,46 @@ function isDotSegment(value: string, start: number, length: number): boolean {
 }
 
 /**
- * True when a `/`-separated segment of `value` other than `.` and `..` ends in a dot or a space
- * (read in place: no array of segments).
- */
-function hasSegmentEndingInDotOrSpace(value: string): boolean {
-  let start = 0;
-  for (let index = 0; index <= value.length; index++) {
-    if (index < value.length && value.charCodeAt(index) !== 0x2f) continue;
-    const length = index - start;
-    if (length > 0) {
-      const last = value.charCodeAt(index - 1);
-      if ((last === 0x2e || last === 0x20) && !isDotSegment(value, start, length)) return true;
-    }
-    start = index + 1;
-  }
-  return false;
-}
-
-/**
  * Why `value` cannot be checked as a path, or `undefined` when it can: the reasons a server could
  * read the same text as another file than the policy does. Shared by {@link normalisePath} and the
- * `x-ape-path` keyword (which reports it as the reason of the denial). The checks run in a fixed
- * order, so a path with several problems is always refused for the first; text that is all ASCII is
- * in NFC already and is not normalised to find out. No regular expression reads the path.
+ * `x-ape-path` keyword (which reports it as the reason of the denial). `found` is what
+ * {@link scanPath} found in `value` (asked only once `value` is neither empty nor too long). The
+ * checks run in a fixed order, so a path with several problems is always refused for the first;
+ * text that is all ASCII is in NFC already and is not normalised to find out. No regular expression
+ * reads the path.
  */
-function unsafePathReason(value: string, relativeTo: string | undefined): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
-  const characters = scanCharacters(value);
-  if (characters === FORBIDDEN) return 'holds a control character or a backslash';
-  if (hasPercentEscape(value)) return 'holds a percent-escape (%XX), which some servers decode';
-  if (characters === NOT_ASCII && value.normalize('NFC') !== value) {
+function unsafePathReason(value: string, relativeTo: string | undefined, found: number): string | undefined {
+  if (found & FORBIDDEN) return 'holds a control character or a backslash';
+  if (found & PERCENT_ESCAPE) return 'holds a percent-escape (%XX), which some servers decode';
+  if (found & NOT_ASCII && value.normalize('NFC') !== value) {
     return 'is not in Unicode normalisation form NFC (a server may map it to the NFC name)';
   }
   // A first segment a server may expand: `~`, `~/…` (the home directory) or `~user/…`.
   if (value.charCodeAt(0) === 0x7e) return 'starts with ~ (a server may expand it to a home directory)';
   if (hasDriveStart(value)) return 'starts with a drive letter (a Windows server reads it as absolute)';
-  if (hasSegmentEndingInDotOrSpace(value)) {
+  if (found & DOT_OR_SPACE_END) {
     return 'has a segment ending in a dot or a space (Windows servers drop them)';
   }
-  if (!value.startsWith('/') && relativeTo === undefined)
+  if (value.charCodeAt(0) !== 0x2f && relativeTo === undefined)
     return 'is relative and the rule sets no relativeTo';
   return undefined;
 }
 
-/** The normal form of a path {@link unsafePathReason} accepted (POSIX `.`/`..`, separators). */
-function resolveChecked(value: string, relativeTo: string | undefined): string {
-  if (value.charCodeAt(0) !== 0x2f) return posix.resolve(relativeTo!, value);
-  return isNormalAbsolute(value) ? value : posix.resolve(value);
+/** Why `value` is refused by its length (empty, or over {@link MAX_PATH_LENGTH}), if it is. */
+function lengthReason(value: string): string | undefined {
+  if (value.length === 0) return 'is empty';
+  if (value.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
+  return undefined;
 }
 
 /**
- * True when the absolute path `value` is its own POSIX normal form (what `posix.resolve` would
- * return): `/`, or segments that are neither empty nor `.` or `..` (no repeated or trailing
- * separator).
+ * The normal form of a path {@link unsafePathReason} accepted (POSIX `.`/`..`, separators): an
+ * absolute path {@link scanPath} found normal (`/`, or segments that are neither empty nor `.` or
+ * `..`) is its own normal form, what `posix.resolve` would return.
  */
-function isNormalAbsolute(value: string): boolean {
-  if (value.length === 1) return true;
-  let start = 1;
-  for (let index = 1; index <= value.length; index++) {
-    if (index < value.length && value.charCodeAt(index) !== 0x2f) continue;
-    const length = index - start;
-    if (length === 0 || isDotSegment(value, start, length)) return false;
-    start = index + 1;
-  }
-  return true;
+function resolveChecked(value: string, relativeTo: string | undefined, found: number): string {
+  if (value.charCodeAt(0) !== 0x2f) return posix.resolve(relativeTo!, value);
+  return value.length === 1 || (found & NOT_NORMAL) === 0 ? value : posix.resolve(value);
 }
 
 /**
@@ -175,8 +178,10 @@ function isNormalAbsolute(value: string): boolean {
  * decision path).
  */
 export function normalisePath(value: string, relativeTo?: string): string | undefined {
-  if (unsafePathReason(value, relativeTo) !== undefined) return undefined;
-  return resolveChecked(value, relativeTo);
+  if (lengthReason(value) !== undefined) return undefined;
+  const found = scanPath(value);
+  if (unsafePathReason(value, relativeTo, found) !== undefined) return undefined;
+  return resolveChecked(value, relativeTo, found);
 }
 
 /** Whether `path` is `root` or below it (`root` followed by `/`), without building `root + '/'`. */
@@ -198,9 +203,12 @@ function withinSome(path: string, roots: readonly string[]): boolean {
  */
 export function pathRefusal(value: unknown, options: PathKeywordOptions): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
-  const reason = unsafePathReason(value, options.relativeTo);
+  const tooLong = lengthReason(value);
+  if (tooLong !== undefined) return tooLong;
+  const found = scanPath(value);
+  const reason = unsafePathReason(value, options.relativeTo, found);
   if (reason !== undefined) return reason;
-  const path = resolveChecked(value, options.relativeTo);
+  const path = resolveChecked(value, options.relativeTo, found);
   if (!withinSome(path, options.roots)) return 'is not a path within the allowed roots';
   const exclude = options.exclude;
   if (exclude === undefined || exclude.length === 0) return undefined;

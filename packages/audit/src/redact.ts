@@ -110,7 +110,8 @@ function canonicalDataText(data: unknown): string {
  * Keys are walked with `for...in`, which reads V8's enumeration cache of an object's shape instead of
  * building an array of its keys (about three times faster on a `decision.made` record's data). It
  * also visits inherited enumerable keys, which only an `Object.prototype` polluted by someone else
- * has: such a key can only make this answer `true`, and then the copy is made and checked as before.
+ * has: every own key is still checked, so such a key can only add a reason to answer `true` (and
+ * then the copy is made and checked as before), never hide one.
  */
 function needsRedaction(value: unknown, redact: boolean, top: boolean): boolean {
   if (Array.isArray(value)) {

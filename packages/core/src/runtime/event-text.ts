@@ -57,10 +57,12 @@ function stringsText(value: unknown): string | undefined {
 
 /*
  * Most fields of a gated call's records repeat from call to call: the policy's digest, the rule's
- * reason, the arguments' digest, the action, the token's fingerprint (issued, then consumed). Each
- * memo below answers exactly the text `quoted` (or `stringsText`) gives, so a miss only costs the
- * work it would have done anyway; a hit spares scanning the string for characters to escape (about
- * 100 ns for a 64-digit hex digest, more for a reason that quotes the action).
+ * reason, the arguments' digest, the action, the token's fingerprint (issued, then consumed), the
+ * argument names and labels. Each memo below answers exactly the text `quoted`, `stringsText` or
+ * `frozenValueText` gives for the value it is asked about (it depends on nothing else), so a miss
+ * only costs the work it would have done anyway; a hit spares scanning the string for characters to
+ * escape (about 100 ns for a 64-digit hex digest, more for a reason that quotes the action) or
+ * walking the labels.
  */
 
 /** Remembers the quoted form of the last string it was asked for. */

@@ -54,7 +54,10 @@ function hasForbiddenUrlCharacter(value: string): boolean {
 /** Also the `maxLength` of the paths in the options of x-ape-path (keyword-option-schemas.json). */
 const MAX_PATH_LENGTH = 4096;
 
-/** What {@link scanPath} finds, one bit each ({@link FORBIDDEN} alone: the scan stops there). */
+/**
+ * What {@link scanPath} finds, one bit each ({@link FORBIDDEN}, {@link EMPTY} and {@link TOO_LONG}
+ * alone: the scan stops there, or does not start).
+ */
 const FORBIDDEN = 1;
 const NOT_ASCII = 2;
 const PERCENT_ESCAPE = 4;
@@ -62,6 +65,9 @@ const PERCENT_ESCAPE = 4;
 const DOT_OR_SPACE_END = 8;
 /** After the first character: an empty segment (a repeated or trailing `/`) or a `.` or `..` segment. */
 const NOT_NORMAL = 16;
+const EMPTY = 32;
+/** Longer than {@link MAX_PATH_LENGTH}: refused before a character is read. */
+const TOO_LONG = 64;
 
 function isHexDigit(code: number): boolean {
   return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
@@ -71,17 +77,20 @@ function isHexDigit(code: number): boolean {
  * One pass over a path's characters and `/`-separated segments (read in place: no array of
  * segments), finding at once what the checks of {@link unsafePathReason} and {@link resolveChecked}
  * ask about; they then read the bits in their fixed order, so the first problem is still the one
- * reported. Returns {@link FORBIDDEN} at the first control character, DEL or backslash. Otherwise
- * the bits of what it saw:
+ * reported. Returns {@link EMPTY} or {@link TOO_LONG} for a text refused by its length (an
+ * over-long text is never read), {@link FORBIDDEN} at the first control character, DEL or
+ * backslash. Otherwise the bits of what it saw:
  * - {@link NOT_ASCII}: a character that is not ASCII;
  * - {@link PERCENT_ESCAPE}: `%` and two hex digits (a server that decodes `%73` reads `s`, so
  *   `/w/.%73sh` would be `/w/.ssh` to it);
  * - {@link DOT_OR_SPACE_END} and {@link NOT_NORMAL} (see each).
  */
 function scanPath(value: string): number {
+  const length = value.length;
+  if (length === 0) return EMPTY;
+  if (length > MAX_PATH_LENGTH) return TOO_LONG;
   let found = 0;
   let start = 0;
-  const length = value.length;
   for (let index = 0; index <= length; index++) {
     // The end of the text closes the last segment, as a `/` would.
     const code = index < length ? value.charCodeAt(index) : 0x2f;
@@ -129,12 +138,13 @@ function isDotSegment(value: string, start: number, length: number): boolean {
  * Why `value` cannot be checked as a path, or `undefined` when it can: the reasons a server could
  * read the same text as another file than the policy does. Shared by {@link normalisePath} and the
  * `x-ape-path` keyword (which reports it as the reason of the denial). `found` is what
- * {@link scanPath} found in `value` (asked only once `value` is neither empty nor too long). The
- * checks run in a fixed order, so a path with several problems is always refused for the first;
- * text that is all ASCII is in NFC already and is not normalised to find out. No regular expression
- * reads the path.
+ * {@link scanPath} found in `value`. The checks run in a fixed order, so a path with several
+ * problems is always refused for the first; text that is all ASCII is in NFC already and is not
+ * normalised to find out. No regular expression reads the path.
  */
 function unsafePathReason(value: string, relativeTo: string | undefined, found: number): string | undefined {
+  if (found & EMPTY) return 'is empty';
+  if (found & TOO_LONG) return `is longer than ${MAX_PATH_LENGTH} characters`;
   if (found & FORBIDDEN) return 'holds a control character or a backslash';
   if (found & PERCENT_ESCAPE) return 'holds a percent-escape (%XX), which some servers decode';
   if (found & NOT_ASCII && value.normalize('NFC') !== value) {
@@ -148,13 +158,6 @@ function unsafePathReason(value: string, relativeTo: string | undefined, found: 
   }
   if (value.charCodeAt(0) !== 0x2f && relativeTo === undefined)
     return 'is relative and the rule sets no relativeTo';
-  return undefined;
-}
-
-/** Why `value` is refused by its length (empty, or over {@link MAX_PATH_LENGTH}), if it is. */
-function lengthReason(value: string): string | undefined {
-  if (value.length === 0) return 'is empty';
-  if (value.length > MAX_PATH_LENGTH) return `is longer than ${MAX_PATH_LENGTH} characters`;
   return undefined;
 }
 
@@ -178,7 +181,6 @@ function resolveChecked(value: string, relativeTo: string | undefined, found: nu
  * decision path).
  */
 export function normalisePath(value: string, relativeTo?: string): string | undefined {
-  if (lengthReason(value) !== undefined) return undefined;
   const found = scanPath(value);
   if (unsafePathReason(value, relativeTo, found) !== undefined) return undefined;
   return resolveChecked(value, relativeTo, found);
@@ -203,8 +205,6 @@ function withinSome(path: string, roots: readonly string[]): boolean {
  */
 export function pathRefusal(value: unknown, options: PathKeywordOptions): string | undefined {
   if (typeof value !== 'string') return 'is not a string';
-  const tooLong = lengthReason(value);
-  if (tooLong !== undefined) return tooLong;
   const found = scanPath(value);
   const reason = unsafePathReason(value, options.relativeTo, found);
   if (reason !== undefined) return reason;

@@ -96,27 +96,52 @@ export class AuditRecorder {
  * @internal The appends one call started without awaiting them (`decision.made`, `token.issued`,
  * `token.consumed`): the sink keeps call order, and the gate drains them before the tool runs, so a
  * durable step waits for its pre-tool records and an audit failure there stops the tool.
+ *
+ * Each started append gets one reaction, which counts it settled (and keeps its failure); a drain
+ * waits for the count, with one promise, instead of awaiting each append in turn. A rejection is
+ * always handled (a call that throws before draining leaves no unhandled rejection behind).
  */
 export class CallAppends {
-  readonly #pending: Promise<void>[] = [];
+  /** Appends started so far (the next one's index in call order). */
+  #started = 0;
+  /** Appends started and not settled yet. */
+  #pending = 0;
+  /** The failure of the earliest (in call order) append that failed, and its index. */
+  #failure: { readonly index: number; readonly error: unknown } | undefined;
+  /** Called when the last pending append settles, if someone waits for it. */
+  #whenSettled: (() => void) | undefined;
+  readonly #settled = (): void => {
+    this.#pending--;
+    if (this.#pending === 0 && this.#whenSettled !== undefined) {
+      const wake = this.#whenSettled;
+      this.#whenSettled = undefined;
+      wake();
+    }
+  };
 
-  /** Adds a started append. A handler is attached at once so a rejection is never unhandled. */
+  /** Adds a started append (a promise of `AuditRecorder.record`). */
   start(append: Promise<void>): void {
     if (append === RECORDED) return;
-    append.catch(ignore);
-    this.#pending.push(append);
+    const index = this.#started++;
+    this.#pending++;
+    append.then(this.#settled, (error: unknown) => {
+      if (this.#failure === undefined || index < this.#failure.index) this.#failure = { index, error };
+      this.#settled();
+    });
   }
 
   /**
-   * Awaits the started appends in call order; rejects with the first (in that order) that failed.
-   * Returns `undefined` when none is pending (every append so far finished synchronously).
+   * Resolves once every started append settled; rejects with the failure of the first (in call
+   * order) that failed. Returns `undefined` when every started append already settled without a
+   * failure (or none was started: every append so far finished synchronously).
    */
   drain(): Promise<void> | undefined {
-    return this.#pending.length === 0 ? undefined : this.#drainAll();
-  }
-
-  async #drainAll(): Promise<void> {
-    for (const append of this.#pending) await append;
+    if (this.#pending === 0) {
+      return this.#failure === undefined ? undefined : Promise.reject(this.#failure.error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#afterSettled(() => (this.#failure === undefined ? resolve() : reject(this.#failure.error)));
+    });
   }
 
   /**
@@ -124,14 +149,25 @@ export class CallAppends {
    * failure (the session already terminated by the recorder) when one of them failed, so an audit
    * failure is reported as such whatever it interrupted; otherwise `error` itself.
    */
-  async failureOr(error: unknown): Promise<unknown> {
-    for (const append of this.#pending) {
-      try {
-        await append;
-      } catch (failure) {
-        return failure;
-      }
+  failureOr(error: unknown): Promise<unknown> {
+    return new Promise<unknown>((resolve) => {
+      this.#afterSettled(() => resolve(this.#failure === undefined ? error : this.#failure.error));
+    });
+  }
+
+  /** Calls `then` once no started append is pending (at once if none is). */
+  #afterSettled(then: () => void): void {
+    if (this.#pending === 0) {
+      then();
+      return;
     }
-    return error;
+    const previous = this.#whenSettled;
+    this.#whenSettled =
+      previous === undefined
+        ? then
+        : () => {
+            previous();
+            then();
+          };
   }
 }

@@ -383,6 +383,22 @@ describe('JsonlFileAuditSink writer thread (option worker)', () => {
     expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 30 });
   });
 
+  it('writes the same bytes once the thread table of names starts over (more strings than it keeps)', async () => {
+    // 17,000 records, each with its own session and ts: the table keeps at most 16,384 strings, so
+    // it starts over twice, on both sides, between two batches.
+    const events = Array.from({ length: 17_000 }, (_, n) => decisionEvent(n, { session: `session-${n}` }));
+    const texts: string[] = [];
+    for (const worker of [false, true]) {
+      const path = freshPath();
+      const sink = await createJsonlFileAuditSink(path, { worker, durable: false });
+      await appendAll(sink, events);
+      await sink.close();
+      texts.push(await readFile(path, 'utf8'));
+    }
+    expect(texts[1]).toBe(texts[0]);
+    expect(texts[1]?.split('\n')).toHaveLength(17_001);
+  });
+
   it('reports the position of the records written, and of every record after flush', async () => {
     const path = freshPath();
     const sink = await createJsonlFileAuditSink(path, { worker: true });

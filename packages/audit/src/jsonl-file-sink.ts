@@ -1,18 +1,19 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
-import { type AuditEvent, AuditError, type AuditSink } from '@ape/core';
+import { type AuditEvent, AuditError, type AuditSink, canonicalJson } from '@ape/core';
 import { type AuditCheckpointOptions, CheckpointWriter } from './checkpoint-writer.js';
 import { AuditLogError } from './errors.js';
 import { MAX_UTF8_BYTES_PER_UNIT } from './line-store.js';
-import { LineWriterWorker } from './line-writer-worker.js';
+import { CODES_PER_RECORD, LineWriterWorker } from './line-writer-worker.js';
 import { linesFromHandle } from './lines.js';
 import { hashMerkleLeaf, MerkleTreeAccumulator } from './merkle.js';
 import {
   AUDIT_GENESIS_HASH,
   type AuditChainPosition,
+  type AuditRecordFields,
+  auditLineBytes,
   createAuditLine,
-  createAuditLineParts,
-  LINE_BYTES_BESIDES_PARTS,
+  createAuditRecordFields,
   MAX_AUDIT_LINE_BYTES,
 } from './record.js';
 import type { RedactionOptions } from './redact.js';
@@ -96,10 +97,10 @@ interface Pending {
 }
 
 interface Queued {
-  /** The line and its `\n`; with a writer thread, the line's head (see `AuditLineParts`). */
+  /** The line and its `\n`; with a writer thread, the record's data text. */
   readonly text: string;
-  /** With a writer thread: the line's tail (see `AuditLineParts`). */
-  readonly tail: string | undefined;
+  /** With a writer thread: the rest of the record, which the thread builds the line around. */
+  readonly fields: AuditRecordFields | undefined;
   /** The record's Merkle leaf hash, computed here only when the sink writes checkpoints without a thread. */
   readonly leaf: Uint8Array | undefined;
   readonly resolve: () => void;
@@ -275,6 +276,10 @@ class FileSink implements JsonlFileAuditSink {
   readonly #thread: LineWriterWorker | undefined;
   /** With a thread: the seq the next admitted record gets (`#position` follows the writes). */
   #nextSeq: number;
+  /** With a thread: the seq of the next record sent to it. */
+  #sentSeq: number;
+  /** With a thread: the index of each string in the thread's table of names (see `#writeBatch`). */
+  readonly #names = new Map<string, number>();
 
   constructor(
     path: string,
@@ -288,6 +293,7 @@ class FileSink implements JsonlFileAuditSink {
     this.#checkpoints = checkpoints;
     this.#thread = thread;
     this.#nextSeq = position.seq;
+    this.#sentSeq = position.seq;
     this.path = path;
     this.#handle = handle;
     this.#settings = settings;
@@ -366,23 +372,23 @@ class FileSink implements JsonlFileAuditSink {
     try {
       if (this.#thread === undefined) {
         const { hash, line } = createAuditLine(pending.event, this.#position, this.#settings.redaction);
-        this.#checkLineBytes(line, undefined, 0);
+        this.#checkLineBytes(line);
         this.#position = { seq: this.#position.seq + 1, prev: hash };
         const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
         this.#queue.push({
           text: line + '\n',
-          tail: undefined,
+          fields: undefined,
           leaf,
           resolve: pending.resolve,
           reject: pending.reject,
         });
       } else {
-        const { head, tail } = createAuditLineParts(pending.event, this.#nextSeq, this.#settings.redaction);
-        this.#checkLineBytes(head, tail, LINE_BYTES_BESIDES_PARTS);
+        const fields = createAuditRecordFields(pending.event, this.#settings.redaction);
+        this.#checkFieldBytes(fields);
         this.#nextSeq++;
         this.#queue.push({
-          text: head,
-          tail,
+          text: fields.data,
+          fields,
           leaf: undefined,
           resolve: pending.resolve,
           reject: pending.reject,
@@ -398,15 +404,31 @@ class FileSink implements JsonlFileAuditSink {
   }
 
   /**
-   * Refuses a line of more than `maxLineBytes` UTF-8 bytes: `text`, `tail` and `besides` more. UTF-8
-   * takes at most 3 bytes per UTF-16 code unit, so the exact size is counted only for a line whose
-   * bound passes the limit (counting a line built by concatenation costs as much as copying it).
+   * Refuses a line of more than `maxLineBytes` UTF-8 bytes. UTF-8 takes at most 3 bytes per UTF-16
+   * code unit, so the exact size is counted only for a line whose bound passes the limit (counting
+   * a line built by concatenation costs as much as copying it).
    */
-  #checkLineBytes(text: string, tail: string | undefined, besides: number): void {
-    const units = text.length + (tail === undefined ? 0 : tail.length);
-    if (units * MAX_UTF8_BYTES_PER_UNIT + besides <= this.#settings.maxLineBytes) return;
-    const bytes =
-      Buffer.byteLength(text, 'utf8') + (tail === undefined ? 0 : Buffer.byteLength(tail, 'utf8')) + besides;
+  #checkLineBytes(line: string): void {
+    if (line.length * MAX_UTF8_BYTES_PER_UNIT <= this.#settings.maxLineBytes) return;
+    this.#refuseOver(Buffer.byteLength(line, 'utf8'));
+  }
+
+  /**
+   * {@link #checkLineBytes} for a record the writer thread builds the line of: its data text takes
+   * at most 3 bytes per code unit, and the JSON of each string around it at most 6 per code unit (an
+   * escape) and its quotes; the exact size is counted only when that bound passes the limit.
+   */
+  #checkFieldBytes(fields: AuditRecordFields): void {
+    const names = fields.session.length + fields.tenant.length + fields.ts.length + fields.type.length;
+    const bound =
+      fields.data.length * MAX_UTF8_BYTES_PER_UNIT +
+      names * MAX_JSON_BYTES_PER_UNIT +
+      LINE_BYTES_AROUND_FIELDS;
+    if (bound <= this.#settings.maxLineBytes) return;
+    this.#refuseOver(auditLineBytes(fields, this.#nextSeq));
+  }
+
+  #refuseOver(bytes: number): void {
     if (bytes > this.#settings.maxLineBytes) {
       throw new AuditError(
         `Audit record of ${bytes} bytes exceeds maxLineBytes (${this.#settings.maxLineBytes}); it was not recorded.`,
@@ -497,24 +519,53 @@ class FileSink implements JsonlFileAuditSink {
       if (this.#settings.durable) await this.#handle.datasync();
       return undefined;
     }
-    // The parts travel as bytes in a buffer the thread takes over (no copy, no string to rebuild),
-    // sized for the most UTF-8 they can take; each write says how many bytes it took.
+    // The data texts travel as bytes in a buffer the thread takes over (no copy, no string to
+    // rebuild), sized for the most UTF-8 they can take. The strings around them (session, tenant,
+    // ts, type) repeat from record to record: the thread keeps a table of their canonical JSON, a
+    // record names them by index, and a batch carries only the strings new to the table. The table
+    // starts over (on both sides) before it would outgrow MAX_NAMES. The thread builds the rest of
+    // each line.
     let units = 0;
-    for (let index = 0; index < batch.length; index++)
-      units += batch[index]!.text.length + batch[index]!.tail!.length;
+    for (let index = 0; index < batch.length; index++) units += batch[index]!.text.length;
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_BYTES_PER_UNIT);
-    const sizes = new Int32Array(batch.length * 2);
+    const codes = new Int32Array(batch.length * CODES_PER_RECORD);
+    const reset = this.#names.size + batch.length * 4 > MAX_NAMES;
+    if (reset) this.#names.clear();
+    const names = this.#names;
+    const added: string[] = [];
+    const nameOf = (text: string): number => {
+      let index = names.get(text);
+      if (index === undefined) {
+        index = names.size;
+        names.set(text, index);
+        added.push(canonicalJson(text));
+      }
+      return index;
+    };
     let offset = 0;
     for (let index = 0; index < batch.length; index++) {
       const item = batch[index]!;
-      const headBytes = buffer.write(item.text, offset, 'utf8');
-      const tailBytes = buffer.write(item.tail!, offset + headBytes, 'utf8');
-      sizes[2 * index] = headBytes;
-      sizes[2 * index + 1] = tailBytes;
-      offset += headBytes + tailBytes;
+      const fields = item.fields!;
+      const dataBytes = buffer.write(item.text, offset, 'utf8');
+      const code = index * CODES_PER_RECORD;
+      codes[code] = dataBytes;
+      codes[code + 1] = nameOf(fields.session);
+      codes[code + 2] = nameOf(fields.tenant);
+      codes[code + 3] = nameOf(fields.ts);
+      codes[code + 4] = nameOf(fields.type);
+      offset += dataBytes;
     }
     const bytes = buffer.subarray(0, offset);
-    const written = await thread.write(bytes, sizes, this.#settings.durable, this.#checkpoints !== undefined);
+    const seq = this.#sentSeq;
+    this.#sentSeq += batch.length;
+    const written = await thread.write(
+      bytes,
+      codes,
+      { reset, added },
+      seq,
+      this.#settings.durable,
+      this.#checkpoints !== undefined,
+    );
     this.#position = { seq: this.#position.seq + batch.length, prev: written.prev };
     const leaves = written.leaves;
     if (leaves === undefined) return undefined;
@@ -556,6 +607,28 @@ async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
     offset += bytesWritten;
   }
 }
+
+/** The most UTF-8 bytes one UTF-16 code unit of a string takes in its JSON (`\uXXXX`). */
+const MAX_JSON_BYTES_PER_UNIT = 6;
+
+/**
+ * Bytes of a line besides its data text and the characters of its session, tenant, ts and type:
+ * `{"data":`, `,"hash":"H"` and `,"prev":"P"` (64 hex digits each), `,"seq":` and at most 16 digits,
+ * the other four keys, their quotes, and `}`.
+ */
+const LINE_BYTES_AROUND_FIELDS =
+  '{"data":'.length +
+  ',"hash":"",'.length +
+  64 +
+  '"prev":""'.length +
+  64 +
+  ',"seq":'.length +
+  16 +
+  ',"session":,"tenant":,"ts":,"type":}'.length +
+  4 * 2;
+
+/** Strings the writer thread's table of names holds at most (about 40 bytes each for sessions). */
+const MAX_NAMES = 16_384;
 
 /** Records queued before they go to the writer thread without waiting for the turn to end. */
 const THREAD_BATCH_RECORDS = 128;

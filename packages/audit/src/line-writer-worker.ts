@@ -2,20 +2,25 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * The worker's program (CommonJS, run with `eval`, so the same text serves the ESM and CJS builds
- * and the sources under test). It owns the end of the chain: for each record of a batch it puts the
- * previous hash into the record's line and hashes it. The batches that arrived while it worked (up
- * to `maxRecords` records) join the same round: one `writev` on the sink's file descriptor and,
- * when any of them asks, one `fdatasync`, before it answers each batch in order.
+ * and the sources under test). It owns the end of the chain: for each record of a batch it builds
+ * the record's line around the data text it was sent (see `AuditRecordFields`), puts the previous
+ * hash into it and hashes it. The batches that arrived while it worked (up to `maxRecords` records)
+ * join the same round: one `writev` on the sink's file descriptor and, when any of them asks, one
+ * `fdatasync`, before it answers each batch in order.
  *
- * In: `{ bytes, sizes, sync, leaves }`: `bytes` holds each record's head then tail (see
- * `AuditLineParts`) in UTF-8, `sizes` their byte counts (head, tail, head, tail, …); `sync` asks for
- * the `fdatasync`; `leaves` for the RFC 9162 leaf hash of each line. Out, per batch: `{ prev }` (the
- * hash of the batch's last record) with `leaves` (32 bytes per record), or `{ error, code }` when a
- * write or a sync failed; from then on every batch gets an error (the chain's end is unknown: the
- * sink fails).
+ * In: `{ bytes, codes, names, seq, sync, leaves }`: `bytes` holds each record's data text in UTF-8;
+ * `codes` five numbers per record: the data text's byte count, then the index in the thread's table
+ * of names of the canonical JSON of its session, tenant, ts and type; `names` updates that table
+ * before the batch is read (`reset` empties it, then `added` go at its end); `seq` is the first
+ * record's seq; `sync` asks
+ * for the `fdatasync`; `leaves` for the RFC 9162 leaf hash of each line. Out, per batch: `{ prev }`
+ * (the hash of the batch's last record) with `leaves` (32 bytes per record), or `{ error, code }`
+ * when a write or a sync failed; from then on every batch gets an error (the chain's end is
+ * unknown: the sink fails).
  *
- * A line is built in place: head, `"prev":"P"`, tail are copied into the output, that text is
- * hashed, then the prev-and-tail part moves right to make room for `"hash":"H",`.
+ * A line is built in place: `{"data":`, the data text, `,"prev":"P"` and the tail are written into
+ * the output, that text is hashed, then the part from `"prev"` on moves right to make room for
+ * `"hash":"H",`.
  */
 const PROGRAM = `
 'use strict';
@@ -26,44 +31,67 @@ const hex = typeof crypto.hash === 'function'
   ? (bytes) => crypto.hash('sha256', bytes, 'hex')
   : (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 const LEAF_PREFIX = Buffer.of(0);
+const DATA_KEY = Buffer.from('{"data":', 'latin1');
 const HASH_FIELD = 74; // "hash":"<64 hex>",
-const PREV_FIELD = 73; // "prev":"<64 hex>"
+// Bytes of a line besides its data text and its four names: {"data":, the comma after the data,
+// the hash field, "prev":"<64 hex>", ,"seq": and at most 16 digits, the four keys, } and the newline.
+const FIXED_BYTES = 8 + 1 + HASH_FIELD + 73 + 7 + 16 + 11 + 10 + 6 + 8 + 1 + 1;
 const fd = workerData.fd;
 const maxRecords = workerData.maxRecords;
 let prev = workerData.prev;
-let failed = false;
 // The lines of one batch after prev, in a buffer of their own.
+// The canonical JSON of the strings records name by index, and their UTF-8 sizes.
+let names = [];
+let nameBytes = [];
 const linesOf = (batch) => {
-  const sizes = batch.sizes;
+  const codes = batch.codes;
+  if (batch.names.reset) {
+    names = [];
+    nameBytes = [];
+  }
+  for (const name of batch.names.added) {
+    names.push(name);
+    nameBytes.push(Buffer.byteLength(name, 'utf8'));
+  }
   // A Buffer arrives as a plain Uint8Array.
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.length);
-  const count = sizes.length / 2;
+  const count = codes.length / 5;
+  let size = bytes.length + count * FIXED_BYTES;
+  for (let index = 0; index < count; index++) {
+    const at = 5 * index;
+    size += nameBytes[codes[at + 1]] + nameBytes[codes[at + 2]] + nameBytes[codes[at + 3]] + nameBytes[codes[at + 4]];
+  }
   const leaves = batch.leaves ? new Uint8Array(32 * count) : undefined;
-  const out = Buffer.allocUnsafe(bytes.length + count * (HASH_FIELD + PREV_FIELD + 1));
+  const out = Buffer.allocUnsafe(size);
+  let seq = batch.seq;
   let from = 0;
   let at = 0;
   for (let index = 0; index < count; index++) {
-    const headBytes = sizes[2 * index];
-    const tailBytes = sizes[2 * index + 1];
+    const code = 5 * index;
+    const dataBytes = codes[code];
     const start = at;
-    bytes.copy(out, at, from, from + headBytes);
-    at += headBytes;
-    out.write('"prev":"' + prev + '"', at, 'latin1');
-    bytes.copy(out, at + PREV_FIELD, from + headBytes, from + headBytes + tailBytes);
-    from += headBytes + tailBytes;
-    const restBytes = PREV_FIELD + tailBytes;
-    const hash = hex(out.subarray(start, at + restBytes));
-    out.copyWithin(at + HASH_FIELD, at, at + restBytes);
+    at += DATA_KEY.copy(out, at);
+    at += bytes.copy(out, at, from, from + dataBytes);
+    from += dataBytes;
+    out[at++] = 44; // ,
+    const rest =
+      '"prev":"' + prev + '","seq":' + seq + ',"session":' + names[codes[code + 1]] + ',"tenant":' +
+      names[codes[code + 2]] + ',"ts":' + names[codes[code + 3]] + ',"type":' + names[codes[code + 4]] + '}';
+    const end = at + out.write(rest, at, 'utf8');
+    const hash = hex(out.subarray(start, end));
+    out.copyWithin(at + HASH_FIELD, at, end);
     out.write('"hash":"' + hash + '",', at, 'latin1');
-    at += HASH_FIELD + restBytes;
+    at = end + HASH_FIELD;
     if (leaves !== undefined) {
       leaves.set(crypto.createHash('sha256').update(LEAF_PREFIX).update(out.subarray(start, at)).digest(), 32 * index);
     }
     out[at++] = 10;
     prev = hash;
+    seq++;
   }
   return { out: out.subarray(0, at), answer: { prev, leaves } };
 };
+let failed = false;
 parentPort.on('message', (first) => {
   if (failed) {
     parentPort.postMessage({ error: 'an earlier write failed', code: undefined });
@@ -82,7 +110,7 @@ parentPort.on('message', (first) => {
       buffers.push(built.out);
       answers.push(built.answer);
       sync = sync || batch.sync;
-      records += batch.sizes.length / 2;
+      records += batch.codes.length / 5;
       const next = records < maxRecords ? receiveMessageOnPort(parentPort) : undefined;
       batch = next === undefined ? undefined : next.message;
       if (batch !== undefined) taken++;
@@ -114,6 +142,15 @@ parentPort.on('message', (first) => {
 });
 parentPort.postMessage({ ready: true });
 `;
+
+/** How a batch changes the thread's table of names: `reset` empties it, then `added` go at its end. */
+export interface NameUpdate {
+  readonly reset: boolean;
+  readonly added: readonly string[];
+}
+
+/** Numbers per record in a batch's `codes`: data bytes, then session, tenant, ts and type names. */
+export const CODES_PER_RECORD = 5;
 
 /** Records one write and sync of the thread takes at most (a round ends at the batch that reaches it). */
 const MAX_ROUND_RECORDS = 4096;
@@ -186,21 +223,30 @@ export class LineWriterWorker {
 
   /**
    * Writes one batch after the batches sent before it, then syncs it when `sync` (which covers
-   * those before it too). `bytes` holds each record's head and tail in UTF-8 and `sizes` their byte
-   * counts (head, tail, head, tail, …); both are handed over to the thread (unusable here
+   * those before it too). `bytes` holds each record's data text in UTF-8; `codes` has
+   * {@link CODES_PER_RECORD} numbers per record: its data text's byte count, then the index in the
+   * thread's table of names (canonical JSON texts) of its session, tenant, ts and type, after
+   * `names` updated that table; `seq` is the seq of the batch's first record. `bytes` and `codes` are handed over to the thread (unusable here
    * afterwards). Resolves in the order of the calls.
    * @throws Error when the write or the sync failed (this batch's or an earlier one's), or the
    * thread stopped.
    */
-  write(bytes: Buffer, sizes: Int32Array, sync: boolean, leaves: boolean): Promise<WrittenBatch> {
+  write(
+    bytes: Buffer,
+    codes: Int32Array,
+    names: NameUpdate,
+    seq: number,
+    sync: boolean,
+    leaves: boolean,
+  ): Promise<WrittenBatch> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<WrittenBatch>((resolve, reject) => {
       // Alive while a batch is in flight: a process must not exit with its records unwritten.
       if (this.#waiting.length === 0) this.#worker.ref();
       this.#waiting.push({ resolve, reject });
-      this.#worker.postMessage({ bytes, sizes, sync, leaves }, [
+      this.#worker.postMessage({ bytes, codes, names, seq, sync, leaves }, [
         bytes.buffer as ArrayBuffer,
-        sizes.buffer as ArrayBuffer,
+        codes.buffer as ArrayBuffer,
       ]);
     });
   }

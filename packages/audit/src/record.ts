@@ -169,7 +169,12 @@ function lineOf(parts: AuditLineParts, prev: string): AuditLine {
  * (`,"seq":N,"session":S,"tenant":T,"ts":"TS","type":Y}`). `ts` matched TIMESTAMP_PATTERN
  * (`timestampOf`): nothing in it needs an escape.
  */
-function partsOf(event: AuditEvent, ts: string, dataText: string, seq: number): AuditLineParts {
+function partsOf(
+  event: { readonly session: string; readonly tenant: string; readonly type: string },
+  ts: string,
+  dataText: string,
+  seq: number,
+): AuditLineParts {
   const tail =
     ',"seq":' +
     canonicalJson(seq) +
@@ -186,34 +191,64 @@ function partsOf(event: AuditEvent, ts: string, dataText: string, seq: number): 
 }
 
 /**
- * @internal A record's line without its `prev` and `hash`, for a writer that hashes elsewhere (the
- * file sink's worker): with `P` the previous hash (lower-case hex), the hashed text is
- * `head + '"prev":"' + P + '"' + tail` and the line `head + '"hash":"' + H + '","prev":"' + P + '"' + tail`,
- * the bytes {@link createAuditLine} gives at seq `seq` after `P`.
+ * @internal The parts of a record's line that the file sink's writer thread does not build itself.
+ * With `P` the previous hash, `H` the record's hash, `N` its seq, and `S`, `T`, `TS`, `Y` the
+ * canonical JSON of `event.session`, `event.tenant`, `ts` and `event.type`, the hashed text is
+ * `{"data":D,"prev":"P","seq":N,"session":S,"tenant":T,"ts":TS,"type":Y}` (`D` is `data`) and the
+ * line is that text with `"hash":"H",` before `"prev"`: the bytes {@link createAuditLine} gives.
  */
-export interface AuditLineParts {
+export interface AuditRecordFields {
+  /** The event's data as its line holds it (canonical JSON, redacted). */
+  readonly data: string;
+  /** The record's `ts` (matches {@link TIMESTAMP_PATTERN}). */
+  readonly ts: string;
+  readonly session: string;
+  readonly tenant: string;
+  readonly type: string;
+}
+
+/**
+ * @internal What a line is made of besides the thread's own text (see {@link AuditRecordFields}):
+ * the event's checks, errors and redaction, without the hash or the tail. Each field of `event` is
+ * read once, so the strings checked are the strings written.
+ */
+export function createAuditRecordFields(
+  event: AuditEvent,
+  options: RedactionOptions = {},
+): AuditRecordFields {
+  if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
+  const { tenant, session, type, time } = event;
+  requireText(tenant, 'tenant');
+  requireText(session, 'session');
+  requireText(type, 'type');
+  const ts = timestampOf(time);
+  return { data: eventDataText(event.data, options), ts, session, tenant, type };
+}
+
+/** @internal The exact UTF-8 size of the line of a record with `fields` at `seq` (without `\n`). */
+export function auditLineBytes(fields: AuditRecordFields, seq: number): number {
+  const { head, tail } = partsOf(fields, fields.ts, fields.data, seq);
+  return Buffer.byteLength(head, 'utf8') + Buffer.byteLength(tail, 'utf8') + LINE_BYTES_BESIDES_PARTS;
+}
+
+/** What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` (64 hex digits each). */
+const LINE_BYTES_BESIDES_PARTS = '"hash":"'.length + 64 + '",'.length + '"prev":"'.length + 64 + '"'.length;
+
+/**
+ * The line of `event` at `seq` without its `prev` and `hash`: with `P` the previous hash, the hashed
+ * text is `head + '"prev":"' + P + '"' + tail`.
+ */
+interface AuditLineParts {
   /** `{"data":D,` */
   readonly head: string;
   /** `,"seq":N,…}` */
   readonly tail: string;
 }
 
-/**
- * @internal The parts of the line of `event` at `seq` (see {@link AuditLineParts}): the event's
- * checks, errors and redaction, without the hash ({@link createAuditLine} hashes these parts).
- */
-export function createAuditLineParts(
-  event: AuditEvent,
-  seq: number,
-  options: RedactionOptions = {},
-): AuditLineParts {
+function createAuditLineParts(event: AuditEvent, seq: number, options: RedactionOptions): AuditLineParts {
   const ts = checkEvent(event);
   return partsOf(event, ts, eventDataText(event.data, options), seq);
 }
-
-/** @internal What a line holds besides its parts: `"hash":"H",` and `"prev":"P"` (64 hex digits each). */
-export const LINE_BYTES_BESIDES_PARTS =
-  '"hash":"'.length + 64 + '",'.length + '"prev":"'.length + 64 + '"'.length;
 
 /*
  * The fields around a record's data repeat from record to record: the previous record's hash is the
@@ -303,7 +338,7 @@ export function createAuditLineChain(
   };
 }
 
-function requireText(value: unknown, field: string): void {
+function requireText(value: unknown, field: string): asserts value is string {
   if (typeof value !== 'string' || value.length === 0) {
     throw new AuditError(`Audit event field "${field}" must be a non-empty string.`, { field });
   }

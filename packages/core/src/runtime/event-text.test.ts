@@ -146,6 +146,43 @@ describe('runtimeEventText', () => {
     );
   });
 
+  it("gives canonicalJson's text along runs of decision.made records that change one field at a time (property)", () => {
+    // The decision.made text reuses its call part and its decision part while every field that
+    // goes into them repeats: a run where consecutive records differ in exactly one field (or none)
+    // checks that each field is among those compared.
+    const values: Record<string, readonly unknown[]> = {
+      stepIndex: [0, 1],
+      action: ['read_file', 'write_file'],
+      decision: ['ALLOW', 'DENY'],
+      rules: [Object.freeze(['allowed_actions[0]']), Object.freeze(['r'])],
+      reason: ['"read_file" is allowed', 'no'],
+      policy: ['a'.repeat(64), 'b'.repeat(64)],
+      argsDigest: ['c'.repeat(64), 'd'.repeat(64)],
+      argNames: [Object.freeze(['path']), Object.freeze(['to'])],
+      provenance: ['USER_TRUSTED', 'EXTERNAL_UNTRUSTED'],
+      sources: [Object.freeze([]), Object.freeze(['tool:fetch'])],
+      mode: ['enforce', 'shadow'],
+      enforced: [true, false],
+      argLabels: [undefined, Object.freeze({ '/path': 'USER_TRUSTED' })],
+      args: [undefined, Object.freeze({ path: '/a' })],
+      code: [undefined, 'POLICY_DENY'],
+    };
+    const fields = Object.keys(values);
+    const edit = fc.option(fc.tuple(fc.constantFrom(...fields), fc.nat(1)), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 30 }), (edits) => {
+        const current: Record<string, unknown> = {};
+        for (const field of fields) current[field] = values[field]![0];
+        for (const change of edits) {
+          if (change !== undefined) current[change[0]] = values[change[0]]![change[1]];
+          const data = built(current);
+          expect(runtimeEventText('decision.made', data)).toBe(canonicalJson(data));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   /** One valid sample of each shape, with every optional field present. */
   const SAMPLES: Record<string, Record<string, unknown>> = {
     'decision.made': {

@@ -242,38 +242,148 @@ function decisionMadeText(data: Readonly<Record<string, unknown>>): string | und
   const present =
     (argLabels === undefined ? 0 : 1) + (args === undefined ? 0 : 1) + (code === undefined ? 0 : 1);
   if (keyCount(data) !== 12 + present) return undefined;
-  // `+`, not template literals: this runs once per gated call.
   return (
-    '{"action":' +
-    actionJson.of(action) +
-    labels +
-    ',"argNames":' +
-    names +
-    clear +
-    ',"argsDigest":' +
-    argsDigestJson.of(argsDigest) +
-    coded +
-    ',"decision":' +
-    decisionJson.of(decision) +
-    ',"enforced":' +
-    (enforced ? 'true' : 'false') +
-    ',"mode":' +
-    modeJson.of(mode) +
-    ',"policy":' +
-    policyJson.of(policy) +
-    ',"provenance":' +
-    provenanceJson.of(provenance) +
-    ',"reason":' +
-    reasonJson.of(reason) +
-    ',"rules":' +
-    ruleIds +
-    ',"sources":' +
-    from +
+    callPart.of(action, labels, names, clear, argsDigest, coded) +
+    decisionPart.of(decision, enforced, mode, policy, provenance, reason, ruleIds, from) +
     ',"stepIndex":' +
     index +
     '}'
   );
 }
+
+/**
+ * Makes `text` one flat string now (V8 keeps a concatenation as a tree of pieces until it is read),
+ * so a text remembered for reuse is copied in one piece into every record that holds it, instead of
+ * its pieces being walked again each time.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
+/**
+ * The part of a `decision.made` text about the call, up to the decision: `{"action":…` through
+ * `argsDigest` (and `code`). Remembered for the last call that had exactly these texts and values:
+ * the calls of a session, and of sessions alike, repeat them (with other arguments, only the
+ * digest and the cleartext change).
+ */
+class LastCallPart {
+  #action: string | undefined;
+  #labels = '';
+  #names = '';
+  #clear = '';
+  #argsDigest = '';
+  #coded = '';
+  #text = '';
+
+  of(
+    action: string,
+    labels: string,
+    names: string,
+    clear: string,
+    argsDigest: string,
+    coded: string,
+  ): string {
+    if (
+      action !== this.#action ||
+      labels !== this.#labels ||
+      names !== this.#names ||
+      clear !== this.#clear ||
+      argsDigest !== this.#argsDigest ||
+      coded !== this.#coded
+    ) {
+      // `+`, not template literals: V8 builds a template with more work per piece.
+      this.#text = flat(
+        '{"action":' +
+          actionJson.of(action) +
+          labels +
+          ',"argNames":' +
+          names +
+          clear +
+          ',"argsDigest":' +
+          argsDigestJson.of(argsDigest) +
+          coded,
+      );
+      this.#action = action;
+      this.#labels = labels;
+      this.#names = names;
+      this.#clear = clear;
+      this.#argsDigest = argsDigest;
+      this.#coded = coded;
+    }
+    return this.#text;
+  }
+}
+
+/**
+ * The part of a `decision.made` text about the decision: `,"decision":…` through `sources`.
+ * Remembered for the last decision with exactly these values: the policy answers an action with the
+ * same decision every time, so calls of the same action under the same provenance repeat it.
+ */
+class LastDecisionPart {
+  #decision: string | undefined;
+  #enforced = false;
+  #mode = '';
+  #policy = '';
+  #provenance = '';
+  #reason = '';
+  #rules = '';
+  #sources = '';
+  #text = '';
+
+  of(
+    decision: string,
+    enforced: boolean,
+    mode: string,
+    policy: string,
+    provenance: string,
+    reason: string,
+    rules: string,
+    sources: string,
+  ): string {
+    if (
+      decision !== this.#decision ||
+      enforced !== this.#enforced ||
+      mode !== this.#mode ||
+      policy !== this.#policy ||
+      provenance !== this.#provenance ||
+      reason !== this.#reason ||
+      rules !== this.#rules ||
+      sources !== this.#sources
+    ) {
+      this.#text = flat(
+        ',"decision":' +
+          decisionJson.of(decision) +
+          ',"enforced":' +
+          (enforced ? 'true' : 'false') +
+          ',"mode":' +
+          modeJson.of(mode) +
+          ',"policy":' +
+          policyJson.of(policy) +
+          ',"provenance":' +
+          provenanceJson.of(provenance) +
+          ',"reason":' +
+          reasonJson.of(reason) +
+          ',"rules":' +
+          rules +
+          ',"sources":' +
+          sources,
+      );
+      this.#decision = decision;
+      this.#enforced = enforced;
+      this.#mode = mode;
+      this.#policy = policy;
+      this.#provenance = provenance;
+      this.#reason = reason;
+      this.#rules = rules;
+      this.#sources = sources;
+    }
+    return this.#text;
+  }
+}
+
+const callPart = new LastCallPart();
+const decisionPart = new LastDecisionPart();
 
 /** `plan.extended`: `index, action, argsDigest, head, prev` (see `claims.ts`). */
 function planExtendedText(data: Readonly<Record<string, unknown>>): string | undefined {

@@ -161,6 +161,42 @@ describe('createAuditRecordWithLine', () => {
     );
   });
 
+  it('reads the fields around the data once: an accessor that answers differently later changes nothing', () => {
+    // An event whose tenant, session and type answer a valid string on the first read only.
+    const shifty = () => {
+      const reads = { tenant: 0, session: 0, type: 0 };
+      const event = {
+        ...decisionEvent(3),
+        get tenant() {
+          reads.tenant++;
+          return reads.tenant === 1 ? 'tenant-a' : '';
+        },
+        get session() {
+          reads.session++;
+          return reads.session === 1 ? 'session-1' : { not: 'a string' };
+        },
+        get type() {
+          reads.type++;
+          return reads.type === 1 ? 'decision.made' : 'x\n"y';
+        },
+      } as unknown as AuditEvent;
+      return { event, reads };
+    };
+    const position = { seq: 3, prev: AUDIT_GENESIS_HASH };
+    const plain = createAuditRecordWithLine(
+      decisionEvent(3, { tenant: 'tenant-a', session: 'session-1' }),
+      position,
+    );
+    const first = shifty();
+    const { record, line } = createAuditRecordWithLine(first.event, position);
+    expect(record).toMatchObject({ tenant: 'tenant-a', session: 'session-1', type: 'decision.made' });
+    expect(line).toBe(plain.line);
+    expect(first.reads).toEqual({ tenant: 1, session: 1, type: 1 });
+    const second = shifty();
+    expect(createAuditLine(second.event, position).line).toBe(plain.line);
+    expect(second.reads).toEqual({ tenant: 1, session: 1, type: 1 });
+  });
+
   it('createAuditLine copies nothing it does not have to, and still redacts args and secrets', () => {
     const event = {
       ...decisionEvent(0),

@@ -99,16 +99,16 @@ export function createAuditRecordWithLine(
   position: AuditChainPosition,
   options: RedactionOptions = {},
 ): AuditRecordWithLine {
-  const ts = checkEvent(event);
+  const checked = checkEvent(event);
   const prepared = prepareEventDataWithText(event.data, options);
   const data = freezeParsed(prepared.data) as Readonly<Record<string, unknown>>;
-  const { line, hash } = lineOf(partsOf(event, ts, prepared.text, position.seq), position.prev);
+  const { line, hash } = lineOf(partsOf(checked, checked.ts, prepared.text, position.seq), position.prev);
   const record: AuditRecord = Object.freeze({
     seq: position.seq,
-    ts,
-    tenant: event.tenant,
-    session: event.session,
-    type: event.type,
+    ts: checked.ts,
+    tenant: checked.tenant,
+    session: checked.session,
+    type: checked.type,
     data,
     prev: position.prev,
     hash,
@@ -135,13 +135,26 @@ export function createAuditLine(
   return lineOf(createAuditLineParts(event, position.seq, options), position.prev);
 }
 
-/** Checks the event's fields; returns its timestamp. */
-function checkEvent(event: AuditEvent): string {
+/** An event's fields around its data, as checked. */
+interface CheckedEvent {
+  /** The record's `ts`, from the event's `time`. */
+  readonly ts: string;
+  readonly tenant: string;
+  readonly session: string;
+  readonly type: string;
+}
+
+/**
+ * Checks the event's fields around its data. Each is read once, so the strings checked are the
+ * strings written (an accessor that answers differently on a second read changes nothing).
+ */
+function checkEvent(event: AuditEvent): CheckedEvent {
   if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
-  requireText(event.tenant, 'tenant');
-  requireText(event.session, 'session');
-  requireText(event.type, 'type');
-  return timestampOf(event.time);
+  const { tenant, session, type, time } = event;
+  requireText(tenant, 'tenant');
+  requireText(session, 'session');
+  requireText(type, 'type');
+  return { ts: timestampOf(time), tenant, session, type };
 }
 
 /**
@@ -209,19 +222,13 @@ export interface AuditRecordFields {
 
 /**
  * @internal What a line is made of besides the thread's own text (see {@link AuditRecordFields}):
- * the event's checks, errors and redaction, without the hash or the tail. Each field of `event` is
- * read once, so the strings checked are the strings written.
+ * the event's checks, errors and redaction, without the hash or the tail.
  */
 export function createAuditRecordFields(
   event: AuditEvent,
   options: RedactionOptions = {},
 ): AuditRecordFields {
-  if (typeof event !== 'object' || event === null) throw new AuditError('An audit event must be an object.');
-  const { tenant, session, type, time } = event;
-  requireText(tenant, 'tenant');
-  requireText(session, 'session');
-  requireText(type, 'type');
-  const ts = timestampOf(time);
+  const { ts, tenant, session, type } = checkEvent(event);
   return { data: eventDataText(event.data, options), ts, session, tenant, type };
 }
 
@@ -246,8 +253,8 @@ interface AuditLineParts {
 }
 
 function createAuditLineParts(event: AuditEvent, seq: number, options: RedactionOptions): AuditLineParts {
-  const ts = checkEvent(event);
-  return partsOf(event, ts, eventDataText(event.data, options), seq);
+  const checked = checkEvent(event);
+  return partsOf(checked, checked.ts, eventDataText(event.data, options), seq);
 }
 
 /*

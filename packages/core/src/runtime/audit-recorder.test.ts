@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CallAppends, RECORDED } from './audit-recorder.js';
+import type { AuditEvent, AuditSink } from '../index.js';
+import { AuditRecorder, CallAppends, RECORDED } from './audit-recorder.js';
 
 /** A promise settled from outside, in any order. */
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
@@ -86,5 +87,73 @@ describe('CallAppends', () => {
     await settle();
     // Vitest fails the run on an unhandled rejection; reaching here with the failure kept is the check.
     await expect(appends.failureOr('other')).resolves.toMatchObject({ message: 'the sink failed' });
+  });
+
+  it("reports a tracked append's failure as what `failed` turns it into, once that settled", async () => {
+    const appends = new CallAppends();
+    const append = deferred();
+    let terminated = false;
+    appends.track(append.promise, async (error) => {
+      await settle();
+      terminated = true;
+      throw new Error(`audit failure (${String(error)})`);
+    });
+    const draining = appends.drain()!;
+    append.reject('disk full');
+    await expect(draining).rejects.toThrow('audit failure (disk full)');
+    expect(terminated).toBe(true);
+  });
+});
+
+describe('AuditRecorder.start', () => {
+  const clock = { now: () => 1_700_000_000_000 };
+
+  /** A recorder over `append`, and the reasons it terminated the session with. */
+  function recorderOver(append: (event: AuditEvent) => unknown) {
+    const terminations: string[] = [];
+    const sink = { append, flush: () => undefined, close: () => undefined } as unknown as AuditSink;
+    const recorder = new AuditRecorder(sink, clock, 'tenant', 'session', async (reason) => {
+      terminations.push(reason);
+    });
+    return { recorder, terminations };
+  }
+
+  it('tracks a sink promise, and a thenable that is not a promise, without unhandled rejections', async () => {
+    for (const answer of [
+      () => Promise.reject(new Error('the disk is full')),
+      // A foreign thenable: adopted through a native promise before the recorder relies on it.
+      () => ({
+        then: (_: unknown, reject: (error: unknown) => void) => reject(new Error('the disk is full')),
+      }),
+    ]) {
+      const { recorder, terminations } = recorderOver(answer);
+      const appends = new CallAppends();
+      recorder.start(appends, 'token.issued', { stepIndex: 0 });
+      await expect(appends.drain()).rejects.toMatchObject({
+        code: 'AUDIT_FAILURE',
+        details: { event: 'token.issued' },
+      });
+      expect(terminations).toEqual(['audit failure on token.issued']);
+    }
+  });
+
+  it('fails the call the same way when the sink throws synchronously', async () => {
+    const { recorder, terminations } = recorderOver(() => {
+      throw new Error('closed');
+    });
+    const appends = new CallAppends();
+    recorder.start(appends, 'decision.made', { stepIndex: 0 });
+    await expect(appends.failureOr('other')).resolves.toMatchObject({
+      code: 'AUDIT_FAILURE',
+      details: { event: 'decision.made' },
+    });
+    expect(terminations).toEqual(['audit failure on decision.made']);
+  });
+
+  it('tracks nothing for a sink that recorded synchronously', () => {
+    const { recorder } = recorderOver(() => RECORDED);
+    const appends = new CallAppends();
+    recorder.start(appends, 'token.consumed', { stepIndex: 0 });
+    expect(appends.drain()).toBeUndefined();
   });
 });

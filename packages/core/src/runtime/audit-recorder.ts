@@ -53,29 +53,53 @@ export class AuditRecorder {
   record(type: AuditEventType, data: Record<string, unknown>, at?: number): Promise<void> {
     let appended: Promise<void> | void;
     try {
-      const time = at === undefined ? this.#clock.now() : at;
-      if (typeof time !== 'number' || !Number.isFinite(time))
-        throw new Error('the clock returned a non-finite time');
-      const frozen = Object.freeze(data);
-      const event = Object.freeze({ type, tenant: this.#tenant, session: this.#session, time, data: frozen });
-      // The data of the frequent events is frozen all through; its text costs a field-by-field
-      // build here instead of the general serialiser's walk in the sink (during this append).
-      const text = this.#prepareText ? runtimeEventText(type, frozen) : undefined;
-      // While the sink appends, the event is known as the runtime's own (core's in-memory sink
-      // keeps it without a copy) and its data's text is at hand; neither is held afterwards.
-      beginRuntimeAppend(event);
-      if (text !== undefined) rememberCanonicalText(frozen, text);
-      try {
-        appended = this.#sink.append(event);
-      } finally {
-        endRuntimeAppend(event);
-        if (text !== undefined) forgetCanonicalText(frozen);
-      }
+      appended = this.#append(type, data, at);
     } catch (error) {
       return this.#failed(type, error);
     }
     if (appended === undefined || appended === RECORDED) return RECORDED;
     return Promise.resolve(appended).then(ignore, (error: unknown) => this.#failed(type, error));
+  }
+
+  /**
+   * {@link record} for an append the call does not await at once: `appends` tracks the sink's own
+   * promise (no promise of the recorder's in between), and a failure terminates the session before
+   * the drain reports it, as `record` would.
+   */
+  start(appends: CallAppends, type: AuditEventType, data: Record<string, unknown>): void {
+    let appended: Promise<void> | void;
+    try {
+      appended = this.#append(type, data, undefined);
+    } catch (error) {
+      appends.start(this.#failed(type, error));
+      return;
+    }
+    if (appended === undefined || appended === RECORDED) return;
+    // A thenable that is not a native promise is adopted first (its `then` is not trusted to behave).
+    const append = appended instanceof Promise ? appended : Promise.resolve(appended);
+    appends.track(append, (error: unknown) => this.#failed(type, error));
+  }
+
+  /** Builds the event and hands it to the sink; returns what the sink's `append` returned. */
+  #append(type: AuditEventType, data: Record<string, unknown>, at: number | undefined): Promise<void> | void {
+    const time = at === undefined ? this.#clock.now() : at;
+    if (typeof time !== 'number' || !Number.isFinite(time))
+      throw new Error('the clock returned a non-finite time');
+    const frozen = Object.freeze(data);
+    const event = Object.freeze({ type, tenant: this.#tenant, session: this.#session, time, data: frozen });
+    // The data of the frequent events is frozen all through; its text costs a field-by-field
+    // build here instead of the general serialiser's walk in the sink (during this append).
+    const text = this.#prepareText ? runtimeEventText(type, frozen) : undefined;
+    // While the sink appends, the event is known as the runtime's own (core's in-memory sink
+    // keeps it without a copy) and its data's text is at hand; neither is held afterwards.
+    beginRuntimeAppend(event);
+    if (text !== undefined) rememberCanonicalText(frozen, text);
+    try {
+      return this.#sink.append(event);
+    } finally {
+      endRuntimeAppend(event);
+      if (text !== undefined) forgetCanonicalText(frozen);
+    }
   }
 
   async #failed(type: AuditEventType, error: unknown): Promise<never> {
@@ -124,10 +148,28 @@ export class CallAppends {
     if (append === RECORDED) return;
     const index = this.#started++;
     this.#pending++;
+    append.then(this.#settled, (error: unknown) => this.#fail(index, error));
+  }
+
+  /**
+   * Adds a started append of the sink itself (see `AuditRecorder.start`): on a rejection,
+   * `failed` turns it into the call's failure (terminating the session first), and the append
+   * counts as settled only then.
+   */
+  track(append: Promise<void>, failed: (error: unknown) => Promise<never>): void {
+    const index = this.#started++;
+    this.#pending++;
     append.then(this.#settled, (error: unknown) => {
-      if (this.#failure === undefined || index < this.#failure.index) this.#failure = { index, error };
-      this.#settled();
+      failed(error).then(
+        () => this.#fail(index, error),
+        (failure: unknown) => this.#fail(index, failure),
+      );
     });
+  }
+
+  #fail(index: number, error: unknown): void {
+    if (this.#failure === undefined || index < this.#failure.index) this.#failure = { index, error };
+    this.#settled();
   }
 
   /**

@@ -204,14 +204,12 @@ export function appendCall(
   const prepared = prepareArgs(index, actionId, rawArgs, declared, session.config.defaultProvenance);
   const link = chain.append({ action_id: actionId, args: prepared.args }, prepared.argsText);
   session.nextStep = chain.length;
-  appends.start(
-    session.record('plan.extended', {
-      index: link.index,
-      action: actionId,
-      argsDigest: prepared.argsHash,
-      head: link.head,
-      prev: link.prev,
-    }),
-  );
+  session.startRecord(appends, 'plan.extended', {
+    index: link.index,
+    action: actionId,
+    argsDigest: prepared.argsHash,
+    head: link.head,
+    prev: link.prev,
+  });
   return bindCall(session, index, actionId, prepared, link.head);
 }

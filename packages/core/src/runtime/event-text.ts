@@ -65,14 +65,25 @@ function stringsText(value: unknown): string | undefined {
  * walking the labels.
  */
 
-/** Remembers the quoted form of the last string it was asked for. */
+/**
+ * Remembers the quoted form of the last string it was asked for, between `before` and `after` (one
+ * flat string when either is given: see {@link flat}).
+ */
 class LastQuoted {
+  readonly #before: string;
+  readonly #after: string;
   #text: string | undefined;
   #json = '';
 
+  constructor(before = '', after = '') {
+    this.#before = before;
+    this.#after = after;
+  }
+
   of(text: string): string {
     if (text !== this.#text) {
-      this.#json = quoted(text);
+      const json = quoted(text);
+      this.#json = this.#before === '' && this.#after === '' ? json : flat(this.#before + json + this.#after);
       this.#text = text;
     }
     return this.#json;
@@ -132,13 +143,16 @@ class LastFrozenValue {
 }
 
 const actionJson = new LastQuoted();
+/** `{"action":A`, the start of the token and tool records' texts, as one flat string. */
+const actionOpen = new LastQuoted('{"action":', '');
 const argsDigestJson = new LastQuoted();
 const decisionJson = new LastQuoted();
 const modeJson = new LastQuoted();
 const policyJson = new LastQuoted();
 const provenanceJson = new LastQuoted();
 const reasonJson = new LastQuoted();
-const fingerprintJson = new LastQuoted();
+/** `,"fingerprint":F,"stepIndex":`, shared by `token.issued` and `token.consumed`, as one flat string. */
+const fingerprintField = new LastQuoted(',"fingerprint":', ',"stepIndex":');
 const argNamesJson = new LastStrings();
 const rulesJson = new LastStrings();
 const sourcesJson = new LastStrings();
@@ -428,17 +442,7 @@ function tokenIssuedText(data: Readonly<Record<string, unknown>>): string | unde
   ) {
     return undefined;
   }
-  return (
-    '{"action":' +
-    actionJson.of(action) +
-    ',"expiresAt":' +
-    expires +
-    ',"fingerprint":' +
-    fingerprintJson.of(fingerprint) +
-    ',"stepIndex":' +
-    index +
-    '}'
-  );
+  return actionOpen.of(action) + ',"expiresAt":' + expires + fingerprintField.of(fingerprint) + index + '}';
 }
 
 /** `token.consumed`: `fingerprint, stepIndex, action` (see `gate.ts`). */
@@ -453,15 +457,7 @@ function tokenConsumedText(data: Readonly<Record<string, unknown>>): string | un
   ) {
     return undefined;
   }
-  return (
-    '{"action":' +
-    actionJson.of(action) +
-    ',"fingerprint":' +
-    fingerprintJson.of(fingerprint) +
-    ',"stepIndex":' +
-    index +
-    '}'
-  );
+  return actionOpen.of(action) + fingerprintField.of(fingerprint) + index + '}';
 }
 
 /** `tool.executed` of a tool that answered: `stepIndex, action, ok: true, durationMs` (see `gate.ts`). */
@@ -478,13 +474,5 @@ function toolExecutedText(data: Readonly<Record<string, unknown>>): string | und
   ) {
     return undefined;
   }
-  return (
-    '{"action":' +
-    actionJson.of(action) +
-    ',"durationMs":' +
-    duration +
-    ',"ok":true,"stepIndex":' +
-    index +
-    '}'
-  );
+  return actionOpen.of(action) + ',"durationMs":' + duration + ',"ok":true,"stepIndex":' + index + '}';
 }

@@ -64,13 +64,12 @@ function decided(
   const clear = clearArgs(auditArgs, call);
   if (clear !== undefined) data['args'] = clear;
   if (call.argLabels !== undefined) data['argLabels'] = call.argLabels;
-  const recorded = session.record('decision.made', data);
   if (!enforced || decision.decision === 'ALLOW') {
-    appends.start(recorded);
+    session.startRecord(appends, 'decision.made', data);
     session.checkEpoch(epoch, call.index);
     return;
   }
-  return refuseOrEscalate(session, call, epoch, decision, recorded);
+  return refuseOrEscalate(session, call, epoch, decision, session.record('decision.made', data));
 }
 
 /** An enforced DENY or ESCALATE, once its `decision.made` record is in. */
@@ -183,14 +182,12 @@ function issued(
     return refusedToIssue(session, call, new Error('it returned no token with a string fingerprint'));
   }
   if (session.epoch !== epoch) return revokeStale(session, call, token);
-  appends.start(
-    session.record('token.issued', {
-      fingerprint: token.fingerprint,
-      stepIndex: call.index,
-      action: call.action,
-      expiresAt: token.expiresAt,
-    }),
-  );
+  session.startRecord(appends, 'token.issued', {
+    fingerprint: token.fingerprint,
+    stepIndex: call.index,
+    action: call.action,
+    expiresAt: token.expiresAt,
+  });
   return token;
 }
 
@@ -230,9 +227,7 @@ export async function consumeAndRun<Output>(
     throw await authorityFailure(session, error, call, 'consume');
   }
   progress.consumed = true;
-  appends.start(
-    session.record('token.consumed', { fingerprint, stepIndex: call.index, action: call.action }),
-  );
+  session.startRecord(appends, 'token.consumed', { fingerprint, stepIndex: call.index, action: call.action });
   if (config.mode !== 'disabled' && progress.written === undefined) {
     const writing = writePreviousAction(session, call);
     if (writing !== undefined) await writing;

@@ -13,7 +13,7 @@ import type {
   ProvenanceLabel,
   RevocationReason,
 } from '../types.js';
-import { AuditRecorder, RECORDED } from './audit-recorder.js';
+import { AuditRecorder, type CallAppends, RECORDED } from './audit-recorder.js';
 import type { CallChain } from './call-chain.js';
 import type { ResolvedConfig } from './config.js';
 import type { FixedArgs } from './prepared-call.js';
@@ -88,6 +88,11 @@ export class Session {
   /** Records an event, dated `at` (a reading of the session clock) or, without it, now. */
   record(type: AuditEventType, data: Record<string, unknown>, at?: number): Promise<void> {
     return this.recorder.record(type, data, at);
+  }
+
+  /** Starts one event's append for a call, which drains `appends` before its tool runs. */
+  startRecord(appends: CallAppends, type: AuditEventType, data: Record<string, unknown>): void {
+    this.recorder.start(appends, type, data);
   }
 
   /** Applies a transition synchronously and returns the promise of its `state.changed` record. */

@@ -321,11 +321,10 @@ class FileSink implements JsonlFileAuditSink {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: Pending = { event, resolve, reject };
       if (this.#waiting.length > 0 || this.#pendingCount() >= this.#settings.maxPendingRecords) {
-        this.#waiting.push(pending);
+        this.#waiting.push({ event, resolve, reject });
       } else {
-        this.#admit(pending);
+        this.#admit(event, resolve, reject);
       }
     });
   }
@@ -368,10 +367,10 @@ class FileSink implements JsonlFileAuditSink {
     return this.#queue.length + this.#inFlight;
   }
 
-  #admit(pending: Pending): void {
+  #admit(event: AuditEvent, resolve: () => void, reject: (error: unknown) => void): void {
     try {
       if (this.#thread === undefined) {
-        const { hash, line } = createAuditLine(pending.event, this.#position, this.#settings.redaction);
+        const { hash, line } = createAuditLine(event, this.#position, this.#settings.redaction);
         this.#checkLineBytes(line);
         this.#position = { seq: this.#position.seq + 1, prev: hash };
         const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
@@ -379,19 +378,19 @@ class FileSink implements JsonlFileAuditSink {
           text: line + '\n',
           fields: undefined,
           leaf,
-          resolve: pending.resolve,
-          reject: pending.reject,
+          resolve,
+          reject,
         });
       } else {
-        const fields = createAuditRecordFields(pending.event, this.#settings.redaction);
+        const fields = createAuditRecordFields(event, this.#settings.redaction);
         this.#checkFieldBytes(fields);
         this.#nextSeq++;
         this.#queue.push({
           text: fields.data,
           fields,
           leaf: undefined,
-          resolve: pending.resolve,
-          reject: pending.reject,
+          resolve,
+          reject,
         });
         // A long burst goes out in parts: the thread starts on the first while this thread
         // serialises the rest (it joins what arrives meanwhile to the same sync).
@@ -399,7 +398,7 @@ class FileSink implements JsonlFileAuditSink {
       }
       this.#writer ??= this.#write();
     } catch (error) {
-      pending.reject(error);
+      reject(error);
     }
   }
 
@@ -439,7 +438,8 @@ class FileSink implements JsonlFileAuditSink {
 
   #admitWaiting(): void {
     while (this.#waiting.length > 0 && this.#pendingCount() < this.#settings.maxPendingRecords) {
-      this.#admit(this.#waiting.shift()!);
+      const pending = this.#waiting.shift()!;
+      this.#admit(pending.event, pending.resolve, pending.reject);
     }
   }
 

@@ -123,6 +123,7 @@ describe('AuditRecorder.start', () => {
       () => Promise.reject(new Error('the disk is full')),
       // A foreign thenable: adopted through a native promise before the recorder relies on it.
       () => ({
+        // biome-ignore lint/suspicious/noThenProperty: a sink may answer with a thenable; this is one.
         then: (_: unknown, reject: (error: unknown) => void) => reject(new Error('the disk is full')),
       }),
     ]) {

@@ -71,7 +71,7 @@ export class AuditRecorder {
     try {
       appended = this.#append(type, data, undefined);
     } catch (error) {
-      appends.start(this.#failed(type, error));
+      appends.track(this.#failed(type, error));
       return;
     }
     if (appended === undefined || appended === RECORDED) return;
@@ -143,23 +143,19 @@ export class CallAppends {
     }
   };
 
-  /** Adds a started append (a promise of `AuditRecorder.record`). */
-  start(append: Promise<void>): void {
-    if (append === RECORDED) return;
-    const index = this.#started++;
-    this.#pending++;
-    append.then(this.#settled, (error: unknown) => this.#fail(index, error));
-  }
-
   /**
-   * Adds a started append of the sink itself (see `AuditRecorder.start`): on a rejection,
-   * `failed` turns it into the call's failure (terminating the session first), and the append
-   * counts as settled only then.
+   * Adds a started append (see `AuditRecorder.start`). On a rejection, `failed` turns the sink's
+   * error into the call's failure (terminating the session first), and the append counts as
+   * settled only then; without `failed`, the rejection is the call's failure as it is.
    */
-  track(append: Promise<void>, failed: (error: unknown) => Promise<never>): void {
+  track(append: Promise<void>, failed?: (error: unknown) => Promise<never>): void {
     const index = this.#started++;
     this.#pending++;
     append.then(this.#settled, (error: unknown) => {
+      if (failed === undefined) {
+        this.#fail(index, error);
+        return;
+      }
       failed(error).then(
         () => this.#fail(index, error),
         (failure: unknown) => this.#fail(index, failure),

@@ -142,8 +142,7 @@ class LastFrozenValue {
   }
 }
 
-const actionJson = new LastQuoted();
-/** `{"action":A`, the start of the token and tool records' texts, as one flat string. */
+/** `{"action":A`, the start of every record text built here, as one flat string. */
 const actionOpen = new LastQuoted('{"action":', '');
 const argsDigestJson = new LastQuoted();
 const decisionJson = new LastQuoted();
@@ -308,8 +307,7 @@ class LastCallPart {
     ) {
       // `+`, not template literals: V8 builds a template with more work per piece.
       this.#text = flat(
-        '{"action":' +
-          actionJson.of(action) +
+        actionOpen.of(action) +
           labels +
           ',"argNames":' +
           names +
@@ -414,8 +412,7 @@ function planExtendedText(data: Readonly<Record<string, unknown>>): string | und
     return undefined;
   }
   return (
-    '{"action":' +
-    actionJson.of(action) +
+    actionOpen.of(action) +
     ',"argsDigest":' +
     argsDigestJson.of(argsDigest) +
     ',"head":' +

@@ -529,7 +529,8 @@ class FileSink implements JsonlFileAuditSink {
     for (let index = 0; index < batch.length; index++) units += batch[index]!.text.length;
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_BYTES_PER_UNIT);
     const codes = new Int32Array(batch.length * CODES_PER_RECORD);
-    const reset = this.#names.size + batch.length * 4 > MAX_NAMES;
+    // At most one new name per string a record names (all of its codes but its data's size).
+    const reset = this.#names.size + batch.length * (CODES_PER_RECORD - 1) > MAX_NAMES;
     if (reset) this.#names.clear();
     const names = this.#names;
     const added: string[] = [];

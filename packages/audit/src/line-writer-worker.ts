@@ -1,5 +1,8 @@
 import { Worker } from 'node:worker_threads';
 
+/** Numbers per record in a batch's `codes`: data bytes, then session, tenant, ts and type names. */
+export const CODES_PER_RECORD = 5;
+
 /**
  * The worker's program (CommonJS, run with `eval`, so the same text serves the ESM and CJS builds
  * and the sources under test). It owns the end of the chain: for each record of a batch it builds
@@ -31,6 +34,7 @@ const hex = typeof crypto.hash === 'function'
   ? (bytes) => crypto.hash('sha256', bytes, 'hex')
   : (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
 const LEAF_PREFIX = Buffer.of(0);
+const CODES = ${CODES_PER_RECORD};
 const DATA_KEY = Buffer.from('{"data":', 'latin1');
 const HASH_FIELD = 74; // "hash":"<64 hex>",
 // Bytes of a line besides its data text and its four names: {"data":, the comma after the data,
@@ -55,10 +59,10 @@ const linesOf = (batch) => {
   }
   // A Buffer arrives as a plain Uint8Array.
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.length);
-  const count = codes.length / 5;
+  const count = codes.length / CODES;
   let size = bytes.length + count * FIXED_BYTES;
   for (let index = 0; index < count; index++) {
-    const at = 5 * index;
+    const at = CODES * index;
     size += nameBytes[codes[at + 1]] + nameBytes[codes[at + 2]] + nameBytes[codes[at + 3]] + nameBytes[codes[at + 4]];
   }
   const leaves = batch.leaves ? new Uint8Array(32 * count) : undefined;
@@ -67,7 +71,7 @@ const linesOf = (batch) => {
   let from = 0;
   let at = 0;
   for (let index = 0; index < count; index++) {
-    const code = 5 * index;
+    const code = CODES * index;
     const dataBytes = codes[code];
     const start = at;
     at += DATA_KEY.copy(out, at);
@@ -110,7 +114,7 @@ parentPort.on('message', (first) => {
       buffers.push(built.out);
       answers.push(built.answer);
       sync = sync || batch.sync;
-      records += batch.codes.length / 5;
+      records += batch.codes.length / CODES;
       const next = records < maxRecords ? receiveMessageOnPort(parentPort) : undefined;
       batch = next === undefined ? undefined : next.message;
       if (batch !== undefined) taken++;
@@ -148,9 +152,6 @@ export interface NameUpdate {
   readonly reset: boolean;
   readonly added: readonly string[];
 }
-
-/** Numbers per record in a batch's `codes`: data bytes, then session, tenant, ts and type names. */
-export const CODES_PER_RECORD = 5;
 
 /** Records one write and sync of the thread takes at most (a round ends at the batch that reaches it). */
 const MAX_ROUND_RECORDS = 4096;

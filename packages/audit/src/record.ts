@@ -132,7 +132,8 @@ export function createAuditLine(
   position: AuditChainPosition,
   options: RedactionOptions = {},
 ): AuditLine {
-  return lineOf(createAuditLineParts(event, position.seq, options), position.prev);
+  const fields = createAuditRecordFields(event, options);
+  return lineOf(partsOf(fields, fields.ts, fields.data, position.seq), position.prev);
 }
 
 /** An event's fields around its data, as checked. */
@@ -250,11 +251,6 @@ interface AuditLineParts {
   readonly head: string;
   /** `,"seq":N,…}` */
   readonly tail: string;
-}
-
-function createAuditLineParts(event: AuditEvent, seq: number, options: RedactionOptions): AuditLineParts {
-  const checked = checkEvent(event);
-  return partsOf(checked, checked.ts, eventDataText(event.data, options), seq);
 }
 
 /*

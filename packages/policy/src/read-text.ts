@@ -14,6 +14,7 @@ import type { CST } from 'yaml';
 
 type Token = CST.Token;
 import { childPath, FORBIDDEN_KEYS } from './findings.js';
+import { readBlockYaml } from './read-block-yaml.js';
 import { readJsonText } from './read-json.js';
 import { addLineStarts, Offsets, type ReadResult, readValue } from './source-offsets.js';
 import type { PolicyFinding, PolicyLimits } from './types.js';
@@ -32,9 +33,10 @@ interface ReadContext {
  * @internal Reads YAML or JSON policy text into plain JSON whose objects have no prototype.
  * JSON is read by its own strict reader (`readJsonText`), with the same checks and limits.
  *
- * Order matters for safety: size first, then a scan of the parser's token tree (built without
- * recursion) for depth, keys per mapping, aliases, tags, directives and documents, and only then
- * the composer (which recurses) and the conversion.
+ * Order matters for safety: size first, then a linear scan for nesting the parser would spend long
+ * on. YAML in the common block shape is then read by `readBlockYaml` from the `yaml` lexer's tokens;
+ * it declines anything it does not read exactly as the full path (`readComposedYaml`) does, and
+ * that path reads it.
  */
 export function readPolicyText(
   text: string,
@@ -68,6 +70,18 @@ export function readPolicyText(
     addFinding(context, 'LIMIT_DEPTH', `nesting deeper than ${limits.maxDepth} levels`, tooDeep, undefined);
     return { ok: false, findings };
   }
+  return readBlockYaml(text, limits) ?? readComposedYaml(text, file, limits);
+}
+
+/**
+ * @internal The full path for YAML text under the size and nesting checks: a scan of the parser's
+ * token tree (built without recursion) for depth, keys per mapping, aliases, tags, directives and
+ * documents, and only then the composer (which recurses) and the conversion.
+ */
+export function readComposedYaml(text: string, file: string | undefined, limits: PolicyLimits): ReadResult {
+  const findings: PolicyFinding[] = [];
+  const lineCounter = new LineCounter();
+  const context: ReadContext = { file, limits, lineCounter, findings };
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
   scanTokens(tokens, context);
   if (findings.length > 0) return { ok: false, findings };
@@ -283,11 +297,12 @@ function scanTokens(tokens: readonly Token[], context: ReadContext): void {
           break;
         }
         const items = token.items;
-        if (items.length > limits.maxKeysPerMapping) {
+        const entries = items.length > limits.maxKeysPerMapping ? countEntries(items) : items.length;
+        if (entries > limits.maxKeysPerMapping) {
           addFinding(
             context,
             'LIMIT_KEYS',
-            `a collection with ${items.length} entries, over the limit of ${limits.maxKeysPerMapping}`,
+            `a collection with ${entries} entries, over the limit of ${limits.maxKeysPerMapping}`,
             token.offset,
             undefined,
           );
@@ -306,6 +321,26 @@ function scanTokens(tokens: readonly Token[], context: ReadContext): void {
         break;
     }
   }
+}
+
+/**
+ * The entries of a collection's token items: an item that holds only white space and comments (a
+ * comment line after the last entry, indented like the entries) is not an entry.
+ */
+function countEntries(items: readonly CST.CollectionItem[]): number {
+  let entries = 0;
+  for (const item of items) {
+    if (isEntry(item)) entries += 1;
+  }
+  return entries;
+}
+
+function isEntry(item: CST.CollectionItem): boolean {
+  if ((item.key !== undefined && item.key !== null) || item.sep !== undefined) return true;
+  if (item.value !== undefined) return true;
+  return item.start.some(
+    (token) => token.type !== 'space' && token.type !== 'comment' && token.type !== 'newline',
+  );
 }
 
 function checkProps(props: readonly Token[], context: ReadContext): void {

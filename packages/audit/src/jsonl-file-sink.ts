@@ -526,8 +526,16 @@ class FileSink implements JsonlFileAuditSink {
     // starts over (on both sides) before it would outgrow MAX_NAMES. The thread builds the rest of
     // each line.
     let units = 0;
-    for (let index = 0; index < batch.length; index++) units += batch[index]!.text.length;
+    let joined = '';
+    for (let index = 0; index < batch.length; index++) {
+      const text = batch[index]!.text;
+      units += text.length;
+      joined += text;
+    }
     const buffer = Buffer.allocUnsafeSlow(units * MAX_UTF8_BYTES_PER_UNIT);
+    // One write for the whole batch; when it took one byte per code unit, every text is ASCII and
+    // each record's size is its length. Otherwise each text is written again on its own.
+    const ascii = buffer.write(joined, 0, 'utf8') === units;
     const codes = new Int32Array(batch.length * CODES_PER_RECORD);
     // At most one new name per string a record names (all of its codes but its data's size).
     const reset = this.#names.size + batch.length * (CODES_PER_RECORD - 1) > MAX_NAMES;
@@ -547,7 +555,7 @@ class FileSink implements JsonlFileAuditSink {
     for (let index = 0; index < batch.length; index++) {
       const item = batch[index]!;
       const fields = item.fields!;
-      const dataBytes = buffer.write(item.text, offset, 'utf8');
+      const dataBytes = ascii ? item.text.length : buffer.write(item.text, offset, 'utf8');
       const code = index * CODES_PER_RECORD;
       codes[code] = dataBytes;
       codes[code + 1] = nameOf(fields.session);

@@ -516,6 +516,59 @@ describe('readBlockYaml agrees with the full path', () => {
     );
   });
 
+  it('for any text made of the characters YAML cares about (property)', () => {
+    const soup = fc
+      .array(
+        fc.constantFrom(
+          ' ',
+          ' ',
+          '  ',
+          '\n',
+          '\n',
+          '- ',
+          ': ',
+          ':',
+          '-',
+          '#',
+          '"',
+          "'",
+          "''",
+          'a',
+          'b',
+          'key',
+          '1',
+          '0.5',
+          'true',
+          '~',
+          '\t',
+          '\r\n',
+          '[',
+          ']',
+          '{',
+          '}',
+          ',',
+          '&x',
+          '*x',
+          '!',
+          '|',
+          '>',
+          '?',
+          '%',
+          '@',
+          '---',
+          '...',
+          '\\',
+          'é',
+        ),
+        { maxLength: 60 },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(soup, (text) => agrees(text)),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('reads the plain shape it is for (property)', () => {
     const word = fc
       .stringMatching(/^[a-z_][a-z0-9_.*/-]{0,12}$/)

@@ -17,22 +17,20 @@ import type { PolicyLimits } from './types.js';
  * directives, a byte-order mark, tabs in indentation or separation, scalars over one line, escapes
  * in double quotes, characters outside printable ASCII in a scalar, empty values, plain scalars that
  * the core schema does not read as a plain string, null, a boolean or a simple number (hex, octal,
- * exponents, leading zeros, infinities; a plain string must start with a letter or one of `_/^$(<=`), keys
- * that are not strings,
- * duplicate keys, prototype keys, and anything over a limit. Declining costs the lexing done so far.
- * It never recurses (an explicit stack of open collections) and reads each token once.
+ * exponents, leading zeros, infinities; a plain string must start with a letter or one of
+ * `_/^$(<=`), keys that are not strings, duplicate keys, prototype keys, and anything over a limit.
+ * Declining costs the lexing done so far. It never recurses (an explicit stack of open collections)
+ * and reads each token once.
  */
 export function readBlockYaml(text: string, limits: PolicyLimits): ReadResult | undefined {
   const reader = new BlockReader(text, limits);
   try {
-    if (!reader.read()) return undefined;
+    reader.read();
   } catch (error) {
     if (error instanceof Decline) return undefined;
     throw error;
   }
-  const value = reader.root;
-  if (value === undefined) return undefined;
-  return readValue(value, reader.offsets, addLineStarts(new LineCounter(), text));
+  return readValue(reader.root, reader.offsets, addLineStarts(new LineCounter(), text));
 }
 
 /** Thrown inside the reader to give the text to the full path. */
@@ -59,7 +57,6 @@ interface Open {
   readonly keys: Set<string> | undefined;
   /** Sequences: where each entry starts. */
   readonly entryOffsets: number[] | undefined;
-  entries: number;
 }
 
 /** Where the next collection goes: the root, a mapping's key whose value follows, or a bare `-`. */
@@ -99,6 +96,7 @@ const MAX_KEY = 1000;
 
 class BlockReader {
   readonly offsets = new Offsets();
+  /** The document's collection, once its first line is read. */
   root: unknown;
   readonly #text: string;
   readonly #limits: PolicyLimits;
@@ -109,7 +107,7 @@ class BlockReader {
   // The current line: its start, its first token's offset, its indicators and scalars.
   #lineStart = 0;
   #first = -1;
-  #dash = -1;
+  #dash = false;
   #colon = -1;
   /** The line's scalars: a key and its value, or one entry. */
   readonly #scalars: ScalarToken[] = [
@@ -126,8 +124,8 @@ class BlockReader {
     this.#limits = limits;
   }
 
-  /** Reads the whole text; false when it must go to the full path. */
-  read(): boolean {
+  /** Reads the whole text into `root`; throws {@link DECLINE} when it must go to the full path. */
+  read(): void {
     let offset = 0;
     let plainNext = false;
     let documentStarted = false;
@@ -161,7 +159,7 @@ class BlockReader {
       } else if (code === 0x2d && token.length === 1) {
         if (this.#first !== -1 || this.#afterComment) throw DECLINE;
         this.#first = offset;
-        this.#dash = offset;
+        this.#dash = true;
       } else if (code === 0x3a && token.length === 1) {
         if (this.#scalarCount !== 1 || this.#colon !== -1 || this.#afterComment) throw DECLINE;
         this.#colon = offset;
@@ -175,8 +173,8 @@ class BlockReader {
     }
     if (plainNext) throw DECLINE;
     this.#endLine(offset);
-    if (this.#slot !== undefined) return false;
-    return true;
+    // A value still to come: an empty value at the end, or no collection at all.
+    if (this.#slot !== undefined) throw DECLINE;
   }
 
   #scalar(source: string, plain: boolean, offset: number): void {
@@ -197,7 +195,7 @@ class BlockReader {
     if (first !== -1) this.#place(first - this.#lineStart);
     this.#lineStart = next;
     this.#first = -1;
-    this.#dash = -1;
+    this.#dash = false;
     this.#colon = -1;
     this.#scalarCount = 0;
     this.#afterComment = false;
@@ -205,7 +203,7 @@ class BlockReader {
   }
 
   #place(column: number): void {
-    const dash = this.#dash !== -1;
+    const dash = this.#dash;
     const hasColon = this.#colon !== -1;
     const count = this.#scalarCount;
     // Shapes: `- S`, `-`, `- K: S`, `- K:`, `K: S`, `K:` (the colon only ever follows one scalar).
@@ -218,8 +216,8 @@ class BlockReader {
     }
     const offsets = container.entryOffsets!;
     const entries = container.value as unknown[];
-    const index = container.entries;
-    this.#countEntry(container);
+    const index = offsets.length;
+    this.#checkEntries(index + 1);
     if (hasColon) {
       // `- K: …`: a mapping whose keys sit at the key's column, as the entry.
       const key = this.#scalars[0]!;
@@ -290,7 +288,6 @@ class BlockReader {
       value: isSeq ? [] : (Object.create(null) as Record<string, unknown>),
       keys: isSeq ? undefined : new Set(),
       entryOffsets: isSeq ? [] : undefined,
-      entries: 0,
     };
     if (isSeq) this.offsets.entries.set(path, open.entryOffsets!);
     this.#stack.push(open);
@@ -302,9 +299,10 @@ class BlockReader {
     const keyToken = this.#scalars[0]!;
     if (this.#colon - keyToken.offset > MAX_KEY) throw DECLINE;
     const key = scalarValue(keyToken);
-    if (typeof key !== 'string' || FORBIDDEN_KEYS.has(key) || map.keys!.has(key)) throw DECLINE;
-    this.#countEntry(map);
-    map.keys!.add(key);
+    const keys = map.keys!;
+    if (typeof key !== 'string' || FORBIDDEN_KEYS.has(key) || keys.has(key)) throw DECLINE;
+    this.#checkEntries(keys.size + 1);
+    keys.add(key);
     const path = childPath(map.path, key);
     this.offsets.byPath.set(`${path}#key`, keyToken.offset);
     const values = this.#scalarCount - 1;
@@ -318,9 +316,9 @@ class BlockReader {
     this.#slot = { parent: map, key, path, seqMin: column, mapMin: column + 1, depth: map.depth };
   }
 
-  #countEntry(open: Open): void {
-    open.entries += 1;
-    if (open.entries > this.#limits.maxKeysPerMapping) throw DECLINE;
+  /** A collection may hold `entries` entries (the full path refuses more than the limit). */
+  #checkEntries(entries: number): void {
+    if (entries > this.#limits.maxKeysPerMapping) throw DECLINE;
   }
 
   #countNode(): void {
@@ -336,7 +334,10 @@ class BlockReader {
   }
 }
 
-/** The value of a one-line scalar as the core schema reads it; a decline for anything not plainly a string or a simple number. */
+/**
+ * The value of a one-line scalar as the core schema reads it: a string, null, a boolean or a simple
+ * number; a decline for anything else.
+ */
 function scalarValue(token: ScalarToken): unknown {
   const source = token.source;
   if (token.plain) {

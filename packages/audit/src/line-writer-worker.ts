@@ -15,11 +15,10 @@ export const CODES_PER_RECORD = 5;
  * `codes` five numbers per record: the data text's byte count, then the index in the thread's table
  * of names of the canonical JSON of its session, tenant, ts and type; `names` updates that table
  * before the batch is read (`reset` empties it, then `added` go at its end); `seq` is the first
- * record's seq; `sync` asks
- * for the `fdatasync`; `leaves` for the RFC 9162 leaf hash of each line. Out, per batch: `{ prev }`
- * (the hash of the batch's last record) with `leaves` (32 bytes per record), or `{ error, code }`
- * when a write or a sync failed; from then on every batch gets an error (the chain's end is
- * unknown: the sink fails).
+ * record's seq; `sync` asks for the `fdatasync`; `leaves` for the RFC 9162 leaf hash of each line.
+ * Out, per batch: `{ prev }` (the hash of the batch's last record) with `leaves` (32 bytes per
+ * record), or `{ error, code }` when a write or a sync failed; from then on every batch gets an
+ * error (the chain's end is unknown: the sink fails).
  *
  * A line is built in place: `{"data":`, the data text, `,"prev":"P"` and the tail are written into
  * the output, that text is hashed, then the part from `"prev"` on moves right to make room for
@@ -227,8 +226,8 @@ export class LineWriterWorker {
    * those before it too). `bytes` holds each record's data text in UTF-8; `codes` has
    * {@link CODES_PER_RECORD} numbers per record: its data text's byte count, then the index in the
    * thread's table of names (canonical JSON texts) of its session, tenant, ts and type, after
-   * `names` updated that table; `seq` is the seq of the batch's first record. `bytes` and `codes` are handed over to the thread (unusable here
-   * afterwards). Resolves in the order of the calls.
+   * `names` updated that table; `seq` is the seq of the batch's first record. `bytes` and `codes`
+   * are handed over to the thread (unusable here afterwards). Resolves in the order of the calls.
    * @throws Error when the write or the sync failed (this batch's or an earlier one's), or the
    * thread stopped.
    */

@@ -102,7 +102,7 @@ export function createAuditRecordWithLine(
   const checked = checkEvent(event);
   const prepared = prepareEventDataWithText(event.data, options);
   const data = freezeParsed(prepared.data) as Readonly<Record<string, unknown>>;
-  const { line, hash } = lineOf(partsOf(checked, checked.ts, prepared.text, position.seq), position.prev);
+  const { line, hash } = lineOf(partsOf(checked, prepared.text, position.seq), position.prev);
   const record: AuditRecord = Object.freeze({
     seq: position.seq,
     ts: checked.ts,
@@ -133,7 +133,7 @@ export function createAuditLine(
   options: RedactionOptions = {},
 ): AuditLine {
   const fields = createAuditRecordFields(event, options);
-  return lineOf(partsOf(fields, fields.ts, fields.data, position.seq), position.prev);
+  return lineOf(partsOf(fields, fields.data, position.seq), position.prev);
 }
 
 /** An event's fields around its data, as checked. */
@@ -183,12 +183,7 @@ function lineOf(parts: AuditLineParts, prev: string): AuditLine {
  * (`,"seq":N,"session":S,"tenant":T,"ts":"TS","type":Y}`). `ts` matched TIMESTAMP_PATTERN
  * (`timestampOf`): nothing in it needs an escape.
  */
-function partsOf(
-  event: { readonly session: string; readonly tenant: string; readonly type: string },
-  ts: string,
-  dataText: string,
-  seq: number,
-): AuditLineParts {
+function partsOf(event: CheckedEvent, dataText: string, seq: number): AuditLineParts {
   const tail =
     ',"seq":' +
     canonicalJson(seq) +
@@ -197,7 +192,7 @@ function partsOf(
     ',"tenant":' +
     tenantJson.of(event.tenant) +
     ',"ts":"' +
-    ts +
+    event.ts +
     '","type":' +
     (KNOWN_TYPE_JSON.get(event.type) ?? canonicalJson(event.type)) +
     '}';
@@ -235,7 +230,7 @@ export function createAuditRecordFields(
 
 /** @internal The exact UTF-8 size of the line of a record with `fields` at `seq` (without `\n`). */
 export function auditLineBytes(fields: AuditRecordFields, seq: number): number {
-  const { head, tail } = partsOf(fields, fields.ts, fields.data, seq);
+  const { head, tail } = partsOf(fields, fields.data, seq);
   return Buffer.byteLength(head, 'utf8') + Buffer.byteLength(tail, 'utf8') + LINE_BYTES_BESIDES_PARTS;
 }
 

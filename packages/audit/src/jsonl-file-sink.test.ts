@@ -200,6 +200,35 @@ describe.each([false, true])('createJsonlFileAuditSink (worker: %s)', (worker) =
     expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 2 });
   });
 
+  it('answers each append of a burst alone: oversized records refused, the others written in order', async () => {
+    // The appends of one batch share its promise; a refused record never joins a batch, and
+    // back-pressure (a queue of 1 to 6 records) admits the waiting ones into later batches.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (oversized, maxPendingRecords) => {
+          const path = freshPath();
+          const sink = await open(path, { maxLineBytes: 600, maxPendingRecords, durable: false });
+          const appends = oversized.map((big, n) =>
+            sink.append(decisionEvent(n, big ? { data: { n, blob: 'x'.repeat(1000) } } : {})),
+          );
+          const results = await Promise.allSettled(appends);
+          expect(results.map((result) => (result.status === 'rejected' ? result.reason.code : 'ok'))).toEqual(
+            oversized.map((big) => (big ? 'AUDIT_FAILURE' : 'ok')),
+          );
+          await sink.close();
+          const records = await readAllAuditRecords(path);
+          expect(records.map((record) => record.data['n'])).toEqual(
+            oversized.flatMap((big, n) => (big ? [] : [n])),
+          );
+          expect(await verifyAuditLog(path)).toMatchObject({ ok: true });
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('counts a line in UTF-8 bytes against maxLineBytes, to the byte', async () => {
     // Two bytes per character: the line's UTF-16 length is under its byte size, three times it over.
     const event = decisionEvent(0, { data: { note: '\u00e9'.repeat(300) } });

@@ -103,8 +103,27 @@ interface Queued {
   readonly fields: AuditRecordFields | undefined;
   /** The record's Merkle leaf hash, computed here only when the sink writes checkpoints without a thread. */
   readonly leaf: Uint8Array | undefined;
+}
+
+/**
+ * The one promise every append of a batch answers with, and its settling functions: a batch is
+ * written and synced as a whole, so its appends resolve (or fail) together, and a record costs no
+ * promise of its own.
+ */
+interface BatchDone {
+  readonly promise: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+}
+
+function batchDone(): BatchDone {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((onResolved, onRejected) => {
+    resolve = onResolved;
+    reject = onRejected;
+  });
+  return { promise, resolve, reject };
 }
 
 /**
@@ -264,6 +283,8 @@ class FileSink implements JsonlFileAuditSink {
   readonly #settings: Settings;
   #position: AuditChainPosition;
   #queue: Queued[] = [];
+  /** What the appends of the records in `#queue` answer with; created with the queue's first record. */
+  #queueDone: BatchDone | undefined;
   readonly #waiting: Pending[] = [];
   #inFlight = 0;
   #writer: Promise<void> | undefined;
@@ -320,13 +341,16 @@ class FileSink implements JsonlFileAuditSink {
         new AuditError(`Audit log ${this.path} is closed; the event was not recorded.`, { path: this.path }),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      if (this.#waiting.length > 0 || this.#pendingCount() >= this.#settings.maxPendingRecords) {
+    if (this.#waiting.length > 0 || this.#pendingCount() >= this.#settings.maxPendingRecords) {
+      return new Promise<void>((resolve, reject) => {
         this.#waiting.push({ event, resolve, reject });
-      } else {
-        this.#admit(event, resolve, reject);
-      }
-    });
+      });
+    }
+    try {
+      return this.#admit(event);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   async flush(): Promise<void> {
@@ -359,7 +383,7 @@ class FileSink implements JsonlFileAuditSink {
   #checkCheckpoints(): void {
     const failure = this.#checkpoints?.failure;
     if (failure === undefined) return;
-    this.#fail(failure.cause ?? failure, []);
+    this.#fail(failure.cause ?? failure, undefined);
     throw this.#failure;
   }
 
@@ -367,39 +391,31 @@ class FileSink implements JsonlFileAuditSink {
     return this.#queue.length + this.#inFlight;
   }
 
-  #admit(event: AuditEvent, resolve: () => void, reject: (error: unknown) => void): void {
-    try {
-      if (this.#thread === undefined) {
-        const { hash, line } = createAuditLine(event, this.#position, this.#settings.redaction);
-        this.#checkLineBytes(line);
-        this.#position = { seq: this.#position.seq + 1, prev: hash };
-        const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
-        this.#queue.push({
-          text: line + '\n',
-          fields: undefined,
-          leaf,
-          resolve,
-          reject,
-        });
-      } else {
-        const fields = createAuditRecordFields(event, this.#settings.redaction);
-        this.#checkFieldBytes(fields);
-        this.#nextSeq++;
-        this.#queue.push({
-          text: fields.data,
-          fields,
-          leaf: undefined,
-          resolve,
-          reject,
-        });
-        // A long burst goes out in parts: the thread starts on the first while this thread
-        // serialises the rest (it joins what arrives meanwhile to the same sync).
-        if (this.#queue.length >= THREAD_BATCH_RECORDS) this.#send();
-      }
-      this.#writer ??= this.#write();
-    } catch (error) {
-      reject(error);
+  /**
+   * Queues `event`'s record and returns the promise of the batch it joins.
+   * @throws AuditError when the record cannot be built or is too large (nothing is queued).
+   */
+  #admit(event: AuditEvent): Promise<void> {
+    let item: Queued;
+    if (this.#thread === undefined) {
+      const { hash, line } = createAuditLine(event, this.#position, this.#settings.redaction);
+      this.#checkLineBytes(line);
+      this.#position = { seq: this.#position.seq + 1, prev: hash };
+      const leaf = this.#checkpoints === undefined ? undefined : hashMerkleLeaf(line);
+      item = { text: line + '\n', fields: undefined, leaf };
+    } else {
+      const fields = createAuditRecordFields(event, this.#settings.redaction);
+      this.#checkFieldBytes(fields);
+      this.#nextSeq++;
+      item = { text: fields.data, fields, leaf: undefined };
     }
+    const done = (this.#queueDone ??= batchDone());
+    this.#queue.push(item);
+    // A long burst goes out to the thread in parts: the thread starts on the first while this
+    // thread serialises the rest (it joins what arrives meanwhile to the same sync).
+    if (this.#thread !== undefined && this.#queue.length >= THREAD_BATCH_RECORDS) this.#send();
+    this.#writer ??= this.#write();
+    return done.promise;
   }
 
   /**
@@ -439,7 +455,14 @@ class FileSink implements JsonlFileAuditSink {
   #admitWaiting(): void {
     while (this.#waiting.length > 0 && this.#pendingCount() < this.#settings.maxPendingRecords) {
       const pending = this.#waiting.shift()!;
-      this.#admit(pending.event, pending.resolve, pending.reject);
+      let done: Promise<void>;
+      try {
+        done = this.#admit(pending.event);
+      } catch (error) {
+        pending.reject(error);
+        continue;
+      }
+      done.then(pending.resolve, pending.reject);
     }
   }
 
@@ -465,8 +488,10 @@ class FileSink implements JsonlFileAuditSink {
         }
         // One batch at a time: written and synced here before the next is taken.
         const batch = this.#queue;
+        const done = this.#queueDone!;
         this.#queue = [];
-        await this.#flight(batch);
+        this.#queueDone = undefined;
+        await this.#flight(batch, done);
       }
     } finally {
       this.#writer = undefined;
@@ -476,18 +501,20 @@ class FileSink implements JsonlFileAuditSink {
   /** Sends the queue to the thread as one batch. */
   #send(): void {
     const batch = this.#queue;
+    const done = this.#queueDone!;
     this.#queue = [];
-    this.#flights.push(this.#flight(batch));
+    this.#queueDone = undefined;
+    this.#flights.push(this.#flight(batch, done));
   }
 
   /** Writes `batch`, then settles its appends; never rejects (a failure fails the sink). */
-  async #flight(batch: readonly Queued[]): Promise<void> {
+  async #flight(batch: readonly Queued[], done: BatchDone): Promise<void> {
     this.#inFlight += batch.length;
     let leaves: readonly Uint8Array[] | undefined;
     try {
       leaves = await this.#writeBatch(batch);
     } catch (error) {
-      this.#fail(error, batch);
+      this.#fail(error, done);
       return;
     } finally {
       // Batches are answered in the order they were sent: this one is the oldest in flight.
@@ -498,11 +525,11 @@ class FileSink implements JsonlFileAuditSink {
       this.#checkpoints.add(leaves ?? batch.map((item) => item.leaf as Uint8Array));
       if (this.#checkpoints.failure !== undefined) {
         // The batch is stored, but the previous checkpoint write failed: refuse from here on.
-        this.#fail(this.#checkpoints.failure.cause ?? this.#checkpoints.failure, batch);
+        this.#fail(this.#checkpoints.failure.cause ?? this.#checkpoints.failure, done);
         return;
       }
     }
-    for (const item of batch) item.resolve();
+    done.resolve();
     this.#admitWaiting();
   }
 
@@ -590,12 +617,13 @@ class FileSink implements JsonlFileAuditSink {
     try {
       await this.#handle.datasync();
     } catch (error) {
-      this.#fail(error, []);
+      this.#fail(error, undefined);
       throw this.#failure;
     }
   }
 
-  #fail(error: unknown, batch: readonly Queued[]): void {
+  /** Fails the sink: `batch` (the batch whose write failed, if any), the queue and every waiting append are refused. */
+  #fail(error: unknown, batch: BatchDone | undefined): void {
     this.#failure ??= new AuditError(
       `Writing audit log ${this.path} failed (${String((error as Error).message)}); the sink refuses further events.`,
       { path: this.path },
@@ -603,8 +631,10 @@ class FileSink implements JsonlFileAuditSink {
     );
     const failure = this.#failure;
     this.#inFlight = 0;
-    for (const item of batch) item.reject(failure);
-    for (const item of this.#queue.splice(0)) item.reject(failure);
+    batch?.reject(failure);
+    this.#queue = [];
+    this.#queueDone?.reject(failure);
+    this.#queueDone = undefined;
     for (const item of this.#waiting.splice(0)) item.reject(failure);
   }
 }

@@ -409,7 +409,8 @@ class FileSink implements JsonlFileAuditSink {
       this.#nextSeq++;
       item = { text: fields.data, fields, leaf: undefined };
     }
-    const done = (this.#queueDone ??= batchDone());
+    this.#queueDone ??= batchDone();
+    const done = this.#queueDone;
     this.#queue.push(item);
     // A long burst goes out to the thread in parts: the thread starts on the first while this
     // thread serialises the rest (it joins what arrives meanwhile to the same sync).

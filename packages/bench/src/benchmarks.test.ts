@@ -87,6 +87,7 @@ describe('runBenchmarks in quick mode (smoke test, no timing assertions)', () =>
       'mcp:memory:gateway',
       'mcp:stdio:direct',
       'mcp:stdio:gateway',
+      'mcp:stdio:relay',
       'mcp:stdio:pipe',
     ]);
     expect(gateway?.rows.filter((row) => row.group === 'mcp-memory').map((row) => row.status)).toEqual([

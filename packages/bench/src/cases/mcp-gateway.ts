@@ -97,11 +97,27 @@ async function measureGatewayInMemory(settings: Settings): Promise<Stats> {
 const ECHO_PROGRAM = "process.stdin.on('data', (chunk) => process.stdout.write(chunk));";
 
 /**
+ * A Node.js program between the client and the server that passes bytes on, both ways, without
+ * reading them (no MCP, no JSON, no APE): the least any stdio proxy written in Node.js adds. Its
+ * arguments are the server's command line; it ends with the server, and stops it when stopped.
+ */
+const RELAY_PROGRAM = [
+  "const { spawn } = require('node:child_process');",
+  'const [command, ...args] = process.argv.slice(1);',
+  "const server = spawn(command, args, { stdio: ['pipe', 'pipe', 'ignore'] });",
+  "process.stdin.on('data', (chunk) => server.stdin.write(chunk));",
+  "process.stdin.on('end', () => server.stdin.end());",
+  "server.stdout.on('data', (chunk) => process.stdout.write(chunk));",
+  "server.on('exit', (code) => process.exit(code ?? 1));",
+  "process.on('SIGTERM', () => { server.kill(); process.exit(0); });",
+].join('\n');
+
+/**
  * One byte to a child Node.js process and back over its stdin and stdout pipes, no MCP and no JSON:
- * what the operating system and the machine charge for two handoffs between processes. A call
- * through `ape mcp proxy` makes two more of them than a direct call (client to proxy, proxy to
- * server, and back), so this row is the part of the stdio gateway's added latency that no code in
- * the proxy can remove.
+ * two handoffs between processes, each waking a process that sleeps. A call through `ape mcp
+ * proxy` makes two more handoffs than a direct call (client to proxy, proxy to server, and back),
+ * but with the processes busy around them they cost less than this ping-pong of two idle
+ * processes: the relay row measures what a proxy that does nothing adds.
  */
 async function measurePipeRoundTrip(settings: Settings): Promise<Stats> {
   const child = spawn(process.execPath, ['-e', ECHO_PROGRAM], { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -235,6 +251,13 @@ export const mcpGatewayCase: BenchCase = {
       label: 'stdio: SDK client → ape mcp proxy → node noop-server.mjs',
       group: 'mcp-stdio',
     } as const;
+    const stdioRelayFields = {
+      id: 'mcp:stdio:relay',
+      engine: 'node',
+      label: 'stdio: SDK client → a Node.js byte relay (no MCP, no APE) → node noop-server.mjs',
+      group: 'mcp-relay',
+    } as const;
+    let relayAdded: { p50Us: number; p99Us: number } | undefined;
     let stdioAdded: { p50Us: number; p99Us: number } | undefined;
     let unavailable: string | undefined;
     if (script === undefined || !existsSync(script)) unavailable = `${NOOP_SERVER_SCRIPT} was not found`;
@@ -244,6 +267,7 @@ export const mcpGatewayCase: BenchCase = {
       rows.push(
         { ...stdioDirectFields, status: 'unavailable', note },
         { ...stdioGatewayFields, status: 'unavailable', note },
+        { ...stdioRelayFields, status: 'unavailable', note },
         pipeRow,
       );
     } else {
@@ -264,7 +288,22 @@ export const mcpGatewayCase: BenchCase = {
           ),
         );
         stdioAdded = added(stdioDirect, stdioGateway);
-        rows.push(stdioDirect, withAdded(stdioGateway, stdioAdded), pipeRow);
+        log('mcp: stdio, through a byte relay');
+        const stdioRelay = await rowOf(stdioRelayFields, () =>
+          measureStdio('mcp:stdio:relay', ['-e', RELAY_PROGRAM, process.execPath, script], settings),
+        );
+        relayAdded = added(stdioDirect, stdioRelay);
+        rows.push(
+          stdioDirect,
+          withAdded(stdioGateway, stdioAdded),
+          relayAdded === undefined
+            ? stdioRelay
+            : {
+                ...stdioRelay,
+                note: `adds ${formatDuration(relayAdded.p50Us)} p50, ${formatDuration(relayAdded.p99Us)} p99 per call`,
+              },
+          pipeRow,
+        );
       } finally {
         rmSync(directory, { recursive: true, force: true });
       }
@@ -307,10 +346,15 @@ export const mcpGatewayCase: BenchCase = {
           : [
               `Over stdio the gateway adds ${formatDuration(stdioAdded.p50Us)} p50, ${formatDuration(stdioAdded.p99Us)} p99 (target ${goal}).`,
             ]),
+        ...(relayAdded === undefined
+          ? []
+          : [
+              `A Node.js process that passes the bytes on without reading them adds ${formatDuration(relayAdded.p50Us)} p50 over stdio: the least a stdio proxy in Node.js adds (its two extra handoffs between processes included); the rest of the gateway's added latency is the proxy's own work per call.`,
+            ]),
         ...(pipeRow.stats === undefined
           ? []
           : [
-              `A bare pipe round trip between two Node.js processes takes ${formatDuration(pipeRow.stats.p50Us)} p50 on this machine: the two handoffs between processes that the proxy adds to every call cost about that much before the proxy does any work.`,
+              `A bare pipe round trip between two idle Node.js processes takes ${formatDuration(pipeRow.stats.p50Us)} p50 on this machine (one byte each way; each handoff wakes a sleeping process).`,
             ]),
       ],
     );

@@ -482,9 +482,11 @@ class FileSink implements JsonlFileAuditSink {
         // first of them would write a batch of one and make the rest wait a whole fsync round.
         if (this.#settings.groupCommitMs > 0) await delay(this.#settings.groupCommitMs);
         else await nextTurn();
+        // A failure meanwhile (a flush's sync) refused the queue: there is nothing left to write.
+        if (this.#failure !== undefined || this.#queue.length === 0) continue;
         if (this.#thread !== undefined) {
           // The thread writes the batches in the order they are sent, grouping those that wait.
-          if (this.#queue.length > 0) this.#send();
+          this.#send();
           continue;
         }
         // One batch at a time: written and synced here before the next is taken.

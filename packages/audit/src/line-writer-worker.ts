@@ -55,6 +55,11 @@ const maxRecords = workerData.maxRecords;
 let prev = workerData.prev;
 // The canonical JSON of the strings records name by index, in UTF-8.
 let names = [];
+// Copies the bytes of src into out at offset at; returns the offset after them.
+const place = (out, at, src) => {
+  out.set(src, at);
+  return at + src.length;
+};
 // Writes the decimal digits of a seq (a safe integer, at least 0) at offset at; returns their count.
 const writeDigits = (out, at, value) => {
   let digits = 1;
@@ -90,47 +95,35 @@ const linesOf = (batch) => {
     const dataBytes = codes[code];
     const start = at;
     // The hashed text: {"data":D,"prev":"P","seq":N,"session":S,"tenant":T,"ts":TS,"type":Y}
-    out.set(DATA_KEY, at);
-    at += DATA_KEY.length;
+    at = place(out, at, DATA_KEY);
     out.set(bytes.subarray(from, from + dataBytes), at);
     at += dataBytes;
     from += dataBytes;
     // Where "hash":"H", goes, after the comma that follows the data.
     const hashAt = at + 1;
-    let end = at;
-    out.set(PREV_KEY, end);
-    end += PREV_KEY.length;
+    let end = place(out, at, PREV_KEY);
     end += out.write(prev, end, 'latin1');
-    out.set(SEQ_KEY, end);
-    end += SEQ_KEY.length;
+    end = place(out, end, SEQ_KEY);
     end += writeDigits(out, end, seq);
     const session = names[codes[code + 1]];
     const tenant = names[codes[code + 2]];
     const ts = names[codes[code + 3]];
     const type = names[codes[code + 4]];
-    out.set(SESSION_KEY, end);
-    end += SESSION_KEY.length;
-    out.set(session, end);
-    end += session.length;
-    out.set(TENANT_KEY, end);
-    end += TENANT_KEY.length;
-    out.set(tenant, end);
-    end += tenant.length;
-    out.set(TS_KEY, end);
-    end += TS_KEY.length;
-    out.set(ts, end);
-    end += ts.length;
-    out.set(TYPE_KEY, end);
-    end += TYPE_KEY.length;
-    out.set(type, end);
-    end += type.length;
+    end = place(out, end, SESSION_KEY);
+    end = place(out, end, session);
+    end = place(out, end, TENANT_KEY);
+    end = place(out, end, tenant);
+    end = place(out, end, TS_KEY);
+    end = place(out, end, ts);
+    end = place(out, end, TYPE_KEY);
+    end = place(out, end, type);
     out[end++] = 125; // }
     const hash = hex(new Uint8Array(buffer, start, end - start));
     out.copyWithin(hashAt + HASH_FIELD, hashAt, end);
-    out.set(HASH_KEY, hashAt);
-    out.write(hash, hashAt + 8, 'latin1');
-    out[hashAt + 72] = 34; // "
-    out[hashAt + 73] = 44; // ,
+    let field = place(out, hashAt, HASH_KEY);
+    field += out.write(hash, field, 'latin1');
+    out[field] = 34; // "
+    out[field + 1] = 44; // ,
     at = end + HASH_FIELD;
     if (leaves !== undefined) {
       leaves.set(crypto.createHash('sha256').update(LEAF_PREFIX).update(new Uint8Array(buffer, start, at - start)).digest(), 32 * index);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { childPath } from './findings.js';
 import { loadPolicy } from './index.js';
+import { sameJson } from './__fixtures__/same-json.js';
 import { DEFAULT_POLICY_LIMITS } from './limits.js';
 import { readBlockYaml } from './read-block-yaml.js';
 import { readComposedYaml, readPolicyText } from './read-text.js';
@@ -39,32 +40,6 @@ function locations(result: ReadResult): Array<[string, unknown]> {
     }
   }
   return out;
-}
-
-/** Whether two values are the same plain JSON: same keys in the same order, prototype-free objects, numbers by `Object.is`. */
-function sameJson(left: unknown, right: unknown): boolean {
-  if (Array.isArray(left)) {
-    return (
-      Array.isArray(right) &&
-      left.length === right.length &&
-      left.every((entry, index) => sameJson(entry, right[index]))
-    );
-  }
-  if (typeof left === 'object' && left !== null) {
-    if (typeof right !== 'object' || right === null || Array.isArray(right)) return false;
-    if (Object.getPrototypeOf(left) !== null || Object.getPrototypeOf(right) !== null) return false;
-    const leftKeys = Object.keys(left);
-    const rightKeys = Object.keys(right);
-    return (
-      leftKeys.length === rightKeys.length &&
-      leftKeys.every(
-        (key, index) =>
-          key === rightKeys[index] &&
-          sameJson((left as Record<string, unknown>)[key], (right as Record<string, unknown>)[key]),
-      )
-    );
-  }
-  return Object.is(left, right);
 }
 
 /**

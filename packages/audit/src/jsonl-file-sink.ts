@@ -490,10 +490,7 @@ class FileSink implements JsonlFileAuditSink {
           continue;
         }
         // One batch at a time: written and synced here before the next is taken.
-        const batch = this.#queue;
-        const done = this.#queueDone!;
-        this.#queue = [];
-        this.#queueDone = undefined;
+        const { batch, done } = this.#takeQueue();
         await this.#flight(batch, done);
       }
     } finally {
@@ -503,11 +500,17 @@ class FileSink implements JsonlFileAuditSink {
 
   /** Sends the queue to the thread as one batch. */
   #send(): void {
+    const { batch, done } = this.#takeQueue();
+    this.#flights.push(this.#flight(batch, done));
+  }
+
+  /** Takes the queue (not empty) and its promise as the next batch, leaving both empty. */
+  #takeQueue(): { readonly batch: readonly Queued[]; readonly done: BatchDone } {
     const batch = this.#queue;
     const done = this.#queueDone!;
     this.#queue = [];
     this.#queueDone = undefined;
-    this.#flights.push(this.#flight(batch, done));
+    return { batch, done };
   }
 
   /** Writes `batch`, then settles its appends; never rejects (a failure fails the sink). */
@@ -635,9 +638,7 @@ class FileSink implements JsonlFileAuditSink {
     const failure = this.#failure;
     this.#inFlight = 0;
     batch?.reject(failure);
-    this.#queue = [];
-    this.#queueDone?.reject(failure);
-    this.#queueDone = undefined;
+    if (this.#queue.length > 0) this.#takeQueue().done.reject(failure);
     for (const item of this.#waiting.splice(0)) item.reject(failure);
   }
 }

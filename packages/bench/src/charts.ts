@@ -137,7 +137,9 @@ function stepChart(report: BenchReport): ChartSpec | undefined {
 
 /** What the MCP gateway adds to a `tools/call`, per transport (p50 and p99). */
 function gatewayChart(report: BenchReport): ChartSpec | undefined {
+  // The gateway's rows only (the relay's row records what it adds too).
   const values = measured(caseOf(report, 'mcp-gateway')).flatMap((row) => {
+    if (row.engine !== 'ape') return [];
     const p50 = row.extra?.['addedP50Us'];
     const p99 = row.extra?.['addedP99Us'];
     if (typeof p50 !== 'number' || typeof p99 !== 'number') return [];

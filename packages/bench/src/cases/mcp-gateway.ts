@@ -185,7 +185,7 @@ function added(direct: Row, gateway: Row): { p50Us: number; p99Us: number } | un
   };
 }
 
-/** The gateway row with the added latency in `extra` and its note. */
+/** A row through the gateway (or the relay) with the latency it adds in `extra` and its note. */
 function withAdded(gateway: Row, difference: { p50Us: number; p99Us: number } | undefined): Row {
   if (difference === undefined) return gateway;
   return {
@@ -296,12 +296,7 @@ export const mcpGatewayCase: BenchCase = {
         rows.push(
           stdioDirect,
           withAdded(stdioGateway, stdioAdded),
-          relayAdded === undefined
-            ? stdioRelay
-            : {
-                ...stdioRelay,
-                note: `adds ${formatDuration(relayAdded.p50Us)} p50, ${formatDuration(relayAdded.p99Us)} p99 per call`,
-              },
+          withAdded(stdioRelay, relayAdded),
           pipeRow,
         );
       } finally {

@@ -33,12 +33,23 @@ import {
   ListToolsRequestSchema,
   ListToolsResultSchema,
   McpError,
+  type JSONRPCMessage,
   type Notification,
+  type RequestId,
   ResultSchema,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { elicitApproval } from './approval-prompt.js';
+import {
+  cancellationOf,
+  DirectCall,
+  DirectDownstream,
+  directToolCall,
+  InterceptedTransport,
+  responseTo,
+  type ToolCallParams,
+} from './direct-calls.js';
 import {
   AFTER_DENIED_ESCALATION_MODES,
   ConnectionSessions,
@@ -265,6 +276,10 @@ class GatewayImplementation implements McpGateway {
   readonly #audit: AuditSink;
   readonly #clock: Clock;
   readonly #sessions: ConnectionSessions;
+  /** `tools/call` requests to the server sent without the SDK client (see direct-calls.ts). */
+  readonly #downstream: DirectDownstream;
+  /** The client's `tools/call` requests the gateway answers itself, by request id, until answered. */
+  readonly #directCalls = new Map<RequestId, DirectCall>();
   #approvedCalls = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -333,6 +348,7 @@ class GatewayImplementation implements McpGateway {
         scope: `Tool calls of an MCP client to ${this.#client.getServerVersion()?.name ?? 'an MCP server'}, through the APE gateway.`,
       }),
     );
+    this.#downstream = new DirectDownstream(options.transportDown, timeout);
     this.#client = new Client(options.clientInfo ?? { name: 'ape-mcp-gateway', version: '1.0.0' }, {
       capabilities: options.downstreamCapabilities ?? {},
     });
@@ -390,7 +406,12 @@ class GatewayImplementation implements McpGateway {
     const client = this.#client;
     client.onclose = () => void this.#shutdown('downstream');
     try {
-      await client.connect(this.#options.transportDown, { timeout: this.#requestTimeoutMs });
+      const down = new InterceptedTransport(
+        this.#options.transportDown,
+        (message) => this.#downstream.take(message),
+        () => this.#downstream.close(),
+      );
+      await client.connect(down, { timeout: this.#requestTimeoutMs });
       await this.#refreshTools();
     } catch (error) {
       await this.#shutdown('downstream');
@@ -422,8 +443,13 @@ class GatewayImplementation implements McpGateway {
     });
     this.#server = server;
     server.setRequestHandler(ListToolsRequestSchema, async () => this.#listTools());
+    // Calls with a progress token or a task (and any the direct path does not take) come here.
     server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.#enqueue(() => this.#callTool(request.params, extra.signal, extra.sendNotification)),
+      this.#enqueue(() =>
+        this.#callTool(request.params, extra.signal, (params) =>
+          this.#forwardThroughClient(params, request.params._meta?.progressToken, extra),
+        ),
+      ),
     );
     server.fallbackRequestHandler = async (request, extra) => {
       if (!this.#forwarded.has(request.method)) {
@@ -458,7 +484,80 @@ class GatewayImplementation implements McpGateway {
     server.onclose = () => void this.#shutdown('upstream');
     if (this.#closing !== undefined)
       throw new InternalError('createMcpGateway: the downstream server closed during start.');
-    await server.connect(this.#options.transportUp);
+    await server.connect(
+      new InterceptedTransport(
+        this.#options.transportUp,
+        (message) => this.#takeUpstream(message),
+        // The client is gone: its calls are cancelled, as the SDK server aborts its handlers.
+        () => {
+          for (const call of this.#directCalls.values()) call.abort(undefined);
+        },
+      ),
+    );
+  }
+
+  /**
+   * Answers the client's `tools/call` without the SDK server's request handling when
+   * {@link directToolCall} accepts it: the same call (`#callTool`), the same response. Also sees
+   * the client's cancellations of such calls (which the SDK server sees too).
+   */
+  #takeUpstream(message: JSONRPCMessage): boolean {
+    const cancelled = cancellationOf(message);
+    if (cancelled !== undefined) {
+      this.#directCalls.get(cancelled.id)?.abort(cancelled.reason);
+      return false;
+    }
+    if (this.#closing !== undefined) return false;
+    const params = directToolCall(message);
+    if (params === undefined) return false;
+    const id = (message as { id: RequestId }).id;
+    const call = new DirectCall();
+    this.#directCalls.set(id, call);
+    const transport = this.#options.transportUp;
+    this.#enqueue(() => this.#callTool(params, call, (forwarded) => this.#downstream.call(forwarded, call)))
+      // The SDK server checks a handler's result with `CallToolResultSchema` before sending it; the
+      // result here is a checked server result with the gateway's label, or a refusal, which the
+      // schema always accepts, so it is sent as it is.
+      .then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      )
+      .then((outcome) => {
+        // A cancelled call is not answered (as the SDK server does).
+        if (!call.aborted) return transport.send(responseTo(id, outcome));
+        return undefined;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.#directCalls.get(id) === call) this.#directCalls.delete(id);
+      });
+    return true;
+  }
+
+  /** The SDK client's `tools/call`, with the server's progress relayed under the client's token. */
+  #forwardThroughClient(
+    params: ToolCallParams,
+    progressToken: unknown,
+    {
+      signal,
+      sendNotification,
+    }: { signal: AbortSignal; sendNotification: (notification: Notification) => Promise<void> },
+  ): Promise<CallToolResult> {
+    return this.#client.request({ method: 'tools/call', params }, CallToolResultSchema, {
+      signal,
+      timeout: this.#requestTimeoutMs,
+      ...(typeof progressToken === 'string' || typeof progressToken === 'number'
+        ? {
+            resetTimeoutOnProgress: true,
+            onprogress: (progress) => {
+              void sendNotification({
+                method: 'notifications/progress',
+                params: { ...progress, progressToken },
+              }).catch(() => undefined);
+            },
+          }
+        : {}),
+    }) as Promise<CallToolResult>;
   }
 
   close(): Promise<void> {
@@ -528,10 +627,14 @@ class GatewayImplementation implements McpGateway {
     return { tools };
   }
 
+  /**
+   * One `tools/call`: refused with an `isError` result (audited), or run by the APE runtime with
+   * `send` (the request to the server) as its tool. `signal` tells whether the client cancelled it.
+   */
   async #callTool(
-    params: { name: string; arguments?: Record<string, unknown> | undefined; _meta?: unknown },
-    signal: AbortSignal,
-    sendNotification: (notification: Notification) => Promise<void>,
+    params: ToolCallParams,
+    signal: { readonly aborted: boolean },
+    send: (params: ToolCallParams) => Promise<CallToolResult>,
   ): Promise<CallToolResult> {
     const name = params.name;
     const state = this.#tools.get(name);
@@ -577,30 +680,12 @@ class GatewayImplementation implements McpGateway {
       return this.#refuseCall(name, refusalOf(error));
     }
     const meta = forwardedMeta(params._meta);
-    const progressToken = (params._meta as { progressToken?: unknown } | undefined)?.progressToken;
-    const forward = async (): Promise<CallToolResult> =>
-      this.#client.request(
-        {
-          method: 'tools/call',
-          params: { name, arguments: args, ...(meta === undefined ? {} : { _meta: meta }) },
-        },
-        CallToolResultSchema,
-        {
-          signal,
-          timeout: this.#requestTimeoutMs,
-          ...(typeof progressToken === 'string' || typeof progressToken === 'number'
-            ? {
-                resetTimeoutOnProgress: true,
-                onprogress: (progress) => {
-                  void sendNotification({
-                    method: 'notifications/progress',
-                    params: { ...progress, progressToken },
-                  }).catch(() => undefined);
-                },
-              }
-            : {}),
-        },
-      ) as Promise<CallToolResult>;
+    const forwarded: ToolCallParams = {
+      name,
+      arguments: args,
+      ...(meta === undefined ? {} : { _meta: meta }),
+    };
+    const forward = (): Promise<CallToolResult> => send(forwarded);
     try {
       // Calls mode: one call, one step of the session's chain, the policy evaluated once.
       const result = await runtime.call(name, forward, { args: labelled, provenance });

@@ -2,8 +2,6 @@ import type { Readable, Writable } from 'node:stream';
 import { createJsonlFileAuditSink } from '@ape/audit';
 import type { AuditSink, PolicyEvaluator } from '@ape/core';
 import { loadPolicy } from '@ape/policy';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
   createMcpGateway,
   type McpGateway,
@@ -11,6 +9,7 @@ import {
   type McpGatewayOptions,
 } from './gateway.js';
 import { type McpServerCommand, serverEnvironment } from './server-config.js';
+import { ProxyStdioClientTransport, ProxyStdioServerTransport } from './stdio.js';
 
 /** The gateway options {@link runMcpProxy} passes through unchanged when given. */
 const FORWARDED_OPTIONS = [
@@ -64,7 +63,8 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
     options.auditFile === undefined ? undefined : await createJsonlFileAuditSink(options.auditFile);
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
-  const transportDown = new StdioClientTransport({
+  // The SDK's stdio transports, with the usual messages checked without a schema parse (stdio.ts).
+  const transportDown = new ProxyStdioClientTransport({
     command: options.server.command,
     args: [...options.server.args],
     env: serverEnvironment(options.server),
@@ -75,7 +75,7 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
   try {
     gateway = await createMcpGateway({
       policy,
-      transportUp: new StdioServerTransport(stdin, stdout),
+      transportUp: new ProxyStdioServerTransport(stdin, stdout),
       transportDown,
       ...forwardedOptions(options),
       ...(audit === undefined ? {} : { audit }),

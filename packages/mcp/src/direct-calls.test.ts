@@ -12,6 +12,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { asParsed, metaLike, mostly, oddObject, rarely } from './__fixtures__/near-shapes.js';
 import { directToolCall, plainToolResult } from './direct-calls.js';
 import { createMcpGateway, type McpGateway } from './gateway.js';
 
@@ -29,27 +30,9 @@ const policy = compilePolicy({
 
 // --- The subset checks against the SDK's schemas ---------------------------------------------
 
-/** Mostly `usual`, sometimes `odd`: inputs near the accepted shape, each field varied. */
-function mostly<T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>): fc.Arbitrary<T | U> {
-  return fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: odd });
-}
-/** Usually absent (`undefined`, which JSON drops), sometimes `value`. */
-function rarely<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
-  return fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
-}
-const meta = mostly(
-  fc.dictionary(fc.constantFrom('trace', 'ape/provenance', 'x'), fc.jsonValue(), { maxKeys: 2 }),
-  fc.oneof(
-    fc.dictionary(fc.constantFrom('progressToken', RELATED_TASK_META_KEY, '__proto__'), fc.jsonValue(), {
-      minKeys: 1,
-      maxKeys: 2,
-    }),
-    fc.jsonValue(),
-  ),
-);
 const argumentsLike = mostly(
   fc.dictionary(fc.constantFrom('path', 'value', 'constructor', 'n'), fc.jsonValue(), { maxKeys: 3 }),
-  fc.oneof(fc.dictionary(fc.constant('__proto__'), fc.jsonValue(), { minKeys: 1 }), fc.jsonValue()),
+  oddObject,
 );
 
 /** Messages near a `tools/call` request: the accepted shape with every field varied. */
@@ -67,7 +50,7 @@ const requestLike = fc.record({
         { weight: 1, arbitrary: fc.constant(undefined) },
         { weight: 4, arbitrary: argumentsLike },
       ),
-      _meta: rarely(meta),
+      _meta: rarely(metaLike),
       task: rarely(fc.record({ ttl: fc.integer() })),
       extra: rarely(fc.jsonValue()),
     }),
@@ -97,23 +80,14 @@ const resultLike = mostly(
   fc.record({
     content: mostly(fc.array(block, { maxLength: 3 }), fc.jsonValue()),
     structuredContent: rarely(
-      mostly(
-        fc.dictionary(fc.constantFrom('a', 'b'), fc.jsonValue(), { maxKeys: 2 }),
-        fc.oneof(fc.dictionary(fc.constant('__proto__'), fc.jsonValue(), { minKeys: 1 }), fc.jsonValue()),
-      ),
+      mostly(fc.dictionary(fc.constantFrom('a', 'b'), fc.jsonValue(), { maxKeys: 2 }), oddObject),
     ),
     isError: rarely(mostly(fc.boolean(), fc.jsonValue())),
-    _meta: rarely(meta),
+    _meta: rarely(metaLike),
     toolResult: rarely(fc.jsonValue()),
   }),
   fc.jsonValue(),
 );
-
-/** As a message arrives from a pipe: `JSON.parse` of its text (own `__proto__` keys included). */
-function asParsed<T>(value: T): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? undefined : JSON.parse(text);
-}
 
 describe('directToolCall', () => {
   it('takes only requests the SDK accepts, with the params its schema returns', () => {

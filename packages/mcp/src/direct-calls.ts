@@ -10,15 +10,16 @@ import {
   type JSONRPCMessage,
   type MessageExtraInfo,
   McpError,
-  RELATED_TASK_META_KEY,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
+import { isOpenRecord, isPlainMeta, isPlainObject, isRequestId } from './plain-json.js';
 
 // The gateway answers the common `tools/call` itself instead of through the SDK's `Protocol` on both
 // of its sides (a request handler, an `AbortController`, a response handler and several failed
 // schema matches per message). Everything here mirrors what the SDK (1.x) does for the same
-// message, with the SDK's own schemas: the same validation, the same messages on the wire, the same
-// errors, timeouts and cancellations. Any message it is not sure of goes to the SDK unchanged.
+// message: the same validation (the usual shapes checked without the SDK's schemas, see
+// plain-json.ts, everything else with them), the same messages on the wire, the same errors,
+// timeouts and cancellations. Any message it is not sure of goes to the SDK unchanged.
 
 /** Takes an incoming message before the SDK sees it; `true` when taken. Never throws. */
 type Take = (message: JSONRPCMessage) => boolean;
@@ -81,30 +82,6 @@ export class InterceptedTransport implements Transport {
 /** The `params` of a `tools/call` request as the SDK's schema returns them. */
 export type ToolCallParams = CallToolRequest['params'];
 
-const OBJECT_PROTOTYPE = Object.prototype;
-
-/** An object as `JSON.parse` makes it (not an array, a class instance or `null`). */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === OBJECT_PROTOTYPE;
-}
-
-/**
- * A plain object the SDK's schemas copy key by key (a record, a loose object): without a key named
- * `__proto__` of its own, which a copy by assignment would not keep.
- */
-function isOpenRecord(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value) && !Object.hasOwn(value, '__proto__');
-}
-
-/** A request's or result's `_meta` without the keys the SDK's schemas check (progress token, related task). */
-function isPlainMeta(value: unknown): boolean {
-  return (
-    isOpenRecord(value) &&
-    !Object.hasOwn(value, 'progressToken') &&
-    !Object.hasOwn(value, RELATED_TASK_META_KEY)
-  );
-}
-
 /** A text content block with nothing but its `type` and `text`. */
 function isPlainText(item: unknown): boolean {
   if (!isPlainObject(item) || item['type'] !== 'text' || typeof item['text'] !== 'string') return false;
@@ -125,7 +102,7 @@ export function directToolCall(message: unknown): ToolCallParams | undefined {
   if (!isPlainObject(message) || message['jsonrpc'] !== '2.0' || message['method'] !== 'tools/call')
     return undefined;
   const id = message['id'];
-  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return undefined;
+  if (!isRequestId(id)) return undefined;
   for (const key in message) {
     if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return undefined;
   }

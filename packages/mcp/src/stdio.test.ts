@@ -1,12 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { ReadBuffer } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import {
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-  RELATED_TASK_META_KEY,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { asParsed, metaLike, mostly, oddObject, rarely } from './__fixtures__/near-shapes.js';
 import {
   isPlainMessage,
   LineReader,
@@ -15,36 +12,9 @@ import {
   ProxyStdioServerTransport,
 } from './stdio.js';
 
-/** Mostly `usual`, sometimes `odd`. */
-function mostly<T, U>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<U>): fc.Arbitrary<T | U> {
-  return fc.oneof({ weight: 6, arbitrary: usual }, { weight: 1, arbitrary: odd });
-}
-/** Usually absent (`undefined`, which JSON drops), sometimes `value`. */
-function rarely<T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> {
-  return fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
-}
-
 const payload = mostly(
-  fc.record({
-    name: rarely(fc.string()),
-    value: rarely(fc.jsonValue()),
-    _meta: rarely(
-      mostly(
-        fc.dictionary(fc.constantFrom('trace', 'x'), fc.jsonValue(), { maxKeys: 2 }),
-        fc.oneof(
-          fc.dictionary(
-            fc.constantFrom('progressToken', RELATED_TASK_META_KEY, '__proto__'),
-            fc.jsonValue(),
-            {
-              minKeys: 1,
-            },
-          ),
-          fc.jsonValue(),
-        ),
-      ),
-    ),
-  }),
-  fc.oneof(fc.dictionary(fc.constant('__proto__'), fc.jsonValue(), { minKeys: 1 }), fc.jsonValue()),
+  fc.record({ name: rarely(fc.string()), value: rarely(fc.jsonValue()), _meta: rarely(metaLike) }),
+  oddObject,
 );
 
 /** Messages near the JSON-RPC shapes: requests, notifications, results, errors, each field varied. */
@@ -62,10 +32,6 @@ const messageLike = fc.record({
   error: rarely(fc.record({ code: fc.integer(), message: fc.string() })),
   extra: rarely(fc.jsonValue()),
 });
-
-function asParsed(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value));
-}
 
 describe('isPlainMessage', () => {
   it('accepts only messages the SDK schema accepts and returns unchanged', () => {

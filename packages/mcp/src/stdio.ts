@@ -3,12 +3,9 @@ import type { Readable, Writable } from 'node:stream';
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-  RELATED_TASK_META_KEY,
-} from '@modelcontextprotocol/sdk/types.js';
+import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 import spawn from 'cross-spawn';
+import { isOpenRecord, isPlainMeta, isPlainObject, isRequestId } from './plain-json.js';
 
 // The stdio transports of `ape mcp proxy`: the MCP SDK's `StdioServerTransport` and
 // `StdioClientTransport` (1.x), line for line in behaviour (framing, the 10 MiB line limit, errors,
@@ -18,28 +15,9 @@ import spawn from 'cross-spawn';
 // would return the message unchanged (a property test checks it), so the check is the same; it
 // costs a proxy two schema parses and their garbage per call less.
 
-const OBJECT_PROTOTYPE = Object.prototype;
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === OBJECT_PROTOTYPE;
-}
-
-/** An object the schema copies key by key (loose): plain, without an own `__proto__` key. */
-function isOpenRecord(value: unknown): value is Record<string, unknown> {
-  return isPlainObject(value) && !Object.hasOwn(value, '__proto__');
-}
-
 /** Loose `params` or `result` whose `_meta` (if any) holds none of the keys the schema checks. */
 function isPlainPayload(value: unknown): boolean {
-  if (!isOpenRecord(value) || !Object.hasOwn(value, '_meta')) return isOpenRecord(value);
-  const meta = value['_meta'];
-  return (
-    isOpenRecord(meta) && !Object.hasOwn(meta, 'progressToken') && !Object.hasOwn(meta, RELATED_TASK_META_KEY)
-  );
-}
-
-function isRequestId(value: unknown): boolean {
-  return typeof value === 'string' || Number.isSafeInteger(value);
+  return isOpenRecord(value) && (!Object.hasOwn(value, '_meta') || isPlainMeta(value['_meta']));
 }
 
 /**

@@ -414,6 +414,25 @@ describe('the direct path answers like the SDK path', () => {
     expect(downstreamIds(both.server)).toEqual(['ape:1', 'ape:2', 'ape:3', 'ape:4', 'ape:5']);
   });
 
+  it('keeps arrival order when a call the SDK handles comes first', async () => {
+    const both = await wire();
+    const progress = vi.fn();
+    const [first, second, third] = await Promise.all([
+      both.client.callTool({ name: 'progress', arguments: {} }, undefined, { onprogress: progress }),
+      outcome(both, 'direct', 'echo'),
+      outcome(both, 'sdk', 'rich'),
+    ]);
+    expect(first).toMatchObject({ content: [{ text: 'done' }] });
+    expect(second.result).toMatchObject({ content: [{ text: 'echoed' }] });
+    expect(third.result).toMatchObject({ content: [{ text: 'r' }] });
+    expect(
+      both.server.calls().map((message) => (message as unknown as { params: { name: string } }).params.name),
+    ).toEqual(['progress', 'echo', 'rich']);
+    // Once the SDK has queued what it was handed, the usual call takes the direct path again.
+    await outcome(both, 'direct', 'echo');
+    expect(downstreamIds(both.server).at(-1)).toMatch(/^ape:/);
+  });
+
   it('leaves calls with a progress token to the SDK, which relays the progress', async () => {
     const both = await wire();
     const progress = vi.fn();
@@ -434,5 +453,8 @@ describe('the direct path answers like the SDK path', () => {
     await expect(refused).rejects.toBeInstanceOf(McpError);
     await expect(refused).rejects.toMatchObject({ code: -32603, message: expect.stringMatching(/name/) });
     expect(both.server.calls()).toEqual([]);
+    // The SDK answered it without queueing it: the next usual call takes the direct path.
+    expect((await outcome(both, 'direct', 'echo')).result).toMatchObject({ content: [{ text: 'echoed' }] });
+    expect(downstreamIds(both.server)).toEqual(['ape:1']);
   });
 });

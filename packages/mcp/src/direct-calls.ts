@@ -36,11 +36,23 @@ export class InterceptedTransport implements Transport {
   readonly #inner: Transport;
   readonly #take: Take;
   readonly #closed: () => void;
+  readonly #sending: ((message: JSONRPCMessage) => void) | undefined;
 
-  constructor(inner: Transport, take: Take, closed: () => void = () => undefined) {
+  /**
+   * @param take offered every incoming message first
+   * @param closed called when the inner transport closes, before `onclose`
+   * @param sending shown every message the SDK sends through this transport
+   */
+  constructor(
+    inner: Transport,
+    take: Take,
+    closed: () => void = () => undefined,
+    sending?: (message: JSONRPCMessage) => void,
+  ) {
     this.#inner = inner;
     this.#take = take;
     this.#closed = closed;
+    this.#sending = sending;
   }
 
   get sessionId(): string | undefined {
@@ -71,6 +83,7 @@ export class InterceptedTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    this.#sending?.(message);
     return this.#inner.send(message, options);
   }
 

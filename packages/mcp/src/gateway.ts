@@ -30,6 +30,7 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
+  isJSONRPCRequest,
   ListToolsRequestSchema,
   ListToolsResultSchema,
   McpError,
@@ -280,6 +281,12 @@ class GatewayImplementation implements McpGateway {
   readonly #downstream: DirectDownstream;
   /** The client's `tools/call` requests the gateway answers itself, by request id, until answered. */
   readonly #directCalls = new Map<RequestId, DirectCall>();
+  /**
+   * The client's `tools/call` requests left to the SDK that it has neither queued (its handler
+   * runs later) nor answered, by request id. While there are any, later calls go to the SDK too:
+   * calls run in arrival order whichever path they take.
+   */
+  readonly #heldBySdk = new Map<RequestId, number>();
   #approvedCalls = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -444,13 +451,14 @@ class GatewayImplementation implements McpGateway {
     this.#server = server;
     server.setRequestHandler(ListToolsRequestSchema, async () => this.#listTools());
     // Calls with a progress token or a task (and any the direct path does not take) come here.
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) =>
-      this.#enqueue(() =>
+    server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+      this.#releasedBySdk(extra.requestId);
+      return this.#enqueue(() =>
         this.#callTool(request.params, extra.signal, (params) =>
           this.#forwardThroughClient(params, request.params._meta?.progressToken, extra),
         ),
-      ),
-    );
+      );
+    });
     server.fallbackRequestHandler = async (request, extra) => {
       if (!this.#forwarded.has(request.method)) {
         await this.#refuseMethod(request.method, 'request');
@@ -491,6 +499,13 @@ class GatewayImplementation implements McpGateway {
         // The client is gone: its calls are cancelled, as the SDK server aborts its handlers.
         () => {
           for (const call of this.#directCalls.values()) call.abort(undefined);
+          this.#heldBySdk.clear();
+        },
+        // An answer the SDK sends without having run the handler (a request its schema refuses).
+        (message) => {
+          if (this.#heldBySdk.size > 0 && ('result' in message || 'error' in message) && 'id' in message) {
+            if (message.id !== undefined) this.#releasedBySdk(message.id);
+          }
         },
       ),
     );
@@ -507,9 +522,14 @@ class GatewayImplementation implements McpGateway {
       this.#directCalls.get(cancelled.id)?.abort(cancelled.reason);
       return false;
     }
-    if (this.#closing !== undefined) return false;
-    const params = directToolCall(message);
-    if (params === undefined) return false;
+    if (this.#closing !== undefined || (message as { method?: unknown }).method !== 'tools/call')
+      return false;
+    const params = this.#heldBySdk.size === 0 ? directToolCall(message) : undefined;
+    if (params === undefined) {
+      if (isJSONRPCRequest(message))
+        this.#heldBySdk.set(message.id, (this.#heldBySdk.get(message.id) ?? 0) + 1);
+      return false;
+    }
     const id = (message as { id: RequestId }).id;
     const call = new DirectCall();
     this.#directCalls.set(id, call);
@@ -532,6 +552,14 @@ class GatewayImplementation implements McpGateway {
         if (this.#directCalls.get(id) === call) this.#directCalls.delete(id);
       });
     return true;
+  }
+
+  /** The SDK has queued or answered the `tools/call` request `id` it was left. */
+  #releasedBySdk(id: RequestId): void {
+    const held = this.#heldBySdk.get(id);
+    if (held === undefined) return;
+    if (held > 1) this.#heldBySdk.set(id, held - 1);
+    else this.#heldBySdk.delete(id);
   }
 
   /** The SDK client's `tools/call`, with the server's progress relayed under the client's token. */

@@ -282,9 +282,10 @@ class GatewayImplementation implements McpGateway {
   /** The client's `tools/call` requests the gateway answers itself, by request id, until answered. */
   readonly #directCalls = new Map<RequestId, DirectCall>();
   /**
-   * The client's `tools/call` requests left to the SDK that it has neither queued (its handler
-   * runs later) nor answered, by request id. While there are any, later calls go to the SDK too:
-   * calls run in arrival order whichever path they take.
+   * The client's requests left to the SDK whose handler has not started (the SDK runs it a few
+   * ticks later) and which it has not answered, by request id. While there are any, `tools/call`
+   * goes to the SDK too: requests are taken up in arrival order whichever path they take (a call
+   * never overtakes a `tools/list` sent before it, which may find a changed tool).
    */
   readonly #heldBySdk = new Map<RequestId, number>();
   #approvedCalls = 0;
@@ -449,7 +450,10 @@ class GatewayImplementation implements McpGateway {
       ...(instructions === undefined ? {} : { instructions }),
     });
     this.#server = server;
-    server.setRequestHandler(ListToolsRequestSchema, async () => this.#listTools());
+    server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
+      this.#releasedBySdk(extra.requestId);
+      return this.#listTools();
+    });
     // Calls with a progress token or a task (and any the direct path does not take) come here.
     server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
       this.#releasedBySdk(extra.requestId);
@@ -460,6 +464,7 @@ class GatewayImplementation implements McpGateway {
       );
     });
     server.fallbackRequestHandler = async (request, extra) => {
+      this.#releasedBySdk(extra.requestId);
       if (!this.#forwarded.has(request.method)) {
         await this.#refuseMethod(request.method, 'request');
         throw new McpError(ErrorCode.MethodNotFound, 'The APE gateway does not forward this method.');
@@ -501,7 +506,7 @@ class GatewayImplementation implements McpGateway {
           for (const call of this.#directCalls.values()) call.abort(undefined);
           this.#heldBySdk.clear();
         },
-        // An answer the SDK sends without having run the handler (a request its schema refuses).
+        // An answer the SDK sends without a handler of the gateway's (a ping, a request its schema refuses).
         (message) => {
           if (this.#heldBySdk.size > 0 && ('result' in message || 'error' in message) && 'id' in message) {
             if (message.id !== undefined) this.#releasedBySdk(message.id);
@@ -522,12 +527,12 @@ class GatewayImplementation implements McpGateway {
       this.#directCalls.get(cancelled.id)?.abort(cancelled.reason);
       return false;
     }
-    if (this.#closing !== undefined || (message as { method?: unknown }).method !== 'tools/call')
-      return false;
+    if (this.#closing !== undefined) return false;
     const params = this.#heldBySdk.size === 0 ? directToolCall(message) : undefined;
     if (params === undefined) {
-      if (isJSONRPCRequest(message))
+      if ('method' in message && 'id' in message && isJSONRPCRequest(message)) {
         this.#heldBySdk.set(message.id, (this.#heldBySdk.get(message.id) ?? 0) + 1);
+      }
       return false;
     }
     const id = (message as { id: RequestId }).id;
@@ -554,7 +559,7 @@ class GatewayImplementation implements McpGateway {
     return true;
   }
 
-  /** The SDK has queued or answered the `tools/call` request `id` it was left. */
+  /** The SDK has started the handler of the request `id` it was left, or answered it. */
   #releasedBySdk(id: RequestId): void {
     const held = this.#heldBySdk.get(id);
     if (held === undefined) return;

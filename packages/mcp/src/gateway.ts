@@ -30,6 +30,7 @@ import {
   type ClientCapabilities,
   ErrorCode,
   type Implementation,
+  isJSONRPCNotification,
   isJSONRPCRequest,
   ListToolsRequestSchema,
   ListToolsResultSchema,
@@ -288,6 +289,11 @@ class GatewayImplementation implements McpGateway {
    * never overtakes a `tools/list` sent before it, which may find a changed tool).
    */
   readonly #heldBySdk = new Map<RequestId, number>();
+  /**
+   * The server's `notifications/tools/list_changed` the SDK has not handed to the gateway yet: while
+   * there are any, `tools/call` goes to the SDK too, so that no call overtakes the re-listing.
+   */
+  #listChanges = 0;
   #approvedCalls = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
@@ -416,7 +422,16 @@ class GatewayImplementation implements McpGateway {
     try {
       const down = new InterceptedTransport(
         this.#options.transportDown,
-        (message) => this.#downstream.take(message),
+        (message) => {
+          if (
+            (message as { method?: unknown }).method === LIST_CHANGED &&
+            client.fallbackNotificationHandler !== undefined &&
+            isJSONRPCNotification(message)
+          ) {
+            this.#listChanges += 1;
+          }
+          return this.#downstream.take(message);
+        },
         () => this.#downstream.close(),
       );
       await client.connect(down, { timeout: this.#requestTimeoutMs });
@@ -485,8 +500,10 @@ class GatewayImplementation implements McpGateway {
       await client.notification(notification as Notification).catch(() => undefined);
     };
     client.fallbackNotificationHandler = async (notification) => {
-      if (notification.method === LIST_CHANGED)
+      if (notification.method === LIST_CHANGED) {
+        this.#listChanges = Math.max(0, this.#listChanges - 1);
         await this.#enqueue(() => this.#refreshTools()).catch(() => undefined);
+      }
       await server.notification(notification as Notification).catch(() => undefined);
     };
     client.fallbackRequestHandler = async (request, extra) =>
@@ -528,7 +545,8 @@ class GatewayImplementation implements McpGateway {
       return false;
     }
     if (this.#closing !== undefined) return false;
-    const params = this.#heldBySdk.size === 0 ? directToolCall(message) : undefined;
+    const params =
+      this.#heldBySdk.size === 0 && this.#listChanges === 0 ? directToolCall(message) : undefined;
     if (params === undefined) {
       if ('method' in message && 'id' in message && isJSONRPCRequest(message)) {
         this.#heldBySdk.set(message.id, (this.#heldBySdk.get(message.id) ?? 0) + 1);

@@ -251,6 +251,8 @@ interface Wired {
   readonly server: ReturnType<typeof scriptedServer>;
   readonly audit: ReturnType<typeof createInMemoryAuditSink>;
   readonly downstream: InMemoryTransport;
+  /** The gateway's own end of the server connection. */
+  readonly gatewaySide: InMemoryTransport;
 }
 
 let wired: Wired | undefined;
@@ -275,7 +277,7 @@ async function wire(requestTimeoutMs?: number): Promise<Wired> {
   });
   const client = new Client({ name: 'direct-calls-test', version: '1' }, { capabilities: {} });
   await client.connect(upClient);
-  wired = { client, gateway, server, audit, downstream: serverSide };
+  wired = { client, gateway, server, audit, downstream: serverSide, gatewaySide: down };
   return wired;
 }
 
@@ -392,6 +394,28 @@ describe('the direct path answers like the SDK path', () => {
     // As the SDK client fails its waiting requests: ConnectionClosed, with the call audited.
     expect((await pending).error).toMatchObject({ name: 'McpError', code: -32000 });
     expect(eventTypes(both.audit)).toEqual(expect.arrayContaining(['tool.executed', 'session.terminated']));
+  });
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('the pipe broke');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('the pipe broke'))],
+  ])('fails closed when writing to the server %s', async (_how, send) => {
+    const both = await wire();
+    both.gatewaySide.send = send as InMemoryTransport['send'];
+    const direct = await outcome(both, 'direct', 'echo');
+    const sdk = await outcome(both, 'sdk', 'echo');
+    expect(direct.result).toMatchObject({
+      isError: true,
+      _meta: { 'ape/decision': { decision: 'DENY', reason: expect.stringMatching(/the pipe broke/) } },
+    });
+    expect(sdk).toStrictEqual(direct);
+    expect(both.server.calls()).toEqual([]);
+    expect(eventTypes(both.audit).filter((type) => type === 'tool.executed')).toHaveLength(2);
   });
 
   it('runs concurrent calls one at a time, in order', async () => {

@@ -324,12 +324,17 @@ export class DirectDownstream {
       );
       this.#pending.set(id, { resolve, reject, timer });
       call.onAbort(cancel);
-      this.#transport.send({ method: 'tools/call', params, jsonrpc: '2.0', id }).catch((error: unknown) => {
+      const failed = (error: unknown): void => {
         const pending = this.#pending.get(id);
         if (pending === undefined) return;
         this.#settled(id, pending);
         reject(error);
-      });
+      };
+      try {
+        this.#transport.send({ method: 'tools/call', params, jsonrpc: '2.0', id }).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
     });
   }
 

@@ -63,7 +63,8 @@ export async function runMcpProxy(options: McpProxyOptions): Promise<McpGatewayC
     options.auditFile === undefined ? undefined : await createJsonlFileAuditSink(options.auditFile);
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
-  // The SDK's stdio transports, with the usual messages checked without a schema parse (stdio.ts).
+  // Transports that behave as the SDK's stdio transports but check the usual messages without a
+  // schema parse (stdio.ts).
   const transportDown = new ProxyStdioClientTransport({
     command: options.server.command,
     args: [...options.server.args],

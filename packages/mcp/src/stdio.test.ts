@@ -194,6 +194,23 @@ describe('ProxyStdioServerTransport', () => {
     expect(stdin.listenerCount('data')).toBe(0);
   });
 
+  it('reports a throw of its message handler and delivers the next line, as the SDK does', async () => {
+    const stdin = new PassThrough();
+    const transport = new ProxyStdioServerTransport(stdin, new PassThrough());
+    const messages: unknown[] = [];
+    const errors: Error[] = [];
+    transport.onmessage = (message) => {
+      messages.push(message);
+      if (messages.length === 1) throw new Error('the handler broke');
+    };
+    transport.onerror = (error) => errors.push(error);
+    await transport.start();
+    stdin.write('{"jsonrpc":"2.0","method":"a"}\n{"jsonrpc":"2.0","method":"b"}\n');
+    await vi.waitFor(() => expect(messages).toHaveLength(2));
+    expect(errors.map((error) => error.message)).toEqual(['the handler broke']);
+    expect(stdin.listenerCount('data')).toBe(1);
+  });
+
   it('closes when a client sends more than the line limit without a newline', async () => {
     const stdin = new PassThrough();
     const transport = new ProxyStdioServerTransport(stdin, new PassThrough());

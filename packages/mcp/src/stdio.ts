@@ -92,23 +92,32 @@ function writeLine(stream: Writable, message: JSONRPCMessage): Promise<void> {
   return new Promise((resolve) => stream.once('drain', resolve));
 }
 
-/** Delivers every whole line `reader` holds; a bad line goes to `onerror` and the next is read. */
-function deliver(reader: LineReader, transport: Pick<Transport, 'onmessage' | 'onerror'>): void {
+/**
+ * Takes in `chunk` and delivers every whole line `reader` then holds, as the SDK's transports do: a
+ * bad line (or a throw of `onmessage`) goes to `onerror` and the next is read; past the line limit,
+ * the error goes to `onerror` and the transport closes.
+ */
+function receive(
+  reader: LineReader,
+  transport: Pick<Transport, 'onmessage' | 'onerror' | 'close'>,
+  chunk: Buffer | string,
+): void {
+  try {
+    reader.append(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+  } catch (error) {
+    transport.onerror?.(error as Error);
+    transport.close().catch(() => undefined);
+    return;
+  }
   for (;;) {
-    let message: JSONRPCMessage | null;
     try {
-      message = reader.next();
+      const message = reader.next();
+      if (message === null) return;
+      transport.onmessage?.(message);
     } catch (error) {
       transport.onerror?.(error as Error);
-      continue;
     }
-    if (message === null) return;
-    transport.onmessage?.(message);
   }
-}
-
-function asBuffer(chunk: Buffer | string): Buffer {
-  return typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
 }
 
 /** The SDK's `StdioServerTransport` for the proxy's client side (see the top of this file). */
@@ -126,15 +135,7 @@ export class ProxyStdioServerTransport implements Transport {
     this.#stdout = stdout;
   }
 
-  readonly #ondata = (chunk: Buffer | string): void => {
-    try {
-      this.#reader.append(asBuffer(chunk));
-      deliver(this.#reader, this);
-    } catch (error) {
-      this.onerror?.(error as Error);
-      this.close().catch(() => undefined);
-    }
-  };
+  readonly #ondata = (chunk: Buffer | string): void => receive(this.#reader, this, chunk);
 
   readonly #onerror = (error: Error): void => {
     this.onerror?.(error);
@@ -229,15 +230,7 @@ export class ProxyStdioClientTransport implements Transport {
         this.onclose?.();
       });
       child.stdin?.on('error', (error) => this.onerror?.(error));
-      child.stdout?.on('data', (chunk: Buffer) => {
-        try {
-          this.#reader.append(chunk);
-          deliver(this.#reader, this);
-        } catch (error) {
-          this.onerror?.(error as Error);
-          this.close().catch(() => undefined);
-        }
-      });
+      child.stdout?.on('data', (chunk: Buffer) => receive(this.#reader, this, chunk));
       child.stdout?.on('error', (error) => this.onerror?.(error));
     });
   }
